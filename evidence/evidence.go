@@ -1,0 +1,381 @@
+// Package evidence turns secret-bearing values (connection strings, URLs, env-var values, code)
+// into the non-secret facts inference needs: scheme, host, port, database, user, a safe path.
+// It is the one place that parses DSNs: every collector and the LLM stage use it, so no secret
+// handling is written twice. Raw values are read in memory and never returned.
+package evidence
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"net"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// Facts are the non-secret parts of a URL or connection string.
+type Facts struct {
+	Scheme   string
+	Host     string // normalised: lower case, no trailing dot, IDNA A-label, no port
+	Port     int
+	Database string
+	User     string // only when it does not look like a secret
+	Path     string // URL path with secret-looking segments replaced by "…"; no query
+}
+
+// Empty reports whether nothing was extracted.
+func (f Facts) Empty() bool { return f.Host == "" }
+
+// URL renders the facts as scheme://host[:port]/path: no userinfo, no query, no fragment.
+func (f Facts) URL() string {
+	if f.Host == "" {
+		return ""
+	}
+	var b strings.Builder
+	if f.Scheme != "" {
+		b.WriteString(f.Scheme + "://")
+	}
+	b.WriteString(f.Host)
+	if f.Port != 0 {
+		b.WriteString(":" + strconv.Itoa(f.Port))
+	}
+	if f.Path != "" && f.Path != "/" {
+		b.WriteString(f.Path)
+	}
+	return b.String()
+}
+
+// Attrs returns the facts as flat node attributes under prefix ("value" gives value.host,
+// value.port, ...). Empty facts are left out. value.url is the URL() form.
+func (f Facts) Attrs(prefix string) map[string]any {
+	out := map[string]any{}
+	if f.Host == "" {
+		return out
+	}
+	p := prefix
+	if p != "" {
+		p += "."
+	}
+	put := func(k string, v any) {
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				return
+			}
+		case int:
+			if x == 0 {
+				return
+			}
+		}
+		out[p+k] = v
+	}
+	put("scheme", f.Scheme)
+	put("host", f.Host)
+	put("port", f.Port)
+	put("database", f.Database)
+	put("user", f.User)
+	put("path", f.Path)
+	put("url", f.URL())
+	return out
+}
+
+var (
+	keywordDSN = regexp.MustCompile(`(?i)^\s*(host|hostaddr|port|dbname|user|password|sslmode|server|database|uid|pwd)\s*=`)
+	kvPair     = regexp.MustCompile(`(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;]+)`)
+	mysqlDSN   = regexp.MustCompile(`^(?:([^:@/]*)(?::[^@]*)?@)?(tcp|unix)\(([^)]*)\)/([^?]*)`)
+	hostPort   = regexp.MustCompile(`^([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}|\d{1,3}(?:\.\d{1,3}){3}|localhost)(?::(\d{1,5}))?$`)
+)
+
+// Parse extracts facts from a value that may be a URL ("postgres://u:p@h:5432/db"), a Postgres
+// keyword DSN ("host=h port=5432 dbname=db user=u password=p"), an ADO-style string
+// ("Server=h;Database=db;User Id=u;Password=p"), a MySQL DSN ("u:p@tcp(h:3306)/db") or a bare
+// host[:port]. ok is false when nothing host-like is found.
+func Parse(value string) (Facts, bool) {
+	v := strings.TrimSpace(value)
+	if v == "" || len(v) > 4096 {
+		return Facts{}, false
+	}
+	if strings.Contains(v, "://") {
+		return parseURL(v)
+	}
+	if m := mysqlDSN.FindStringSubmatch(v); m != nil {
+		f := Facts{Scheme: "mysql", User: safeUser(m[1]), Database: m[4]}
+		h, p := splitHostPort(m[3])
+		f.Host, f.Port = NormalizeHost(h), p
+		return f, f.Host != ""
+	}
+	if keywordDSN.MatchString(v) {
+		return parseKeywords(v)
+	}
+	if m := hostPort.FindStringSubmatch(v); m != nil {
+		f := Facts{Host: NormalizeHost(m[1])}
+		if m[2] != "" {
+			f.Port, _ = strconv.Atoi(m[2])
+		}
+		return f, f.Host != ""
+	}
+	return Facts{}, false
+}
+
+func parseURL(v string) (Facts, bool) {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		// Postgres URLs may list several hosts ("h1:5432,h2:5432"); take the first.
+		i := strings.Index(v, "://")
+		rest := v[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			rest = rest[at+1:]
+		}
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		first := strings.Split(rest[:end], ",")[0]
+		h, p := splitHostPort(first)
+		if h == "" {
+			return Facts{}, false
+		}
+		return Facts{Scheme: strings.ToLower(v[:i]), Host: NormalizeHost(h), Port: p}, true
+	}
+	f := Facts{Scheme: strings.ToLower(u.Scheme)}
+	host := u.Host
+	if i := strings.Index(host, ","); i >= 0 {
+		host = host[:i]
+	}
+	h, p := splitHostPort(host)
+	f.Host, f.Port = NormalizeHost(h), p
+	if u.User != nil {
+		f.User = safeUser(u.User.Username())
+	}
+	if isDBScheme(f.Scheme) {
+		f.Database = strings.TrimPrefix(u.Path, "/")
+		if looksSecret(f.Database) {
+			f.Database = ""
+		}
+		if f.User == "" {
+			f.User = safeUser(u.Query().Get("user"))
+		}
+	} else {
+		f.Path = SafePath(u.Path)
+	}
+	return f, f.Host != ""
+}
+
+func isDBScheme(s string) bool {
+	switch s {
+	case "postgres", "postgresql", "mysql", "mariadb", "redis", "rediss", "mongodb", "mongodb+srv", "amqp", "amqps", "sqlserver", "mssql", "clickhouse", "cockroachdb", "memcached":
+		return true
+	}
+	return false
+}
+
+func parseKeywords(v string) (Facts, bool) {
+	f := Facts{}
+	for _, m := range kvPair.FindAllStringSubmatch(strings.ReplaceAll(v, ";", " "), -1) {
+		val := strings.Trim(m[2], "'")
+		switch strings.ToLower(m[1]) {
+		case "host", "server", "hostaddr", "data_source", "address":
+			if f.Host == "" {
+				h, p := splitHostPort(strings.Split(strings.TrimPrefix(val, "tcp:"), ",")[0])
+				f.Host = NormalizeHost(h)
+				if p != 0 {
+					f.Port = p
+				}
+			}
+		case "port":
+			f.Port, _ = strconv.Atoi(val)
+		case "dbname", "database":
+			f.Database = val
+		case "user", "uid", "username":
+			f.User = safeUser(val)
+		}
+	}
+	// "User Id=x" splits as "Id=x"; good enough: keep the scheme-less facts we found.
+	if f.Host == "" {
+		return Facts{}, false
+	}
+	if strings.Contains(strings.ToLower(v), "dbname") {
+		f.Scheme = "postgres"
+	}
+	return f, true
+}
+
+func splitHostPort(s string) (string, int) {
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		n, _ := strconv.Atoi(p)
+		return h, n
+	}
+	return strings.Trim(s, "[]"), 0
+}
+
+// NormalizeHost lower-cases a hostname, strips a trailing dot, a port and brackets, and converts
+// it to its IDNA ASCII form. IPs are returned in canonical form.
+func NormalizeHost(h string) string {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return ""
+	}
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	h = strings.Trim(h, "[]")
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.String()
+	}
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if a, err := idna.Lookup.ToASCII(h); err == nil {
+		h = a
+	}
+	return h
+}
+
+// IsIP reports whether s is an IP address.
+func IsIP(s string) bool { return net.ParseIP(s) != nil }
+
+var urlLiteral = regexp.MustCompile(`(?i)\b(https?|wss?|postgres(?:ql)?|mysql|redis|rediss|amqps?|mongodb(?:\+srv)?)://[^\s'"<>()\[\]{},;\\]+`)
+
+// URLsIn finds URL literals in text (function bodies, cron commands, server-action code) and
+// returns their facts, de-duplicated and sorted by URL. The text itself is never kept.
+func URLsIn(text string) []Facts {
+	seen := map[string]Facts{}
+	for _, m := range urlLiteral.FindAllString(text, -1) {
+		m = strings.TrimRight(m, ".:")
+		if f, ok := Parse(m); ok {
+			seen[f.URL()] = f
+		}
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]Facts, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, seen[k])
+	}
+	return out
+}
+
+// Hosts returns the distinct hosts of facts, sorted.
+func Hosts(fs []Facts) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fs {
+		if f.Host != "" && !seen[f.Host] {
+			seen[f.Host] = true
+			out = append(out, f.Host)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SafePath keeps a URL path's shape but replaces secret-looking segments (long random tokens,
+// webhook ids, JWTs) with "…". It drops the query string.
+func SafePath(p string) string {
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" || p == "/" {
+		return ""
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if s != "" && looksSecret(s) {
+			segs[i] = "…"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+func safeUser(u string) string {
+	if u == "" || looksSecret(u) {
+		return ""
+	}
+	return u
+}
+
+var secretPrefixes = []string{"ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "sk-", "sk_", "pk_live", "rk_live", "xox", "sbp_", "sb_secret_", "dop_v1_", "doo_v1_", "dor_v1_", "vck_", "eyj", "akia", "aiza"}
+
+// looksSecret reports whether a short value (a user name, a path segment) looks like a token:
+// a known prefix, or long and random.
+func looksSecret(s string) bool {
+	l := strings.ToLower(s)
+	for _, p := range secretPrefixes {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	if len(s) >= 32 {
+		return true
+	}
+	if len(s) >= 16 && hasLetterAndDigit(s) && entropy(s) >= 3.0 {
+		return true
+	}
+	return false
+}
+
+// LooksSecret is looksSecret for other packages: true for values that must not be kept.
+func LooksSecret(s string) bool { return looksSecret(s) }
+
+func hasLetterAndDigit(s string) bool {
+	var l, d bool
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			d = true
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+			l = true
+		}
+	}
+	return l && d
+}
+
+func entropy(s string) float64 {
+	counts := map[rune]int{}
+	for _, r := range s {
+		counts[r]++
+	}
+	var h float64
+	n := float64(len([]rune(s)))
+	for _, c := range counts {
+		p := float64(c) / n
+		h -= p * math.Log2(p)
+	}
+	return h
+}
+
+var secretKey = regexp.MustCompile(`(?i)(pass(word|wd)?|secret|token|api[-_]?key|private[-_]?key|credential|auth|cookie|session|signature|salt|jwt|bearer|access[-_]?key)`)
+
+// SecretKey reports whether a key name (an env var, a config key, a header) says its value is a
+// secret. Such values are never parsed for evidence, only their names kept.
+func SecretKey(name string) bool { return secretKey.MatchString(name) }
+
+// FromEnv extracts evidence from one environment variable. The key is always kept; the value only
+// yields facts when it parses as a URL or DSN, and never when the key names a secret (a password
+// that happens to look like a host). Attributes are returned under prefix.
+func FromEnv(prefix, key, value string) map[string]any {
+	if SecretKey(key) && !strings.Contains(value, "://") {
+		return map[string]any{}
+	}
+	f, ok := Parse(value)
+	if !ok {
+		return map[string]any{}
+	}
+	return f.Attrs(prefix)
+}
+
+// Fingerprint is a keyed hash (HMAC-SHA256, 16 hex digits) of a secret: two services that share
+// a secret get the same fingerprint, and the secret cannot be recovered from it. key is the
+// installation's key (kept beside the output, never in it).
+func Fingerprint(key []byte, secret string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(secret))
+	return "hmac:" + hex.EncodeToString(m.Sum(nil))[:16]
+}

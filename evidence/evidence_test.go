@@ -1,0 +1,83 @@
+package evidence
+
+import (
+	"strings"
+	"testing"
+)
+
+const canary = "CANARY-s3cr3t-9f8e7d"
+
+func TestParse(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Facts
+	}{
+		{"postgres://postgres.abcdefghijklmnopqrst:" + canary + "@aws-0-eu-central-1.pooler.supabase.com:6543/postgres?sslmode=require",
+			Facts{Scheme: "postgres", Host: "aws-0-eu-central-1.pooler.supabase.com", Port: 6543, Database: "postgres", User: "postgres.abcdefghijklmnopqrst"}},
+		{"postgresql://doadmin:" + canary + "@db-pg-1-do-user-1-0.b.db.ondigitalocean.com:25060/defaultdb",
+			Facts{Scheme: "postgresql", Host: "db-pg-1-do-user-1-0.b.db.ondigitalocean.com", Port: 25060, Database: "defaultdb", User: "doadmin"}},
+		{"host=db.abcdefghijklmnopqrst.supabase.co port=5432 dbname=postgres user=postgres password=" + canary,
+			Facts{Scheme: "postgres", Host: "db.abcdefghijklmnopqrst.supabase.co", Port: 5432, Database: "postgres", User: "postgres"}},
+		{"app:" + canary + "@tcp(mysql.internal:3306)/shop", Facts{Scheme: "mysql", Host: "mysql.internal", Port: 3306, Database: "shop", User: "app"}},
+		{"https://API.Example.COM./v1/hooks?token=" + canary, Facts{Scheme: "https", Host: "api.example.com", Path: "/v1/hooks"}},
+		{"https://hooks.slack.com/services/T0000000/B0000000/aZ3kP9qLmN2xR7tY5vB8wC1d", Facts{Scheme: "https", Host: "hooks.slack.com", Path: "/services/T0000000/B0000000/…"}},
+		{"https://ghp_abcdefghijklmnop@github.com/org/repo", Facts{Scheme: "https", Host: "github.com", Path: "/org/repo"}},
+		{"redis://default:" + canary + "@h1.upstash.io:6379", Facts{Scheme: "redis", Host: "h1.upstash.io", Port: 6379, User: "default"}},
+		{"postgres://u:" + canary + "@h1:5432,h2:5432/db", Facts{Scheme: "postgres", Host: "h1", Port: 5432, Database: "db", User: "u"}},
+		{"erp.example.com:8069", Facts{Host: "erp.example.com", Port: 8069}},
+		{"http://[2001:db8::1]:8080/x", Facts{Scheme: "http", Host: "2001:db8::1", Port: 8080, Path: "/x"}},
+		{"https://bücher.example/", Facts{Scheme: "https", Host: "xn--bcher-kva.example"}},
+	} {
+		got, ok := Parse(c.in)
+		if !ok || got != c.want {
+			t.Errorf("Parse(%q)\n got %+v %v\nwant %+v", c.in, got, ok, c.want)
+		}
+		for k, v := range got.Attrs("value") {
+			if s, _ := v.(string); strings.Contains(s, canary) || strings.Contains(s, "ghp_") {
+				t.Errorf("secret leaked in %s=%v", k, v)
+			}
+		}
+	}
+	for _, bad := range []string{"", "hunter2", canary, "just some words", "true", "12345"} {
+		if f, ok := Parse(bad); ok {
+			t.Errorf("Parse(%q) = %+v, want nothing", bad, f)
+		}
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	if a := FromEnv("value", "DB_PASSWORD", "db.example.com"); len(a) != 0 {
+		t.Errorf("secret-named key yielded %v", a)
+	}
+	a := FromEnv("value", "DATABASE_URL", "postgres://u:"+canary+"@db.example.com:5432/app")
+	if a["value.host"] != "db.example.com" || a["value.port"] != 5432 || a["value.url"] != "postgres://db.example.com:5432" {
+		t.Errorf("got %v", a)
+	}
+}
+
+func TestURLsIn(t *testing.T) {
+	code := `select net.http_post(url:='https://abcdefghijklmnopqrst.supabase.co/functions/v1/send-email',
+	  headers:='{"Authorization":"Bearer ` + canary + `"}'); -- also http://Example.org.`
+	got := URLsIn(code)
+	if len(got) != 2 || got[0].URL() != "http://example.org" || got[1].URL() != "https://abcdefghijklmnopqrst.supabase.co/functions/v1/send-email" {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	a, b := Fingerprint([]byte("k1"), canary), Fingerprint([]byte("k1"), canary)
+	if a != b || strings.Contains(a, canary) || a == Fingerprint([]byte("k2"), canary) {
+		t.Errorf("fingerprint not stable/keyed: %s", a)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("postgres://u:pw@h:5432/db")
+	f.Add("host=h password=pw")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := Parse(s)
+		if ok && got.Host == "" {
+			t.Fatal("ok without host")
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package graph
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+)
+
+// NormalizeAttrs converts attribute values to the types graph.json carries (string, bool, int64,
+// float64, []string) and drops nil values and empty strings and slices. Unknown types are
+// formatted with %v so nothing panics at encode time.
+func NormalizeAttrs(a Attrs) Attrs {
+	if len(a) == 0 {
+		return nil
+	}
+	out := make(Attrs, len(a))
+	for k, v := range a {
+		switch x := v.(type) {
+		case nil:
+		case string:
+			if x != "" {
+				out[k] = x
+			}
+		case bool:
+			out[k] = x
+		case int:
+			out[k] = int64(x)
+		case int32:
+			out[k] = int64(x)
+		case int64:
+			out[k] = x
+		case uint16:
+			out[k] = int64(x)
+		case uint32:
+			out[k] = int64(x)
+		case uint64:
+			out[k] = int64(x)
+		case float32:
+			out[k] = float64(x)
+		case float64:
+			if x == float64(int64(x)) {
+				out[k] = int64(x) // JSON round trips decode numbers as float64
+			} else {
+				out[k] = x
+			}
+		case []string:
+			if s := cleanStrings(x); len(s) > 0 {
+				out[k] = s
+			}
+		case []any:
+			ss := make([]string, 0, len(x))
+			for _, e := range x {
+				ss = append(ss, fmt.Sprint(e))
+			}
+			if s := cleanStrings(ss); len(s) > 0 {
+				out[k] = s
+			}
+		default:
+			out[k] = fmt.Sprint(x)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func cleanStrings(in []string) []string {
+	out := make([]string, 0, len(in))
+	seen := map[string]bool{}
+	for _, s := range in {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AttrValues returns an attribute's value(s) as strings: one for a scalar, each element for a
+// list. It is what evidence grounding compares against.
+func (n Node) AttrValues(field string) ([]string, bool) {
+	v, ok := n.Attrs[field]
+	if !ok {
+		return nil, false
+	}
+	switch x := v.(type) {
+	case []string:
+		return x, true
+	case string:
+		return []string{x}, true
+	case bool:
+		return []string{strconv.FormatBool(x)}, true
+	case int64:
+		return []string{strconv.FormatInt(x, 10)}, true
+	case float64:
+		return []string{strconv.FormatFloat(x, 'f', -1, 64)}, true
+	default:
+		return []string{fmt.Sprint(x)}, true
+	}
+}
+
+// Str returns a string attribute ("" when absent or not a string).
+func (n Node) Str(field string) string {
+	s, _ := n.Attrs[field].(string)
+	return s
+}
+
+// Keys returns the attribute keys sorted.
+func (a Attrs) Keys() []string {
+	ks := make([]string, 0, len(a))
+	for k := range a {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,141 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// SchemaVersion is the version of graph.json's format (schemas/graph.schema.json). Bump the minor
+// for additions, the major for anything a reader of the previous version would misread.
+const SchemaVersion = "1.0.0"
+
+// ScanInfo describes the run that produced a graph.
+type ScanInfo struct {
+	ID         string `json:"id,omitempty"`
+	StartedAt  string `json:"started_at,omitempty"` // RFC 3339, UTC
+	FinishedAt string `json:"finished_at,omitempty"`
+	Demo       bool   `json:"demo,omitempty"`
+	Generator  string `json:"generator,omitempty"` // "infragraph <version>"
+	// Enrichment summarises the enrich stage (rules, LLM): free-form counters and notes.
+	Enrichment map[string]any `json:"enrichment,omitempty"`
+}
+
+// Status is a collector instance's outcome.
+type Status string
+
+// Collector statuses.
+const (
+	StatusOK      Status = "ok"
+	StatusPartial Status = "partial"
+	StatusFailed  Status = "failed"
+	StatusSkipped Status = "skipped"
+)
+
+// CollectorStatus is one collector instance's outcome, kept in graph.json.
+type CollectorStatus struct {
+	Provider   string   `json:"provider"`
+	Instance   string   `json:"instance"`
+	Status     Status   `json:"status"`
+	Reason     string   `json:"reason,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+	StartedAt  string   `json:"started_at,omitempty"`
+	DurationMS int64    `json:"duration_ms"`
+	Nodes      int      `json:"nodes"`
+	Edges      int      `json:"edges"`
+	// Stale counts the nodes carried forward from an earlier scan because this instance did not
+	// complete.
+	Stale int `json:"stale,omitempty"`
+}
+
+// Key is "provider/instance", the scope of staleness.
+func (c CollectorStatus) Key() string { return c.Provider + "/" + c.Instance }
+
+// Document is graph.json.
+type Document struct {
+	SchemaVersion string            `json:"schema_version"`
+	Scan          ScanInfo          `json:"scan"`
+	Collectors    []CollectorStatus `json:"collectors"`
+	Nodes         []Node            `json:"nodes"`
+	Edges         []Edge            `json:"edges"`
+}
+
+// Document returns g as a sorted document.
+func (g *Graph) Document() Document {
+	cs := append([]CollectorStatus(nil), g.Collectors...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Key() < cs[j].Key() })
+	if cs == nil {
+		cs = []CollectorStatus{}
+	}
+	return Document{SchemaVersion: SchemaVersion, Scan: g.Scan, Collectors: cs, Nodes: g.Nodes(), Edges: g.Edges()}
+}
+
+// Encode writes g as indented, deterministic JSON (keys of attrs are sorted by encoding/json).
+func Encode(w io.Writer, g *Graph) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(g.Document()); err != nil {
+		return fmt.Errorf("encode graph: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// Decode reads a graph.json document.
+func Decode(r io.Reader) (*Graph, error) {
+	var d Document
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("decode graph: %w", err)
+	}
+	return FromDocument(d)
+}
+
+// FromDocument builds a graph from a decoded document. Edges whose endpoints are missing are an
+// error: graph.json never holds dangling edges.
+func FromDocument(d Document) (*Graph, error) {
+	g := New()
+	g.Scan = d.Scan
+	g.Collectors = d.Collectors
+	for _, n := range d.Nodes {
+		if err := g.SetNode(n); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range d.Edges {
+		if err := g.AddEdge(e); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// Clone returns a deep copy of g.
+func (g *Graph) Clone() *Graph {
+	c := New()
+	c.Scan = g.Scan
+	c.Collectors = append([]CollectorStatus(nil), g.Collectors...)
+	for _, n := range g.nodes {
+		cn := *n
+		if n.Attrs != nil {
+			cn.Attrs = make(Attrs, len(n.Attrs))
+			for k, v := range n.Attrs {
+				cn.Attrs[k] = v
+			}
+		}
+		c.nodes[n.ID] = &cn
+	}
+	for k, e := range g.edges {
+		ce := *e
+		ce.Evidence = append([]Evidence(nil), e.Evidence...)
+		ce.Origins = append([]Origin(nil), e.Origins...)
+		c.edges[k] = &ce
+		c.out[k.From] = append(c.out[k.From], k)
+		c.in[k.To] = append(c.in[k.To], k)
+	}
+	return c
+}

@@ -1,0 +1,388 @@
+// Package graph is infragraph's typed knowledge graph: nodes and edges with provenance, built on
+// github.com/dominikbraun/graph for structure and its algorithms (reachability, paths, cycles).
+//
+// A node id is "provider:kind:native-id" (see ID). Edges point from the dependent to its
+// dependency; containment edges point from parent to child. The package imports nothing else of
+// infragraph, so every other package may depend on it.
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	dg "github.com/dominikbraun/graph"
+)
+
+// Origin says who asserted an edge.
+type Origin string
+
+const (
+	// Observed edges were stated by a provider's API.
+	Observed Origin = "observed"
+	// Rule edges were inferred by a deterministic rule in enrich.
+	Rule Origin = "rule"
+	// LLM edges were proposed by a language model and accepted by the validator.
+	LLM Origin = "llm"
+)
+
+// Attrs holds a node's attributes. Values are string, bool, int64, float64 or []string; Node
+// normalises other integer and slice types on the way in (see NormalizeAttrs).
+type Attrs map[string]any
+
+// Node is one discovered (or referenced) thing.
+type Node struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Provider string `json:"provider"`
+	Name     string `json:"name"`
+	Attrs    Attrs  `json:"attrs,omitempty"`
+
+	// Provenance and freshness, filled by the scan pipeline, never by collectors.
+	Source     string `json:"source,omitempty"` // collector instance, "digitalocean/main"
+	FirstSeen  string `json:"first_seen,omitempty"`
+	LastSeen   string `json:"last_seen,omitempty"`
+	Stale      bool   `json:"stale,omitempty"`
+	StaleSince string `json:"stale_since,omitempty"`
+}
+
+// Evidence is one fact that justifies an edge: the value of a field on a node.
+type Evidence struct {
+	Node  string `json:"node"`
+	Field string `json:"field"`
+	Value string `json:"value"`
+}
+
+// Edge is a typed, directed relationship from the dependent (or parent) to its dependency (or
+// child).
+type Edge struct {
+	From       string     `json:"from"`
+	To         string     `json:"to"`
+	Type       string     `json:"type"`
+	Origin     Origin     `json:"origin"`
+	Origins    []Origin   `json:"origins,omitempty"` // every origin that asserted it, when merged
+	Confidence float64    `json:"confidence"`
+	Evidence   []Evidence `json:"evidence,omitempty"`
+
+	Source     string `json:"source,omitempty"`
+	FirstSeen  string `json:"first_seen,omitempty"`
+	LastSeen   string `json:"last_seen,omitempty"`
+	Stale      bool   `json:"stale,omitempty"`
+	StaleSince string `json:"stale_since,omitempty"`
+}
+
+// Key identifies an edge: at most one edge of a type joins two nodes.
+func (e Edge) Key() EdgeKey { return EdgeKey{From: e.From, To: e.To, Type: e.Type} }
+
+// EdgeKey identifies an edge.
+type EdgeKey struct{ From, To, Type string }
+
+func (k EdgeKey) String() string { return k.From + " -" + k.Type + "-> " + k.To }
+
+// ID builds a node id. native may itself be scoped with "/" ("<ref>/public.orders").
+func ID(provider, kind, native string) string { return provider + ":" + kind + ":" + native }
+
+// ParseID splits a node id into provider, kind and native id.
+func ParseID(id string) (provider, kind, native string, err error) {
+	parts := strings.SplitN(id, ":", 3)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", "", fmt.Errorf("node id %q is not provider:kind:native-id", id)
+	}
+	return parts[0], parts[1], parts[2], nil
+}
+
+// Errors returned by Graph.
+var (
+	ErrNodeNotFound = errors.New("node not found")
+	ErrBadNode      = errors.New("invalid node")
+	ErrBadEdge      = errors.New("invalid edge")
+)
+
+// Graph is a set of nodes and typed edges. It is safe for concurrent reads; writes must not race
+// with each other or with reads.
+type Graph struct {
+	// Scan and Collectors describe the run that produced the graph (graph.json carries them).
+	Scan       ScanInfo          `json:"-"`
+	Collectors []CollectorStatus `json:"-"`
+
+	nodes map[string]*Node
+	edges map[EdgeKey]*Edge
+	out   map[string][]EdgeKey // edges by From
+	in    map[string][]EdgeKey // edges by To
+
+	once sync.Once
+	st   dg.Graph[string, string]
+	stMu sync.Mutex
+}
+
+// New returns an empty graph.
+func New() *Graph {
+	return &Graph{
+		nodes: map[string]*Node{},
+		edges: map[EdgeKey]*Edge{},
+		out:   map[string][]EdgeKey{},
+		in:    map[string][]EdgeKey{},
+	}
+}
+
+// AddNode inserts n, or merges it into the node with the same id: attributes are united (the
+// existing value wins on conflict) and empty fields are filled.
+func (g *Graph) AddNode(n Node) error {
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	n.Attrs = NormalizeAttrs(n.Attrs)
+	if old, ok := g.nodes[n.ID]; ok {
+		if old.Name == "" {
+			old.Name = n.Name
+		}
+		for k, v := range n.Attrs {
+			if _, ok := old.Attrs[k]; !ok {
+				if old.Attrs == nil {
+					old.Attrs = Attrs{}
+				}
+				old.Attrs[k] = v
+			}
+		}
+		return nil
+	}
+	c := n
+	g.nodes[n.ID] = &c
+	g.invalidate()
+	return nil
+}
+
+// SetNode replaces the node with n's id (or inserts it).
+func (g *Graph) SetNode(n Node) error {
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	n.Attrs = NormalizeAttrs(n.Attrs)
+	if _, ok := g.nodes[n.ID]; !ok {
+		g.invalidate()
+	}
+	c := n
+	g.nodes[n.ID] = &c
+	return nil
+}
+
+// Validate checks a node's id and its agreement with kind and provider.
+func (n Node) Validate() error {
+	p, k, _, err := ParseID(n.ID)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadNode, err)
+	}
+	if p != n.Provider || k != n.Kind {
+		return fmt.Errorf("%w: id %q does not match provider %q kind %q", ErrBadNode, n.ID, n.Provider, n.Kind)
+	}
+	return nil
+}
+
+// AddEdge inserts e. Both endpoints must exist. An edge with the same (from, to, type) is merged:
+// the higher confidence wins, evidence and origins are united.
+func (g *Graph) AddEdge(e Edge) error {
+	if e.From == "" || e.To == "" || e.Type == "" {
+		return fmt.Errorf("%w: from, to and type are required (%s)", ErrBadEdge, e.Key())
+	}
+	if _, ok := g.nodes[e.From]; !ok {
+		return fmt.Errorf("%w: %s: from %w", ErrBadEdge, e.Key(), ErrNodeNotFound)
+	}
+	if _, ok := g.nodes[e.To]; !ok {
+		return fmt.Errorf("%w: %s: to %w", ErrBadEdge, e.Key(), ErrNodeNotFound)
+	}
+	if e.Confidence < 0 || e.Confidence > 1 {
+		return fmt.Errorf("%w: %s: confidence %v outside [0,1]", ErrBadEdge, e.Key(), e.Confidence)
+	}
+	if e.Origin == "" {
+		e.Origin = Observed
+	}
+	k := e.Key()
+	if old, ok := g.edges[k]; ok {
+		MergeEdge(old, e)
+		return nil
+	}
+	c := e
+	c.Origins = mergeOrigins(nil, append([]Origin{e.Origin}, e.Origins...))
+	if len(c.Origins) == 1 {
+		c.Origins = nil
+	}
+	c.Evidence = SortEvidence(c.Evidence)
+	g.edges[k] = &c
+	g.out[e.From] = append(g.out[e.From], k)
+	g.in[e.To] = append(g.in[e.To], k)
+	g.invalidate()
+	return nil
+}
+
+// MergeEdge folds e into dst: highest confidence, union of evidence and origins. An observed
+// origin always leads.
+func MergeEdge(dst *Edge, e Edge) {
+	all := mergeOrigins(append([]Origin{dst.Origin}, dst.Origins...), append([]Origin{e.Origin}, e.Origins...))
+	if e.Confidence > dst.Confidence {
+		dst.Confidence = e.Confidence
+	}
+	dst.Origin = all[0]
+	dst.Origins = all
+	if len(all) == 1 {
+		dst.Origins = nil
+	}
+	dst.Evidence = SortEvidence(append(dst.Evidence, e.Evidence...))
+	if !e.Stale {
+		dst.Stale, dst.StaleSince = false, ""
+	}
+}
+
+var originRank = map[Origin]int{Observed: 0, Rule: 1, LLM: 2}
+
+func mergeOrigins(a, b []Origin) []Origin {
+	seen := map[Origin]bool{}
+	var out []Origin
+	for _, o := range append(a, b...) {
+		if o != "" && !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return originRank[out[i]] < originRank[out[j]] })
+	return out
+}
+
+// SortEvidence sorts and de-duplicates evidence items.
+func SortEvidence(ev []Evidence) []Evidence {
+	if len(ev) == 0 {
+		return nil
+	}
+	sort.Slice(ev, func(i, j int) bool {
+		a, b := ev[i], ev[j]
+		if a.Node != b.Node {
+			return a.Node < b.Node
+		}
+		if a.Field != b.Field {
+			return a.Field < b.Field
+		}
+		return a.Value < b.Value
+	})
+	out := ev[:1]
+	for _, e := range ev[1:] {
+		if e != out[len(out)-1] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// RemoveNode deletes a node and every edge touching it.
+func (g *Graph) RemoveNode(id string) {
+	if _, ok := g.nodes[id]; !ok {
+		return
+	}
+	for _, k := range append(append([]EdgeKey(nil), g.out[id]...), g.in[id]...) {
+		g.RemoveEdge(k)
+	}
+	delete(g.nodes, id)
+	delete(g.out, id)
+	delete(g.in, id)
+	g.invalidate()
+}
+
+// RemoveEdge deletes an edge if present.
+func (g *Graph) RemoveEdge(k EdgeKey) {
+	if _, ok := g.edges[k]; !ok {
+		return
+	}
+	delete(g.edges, k)
+	g.out[k.From] = removeKey(g.out[k.From], k)
+	g.in[k.To] = removeKey(g.in[k.To], k)
+	g.invalidate()
+}
+
+func removeKey(ks []EdgeKey, k EdgeKey) []EdgeKey {
+	for i, x := range ks {
+		if x == k {
+			return append(ks[:i], ks[i+1:]...)
+		}
+	}
+	return ks
+}
+
+// Node returns the node with id.
+func (g *Graph) Node(id string) (Node, bool) {
+	n, ok := g.nodes[id]
+	if !ok {
+		return Node{}, false
+	}
+	return *n, true
+}
+
+// NodePtr returns a pointer to the stored node, for in-place updates by the pipeline.
+func (g *Graph) NodePtr(id string) *Node { return g.nodes[id] }
+
+// Edge returns the edge with key k.
+func (g *Graph) Edge(k EdgeKey) (Edge, bool) {
+	e, ok := g.edges[k]
+	if !ok {
+		return Edge{}, false
+	}
+	return *e, true
+}
+
+// EdgePtr returns a pointer to the stored edge, for in-place updates by the pipeline.
+func (g *Graph) EdgePtr(k EdgeKey) *Edge { return g.edges[k] }
+
+// HasNode reports whether id exists.
+func (g *Graph) HasNode(id string) bool { _, ok := g.nodes[id]; return ok }
+
+// Len returns the number of nodes and edges.
+func (g *Graph) Len() (nodes, edges int) { return len(g.nodes), len(g.edges) }
+
+// Nodes returns every node sorted by id.
+func (g *Graph) Nodes() []Node {
+	out := make([]Node, 0, len(g.nodes))
+	for _, n := range g.nodes {
+		out = append(out, *n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Edges returns every edge sorted by (from, to, type).
+func (g *Graph) Edges() []Edge {
+	out := make([]Edge, 0, len(g.edges))
+	for _, e := range g.edges {
+		out = append(out, *e)
+	}
+	SortEdges(out)
+	return out
+}
+
+// SortEdges sorts edges by (from, to, type).
+func SortEdges(es []Edge) {
+	sort.Slice(es, func(i, j int) bool { return lessKey(es[i].Key(), es[j].Key()) })
+}
+
+func lessKey(a, b EdgeKey) bool {
+	if a.From != b.From {
+		return a.From < b.From
+	}
+	if a.To != b.To {
+		return a.To < b.To
+	}
+	return a.Type < b.Type
+}
+
+// Out returns the edges leaving id, sorted.
+func (g *Graph) Out(id string) []Edge { return g.collect(g.out[id]) }
+
+// In returns the edges entering id, sorted.
+func (g *Graph) In(id string) []Edge { return g.collect(g.in[id]) }
+
+func (g *Graph) collect(ks []EdgeKey) []Edge {
+	out := make([]Edge, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, *g.edges[k])
+	}
+	SortEdges(out)
+	return out
+}

@@ -1,0 +1,314 @@
+// Package schemas declares infragraph's vocabulary once: node kinds per provider, edge types and,
+// for each edge type, the (from kind, to kind) pairs it may join. It also embeds
+// graph.schema.json, the JSON Schema of graph.json. Everything that needs the vocabulary (the
+// validator, renderers, docs, `discover validate`) reads it from here.
+//
+// The vocabulary lives in vocabulary/*.yaml: edges.yaml names the edge types, one file per
+// provider declares its kinds and the pairs its observed edges use, and inferred.yaml declares the
+// pairs enrichers may propose.
+package schemas
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed vocabulary/*.yaml graph.schema.json
+var files embed.FS
+
+// Edge type categories. Impact analysis follows dependency edges; containment edges point from
+// parent to child; association edges relate things without either depending on the other.
+const (
+	Dependency  = "dependency"
+	Containment = "containment"
+	Association = "association"
+)
+
+// Identity and reference value types, used by rule-based inference to match references to the
+// nodes they name.
+const (
+	TypeHost = "host" // a hostname, normalised (lower case, no trailing dot, no port)
+	TypeIP   = "ip"   // an IPv4 or IPv6 address
+	TypeCIDR = "cidr" // a network range
+	TypeRepo = "repo" // a git repository "github.com/org/name"
+	TypeURL  = "url"  // a URL reduced to scheme://host[:port]/path (no query, no userinfo)
+)
+
+// Vocabulary is the parsed vocabulary.
+type Vocabulary struct {
+	EdgeTypes map[string]EdgeType
+	Kinds     map[string]Kind // by qualified kind "provider:kind"
+	pairs     map[string][]Pair
+}
+
+// EdgeType is one kind of relationship.
+type EdgeType struct {
+	Name        string `yaml:"-"`
+	Category    string `yaml:"category"`
+	Description string `yaml:"description"`
+}
+
+// Kind is one node kind of a provider.
+type Kind struct {
+	Provider    string `yaml:"-"`
+	Name        string `yaml:"-"`
+	Description string `yaml:"description"`
+	// Category groups kinds for renderers: compute, database, network, dns, storage, app, code,
+	// config, secret, org, messaging, external.
+	Category string `yaml:"category"`
+	// System kinds get their own section in INFRA.md (a Vercel project, a droplet, ...).
+	System bool `yaml:"system"`
+	// Identities lists the attributes that say what a node is reachable as, by value type
+	// (host, ip, cidr, repo, url). Attribute names may contain * wildcards ("env.*.host").
+	Identities map[string][]string `yaml:"identities"`
+	// References lists the attributes that point at something elsewhere, by value type.
+	References map[string][]string `yaml:"references"`
+}
+
+// Qualified returns "provider:kind".
+func (k Kind) Qualified() string { return k.Provider + ":" + k.Name }
+
+// Pair is an allowed (from, to) of an edge type; either side may use "*" wildcards
+// ("digitalocean:*", "*").
+type Pair struct{ From, To string }
+
+type edgesFile struct {
+	EdgeTypes map[string]EdgeType `yaml:"edge_types"`
+}
+
+type pairSpec struct {
+	From []string `yaml:"from"`
+	To   []string `yaml:"to"`
+}
+
+type providerFile struct {
+	Provider string                `yaml:"provider"`
+	Kinds    map[string]Kind       `yaml:"kinds"`
+	Edges    map[string][]pairSpec `yaml:"edges"`
+}
+
+var (
+	loadOnce sync.Once
+	loaded   *Vocabulary
+	loadErr  error
+)
+
+// Load returns the embedded vocabulary, parsed once.
+func Load() (*Vocabulary, error) {
+	loadOnce.Do(func() { loaded, loadErr = Parse(files) })
+	return loaded, loadErr
+}
+
+// MustLoad is Load for callers that cannot go on without the vocabulary; the embedded files are
+// checked by the package's tests.
+func MustLoad() *Vocabulary {
+	v, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// Parse reads vocabulary/*.yaml from fsys.
+func Parse(fsys fs.FS) (*Vocabulary, error) {
+	v := &Vocabulary{EdgeTypes: map[string]EdgeType{}, Kinds: map[string]Kind{}, pairs: map[string][]Pair{}}
+	raw, err := fs.ReadFile(fsys, "vocabulary/edges.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var ef edgesFile
+	if err := strictUnmarshal(raw, &ef); err != nil {
+		return nil, fmt.Errorf("vocabulary/edges.yaml: %w", err)
+	}
+	for name, et := range ef.EdgeTypes {
+		switch et.Category {
+		case Dependency, Containment, Association:
+		default:
+			return nil, fmt.Errorf("vocabulary/edges.yaml: edge type %s: category %q is not dependency, containment or association", name, et.Category)
+		}
+		et.Name = name
+		v.EdgeTypes[name] = et
+	}
+	names, err := fs.Glob(fsys, "vocabulary/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if path.Base(name) == "edges.yaml" {
+			continue
+		}
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		var pf providerFile
+		if err := strictUnmarshal(raw, &pf); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for kname, k := range pf.Kinds {
+			if pf.Provider == "" {
+				return nil, fmt.Errorf("%s: kinds need a provider", name)
+			}
+			k.Provider, k.Name = pf.Provider, kname
+			for typ := range k.Identities {
+				if !knownValueType(typ) {
+					return nil, fmt.Errorf("%s: kind %s: identity type %q unknown", name, kname, typ)
+				}
+			}
+			for typ := range k.References {
+				if !knownValueType(typ) {
+					return nil, fmt.Errorf("%s: kind %s: reference type %q unknown", name, kname, typ)
+				}
+			}
+			if _, dup := v.Kinds[k.Qualified()]; dup {
+				return nil, fmt.Errorf("%s: kind %s declared twice", name, k.Qualified())
+			}
+			v.Kinds[k.Qualified()] = k
+		}
+		for et, specs := range pf.Edges {
+			if _, ok := v.EdgeTypes[et]; !ok {
+				return nil, fmt.Errorf("%s: edge type %q is not declared in edges.yaml", name, et)
+			}
+			for _, s := range specs {
+				for _, f := range s.From {
+					for _, t := range s.To {
+						v.pairs[et] = append(v.pairs[et], Pair{From: f, To: t})
+					}
+				}
+			}
+		}
+	}
+	// Every concrete kind named by a pair must exist, so a typo is caught by the tests.
+	for et, ps := range v.pairs {
+		for _, p := range ps {
+			for _, k := range []string{p.From, p.To} {
+				if !strings.Contains(k, "*") {
+					if _, ok := v.Kinds[k]; !ok {
+						return nil, fmt.Errorf("edge type %s: pair names unknown kind %q", et, k)
+					}
+				}
+			}
+		}
+	}
+	return v, nil
+}
+
+func knownValueType(t string) bool {
+	switch t {
+	case TypeHost, TypeIP, TypeCIDR, TypeRepo, TypeURL:
+		return true
+	}
+	return false
+}
+
+func strictUnmarshal(raw []byte, out any) error {
+	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	dec.KnownFields(true)
+	return dec.Decode(out)
+}
+
+// Kind returns the declared kind for provider and kind.
+func (v *Vocabulary) Kind(provider, kind string) (Kind, bool) {
+	k, ok := v.Kinds[provider+":"+kind]
+	return k, ok
+}
+
+// EdgeAllowed reports whether an edge of type typ may join a node of qualified kind from
+// ("provider:kind") to one of qualified kind to.
+func (v *Vocabulary) EdgeAllowed(typ, from, to string) bool {
+	for _, p := range v.pairs[typ] {
+		if match(p.From, from) && match(p.To, to) {
+			return true
+		}
+	}
+	return false
+}
+
+// Pairs returns the allowed pairs of an edge type.
+func (v *Vocabulary) Pairs(typ string) []Pair { return append([]Pair(nil), v.pairs[typ]...) }
+
+// SortedKinds returns every kind sorted by qualified name.
+func (v *Vocabulary) SortedKinds() []Kind {
+	out := make([]Kind, 0, len(v.Kinds))
+	for _, k := range v.Kinds {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Qualified() < out[j].Qualified() })
+	return out
+}
+
+// SortedEdgeTypes returns every edge type sorted by name.
+func (v *Vocabulary) SortedEdgeTypes() []EdgeType {
+	out := make([]EdgeType, 0, len(v.EdgeTypes))
+	for _, e := range v.EdgeTypes {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// match matches a qualified kind against a pattern with "*" wildcards.
+func match(pattern, s string) bool {
+	ok, err := path.Match(strings.ReplaceAll(pattern, "/", "\x00"), strings.ReplaceAll(s, "/", "\x00"))
+	return err == nil && ok
+}
+
+// MatchAttr reports whether attribute name matches a declared attribute pattern ("env.*.host").
+// "*" matches any run of characters, dots included.
+func MatchAttr(pattern, name string) bool {
+	if !strings.Contains(pattern, "*") {
+		return pattern == name
+	}
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(name, parts[0]) {
+		return false
+	}
+	rest := name[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(rest, p) && len(rest) >= len(p)
+		}
+		j := strings.Index(rest, p)
+		if j < 0 {
+			return false
+		}
+		rest = rest[j+len(p):]
+	}
+	return true
+}
+
+// AttrsOfType returns, for a node of kind k with attribute names attrs, the names declared as
+// identities (identity=true) or references of value type typ.
+func (k Kind) AttrsOfType(identity bool, typ string, attrs []string) []string {
+	decl := k.References[typ]
+	if identity {
+		decl = k.Identities[typ]
+	}
+	var out []string
+	for _, a := range attrs {
+		for _, p := range decl {
+			if MatchAttr(p, a) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Schema returns graph.schema.json.
+func Schema() []byte {
+	b, err := files.ReadFile("graph.schema.json")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
+}
