@@ -1,6 +1,10 @@
 package evidence
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -80,4 +84,26 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("ok without host")
 		}
 	})
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := Secret(canary)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %s %#v %+v", s, s, s, struct{ S Secret }{s}), mustJSON(t, struct{ S Secret }{s})} {
+		if strings.Contains(out, canary) {
+			t.Errorf("secret printed: %s", out)
+		}
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "token", s)
+	if strings.Contains(buf.String(), canary) || s.Reveal() != canary {
+		t.Errorf("slog: %s", buf.String())
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

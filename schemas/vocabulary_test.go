@@ -32,7 +32,7 @@ func TestEmbeddedVocabularyLoads(t *testing.T) {
 func TestParseRejects(t *testing.T) {
 	edges := "edge_types:\n  contains: {category: containment, description: x}\n"
 	for name, files := range map[string]map[string]string{
-		"unknown edge type": {"vocabulary/a.yaml": "provider: a\nkinds:\n  k: {}\nedges:\n  nope:\n    - from: [a:k]\n      to: [a:k]\n"},
+		"unknown edge type":    {"vocabulary/a.yaml": "provider: a\nkinds:\n  k: {}\nedges:\n  nope:\n    - from: [a:k]\n      to: [a:k]\n"},
 		"unknown kind in pair": {"vocabulary/a.yaml": "provider: a\nkinds:\n  k: {}\nedges:\n  contains:\n    - from: [a:k]\n      to: [a:missing]\n"},
 		"unknown field":        {"vocabulary/a.yaml": "provider: a\nkinds:\n  k: {colour: red}\n"},
 		"bad identity type":    {"vocabulary/a.yaml": "provider: a\nkinds:\n  k: {identities: {phone: [x]}}\n"},
@@ -74,14 +74,14 @@ func TestValidateJSON(t *testing.T) {
 		t.Fatalf("good document rejected: %v", p)
 	}
 	for name, doc := range map[string]string{
-		"missing reason":  `{"schema_version":"1.0.0","scan":{},"collectors":[{"provider":"vercel","instance":"d","status":"failed","duration_ms":0,"nodes":0,"edges":0}],"nodes":[],"edges":[]}`,
-		"confidence > 1":  `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:team:t1","kind":"team","provider":"vercel","name":"t"}],"edges":[{"from":"vercel:team:t1","to":"vercel:team:t1","type":"contains","origin":"rule","confidence":1.5}]}`,
-		"unknown kind":    `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:spaceship:1","kind":"spaceship","provider":"vercel","name":"t"}],"edges":[]}`,
+		"missing reason":   `{"schema_version":"1.0.0","scan":{},"collectors":[{"provider":"vercel","instance":"d","status":"failed","duration_ms":0,"nodes":0,"edges":0}],"nodes":[],"edges":[]}`,
+		"confidence > 1":   `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:team:t1","kind":"team","provider":"vercel","name":"t"}],"edges":[{"from":"vercel:team:t1","to":"vercel:team:t1","type":"contains","origin":"rule","confidence":1.5}]}`,
+		"unknown kind":     `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:spaceship:1","kind":"spaceship","provider":"vercel","name":"t"}],"edges":[]}`,
 		"pair not allowed": `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:team:t1","kind":"team","provider":"vercel","name":"t"},{"id":"vercel:project:p1","kind":"project","provider":"vercel","name":"p"}],"edges":[{"from":"vercel:project:p1","to":"vercel:team:t1","type":"contains","origin":"observed","confidence":1}]}`,
-		"dangling edge":   `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[],"edges":[{"from":"vercel:team:t1","to":"vercel:project:p1","type":"contains","origin":"observed","confidence":1}]}`,
-		"extra field":     `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:team:t1","kind":"team","provider":"vercel","name":"t","secret":"x"}],"edges":[]}`,
-		"attr object":     `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:team:t1","kind":"team","provider":"vercel","name":"t","attrs":{"a":{"b":1}}}],"edges":[]}`,
-		"not json":        `{`,
+		"dangling edge":    `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[],"edges":[{"from":"vercel:team:t1","to":"vercel:project:p1","type":"contains","origin":"observed","confidence":1}]}`,
+		"extra field":      `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:team:t1","kind":"team","provider":"vercel","name":"t","secret":"x"}],"edges":[]}`,
+		"attr object":      `{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:team:t1","kind":"team","provider":"vercel","name":"t","attrs":{"a":{"b":1}}}],"edges":[]}`,
+		"not json":         `{`,
 	} {
 		if p := ValidateJSON([]byte(doc)); len(p) == 0 {
 			t.Errorf("%s: accepted", name)

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testEnv(vars map[string]string) (*env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }, Exists: func(string) bool { return false }}, &out, &errb
+}
+
+func TestScanFlagsParse(t *testing.T) {
+	e, _, _ := testEnv(nil)
+	var got *scanOpts
+	cmd := newScanCmd(e, &globalOpts{}, func(o *scanOpts) error { got = o; return nil })
+	cmd.SetArgs([]string{"--config", "c.yaml", "--out", "d", "--only", "vercel,docker", "--skip", "odoo", "--timeout", "90s", "--progress"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.configPath != "c.yaml" || got.out != "d" || strings.Join(got.only, ",") != "vercel,docker" || got.skip[0] != "odoo" || got.timeout != 90*time.Second || !got.progress {
+		t.Errorf("parsed %+v", got)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("vercel:\n  - tokn: x\n"), 0o600)
+	for name, c := range map[string]struct {
+		args []string
+		code int
+		err  string
+	}{
+		"unknown command": {[]string{"frobnicate"}, exitUsage, "unknown command"},
+		"unknown flag":    {[]string{"scan", "--nope"}, exitUsage, "unknown flag"},
+		"bad config":      {[]string{"scan", "--config", bad, "--out", dir}, exitUsage, "bad.yaml:2: vercel[0].tokn"},
+		"bad provider":    {[]string{"scan", "--only", "aws", "--out", dir}, exitUsage, `unknown provider "aws"`},
+		"bad log format":  {[]string{"scan", "--log-format", "xml", "--out", dir}, exitUsage, "--log-format"},
+		"validate no arg": {[]string{"validate"}, exitUsage, "arg"},
+		"version":         {[]string{"version"}, exitOK, ""},
+	} {
+		e, _, errb := testEnv(nil)
+		if got := runEnv(context.Background(), c.args, e); got != c.code {
+			t.Errorf("%s: exit %d, want %d (%s)", name, got, c.code, errb)
+		}
+		if !strings.Contains(errb.String(), c.err) {
+			t.Errorf("%s: stderr %q lacks %q", name, errb, c.err)
+		}
+	}
+}
+
+func TestScanNothingConfigured(t *testing.T) {
+	dir := t.TempDir()
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	for _, want := range []string{"No provider is configured", "VERCEL_TOKEN", "DIGITALOCEAN_TOKEN", "SUPABASE_ACCESS_TOKEN", "ODOO_URL", "DOCKER_HOST"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb)
+		}
+	}
+	if strings.Contains(errb.String(), "collector started") {
+		t.Error("progress printed although stderr is not a terminal")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "graph.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Collectors []struct{ Provider, Status, Reason string }
+	}
+	json.Unmarshal(data, &doc)
+	if len(doc.Collectors) != 5 {
+		t.Fatalf("collectors: %+v", doc.Collectors)
+	}
+	for _, c := range doc.Collectors {
+		if c.Status != "skipped" || !strings.Contains(c.Reason, "not configured") {
+			t.Errorf("%+v", c)
+		}
+	}
+	// validate accepts what scan wrote
+	e2, out, errb2 := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"validate", filepath.Join(dir, "graph.json")}, e2); code != exitOK {
+		t.Errorf("validate: %d %s %s", code, out, errb2)
+	}
+}
+
+func TestProgressAndJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir, "--progress", "--log-format", "json", "--only", "vercel"}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	n := 0
+	for _, l := range lines {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "collector finished" {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Errorf("want 5 JSON 'collector finished' lines, got %d:\n%s", n, errb)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "g.json")
+	os.WriteFile(p, []byte(`{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:nope:1","kind":"nope","provider":"vercel","name":"x"}],"edges":[]}`), 0o644)
+	e, out, _ := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"validate", p}, e); code != exitError {
+		t.Errorf("exit %d", code)
+	}
+	if !strings.Contains(out.String(), "vercel:nope is not in the vocabulary") {
+		t.Errorf("out: %s", out)
+	}
+}

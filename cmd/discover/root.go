@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitUsage   = 2 // bad flags, arguments or configuration
+	exitPartial = 3 // graph written, some collectors failed
+)
+
+// exitError carries an exit code through cobra.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &codeError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}
+
+// env is what commands read from the outside world, injectable for tests.
+type env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Exists         func(string) bool
+	IsTerminal     bool
+}
+
+func osEnv(stdout, stderr io.Writer) *env {
+	tty := false
+	if f, ok := stderr.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, IsTerminal: tty,
+		Exists: func(p string) bool { _, err := os.Stat(p); return err == nil }}
+}
+
+// globalOpts are the flags every command shares.
+type globalOpts struct {
+	logFormat string
+	logLevel  string
+}
+
+func (g *globalOpts) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, usageErr("--log-level: %v", err)
+	}
+	switch g.logFormat {
+	case "text":
+		return slog.New(&lineHandler{w: w, level: lvl, mu: &sync.Mutex{}}), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+	}
+	return nil, usageErr("--log-format must be text or json, not %q", g.logFormat)
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	g := &globalOpts{}
+	root := &cobra.Command{
+		Use:           "discover",
+		Short:         "Map your infrastructure into one typed knowledge graph",
+		Long:          "discover scans Vercel, Supabase, Odoo, DigitalOcean and Docker concurrently, infers the dependencies no API states, and writes graph.json, Mermaid diagrams and INFRA.md.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(e.Stdout)
+	root.SetErr(e.Stderr)
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &codeError{code: exitUsage, err: err} })
+	root.AddCommand(
+		newScanCmd(e, g, nil),
+		newValidateCmd(e, nil),
+		newVersionCmd(e),
+	)
+	return root
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runEnv(ctx, args, osEnv(stdout, stderr))
+}
+
+func runEnv(ctx context.Context, args []string, e *env) int {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ce *codeError
+	code := exitError
+	if errors.As(err, &ce) {
+		code = ce.code
+	} else if strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "arg(s)") {
+		code = exitUsage
+	}
+	if ce == nil || ce.err != nil {
+		fmt.Fprintln(e.Stderr, "discover:", err)
+	}
+	return code
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(e.Stdout, "discover", versionString())
+			return nil
+		},
+	}
+}

@@ -1,0 +1,103 @@
+// Package all is the one explicit list of collectors: it turns configuration into collector
+// instances. Adding a provider means adding it here, nowhere else.
+package all
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/collectors/digitalocean"
+	"github.com/infragraph/infragraph/collectors/docker"
+	"github.com/infragraph/infragraph/collectors/odoo"
+	"github.com/infragraph/infragraph/collectors/supabase"
+	"github.com/infragraph/infragraph/collectors/vercel"
+	"github.com/infragraph/infragraph/config"
+)
+
+// Providers lists every provider, in the order they are reported.
+var Providers = []string{"digitalocean", "docker", "odoo", "supabase", "vercel"}
+
+// Credentials tells, per provider, what configures it (for skipped reasons and hints).
+var Credentials = map[string]string{
+	"digitalocean": digitalocean.Credentials,
+	"docker":       docker.Credentials,
+	"odoo":         odoo.Credentials,
+	"supabase":     supabase.Credentials,
+	"vercel":       vercel.Credentials,
+}
+
+// Instances builds one instance per configured provider instance, and a skipped instance for each
+// provider that has none (with the reason and how to configure it).
+func Instances(f *config.File) []collectors.Instance {
+	var out []collectors.Instance
+	add := func(provider, name string, timeout time.Duration, build func() (collectors.Collector, error)) {
+		inst := collectors.Instance{Provider: provider, Name: name, Timeout: timeout}
+		c, err := build()
+		if err != nil {
+			inst.Skip = "invalid configuration: " + err.Error()
+		} else {
+			inst.Collector = c
+		}
+		out = append(out, inst)
+	}
+	for _, c := range f.Vercel {
+		add("vercel", c.Name, c.Timeout, func() (collectors.Collector, error) { return vercel.New(c) })
+	}
+	for _, c := range f.Supabase {
+		add("supabase", c.Name, c.Timeout, func() (collectors.Collector, error) { return supabase.New(c) })
+	}
+	for _, c := range f.Odoo {
+		add("odoo", c.Name, c.Timeout, func() (collectors.Collector, error) { return odoo.New(c) })
+	}
+	for _, c := range f.DigitalOcean {
+		add("digitalocean", c.Name, c.Timeout, func() (collectors.Collector, error) { return digitalocean.New(c) })
+	}
+	for _, c := range f.Docker {
+		add("docker", c.Name, c.Timeout, func() (collectors.Collector, error) { return docker.New(c) })
+	}
+	have := map[string]bool{}
+	for _, i := range out {
+		have[i.Provider] = true
+	}
+	for _, p := range Providers {
+		if !have[p] {
+			out = append(out, collectors.Instance{Provider: p, Name: "default",
+				Skip: fmt.Sprintf("not configured: set %s, or add a %s section to the config file", Credentials[p], p)})
+		}
+	}
+	return out
+}
+
+// Filter applies --only and --skip: instances of excluded providers are kept, as skipped, so the
+// output still says why they did not run.
+func Filter(insts []collectors.Instance, only, skip []string) ([]collectors.Instance, error) {
+	known := map[string]bool{}
+	for _, p := range Providers {
+		known[p] = true
+	}
+	in := func(list []string, p string) bool {
+		for _, x := range list {
+			if x == p {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range append(append([]string(nil), only...), skip...) {
+		if !known[p] {
+			return nil, fmt.Errorf("unknown provider %q (known: %v)", p, Providers)
+		}
+	}
+	out := make([]collectors.Instance, 0, len(insts))
+	for _, i := range insts {
+		switch {
+		case len(only) > 0 && !in(only, i.Provider):
+			i.Collector, i.Skip = nil, "excluded by --only"
+		case in(skip, i.Provider):
+			i.Collector, i.Skip = nil, "excluded by --skip"
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}

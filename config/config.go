@@ -1,0 +1,318 @@
+// Package config reads infragraph's optional YAML configuration file and the environment
+// variables each provider's ecosystem already uses. Only cmd/discover calls it; collectors get
+// their Config values passed down. Secrets are referenced as ${ENV_NAME} and never need to be in
+// the file. Errors name the file, the line and the field.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/infragraph/infragraph/collectors/digitalocean"
+	"github.com/infragraph/infragraph/collectors/docker"
+	"github.com/infragraph/infragraph/collectors/odoo"
+	"github.com/infragraph/infragraph/collectors/supabase"
+	"github.com/infragraph/infragraph/collectors/vercel"
+)
+
+// File is the configuration: the file's content with environment defaults applied.
+type File struct {
+	Path string `yaml:"-"`
+	// Timeout bounds each collector (default 5m).
+	Timeout time.Duration `yaml:"timeout"`
+
+	Vercel       []vercel.Config       `yaml:"vercel"`
+	Supabase     []supabase.Config     `yaml:"supabase"`
+	Odoo         []odoo.Config         `yaml:"odoo"`
+	DigitalOcean []digitalocean.Config `yaml:"digitalocean"`
+	Docker       []docker.Config       `yaml:"docker"`
+
+	Enrich Enrich `yaml:"enrich"`
+
+	// FromEnv lists the providers whose default instance came from environment variables.
+	FromEnv []string `yaml:"-"`
+	lines   map[string]int
+}
+
+// Enrich configures inference.
+type Enrich struct {
+	// Threshold is the lowest confidence an inferred edge needs to enter the graph (default 0.5).
+	Threshold float64 `yaml:"threshold"`
+}
+
+// Error is a configuration error at a place in a file.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Line))
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Load reads path (empty: no file) and applies environment defaults from getenv. exists reports
+// whether a filesystem path exists (for Docker's default socket).
+func Load(path string, getenv func(string) string, exists func(string) bool) (*File, error) {
+	f := &File{Path: path, lines: map[string]int{}}
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if err := f.parse(raw, getenv); err != nil {
+			return nil, err
+		}
+	}
+	f.applyEnv(getenv, exists)
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+func (f *File) parse(raw []byte, getenv func(string) string) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return f.yamlError(err)
+	}
+	if len(root.Content) == 0 {
+		return nil // empty file
+	}
+	// Pass 1 on the raw text: unknown fields, reported with their lines. Type errors wait for
+	// pass 2, since a ${ENV} reference is a string until it is expanded.
+	var probe File
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&probe); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return f.yamlError(err)
+		}
+		var unknown []string
+		for _, m := range te.Errors {
+			if strings.Contains(m, "not found in type") {
+				unknown = append(unknown, m)
+			}
+		}
+		if len(unknown) > 0 {
+			// walk first so field paths are known for the message
+			_ = f.walk(root.Content[0], "", func(string) string { return "x" })
+			return f.yamlError(&yaml.TypeError{Errors: unknown})
+		}
+	}
+	if err := f.walk(root.Content[0], "", getenv); err != nil {
+		return err
+	}
+	// Pass 2 decodes the expanded node tree, whose nodes keep the file's lines.
+	if err := root.Content[0].Decode(f); err != nil {
+		return f.yamlError(err)
+	}
+	return nil
+}
+
+// walk records the line of every field path ("vercel[0].token") and expands ${ENV} references in
+// place.
+func (f *File) walk(n *yaml.Node, path string, getenv func(string) string) error {
+	if _, ok := f.lines[path]; !ok { // a key's line beats its value's
+		f.lines[path] = n.Line
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			f.lines[p] = k.Line
+			if err := f.walk(v, p, getenv); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := f.walk(c, fmt.Sprintf("%s[%d]", path, i), getenv); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		var missing string
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+			name := envRef.FindStringSubmatch(m)[1]
+			v := getenv(name)
+			if v == "" && missing == "" {
+				missing = name
+			}
+			return v
+		})
+		if missing != "" {
+			return &Error{File: f.Path, Line: n.Line, Field: path, Msg: fmt.Sprintf("environment variable %s is not set", missing)}
+		}
+		if strings.Contains(n.Value, "${") {
+			return &Error{File: f.Path, Line: n.Line, Field: path, Msg: "malformed ${ENV_NAME} reference"}
+		}
+	}
+	return nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// yamlError turns yaml.v3's errors into file:line: messages, one per problem.
+func (f *File) yamlError(err error) error {
+	var te *yaml.TypeError
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	var out []string
+	for _, m := range msgs {
+		if sm := lineRE.FindStringSubmatch(m); sm != nil {
+			line, _ := strconv.Atoi(sm[1])
+			msg := sm[2]
+			field := ""
+			if fm := regexp.MustCompile(`field (\S+) not found in type (\S+)`).FindStringSubmatch(msg); fm != nil {
+				field = f.pathAtLine(line)
+				msg = fmt.Sprintf("unknown field %q (check the spelling against the README's configuration reference)", fm[1])
+			} else if field = f.pathAtLine(line); field != "" {
+				msg = strings.Replace(msg, "cannot unmarshal !!", "expected a different type, got !!", 1)
+			}
+			out = append(out, (&Error{File: f.Path, Line: line, Field: field, Msg: msg}).Error())
+			continue
+		}
+		out = append(out, (&Error{File: f.Path, Msg: m}).Error())
+	}
+	return errors.New(strings.Join(out, "\n"))
+}
+
+// pathAtLine returns the deepest field path declared on line.
+func (f *File) pathAtLine(line int) string {
+	best := ""
+	for p, l := range f.lines {
+		if l == line && len(p) > len(best) {
+			best = p
+		}
+	}
+	return best
+}
+
+func (f *File) applyEnv(getenv func(string) string, exists func(string) bool) {
+	if f.Vercel == nil {
+		if c, ok := vercel.ConfigFromEnv(getenv); ok {
+			f.Vercel, f.FromEnv = []vercel.Config{c}, append(f.FromEnv, "vercel")
+		}
+	}
+	if f.Supabase == nil {
+		if c, ok := supabase.ConfigFromEnv(getenv); ok {
+			f.Supabase, f.FromEnv = []supabase.Config{c}, append(f.FromEnv, "supabase")
+		}
+	}
+	if f.Odoo == nil {
+		if c, ok := odoo.ConfigFromEnv(getenv); ok {
+			f.Odoo, f.FromEnv = []odoo.Config{c}, append(f.FromEnv, "odoo")
+		}
+	}
+	if f.DigitalOcean == nil {
+		if c, ok := digitalocean.ConfigFromEnv(getenv); ok {
+			f.DigitalOcean, f.FromEnv = []digitalocean.Config{c}, append(f.FromEnv, "digitalocean")
+		}
+	}
+	if f.Docker == nil {
+		if c, ok := docker.ConfigFromEnv(getenv, exists); ok {
+			f.Docker, f.FromEnv = []docker.Config{c}, append(f.FromEnv, "docker")
+		}
+	}
+}
+
+type validator interface{ Validate() error }
+
+// Validate checks every instance; errors name file, line and field.
+func (f *File) Validate() error {
+	var errs []error
+	check := func(provider string, i int, name *string, c validator) {
+		if *name == "" {
+			*name = "default"
+			if i > 0 {
+				*name = strconv.Itoa(i)
+			}
+		}
+		if err := c.Validate(); err != nil {
+			field, msg, ok := strings.Cut(err.Error(), ": ")
+			if !ok {
+				field, msg = "", err.Error()
+			}
+			p := fmt.Sprintf("%s[%d]", provider, i)
+			full := p
+			if field != "" {
+				full = p + "." + field
+			}
+			line, found := f.lines[full]
+			if !found {
+				line = f.lines[p]
+			}
+			file := f.Path
+			if f.lines[p] == 0 {
+				file, line = "environment", 0 // the instance came from env vars
+			}
+			errs = append(errs, &Error{File: file, Line: line, Field: full, Msg: msg})
+		}
+	}
+	seen := map[string]bool{}
+	dup := func(provider, name string) {
+		k := provider + "/" + name
+		if seen[k] {
+			errs = append(errs, &Error{File: f.Path, Line: f.lines[provider], Field: provider, Msg: fmt.Sprintf("two instances are named %q: give each a distinct name", name)})
+		}
+		seen[k] = true
+	}
+	for i := range f.Vercel {
+		check("vercel", i, &f.Vercel[i].Name, &f.Vercel[i])
+		dup("vercel", f.Vercel[i].Name)
+	}
+	for i := range f.Supabase {
+		check("supabase", i, &f.Supabase[i].Name, &f.Supabase[i])
+		dup("supabase", f.Supabase[i].Name)
+	}
+	for i := range f.Odoo {
+		check("odoo", i, &f.Odoo[i].Name, &f.Odoo[i])
+		dup("odoo", f.Odoo[i].Name)
+	}
+	for i := range f.DigitalOcean {
+		check("digitalocean", i, &f.DigitalOcean[i].Name, &f.DigitalOcean[i])
+		dup("digitalocean", f.DigitalOcean[i].Name)
+	}
+	for i := range f.Docker {
+		check("docker", i, &f.Docker[i].Name, &f.Docker[i])
+		dup("docker", f.Docker[i].Name)
+	}
+	if f.Timeout < 0 {
+		errs = append(errs, &Error{File: f.Path, Line: f.lines["timeout"], Field: "timeout", Msg: "must not be negative"})
+	}
+	if t := f.Enrich.Threshold; t < 0 || t > 1 {
+		errs = append(errs, &Error{File: f.Path, Line: f.lines["enrich.threshold"], Field: "enrich.threshold", Msg: "must be within [0,1]"})
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,126 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+func none(string) bool                            { return false }
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "infragraph.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadNothingConfigured(t *testing.T) {
+	f, err := Load("", env(nil), none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Vercel)+len(f.Supabase)+len(f.Odoo)+len(f.DigitalOcean)+len(f.Docker) != 0 {
+		t.Fatalf("instances from nowhere: %+v", f)
+	}
+}
+
+func TestLoadEnvDefaults(t *testing.T) {
+	f, err := Load("", env(map[string]string{
+		"VERCEL_TOKEN": "v", "VERCEL_TEAM_ID": "team_1", "DIGITALOCEAN_ACCESS_TOKEN": "d", "DIGITALOCEAN_API_URL": "http://127.0.0.1:1",
+		"SUPABASE_DB_URL": "postgres://x", "ODOO_URL": "https://erp.example.com", "ODOO_USERNAME": "admin", "ODOO_PASSWORD": "p", "DOCKER_HOST": "tcp://h:2376",
+	}), none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Vercel) != 1 || f.Vercel[0].TeamIDs[0] != "team_1" || f.Vercel[0].Token.Reveal() != "v" {
+		t.Errorf("vercel %+v", f.Vercel)
+	}
+	if len(f.DigitalOcean) != 1 || f.DigitalOcean[0].Token.Reveal() != "d" || f.DigitalOcean[0].APIURL != "http://127.0.0.1:1" {
+		t.Errorf("do %+v", f.DigitalOcean)
+	}
+	if len(f.Supabase) != 1 || len(f.Odoo) != 1 || len(f.Docker) != 1 || f.Docker[0].Host != "tcp://h:2376" {
+		t.Errorf("others: %+v %+v %+v", f.Supabase, f.Odoo, f.Docker)
+	}
+	if strings.Join(f.FromEnv, ",") != "vercel,supabase,odoo,digitalocean,docker" {
+		t.Errorf("FromEnv %v", f.FromEnv)
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	p := write(t, `# two accounts, secrets from the environment
+timeout: 90s
+digitalocean:
+  - name: prod
+    token: ${DO_PROD}
+  - name: staging
+    token: ${DO_STAGING}
+docker:
+  - name: a
+    host: unix:///run/a.sock
+  - name: b
+    host: ssh://deploy@b.example.com
+vercel:
+  - token: ${VERCEL_TOKEN}
+    teams: [team_a, team_b]
+    read_encrypted: false
+enrich:
+  threshold: 0.7
+`)
+	f, err := Load(p, env(map[string]string{"DO_PROD": "p1", "DO_STAGING": "p2", "VERCEL_TOKEN": "vt", "DIGITALOCEAN_TOKEN": "ignored"}), none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Timeout != 90*time.Second || len(f.DigitalOcean) != 2 || f.DigitalOcean[1].Token.Reveal() != "p2" || f.DigitalOcean[0].Name != "prod" {
+		t.Errorf("do: %+v", f)
+	}
+	if len(f.Docker) != 2 || f.Vercel[0].Name != "default" || *f.Vercel[0].ReadEncrypted || len(f.Vercel[0].TeamIDs) != 2 {
+		t.Errorf("docker/vercel: %+v %+v", f.Docker, f.Vercel)
+	}
+	if f.Enrich.Threshold != 0.7 {
+		t.Errorf("threshold %v", f.Enrich.Threshold)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for name, c := range map[string]struct {
+		body string
+		env  map[string]string
+		want []string
+	}{
+		"syntax":          {"vercel:\n  - token: [\n", nil, []string{"infragraph.yaml:"}},
+		"unknown field":   {"vercel:\n  - tokn: x\n", nil, []string{"infragraph.yaml:2:", "vercel[0].tokn", `unknown field "tokn"`}},
+		"unknown section": {"timeout: 1m\nverсel: []\n", nil, []string{"infragraph.yaml:2:", "unknown field"}},
+		"missing env":     {"digitalocean:\n  - token: ${DO_TOKEN}\n", nil, []string{"infragraph.yaml:2:", "digitalocean[0].token", "DO_TOKEN is not set"}},
+		"wrong type":      {"timeout: soon\n", nil, []string{"infragraph.yaml:1:", "timeout"}},
+		"validate":        {"odoo:\n  - name: erp\n    url: ftp://erp\n    username: a\n    password: b\n", nil, []string{"infragraph.yaml:3:", "odoo[0].url", "not an http(s) URL"}},
+		"missing token":   {"vercel:\n  - teams: [a]\n", nil, []string{"infragraph.yaml:2:", "vercel[0].token", "required"}},
+		"bad ref":         {"supabase:\n  - access_token: x\n    databases:\n      NOTAREF: postgres://h/db\n", nil, []string{"infragraph.yaml:3:", "supabase[0].databases"}},
+		"duplicate name":  {"docker:\n  - name: a\n    host: unix:///a\n  - name: a\n    host: unix:///b\n", nil, []string{"infragraph.yaml:1:", `named "a"`}},
+		"threshold":       {"enrich:\n  threshold: 2\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
+	} {
+		_, err := Load(write(t, c.body), env(c.env), none)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", name, err, w)
+			}
+		}
+	}
+}
+
+func TestSecretsNotInErrors(t *testing.T) {
+	const canary = "CANARY-cfg-71c2"
+	_, err := Load(write(t, "vercel:\n  - token: ${T}\n    api_url: not-a-url\n"), env(map[string]string{"T": canary}), none)
+	if err == nil || strings.Contains(err.Error(), canary) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,146 @@
+// Package scan is the pipeline: run the collectors, merge what they found into one graph, enrich
+// it (every proposal through the validator) and hand it to the renderers and the output
+// directory.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+// Options configure one scan.
+type Options struct {
+	Instances []collectors.Instance
+	Collect   collectors.Options
+	Enrichers []enrich.Enricher
+	// Threshold is the validator's lowest accepted confidence (default 0.5).
+	Threshold float64
+	Now       func() time.Time
+	Demo      bool
+	Generator string // "infragraph v1.2.3"
+}
+
+// Result is a finished scan.
+type Result struct {
+	Graph    *graph.Graph
+	Verdicts []enrich.Verdict
+	Results  []collectors.Result
+}
+
+// Failed reports whether any collector instance failed.
+func (r *Result) Failed() bool {
+	for _, c := range r.Graph.Collectors {
+		if c.Status == graph.StatusFailed {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultThreshold is the lowest confidence an inferred edge needs by default.
+const DefaultThreshold = 0.5
+
+// Run performs a scan. It fails only when the vocabulary cannot load; collector failures are
+// statuses in the graph.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Collect.Now == nil {
+		opts.Collect.Now = opts.Now
+	}
+	vocab, err := schemas.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load vocabulary: %w", err)
+	}
+	started := opts.Now().UTC()
+	results := collectors.Run(ctx, opts.Instances, opts.Collect)
+	g := Merge(results)
+	g.Scan = graph.ScanInfo{
+		ID:        started.Format("20060102T150405Z"),
+		StartedAt: started.Format(time.RFC3339),
+		Demo:      opts.Demo,
+		Generator: opts.Generator,
+	}
+	threshold := opts.Threshold
+	if threshold == 0 {
+		threshold = DefaultThreshold
+	}
+	verdicts := Enrich(ctx, g, opts.Enrichers, enrich.Validator{Vocab: vocab, Threshold: threshold})
+	g.Scan.FinishedAt = opts.Now().UTC().Format(time.RFC3339)
+	return &Result{Graph: g, Verdicts: verdicts, Results: results}, nil
+}
+
+// Merge builds one graph from collector results, in a deterministic order. Nodes several
+// collectors emit (a git repo, an external host) are merged; an edge whose endpoint nobody
+// emitted is dropped with a warning on its collector.
+func Merge(results []collectors.Result) *graph.Graph {
+	g := graph.New()
+	sorted := append([]collectors.Result(nil), results...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Status.Key() < sorted[j].Status.Key() })
+	for _, r := range sorted {
+		for _, n := range r.Nodes {
+			if n.Source == "" && n.Provider == r.Status.Provider {
+				n.Source = r.Status.Key()
+			}
+			_ = g.AddNode(n) // validated by the recorder
+		}
+	}
+	for i := range sorted {
+		r := &sorted[i]
+		for _, e := range r.Edges {
+			if e.Source == "" {
+				e.Source = r.Status.Key()
+			}
+			if err := g.AddEdge(e); err != nil {
+				r.Status.Warnings = append(r.Status.Warnings, "dropped edge: "+err.Error())
+				if r.Status.Status == graph.StatusOK {
+					r.Status.Status = graph.StatusPartial
+				}
+			}
+		}
+		g.Collectors = append(g.Collectors, r.Status)
+	}
+	return g
+}
+
+// Enrich runs the enrichers over g, validates every proposal and adds the accepted ones. An
+// enricher that fails is recorded in g.Scan.Enrichment and the scan goes on.
+func Enrich(ctx context.Context, g *graph.Graph, enrichers []enrich.Enricher, v enrich.Validator) []enrich.Verdict {
+	var all []enrich.Verdict
+	summary := map[string]any{}
+	for _, en := range enrichers {
+		ps, err := en.Propose(ctx, g)
+		if err != nil {
+			summary[en.Name()+".error"] = err.Error()
+		}
+		vs := v.Check(g, ps)
+		added := enrich.Apply(g, vs)
+		acc := 0
+		for _, x := range vs {
+			if x.Accepted {
+				acc++
+			}
+		}
+		summary[en.Name()+".proposed"] = len(ps)
+		summary[en.Name()+".accepted"] = acc
+		summary[en.Name()+".added"] = added
+		all = append(all, vs...)
+	}
+	if len(summary) > 0 {
+		if g.Scan.Enrichment == nil {
+			g.Scan.Enrichment = map[string]any{}
+		}
+		for k, val := range summary {
+			g.Scan.Enrichment[k] = val
+		}
+	}
+	return all
+}

@@ -1,0 +1,139 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/render"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+type fc func(ctx context.Context, emit graph.Emitter) error
+
+func (f fc) Collect(ctx context.Context, emit graph.Emitter) error { return f(ctx, emit) }
+
+func vercelish(ctx context.Context, emit graph.Emitter) error {
+	// emitted in a scrambled order on purpose
+	emit.Node(graph.Node{ID: "vercel:project:prj_b", Kind: "project", Provider: "vercel", Name: "b", Attrs: graph.Attrs{"domains": []string{"z.example.com", "a.example.com"}, "framework": "nextjs"}})
+	emit.Node(graph.Node{ID: "vercel:team:team_1", Kind: "team", Provider: "vercel", Name: "acme"})
+	emit.Edge(graph.Observe("vercel:team:team_1", "vercel:project:prj_b", "contains"))
+	emit.Node(graph.Node{ID: "git:repo:github.com/acme/web", Kind: "repo", Provider: "git", Name: "acme/web", Attrs: graph.Attrs{"repo": "github.com/acme/web"}})
+	emit.Edge(graph.Observe("vercel:project:prj_b", "git:repo:github.com/acme/web", "builds_from"))
+	emit.Node(graph.Node{ID: "vercel:project:prj_a", Kind: "project", Provider: "vercel", Name: "a", Attrs: graph.Attrs{"regions": []string{"iad1"}, "n": 3}})
+	emit.Edge(graph.Observe("vercel:team:team_1", "vercel:project:prj_a", "contains"))
+	emit.Edge(graph.Observe("vercel:team:team_1", "vercel:project:prj_gone", "contains")) // dangling
+	return nil
+}
+
+func doish(ctx context.Context, emit graph.Emitter) error {
+	emit.Node(graph.Node{ID: "digitalocean:droplet:1", Kind: "droplet", Provider: "digitalocean", Name: "erp", Attrs: graph.Attrs{"public_ipv4": "203.0.113.10"}})
+	emit.Node(graph.Node{ID: "git:repo:github.com/acme/web", Kind: "repo", Provider: "git", Name: "acme/web", Attrs: graph.Attrs{"repo": "github.com/acme/web", "branch": "main"}})
+	return nil
+}
+
+type fixedEnricher struct{ ps []enrich.Proposal }
+
+func (f fixedEnricher) Name() string { return "test" }
+func (f fixedEnricher) Propose(context.Context, *graph.Graph) ([]enrich.Proposal, error) {
+	return f.ps, nil
+}
+
+func clock() func() time.Time {
+	t := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	return func() time.Time { return t }
+}
+
+func opts() Options {
+	return Options{
+		Instances: []collectors.Instance{
+			{Provider: "vercel", Name: "default", Collector: fc(vercelish)},
+			{Provider: "digitalocean", Name: "default", Collector: fc(doish)},
+			{Provider: "odoo", Name: "erp", Collector: fc(func(context.Context, graph.Emitter) error { return errors.New("authenticate: wrong password") })},
+			{Provider: "docker", Name: "default", Skip: "not configured"},
+		},
+		Enrichers: []enrich.Enricher{fixedEnricher{ps: []enrich.Proposal{
+			{Enricher: "test", Edge: graph.Edge{From: "vercel:project:prj_a", To: "digitalocean:droplet:1", Type: "calls", Origin: graph.Rule, Confidence: 0.2,
+				Evidence: []graph.Evidence{{Node: "digitalocean:droplet:1", Field: "public_ipv4", Value: "203.0.113.10"}}}},
+		}}},
+		Now: clock(),
+	}
+}
+
+func TestRunMergesAndRecordsStatus(t *testing.T) {
+	res, err := Run(context.Background(), opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := res.Graph
+	if n, e := g.Len(); n != 5 || e != 3 {
+		t.Fatalf("nodes %d edges %d, want 5 and 3", n, e)
+	}
+	repo, _ := g.Node("git:repo:github.com/acme/web")
+	if repo.Attrs["branch"] != "main" {
+		t.Errorf("shared node not merged: %+v", repo)
+	}
+	st := map[string]graph.CollectorStatus{}
+	for _, c := range g.Collectors {
+		st[c.Key()] = c
+	}
+	if st["vercel/default"].Status != graph.StatusPartial || len(st["vercel/default"].Warnings) != 1 {
+		t.Errorf("dangling edge should make vercel partial: %+v", st["vercel/default"])
+	}
+	if st["odoo/erp"].Status != graph.StatusFailed || st["docker/default"].Status != graph.StatusSkipped || !res.Failed() {
+		t.Errorf("statuses %+v", st)
+	}
+	if len(res.Verdicts) != 1 || res.Verdicts[0].Accepted {
+		t.Errorf("below-threshold proposal accepted: %+v", res.Verdicts)
+	}
+}
+
+func TestOutputDeterministicAndSchemaValid(t *testing.T) {
+	var outs [][]byte
+	for i := 0; i < 3; i++ {
+		res, err := Run(context.Background(), opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if _, err := Write(dir, res); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "graph.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := os.ReadFile(filepath.Join(dir, "proposals.json"))
+		outs = append(outs, append(b, p...))
+		if problems := schemas.ValidateJSON(b); len(problems) > 0 {
+			t.Fatalf("pipeline output invalid: %v", problems)
+		}
+	}
+	if !bytes.Equal(outs[0], outs[1]) || !bytes.Equal(outs[1], outs[2]) {
+		t.Error("same input gave different bytes")
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	res, _ := Run(context.Background(), opts())
+	var a bytes.Buffer
+	if err := render.JSON(&a, res.Graph); err != nil {
+		t.Fatal(err)
+	}
+	g2, err := graph.Decode(bytes.NewReader(a.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	_ = render.JSON(&b, g2)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Errorf("round trip changed graph.json:\n%s\n---\n%s", a.String(), b.String())
+	}
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The test command. It installs and starts what the tests need, runs gofmt, go vet and every
+# test, and stops what it started:
+#   - a throwaway PostgreSQL 15 cluster with pg_cron preloaded (Debian postgresql-15-cron),
+#     run as the postgres user (PostgreSQL refuses root);
+#   - a private Docker engine (Debian docker.io) on its own socket, with busybox-static for images
+#     built FROM scratch (no registry is reachable);
+#   - the real mermaid parser (npm mermaid@11 + jsdom) for every diagram we render.
+# Usage: scripts/test.sh [go test flags/packages]   (default: ./...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=$(mktemp -d /tmp/infragraph-test.XXXXXX)
+chmod 755 "$WORK"
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+apt_updated=""
+need_pkg() { # need_pkg CMD-OR-FILE PACKAGE...
+  if command -v "$1" >/dev/null 2>&1 || [ -e "$1" ]; then return 0; fi
+  shift
+  log "installing $* (apt-get)"
+  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+PG_BIN=/usr/lib/postgresql/15/bin
+cleanup() {
+  set +e
+  if [ -n "${DOCKERD_PID:-}" ]; then
+    kill "$DOCKERD_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$DOCKERD_PID" 2>/dev/null
+  fi
+  [ -n "${CONTAINERD_PID:-}" ] && kill "$CONTAINERD_PID" 2>/dev/null
+  if [ -n "${PGDATA_DIR:-}" ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1
+  fi
+  # dockerd's vfs layers can hold read-only files: unmount first, then remove.
+  grep -o " $WORK[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$WORK" 2>/dev/null
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+start_postgres() {
+  need_pkg "$PG_BIN/initdb" postgresql-15
+  need_pkg /usr/share/postgresql/15/extension/pg_cron.control postgresql-15-cron
+  PGDATA_DIR=$WORK/pg
+  mkdir -p "$PGDATA_DIR" "$WORK/pgsock"
+  chown postgres "$PGDATA_DIR" "$WORK/pgsock"
+  local port; port=$(free_port)
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$PGDATA_DIR" -U postgres -A trust --no-sync >/dev/null
+  cat >>"$PGDATA_DIR/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$WORK/pgsock'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+fsync = off
+CONF
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg.log" -w start >/dev/null
+  export INFRAGRAPH_TEST_PG_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+  log "postgres on 127.0.0.1:$port"
+}
+
+# --- Docker engine ------------------------------------------------------------------------------
+start_docker() {
+  need_pkg dockerd docker.io
+  need_pkg busybox-static busybox-static  # provides /bin/busybox
+  [ -x /bin/busybox ] || need_pkg /bin/busybox busybox-static
+  local d=$WORK/docker
+  mkdir -p "$d/root" "$d/exec"
+  local sock=$d/docker.sock
+  dockerd --host "unix://$sock" --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/docker.pid" \
+    --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs >"$WORK/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  for _ in $(seq 1 150); do
+    [ -S "$sock" ] && docker -H "unix://$sock" info >/dev/null 2>&1 && break
+    kill -0 "$DOCKERD_PID" 2>/dev/null || { cat "$WORK/dockerd.log" >&2; return 1; }
+    sleep 0.2
+  done
+  docker -H "unix://$sock" info >/dev/null
+  # A tiny image FROM scratch with busybox: no registry is reachable here.
+  local ctx=$WORK/busybox-image
+  mkdir -p "$ctx"
+  cp /bin/busybox "$ctx/busybox"
+  printf 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox"]\nCMD ["sleep","3600"]\n' >"$ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker -H "unix://$sock" build -q -t infragraph-test/busybox:latest "$ctx" >/dev/null 2>"$WORK/build.log" || { cat "$WORK/build.log" >&2; return 1; }
+  export INFRAGRAPH_TEST_DOCKER_HOST="unix://$sock"
+  export INFRAGRAPH_TEST_DOCKER_IMAGE="infragraph-test/busybox:latest"
+  log "docker engine on $sock"
+}
+
+# --- mermaid parser -----------------------------------------------------------------------------
+setup_mermaid() {
+  need_pkg node nodejs
+  need_pkg npm npm
+  local dir=$ROOT/tools/mermaid
+  if [ ! -d "$dir/node_modules/mermaid" ] || [ ! -d "$dir/node_modules/jsdom" ]; then
+    log "installing mermaid + jsdom (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  export INFRAGRAPH_MERMAID_CHECK="$dir/check.mjs"
+}
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*'))
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+log "go vet"
+go vet ./...
+
+start_postgres
+start_docker
+setup_mermaid
+
+log "go test"
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(./...)
+go test -count=1 "${args[@]}"
