@@ -62,7 +62,7 @@ shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 fsync = off
 CONF
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg.log" -w start >/dev/null
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w start >/dev/null || { cat "$PGDATA_DIR/server.log" >&2; return 1; }
   export INFRAGRAPH_TEST_PG_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   log "postgres on 127.0.0.1:$port"
 }
@@ -70,8 +70,7 @@ CONF
 # --- Docker engine ------------------------------------------------------------------------------
 start_docker() {
   need_pkg dockerd docker.io
-  need_pkg busybox-static busybox-static  # provides /bin/busybox
-  [ -x /bin/busybox ] || need_pkg /bin/busybox busybox-static
+  need_pkg /bin/busybox busybox-static
   local d=$WORK/docker
   mkdir -p "$d/root" "$d/exec"
   local sock=$d/docker.sock
