@@ -21,6 +21,20 @@ type ScanInfo struct {
 	Generator  string `json:"generator,omitempty"` // "infragraph <version>"
 	// Enrichment summarises the enrich stage (rules, LLM): free-form counters and notes.
 	Enrichment map[string]any `json:"enrichment,omitempty"`
+	// Changes summarises what changed since the previous scan (filled by the history stage).
+	Changes *ChangeSummary `json:"changes,omitempty"`
+}
+
+// ChangeSummary counts what changed between the previous scan and this one.
+type ChangeSummary struct {
+	Since        string   `json:"since"` // the previous scan's id
+	NodesAdded   int      `json:"nodes_added"`
+	NodesRemoved int      `json:"nodes_removed"`
+	NodesChanged int      `json:"nodes_changed"`
+	NodesStale   int      `json:"nodes_stale"`
+	EdgesAdded   int      `json:"edges_added"`
+	EdgesRemoved int      `json:"edges_removed"`
+	Highlights   []string `json:"highlights,omitempty"` // a few human-readable lines, most important first
 }
 
 // Status is a collector instance's outcome.
