@@ -13,6 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/infragraph/infragraph/graph"
@@ -65,6 +69,10 @@ type Options struct {
 	Now func() time.Time
 }
 
+// tracerName is infragraph's instrumentation scope (telemetry.TracerName; not imported to keep
+// this package's dependencies small).
+const tracerName = "github.com/infragraph/infragraph"
+
 // DefaultTimeout bounds a collector when neither the instance nor Options set a timeout.
 const DefaultTimeout = 5 * time.Minute
 
@@ -115,6 +123,9 @@ func runOne(ctx context.Context, inst Instance, opts Options) Result {
 	start := opts.Now()
 	st.StartedAt = start.UTC().Format(time.RFC3339)
 	rec := &Recorder{Provider: inst.Provider}
+	ctx, span := otel.Tracer(tracerName).Start(ctx, "collect "+inst.Provider, trace.WithAttributes(
+		attribute.String("collector.provider", inst.Provider), attribute.String("collector.instance", inst.Name)))
+	defer span.End()
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	err := collectSafely(cctx, inst.Collector, rec)
 	timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
@@ -138,6 +149,11 @@ func runOne(ctx context.Context, inst Instance, opts Options) Result {
 		st.Status = graph.StatusOK
 	}
 	st.Nodes, st.Edges = len(nodes), len(edges)
+	span.SetAttributes(attribute.String("collector.status", string(st.Status)), attribute.Int("collector.nodes", st.Nodes),
+		attribute.Int("collector.edges", st.Edges), attribute.Int("collector.warnings", len(st.Warnings)))
+	if st.Status == graph.StatusFailed {
+		span.SetStatus(codes.Error, st.Reason)
+	}
 	if opts.Progress != nil {
 		opts.Progress(Event{Instance: inst, Done: true, Status: st})
 	}

@@ -5,7 +5,9 @@ package scan
 
 import (
 	"context"
+
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
 	"sort"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/telemetry"
 )
 
 // Options configure one scan.
@@ -61,6 +64,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
 	started := opts.Now().UTC()
+	ctx, span := telemetry.Tracer().Start(ctx, "scan")
+	defer span.End()
 	results := collectors.Run(ctx, opts.Instances, opts.Collect)
 	g := Merge(results)
 	g.Scan = graph.ScanInfo{
@@ -75,6 +80,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	verdicts := Enrich(ctx, g, opts.Enrichers, enrich.Validator{Vocab: vocab, Threshold: threshold})
 	g.Scan.FinishedAt = opts.Now().UTC().Format(time.RFC3339)
+	n, e := g.Len()
+	span.SetAttributes(attribute.String("scan.id", g.Scan.ID), attribute.Int("graph.nodes", n), attribute.Int("graph.edges", e))
 	return &Result{Graph: g, Verdicts: verdicts, Results: results}, nil
 }
 
@@ -117,10 +124,15 @@ func Enrich(ctx context.Context, g *graph.Graph, enrichers []enrich.Enricher, v 
 	var all []enrich.Verdict
 	summary := map[string]any{}
 	for _, en := range enrichers {
-		ps, err := en.Propose(ctx, g)
+		ectx, span := telemetry.Tracer().Start(ctx, "enrich "+en.Name())
+		ps, err := en.Propose(ectx, g)
 		if err != nil {
 			summary[en.Name()+".error"] = err.Error()
+			telemetry.RecordError(span, err)
 		}
+		span.SetAttributes(attribute.Int("enrich.proposals", len(ps)))
+		span.End()
+		_, vspan := telemetry.Tracer().Start(ctx, "validate "+en.Name())
 		vs := v.Check(g, ps)
 		added := enrich.Apply(g, vs)
 		acc := 0
@@ -129,6 +141,8 @@ func Enrich(ctx context.Context, g *graph.Graph, enrichers []enrich.Enricher, v 
 				acc++
 			}
 		}
+		vspan.SetAttributes(attribute.Int("validate.accepted", acc), attribute.Int("validate.rejected", len(vs)-acc), attribute.Int("validate.added", added))
+		vspan.End()
 		summary[en.Name()+".proposed"] = len(ps)
 		summary[en.Name()+".accepted"] = acc
 		summary[en.Name()+".added"] = added

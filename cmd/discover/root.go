@@ -72,6 +72,7 @@ func osEnv(stdout, stderr io.Writer) *env {
 type globalOpts struct {
 	logFormat string
 	logLevel  string
+	telemetry string
 }
 
 func (g *globalOpts) logger(w io.Writer) (*slog.Logger, error) {
@@ -101,6 +102,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetErr(e.Stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.telemetry, "telemetry", "", "export traces with a vendor preset: honeycomb, grafana, axiom or datadog (OTEL_EXPORTER_OTLP_* work without it)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &codeError{code: exitUsage, err: err} })
 	root.AddCommand(
 		newScanCmd(e, g, nil),

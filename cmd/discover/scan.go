@@ -62,6 +62,11 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if err != nil {
 		return err
 	}
+	flush, err := startTelemetry(cmd.Context(), e, g, log)
+	if err != nil {
+		return err
+	}
+	defer flush()
 	cfg, err := config.Load(o.configPath, e.Getenv, e.Exists)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}

@@ -1,0 +1,200 @@
+// Package telemetry traces scans with OpenTelemetry: a span for the scan, each collector, every
+// HTTP call (otelhttp), every LLM call (GenAI attributes) and validation. Spans are exported with
+// the OTLP/HTTP exporter, configured by the standard OTEL_EXPORTER_OTLP_* variables or by a
+// vendor preset. With nothing configured the global tracer stays the no-op one: no overhead.
+package telemetry
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// TracerName is the instrumentation scope of infragraph's own spans.
+const TracerName = "github.com/infragraph/infragraph"
+
+// Tracer returns infragraph's tracer from the global provider (no-op unless Setup enabled one).
+func Tracer() trace.Tracer { return otel.Tracer(TracerName) }
+
+// Presets lists the vendor presets for --telemetry.
+var Presets = []string{"honeycomb", "grafana", "axiom", "datadog"}
+
+// Options configure Setup.
+type Options struct {
+	// Preset is "", or one of Presets.
+	Preset string
+	// Getenv reads the environment (os.Getenv in the CLI).
+	Getenv func(string) string
+	// Version is infragraph's version, recorded as service.version.
+	Version string
+	// Exporter replaces the OTLP exporter (tests pass an in-memory one).
+	Exporter sdktrace.SpanExporter
+}
+
+// Exporter says where spans go, for the user (no header values: they hold keys).
+type Exporter struct {
+	Endpoint string
+	Headers  []string // header names only
+}
+
+// Setup installs a global tracer provider when telemetry is configured and returns a shutdown
+// function that flushes it (call it before exit) and a description of the exporter. When nothing
+// is configured it returns a no-op shutdown and enabled=false.
+func Setup(ctx context.Context, o Options) (shutdown func(context.Context) error, enabled bool, exp Exporter, err error) {
+	noop := func(context.Context) error { return nil }
+	get := o.Getenv
+	if get == nil {
+		get = func(string) string { return "" }
+	}
+	if strings.EqualFold(get("OTEL_SDK_DISABLED"), "true") || get("OTEL_TRACES_EXPORTER") == "none" {
+		return noop, false, exp, nil
+	}
+	var opts []otlptracehttp.Option
+	switch {
+	case o.Exporter != nil:
+	case o.Preset != "":
+		endpoint, headers, err := preset(o.Preset, get)
+		if err != nil {
+			return noop, false, exp, err
+		}
+		opts = append(opts, otlptracehttp.WithEndpointURL(endpoint))
+		if len(headers) > 0 {
+			opts = append(opts, otlptracehttp.WithHeaders(headers))
+		}
+		exp.Endpoint = endpoint
+		for k := range headers {
+			exp.Headers = append(exp.Headers, k)
+		}
+		sort.Strings(exp.Headers)
+	case get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "":
+		// otlptracehttp reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout, compression) itself.
+		exp.Endpoint = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+		if exp.Endpoint == "" {
+			exp.Endpoint = strings.TrimRight(get("OTEL_EXPORTER_OTLP_ENDPOINT"), "/") + "/v1/traces"
+		}
+	default:
+		return noop, false, exp, nil
+	}
+	exporter := o.Exporter
+	if exporter == nil {
+		exporter, err = otlptracehttp.New(ctx, opts...)
+		if err != nil {
+			return noop, false, exp, fmt.Errorf("telemetry: %w", err)
+		}
+	}
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
+		attribute.String("service.name", "infragraph"),
+		attribute.String("service.version", o.Version),
+	))
+	if err != nil {
+		res = resource.Default()
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return tp.Shutdown(ctx)
+	}, true, exp, nil
+}
+
+// preset returns the OTLP traces endpoint and headers of a vendor, from the vendor's own key
+// variables. OTEL_EXPORTER_OTLP_ENDPOINT still wins over the preset's default endpoint.
+func preset(name string, get func(string) string) (string, map[string]string, error) {
+	need := func(v string) (string, error) {
+		if s := get(v); s != "" {
+			return s, nil
+		}
+		return "", fmt.Errorf("telemetry preset %s: set %s", name, v)
+	}
+	endpoint := func(def string) string {
+		if e := get("OTEL_EXPORTER_OTLP_ENDPOINT"); e != "" {
+			def = e
+		}
+		return strings.TrimRight(def, "/") + "/v1/traces"
+	}
+	switch name {
+	case "honeycomb":
+		key, err := need("HONEYCOMB_API_KEY")
+		if err != nil {
+			return "", nil, err
+		}
+		h := map[string]string{"x-honeycomb-team": key}
+		if d := get("HONEYCOMB_DATASET"); d != "" { // Honeycomb Classic only
+			h["x-honeycomb-dataset"] = d
+		}
+		return endpoint("https://api.honeycomb.io"), h, nil
+	case "grafana":
+		ep, err := need("GRAFANA_OTLP_ENDPOINT") // https://otlp-gateway-prod-<zone>.grafana.net/otlp
+		if err != nil {
+			return "", nil, err
+		}
+		id, err := need("GRAFANA_INSTANCE_ID")
+		if err != nil {
+			return "", nil, err
+		}
+		tok, err := need("GRAFANA_API_TOKEN")
+		if err != nil {
+			return "", nil, err
+		}
+		return strings.TrimRight(ep, "/") + "/v1/traces", map[string]string{
+			"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+tok)),
+		}, nil
+	case "axiom":
+		tok, err := need("AXIOM_TOKEN")
+		if err != nil {
+			return "", nil, err
+		}
+		ds, err := need("AXIOM_DATASET")
+		if err != nil {
+			return "", nil, err
+		}
+		return endpoint("https://api.axiom.co"), map[string]string{"Authorization": "Bearer " + tok, "X-Axiom-Dataset": ds}, nil
+	case "datadog":
+		// With DD_API_KEY: agentless intake (preview); without: the local Agent's OTLP receiver.
+		if key := get("DD_API_KEY"); key != "" {
+			site := get("DD_SITE")
+			if site == "" {
+				site = "datadoghq.com"
+			}
+			return "https://trace.agent." + site + "/v1/traces", map[string]string{"dd-api-key": key}, nil
+		}
+		return endpoint("http://localhost:4318"), nil, nil
+	}
+	return "", nil, fmt.Errorf("unknown telemetry preset %q (known: %s)", name, strings.Join(Presets, ", "))
+}
+
+// Transport wraps an HTTP transport so every request gets a client span. With telemetry off the
+// global provider is no-op and the wrapper costs next to nothing.
+func Transport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return otelhttp.NewTransport(base, otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+		return "HTTP " + r.Method + " " + r.URL.Host
+	}))
+}
+
+// RecordError marks span as failed with err.
+func RecordError(span trace.Span, err error) {
+	if err == nil {
+		return
+	}
+	span.RecordError(err)
+	span.SetStatus(codes.Error, err.Error())
+}
