@@ -18,6 +18,9 @@ type Proposal struct {
 	Rationale string `json:"rationale,omitempty"`
 	// Via lists nodes between the endpoints that evidence may name (a DNS chain).
 	Via []string `json:"via,omitempty"`
+	// Scope, when set, lists the node ids the proposer was shown: both endpoints must be among
+	// them (an LLM may only link ids it was given).
+	Scope []string `json:"-"`
 }
 
 // Enricher proposes edges for a graph. It must not modify g.

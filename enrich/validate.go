@@ -20,6 +20,7 @@ const (
 	ReasonNoEvidence      = "no_evidence"
 	ReasonUngrounded      = "evidence_ungrounded"
 	ReasonBadOrigin       = "bad_origin"
+	ReasonOutOfScope      = "endpoint_not_offered"
 )
 
 // Validator checks proposals against the graph and the vocabulary.
@@ -50,6 +51,17 @@ func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
 	}
 	if !okT {
 		add(ReasonMissingEndpoint, "to %s does not exist", e.To)
+	}
+	if len(p.Scope) > 0 {
+		offered := map[string]bool{}
+		for _, id := range p.Scope {
+			offered[id] = true
+		}
+		for _, id := range []string{e.From, e.To} {
+			if !offered[id] {
+				add(ReasonOutOfScope, "%s was not among the nodes the proposer was given", id)
+			}
+		}
 	}
 	if e.From == e.To {
 		add(ReasonSelfLoop, "%s points at itself", e.From)
