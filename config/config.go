@@ -21,6 +21,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/odoo"
 	"github.com/infragraph/infragraph/collectors/supabase"
 	"github.com/infragraph/infragraph/collectors/vercel"
+	"github.com/infragraph/infragraph/enrich/llm"
 )
 
 // File is the configuration: the file's content with environment defaults applied.
@@ -35,7 +36,8 @@ type File struct {
 	DigitalOcean []digitalocean.Config `yaml:"digitalocean"`
 	Docker       []docker.Config       `yaml:"docker"`
 
-	Enrich Enrich `yaml:"enrich"`
+	Enrich Enrich     `yaml:"enrich"`
+	LLM    llm.Config `yaml:"llm"`
 
 	// FromEnv lists the providers whose default instance came from environment variables.
 	FromEnv []string `yaml:"-"`
@@ -310,6 +312,10 @@ func (f *File) Validate() error {
 	}
 	if f.Timeout < 0 {
 		errs = append(errs, &Error{File: f.Path, Line: f.lines["timeout"], Field: "timeout", Msg: "must not be negative"})
+	}
+	if err := f.LLM.Validate(); err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		errs = append(errs, &Error{File: f.Path, Line: f.lines["llm."+field], Field: "llm." + field, Msg: msg})
 	}
 	if t := f.Enrich.Threshold; t < 0 || t > 1 {
 		errs = append(errs, &Error{File: f.Path, Line: f.lines["enrich.threshold"], Field: "enrich.threshold", Msg: "must be within [0,1]"})

@@ -21,6 +21,8 @@ const (
 	ReasonUngrounded      = "evidence_ungrounded"
 	ReasonBadOrigin       = "bad_origin"
 	ReasonOutOfScope      = "endpoint_not_offered"
+	ReasonNameOnly        = "evidence_name_only"
+	ReasonOneSided        = "evidence_one_sided"
 )
 
 // Validator checks proposals against the graph and the vocabulary.
@@ -81,6 +83,23 @@ func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
 	}
 	if len(e.Evidence) == 0 {
 		add(ReasonNoEvidence, "no evidence given")
+	}
+	if e.Origin == graph.LLM && len(e.Evidence) > 0 {
+		// A model's word is not evidence: it must quote a reference (not just names, which are
+		// never enough), and quote both sides of the link.
+		names, sides := true, map[string]bool{}
+		for _, ev := range e.Evidence {
+			if ev.Field != "name" {
+				names = false
+			}
+			sides[ev.Node] = true
+		}
+		if names {
+			add(ReasonNameOnly, "only names are quoted; name similarity is never enough")
+		}
+		if !sides[e.From] || !sides[e.To] {
+			add(ReasonOneSided, "evidence must quote both %s and %s", e.From, e.To)
+		}
 	}
 	allowed := map[string]bool{e.From: true, e.To: true}
 	for _, id := range p.Via {

@@ -143,6 +143,11 @@ func Enrich(ctx context.Context, g *graph.Graph, enrichers []enrich.Enricher, v 
 		}
 		vspan.SetAttributes(attribute.Int("validate.accepted", acc), attribute.Int("validate.rejected", len(vs)-acc), attribute.Int("validate.added", added))
 		vspan.End()
+		if sm, ok := en.(interface{ Summary() map[string]any }); ok {
+			for k, val := range sm.Summary() {
+				summary[en.Name()+"."+k] = val
+			}
+		}
 		summary[en.Name()+".proposed"] = len(ps)
 		summary[en.Name()+".accepted"] = acc
 		summary[en.Name()+".added"] = added

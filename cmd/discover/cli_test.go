@@ -123,3 +123,27 @@ func TestValidateRejects(t *testing.T) {
 		t.Errorf("out: %s", out)
 	}
 }
+
+func TestLLMAutoSkipsQuietlyWithoutCredentials(t *testing.T) {
+	dir := t.TempDir()
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir, "--llm", "auto"}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if strings.Contains(errb.String(), "LLM enrichment") || strings.Contains(errb.String(), "--llm") {
+		t.Errorf("auto without credentials should be quiet: %s", errb)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "graph.json"))
+	if !strings.Contains(string(data), `"llm.status": "skipped: no credentials"`) {
+		t.Errorf("graph.json does not say the LLM was skipped")
+	}
+	e2, _, errb2 := testEnv(nil)
+	runEnv(context.Background(), []string{"scan", "--out", dir, "--llm", "on"}, e2)
+	if !strings.Contains(errb2.String(), "no credentials") {
+		t.Errorf("--llm on without credentials should say so: %s", errb2)
+	}
+	e3, _, _ := testEnv(map[string]string{"VERCEL_OIDC_TOKEN": "not-a-jwt"})
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir, "--llm", "maybe"}, e3); code != exitUsage {
+		t.Errorf("--llm maybe: exit %d", code)
+	}
+}

@@ -21,6 +21,7 @@ type scanOpts struct {
 	only, skip []string
 	timeout    time.Duration
 	progress   bool
+	llm        string
 }
 
 // newScanCmd builds `discover scan`. runF replaces the command's work in tests that only check
@@ -54,6 +55,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage or configuration, 3 graph written but som
 	f.StringSliceVar(&o.skip, "skip", nil, "do not scan these providers")
 	f.DurationVar(&o.timeout, "timeout", 0, "time limit per collector (default 5m, or timeout: in the config file)")
 	f.BoolVar(&o.progress, "progress", false, "print progress even when stderr is not a terminal")
+	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default) or on")
 	return cmd
 }
 
@@ -91,13 +93,28 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if o.progress || e.IsTerminal {
 		opts.Collect.Progress = progressLogger(log)
 	}
+	aiEnricher, aiStatus, err := llmEnricher(e, log, cfg, o.llm, o.out)
+	if err != nil {
+		return err
+	}
+	if aiEnricher != nil {
+		opts.Enrichers = append(opts.Enrichers, aiEnricher) // after the rules: it asks about what they left
+	}
 	res, err := scan.Run(cmd.Context(), opts)
 	if err != nil {
 		return err
 	}
+	llmOutcome(log, res, aiStatus)
 	paths, err := scan.Write(o.out, res)
 	if err != nil {
 		return err
+	}
+	if aiEnricher != nil {
+		p, err := writeLLMAudit(o.out, aiEnricher, res.Verdicts)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
 	}
 	summarize(e, log, res, paths)
 	if res.Failed() {

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/infragraph/infragraph/config"
+	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/enrich/llm"
+	"github.com/infragraph/infragraph/output"
+	"github.com/infragraph/infragraph/scan"
+)
+
+// llmEnricher decides whether LLM enrichment runs (--llm off|auto|on; auto: when credentials
+// exist) and builds it. status is what graph.json records when it does not run.
+func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (en *llm.Enricher, status string, err error) {
+	if mode == "" {
+		mode = cfg.LLM.Mode
+	}
+	if mode == "" {
+		mode = "auto"
+	}
+	switch mode {
+	case "off":
+		return nil, "off", nil
+	case "auto", "on":
+	default:
+		return nil, "", usageErr("--llm must be off, auto or on, not %q", mode)
+	}
+	creds, cerr := llm.CredentialsFromEnv(e.Getenv, time.Now())
+	switch {
+	case cerr != nil:
+		log.Warn("LLM enrichment skipped; the scan goes on without AI", "reason", cerr)
+		return nil, "skipped: " + cerr.Error(), nil
+	case !creds.Found():
+		if mode == "on" {
+			log.Warn("--llm on, but no credentials: set AI_GATEWAY_API_KEY (or VERCEL_OIDC_TOKEN, or DISCOVER_LLM_BASE_URL and DISCOVER_LLM_API_KEY); the scan goes on without AI")
+		}
+		return nil, "skipped: no credentials", nil
+	}
+	lc := cfg.LLM
+	lc.APIKey, lc.KeySource = creds.Key, creds.Source
+	if creds.BaseURL != "" {
+		lc.BaseURL = creds.BaseURL
+	}
+	if lc.Key, err = output.InstallKey(out); err != nil {
+		return nil, "", err
+	}
+	lc.CacheDir = filepath.Join(out, ".cache", "llm")
+	en, err = llm.New(lc, nil)
+	if err != nil {
+		return nil, "", &codeError{code: exitUsage, err: err}
+	}
+	log.Info("LLM enrichment on", "credentials", creds.Source, "models", lc.Models)
+	return en, "on", nil
+}
+
+// writeLLMAudit writes llm-audit.jsonl beside graph.json: hashes, counts and verdicts, never a
+// prompt or a secret.
+func writeLLMAudit(out string, en *llm.Enricher, vs []enrich.Verdict) (string, error) {
+	p := filepath.Join(out, "llm-audit.jsonl")
+	return p, output.WriteFile(p, 0o600, func(w io.Writer) error { return en.WriteAudit(w, vs) })
+}
+
+// llmOutcome records in the graph whether AI enrichment ran, and warns when it failed.
+func llmOutcome(log *slog.Logger, res *scan.Result, status string) {
+	if res.Graph.Scan.Enrichment == nil {
+		res.Graph.Scan.Enrichment = map[string]any{}
+	}
+	res.Graph.Scan.Enrichment["llm.status"] = status
+	if msg, ok := res.Graph.Scan.Enrichment["llm.error"].(string); ok {
+		log.Warn("LLM enrichment failed; the graph has only observed and rule-based edges", "error", msg)
+		res.Graph.Scan.Enrichment["llm.status"] = "failed"
+	}
+}

@@ -1,0 +1,567 @@
+// Package llm is the enricher that asks a language model, through any OpenAI-compatible API (the
+// Vercel AI Gateway by default), for the edges the rules could not decide. It never sends the
+// graph: it builds candidate pairs deterministically, sends them in batches of compact, redacted
+// node cards, and turns the answers into proposals that the validator checks like any other (an
+// evidence quote that does not occur in the named field is rejected). Answers are cached by
+// content hash, calls run in a bounded pool under a per-scan budget, cheaper models go first and
+// undecided pairs escalate.
+package llm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/output"
+	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/telemetry"
+)
+
+// Enricher proposes edges with a language model.
+type Enricher struct {
+	cfg    Config
+	client *openai.Client
+	vocab  *schemas.Vocabulary
+
+	mu      sync.Mutex
+	calls   int
+	tokens  int
+	usage   map[string]*Usage
+	audit   []AuditRecord
+	notes   []string
+	aborted error // a failure no other model can fix (401, 402, 403)
+}
+
+// Usage is what one model consumed in a scan.
+type Usage struct {
+	Calls            int `json:"calls"`
+	CacheHits        int `json:"cache_hits"`
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	Failures         int `json:"failures"`
+}
+
+// AuditRecord is one line of the audit log: hashes and counts, never a secret or a prompt.
+type AuditRecord struct {
+	Model           string          `json:"model"`
+	TemplateVersion string          `json:"template_version"`
+	RequestSHA256   string          `json:"request_sha256"`
+	ResponseSHA256  string          `json:"response_sha256,omitempty"`
+	CacheHit        bool            `json:"cache_hit"`
+	Pairs           int             `json:"pairs"`
+	Cards           int             `json:"cards"`
+	Redactions      map[string]int  `json:"redactions"`
+	Proposals       []AuditProposal `json:"proposals"`
+	Undecided       int             `json:"undecided"`
+	PromptTokens    int             `json:"prompt_tokens"`
+	CompletionTkns  int             `json:"completion_tokens"`
+	FallbackFrom    string          `json:"fallback_from,omitempty"`
+	Error           string          `json:"error,omitempty"`
+	Verdicts        []AuditVerdict  `json:"verdicts,omitempty"`
+}
+
+// AuditProposal is a proposal as the audit log keeps it.
+type AuditProposal struct {
+	From       string  `json:"from"`
+	To         string  `json:"to"`
+	Type       string  `json:"type"`
+	Confidence float64 `json:"confidence"`
+}
+
+// AuditVerdict is the validator's verdict on an audited proposal.
+type AuditVerdict struct {
+	AuditProposal
+	Accepted bool     `json:"accepted"`
+	Reasons  []string `json:"reasons,omitempty"`
+}
+
+// New returns an enricher; base is the HTTP transport to build on (nil: the default).
+func New(cfg Config, base http.RoundTripper) (*Enricher, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	vocab, err := schemas.Load()
+	if err != nil {
+		return nil, err
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	var rt http.RoundTripper = base
+	if cfg.sendsGatewayOptions() {
+		rt = gatewayOptions{next: rt, opts: cfg.gatewayOptions}
+	}
+	rt = telemetry.Transport(rt)
+	rt = retrying{next: rt, attempts: 4, maxWait: 30 * time.Second, sleep: sleepCtx}
+	oc := openai.DefaultConfig(cfg.APIKey.Reveal())
+	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	oc.HTTPClient = &http.Client{Transport: rt}
+	return &Enricher{cfg: cfg, client: openai.NewClientWithConfig(oc), vocab: vocab, usage: map[string]*Usage{}}, nil
+}
+
+func (c *Config) gatewayOptions(model string) map[string]any {
+	o := map[string]any{}
+	var fb []string
+	for _, m := range c.Fallbacks {
+		if m != model {
+			fb = append(fb, m)
+		}
+	}
+	if len(fb) > 0 {
+		o["models"] = fb
+	}
+	if c.ZeroDataRetention {
+		o["zeroDataRetention"] = true
+	}
+	if c.DisallowPromptTraining {
+		o["disallowPromptTraining"] = true
+	}
+	o["tags"] = []string{"infragraph", TemplateVersion}
+	return o
+}
+
+// Name implements enrich.Enricher.
+func (e *Enricher) Name() string { return "llm" }
+
+type batch struct {
+	pairs []Pair
+	ids   []string
+}
+
+// Propose implements enrich.Enricher.
+func (e *Enricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Proposal, error) {
+	pending := Candidates(g, e.vocab, e.cfg.MaxPairs)
+	if len(pending) == 0 {
+		e.note("no candidate pairs: the rules settled everything")
+		return nil, nil
+	}
+	var out []enrich.Proposal
+	var mu sync.Mutex
+	for tier, model := range e.cfg.Models {
+		if len(pending) == 0 {
+			break
+		}
+		batches := makeBatches(pending, e.cfg.BatchSize)
+		var undecided []Pair
+		var eg errgroup.Group
+		eg.SetLimit(e.cfg.Workers)
+		for _, b := range batches {
+			eg.Go(func() error {
+				ps, und := e.runBatch(ctx, g, model, b)
+				mu.Lock()
+				out = append(out, ps...)
+				undecided = append(undecided, und...)
+				mu.Unlock()
+				return nil
+			})
+		}
+		_ = eg.Wait()
+		if e.abortErr() != nil {
+			break
+		}
+		sort.Slice(undecided, func(i, j int) bool { return pairLess(undecided[i], undecided[j]) })
+		pending = undecided
+		if tier+1 < len(e.cfg.Models) && len(pending) > 0 {
+			e.note(fmt.Sprintf("%d pairs escalated from %s to %s", len(pending), model, e.cfg.Models[tier+1]))
+		}
+	}
+	if len(pending) > 0 && e.abortErr() == nil {
+		e.note(fmt.Sprintf("%d pairs left undecided", len(pending)))
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Edge.Key(), out[j].Edge.Key()
+		if a != b {
+			return a.String() < b.String()
+		}
+		return out[i].Enricher < out[j].Enricher
+	})
+	if err := e.abortErr(); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func (e *Enricher) abort(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.aborted == nil {
+		e.aborted = err
+	}
+}
+
+func (e *Enricher) abortErr() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.aborted
+}
+
+func pairLess(a, b Pair) bool {
+	if a.A != b.A {
+		return a.A < b.A
+	}
+	return a.B < b.B
+}
+
+func makeBatches(pairs []Pair, size int) []batch {
+	var out []batch
+	for i := 0; i < len(pairs); i += size {
+		j := min(i+size, len(pairs))
+		b := batch{pairs: append([]Pair(nil), pairs[i:j]...)}
+		seen := map[string]bool{}
+		for k := range b.pairs {
+			b.pairs[k].ID = fmt.Sprintf("p%d", k+1) // ids local to the batch keep prompts stable
+			for _, id := range []string{b.pairs[k].A, b.pairs[k].B} {
+				if !seen[id] {
+					seen[id] = true
+					b.ids = append(b.ids, id)
+				}
+			}
+		}
+		sort.Strings(b.ids)
+		out = append(out, b)
+	}
+	return out
+}
+
+func (e *Enricher) note(s string) {
+	e.mu.Lock()
+	e.notes = append(e.notes, s)
+	e.mu.Unlock()
+}
+
+// runBatch asks model (then its fallbacks) about one batch and returns proposals and the pairs
+// left undecided.
+func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b batch) ([]enrich.Proposal, []Pair) {
+	red := NewRedactor(e.cfg.Key)
+	cards := make([]Card, 0, len(b.ids))
+	for _, id := range b.ids {
+		n, _ := g.Node(id)
+		cards = append(cards, card(n, red))
+	}
+	prompt, err := userPrompt(cards, b.pairs)
+	if err != nil {
+		return nil, b.pairs
+	}
+	schema := responseSchema(InferableTypes)
+	rec := AuditRecord{Model: model, TemplateVersion: TemplateVersion, Pairs: len(b.pairs), Cards: len(cards), Redactions: red.Counts()}
+	content, used, err := e.complete(ctx, model, prompt, schema, &rec)
+	if err != nil {
+		rec.Error = err.Error()
+		e.record(rec)
+		return nil, b.pairs
+	}
+	rec.ResponseSHA256 = sha(content)
+	ans, err := parseAnswer(content)
+	if err != nil {
+		rec.Error = err.Error()
+		e.record(rec)
+		return nil, b.pairs
+	}
+	byID := map[string]Pair{}
+	for _, p := range b.pairs {
+		byID[p.ID] = p
+	}
+	var undecided []Pair
+	for _, id := range ans.Undecided {
+		if p, ok := byID[id]; ok {
+			undecided = append(undecided, p)
+		}
+	}
+	var ps []enrich.Proposal
+	for _, ae := range ans.Edges {
+		conf := ae.Confidence
+		if conf > 1 {
+			conf /= 100 // some models answer in percent
+		}
+		conf = min(max(conf, 0), 1) * 0.85 // verbalised confidence runs high: discount it
+		ev := make([]graph.Evidence, 0, len(ae.Evidence))
+		for _, x := range ae.Evidence {
+			ev = append(ev, graph.Evidence{Node: x.NodeID, Field: x.Field, Value: x.Quote})
+		}
+		p := enrich.Proposal{
+			Edge:      graph.Edge{From: ae.FromID, To: ae.ToID, Type: ae.Type, Origin: graph.LLM, Confidence: round2(conf), Evidence: ev},
+			Enricher:  "llm/" + used,
+			Rationale: "proposed by " + used + " from shared evidence",
+			Scope:     b.ids,
+		}
+		ps = append(ps, p)
+		rec.Proposals = append(rec.Proposals, AuditProposal{From: ae.FromID, To: ae.ToID, Type: ae.Type, Confidence: p.Edge.Confidence})
+	}
+	rec.Undecided = len(undecided)
+	e.record(rec)
+	return ps, undecided
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func (e *Enricher) record(r AuditRecord) {
+	e.mu.Lock()
+	e.audit = append(e.audit, r)
+	e.mu.Unlock()
+}
+
+type cached struct {
+	Model            string `json:"model"`
+	Content          string `json:"content"`
+	PromptTokens     int    `json:"prompt_tokens"`
+	CompletionTokens int    `json:"completion_tokens"`
+}
+
+// complete returns the answer for prompt from the cache or from model and its fallbacks.
+func (e *Enricher) complete(ctx context.Context, model, prompt string, schema json.RawMessage, rec *AuditRecord) (content, used string, err error) {
+	models := append([]string{model}, e.cfg.Fallbacks...)
+	var lastErr error
+	for i, m := range models {
+		if i > 0 && m == model {
+			continue
+		}
+		key := sha(strings.Join([]string{TemplateVersion, m, systemPrompt, string(schema), prompt}, "\x00"))
+		rec.RequestSHA256 = key
+		if i > 0 {
+			rec.FallbackFrom, rec.Model = model, m
+		}
+		if c, ok := e.cacheGet(key); ok {
+			e.use(m, func(u *Usage) { u.CacheHits++ })
+			rec.CacheHit = true
+			return c.Content, c.Model, nil
+		}
+		if err := e.reserve(); err != nil {
+			e.abort(err)
+			return "", "", err
+		}
+		resp, err := e.call(ctx, m, prompt, schema)
+		if err != nil {
+			e.use(m, func(u *Usage) { u.Failures++ })
+			lastErr = err
+			if fatal(err) {
+				e.abort(err)
+				return "", "", err
+			}
+			continue
+		}
+		pt, ct := resp.Usage.PromptTokens, resp.Usage.CompletionTokens
+		e.use(m, func(u *Usage) { u.Calls++; u.PromptTokens += pt; u.CompletionTokens += ct })
+		e.mu.Lock()
+		e.tokens += pt + ct
+		e.mu.Unlock()
+		rec.PromptTokens, rec.CompletionTkns = pt, ct
+		if len(resp.Choices) == 0 {
+			lastErr = errors.New(m + ": no choices in the answer")
+			continue
+		}
+		content := resp.Choices[0].Message.Content
+		e.cachePut(key, cached{Model: m, Content: content, PromptTokens: pt, CompletionTokens: ct})
+		return content, m, nil
+	}
+	if lastErr == nil {
+		lastErr = errors.New("no model available")
+	}
+	return "", "", lastErr
+}
+
+var errBudget = errors.New("llm budget for this scan exhausted")
+
+func (e *Enricher) reserve() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.calls >= e.cfg.MaxCalls || e.tokens >= e.cfg.MaxTokens {
+		return fmt.Errorf("%w (%d calls, %d tokens)", errBudget, e.calls, e.tokens)
+	}
+	e.calls++
+	return nil
+}
+
+func (e *Enricher) use(model string, f func(*Usage)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	u := e.usage[model]
+	if u == nil {
+		u = &Usage{}
+		e.usage[model] = u
+	}
+	f(u)
+}
+
+func (e *Enricher) call(ctx context.Context, model, prompt string, schema json.RawMessage) (resp openai.ChatCompletionResponse, err error) {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.CallTimeout)
+	defer cancel()
+	ctx, span := telemetry.StartChat(ctx, model, e.cfg.BaseURL)
+	defer func() {
+		var reasons []string
+		for _, c := range resp.Choices {
+			reasons = append(reasons, string(c.FinishReason))
+		}
+		telemetry.EndChat(span, resp.Model, resp.ID, reasons, resp.Usage.PromptTokens, resp.Usage.CompletionTokens, err)
+	}()
+	seed := 7
+	resp, err = e.client.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
+		Model: model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: systemPrompt},
+			{Role: openai.ChatMessageRoleUser, Content: prompt},
+		},
+		Seed:                &seed,
+		MaxCompletionTokens: 4096,
+		ResponseFormat: &openai.ChatCompletionResponseFormat{
+			Type:       openai.ChatCompletionResponseFormatTypeJSONSchema,
+			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{Name: "edges", Schema: schema, Strict: true},
+		},
+	})
+	if err != nil {
+		return resp, describe(model, err)
+	}
+	return resp, nil
+}
+
+// describe turns a client error into a short message with the status and the API's error type;
+// it never includes request content.
+func describe(model string, err error) error {
+	var ae *openai.APIError
+	var re *openai.RequestError
+	switch {
+	case errors.As(err, &ae):
+		msg := ae.Message
+		if len(msg) > 160 {
+			msg = msg[:160] + "…"
+		}
+		return &callError{model: model, status: ae.HTTPStatusCode, msg: strings.TrimSpace(ae.Type + " " + msg)}
+	case errors.As(err, &re):
+		return &callError{model: model, status: re.HTTPStatusCode, msg: http.StatusText(re.HTTPStatusCode)}
+	}
+	return &callError{model: model, msg: err.Error()}
+}
+
+type callError struct {
+	model  string
+	status int
+	msg    string
+}
+
+func (c *callError) Error() string {
+	if c.status > 0 {
+		return fmt.Sprintf("model %s: HTTP %d: %s", c.model, c.status, c.msg)
+	}
+	return fmt.Sprintf("model %s: %s", c.model, c.msg)
+}
+
+// fatal errors stop every further call: bad credentials, no budget, forbidden.
+func fatal(err error) bool {
+	var ce *callError
+	if errors.As(err, &ce) {
+		return ce.status == 401 || ce.status == 402 || ce.status == 403
+	}
+	return errors.Is(err, errBudget)
+}
+
+func (e *Enricher) cachePath(key string) string {
+	return filepath.Join(e.cfg.CacheDir, key[:2], key+".json")
+}
+
+func (e *Enricher) cacheGet(key string) (cached, bool) {
+	if e.cfg.CacheDir == "" {
+		return cached{}, false
+	}
+	b, err := os.ReadFile(e.cachePath(key))
+	if err != nil {
+		return cached{}, false
+	}
+	var c cached
+	if json.Unmarshal(b, &c) != nil || c.Content == "" {
+		return cached{}, false
+	}
+	return c, true
+}
+
+func (e *Enricher) cachePut(key string, c cached) {
+	if e.cfg.CacheDir == "" {
+		return
+	}
+	b, _ := json.Marshal(c)
+	_ = output.WriteFile(e.cachePath(key), 0o600, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+// Summary reports usage per model, calls, budget and notes for graph.json's scan.enrichment.
+func (e *Enricher) Summary() map[string]any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := map[string]any{"calls": e.calls, "tokens": e.tokens, "template_version": TemplateVersion}
+	models := make([]string, 0, len(e.usage))
+	for m := range e.usage {
+		models = append(models, m)
+	}
+	sort.Strings(models)
+	for _, m := range models {
+		u := e.usage[m]
+		s["usage."+m+".calls"] = u.Calls
+		s["usage."+m+".cache_hits"] = u.CacheHits
+		s["usage."+m+".prompt_tokens"] = u.PromptTokens
+		s["usage."+m+".completion_tokens"] = u.CompletionTokens
+		if u.Failures > 0 {
+			s["usage."+m+".failures"] = u.Failures
+		}
+	}
+	if len(e.notes) > 0 {
+		notes := append([]string(nil), e.notes...)
+		sort.Strings(notes)
+		s["notes"] = strings.Join(notes, "; ")
+	}
+	if e.aborted != nil {
+		s["error"] = e.aborted.Error()
+	}
+	return s
+}
+
+// WriteAudit writes the audit log as JSON lines, joining each record's proposals with the
+// validator's verdicts. Records are sorted by request hash, so the file is deterministic.
+func (e *Enricher) WriteAudit(w io.Writer, verdicts []enrich.Verdict) error {
+	e.mu.Lock()
+	recs := append([]AuditRecord(nil), e.audit...)
+	e.mu.Unlock()
+	type vk struct{ from, to, typ, enricher string }
+	byKey := map[vk]enrich.Verdict{}
+	for _, v := range verdicts {
+		k := v.Proposal.Edge.Key()
+		byKey[vk{k.From, k.To, k.Type, v.Proposal.Enricher}] = v
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		if recs[i].RequestSHA256 != recs[j].RequestSHA256 {
+			return recs[i].RequestSHA256 < recs[j].RequestSHA256
+		}
+		return recs[i].Model < recs[j].Model
+	})
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, r := range recs {
+		for _, p := range r.Proposals {
+			if v, ok := byKey[vk{p.From, p.To, p.Type, "llm/" + r.Model}]; ok {
+				r.Verdicts = append(r.Verdicts, AuditVerdict{AuditProposal: p, Accepted: v.Accepted, Reasons: v.Reasons})
+			}
+		}
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package llm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// gatewayOptions adds providerOptions.gateway to chat completion bodies: go-openai has no extra
+// body field for chat requests (sashabaranov/go-openai#961), so the one place to add it is the
+// transport. The model fallback chain and routing policy travel there.
+type gatewayOptions struct {
+	next http.RoundTripper
+	opts func(model string) map[string]any
+}
+
+func (t gatewayOptions) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") || r.Body == nil {
+		return t.next.RoundTrip(r)
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) == nil {
+		model, _ := m["model"].(string)
+		if o := t.opts(model); len(o) > 0 {
+			m["providerOptions"] = map[string]any{"gateway": o}
+			if nb, err := json.Marshal(m); err == nil {
+				b = nb
+			}
+		}
+	}
+	r = r.Clone(r.Context())
+	r.ContentLength = int64(len(b))
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return t.next.RoundTrip(r)
+}
+
+// retrying retries 408, 409, 429, 5xx and network errors with exponential backoff and jitter,
+// honouring retry-after (seconds or an HTTP date, capped). It never retries 400, 401, 402, 403,
+// 404: those will not get better.
+type retrying struct {
+	next     http.RoundTripper
+	attempts int
+	maxWait  time.Duration
+	sleep    func(ctx context.Context, d time.Duration) error
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func retryable(code int) bool {
+	return code == 408 || code == 409 || code == 429 || code >= 500
+}
+
+func (t retrying) RoundTrip(r *http.Request) (*http.Response, error) {
+	var resp *http.Response
+	var err error
+	for attempt := 0; ; attempt++ {
+		req := r
+		if attempt > 0 {
+			if r.GetBody != nil {
+				body, gerr := r.GetBody()
+				if gerr != nil {
+					return nil, gerr
+				}
+				req = r.Clone(r.Context())
+				req.Body = body
+			} else if r.Body != nil && r.Body != http.NoBody {
+				return resp, err // cannot replay
+			}
+		}
+		resp, err = t.next.RoundTrip(req)
+		if attempt+1 >= t.attempts || r.Context().Err() != nil {
+			return resp, err
+		}
+		wait := backoff(attempt)
+		if err == nil {
+			if !retryable(resp.StatusCode) {
+				return resp, nil
+			}
+			if ra := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ra > 0 {
+				wait = ra
+			}
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+		}
+		if wait > t.maxWait {
+			wait = t.maxWait
+		}
+		if serr := t.sleep(r.Context(), wait); serr != nil {
+			return nil, serr
+		}
+	}
+}
+
+func backoff(attempt int) time.Duration {
+	d := 500 * time.Millisecond << attempt
+	if d > 8*time.Second {
+		d = 8 * time.Second
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t.Sub(now)
+	}
+	return 0
+}
