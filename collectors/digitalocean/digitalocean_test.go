@@ -569,3 +569,19 @@ func BenchmarkCollectScaled(b *testing.B) {
 		})
 	}
 }
+
+func TestDeterministic(t *testing.T) {
+	var first []byte
+	for i, parallel := range []int{1, 6, 16} {
+		h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) { s.MaxPerPage = 3 })
+		h.c.parallel = parallel
+		out := collectorstest.Collect(t, "digitalocean", h.c)
+		if i == 0 {
+			first = out.JSON()
+			continue
+		}
+		if got := out.JSON(); string(got) != string(first) {
+			t.Errorf("parallel %d: output differs from parallel 1", parallel)
+		}
+	}
+}
