@@ -36,6 +36,7 @@ type retryTransport struct {
 	retries   int           // retries after the first attempt
 	backoff   time.Duration // first 5xx backoff, doubled per attempt
 	maxWait   time.Duration
+	attempt   time.Duration // bounds one attempt (a hung connection), not the retry waits
 	sleep     func(ctx context.Context, d time.Duration) error
 	now       func() time.Time
 	onRetried func(status int, wait time.Duration) // tests observe waits
@@ -58,7 +59,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead
 	for attempt := 0; ; attempt++ {
-		resp, err := t.base.RoundTrip(req)
+		resp, err := t.try(req)
 		if ctxErr := req.Context().Err(); ctxErr != nil {
 			if resp != nil {
 				resp.Body.Close()
@@ -95,6 +96,35 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// try makes one attempt under its own deadline; the deadline lives until the body is closed.
+func (t *retryTransport) try(req *http.Request) (*http.Response, error) {
+	if t.attempt <= 0 {
+		return t.base.RoundTrip(req)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.attempt)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && req.Context().Err() == nil {
+			err = fmt.Errorf("no answer within %s: %w", t.attempt, err)
+		}
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 func (t *retryTransport) rateLimitWait(resp *http.Response, attempt int) time.Duration {
@@ -143,6 +173,7 @@ func (c *Collector) newClient() (*godo.Client, error) {
 		retries:   c.retries,
 		backoff:   c.backoff,
 		maxWait:   c.maxWait,
+		attempt:   c.attemptTimeout,
 		sleep:     c.sleep,
 		now:       time.Now,
 		onRetried: c.onRetried,

@@ -30,13 +30,15 @@ type Collector struct {
 	cfg Config
 
 	// Knobs the package's tests turn; New sets production values.
-	parallel  int
-	retries   int
-	backoff   time.Duration
-	maxWait   time.Duration
-	sleep     func(ctx context.Context, d time.Duration) error
-	base      http.RoundTripper
-	onRetried func(status int, wait time.Duration)
+	parallel int
+	retries  int
+	backoff  time.Duration
+	maxWait  time.Duration
+	// attemptTimeout bounds one request attempt, so a hung connection is retried, then reported.
+	attemptTimeout time.Duration
+	sleep          func(ctx context.Context, d time.Duration) error
+	base           http.RoundTripper
+	onRetried      func(status int, wait time.Duration)
 }
 
 // New returns a collector for cfg.
@@ -45,12 +47,13 @@ func New(cfg Config) (*Collector, error) {
 		return nil, err
 	}
 	return &Collector{
-		cfg:      cfg,
-		parallel: 6, // well under the 250 requests/minute burst limit
-		retries:  4,
-		backoff:  500 * time.Millisecond,
-		maxWait:  90 * time.Second,
-		sleep:    sleepCtx,
+		cfg:            cfg,
+		parallel:       6, // well under the 250 requests/minute burst limit
+		retries:        4,
+		backoff:        500 * time.Millisecond,
+		maxWait:        90 * time.Second,
+		attemptTimeout: time.Minute,
+		sleep:          sleepCtx,
 	}, nil
 }
 

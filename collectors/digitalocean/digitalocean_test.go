@@ -585,3 +585,29 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreachableAndHung(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	url := ts.URL
+	ts.Close() // nothing listens there now
+	c, err := New(Config{Name: "gone", Token: evidence.Secret(digitaloceanfake.Token), APIURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.backoff = time.Millisecond
+	out := collectorstest.Collect(t, "digitalocean", c)
+	if out.Err == nil || !strings.HasPrefix(out.Err.Error(), "digitalocean: get account: ") {
+		t.Errorf("unreachable API: %v", out.Err)
+	}
+
+	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) { s.Latency = 300 * time.Millisecond })
+	h.c.attemptTimeout = 20 * time.Millisecond
+	out = collectorstest.Collect(t, "digitalocean", h.c)
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "no answer within 20ms") {
+		t.Errorf("hung API: %v", out.Err)
+	}
+	if got := h.srv.Count("/v2/account"); got != 1+h.c.retries {
+		t.Errorf("hung account asked %d times, want %d", got, 1+h.c.retries)
+	}
+	collectorstest.AssertAbsent(t, canaries(), out.JSON())
+}
