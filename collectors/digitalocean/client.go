@@ -193,7 +193,9 @@ func (c *Collector) newClient() (*godo.Client, error) {
 }
 
 // listAll pages through a page-numbered listing: godo's Links say whether there is a next page
-// (links.go: IsLastPage, CurrentPage); we never stop at page one.
+// (links.go: IsLastPage, CurrentPage); we never stop at page one. Listings the API does not
+// paginate (databases, replicas, pools, node pools: godo returns no Links for them) end after
+// their one answer.
 func listAll[T any](ctx context.Context, fetch func(*godo.ListOptions) ([]T, *godo.Response, error)) ([]T, error) {
 	opt := &godo.ListOptions{Page: 1, PerPage: perPage}
 	var all []T

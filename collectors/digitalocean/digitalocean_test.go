@@ -2,6 +2,7 @@ package digitalocean
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -210,15 +211,15 @@ func TestCollectTestEstate(t *testing.T) {
 		{did("db_replica", "1b9a8f5e-2c3d-4e5f-8a9b-0c1d2e3f4a5b"), "attached_to", did("vpc", vpc1)},
 		{did("app", app1), "attached_to", did("vpc", vpc1)},
 		{did("firewall", fw), "protects", did("droplet", "1001")},
-		{did("firewall", fw), "protects", did("tag", "web")},
+		{did("firewall", fw), "protects", did("tag", team+"/web")},
 		{did("firewall", fw), "allows", did("droplet", "1002")},
-		{did("firewall", fw), "allows", did("tag", "k8s")},
+		{did("firewall", fw), "allows", did("tag", team+"/k8s")},
 		{did("firewall", fw), "allows", did("load_balancer", lb)},
 		{did("firewall", fw), "allows", did("k8s_cluster", k8s)},
-		{did("tag", "web"), "contains", did("droplet", "1003")},
+		{did("tag", team+"/web"), "contains", did("droplet", "1003")},
 		{did("load_balancer", lb), "routes_to", did("droplet", "1002")},
 		{did("load_balancer", lb), "routes_to", did("droplet", "1003")},
-		{did("load_balancer", lb), "routes_to", did("tag", "web")},
+		{did("load_balancer", lb), "routes_to", did("tag", team+"/web")},
 		{did("load_balancer", lb), "uses_certificate", did("certificate", cert)},
 		{did("cdn_endpoint", "19f06b6a-3ace-4315-b086-499a0e521b76"), "uses_certificate", did("certificate", cdnCert)},
 		{did("domain", "acme-coffee.com"), "contains", did("dns_record", "acme-coffee.com/28448433")},
@@ -235,7 +236,7 @@ func TestCollectTestEstate(t *testing.T) {
 		{did("db_cluster", pg), "allows", did("droplet", "1001")},
 		{did("db_cluster", pg), "allows", did("k8s_cluster", k8s)},
 		{did("db_cluster", pg), "allows", did("app", app1)},
-		{did("db_cluster", pg), "allows", did("tag", "web")},
+		{did("db_cluster", pg), "allows", did("tag", team+"/web")},
 		{did("db_cluster", pg), "contains", did("db_trusted_source", pg+"/d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a")},
 		{did("app", app1), "uses_database", did("db_cluster", pg)},
 		{did("app", app1), "contains", did("app_component", app1+"/api")},
@@ -291,8 +292,8 @@ func TestDemoEstate(t *testing.T) {
 		{did("dns_record", "acme-coffee.com/28448433"), "resolves_to", did("droplet", "1001")},
 		{did("app", app1), "uses_database", did("db_cluster", pg)},
 		{did("app_component", app1+"/api"), "builds_from", "git:repo:github.com/acme/api"},
-		{did("firewall", fw), "protects", did("tag", "erp")},
-		{did("tag", "erp"), "contains", did("droplet", "1001")},
+		{did("firewall", fw), "protects", did("tag", team+"/erp")},
+		{did("tag", team+"/erp"), "contains", did("droplet", "1001")},
 	} {
 		if !out.HasEdge(e.from, e.typ, e.to) {
 			t.Errorf("missing edge %s -%s-> %s", e.from, e.typ, e.to)
@@ -610,4 +611,43 @@ func TestUnreachableAndHung(t *testing.T) {
 		t.Errorf("hung account asked %d times, want %d", got, 1+h.c.retries)
 	}
 	collectorstest.AssertAbsent(t, canaries(), out.JSON())
+}
+
+func TestSubFamilyFailureIsPartial(t *testing.T) {
+	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
+		s.Fail("/v2/domains/acme-coffee.com/records", http.StatusServiceUnavailable, -1)
+		s.Fail("/v2/databases/"+pg+"/firewall", http.StatusForbidden, -1)
+	})
+	out := collectorstest.Collect(t, "digitalocean", h.c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	want := []string{"records of domain acme-coffee.com: ", "trusted sources of database acme-pg: "}
+	if len(out.Warnings) != 2 || !strings.HasPrefix(out.Warnings[0], want[0]) || !strings.HasPrefix(out.Warnings[1], want[1]) {
+		t.Fatalf("warnings: %q", out.Warnings)
+	}
+	if !strings.Contains(out.Warnings[1], "lacks the read scope") {
+		t.Errorf("403 without a hint: %s", out.Warnings[1])
+	}
+	// The other domain's records, and the cluster itself, are kept.
+	out.Node(t, did("dns_record", "example-shop.net/39000001"))
+	out.Node(t, did("db_cluster", pg))
+	if out.CountKind("dns_record") != 1 || out.HasEdge(did("db_cluster", pg), "allows", did("droplet", "1001")) {
+		t.Error("records or trusted sources appeared although their listing failed")
+	}
+}
+
+func TestTagsAreScopedToTheAccount(t *testing.T) {
+	other := testEstate(t)
+	other.Account = json.RawMessage(`{"uuid": "c0ffee", "status": "active", "team": {"uuid": "other-team", "name": "Other"}}`)
+	a := collectorstest.Collect(t, "digitalocean", start(t, testEstate(t), digitaloceanfake.Token, nil).c)
+	b := collectorstest.Collect(t, "digitalocean", start(t, other, digitaloceanfake.Token, nil).c)
+	web := a.Node(t, did("tag", team+"/web"))
+	if web.Name != "web" || web.Attrs["tag"] != "web" {
+		t.Errorf("tag node: %+v", web)
+	}
+	b.Node(t, did("tag", "other-team/web"))
+	if _, ok := b.Graph.Node(did("tag", team+"/web")); ok {
+		t.Error("the second account emitted the first account's tag")
+	}
 }

@@ -25,6 +25,9 @@ type mapped struct {
 	edges map[graph.EdgeKey]graph.Edge
 	urns  map[string]string // "do:droplet:123" -> node id
 	ips   map[string]string // address -> droplet, load balancer or reserved IP node id
+	// scope qualifies names that are only unique inside an account (tags): the team or account
+	// uuid, else the instance name. Every other DigitalOcean id is global.
+	scope string
 }
 
 func (m *mapped) node(kind, native, name string, attrs graph.Attrs) string {
@@ -99,7 +102,7 @@ func (m *mapped) has(nid string) bool { return m.nodes[nid] != nil }
 // mapEstate turns what the API returned into nodes and edges. Order matters only for indexes:
 // nodes first, then the edges that resolve references through them.
 func mapEstate(e *estate, instance string) *mapped {
-	m := &mapped{nodes: map[string]*graph.Node{}, edges: map[graph.EdgeKey]graph.Edge{}, urns: map[string]string{}, ips: map[string]string{}}
+	m := &mapped{nodes: map[string]*graph.Node{}, edges: map[graph.EdgeKey]graph.Edge{}, urns: map[string]string{}, ips: map[string]string{}, scope: instance}
 	acct := m.mapAccount(e, instance)
 	for _, t := range e.tags {
 		m.tag(acct, t.Name, t.Resources)
@@ -186,15 +189,18 @@ func (m *mapped) mapAccount(e *estate, instance string) string {
 	if native == "" {
 		native = instance
 	}
+	m.scope = native
 	return m.node("account", native, firstNonEmpty(name, instance), attrs)
 }
 
+// tag returns the node of an account's tag. Tag names are per account, so the id is scoped
+// ("<account>/<name>"): two accounts' "web" tags must not merge into one node.
 func (m *mapped) tag(acct, name string, res *godo.TaggedResources) string {
-	attrs := graph.Attrs{}
+	attrs := graph.Attrs{"tag": name}
 	if res != nil {
 		attrs["resource_count"] = int64(res.Count)
 	}
-	tid := m.node("tag", name, name, attrs)
+	tid := m.node("tag", m.scope+"/"+name, name, attrs)
 	if acct != "" {
 		m.edge(acct, "contains", tid, "tags", name)
 	}

@@ -337,7 +337,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v, _ := sub(e.NodePools, one(2))
-		s.list(w, r, "node_pools", v)
+		writeJSON(w, map[string]any{"node_pools": nonNil(v)}) // not paginated
 	case len(parts) == 1 && parts[0] == "apps":
 		s.list(w, r, "apps", e.Apps)
 	case len(parts) == 1 && parts[0] == "registry":
