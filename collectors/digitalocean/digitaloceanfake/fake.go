@@ -6,6 +6,11 @@
 //
 // Shapes follow digitalocean/openapi (specification/resources/<res>/responses, examples.yml) and
 // the bodies in godo's tests. It depends only on the standard library.
+//
+// Point a collector at it:
+//
+//	srv := httptest.NewServer(digitaloceanfake.New(digitaloceanfake.MustLoad("demo")))
+//	c, _ := digitalocean.New(digitalocean.Config{Name: "demo", Token: digitaloceanfake.Token, APIURL: srv.URL})
 package digitaloceanfake
 
 import (
