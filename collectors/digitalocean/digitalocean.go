@@ -1,25 +1,157 @@
-// Package digitalocean collects a digitalocean estate into the graph.
+// Package digitalocean collects a DigitalOcean account into the graph through godo: the
+// account, projects and their resources, droplets, volumes, VPCs, firewalls, load balancers,
+// reserved IPs, domains and records, managed databases (replicas, pools, trusted sources),
+// Kubernetes clusters and node pools, App Platform apps and their components, the container
+// registry, certificates, CDN endpoints and tags.
+//
+// Resource families are listed concurrently (a bounded errgroup without a shared context: one
+// failing family never cancels another), every listing is paged to its end, and 429/5xx answers
+// are retried with Retry-After honoured. A family that still fails is a warning (status
+// partial); a rejected token fails the collector. Secrets the API returns (database passwords
+// and URIs, SECRET app envs, registry credentials) are read in memory only and never kept.
 package digitalocean
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/godo"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/infragraph/infragraph/graph"
 )
 
-// Collector collects one configured instance.
-type Collector struct{ cfg Config }
+// Collector collects one configured account.
+type Collector struct {
+	cfg Config
+
+	// Knobs the package's tests turn; New sets production values.
+	parallel int
+	retries  int
+	backoff  time.Duration
+	maxWait  time.Duration
+	// attemptTimeout bounds one request attempt, so a hung connection is retried, then reported.
+	attemptTimeout time.Duration
+	sleep          func(ctx context.Context, d time.Duration) error
+	base           http.RoundTripper
+	onRetried      func(status int, wait time.Duration)
+}
 
 // New returns a collector for cfg.
 func New(cfg Config) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Collector{cfg: cfg}, nil
+	return &Collector{
+		cfg:            cfg,
+		parallel:       6, // well under the 250 requests/minute burst limit
+		retries:        4,
+		backoff:        500 * time.Millisecond,
+		maxWait:        90 * time.Second,
+		attemptTimeout: time.Minute,
+		sleep:          sleepCtx,
+	}, nil
 }
 
-// Collect is not implemented yet.
+// errTokenRejected is Collect's error for a 401.
+var errTokenRejected = errors.New("digitalocean: token rejected (401): check DIGITALOCEAN_TOKEN")
+
+// family is one resource family: its name (for warnings) and how to fetch it into the estate.
+// optional families answer 404 when the account does not use the product (no registry).
+type family struct {
+	name     string
+	optional bool
+	fetch    func(ctx context.Context, api *godo.Client, e *estate) error
+}
+
+// Collect lists every family and emits the graph.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
-	return errors.New("the digitalocean collector is not implemented yet")
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	api, err := c.newClient()
+	if err != nil {
+		return fmt.Errorf("digitalocean: %w", err)
+	}
+	e := &estate{}
+	// The account call doubles as the token check: a bad token fails here, before any family.
+	acct, _, err := api.Account.Get(ctx)
+	switch {
+	case statusOf(err) == http.StatusUnauthorized:
+		return errTokenRejected
+	case statusOf(err) == http.StatusForbidden:
+		emit.Warn(fmt.Errorf("account: %w (token lacks account:read; resources are still listed)", err))
+	case err != nil:
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("digitalocean: get account: %w", err)
+	default:
+		e.account = acct
+	}
+
+	// Phase 1: the top-level lists.
+	if err := c.run(ctx, api, e, emit, topFamilies()); err != nil {
+		return err
+	}
+	// Phase 2: per-parent sub-resources, now that the parents are known.
+	if err := c.run(ctx, api, e, emit, e.subFamilies()); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	mapEstate(e, c.cfg.Name).emit(emit)
+	return nil
+}
+
+// run fetches families through a bounded pool. A 401 anywhere fails the collector; other
+// failures become warnings, except a 404 on an optional family.
+func (c *Collector) run(ctx context.Context, api *godo.Client, e *estate, emit graph.Emitter, fams []family) error {
+	var g errgroup.Group
+	g.SetLimit(c.parallel)
+	var mu sync.Mutex
+	var rejected bool
+	for _, f := range fams {
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil
+			}
+			err := f.fetch(ctx, api, e)
+			if err == nil {
+				return nil
+			}
+			switch st := statusOf(err); {
+			case st == http.StatusUnauthorized:
+				mu.Lock()
+				rejected = true
+				mu.Unlock()
+			case st == http.StatusNotFound && f.optional:
+			case ctx.Err() != nil:
+			default:
+				emit.Warn(fmt.Errorf("%s: %w", f.name, explain(err)))
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if rejected {
+		return errTokenRejected
+	}
+	return ctx.Err()
+}
+
+// explain adds a hint to errors whose status says more than godo's message.
+func explain(err error) error {
+	switch statusOf(err) {
+	case http.StatusTooManyRequests:
+		return fmt.Errorf("%w (rate limited: retries exhausted or Retry-After too long)", err)
+	case http.StatusForbidden:
+		return fmt.Errorf("%w (the token lacks the read scope for this resource)", err)
+	}
+	return err
 }

@@ -1,0 +1,472 @@
+package digitalocean
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/godo"
+	"golang.org/x/oauth2"
+)
+
+// DefaultAPIURL is DigitalOcean's API base.
+const DefaultAPIURL = "https://api.digitalocean.com"
+
+const (
+	perPage = 200 // the API's maximum page size
+	// maxPages bounds a listing whose links never end (a misbehaving proxy or API).
+	maxPages = 10000
+)
+
+// retryTransport retries 429 and 5xx answers of idempotent requests. A 429 waits for
+// Retry-After, else until ratelimit-reset when ratelimit-remaining is 0 (DigitalOcean's
+// rate-limit headers, specification/description.yml "Rate Limit"), else backs off. Waits honour
+// the request's context and are bounded by maxWait: a longer Retry-After (the hourly quota is
+// spent) fails the request instead of stalling the scan.
+//
+// We do not use godo.WithRetryAndBackoffs: go-retryablehttp's waits cannot be observed in tests
+// and it requires an oauth2 transport underneath.
+type retryTransport struct {
+	base      http.RoundTripper
+	retries   int           // retries after the first attempt
+	backoff   time.Duration // first 5xx backoff, doubled per attempt
+	maxWait   time.Duration
+	attempt   time.Duration // bounds one attempt (a hung connection), not the retry waits
+	sleep     func(ctx context.Context, d time.Duration) error
+	now       func() time.Time
+	onRetried func(status int, wait time.Duration) // tests observe waits
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead
+	for attempt := 0; ; attempt++ {
+		resp, err := t.try(req)
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			return nil, ctxErr
+		}
+		var wait time.Duration
+		switch {
+		case err != nil:
+			wait = t.backoff << attempt
+		case resp.StatusCode == http.StatusTooManyRequests:
+			wait = t.rateLimitWait(resp, attempt)
+		case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+			wait = t.backoff << attempt
+			if ra, ok := retryAfter(resp, t.now()); ok {
+				wait = ra
+			}
+		default:
+			return resp, nil
+		}
+		if !idempotent || attempt >= t.retries || wait > t.maxWait {
+			return resp, err // godo turns the last answer into an *godo.ErrorResponse
+		}
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		if t.onRetried != nil {
+			t.onRetried(status, wait)
+		}
+		if err := t.sleep(req.Context(), wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// try makes one attempt under its own deadline; the deadline lives until the body is closed.
+func (t *retryTransport) try(req *http.Request) (*http.Response, error) {
+	if t.attempt <= 0 {
+		return t.base.RoundTrip(req)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.attempt)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && req.Context().Err() == nil {
+			err = fmt.Errorf("no answer within %s: %w", t.attempt, err)
+		}
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+func (t *retryTransport) rateLimitWait(resp *http.Response, attempt int) time.Duration {
+	if ra, ok := retryAfter(resp, t.now()); ok {
+		return ra
+	}
+	if resp.Header.Get("ratelimit-remaining") == "0" {
+		if reset, err := strconv.ParseInt(resp.Header.Get("ratelimit-reset"), 10, 64); err == nil {
+			if d := time.Unix(reset, 0).Sub(t.now()); d > 0 {
+				return d
+			}
+		}
+	}
+	return t.backoff << attempt
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date.
+func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		d := at.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// newClient builds a godo client for cfg: the token as an oauth2 bearer (revealed only here),
+// the retrying transport underneath, and the configured base URL (with the trailing slash godo's
+// relative paths need).
+func (c *Collector) newClient() (*godo.Client, error) {
+	base := c.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	rt := &retryTransport{
+		base:      base,
+		retries:   c.retries,
+		backoff:   c.backoff,
+		maxWait:   c.maxWait,
+		attempt:   c.attemptTimeout,
+		sleep:     c.sleep,
+		now:       time.Now,
+		onRetried: c.onRetried,
+	}
+	hc := &http.Client{Transport: &oauth2.Transport{
+		Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: c.cfg.Token.Reveal(), TokenType: "Bearer"}),
+		Base:   rt,
+	}}
+	apiURL := c.cfg.APIURL
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	if apiURL[len(apiURL)-1] != '/' {
+		apiURL += "/"
+	}
+	return godo.New(hc, godo.SetBaseURL(apiURL), godo.SetUserAgent("infragraph-discover"))
+}
+
+// listAll pages through a page-numbered listing: godo's Links say whether there is a next page
+// (links.go: IsLastPage, CurrentPage); we never stop at page one. Listings the API does not
+// paginate (databases, replicas, pools, node pools: godo returns no Links for them) end after
+// their one answer.
+func listAll[T any](ctx context.Context, fetch func(*godo.ListOptions) ([]T, *godo.Response, error)) ([]T, error) {
+	opt := &godo.ListOptions{Page: 1, PerPage: perPage}
+	var all []T
+	for n := 0; n < maxPages; n++ {
+		items, resp, err := fetch(opt)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, items...)
+		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
+			return all, nil
+		}
+		cur, err := resp.Links.CurrentPage()
+		if err != nil {
+			return all, fmt.Errorf("read page links: %w", err)
+		}
+		if cur < opt.Page { // links disagree with what we asked for: trust our own count
+			cur = opt.Page
+		}
+		opt.Page = cur + 1
+		if err := ctx.Err(); err != nil {
+			return all, err
+		}
+	}
+	return all, fmt.Errorf("more than %d pages", maxPages)
+}
+
+// listAllTokens pages through a page-token listing (registry repositoriesV2).
+func listAllTokens[T any](ctx context.Context, fetch func(*godo.TokenListOptions) ([]T, *godo.Response, error)) ([]T, error) {
+	opt := &godo.TokenListOptions{PerPage: perPage}
+	var all []T
+	for n := 0; n < maxPages; n++ {
+		items, resp, err := fetch(opt)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, items...)
+		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
+			return all, nil
+		}
+		tok, err := resp.Links.NextPageToken()
+		if err != nil {
+			return all, fmt.Errorf("read page links: %w", err)
+		}
+		if tok == "" {
+			if opt.Page == 0 {
+				opt.Page = 1
+			}
+			opt.Page++
+		} else if tok == opt.Token {
+			return all, errors.New("page token did not advance")
+		}
+		opt.Token = tok
+		if err := ctx.Err(); err != nil {
+			return all, err
+		}
+	}
+	return all, fmt.Errorf("more than %d pages", maxPages)
+}
+
+// statusOf returns the HTTP status of a godo error, or 0.
+func statusOf(err error) int {
+	var er *godo.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode
+	}
+	return 0
+}
+
+// estate is what the API returned, held in memory until it is mapped. Top-level fields are
+// written by one family each; the per-parent maps are guarded by mu.
+type estate struct {
+	account     *godo.Account
+	projects    []godo.Project
+	droplets    []godo.Droplet
+	volumes     []godo.Volume
+	vpcs        []*godo.VPC
+	firewalls   []godo.Firewall
+	lbs         []godo.LoadBalancer
+	reservedIPs []godo.ReservedIP
+	domains     []godo.Domain
+	databases   []godo.Database
+	clusters    []*godo.KubernetesCluster
+	apps        []*godo.App
+	registry    *godo.Registry
+	certs       []godo.Certificate
+	cdns        []godo.CDN
+	tags        []godo.Tag
+
+	mu               sync.Mutex
+	projectResources map[string][]godo.ProjectResource
+	vpcMembers       map[string][]*godo.VPCMember
+	records          map[string][]godo.DomainRecord
+	replicas         map[string][]godo.DatabaseReplica
+	pools            map[string][]godo.DatabasePool
+	dbRules          map[string][]godo.DatabaseFirewallRule
+	nodePools        map[string][]*godo.KubernetesNodePool
+	repos            []*godo.RepositoryV2
+}
+
+func put[T any](e *estate, m *map[string]T, key string, v T) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if *m == nil {
+		*m = map[string]T{}
+	}
+	(*m)[key] = v
+}
+
+// topFamilies are the account-wide listings.
+func topFamilies() []family {
+	return []family{
+		{name: "projects", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.projects, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Project, *godo.Response, error) { return api.Projects.List(ctx, o) })
+			return err
+		}},
+		{name: "droplets", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.droplets, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Droplet, *godo.Response, error) { return api.Droplets.List(ctx, o) })
+			return err
+		}},
+		{name: "volumes", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.volumes, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Volume, *godo.Response, error) {
+				return api.Storage.ListVolumes(ctx, &godo.ListVolumeParams{ListOptions: o})
+			})
+			return err
+		}},
+		{name: "vpcs", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.vpcs, err = listAll(ctx, func(o *godo.ListOptions) ([]*godo.VPC, *godo.Response, error) { return api.VPCs.List(ctx, o) })
+			return err
+		}},
+		{name: "firewalls", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.firewalls, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Firewall, *godo.Response, error) { return api.Firewalls.List(ctx, o) })
+			return err
+		}},
+		{name: "load balancers", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.lbs, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.LoadBalancer, *godo.Response, error) {
+				return api.LoadBalancers.List(ctx, o)
+			})
+			return err
+		}},
+		{name: "reserved ips", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.reservedIPs, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.ReservedIP, *godo.Response, error) {
+				return api.ReservedIPs.List(ctx, o)
+			})
+			return err
+		}},
+		{name: "domains", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.domains, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Domain, *godo.Response, error) { return api.Domains.List(ctx, o) })
+			return err
+		}},
+		{name: "databases", optional: true, fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.databases, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Database, *godo.Response, error) { return api.Databases.List(ctx, o) })
+			return err
+		}},
+		{name: "kubernetes clusters", optional: true, fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.clusters, err = listAll(ctx, func(o *godo.ListOptions) ([]*godo.KubernetesCluster, *godo.Response, error) {
+				return api.Kubernetes.List(ctx, o)
+			})
+			return err
+		}},
+		{name: "apps", optional: true, fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.apps, err = listAll(ctx, func(o *godo.ListOptions) ([]*godo.App, *godo.Response, error) {
+				o.WithProjects = true
+				return api.Apps.List(ctx, o)
+			})
+			return err
+		}},
+		{name: "registry", optional: true, fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.registry, _, err = api.Registry.Get(ctx)
+			return err
+		}},
+		{name: "certificates", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.certs, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Certificate, *godo.Response, error) {
+				return api.Certificates.List(ctx, o)
+			})
+			return err
+		}},
+		{name: "cdn endpoints", optional: true, fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.cdns, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.CDN, *godo.Response, error) { return api.CDNs.List(ctx, o) })
+			return err
+		}},
+		{name: "tags", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.tags, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Tag, *godo.Response, error) { return api.Tags.List(ctx, o) })
+			return err
+		}},
+	}
+}
+
+// subFamilies are the per-parent listings. A 404 there means the parent vanished between the
+// two phases (or the engine has no such sub-resource): not a failure.
+func (e *estate) subFamilies() []family {
+	var fams []family
+	add := func(name string, fetch func(ctx context.Context, api *godo.Client, e *estate) error) {
+		fams = append(fams, family{name: name, optional: true, fetch: fetch})
+	}
+	for _, p := range e.projects {
+		add("resources of project "+p.Name, func(ctx context.Context, api *godo.Client, e *estate) error {
+			rs, err := listAll(ctx, func(o *godo.ListOptions) ([]godo.ProjectResource, *godo.Response, error) {
+				return api.Projects.ListResources(ctx, p.ID, o)
+			})
+			put(e, &e.projectResources, p.ID, rs)
+			return err
+		})
+	}
+	for _, v := range e.vpcs {
+		add("members of vpc "+v.Name, func(ctx context.Context, api *godo.Client, e *estate) error {
+			ms, err := listAll(ctx, func(o *godo.ListOptions) ([]*godo.VPCMember, *godo.Response, error) {
+				return api.VPCs.ListMembers(ctx, v.ID, &godo.VPCListMembersRequest{}, o)
+			})
+			put(e, &e.vpcMembers, v.ID, ms)
+			return err
+		})
+	}
+	for _, d := range e.domains {
+		add("records of domain "+d.Name, func(ctx context.Context, api *godo.Client, e *estate) error {
+			rs, err := listAll(ctx, func(o *godo.ListOptions) ([]godo.DomainRecord, *godo.Response, error) {
+				return api.Domains.Records(ctx, d.Name, o)
+			})
+			put(e, &e.records, d.Name, rs)
+			return err
+		})
+	}
+	for _, db := range e.databases {
+		if db.EngineSlug == "pg" || db.EngineSlug == "mysql" {
+			add("replicas of database "+db.Name, func(ctx context.Context, api *godo.Client, e *estate) error {
+				rs, err := listAll(ctx, func(o *godo.ListOptions) ([]godo.DatabaseReplica, *godo.Response, error) {
+					return api.Databases.ListReplicas(ctx, db.ID, o)
+				})
+				put(e, &e.replicas, db.ID, rs)
+				return err
+			})
+		}
+		if db.EngineSlug == "pg" { // connection pools are a PostgreSQL feature (PgBouncer)
+			add("pools of database "+db.Name, func(ctx context.Context, api *godo.Client, e *estate) error {
+				ps, err := listAll(ctx, func(o *godo.ListOptions) ([]godo.DatabasePool, *godo.Response, error) {
+					return api.Databases.ListPools(ctx, db.ID, o)
+				})
+				put(e, &e.pools, db.ID, ps)
+				return err
+			})
+		}
+		add("trusted sources of database "+db.Name, func(ctx context.Context, api *godo.Client, e *estate) error {
+			rs, _, err := api.Databases.GetFirewallRules(ctx, db.ID)
+			put(e, &e.dbRules, db.ID, rs)
+			return err
+		})
+	}
+	for _, k := range e.clusters {
+		if len(k.NodePools) > 0 { // the cluster listing already carries its pools and nodes
+			put(e, &e.nodePools, k.ID, k.NodePools)
+			continue
+		}
+		add("node pools of kubernetes cluster "+k.Name, func(ctx context.Context, api *godo.Client, e *estate) error {
+			ps, err := listAll(ctx, func(o *godo.ListOptions) ([]*godo.KubernetesNodePool, *godo.Response, error) {
+				return api.Kubernetes.ListNodePools(ctx, k.ID, o)
+			})
+			put(e, &e.nodePools, k.ID, ps)
+			return err
+		})
+	}
+	if e.registry != nil {
+		name := e.registry.Name
+		add("repositories of registry "+name, func(ctx context.Context, api *godo.Client, e *estate) error {
+			rs, err := listAllTokens(ctx, func(o *godo.TokenListOptions) ([]*godo.RepositoryV2, *godo.Response, error) {
+				return api.Registry.ListRepositoriesV2(ctx, name, o)
+			})
+			e.mu.Lock()
+			e.repos = rs
+			e.mu.Unlock()
+			return err
+		})
+	}
+	return fams
+}
