@@ -550,10 +550,11 @@ func (s *dbScan) automations(ctx context.Context) error {
 		attrs := graph.Attrs{"trigger": trigger, "active": asBool(r["active"]), "model": modelRef(r["model_id"])}
 		if trigger == "on_webhook" {
 			// The inbound URL is <web.base.url>/web/hook/<uuid>; the uuid is a bearer secret,
-			// so only the host and the path shape are kept (derived, never read).
-			attrs["url_path"] = "/web/hook/…"
+			// so only the host and the path shape are kept (derived, never read). They are not
+			// references: whoever calls the hook references the instance's host.
+			attrs["inbound_path"] = "/web/hook/…"
 			if s.baseURLHost != "" {
-				attrs["url_host"] = s.baseURLHost
+				attrs["inbound_host"] = s.baseURLHost
 			}
 			if _, ok := r["log_webhook_calls"]; ok {
 				attrs["log_webhook_calls"] = asBool(r["log_webhook_calls"])
@@ -584,7 +585,7 @@ func (s *dbScan) automations(ctx context.Context) error {
 }
 
 func (s *dbScan) companies(ctx context.Context) error {
-	recs, err := s.read(ctx, "res.company", []any{activeAny()}, "name", "website", "parent_id", "currency_id", "active")
+	recs, err := s.read(ctx, "res.company", []any{activeAny()}, "name", "website", "parent_id", "active")
 	if err != nil {
 		return err
 	}
@@ -595,9 +596,6 @@ func (s *dbScan) companies(ctx context.Context) error {
 		}
 		if _, p := m2o(r["parent_id"]); p != "" {
 			attrs["parent"] = p
-		}
-		if _, cur := m2o(r["currency_id"]); cur != "" {
-			attrs["currency"] = cur
 		}
 		s.node("company", strconv.FormatInt(asInt(r["id"]), 10), asString(r["name"]), attrs)
 	}

@@ -29,8 +29,14 @@ type Collector struct {
 	cl   *client
 }
 
+// Option adjusts a collector.
+type Option func(*Collector)
+
+// WithHTTPClient sends every request through h (the demo and tests route a public URL to a fake).
+func WithHTTPClient(h *http.Client) Option { return func(c *Collector) { c.cl.http = h } }
+
 // New returns a collector for cfg.
-func New(cfg Config) (*Collector, error) {
+func New(cfg Config, opts ...Option) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -64,6 +70,9 @@ func New(cfg Config) (*Collector, error) {
 		c.tr = &json2Transport{c: cl, rpc: &jsonrpcTransport{c: cl}}
 	default:
 		c.tr = &xmlrpcTransport{c: cl}
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	return c, nil
 }
