@@ -378,6 +378,14 @@ func TestListDatabases(t *testing.T) {
 		t.Error("staging not scanned")
 	}
 	f.check(t, out)
+
+	// JSON-2 lists databases through /web/database/list; the API key is valid on both.
+	f2 := start(t, "test", odoofake.Options{Version: 19})
+	out = collectorstest.Collect(t, "odoo", f2.collector(t, Config{Protocol: "json2", APIKey: "CANARY-odoo-test-admin-api-key"}))
+	if out.Err != nil || out.CountKind("database") != 2 {
+		t.Fatalf("json2: err %v, %d databases", out.Err, out.CountKind("database"))
+	}
+	f2.check(t, out)
 }
 
 func TestListDBDenied(t *testing.T) {
@@ -552,16 +560,23 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// BenchmarkCollect scans a 200-resource estate without throttling.
+// BenchmarkCollect scans a 200-resource estate (201 modules, 200 crons, 200 server actions, ...)
+// without throttling, over each protocol.
 func BenchmarkCollect(b *testing.B) {
-	fk := odoofake.New(odoofake.Scaled(200), odoofake.Options{Version: 17})
-	srv := httptest.NewServer(fk)
-	defer srv.Close()
-	for i := 0; i < b.N; i++ {
-		c, _ := New(Config{URL: srv.URL, Database: "acme", Username: "admin", Password: "CANARY-odoo-scaled-admin", RequestsPerSecond: 1e6})
-		out := collectorstest.Collect(b, "odoo", c)
-		if out.Err != nil {
-			b.Fatal(out.Err)
-		}
+	for _, proto := range []string{"xmlrpc", "jsonrpc"} {
+		b.Run(proto, func(b *testing.B) {
+			fk := odoofake.New(odoofake.Scaled(200), odoofake.Options{Version: 17})
+			srv := httptest.NewServer(fk)
+			defer srv.Close()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c, _ := New(Config{URL: srv.URL, Database: "acme", Username: "admin", Password: "CANARY-odoo-scaled-admin", Protocol: proto, RequestsPerSecond: 1e6})
+				out := collectorstest.Collect(b, "odoo", c)
+				if out.Err != nil {
+					b.Fatal(out.Err)
+				}
+			}
+			b.ReportMetric(float64(fk.Requests())/float64(b.N), "requests/op")
+		})
 	}
 }
