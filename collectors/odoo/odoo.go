@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/infragraph/infragraph/evidence"
@@ -112,14 +113,18 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 		sort.Strings(dbs)
 	}
 
+	who := "user " + c.cfg.Username
+	if c.cfg.Protocol == "json2" {
+		who = "the API key"
+	}
 	var scans []*dbScan
 	var authErrs []error
 	for _, db := range dbs {
 		uid, err := c.tr.login(ctx, db)
 		if err == nil && uid == 0 {
-			err = fmt.Errorf("odoo: authentication failed for user %s on database %s", c.cfg.Username, db)
+			err = fmt.Errorf("odoo: authentication failed for %s on database %s", who, db)
 		} else if isKind(err, errDenied) {
-			err = fmt.Errorf("odoo: authentication failed for user %s on database %s: %w", c.cfg.Username, db, err)
+			err = fmt.Errorf("odoo: authentication failed for %s on database %s: %w", who, db, err)
 		} else if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -136,17 +141,27 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 		return errors.Join(authErrs...)
 	}
 
-	// The instance node carries the base URL host, known only once a database was read.
+	// The instance node carries the base URL host, known only once a database was read. When
+	// several databases are scanned, one that cannot be read at all is a warning.
+	var done []*dbScan
 	for _, s := range scans {
 		if err := s.run(ctx); err != nil {
-			return err
+			if ctx.Err() != nil || len(scans) == 1 {
+				return err
+			}
+			emit.Warn(err)
+			continue
 		}
+		done = append(done, s)
 		if s.baseURLHost != "" && inst.Attrs["base_url_host"] == nil {
 			inst.Attrs["base_url_host"] = s.baseURLHost
 		}
 	}
+	if len(done) == 0 {
+		return fmt.Errorf("odoo: no database of %s could be read", c.host)
+	}
 	emit.Node(inst)
-	for _, s := range scans {
+	for _, s := range done {
 		s.flush()
 	}
 	for _, err := range authErrs {
@@ -168,11 +183,16 @@ func parseVersion(info []any) version {
 	v := version{edition: "community"}
 	if len(info) > 0 {
 		v.major = asInt(info[0])
-		if v.major == 0 { // saas versions: ["saas~17.2", 1, 0, "final", 0, ""]
-			s := asString(info[0])
+		// SaaS releases name their series in the first element: ["saas~17", 2, 0, "final", 0, ""]
+		// (odoo/release.py); a few report "saas~17.2".
+		if s := asString(info[0]); strings.HasPrefix(s, "saas~") {
 			var maj, min int64
-			if _, err := fmt.Sscanf(s, "saas~%d.%d", &maj, &min); err == nil {
-				v.major, v.minor, v.str = maj, min, s
+			n, _ := fmt.Sscanf(s, "saas~%d.%d", &maj, &min)
+			if n == 1 && len(info) > 1 {
+				min = asInt(info[1])
+			}
+			if n >= 1 {
+				v.major, v.minor, v.str = maj, min, fmt.Sprintf("saas~%d.%d", maj, min)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package odoo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -305,7 +306,7 @@ func TestWrongPassword(t *testing.T) {
 			out := collectorstest.Collect(t, "odoo", f.collector(t, cfg))
 			want := "odoo: authentication failed for user admin on database erp"
 			if proto == "json2" {
-				want = "odoo: authentication failed for user  on database erp"
+				want = "odoo: authentication failed for the API key on database erp"
 			}
 			if out.Err == nil || !strings.HasPrefix(out.Err.Error(), want) {
 				t.Fatalf("err = %v, want %q", out.Err, want)
@@ -386,6 +387,23 @@ func TestListDatabases(t *testing.T) {
 		t.Fatalf("json2: err %v, %d databases", out.Err, out.CountKind("database"))
 	}
 	f2.check(t, out)
+}
+
+// TestListDatabasesOneRefused: a login valid on one listed database only is a partial scan.
+func TestListDatabasesOneRefused(t *testing.T) {
+	f := start(t, "test", odoofake.Options{Version: 17})
+	out := collectorstest.Collect(t, "odoo", f.collector(t, Config{Username: "viewer", Password: "CANARY-odoo-test-viewer-password"}))
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	w := strings.Join(out.Warnings, "\n")
+	if !strings.Contains(w, "authentication failed for user viewer on database staging") || !strings.Contains(w, "ir.mail_server") {
+		t.Errorf("warnings %s", w)
+	}
+	if out.CountKind("database") != 1 || out.CountKind("cron") != 3 {
+		t.Errorf("databases %d crons %d", out.CountKind("database"), out.CountKind("cron"))
+	}
+	f.check(t, out)
 }
 
 func TestListDBDenied(t *testing.T) {
@@ -534,6 +552,23 @@ func TestThrottle(t *testing.T) {
 	}
 	if th.next.Sub(first) != time.Hour {
 		t.Errorf("slots %v apart", th.next.Sub(first))
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	cases := []struct {
+		info []any
+		want version
+	}{
+		{[]any{int64(17), int64(0), int64(0), "final", int64(0), ""}, version{17, 0, "17.0", "community"}},
+		{[]any{json.Number("18"), json.Number("0"), json.Number("0"), "final", json.Number("0"), "e"}, version{18, 0, "18.0", "enterprise"}},
+		{[]any{"saas~17", int64(2), int64(0), "final", int64(0), ""}, version{17, 2, "saas~17.2", "community"}},
+		{[]any{"saas~16.4", int64(1), int64(0), "final", int64(0), "e"}, version{16, 4, "saas~16.4", "enterprise"}},
+	}
+	for _, tc := range cases {
+		if got := parseVersion(tc.info); got != tc.want {
+			t.Errorf("%v: %+v, want %+v", tc.info, got, tc.want)
+		}
 	}
 }
 
