@@ -147,6 +147,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 		for k, v := range header {
 			req.Header[k] = v
 		}
+		req.Header.Set("User-Agent", "infragraph-odoo")
 		resp, err := c.http.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -449,7 +450,7 @@ func (t *json2Transport) call(ctx context.Context, db string, _ int64, model, me
 	if err != nil {
 		return nil, fmt.Errorf("%s: encode: %w", call, err)
 	}
-	h := http.Header{"Content-Type": {"application/json"}, "Authorization": {"bearer " + t.c.secret.Reveal()}}
+	h := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Authorization": {"bearer " + t.c.secret.Reveal()}}
 	if db != "" {
 		h.Set("X-Odoo-Database", db)
 	}

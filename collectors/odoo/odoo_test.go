@@ -341,6 +341,19 @@ func TestForbiddenModel(t *testing.T) {
 				k, _ := shape(out)
 				t.Errorf("kinds after a forbidden model: %v", k)
 			}
+			// code is admin-only (groups="base.group_system"): fields_get hides it from the
+			// viewer, so it is not asked for and crons come without code hosts.
+			h := hostOf(f.srv.URL)
+			if c := out.Node(t, graph.ID("odoo", "cron", h+"/erp/1")); c.Attrs["code_hosts"] != nil || c.Str("model") != "stock.picking" {
+				t.Errorf("viewer cron %v", c.Attrs)
+			}
+			for _, c := range f.fake.Calls() {
+				for _, fl := range c.Fields {
+					if fl == "code" && (c.Model == "ir.cron" || c.Model == "ir.actions.server") {
+						t.Errorf("admin-only field code requested on %s", c.Model)
+					}
+				}
+			}
 			f.check(t, out)
 		})
 	}

@@ -25,12 +25,14 @@ type Database struct {
 	Records map[string][]map[string]any `json:"records"`
 }
 
-// User is a login. Denied lists models this user gets an AccessError on (a non-admin).
+// User is a login. Admin users (base.group_system) see admin-only fields; Denied lists models
+// this user gets an AccessError on.
 type User struct {
 	ID       int64    `json:"id"`
 	Login    string   `json:"login"`
 	Password string   `json:"password"`
 	APIKey   string   `json:"api_key"`
+	Admin    bool     `json:"admin,omitempty"`
 	Denied   []string `json:"denied,omitempty"`
 }
 
@@ -312,7 +314,7 @@ func Scaled(n int) *Estate {
 		recs["website"] = nil
 	}
 	return &Estate{Databases: map[string]*Database{"acme": {
-		Users:   []User{{ID: 2, Login: "admin", Password: "CANARY-odoo-scaled-admin", APIKey: "CANARY-odoo-scaled-apikey"}},
+		Users:   []User{{ID: 2, Login: "admin", Password: "CANARY-odoo-scaled-admin", APIKey: "CANARY-odoo-scaled-apikey", Admin: true}},
 		Records: recs,
 	}}}
 }

@@ -381,7 +381,9 @@ func (s *Server) serveJSON2(w http.ResponseWriter, r *http.Request) {
 	}
 	if user == nil {
 		s.record(Call{Path: r.URL.Path, DB: dbName, Model: model, Method: method, Status: 401})
-		jerr(401, &odooErr{name: "werkzeug.exceptions.Unauthorized", msg: "Invalid apikey"})
+		writeJSON(w, 401, map[string]any{"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey", "arguments": []any{"Invalid apikey", 401},
+			"context": map[string]any{}, "debug": "Traceback (most recent call last):\n  File \"/opt/odoo/odoo/addons/base/models/ir_http.py\", line 240, in _auth_method_bearer\n" +
+				"    raise werkzeug.exceptions.Unauthorized(\nwerkzeug.exceptions.Unauthorized: 401 Unauthorized: Invalid apikey\n"})
 		return
 	}
 	var kw map[string]any
@@ -509,7 +511,7 @@ func (s *Server) execute(path, dbName string, db *Database, user *User, modelNam
 		attrs := strs(arg(1, "attributes"))
 		out := map[string]any{}
 		for _, fl := range m.fields {
-			if !fl.in(v) {
+			if !fl.in(v) || fl.admin && !user.Admin {
 				continue
 			}
 			desc := map[string]any{"type": fl.typ, "string": fl.name}
@@ -553,13 +555,18 @@ func (s *Server) execute(path, dbName string, db *Database, user *User, modelNam
 		return nil, accessError(modelName)
 	}
 	for _, fl := range fields {
-		if _, ok := m.field(fl, v); !ok {
+		fd, ok := m.field(fl, v)
+		if !ok {
 			return nil, serverError(fmt.Sprintf("ValueError: Invalid field '%s' on model '%s'", fl, modelName))
+		}
+		if fd.admin && !user.Admin {
+			return nil, &odooErr{code: 4, name: "odoo.exceptions.AccessError", msg: fmt.Sprintf("You do not have enough rights to access the fields \"%s\" on %s (%s). "+
+				"Please contact your system administrator.\n\n(Operation: read, User: %d)", fl, m.label, modelName, user.ID)}
 		}
 	}
 	if len(fields) == 0 {
 		for _, fl := range m.fields {
-			if fl.in(v) {
+			if fl.in(v) && (!fl.admin || user.Admin) {
 				fields = append(fields, fl.name)
 			}
 		}

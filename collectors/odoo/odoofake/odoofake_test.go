@@ -121,6 +121,20 @@ func TestJSON2(t *testing.T) {
 	}
 }
 
+func TestAdminOnlyFields(t *testing.T) {
+	s := New(MustLoad("test"), Options{Version: 17})
+	db := s.estate.Databases["erp"]
+	viewer := &db.Users[1]
+	fg, _ := s.execute("/x", "erp", db, viewer, "ir.cron", "fields_get", nil, map[string]any{})
+	if _, ok := fg.(map[string]any)["code"]; ok {
+		t.Error("fields_get shows code to a non-admin")
+	}
+	_, err := s.execute("/x", "erp", db, viewer, "ir.cron", "search_read", nil, map[string]any{"fields": []any{"code"}})
+	if err == nil || err.code != 4 || !strings.Contains(err.msg, `access the fields "code"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func TestViolations(t *testing.T) {
 	s := New(MustLoad("test"), Options{Version: 17})
 	db := s.estate.Databases["erp"]

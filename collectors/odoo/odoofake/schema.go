@@ -5,6 +5,9 @@ package odoofake
 type field struct {
 	name, typ, relation string
 	since, until        int
+	// admin marks fields with groups="base.group_system": hidden from other users' fields_get,
+	// an AccessError when they ask for them.
+	admin bool
 }
 
 type model struct {
@@ -22,6 +25,7 @@ type model struct {
 func f(name, typ string) field             { return field{name: name, typ: typ} }
 func rel(name, typ, relation string) field { return field{name: name, typ: typ, relation: relation} }
 func since(fl field, v int) field          { fl.since = v; return fl }
+func admin(fl field) field                 { fl.admin = true; return fl }
 func until(fl field, v int) field          { fl.until = v; return fl }
 func (fl field) in(v int) bool {
 	return (fl.since == 0 || v >= fl.since) && (fl.until == 0 || v <= fl.until)
@@ -55,7 +59,7 @@ var schema = map[string]model{
 		until(f("numbercall", "integer"), 17), until(f("doall", "boolean"), 17),
 		since(f("failure_count", "integer"), 18), since(f("first_failure_date", "datetime"), 18),
 		f("nextcall", "datetime"), f("lastcall", "datetime"), rel("model_id", "many2one", "ir.model"),
-		f("state", "selection"), f("code", "text"), rel("user_id", "many2one", "res.users"))},
+		f("state", "selection"), admin(f("code", "text")), rel("user_id", "many2one", "res.users"))},
 	"ir.config_parameter": {label: "System Parameter", fields: common(f("key", "char"), f("value", "text"))},
 	"ir.mail_server": {label: "Mail Server", fields: common(f("name", "char"), f("smtp_host", "char"), f("smtp_port", "integer"),
 		f("smtp_encryption", "selection"), f("smtp_authentication", "selection"), f("smtp_user", "char"), f("smtp_pass", "char"),
@@ -70,7 +74,7 @@ var schema = map[string]model{
 		since(rel("action_server_ids", "one2many", "ir.actions.server"), 17),
 		since(f("url", "char"), 17), since(f("webhook_uuid", "char"), 17), since(f("log_webhook_calls", "boolean"), 17))},
 	"ir.actions.server": {label: "Server Action", fields: common(f("name", "char"), f("state", "selection"), f("usage", "selection"),
-		rel("model_id", "many2one", "ir.model"), f("code", "text"), since(f("webhook_url", "char"), 17),
+		rel("model_id", "many2one", "ir.model"), admin(f("code", "text")), since(f("webhook_url", "char"), 17),
 		since(rel("webhook_field_ids", "many2many", "ir.model.fields"), 17),
 		since(rel("base_automation_id", "many2one", "base.automation"), 17))},
 	"res.company": {label: "Companies", fields: common(f("name", "char"), f("website", "char"), f("email", "char"),
