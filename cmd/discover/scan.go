@@ -22,6 +22,7 @@ type scanOpts struct {
 	timeout    time.Duration
 	progress   bool
 	llm        string
+	demo       demoOpts
 }
 
 // newScanCmd builds `discover scan`. runF replaces the command's work in tests that only check
@@ -56,6 +57,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage or configuration, 3 graph written but som
 	f.DurationVar(&o.timeout, "timeout", 0, "time limit per collector (default 5m, or timeout: in the config file)")
 	f.BoolVar(&o.progress, "progress", false, "print progress even when stderr is not a terminal")
 	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default) or on")
+	o.demo.flags(f)
 	return cmd
 }
 
@@ -76,7 +78,16 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if o.timeout < 0 {
 		return usageErr("--timeout must not be negative")
 	}
-	insts, err := all.Filter(all.Instances(cfg), o.only, o.skip)
+	source := all.Instances(cfg)
+	if o.demo.on {
+		d, err := startDemo(cmd.Context(), e, log, o)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		source = d.Instances
+	}
+	insts, err := all.Filter(source, o.only, o.skip)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
@@ -88,6 +99,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		Instances: insts,
 		Collect:   collectors.Options{Timeout: timeout},
 		Threshold: cfg.Enrich.Threshold,
+		Demo:      o.demo.on,
 		Generator: "infragraph " + versionString(),
 	}
 	if o.progress || e.IsTerminal {

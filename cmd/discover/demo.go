@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/spf13/pflag"
+
+	"github.com/infragraph/infragraph/demo"
+	"github.com/infragraph/infragraph/evidence"
+)
+
+// demoOpts are the flags of `discover scan --demo`.
+type demoOpts struct {
+	on bool
+	db string
+}
+
+func (d *demoOpts) flags(f *pflag.FlagSet) {
+	f.BoolVar(&d.on, "demo", false, "scan the built-in Acme Coffee demo estate (fake provider APIs on 127.0.0.1, real collectors) instead of your providers")
+	f.StringVar(&d.db, "demo-db", "", "with --demo: a superuser PostgreSQL DSN; the Supabase catalog is loaded into a fresh temporary database there (default $INFRAGRAPH_DEMO_PG_DSN)")
+}
+
+// startDemo starts the demo estate's fake APIs. The LLM stays off unless --llm on asks for it:
+// a newcomer's first run must not spend tokens.
+func startDemo(ctx context.Context, e *env, log *slog.Logger, o *scanOpts) (*demo.Estate, error) {
+	if o.llm != "on" {
+		o.llm = "off"
+	}
+	dsn := o.demo.db
+	if dsn == "" {
+		dsn = e.Getenv("INFRAGRAPH_DEMO_PG_DSN")
+	}
+	d, err := demo.Start(ctx, demo.Options{PostgresDSN: evidence.Secret(dsn)})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("DEMO scan: the Acme Coffee estate, served by fake provider APIs on 127.0.0.1 and read by the real collectors; nothing here is your infrastructure")
+	for _, n := range d.Notes {
+		log.Info("demo", "part", n)
+	}
+	return d, nil
+}
