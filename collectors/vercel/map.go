@@ -55,9 +55,11 @@ func (m *mapper) repoNode(repo string) string {
 	return nid
 }
 
-// mapScope turns one scope's snapshot into nodes and edges.
-func mapScope(s *snapshot, emit graph.Emitter) {
-	m := &mapper{emit: emit, emitted: map[string]bool{}}
+func newMapper(emit graph.Emitter) *mapper { return &mapper{emit: emit, emitted: map[string]bool{}} }
+
+// scope turns one scope's snapshot into nodes and edges. A mapper spans every scope of a scan,
+// so shared nodes (git repos) are emitted once.
+func (m *mapper) scope(s *snapshot) {
 	sc := s.Scope
 	team := m.node("team", sc.ID, sc.Name, graph.Attrs{"slug": sc.Slug, "plan": sc.Plan, "personal": sc.Personal})
 
@@ -288,7 +290,7 @@ func (m *mapper) project(pd *projectData, team string, hosts []string, s *snapsh
 	}
 
 	for _, d := range pd.Deployments {
-		m.deployment(pid, repo, d)
+		m.deployment(pid, repo, d, false)
 	}
 	return pid
 }
@@ -335,7 +337,9 @@ func (m *mapper) envVar(pid, projectID string, e EnvVar, facts map[string]any) {
 	}
 }
 
-func (m *mapper) deployment(pid, projectRepo string, d Deployment) string {
+// deployment emits a deployment. pinned ones are known only from an alias that points at them:
+// their target and commit are unknown.
+func (m *mapper) deployment(pid, projectRepo string, d Deployment, pinned bool) string {
 	host := evidence.NormalizeHost(d.URL)
 	if f, ok := evidence.Parse(d.URL); ok {
 		host = f.Host
@@ -348,6 +352,10 @@ func (m *mapper) deployment(pid, projectRepo string, d Deployment) string {
 		"target": deploymentTarget(d), "state": firstNonEmpty(d.ReadyState, d.State), "url_host": host,
 		"source": d.Source, "commit_sha": sha, "commit_ref": ref, "repo": repo,
 		"secure_network_id": d.ConnectConfigurationID,
+	}
+	if pinned {
+		delete(attrs, "target")
+		attrs["pinned_by_alias"] = true
 	}
 	if ms := firstNonZero(d.CreatedAt, d.Created); ms > 0 {
 		attrs["created_at"] = time.UnixMilli(ms).UTC().Format(time.RFC3339)
@@ -398,7 +406,7 @@ func (m *mapper) aliases(s *snapshot, deployments map[string]bool, projects map[
 				d.URL = a.Deployment.URL
 			}
 			if pid, ok := projects[a.ProjectID]; ok {
-				m.deployment(pid, "", d)
+				m.deployment(pid, "", d, true)
 			}
 			deployments[a.DeploymentID] = true
 		}

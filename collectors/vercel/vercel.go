@@ -54,12 +54,13 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	if err != nil {
 		return err
 	}
+	m := newMapper(emit)
 	for _, sc := range scopes {
 		snap, err := c.collectScope(ctx, sc, emit)
 		if err != nil {
 			return err
 		}
-		mapScope(snap, emit)
+		m.scope(snap)
 	}
 	return nil
 }

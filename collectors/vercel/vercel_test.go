@@ -211,6 +211,17 @@ func TestCollectTestEstate(t *testing.T) {
 	attr(t, out, "vercel:deployment:dpl_web_prod", "url_host", "web-prod-alpha.vercel.app")
 	attr(t, out, "vercel:deployment:dpl_web_prod", "target", "production")
 	attr(t, out, "vercel:deployment:dpl_web_prev2", "target", "preview")
+	attr(t, out, "vercel:deployment:dpl_web_old_prod", "pinned_by_alias", true)
+	if _, ok := out.Node(t, "vercel:deployment:dpl_web_old_prod").Attrs["target"]; ok {
+		t.Error("an alias-pinned deployment's target is unknown, not preview")
+	}
+	seen := map[string]bool{}
+	for _, n := range out.Nodes {
+		if seen[n.ID] {
+			t.Errorf("node %s emitted twice", n.ID)
+		}
+		seen[n.ID] = true
+	}
 	for _, gone := range []string{"vercel:deployment:dpl_web_prev1", "vercel:deployment:dpl_web_older", "vercel:alias:als_stale_preview"} {
 		if _, ok := out.Graph.Node(gone); ok {
 			t.Errorf("%s emitted; only the latest deployment per target (and alias-pinned ones) should be", gone)
