@@ -48,7 +48,11 @@ func NewClient(base string, token evidence.Secret, hc *http.Client) *Client {
 		base = DefaultAPIURL
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 60 * time.Second}
+		// Keep enough idle connections for the collector's parallel project reads (the default
+		// of 2 per host makes every extra request open a new connection).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 16
+		hc = &http.Client{Timeout: 60 * time.Second, Transport: t}
 	}
 	return &Client{
 		base: strings.TrimRight(base, "/"), token: token, http: hc,

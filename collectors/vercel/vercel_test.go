@@ -2,6 +2,7 @@ package vercel
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -526,11 +527,17 @@ func TestConcurrentScopesDeterministic(t *testing.T) {
 	}
 }
 
+// BenchmarkCollectScaled scans vercelfake.Scaled estates; the latency cases show what the
+// parallel per-project reads buy against a remote API (each request waits that long).
 func BenchmarkCollectScaled(b *testing.B) {
-	for _, n := range []int{100, 1000} {
-		b.Run(strconv.Itoa(n)+"projects", func(b *testing.B) {
+	for _, tc := range []struct {
+		n       int
+		latency time.Duration
+	}{{100, 0}, {1000, 0}, {100, 5 * time.Millisecond}} {
+		b.Run(fmt.Sprintf("%dprojects/latency=%s", tc.n, tc.latency), func(b *testing.B) {
+			n := tc.n
 			e := vercelfake.Scaled(n)
-			srv := httptest.NewServer(vercelfake.New(e))
+			srv := httptest.NewServer(vercelfake.New(e, vercelfake.WithLatency(tc.latency)))
 			defer srv.Close()
 			c, err := New(Config{Name: "bench", Token: evidence.Secret(e.Token), APIURL: srv.URL})
 			if err != nil {

@@ -100,6 +100,24 @@ type Server struct {
 	mu     sync.Mutex
 	faults []*faultState
 	log    []string
+
+	indexOnce sync.Once
+	byProject map[*Scope]map[string][]Object // deployments per project id
+}
+
+func (s *Server) deploymentsOf(sc *Scope, projectID string) []Object {
+	s.indexOnce.Do(func() {
+		s.byProject = map[*Scope]map[string][]Object{}
+		for _, sc := range s.estate.Scopes {
+			m := map[string][]Object{}
+			for _, d := range sc.Deployments {
+				pid, _ := d["projectId"].(string)
+				m[pid] = append(m[pid], d)
+			}
+			s.byProject[sc] = m
+		}
+	})
+	return s.byProject[sc][projectID]
 }
 
 type faultState struct {
@@ -303,11 +321,12 @@ func (s *Server) route(r *http.Request, repeat bool) (any, int) {
 		return notFound("Shared Environment Variable")
 	case p == "v7/deployments":
 		q := r.URL.Query()
+		all := sc.Deployments
+		if pid := q.Get("projectId"); pid != "" {
+			all = s.deploymentsOf(sc, pid)
+		}
 		var ds []Object
-		for _, d := range sc.Deployments {
-			if pid := q.Get("projectId"); pid != "" && d["projectId"] != pid {
-				continue
-			}
+		for _, d := range all {
 			if t := q.Get("target"); t != "" && d["target"] != t {
 				continue
 			}
