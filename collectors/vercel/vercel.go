@@ -79,6 +79,7 @@ func (c *Collector) scopes(ctx context.Context, emit graph.Emitter) ([]scopeInfo
 	var out []scopeInfo
 	if len(c.cfg.TeamIDs) == 0 {
 		u, err := c.client.User(ctx)
+		defaultTeam := u.DefaultTeamID
 		switch {
 		case err == nil:
 			out = append(out, scopeInfo{ID: u.ID, Slug: u.Username, Name: firstNonEmpty(u.Username, u.Name, u.ID), Personal: true})
@@ -92,6 +93,11 @@ func (c *Collector) scopes(ctx context.Context, emit graph.Emitter) ([]scopeInfo
 			return nil, err
 		}
 		for _, t := range teams {
+			if len(out) > 0 && out[0].Personal && t.ID != "" && t.ID == defaultTeam {
+				// The personal account was migrated to this (Hobby) team: calls without teamId
+				// act on it, so walking both would report every resource twice.
+				out = out[1:]
+			}
 			out = append(out, teamScope(t))
 		}
 		return out, nil

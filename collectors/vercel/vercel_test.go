@@ -482,6 +482,9 @@ func TestDemoEstate(t *testing.T) {
 		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
 	}
 	collectorstest.AssertAbsent(t, []string{"CANARY", "sk_live"}, out.JSON())
+	if n := out.CountKind("team"); n != 1 {
+		t.Errorf("%d teams; the user's defaultTeamId replaces the personal scope", n)
+	}
 	db := "vercel:env_var:prj_storefront/env_sf_db"
 	attr(t, out, db, "value.host", "aws-0-eu-central-1.pooler.supabase.com")
 	attr(t, out, db, "value.user", "postgres.qwertyuiopasdfghjklz")
