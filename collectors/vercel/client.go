@@ -50,9 +50,13 @@ func NewClient(base string, token evidence.Secret, hc *http.Client) *Client {
 	if hc == nil {
 		// Keep enough idle connections for the collector's parallel project reads (the default
 		// of 2 per host makes every extra request open a new connection).
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 16
-		hc = &http.Client{Timeout: 60 * time.Second, Transport: t}
+		var rt http.RoundTripper = http.DefaultTransport
+		if t, ok := rt.(*http.Transport); ok {
+			t = t.Clone()
+			t.MaxIdleConnsPerHost = 16
+			rt = t
+		}
+		hc = &http.Client{Timeout: 60 * time.Second, Transport: rt}
 	}
 	return &Client{
 		base: strings.TrimRight(base, "/"), token: token, http: hc,
