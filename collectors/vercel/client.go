@@ -91,7 +91,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s: %d %s", e.Path, e.Status, http.StatusText(e.Status))
+	fmt.Fprintf(&b, "%s: %d %s", e.Path, e.Status, http.StatusText(e.Status))
 	if e.Code != "" {
 		b.WriteString(" (" + e.Code + ")")
 	}
@@ -159,7 +159,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 				return ctx.Err()
 			}
 			if errTries >= c.MaxRetries {
-				return fmt.Errorf("GET %s: %w", path, err)
+				return fmt.Errorf("%s: %w", path, err)
 			}
 			errTries++
 			if werr := c.wait(ctx, backoff); werr != nil {
@@ -170,10 +170,10 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 		case status == http.StatusTooManyRequests:
 			d := c.retryAfter(hdr)
 			if rateTries >= c.MaxRateRetries {
-				return fmt.Errorf("GET %s: rate limited (429) %d times, giving up", path, rateTries+1)
+				return fmt.Errorf("%s: rate limited (429) %d times, giving up", path, rateTries+1)
 			}
 			if d > c.MaxWait {
-				return fmt.Errorf("GET %s: rate limited (429) for %s, longer than the %s wait cap", path, d.Round(time.Second), c.MaxWait)
+				return fmt.Errorf("%s: rate limited (429) for %s, longer than the %s wait cap", path, d.Round(time.Second), c.MaxWait)
 			}
 			rateTries++
 			if werr := c.wait(ctx, d); werr != nil {
@@ -194,7 +194,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 			return apiError(path, status, body)
 		}
 		if err := json.Unmarshal(body, v); err != nil {
-			return fmt.Errorf("GET %s: decode response: %w", path, decodeErr(err))
+			return fmt.Errorf("%s: decode response: %w", path, decodeErr(err))
 		}
 		return nil
 	}
@@ -373,14 +373,14 @@ func list[T any](ctx context.Context, c *Client, s Scope, path, key, param strin
 		var items []T
 		if raw, ok := page[key]; ok {
 			if err := json.Unmarshal(raw, &items); err != nil {
-				return "", fmt.Errorf("GET %s: decode %s: %w", path, key, decodeErr(err))
+				return "", fmt.Errorf("%s: decode %s: %w", path, key, decodeErr(err))
 			}
 		}
 		all = append(all, items...)
 		var p Pagination
 		if raw, ok := page["pagination"]; ok {
 			if err := json.Unmarshal(raw, &p); err != nil {
-				return "", fmt.Errorf("GET %s: decode pagination: %w", path, decodeErr(err))
+				return "", fmt.Errorf("%s: decode pagination: %w", path, decodeErr(err))
 			}
 		}
 		return p.Next, nil

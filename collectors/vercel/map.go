@@ -18,6 +18,7 @@ func id(kind, native string) string { return graph.ID(provider, kind, native) }
 type mapper struct {
 	emit    graph.Emitter
 	emitted map[string]bool
+	edges   map[graph.EdgeKey]bool
 }
 
 func (m *mapper) node(kind, native, name string, attrs graph.Attrs) string {
@@ -35,9 +36,11 @@ func (m *mapper) add(n graph.Node) {
 }
 
 func (m *mapper) edge(from, typ, to string, ev ...graph.Evidence) {
-	if from == to || !m.emitted[from] || !m.emitted[to] {
+	k := graph.EdgeKey{From: from, To: to, Type: typ}
+	if from == to || !m.emitted[from] || !m.emitted[to] || m.edges[k] {
 		return
 	}
+	m.edges[k] = true
 	m.emit.Edge(graph.Observe(from, to, typ, ev...))
 }
 
@@ -55,7 +58,9 @@ func (m *mapper) repoNode(repo string) string {
 	return nid
 }
 
-func newMapper(emit graph.Emitter) *mapper { return &mapper{emit: emit, emitted: map[string]bool{}} }
+func newMapper(emit graph.Emitter) *mapper {
+	return &mapper{emit: emit, emitted: map[string]bool{}, edges: map[graph.EdgeKey]bool{}}
+}
 
 // scope turns one scope's snapshot into nodes and edges. A mapper spans every scope of a scan,
 // so shared nodes (git repos) are emitted once.

@@ -223,6 +223,12 @@ func TestCollectTestEstate(t *testing.T) {
 		}
 		seen[n.ID] = true
 	}
+	for _, e := range out.Edges {
+		if seen[e.Key().String()] {
+			t.Errorf("edge %s emitted twice", e.Key())
+		}
+		seen[e.Key().String()] = true
+	}
 	for _, gone := range []string{"vercel:deployment:dpl_web_prev1", "vercel:deployment:dpl_web_older", "vercel:alias:als_stale_preview"} {
 		if _, ok := out.Graph.Node(gone); ok {
 			t.Errorf("%s emitted; only the latest deployment per target (and alias-pinned ones) should be", gone)
@@ -378,7 +384,7 @@ func TestServerErrorsRetryWithBackoff(t *testing.T) {
 	// A persistent 500 gives up after MaxRetries and becomes a warning.
 	h = setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/drains", Status: 500}))
 	out = collectorstest.Collect(t, "vercel", h.c)
-	if out.Err != nil || len(out.Warnings) != 3 || !strings.Contains(out.Warnings[0], "drains: GET /v1/drains: 500") {
+	if out.Err != nil || len(out.Warnings) != 3 || !strings.Contains(out.Warnings[0], "drains: /v1/drains: 500") {
 		t.Fatalf("err %v, warnings %v, want one per scope", out.Err, out.Warnings)
 	}
 	if n := h.fake.Count("/v1/drains"); n != 3*4 {
