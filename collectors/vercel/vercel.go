@@ -38,9 +38,6 @@ func New(cfg Config) (*Collector, error) {
 	return &Collector{cfg: cfg, client: NewClient(cfg.APIURL, cfg.Token, nil), parallel: 4, deploymentPages: 5}, nil
 }
 
-// Client exposes the collector's API client (tests tune its retry waits).
-func (c *Collector) Client() *Client { return c.client }
-
 func (c *Collector) readEncrypted() bool { return c.cfg.ReadEncrypted == nil || *c.cfg.ReadEncrypted }
 
 // Collect walks every scope. It returns an error only when the instance as a whole fails (a
@@ -176,7 +173,6 @@ func (c *Collector) soft(family string, err error, emit graph.Emitter) error {
 type snapshot struct {
 	Scope        scopeInfo
 	Projects     []*projectData
-	ProjectsOK   bool
 	Shared       []SharedEnvVar
 	Domains      []Domain
 	Records      map[string][]DNSRecord
@@ -207,7 +203,6 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 	if err := c.soft(label("projects"), err, emit); err != nil {
 		return nil, err
 	}
-	snap.ProjectsOK = err == nil || errors.Is(err, ErrPagesTruncated)
 	for _, p := range projects {
 		if p.ID != "" {
 			snap.Projects = append(snap.Projects, &projectData{Project: p, EnvFacts: map[string]map[string]any{}})
