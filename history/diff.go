@@ -153,6 +153,23 @@ func Diff(old, new *graph.Graph) *Changes {
 			c.EdgesRemoved = append(c.EdgesRemoved, edgeRef(o))
 		}
 	}
+	// empty lists, not null, for scripts reading the JSON
+	for _, l := range []*[]NodeRef{&c.NodesAdded, &c.NodesRemoved, &c.NodesStale, &c.NodesFresh} {
+		if *l == nil {
+			*l = []NodeRef{}
+		}
+	}
+	for _, l := range []*[]EdgeRef{&c.EdgesAdded, &c.EdgesRemoved, &c.EdgesStale} {
+		if *l == nil {
+			*l = []EdgeRef{}
+		}
+	}
+	if c.NodesChanged == nil {
+		c.NodesChanged = []NodeChange{}
+	}
+	if c.EdgesChanged == nil {
+		c.EdgesChanged = []EdgeChange{}
+	}
 	return c
 }
 
