@@ -154,17 +154,13 @@ func edgeLine(e EdgeRef) string {
 }
 
 func fieldLine(f FieldChange) string {
-	switch {
-	case f.Old == nil:
-		return fmt.Sprintf("+ %s: %s", f.Field, value(f.New))
-	case f.New == nil:
-		return fmt.Sprintf("- %s: %s", f.Field, value(f.Old))
-	}
 	return fmt.Sprintf("%s: %s → %s", f.Field, value(f.Old), value(f.New))
 }
 
 func value(v any) string {
 	switch x := v.(type) {
+	case nil:
+		return "(none)"
 	case string:
 		return strconv.Quote(x)
 	case []string:
