@@ -370,7 +370,9 @@ func TestInferredEdges(t *testing.T) {
 		return []collectors.Instance{instance("vercel", "acme", vercel, ok, nil), instance("digitalocean", "prod", do, o, func(string) bool { return false })}
 	}
 	rules := func(ps ...enrich.Proposal) enrich.Enricher { return ruleEnricher{name: "rules/test", ps: ps} }
-	llmE := func(err error, ps ...enrich.Proposal) enrich.Enricher { return ruleEnricher{name: "llm/test", ps: ps, err: err} }
+	llmE := func(err error, ps ...enrich.Proposal) enrich.Enricher {
+		return ruleEnricher{name: "llm/test", ps: ps, err: err}
+	}
 
 	store := history.Store{Dir: t.TempDir()}
 	g := run(t, store, at(0), insts(ok), rules(prop), llmE(nil, llm)).Graph
