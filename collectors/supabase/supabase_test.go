@@ -322,11 +322,11 @@ func TestCancelled(t *testing.T) {
 
 func TestRefFromDSN(t *testing.T) {
 	for dsn, want := range map[string]string{
-		"postgres://postgres:CANARY@db." + testRef + ".supabase.co:5432/postgres":                         testRef,
+		"postgres://postgres:CANARY@db." + testRef + ".supabase.co:5432/postgres":                           testRef,
 		"postgresql://postgres." + testRef + ":CANARY@aws-0-eu-central-1.pooler.supabase.com:6543/postgres": testRef,
-		"host=db." + testRef + ".supabase.co port=5432 user=postgres password=CANARY dbname=postgres":      testRef,
-		"postgres://postgres:CANARY@127.0.0.1:5432/postgres":                                              "",
-		"postgres://postgres:CANARY@db.zzzz.supabase.co:5432/postgres":                                    "",
+		"host=db." + testRef + ".supabase.co port=5432 user=postgres password=CANARY dbname=postgres":       testRef,
+		"postgres://postgres:CANARY@127.0.0.1:5432/postgres":                                                "",
+		"postgres://postgres:CANARY@db.zzzz.supabase.co:5432/postgres":                                      "",
 	} {
 		got, ok := refFromDSN(evidence.Secret(dsn))
 		if got != want || ok != (want != "") {
