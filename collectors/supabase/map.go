@@ -448,9 +448,16 @@ func (s *state) catalog(ref string, cat *catalog) {
 		s.emit.Edge(graph.Observe(v, dep, "reads_from", graph.Evidence{Node: v, Field: "pg_rewrite", Value: rels[d.Dep].qualified()}))
 	}
 
+	// Supabase's own functions are kept only when a (non-webhook) trigger runs them.
+	triggered := map[uint32]bool{}
+	for _, t := range cat.Triggers {
+		if !t.Webhook {
+			triggered[t.Function] = true
+		}
+	}
 	fnID := map[uint32]string{}
 	for _, f := range cat.Functions {
-		if !schemaSet[f.Schema] {
+		if !schemaSet[f.Schema] || (isManaged(f.Schema) && !triggered[f.OID]) {
 			continue
 		}
 		a := graph.Attrs{"schema": f.Schema, "language": f.Language, "security_definer": f.SecurityDefiner,

@@ -15,6 +15,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/graph"
 )
 
 const testRef = "abcdefghijklmnopqrst"
@@ -378,3 +379,5 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("db_url alone: %v", err)
 	}
 }
+
+func edgeKey(from, to, typ string) graph.EdgeKey { return graph.EdgeKey{From: from, To: to, Type: typ} }
