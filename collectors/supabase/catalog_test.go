@@ -56,9 +56,9 @@ func withPassword(t *testing.T, dsn, pw string) string {
 	return u.String()
 }
 
-// loadSupabaseSchema loads testdata/schema.sql into the postgres database (pg_cron only installs
-// there) and removes it when the test ends.
-func loadSupabaseSchema(t *testing.T, dsn string) {
+// loadSQL runs sql in the postgres database and removes it (testdata/cleanup.sql) when the test
+// ends.
+func loadSQL(t *testing.T, dsn, sql string) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -75,11 +75,46 @@ func loadSupabaseSchema(t *testing.T, dsn string) {
 		defer conn.Close(ctx)
 		execFile(t, ctx, conn, "cleanup.sql")
 	})
-	execFile(t, ctx, conn, "schema.sql")
-	// Estimated rows come from reltuples, which ANALYZE sets.
-	if _, err := conn.Exec(ctx, "ANALYZE public.products, public.orders"); err != nil {
+	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The demo estate's two halves together: the cron job calls the edge function the Management
+// API reported, the webhook keeps the storefront's URL as evidence.
+func TestDemoDatabase(t *testing.T) {
+	dsn := testDSN(t)
+	loadSQL(t, dsn, supabasefake.DemoSQL())
+	const ref = "qwertyuiopasdfghjklz"
+	c, _ := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{}, Config{
+		Databases: map[string]evidence.Secret{ref: evidence.Secret(dsn)},
+	})
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil || len(out.Warnings) != 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	if !out.HasEdge("supabase:cron_job:"+ref+"/notify-orders", "calls", "supabase:edge_function:"+ref+"/send-order-email") {
+		t.Error("notify-orders does not call send-order-email")
+	}
+	hook := "supabase:db_webhook:" + ref + "/public.orders.order-created"
+	if out.Node(t, hook).Attrs["url_host"] != "shop.acme-coffee.com" || !out.HasEdge(hook, "applies_to", "supabase:table:"+ref+"/public.orders") {
+		t.Errorf("webhook: %v", out.Node(t, hook).Attrs)
+	}
+	if n := out.CountKind("storage_bucket"); n != 1 {
+		t.Errorf("%d buckets: the API's and the catalog's product-images are one", n)
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
+}
+
+// loadSupabaseSchema loads testdata/schema.sql into the postgres database (pg_cron only installs
+// there) and removes it when the test ends.
+func loadSupabaseSchema(t *testing.T, dsn string) {
+	sql, err := os.ReadFile("testdata/schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Estimated rows come from reltuples, which ANALYZE sets.
+	loadSQL(t, dsn, string(sql)+"\nANALYZE public.products, public.orders;")
 }
 
 func TestCatalogOnRealPostgres(t *testing.T) {

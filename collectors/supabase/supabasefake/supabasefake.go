@@ -17,8 +17,19 @@ import (
 	"time"
 )
 
-//go:embed testdata/*.json
+//go:embed testdata/*.json testdata/*.sql
 var fixtures embed.FS
+
+// DemoSQL is the demo estate's database (project qwertyuiopasdfghjklz): tables, a webhook to the
+// storefront and the notify-orders pg_cron job calling the send-order-email edge function. It
+// creates pg_cron, so load it into the database cron.database_name names.
+func DemoSQL() string {
+	b, err := fixtures.ReadFile("testdata/demo.sql")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // Estate is one account: its organizations and projects, each with what the per-project
 // endpoints answer, kept as raw wire JSON.
