@@ -15,8 +15,12 @@ import (
 	"github.com/infragraph/infragraph/evidence"
 )
 
-// statementTimeout bounds every catalog query (SET LOCAL inside the read-only transaction).
-const statementTimeout = 30 * time.Second
+// statementTimeout and lockTimeout bound every catalog query (SET LOCAL inside the read-only
+// transaction).
+const (
+	statementTimeout = 30 * time.Second
+	lockTimeout      = 5 * time.Second
+)
 
 // managedSchemas are created and owned by Supabase itself. Their tables are kept (user tables
 // reference auth.users, triggers sit on it), but their views and functions are not, unless a
@@ -167,7 +171,9 @@ func readCatalog(ctx context.Context, dsn evidence.Secret, check func(context.Co
 	}
 	// Read-only: nothing to commit; rollback ends it the same way whatever happened.
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", statementTimeout.Milliseconds())); err != nil {
+	// A catalog read must not hang behind a migration's exclusive lock nor run away.
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d",
+		statementTimeout.Milliseconds(), lockTimeout.Milliseconds())); err != nil {
 		return nil, fmt.Errorf("set statement_timeout: %w", scrub(err, secrets))
 	}
 	r := &reader{tx: tx, cat: &catalog{}}

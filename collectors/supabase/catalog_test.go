@@ -130,12 +130,12 @@ func TestCatalogOnRealPostgres(t *testing.T) {
 	c.check = func(ctx context.Context, tx pgx.Tx) error {
 		checked = true
 		var xid *int64
-		var ro string
-		if err := tx.QueryRow(ctx, "SELECT txid_current_if_assigned(), current_setting('transaction_read_only')").Scan(&xid, &ro); err != nil {
+		var ro, st string
+		if err := tx.QueryRow(ctx, "SELECT txid_current_if_assigned(), current_setting('transaction_read_only'), current_setting('statement_timeout')").Scan(&xid, &ro, &st); err != nil {
 			return err
 		}
-		if xid != nil || ro != "on" {
-			t.Errorf("catalog transaction: xid %v, transaction_read_only %s", *xid, ro)
+		if xid != nil || ro != "on" || st != "30s" {
+			t.Errorf("catalog transaction: xid %v, transaction_read_only %s, statement_timeout %s", xid, ro, st)
 		}
 		_, err := tx.Exec(ctx, "CREATE TABLE public.infragraph_write_probe (id int)")
 		var pe *pgconn.PgError
