@@ -242,17 +242,34 @@ func (r *reader) read(ctx context.Context) error {
 // probe finds which optional catalogs exist and are readable, so a database without pg_cron, Storage or webhooks
 // is read without errors (a failed statement would abort the transaction).
 func (r *reader) probe(ctx context.Context) error {
+	// to_regclass would fail on a schema the role may not use; look the tables up in pg_class.
+	rows, err := r.tx.Query(ctx, `
+WITH t(schema, name) AS (VALUES ('cron', 'job'), ('storage', 'buckets'), ('vault', 'secrets'))
+SELECT t.schema || '.' || t.name,
+       coalesce(bool_or(has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')), false)
+FROM t LEFT JOIN pg_namespace n ON n.nspname = t.schema
+LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
+GROUP BY 1`)
+	if err != nil {
+		return err
+	}
+	readable := map[string]bool{}
+	for rows.Next() {
+		var name string
+		var ok bool
+		if err := rows.Scan(&name, &ok); err != nil {
+			return err
+		}
+		readable[name] = ok
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	r.cat.Probes.Cron, r.cat.Probes.Storage, r.cat.Probes.Vault = readable["cron.job"], readable["storage.buckets"], readable["vault.secrets"]
 	return r.tx.QueryRow(ctx, `
-SELECT CASE WHEN to_regclass('cron.job') IS NULL THEN false
-            ELSE has_table_privilege('cron.job', 'SELECT') END,
-       CASE WHEN to_regclass('storage.buckets') IS NULL THEN false
-            ELSE has_table_privilege('storage.buckets', 'SELECT') END,
-       EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                WHERE n.nspname = 'supabase_functions' AND p.proname = 'http_request'
-                 AND p.prorettype = 'trigger'::regtype),
-       CASE WHEN to_regclass('vault.secrets') IS NULL THEN false
-            ELSE has_table_privilege('vault.secrets', 'SELECT') END`).Scan(
-		&r.cat.Probes.Cron, &r.cat.Probes.Storage, &r.cat.Probes.Webhooks, &r.cat.Probes.Vault)
+                 AND p.prorettype = 'trigger'::regtype)`).Scan(&r.cat.Probes.Webhooks)
 }
 
 const userSchemaFilter = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')

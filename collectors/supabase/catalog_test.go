@@ -374,3 +374,43 @@ CREATE VIEW recent_notes AS SELECT * FROM notes;`); err != nil {
 		t.Error("optional catalogs produced nodes")
 	}
 }
+
+// A role with no grants beyond PUBLIC's (Supabase's read-only users are similar) reads the
+// catalog without warnings: Storage and vault are probed unreadable and skipped, pg_cron's row
+// security shows it none of postgres's jobs.
+func TestCatalogAsUnprivilegedRole(t *testing.T) {
+	dsn := testDSN(t)
+	loadSupabaseSchema(t, dsn)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	const role = "infragraph_catalog_reader"
+	if _, err := admin.Exec(ctx, "DROP ROLE IF EXISTS "+role+"; CREATE ROLE "+role+" LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(ctx, "DROP ROLE IF EXISTS "+role) })
+	u, _ := url.Parse(dsn)
+	u.User = url.User(role)
+	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{
+		Databases: map[string]evidence.Secret{testRef: evidence.Secret(u.String())},
+	})
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil || len(out.Warnings) != 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	out.Node(t, "supabase:table:"+testRef+"/public.orders")
+	out.Node(t, "supabase:db_webhook:"+testRef+"/public.orders.order-created")
+	if _, ok := out.Graph.Node("supabase:storage_bucket:" + testRef + "/exports"); ok {
+		t.Error("storage.buckets was read without SELECT on it")
+	}
+	if _, ok := out.Graph.Node("supabase:secret:" + testRef + "/vault.service_role_key"); ok {
+		t.Error("vault.secrets was read without SELECT on it")
+	}
+	if n := out.CountKind("cron_job"); n != 0 {
+		t.Errorf("%d cron jobs visible to another role", n)
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
+}
