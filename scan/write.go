@@ -8,6 +8,7 @@ import (
 
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/render"
 )
@@ -23,8 +24,8 @@ var Files = []File{
 	{Name: "graph.json", Render: render.JSON},
 }
 
-// Write renders every file into dir atomically and writes proposals.json. It returns the paths
-// written.
+// Write renders every file into dir atomically and writes proposals.json and CHANGES.md (what
+// changed since the previous scan). It returns the paths written.
 func Write(dir string, res *Result) ([]string, error) {
 	var paths []string
 	for _, f := range Files {
@@ -36,6 +37,11 @@ func Write(dir string, res *Result) ([]string, error) {
 	}
 	p := filepath.Join(dir, "proposals.json")
 	if err := output.WriteFile(p, 0o644, func(w io.Writer) error { return WriteProposals(w, res.Verdicts) }); err != nil {
+		return paths, err
+	}
+	paths = append(paths, p)
+	p = filepath.Join(dir, "CHANGES.md")
+	if err := output.WriteFile(p, 0o644, func(w io.Writer) error { return history.WriteMarkdown(w, res.Changes) }); err != nil {
 		return paths, err
 	}
 	return append(paths, p), nil

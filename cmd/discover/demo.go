@@ -8,6 +8,7 @@ import (
 
 	"github.com/infragraph/infragraph/demo"
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/history"
 )
 
 // demoOpts are the flags of `discover scan --demo`.
@@ -23,7 +24,12 @@ func (d *demoOpts) flags(f *pflag.FlagSet) {
 
 // startDemo starts the demo estate's fake APIs. The LLM stays off unless --llm on asks for it:
 // a newcomer's first run must not spend tokens.
-func startDemo(ctx context.Context, e *env, log *slog.Logger, o *scanOpts) (*demo.Estate, error) {
+// It refuses an output directory that holds scans of real infrastructure, so the demo never
+// mixes into (or replaces the latest of) a real history.
+func startDemo(ctx context.Context, e *env, log *slog.Logger, o *scanOpts, store history.Store) (*demo.Estate, error) {
+	if prev, _, err := store.Previous(); err == nil && prev != nil && !prev.Scan.Demo {
+		return nil, usageErr("--out %s holds scans of real infrastructure; write the demo to another directory (--out demo-out)", store.Dir)
+	}
 	if o.llm != "on" {
 		o.llm = "off"
 	}
