@@ -24,6 +24,10 @@ import (
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/odoo"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
+	"github.com/infragraph/infragraph/collectors/supabase"
+	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
+	"github.com/infragraph/infragraph/collectors/vercel"
+	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
 	"github.com/infragraph/infragraph/evidence"
 )
 
@@ -50,7 +54,7 @@ type Estate struct {
 // Start starts the fake APIs and configures a collector for each.
 func Start(ctx context.Context, o Options) (*Estate, error) {
 	e := &Estate{}
-	for _, start := range []func(context.Context, Options) error{e.digitalocean, e.odoo} {
+	for _, start := range []func(context.Context, Options) error{e.digitalocean, e.odoo, e.supabase, e.vercel} {
 		if err := start(ctx, o); err != nil {
 			_ = e.Close()
 			return nil, err
@@ -120,4 +124,35 @@ func odooPassword(est *odoofake.Estate) string {
 		}
 	}
 	return ""
+}
+
+func (e *Estate) vercel(_ context.Context, o Options) error {
+	fake := vercelfake.New(vercelfake.MustLoad("demo"), vercelfake.WithLatency(o.Latency))
+	url := e.serve(fake)
+	c, err := vercel.New(vercel.Config{Name: "acme", Token: "demo-token", APIURL: url})
+	e.Notes = append(e.Notes, "vercel: fake REST API on "+url)
+	return e.add("vercel", "acme", c, err)
+}
+
+func (e *Estate) supabase(ctx context.Context, o Options) error {
+	est := supabasefake.Demo()
+	url := e.serve(supabasefake.New(est, supabasefake.Options{Latency: o.Latency}))
+	cfg := supabase.Config{Name: "acme", AccessToken: evidence.Secret(est.Token), APIURL: url}
+	e.Notes = append(e.Notes, "supabase: fake Management API on "+url)
+	if o.PostgresDSN.Set() {
+		dsn, err := e.catalogDatabase(ctx, o.PostgresDSN)
+		if err != nil {
+			return err
+		}
+		cfg.Databases = map[string]evidence.Secret{est.Refs()[0]: dsn}
+	}
+	c, err := supabase.New(cfg)
+	if err := e.add("supabase", "acme", c, err); err != nil {
+		return err
+	}
+	if !o.PostgresDSN.Set() {
+		e.Instances = append(e.Instances, collectors.Instance{Provider: "supabase", Name: "acme-catalog",
+			Skip: "demo: the database catalog half needs a real PostgreSQL (pass --demo-db DSN or set INFRAGRAPH_DEMO_PG_DSN)"})
+	}
+	return nil
 }

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+// demoProviders are the providers whose collectors the demo runs.
+var demoProviders = []string{"digitalocean", "odoo", "supabase", "vercel"}
+
+// runDemo runs `discover scan --demo` in-process and returns the output directory, the decoded
+// graph and the log.
+func runDemo(t *testing.T, vars map[string]string, args ...string) (string, *graph.Graph, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "out")
+	e, _, errb := testEnv(vars)
+	code := runEnv(context.Background(), append([]string{"scan", "--demo", "--out", dir}, args...), e)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "graph.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := schemas.ValidateJSON(raw); len(problems) > 0 {
+		t.Fatalf("graph.json does not validate: %v", problems)
+	}
+	g, err := graph.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNoCanary(t, dir)
+	return dir, g, errb.String()
+}
+
+// assertNoCanary reads every file the scan wrote: no planted secret may appear in any.
+func assertNoCanary(t *testing.T, dir string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files++
+		if i := bytes.Index(b, []byte("CANARY")); i >= 0 {
+			lo := max(0, i-80)
+			t.Errorf("%s holds a CANARY secret: ...%s...", p, b[lo:min(len(b), i+40)])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 2 {
+		t.Fatalf("only %d files written", files)
+	}
+}
+
+func statuses(g *graph.Graph) map[string]graph.CollectorStatus {
+	st := map[string]graph.CollectorStatus{}
+	for _, c := range g.Collectors {
+		st[c.Key()] = c
+	}
+	return st
+}
+
+func TestDemoScan(t *testing.T) {
+	_, g, log := runDemo(t, nil)
+	if !g.Scan.Demo {
+		t.Error("graph.json does not say demo")
+	}
+	if !strings.Contains(log, "DEMO scan") {
+		t.Errorf("the log does not say demo:\n%s", log)
+	}
+	if g.Scan.Enrichment["llm.status"] != "off" {
+		t.Errorf("LLM not off in the demo: %v", g.Scan.Enrichment)
+	}
+	perProvider := map[string]int{}
+	for _, n := range g.Nodes() {
+		perProvider[n.Provider]++
+	}
+	st := statuses(g)
+	for _, p := range demoProviders {
+		if perProvider[p] == 0 {
+			t.Errorf("no %s nodes (per provider: %v)", p, perProvider)
+		}
+		found := false
+		for k, c := range st {
+			if c.Provider == p && c.Status == graph.StatusOK {
+				found = true
+			} else if c.Provider == p && c.Status != graph.StatusSkipped {
+				t.Errorf("%s: %s %s %v", k, c.Status, c.Reason, c.Warnings)
+			}
+		}
+		if !found {
+			t.Errorf("no %s collector ran ok: %v", p, st)
+		}
+	}
+	if c := st["supabase/acme-catalog"]; c.Status != graph.StatusSkipped || !strings.Contains(c.Reason, "PostgreSQL") {
+		t.Errorf("without a database the Supabase catalog must be reported skipped: %+v", c)
+	}
+	// what each fake's demo estate holds, read through the real collectors
+	for _, id := range []string{
+		"vercel:project:prj_storefront",
+		"supabase:project:qwertyuiopasdfghjklz",
+		"digitalocean:droplet:1001",
+		"git:repo:github.com/acme/storefront",
+	} {
+		if _, ok := g.Node(id); !ok {
+			t.Errorf("missing %s", id)
+		}
+	}
+}
+
+// The Supabase catalog half on a real PostgreSQL: loaded into a temporary database that is gone
+// afterwards, with the webhook to the storefront read from it.
+func TestDemoScanWithDatabase(t *testing.T) {
+	dsn := os.Getenv("INFRAGRAPH_TEST_PG_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("INFRAGRAPH_TEST_PG_DSN is not set: run the tests through scripts/test.sh")
+		}
+		t.Skip("INFRAGRAPH_TEST_PG_DSN not set (scripts/test.sh starts PostgreSQL)")
+	}
+	_, g, log := runDemo(t, map[string]string{"INFRAGRAPH_DEMO_PG_DSN": dsn})
+	st := statuses(g)
+	if c := st["supabase/acme"]; c.Status != graph.StatusOK {
+		t.Errorf("supabase: %+v", c)
+	}
+	if _, ok := st["supabase/acme-catalog"]; ok {
+		t.Error("catalog reported skipped although a database was given")
+	}
+	const ref = "qwertyuiopasdfghjklz"
+	for _, id := range []string{"supabase:table:" + ref + "/public.orders", "supabase:db_webhook:" + ref + "/public.orders.order-created"} {
+		if _, ok := g.Node(id); !ok {
+			t.Errorf("missing catalog node %s", id)
+		}
+	}
+	if !strings.Contains(log, "temporary database") {
+		t.Errorf("the log does not say where the catalog came from:\n%s", log)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var left int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname LIKE 'infragraph_demo_%'").Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("%d temporary demo databases left behind", left)
+	}
+}
+
+// The demo never writes into a directory holding scans of real infrastructure.
+func TestDemoRefusesRealHistory(t *testing.T) {
+	dir := t.TempDir()
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("real scan: exit %d\n%s", code, errb)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "graph.json"))
+	e, _, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--demo", "--out", dir}, e); code != exitUsage {
+		t.Fatalf("demo over a real history: exit %d, want %d\n%s", code, exitUsage, errb)
+	}
+	if !strings.Contains(errb.String(), "real infrastructure") {
+		t.Errorf("unclear refusal: %s", errb)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "graph.json"))
+	if !bytes.Equal(before, after) {
+		t.Error("the refused demo changed graph.json")
+	}
+}
