@@ -679,9 +679,18 @@ func (m *model) directDeps(id string, slugs map[string]string, forward bool) []s
 	return uniq(out)
 }
 
+// maxReach caps a transitive list (nearest first): in a long chain of calls every system
+// reaches every other, and the lists would grow with the square of the estate.
+const maxReach = 40
+
 func (m *model) reachList(id string, forward bool, slugs map[string]string) string {
 	var parts []string
-	for _, r := range m.reach(id, forward) {
+	rs := m.reach(id, forward)
+	for i, r := range rs {
+		if i == maxReach {
+			parts = append(parts, fmt.Sprintf("and %d more further away (graph.json has them all)", len(rs)-maxReach))
+			break
+		}
 		parts = append(parts, m.ref(r.ID, slugs)+" ("+strconv.Itoa(r.Distance)+")")
 	}
 	return strings.Join(parts, ", ")

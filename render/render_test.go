@@ -61,7 +61,7 @@ func joinDocs(docs []Document) []byte {
 func estates(t *testing.T) map[string]*graph.Graph {
 	return map[string]*graph.Graph{
 		"small": acme(t),
-		"large": large(t, 30, 120),
+		"large": large(t, 12, 300),
 	}
 }
 
@@ -199,7 +199,7 @@ func assertWithinLimits(t *testing.T, docs []Document) {
 
 func TestMermaidParses(t *testing.T) {
 	var docs []Document
-	for name, g := range map[string]*graph.Graph{"small": acme(t), "failed": acmeOdooDown(t), "special": special(t), "large": large(t, 30, 120)} {
+	for name, g := range map[string]*graph.Graph{"small": acme(t), "failed": acmeOdooDown(t), "special": special(t), "large": large(t, 12, 300)} {
 		ds, err := Diagrams(g)
 		if err != nil {
 			t.Fatal(err)
@@ -227,6 +227,9 @@ func TestMermaid5000(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertWithinLimits(t, docs)
+	if !strings.Contains(string(docs[0].Data), "aggregated to fit") {
+		t.Error("the 5,000-node overview should have been coarsened")
+	}
 	pages := 0
 	for _, d := range docs {
 		if strings.HasPrefix(d.Name, "diagrams/supabase-project-giant") {
@@ -461,10 +464,10 @@ func TestInfraMaxBytes(t *testing.T) {
 
 func TestSlugify(t *testing.T) {
 	for in, want := range map[string]string{
-		"vercel-project-storefront": "vercel-project-storefront",
+		"vercel-project-storefront":         "vercel-project-storefront",
 		"odoo-instance-erp.acme-coffee.com": "odoo-instance-erp-acme-coffee-com",
-		"Docker compose: Odoo ERP!!": "docker-compose-odoo-erp",
-		"日本": "x",
+		"Docker compose: Odoo ERP!!":        "docker-compose-odoo-erp",
+		"日本":                                "x",
 	} {
 		if got := slugify(in); got != want {
 			t.Errorf("slugify(%q) = %q, want %q", in, got, want)
