@@ -21,6 +21,7 @@ type scanOpts struct {
 	only, skip []string
 	timeout    time.Duration
 	progress   bool
+	maxBytes   int
 }
 
 // newScanCmd builds `discover scan`. runF replaces the command's work in tests that only check
@@ -54,6 +55,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage or configuration, 3 graph written but som
 	f.StringSliceVar(&o.skip, "skip", nil, "do not scan these providers")
 	f.DurationVar(&o.timeout, "timeout", 0, "time limit per collector (default 5m, or timeout: in the config file)")
 	f.BoolVar(&o.progress, "progress", false, "print progress even when stderr is not a terminal")
+	f.IntVar(&o.maxBytes, "max-bytes", 0, "size budget of INFRA.md in bytes, trimming detail from the least critical systems first (0: no limit)")
 	return cmd
 }
 
@@ -68,6 +70,9 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	}
 	if o.timeout < 0 {
 		return usageErr("--timeout must not be negative")
+	}
+	if o.maxBytes < 0 {
+		return usageErr("--max-bytes must not be negative")
 	}
 	insts, err := all.Filter(all.Instances(cfg), o.only, o.skip)
 	if err != nil {
@@ -90,7 +95,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if err != nil {
 		return err
 	}
-	paths, err := scan.Write(o.out, res)
+	paths, err := scan.WriteFiles(o.out, res, scan.DefaultFiles(scan.RenderOptions{MaxBytes: o.maxBytes}))
 	if err != nil {
 		return err
 	}
