@@ -142,12 +142,7 @@ func (d *infraDoc) fit(max int) {
 			counts[level]++
 		}
 	}
-	if counts[1] > 0 {
-		d.trimmed = append(d.trimmed, fmt.Sprintf("%d system sections shortened", counts[1]))
-	}
-	if counts[2] > 0 {
-		d.trimmed = append(d.trimmed, fmt.Sprintf("%d system sections reduced to one line", counts[2]))
-	}
+	var omitted []string
 	for _, name := range []string{"dependency map", "inferred relationships", "external dependencies", "critical components"} {
 		if total <= max {
 			break
@@ -157,10 +152,36 @@ func (d *infraDoc) fit(max int) {
 			if p.name == name && !p.stubbed {
 				total += len(p.stub) - len(p.full)
 				p.stubbed = true
-				d.trimmed = append(d.trimmed, name+" omitted")
+				omitted = append(omitted, name+" omitted")
 			}
 		}
 	}
+	// Omitting a table may have freed room: give detail back, most critical systems first, and
+	// stop at the first that does not fit so no system has more detail than a more critical one.
+restore:
+	for i := len(order) - 1; i >= 0; i-- {
+		s := &d.systems[order[i]]
+		for s.level > 0 {
+			before := len(s.text())
+			s.level--
+			if total+len(s.text())-before > max {
+				s.level++
+				break restore
+			}
+			total += len(s.text()) - before
+		}
+	}
+	counts = [3]int{}
+	for _, s := range d.systems {
+		counts[s.level]++
+	}
+	if counts[1] > 0 {
+		d.trimmed = append(d.trimmed, fmt.Sprintf("%d system sections shortened", counts[1]))
+	}
+	if counts[2] > 0 {
+		d.trimmed = append(d.trimmed, fmt.Sprintf("%d system sections reduced to one line", counts[2]))
+	}
+	d.trimmed = append(d.trimmed, omitted...)
 }
 
 // --- building the parts -------------------------------------------------------------------------
@@ -221,9 +242,18 @@ func (m *model) warnings() string {
 			fmt.Fprintf(&b, "> **WARNING: collector %s FAILED**: %s. Everything it would have found is missing from this map or carried over as stale; do not conclude that its resources are gone.\n>\n",
 				md(c.Key()), md(orDefault(c.Reason, "no reason recorded")))
 		case graph.StatusPartial:
-			fmt.Fprintf(&b, "> **WARNING: collector %s is PARTIAL** (%d warnings): %s. Some of its resources or relationships may be missing.\n>\n",
-				md(c.Key()), len(c.Warnings), md(firstN(c.Warnings, 3)))
+			fmt.Fprintf(&b, "> **WARNING: collector %s is PARTIAL** (%s): %s. Some of its resources or relationships may be missing.\n>\n",
+				md(c.Key()), plural(len(c.Warnings), "warning"), md(firstN(c.Warnings, 3)))
 		}
+	}
+	current := 0
+	for _, c := range cs {
+		if c.Status == graph.StatusOK || c.Status == graph.StatusPartial {
+			current++
+		}
+	}
+	if current == 0 {
+		b.WriteString("> **WARNING: no collector completed**, so nothing below is current. Configure a provider (see the collectors' reasons in the summary) and scan again.\n>\n")
 	}
 	stale := m.staleBySource()
 	if len(stale) > 0 {
@@ -294,7 +324,7 @@ func (m *model) summary() string {
 			}
 			note := c.Reason
 			if len(c.Warnings) > 0 {
-				note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d warnings: %s", len(c.Warnings), firstN(c.Warnings, 3))
+				note = strings.TrimPrefix(note+"; ", "; ") + plural(len(c.Warnings), "warning") + ": " + firstN(c.Warnings, 3)
 			}
 			dur := (time.Duration(c.DurationMS) * time.Millisecond).String()
 			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s | %s |\n", cell(md(c.Key())), status, c.Nodes, c.Edges, c.Stale, dur, cell(md(note)))
@@ -762,6 +792,13 @@ func joinN(s []string, n int) string {
 		return strings.Join(s, ", ")
 	}
 	return strings.Join(s[:n], ", ") + fmt.Sprintf(" and %d more", len(s)-n)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func orDefault(s, def string) string {

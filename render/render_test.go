@@ -199,7 +199,7 @@ func assertWithinLimits(t *testing.T, docs []Document) {
 
 func TestMermaidParses(t *testing.T) {
 	var docs []Document
-	for name, g := range map[string]*graph.Graph{"small": acme(t), "failed": acmeOdooDown(t), "special": special(t), "large": large(t, 12, 300)} {
+	for name, g := range map[string]*graph.Graph{"small": acme(t), "failed": acmeOdooDown(t), "special": special(t), "large": large(t, 12, 300), "empty": graph.New()} {
 		ds, err := Diagrams(g)
 		if err != nil {
 			t.Fatal(err)
@@ -305,6 +305,10 @@ func TestInfraStartsWithFailedCollectorWarning(t *testing.T) {
 		if !strings.Contains(warn, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warn)
 		}
+	}
+	empty := string(renderBytes(t, Infra(InfraOptions{}), graph.New()))
+	if !strings.HasPrefix(empty, "# INFRA.md: infrastructure map\n\n> **WARNING: no collector completed**") {
+		t.Errorf("an empty scan does not say so first:\n%.300s", empty)
 	}
 	healthy := string(renderBytes(t, Infra(InfraOptions{}), acme(t)))
 	if strings.Contains(healthy, "WARNING") {
@@ -448,6 +452,22 @@ func TestInfraMaxBytes(t *testing.T) {
 		for _, a := range []string{"vercel-project-storefront", "vercel-project-marketing", "digitalocean-droplet-erp-1"} {
 			if !strings.Contains(doc, `<a id="`+a+`"></a>`) {
 				t.Errorf("max %d: anchor %s lost", max, a)
+			}
+		}
+	}
+	// At every budget, no system keeps more detail than a more critical one.
+	m, err := newModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for max := len(full); max > 0; max -= 500 {
+		d := m.infra()
+		d.fit(max)
+		for _, a := range d.systems {
+			for _, b := range d.systems {
+				if a.radius > b.radius && a.level > b.level {
+					t.Fatalf("max %d: %s (radius %d) has less detail than %s (radius %d)", max, a.id, a.radius, b.id, b.radius)
+				}
 			}
 		}
 	}
