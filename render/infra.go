@@ -563,9 +563,9 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	if contains != "" {
 		full.WriteString("- **Contains**: " + contains + "\n")
 	}
-	full.WriteString("- **Depends on** (direct): " + list(deps) + "\n")
+	full.WriteString("- **Depends on** (direct):" + list(deps) + "\n")
 	full.WriteString("- **Depends on** (transitive): " + orDefault(fwd, "nothing") + "\n")
-	full.WriteString("- **Depended on by** (direct): " + list(depsOn) + "\n")
+	full.WriteString("- **Depended on by** (direct):" + list(depsOn) + "\n")
 	full.WriteString("- **If this goes down, these may break** (transitive): " + orDefault(back, "nothing depends on it") + "\n\n")
 	s.full = full.String()
 
@@ -730,7 +730,7 @@ func (m *model) reachList(id string, forward bool, slugs map[string]string) stri
 
 func list(items []string) string {
 	if len(items) == 0 {
-		return "nothing"
+		return " nothing"
 	}
 	return "\n  - " + strings.Join(items, "\n  - ")
 }

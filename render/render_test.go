@@ -60,8 +60,9 @@ func joinDocs(docs []Document) []byte {
 
 func estates(t *testing.T) map[string]*graph.Graph {
 	return map[string]*graph.Graph{
-		"small": acme(t),
-		"large": large(t, 12, 300),
+		"small":        acme(t),
+		"small-failed": acmeOdooDown(t),
+		"large":        large(t, 12, 300),
 	}
 }
 
