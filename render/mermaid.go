@@ -530,6 +530,9 @@ func (m *model) unitDiagrams(rep string) []*diagram {
 	for page := 1; start < len(members) || page == 1; page++ {
 		// the largest count of further members that fits, by binary search
 		lo, hi := 0, len(members)-start
+		if m.unitPage(rep, members[start:], page, -1).fits() {
+			lo = hi // the common case: everything left fits
+		}
 		for lo < hi {
 			mid := (lo + hi + 1) / 2
 			if m.unitPage(rep, members[start:start+mid], page, -1).fits() {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -501,6 +502,36 @@ func TestEscapeLeavesNoArrowsOrQuotes(t *testing.T) {
 		e := escape(s)
 		if regexp.MustCompile(`-->|-\.->|==>|-\.-|---|["<>` + "`" + `]`).MatchString(e) {
 			t.Errorf("escape(%q) = %q", s, e)
+		}
+	}
+}
+
+func benchEstate(b *testing.B) *graph.Graph {
+	t := &testing.T{}
+	g := large(t, 110, 2100) // about 5,000 nodes
+	if t.Failed() {
+		b.Fatal("building the estate failed")
+	}
+	return g
+}
+
+func BenchmarkDiagrams5000(b *testing.B) {
+	g := benchEstate(b)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Diagrams(g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkInfra5000(b *testing.B) {
+	g := benchEstate(b)
+	r := Infra(InfraOptions{MaxBytes: 256 << 10})
+	b.ResetTimer()
+	for b.Loop() {
+		if err := r(io.Discard, g); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

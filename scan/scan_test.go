@@ -111,7 +111,9 @@ func TestOutputDeterministicAndSchemaValid(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, _ := os.ReadFile(filepath.Join(dir, "proposals.json"))
-		outs = append(outs, append(b, p...))
+		md, _ := os.ReadFile(filepath.Join(dir, "INFRA.md"))
+		mmd, _ := os.ReadFile(filepath.Join(dir, "graph.mmd"))
+		outs = append(outs, bytes.Join([][]byte{b, p, md, mmd}, nil))
 		if problems := schemas.ValidateJSON(b); len(problems) > 0 {
 			t.Fatalf("pipeline output invalid: %v", problems)
 		}
