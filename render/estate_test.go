@@ -166,9 +166,11 @@ func acme(t *testing.T) *graph.Graph {
 	mail := b.node(oo, "odoo:mail_server:erp.acme-coffee.com/acme/1", "SendGrid", graph.Attrs{"smtp_host": "smtp.sendgrid.net", "smtp_port": 587})
 	act := b.node(oo, "odoo:server_action:erp.acme-coffee.com/acme/42", "Notify storefront", graph.Attrs{"webhook_host": "shop.acme-coffee.com"})
 	pay := b.node(oo, "odoo:payment_provider:erp.acme-coffee.com/acme/stripe", "stripe", graph.Attrs{"code": "stripe", "state": "enabled"})
-	for _, x := range []string{mail, act, pay} {
+	company := b.node(oo, "odoo:company:erp.acme-coffee.com/acme/1", "Acme Coffee GmbH", graph.Attrs{"website_host": "acme-coffee.com"})
+	for _, x := range []string{mail, act, pay, company} {
 		b.observe(db, x, "contains")
 	}
+	b.observe(pay, company, "belongs_to")
 
 	// External hosts (made by the rules enricher) and the inferred edges.
 	sendgrid := b.node("", "external:host:smtp.sendgrid.net", "smtp.sendgrid.net", graph.Attrs{"host": "smtp.sendgrid.net"})
@@ -197,7 +199,7 @@ func acme(t *testing.T) *graph.Graph {
 		{Provider: "supabase", Instance: "main", Status: graph.StatusOK, DurationMS: 1433, Nodes: 10, Edges: 12},
 		{Provider: "digitalocean", Instance: "prod", Status: graph.StatusOK, DurationMS: 655, Nodes: 11, Edges: 12},
 		{Provider: "docker", Instance: "erp-1", Status: graph.StatusOK, DurationMS: 91, Nodes: 8, Edges: 11},
-		{Provider: "odoo", Instance: "erp", Status: graph.StatusOK, DurationMS: 2210, Nodes: 5, Edges: 4},
+		{Provider: "odoo", Instance: "erp", Status: graph.StatusOK, DurationMS: 2210, Nodes: 6, Edges: 6},
 	}
 	return g
 }
@@ -217,7 +219,7 @@ func acmeOdooDown(t *testing.T) *graph.Graph {
 		c := &g.Collectors[i]
 		switch c.Provider {
 		case "odoo":
-			c.Status, c.Reason, c.Nodes, c.Edges, c.Stale = graph.StatusFailed, "authenticate: wrong password or api key (HTTP 200, uid false)", 0, 0, 5
+			c.Status, c.Reason, c.Nodes, c.Edges, c.Stale = graph.StatusFailed, "authenticate: wrong password or api key (HTTP 200, uid false)", 0, 0, 6
 		case "vercel":
 			c.Status, c.Warnings = graph.StatusPartial, []string{"list drains: 403 Forbidden (plan does not include log drains)"}
 		}

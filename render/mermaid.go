@@ -418,7 +418,7 @@ func (m *model) unitOverview(labels, systemsOnly bool) *diagram {
 		if systemsOnly {
 			return k.System || k.Category == "external"
 		}
-		return k.Category != "org"
+		return !m.isGroup(id)
 	}
 	mapTo := func(id string) string {
 		if r := m.rep[id]; keep(r) {
@@ -459,7 +459,7 @@ func (m *model) groupOverview(providers bool) *diagram {
 			if o := m.org[id]; o != "" {
 				return o
 			}
-			if m.kinds[id].Category == "org" {
+			if m.isGroup(id) {
 				return id
 			}
 		}
@@ -513,7 +513,7 @@ func (m *model) diagramUnits() []string {
 			continue
 		}
 		k := m.kinds[n.ID]
-		if k.System || (k.Category != "org" && k.Category != "external" && len(m.members[n.ID]) > 0) {
+		if k.System || (!m.isGroup(n.ID) && k.Category != "external" && len(m.members[n.ID]) > 0) {
 			out = append(out, n.ID)
 		}
 	}
@@ -589,8 +589,8 @@ func (m *model) unitPage(rep string, chunk []string, page, maxNeighbours int) *d
 			if other == id {
 				other = e.From
 			}
-			if m.kinds[other].Category == "org" || seen[e.Key()] {
-				continue // org: drawn as the enclosing subgraph
+			if (m.isGroup(other) && !in[other]) || seen[e.Key()] {
+				continue // a group: drawn as the enclosing subgraph
 			}
 			seen[e.Key()] = true
 			if !in[other] {

@@ -68,7 +68,9 @@ func newModel(g *graph.Graph) (*model, error) {
 	}
 	for _, n := range m.nodes {
 		m.rep[n.ID] = m.findRep(n.ID)
-		m.org[n.ID] = m.nearest(n.ID, func(id string) bool { return m.kinds[id].Category == "org" })
+	}
+	for _, n := range m.nodes {
+		m.org[n.ID] = m.nearest(n.ID, m.isGroup)
 	}
 	for _, n := range m.nodes {
 		if r := m.rep[n.ID]; r != n.ID {
@@ -85,6 +87,10 @@ func (m *model) category(typ string) string { return m.vocab.EdgeTypes[typ].Cate
 func (m *model) isDependency(e graph.Edge) bool { return m.category(e.Type) == schemas.Dependency }
 
 func (m *model) isSystem(id string) bool { return m.kinds[id].System }
+
+// isGroup reports whether id is drawn as a subgraph around what it contains (a team, an account,
+// a project of resources) rather than as a node: an org outside any system.
+func (m *model) isGroup(id string) bool { return m.kinds[id].Category == "org" && m.rep[id] == id }
 
 // nearest walks containment parents breadth-first and returns the closest ancestor passing ok
 // (ties broken by id), or "".
@@ -161,13 +167,13 @@ func (m *model) owningSystem(id string) string {
 
 func (m *model) findRep(id string) string {
 	k := m.kinds[id]
-	if k.System || k.Category == "org" {
+	if k.System {
 		return id
 	}
 	if s := m.owningSystem(id); s != "" {
-		return s
+		return s // an org inside a system (an Odoo company) is part of it
 	}
-	if k.Category == "external" {
+	if k.Category == "org" || k.Category == "external" {
 		return id
 	}
 	// The top of the containment chain below any org: a DNS record belongs to its domain.

@@ -303,7 +303,7 @@ func TestInfraStartsWithFailedCollectorWarning(t *testing.T) {
 		t.Fatalf("INFRA.md does not start with the failed collector's warning:\n%s", doc[:min(len(doc), 600)])
 	}
 	warn := rest[:strings.Index(rest, "\n\n")]
-	for _, want := range []string{"vercel/acme is PARTIAL", "list drains: 403", "5 STALE resources", "odoo/erp: 5"} {
+	for _, want := range []string{"vercel/acme is PARTIAL", "list drains: 403", "6 STALE resources", "odoo/erp: 6"} {
 		if !strings.Contains(warn, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warn)
 		}
@@ -403,7 +403,7 @@ func TestInfraAnswersQuestions(t *testing.T) {
 	// What is stale? Every Odoo resource, and its system section says so.
 	stale := section(t, doc, "stale-resources")
 	for _, id := range []string{"odoo:instance:erp.acme-coffee.com", "odoo:database:erp.acme-coffee.com/acme", "odoo:mail_server:erp.acme-coffee.com/acme/1",
-		"odoo:server_action:erp.acme-coffee.com/acme/42", "odoo:payment_provider:erp.acme-coffee.com/acme/stripe"} {
+		"odoo:server_action:erp.acme-coffee.com/acme/42", "odoo:payment_provider:erp.acme-coffee.com/acme/stripe", "odoo:company:erp.acme-coffee.com/acme/1"} {
 		if !strings.Contains(stale, "`"+id+"`") {
 			t.Errorf("stale list lacks %s", id)
 		}
@@ -533,5 +533,39 @@ func BenchmarkInfra5000(b *testing.B) {
 		if err := r(io.Discard, g); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestSlugClash(t *testing.T) {
+	b := newBuilder(t)
+	b.node("vercel/a", "vercel:project:prj_1", "shop", nil)
+	b.node("vercel/a", "vercel:project:prj_2", "shop", nil)
+	b.node("vercel/a", "vercel:project:prj_3", "web", nil)
+	m, err := newModel(b.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.slugs(m.systems)
+	want := map[string]string{"vercel:project:prj_1": "vercel-project-shop-prj-1", "vercel:project:prj_2": "vercel-project-shop-prj-2", "vercel:project:prj_3": "vercel-project-web"}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: slug %q, want %q", id, got[id], w)
+		}
+	}
+}
+
+func TestOrgInsideSystemIsAMember(t *testing.T) {
+	m, err := newModel(acme(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.rep["odoo:company:erp.acme-coffee.com/acme/1"]; r != "odoo:instance:erp.acme-coffee.com" {
+		t.Errorf("an Odoo company belongs to its instance, got rep %q", r)
+	}
+	if r := m.rep["vercel:team:team_acme"]; r != "vercel:team:team_acme" || !m.isGroup(r) {
+		t.Errorf("a Vercel team is a group, got rep %q", r)
+	}
+	if r := m.rep["docker:container:erp-1/c-odoo"]; r != "docker:compose_project:erp-1/erp" {
+		t.Errorf("a compose container belongs to its compose project, not its engine: %q", r)
 	}
 }
