@@ -254,14 +254,10 @@ func escape(s string) string {
 	return b.String()
 }
 
-// comment makes text safe on a %% comment line.
+// comment makes text safe on a %% comment line: escaped like a label, so a name can neither
+// open a directive ("%%{") nor hold an arrow a size check would count.
 func comment(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x2028 || r == 0x2029 {
-			return ' '
-		}
-		return r
-	}, s)
+	return strings.ReplaceAll(escape(s), "{", "#123;")
 }
 
 // mid is a mermaid id for a graph id: a prefix and a short hash, so it needs no escaping, is
