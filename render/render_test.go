@@ -569,3 +569,25 @@ func TestOrgInsideSystemIsAMember(t *testing.T) {
 		t.Errorf("a compose container belongs to its compose project, not its engine: %q", r)
 	}
 }
+
+// TestMermaidCheckerRejects proves the checker the other tests rely on does refuse a broken
+// diagram (an unescaped backtick label) and an oversized one.
+func TestMermaidCheckerRejects(t *testing.T) {
+	script := os.Getenv("INFRAGRAPH_MERMAID_CHECK")
+	if script == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("INFRAGRAPH_MERMAID_CHECK is not set: run the tests through scripts/test.sh")
+		}
+		t.Skip("INFRAGRAPH_MERMAID_CHECK is not set")
+	}
+	var big strings.Builder
+	big.WriteString("flowchart LR\n")
+	for i := 0; i < MaxEdges+1; i++ {
+		big.WriteString("  a --> b\n")
+	}
+	files := writeDocs(t, []Document{{Name: "bad.mmd", Data: []byte("flowchart LR\n  a[\"`x` y\"]\n")}, {Name: "big.mmd", Data: []byte(big.String())}})
+	out, err := exec.Command("node", append([]string{script}, files...)...).Output()
+	if err == nil || strings.Count(string(out), `"ok":false`) != 2 {
+		t.Fatalf("checker accepted broken diagrams (err %v): %s", err, out)
+	}
+}
