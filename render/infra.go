@@ -112,7 +112,7 @@ func (d *infraDoc) fit(max int) {
 	if max <= 0 {
 		return
 	}
-	const note = 160 // room for the trim note itself
+	const note = 300 // room for the trim note itself (at most about 270 bytes)
 	size := func() int { return len(d.String()) + note }
 	if size() <= max {
 		return
@@ -176,10 +176,10 @@ restore:
 		counts[s.level]++
 	}
 	if counts[1] > 0 {
-		d.trimmed = append(d.trimmed, fmt.Sprintf("%d system sections shortened", counts[1]))
+		d.trimmed = append(d.trimmed, plural(counts[1], "system section")+" shortened")
 	}
 	if counts[2] > 0 {
-		d.trimmed = append(d.trimmed, fmt.Sprintf("%d system sections reduced to one line", counts[2]))
+		d.trimmed = append(d.trimmed, plural(counts[2], "system section")+" reduced to one line")
 	}
 	d.trimmed = append(d.trimmed, omitted...)
 }
