@@ -462,9 +462,15 @@ func TestInfraMaxBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	smallest := m.infra()
+	smallest.fit(1)
+	floor := len(smallest.String())
 	for max := len(full); max > 0; max -= 500 {
 		d := m.infra()
 		d.fit(max)
+		if max >= floor && len(d.String()) > max {
+			t.Errorf("max %d: %d bytes, though %d is reachable", max, len(d.String()), floor)
+		}
 		for _, a := range d.systems {
 			for _, b := range d.systems {
 				if a.radius > b.radius && a.level > b.level {
