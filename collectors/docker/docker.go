@@ -154,29 +154,48 @@ func read(ctx context.Context, cli *client.Client, emit graph.Emitter) (snapshot
 // and links). A container removed meanwhile is skipped; any other failure keeps what the list
 // said and warns once.
 func inspectContainers(ctx context.Context, cli *client.Client, list []container.Summary, emit graph.Emitter) []container.InspectResponse {
-	out := make([]container.InspectResponse, len(list))
+	return inspectAll(ctx, emit, "containers", list,
+		func(s container.Summary) string { return shortID(s.ID) },
+		func(ctx context.Context, s container.Summary) (container.InspectResponse, error) {
+			return cli.ContainerInspect(ctx, s.ID)
+		}, fromSummary)
+}
+
+// inspectNetworks inspects every network: only inspect fills Containers.
+func inspectNetworks(ctx context.Context, cli *client.Client, list []network.Summary, emit graph.Emitter) []network.Inspect {
+	return inspectAll(ctx, emit, "networks", list,
+		func(n network.Summary) string { return n.Name },
+		func(ctx context.Context, n network.Summary) (network.Inspect, error) {
+			return cli.NetworkInspect(ctx, n.ID, network.InspectOptions{})
+		}, func(n network.Summary) network.Inspect { return n })
+}
+
+// inspectAll inspects each listed object, a few at a time, keeping the list order. Objects
+// removed since the list (404) are dropped; other failures keep the list entry (fallback) and are
+// reported in one warning.
+func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, what string, list []S, name func(S) string,
+	inspect func(context.Context, S) (R, error), fallback func(S) R) []R {
+	out := make([]R, len(list))
 	keep := make([]bool, len(list))
 	var mu sync.Mutex
 	var failed []string
 	var firstErr error
 	var g errgroup.Group
 	g.SetLimit(inspectParallel)
-	for i, sum := range list {
+	for i, item := range list {
 		g.Go(func() error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			r, err := retry(ctx, func(ctx context.Context) (container.InspectResponse, error) {
-				return cli.ContainerInspect(ctx, sum.ID)
-			})
+			r, err := retry(ctx, func(ctx context.Context) (R, error) { return inspect(ctx, item) })
 			switch {
 			case err == nil:
 				out[i], keep[i] = r, true
 			case cerrdefs.IsNotFound(err):
 			default:
-				out[i], keep[i] = fromSummary(sum), true
+				out[i], keep[i] = fallback(item), true
 				mu.Lock()
-				failed = append(failed, shortID(sum.ID))
+				failed = append(failed, name(item))
 				if firstErr == nil {
 					firstErr = err
 				}
@@ -188,45 +207,15 @@ func inspectContainers(ctx context.Context, cli *client.Client, list []container
 	_ = g.Wait()
 	if len(failed) > 0 && ctx.Err() == nil {
 		sort.Strings(failed)
-		emit.Warn(fmt.Errorf("inspect %d containers (%v), kept their list data: %w", len(failed), failed, firstErr))
+		emit.Warn(fmt.Errorf("inspect %d %s (%v), kept their list data: %w", len(failed), what, failed, firstErr))
 	}
-	res := make([]container.InspectResponse, 0, len(list))
+	res := make([]R, 0, len(list))
 	for i := range out {
 		if keep[i] {
 			res = append(res, out[i])
 		}
 	}
 	return res
-}
-
-// inspectNetworks inspects every network: only inspect fills Containers.
-func inspectNetworks(ctx context.Context, cli *client.Client, list []network.Summary, emit graph.Emitter) []network.Inspect {
-	out := make([]network.Inspect, 0, len(list))
-	var failed []string
-	var firstErr error
-	for _, n := range list {
-		if ctx.Err() != nil {
-			return out
-		}
-		r, err := retry(ctx, func(ctx context.Context) (network.Inspect, error) {
-			return cli.NetworkInspect(ctx, n.ID, network.InspectOptions{})
-		})
-		switch {
-		case err == nil:
-			out = append(out, r)
-		case cerrdefs.IsNotFound(err):
-		default:
-			out = append(out, n)
-			failed = append(failed, n.Name)
-			if firstErr == nil {
-				firstErr = err
-			}
-		}
-	}
-	if len(failed) > 0 {
-		emit.Warn(fmt.Errorf("inspect %d networks (%v), kept their list data: %w", len(failed), failed, firstErr))
-	}
-	return out
 }
 
 // fromSummary keeps what the container list says when inspect failed.

@@ -218,8 +218,8 @@ func localHost(h string) bool {
 func labelAttrs(labels map[string]string) map[string]any {
 	out := map[string]any{}
 	for k, v := range labels {
-		if k == labelConfigFiles || k == labelWorkingDir || k == "com.docker.compose.project.environment_file" {
-			continue // kept on the project node (paths only; files are never read)
+		if strings.HasPrefix(k, "com.docker.compose.") {
+			continue // mapped to compose.* attributes, projects and services
 		}
 		if evidence.SecretKey(k) || evidence.LooksSecret(v) && !strings.ContainsAny(v, " `(") {
 			continue

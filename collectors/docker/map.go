@@ -255,7 +255,10 @@ func (m *mapper) containers(s snapshot, netByID map[string]string) {
 			a["compose.container_number"] = cfg.Labels[labelNumber]
 		}
 		m.node(graph.Node{ID: id, Kind: "container", Name: name, Attrs: a})
-		m.edge(graph.Observe(m.engID, id, "contains"))
+		if proj == "" || svc == "" {
+			// One containment parent each: a Compose container's parent is its service.
+			m.edge(graph.Observe(m.engID, id, "contains"))
+		}
 
 		later = append(later, func() { m.containerEdges(c, id, nets, vols, links, byName, netByID) })
 
