@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -304,7 +306,9 @@ func TestCancelled(t *testing.T) {
 // TestTLS reads an engine over tcp:// with TLS: certificates from CertPath, the server
 // verified with TLSVerify, and refused when the CA does not match.
 func TestTLS(t *testing.T) {
-	srv := httptest.NewTLSServer(dockerfake.New(dockerfake.MustLoad("demo")))
+	srv := httptest.NewUnstartedServer(dockerfake.New(dockerfake.MustLoad("demo")))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below is expected
+	srv.StartTLS()
 	defer srv.Close()
 	dir := t.TempDir()
 	cert := srv.Certificate()

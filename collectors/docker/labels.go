@@ -221,15 +221,20 @@ func labelAttrs(labels map[string]string) map[string]any {
 		if strings.HasPrefix(k, "com.docker.compose.") {
 			continue // mapped to compose.* attributes, projects and services
 		}
-		if evidence.SecretKey(k) || evidence.LooksSecret(v) && !strings.ContainsAny(v, " `(") {
+		if evidence.SecretKey(k) {
 			continue
 		}
-		if strings.Contains(v, "://") {
+		if strings.Contains(v, "://") && !strings.ContainsAny(v, " `(") {
+			// A label URL keeps scheme, host and port only: labels are free text, and a path
+			// may carry a token SafePath cannot recognise.
 			f, ok := evidence.Parse(v)
 			if !ok {
 				continue
 			}
+			f.Path, f.Database = "", ""
 			v = f.URL()
+		} else if evidence.LooksSecret(v) && !strings.ContainsAny(v, " `(") {
+			continue // long random values are tokens, whatever the key says; rules have spaces
 		}
 		out["label."+k] = v
 	}
