@@ -23,7 +23,11 @@ import (
 // with the daemon on the first request (client.WithAPIVersionNegotiation), so a Debian 20.10
 // engine (API 1.41) and a current one (1.51) are both read with the same code.
 func newClient(cfg Config) (*client.Client, error) {
-	opts := []client.Opt{client.WithAPIVersionNegotiation()}
+	// Keep as many idle connections as inspections run at once: the default (2) would reopen
+	// connections all the time, and over ssh:// every connection is a new ssh process.
+	tr := &http.Transport{MaxIdleConnsPerHost: inspectParallel, IdleConnTimeout: 30 * time.Second}
+	hc := &http.Client{Transport: tr, CheckRedirect: client.CheckRedirect}
+	opts := []client.Opt{client.WithAPIVersionNegotiation(), client.WithHTTPClient(hc)}
 	switch {
 	case strings.HasPrefix(cfg.Host, "ssh://"):
 		// The docker CLI's own helper: it runs `ssh ... docker system dial-stdio` on the remote
@@ -32,10 +36,7 @@ func newClient(cfg Config) (*client.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ssh connection helper: %w", err)
 		}
-		opts = append(opts,
-			client.WithHTTPClient(&http.Client{Transport: &http.Transport{DialContext: h.Dialer}}),
-			client.WithHost(h.Host),
-			client.WithDialContext(h.Dialer))
+		opts = append(opts, client.WithHost(h.Host), client.WithDialContext(h.Dialer))
 	default:
 		if cfg.CertPath != "" || cfg.TLSVerify {
 			// Docker's rules (client.FromEnv): client certificates from CertPath, and the server
@@ -50,10 +51,7 @@ func newClient(cfg Config) (*client.Client, error) {
 			if err != nil {
 				return nil, fmt.Errorf("tls config from %s: %w", cfg.CertPath, err)
 			}
-			opts = append(opts, client.WithHTTPClient(&http.Client{
-				Transport:     &http.Transport{TLSClientConfig: tc},
-				CheckRedirect: client.CheckRedirect,
-			}))
+			tr.TLSClientConfig = tc
 		}
 		opts = append(opts, client.WithHost(cfg.Host))
 	}
