@@ -32,7 +32,8 @@ func newClient(cfg Config) (*client.Client, error) {
 	case strings.HasPrefix(cfg.Host, "ssh://"):
 		// The docker CLI's own helper: it runs `ssh ... docker system dial-stdio` on the remote
 		// host, so ~/.ssh/config, agents and known_hosts work exactly as for `docker -H ssh://`.
-		h, err := connhelper.GetConnectionHelper(cfg.Host)
+		// BatchMode: a scan must fail, not wait at a password or host-key prompt.
+		h, err := connhelper.GetConnectionHelperWithSSHOpts(cfg.Host, []string{"-o", "BatchMode=yes"})
 		if err != nil {
 			return nil, fmt.Errorf("ssh connection helper: %w", err)
 		}

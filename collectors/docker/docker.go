@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -43,8 +44,19 @@ func New(cfg Config) (*Collector, error) {
 }
 
 // inspectParallel bounds concurrent inspect calls: enough to hide latency on a remote engine,
-// few enough not to load a busy daemon.
-const inspectParallel = 8
+// few enough not to load a busy daemon. Over ssh:// each connection is an ssh session, and sshd
+// throttles concurrent unauthenticated connections (MaxStartups, 10 by default): stay well below.
+const (
+	inspectParallel    = 8
+	inspectParallelSSH = 3
+)
+
+func parallelism(host string) int {
+	if strings.HasPrefix(host, "ssh://") {
+		return inspectParallelSSH
+	}
+	return inspectParallel
+}
 
 // snapshot is everything read from one engine, before it is mapped to the graph.
 type snapshot struct {
@@ -67,7 +79,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 		return fmt.Errorf("docker engine %s at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
 	}
 	defer cli.Close()
-	s, err := read(ctx, cli, emit)
+	s, err := read(ctx, cli, parallelism(c.cfg.Host), emit)
 	if err != nil {
 		if client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) || isDialErr(err) {
 			return fmt.Errorf("docker engine %s unreachable at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
@@ -79,7 +91,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 }
 
 // read fetches the snapshot. Only Info is required; every other family warns on failure.
-func read(ctx context.Context, cli *client.Client, emit graph.Emitter) (snapshot, error) {
+func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emitter) (snapshot, error) {
 	var s snapshot
 	info, err := retry(ctx, func(ctx context.Context) (system.Info, error) { return cli.Info(ctx) })
 	if err != nil {
@@ -94,7 +106,7 @@ func read(ctx context.Context, cli *client.Client, emit graph.Emitter) (snapshot
 	}); err != nil {
 		warn("list containers", err)
 	} else {
-		s.Containers = inspectContainers(ctx, cli, list, emit)
+		s.Containers = inspectContainers(ctx, cli, list, parallel, emit)
 	}
 	if ctx.Err() != nil {
 		return s, ctx.Err()
@@ -111,7 +123,7 @@ func read(ctx context.Context, cli *client.Client, emit graph.Emitter) (snapshot
 	}); err != nil {
 		warn("list networks", err)
 	} else {
-		s.Networks = inspectNetworks(ctx, cli, list, emit)
+		s.Networks = inspectNetworks(ctx, cli, list, parallel, emit)
 	}
 	if list, err := retry(ctx, func(ctx context.Context) (volume.ListResponse, error) {
 		return cli.VolumeList(ctx, volume.ListOptions{})
@@ -153,8 +165,8 @@ func read(ctx context.Context, cli *client.Client, emit graph.Emitter) (snapshot
 // inspectContainers inspects every listed container (the list omits env, aliases, restart policy
 // and links). A container removed meanwhile is skipped; any other failure keeps what the list
 // said and warns once.
-func inspectContainers(ctx context.Context, cli *client.Client, list []container.Summary, emit graph.Emitter) []container.InspectResponse {
-	return inspectAll(ctx, emit, "containers", list,
+func inspectContainers(ctx context.Context, cli *client.Client, list []container.Summary, parallel int, emit graph.Emitter) []container.InspectResponse {
+	return inspectAll(ctx, emit, parallel, "containers", list,
 		func(s container.Summary) string { return shortID(s.ID) },
 		func(ctx context.Context, s container.Summary) (container.InspectResponse, error) {
 			return cli.ContainerInspect(ctx, s.ID)
@@ -162,8 +174,8 @@ func inspectContainers(ctx context.Context, cli *client.Client, list []container
 }
 
 // inspectNetworks inspects every network: only inspect fills Containers.
-func inspectNetworks(ctx context.Context, cli *client.Client, list []network.Summary, emit graph.Emitter) []network.Inspect {
-	return inspectAll(ctx, emit, "networks", list,
+func inspectNetworks(ctx context.Context, cli *client.Client, list []network.Summary, parallel int, emit graph.Emitter) []network.Inspect {
+	return inspectAll(ctx, emit, parallel, "networks", list,
 		func(n network.Summary) string { return n.Name },
 		func(ctx context.Context, n network.Summary) (network.Inspect, error) {
 			return cli.NetworkInspect(ctx, n.ID, network.InspectOptions{})
@@ -173,7 +185,7 @@ func inspectNetworks(ctx context.Context, cli *client.Client, list []network.Sum
 // inspectAll inspects each listed object, a few at a time, keeping the list order. Objects
 // removed since the list (404) are dropped; other failures keep the list entry (fallback) and are
 // reported in one warning.
-func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, what string, list []S, name func(S) string,
+func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, parallel int, what string, list []S, name func(S) string,
 	inspect func(context.Context, S) (R, error), fallback func(S) R) []R {
 	out := make([]R, len(list))
 	keep := make([]bool, len(list))
@@ -181,7 +193,7 @@ func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, what string, 
 	var failed []string
 	var firstErr error
 	var g errgroup.Group
-	g.SetLimit(inspectParallel)
+	g.SetLimit(parallel)
 	for i, item := range list {
 		g.Go(func() error {
 			if ctx.Err() != nil {

@@ -2,7 +2,9 @@ package docker_test
 
 import (
 	"context"
+	"net"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -348,4 +350,31 @@ func TestUnreachableEngine(t *testing.T) {
 	if len(out.Nodes) != 0 {
 		t.Errorf("emitted %d nodes for an unreachable engine", len(out.Nodes))
 	}
+}
+
+// TestSSHUnreachable goes through the docker CLI's ssh connection helper (the ssh binary) to a
+// port nobody listens on: the instance fails with the engine's name and address.
+func TestSSHUnreachable(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	host := "ssh://nobody@127.0.0.1:" + port
+	c, err := docker.New(docker.Config{Name: "edge", Host: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out := collectorstest.CollectContext(t, ctx, "docker", c)
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "docker engine edge") || !strings.Contains(out.Err.Error(), host) {
+		t.Fatalf("err = %v", out.Err)
+	}
+	t.Log(out.Err)
 }
