@@ -366,6 +366,8 @@ func TestConfigValidate(t *testing.T) {
 		{docker.Config{}, "host: required"},
 		{docker.Config{Host: "/var/run/docker.sock"}, "host: must start with"},
 		{docker.Config{Host: "ftp://x"}, "host: must start with"},
+		{docker.Config{Host: "unix:///x", HostAddress: "tcp://203.0.113.10"}, "host_address: "},
+		{docker.Config{Host: "unix:///x", HostAddress: "deploy@h"}, "host_address: "},
 	} {
 		if _, err := docker.New(tc.cfg); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%+v: err %v, want %q", tc.cfg, err, tc.want)

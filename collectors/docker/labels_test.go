@@ -159,6 +159,10 @@ func TestHostIdentity(t *testing.T) {
 	if a["host"] != "edge-1.example.com" || a["host_ip"] != nil {
 		t.Errorf("engine attrs %v", a)
 	}
+	a = engineAttrs(Config{Name: "erp-1", Host: "unix:///var/run/docker.sock", HostAddress: "203.0.113.10"}, snapshot{})
+	if a["host"] != "203.0.113.10" || a["host_ip"] != "203.0.113.10" {
+		t.Errorf("host_address ignored: %v", a)
+	}
 }
 
 func TestImageRef(t *testing.T) {

@@ -129,7 +129,11 @@ func engineAttrs(cfg Config, s snapshot) graph.Attrs {
 		a["swarm_manager"] = i.Swarm.ControlAvailable
 		a["swarm_addr"] = i.Swarm.NodeAddr
 	}
-	if h := hostOf(cfg.Host); h != "" {
+	h := hostOf(cfg.Host)
+	if cfg.HostAddress != "" {
+		h = evidence.NormalizeHost(cfg.HostAddress)
+	}
+	if h != "" {
 		a["host"] = h
 		if evidence.IsIP(h) {
 			a["host_ip"] = h
