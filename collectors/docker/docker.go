@@ -81,7 +81,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	defer cli.Close()
 	s, err := read(ctx, cli, parallelism(c.cfg.Host), emit)
 	if err != nil {
-		if client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) || isDialErr(err) {
+		if errors.Is(err, errInfo) && (client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) || isDialErr(err)) {
 			return fmt.Errorf("docker engine %s unreachable at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
 		}
 		return fmt.Errorf("docker engine %s at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
@@ -90,16 +90,24 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	return nil
 }
 
-// read fetches the snapshot. Only Info is required; every other family warns on failure.
+// errInfo marks a failure of the first call, Info: the engine did not answer at all.
+var errInfo = errors.New("engine info")
+
+// read fetches the snapshot. Only Info is required; every other family warns on failure. A
+// context that ends midway fails the read: a half-read engine is not reported as complete.
 func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emitter) (snapshot, error) {
 	var s snapshot
 	info, err := retry(ctx, func(ctx context.Context) (system.Info, error) { return cli.Info(ctx) })
 	if err != nil {
-		return s, fmt.Errorf("engine info: %w", err)
+		return s, fmt.Errorf("%w: %w", errInfo, err)
 	}
 	s.Info = info
 	s.APIVersion = cli.ClientVersion()
-	warn := func(what string, err error) { emit.Warn(fmt.Errorf("%s: %w", what, err)) }
+	warn := func(what string, err error) {
+		if ctx.Err() == nil { // a cancelled read fails as a whole, below
+			emit.Warn(fmt.Errorf("%s: %w", what, err))
+		}
+	}
 
 	if list, err := retry(ctx, func(ctx context.Context) ([]container.Summary, error) {
 		return cli.ContainerList(ctx, container.ListOptions{All: true})
@@ -109,7 +117,7 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 		s.Containers = inspectContainers(ctx, cli, list, parallel, emit)
 	}
 	if ctx.Err() != nil {
-		return s, ctx.Err()
+		return s, fmt.Errorf("read cut short: %w", ctx.Err())
 	}
 	if list, err := retry(ctx, func(ctx context.Context) ([]image.Summary, error) {
 		return cli.ImageList(ctx, image.ListOptions{All: false})
@@ -133,7 +141,7 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 		s.Volumes = list.Volumes
 	}
 	if ctx.Err() != nil {
-		return s, ctx.Err()
+		return s, fmt.Errorf("read cut short: %w", ctx.Err())
 	}
 	// Swarm objects are only readable on a manager; a worker answers 503.
 	if info.Swarm.ControlAvailable {
@@ -159,7 +167,10 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 			s.Tasks = list
 		}
 	}
-	return s, ctx.Err()
+	if ctx.Err() != nil {
+		return s, fmt.Errorf("read cut short: %w", ctx.Err())
+	}
+	return s, nil
 }
 
 // inspectContainers inspects every listed container (the list omits env, aliases, restart policy

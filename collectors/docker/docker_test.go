@@ -269,6 +269,19 @@ func TestEngineErrors(t *testing.T) {
 			t.Fatalf("err = %v", out.Err)
 		}
 	})
+	t.Run("deadline midway fails the read, not as unreachable", func(t *testing.T) {
+		f, c := fakeEngine(t, "e", dockerfake.MustLoad("demo"))
+		f.Fail("/containers/json", dockerfake.Fault{Hang: true})
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		out := collectorstest.CollectContext(t, ctx, "docker", c)
+		if out.Err == nil || !strings.Contains(out.Err.Error(), "docker engine e at ") || !strings.Contains(out.Err.Error(), "read cut short") {
+			t.Fatalf("err = %v", out.Err)
+		}
+		if len(out.Warnings) > 0 || len(out.Nodes) > 0 {
+			t.Errorf("a cut-short read emitted %d nodes, warnings %v", len(out.Nodes), out.Warnings)
+		}
+	})
 }
 
 // TestOneEngineFailsAlone runs two engines through the runner: the unreachable one fails with a
