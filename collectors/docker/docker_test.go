@@ -140,6 +140,9 @@ func TestTestEstate(t *testing.T) {
 	if got, _ := api.AttrValues("extra_hosts"); !slices.Contains(got, "legacy-db:10.110.0.9") {
 		t.Errorf("extra_hosts = %v", got)
 	}
+	if got, _ := api.AttrValues("extra_host_ips"); !slices.Equal(got, []string{"10.110.0.9"}) {
+		t.Errorf("extra_host_ips = %v, want the fixed IP only (not host-gateway)", got)
+	}
 	id := func(kind, native string) string { return "docker:" + kind + ":edge-1/" + native }
 	for _, e := range [][3]string{
 		{web.ID, "links_to", api.ID},
@@ -170,6 +173,9 @@ func TestTestEstate(t *testing.T) {
 	}
 	if got, _ := svc.AttrValues("proxy_domains"); !slices.Equal(got, []string{"edge.acme-coffee.com"}) {
 		t.Errorf("service proxy_domains = %v", got)
+	}
+	if got, _ := svc.AttrValues("networks"); !slices.Equal(got, []string{"edge_net"}) {
+		t.Errorf("service networks = %v, want names", got)
 	}
 	if svc.Attrs["replicas"] != int64(2) || svc.Str("env.BACKEND_URL.host") != "api.acme-coffee.com" {
 		t.Errorf("service attrs %v", svc.Attrs)

@@ -195,6 +195,7 @@ func (m *mapper) containers(s snapshot, netByID map[string]string) {
 			a["restart_policy"] = string(hc.RestartPolicy.Name)
 			a["network_mode"] = string(hc.NetworkMode)
 			a["extra_hosts"] = hc.ExtraHosts
+			a["extra_host_ips"] = extraHostIPs(hc.ExtraHosts)
 			// The default bridge keeps legacy links here ("/db:/web/db"); user-defined networks
 			// keep them on the endpoint ("db:database").
 			links = append(links, hc.Links...)
@@ -419,6 +420,10 @@ func (m *mapper) swarm(s snapshot, netByID, imageByRef map[string]string) {
 		m.node(graph.Node{ID: id, Kind: "swarm_node", Name: name, Attrs: a})
 		m.edge(graph.Observe(m.engID, id, "contains"))
 	}
+	netName := map[string]string{} // network id -> name
+	for _, n := range s.Networks {
+		netName[n.ID] = n.Name
+	}
 	svcName := map[string]string{}
 	for _, sv := range s.Services {
 		id := m.id("swarm_service", sv.ID)
@@ -473,7 +478,11 @@ func (m *mapper) swarm(s snapshot, netByID, imageByRef map[string]string) {
 		}
 		var netNames []string
 		for _, n := range nets {
-			netNames = append(netNames, n.Target)
+			name := n.Target // a network id (or a name, as `docker service create --network` allows)
+			if nm := netName[name]; nm != "" {
+				name = nm
+			}
+			netNames = append(netNames, name)
 		}
 		a["networks"] = netNames
 		m.node(graph.Node{ID: id, Kind: "swarm_service", Name: sv.Spec.Name, Attrs: a})
@@ -546,6 +555,22 @@ func imageRef(ref string) string {
 		ref += ":latest"
 	}
 	return ref
+}
+
+// extraHostIPs returns the addresses of ExtraHosts entries ("legacy-db:10.110.0.9", or
+// "name=ip" on API ≥ 1.44): hosts the container was told to reach at a fixed IP.
+func extraHostIPs(entries []string) []string {
+	var out []string
+	for _, e := range entries {
+		i := strings.IndexAny(e, ":=")
+		if i < 0 {
+			continue
+		}
+		if ip := strings.Trim(e[i+1:], "[]"); net.ParseIP(ip) != nil {
+			out = append(out, net.ParseIP(ip).String())
+		}
+	}
+	return out
 }
 
 func stripPrefix(cidr string) string {
