@@ -32,6 +32,7 @@ type scanOpts struct {
 	jitter     time.Duration
 	jitterSet  bool // --jitter given; otherwise a tenth of --every
 	llm        string
+	maxBytes   int
 	demo       demoOpts
 }
 
@@ -82,6 +83,7 @@ collectors failed.`,
 	f.DurationVar(&o.every, "every", 0, "scan repeatedly at this interval (e.g. 6h) until interrupted")
 	f.DurationVar(&o.jitter, "jitter", 0, "with --every, the most random delay added to each interval (default a tenth of --every)")
 	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default) or on")
+	f.IntVar(&o.maxBytes, "max-bytes", 0, "size budget of INFRA.md in bytes, trimming detail from the least critical systems first (0: no limit)")
 	o.demo.flags(f)
 	return cmd
 }
@@ -109,6 +111,9 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return usageErr("--every and --jitter must not be negative")
 	case o.jitterSet && o.every == 0:
 		return usageErr("--jitter needs --every")
+	}
+	if o.maxBytes < 0 {
+		return usageErr("--max-bytes must not be negative")
 	}
 	build := all.Instances
 	if e.Instances != nil {
@@ -153,7 +158,8 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err
 	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
-		ai: func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
+		files: scan.DefaultFiles(scan.RenderOptions{MaxBytes: o.maxBytes}),
+		ai:    func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
 	if o.every > 0 {
 		jitter := o.every / 10
 		if o.jitterSet {
@@ -181,6 +187,7 @@ type scanner struct {
 	store history.Store
 	keep  int
 	log   *slog.Logger
+	files []scan.File                           // the documents to render
 	ai    func() (*llm.Enricher, string, error) // the LLM enricher for one scan (nil: none)
 }
 
@@ -225,7 +232,11 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	paths, err := scan.Write(s.store.Dir, res)
+	files := s.files
+	if files == nil {
+		files = scan.Files
+	}
+	paths, err := scan.WriteFiles(s.store.Dir, res, files)
 	if err != nil {
 		return nil, nil, err
 	}
