@@ -17,11 +17,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/collectors/digitalocean"
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
+	"github.com/infragraph/infragraph/collectors/docker"
+	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
 	"github.com/infragraph/infragraph/collectors/odoo"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/collectors/supabase"
@@ -54,7 +57,7 @@ type Estate struct {
 // Start starts the fake APIs and configures a collector for each.
 func Start(ctx context.Context, o Options) (*Estate, error) {
 	e := &Estate{}
-	for _, start := range []func(context.Context, Options) error{e.digitalocean, e.odoo, e.supabase, e.vercel} {
+	for _, start := range []func(context.Context, Options) error{e.digitalocean, e.docker, e.odoo, e.supabase, e.vercel} {
 		if err := start(ctx, o); err != nil {
 			_ = e.Close()
 			return nil, err
@@ -155,4 +158,19 @@ func (e *Estate) supabase(ctx context.Context, o Options) error {
 			Skip: "demo: the database catalog half needs a real PostgreSQL (pass --demo-db DSN or set INFRAGRAPH_DEMO_PG_DSN)"})
 	}
 	return nil
+}
+
+// DropletIP is erp-1's public address: the demo's Docker engine runs on that droplet.
+const DropletIP = "203.0.113.10"
+
+// docker serves the recorded Engine API of Acme's engine erp-1 (Debian's docker.io speaks API
+// 1.41). It is not a live engine: the demo shows what the collector reads, without needing one.
+func (e *Estate) docker(_ context.Context, o Options) error {
+	fake := dockerfake.New(dockerfake.MustLoad("demo"))
+	fake.SetAPIVersion("1.41")
+	fake.SetLatency(o.Latency)
+	url := e.serve(fake)
+	c, err := docker.New(docker.Config{Name: "erp-1", Host: "tcp://" + strings.TrimPrefix(url, "http://"), HostAddress: DropletIP})
+	e.Notes = append(e.Notes, "docker: the recorded Engine API of engine erp-1 (API 1.41, not a live engine) on "+url+", host address "+DropletIP)
+	return e.add("docker", "erp-1", c, err)
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // demoProviders are the providers whose collectors the demo runs.
-var demoProviders = []string{"digitalocean", "odoo", "supabase", "vercel"}
+var demoProviders = []string{"digitalocean", "docker", "odoo", "supabase", "vercel"}
 
 // runDemo runs `discover scan --demo` in-process and returns the output directory, the decoded
 // graph and the log.
