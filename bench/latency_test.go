@@ -33,17 +33,24 @@ const latency = 50 * time.Millisecond
 // logged wraps a fake API and records each request line in arrival order, with the body of
 // XML-RPC calls (Odoo's model and method are in the body, not the URL).
 type logged struct {
-	h    http.Handler
-	mu   sync.Mutex
-	reqs []string
+	h        http.Handler
+	mu       sync.Mutex
+	reqs     []string
+	inFlight int
+	maxIn    int
 }
 
 func (l *logged) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	l.reqs = append(l.reqs, r.Method+" "+r.URL.RequestURI())
+	l.inFlight++
+	l.maxIn = max(l.maxIn, l.inFlight)
 	l.mu.Unlock()
+	defer func() { l.mu.Lock(); l.inFlight--; l.mu.Unlock() }()
 	l.h.ServeHTTP(w, r)
 }
+
+func (l *logged) maxInFlight() int { l.mu.Lock(); defer l.mu.Unlock(); return l.maxIn }
 
 func (l *logged) log() []string {
 	l.mu.Lock()
@@ -300,6 +307,7 @@ func odooProvider(rps float64) provider {
 type measurement struct {
 	name                       string
 	requests, nodes, chain     int
+	maxInFlight                int
 	wall, sequential, bound    time.Duration
 	rateBound, boundWithLimits time.Duration
 	status                     graph.Status
@@ -313,7 +321,7 @@ func (p provider) provider() string {
 }
 
 func measure(b *testing.B, p provider) measurement {
-	c, _, logf := p.start(b)
+	c, l, logf := p.start(b)
 	begin := time.Now()
 	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: p.provider(), Name: "bench", Collector: c}}, collectors.Options{Timeout: 10 * time.Minute})
 	wall := time.Since(begin)
@@ -323,7 +331,8 @@ func measure(b *testing.B, p provider) measurement {
 		chain = max(chain, d)
 	}
 	m := measurement{name: p.name, requests: len(log), nodes: len(res[0].Nodes), chain: chain, wall: wall,
-		sequential: time.Duration(len(log)) * latency, bound: time.Duration(chain) * latency, status: res[0].Status.Status}
+		sequential: time.Duration(len(log)) * latency, bound: time.Duration(chain) * latency, status: res[0].Status.Status,
+		maxInFlight: l.maxInFlight()}
 	if p.ratePerMin > 0 && float64(len(log)) > p.burst {
 		m.rateBound = time.Duration((float64(len(log)) - p.burst) / p.ratePerMin * float64(time.Minute))
 	}
@@ -341,9 +350,9 @@ func (m measurement) report(b *testing.B) {
 	b.ReportMetric(float64(m.bound.Milliseconds()), "chain-bound-ms")
 	b.ReportMetric(float64(m.boundWithLimits.Milliseconds()), "bound-with-limits-ms")
 	b.ReportMetric(float64(m.wall)/float64(m.boundWithLimits), "x-bound")
-	fmt.Printf("%-17s nodes %5d  requests %5d  wall %8s  one-after-another %8s  chain %2d (%s)  rate-limit bound %8s  wall/bound %.2fx\n",
+	fmt.Printf("%-17s nodes %5d  requests %5d  wall %8s  one-after-another %8s  chain %2d (%s)  rate-limit bound %8s  wall/bound %5.2fx  in flight: max %2d, mean %4.1f\n",
 		m.name, m.nodes, m.requests, m.wall.Round(time.Millisecond), m.sequential, m.chain, m.bound, m.rateBound.Round(time.Millisecond),
-		float64(m.wall)/float64(m.boundWithLimits))
+		float64(m.wall)/float64(m.boundWithLimits), m.maxInFlight, float64(m.sequential)/float64(m.wall))
 }
 
 // BenchmarkScanLatency scans each provider's scaled fake estate with 50 ms added to every

@@ -1,0 +1,249 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/demo"
+	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/render"
+	"github.com/infragraph/infragraph/scan"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+// The offline stages are measured on the demo estate's real collector output, repeated: each
+// copy gets its own company name, Supabase ref, IP addresses and node ids, so a copy's Vercel
+// project still names its own Supabase pooler and its own Odoo host, and inference has the
+// same work per copy as on the demo.
+
+var (
+	baseOnce sync.Once
+	base     []collectors.Result
+	baseErr  error
+)
+
+// demoResults runs the real collectors once against the demo estate's fakes.
+func demoResults(tb testing.TB) []collectors.Result {
+	baseOnce.Do(func() {
+		d, err := demo.Start(context.Background(), demo.Options{})
+		if err != nil {
+			baseErr = err
+			return
+		}
+		defer d.Close()
+		base = collectors.Run(context.Background(), d.Instances, collectors.Options{})
+	})
+	if baseErr != nil {
+		tb.Fatal(baseErr)
+	}
+	return base
+}
+
+var idRE = regexp.MustCompile(`"(vercel|supabase|odoo|digitalocean|docker|git|external):([a-z_]+):`)
+
+// estate returns collector results of about n nodes: copies of the demo's results.
+func estate(tb testing.TB, n int) []collectors.Result {
+	src := demoResults(tb)
+	per := 0
+	for _, r := range src {
+		per += len(r.Nodes)
+	}
+	copies := (n + per - 1) / per
+	out := make([]collectors.Result, len(src))
+	for i, r := range src {
+		out[i].Status = r.Status
+		raw, err := json.Marshal(struct {
+			N []graph.Node
+			E []graph.Edge
+		}{r.Nodes, r.Edges})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		text := string(raw)
+		for c := 0; c < copies; c++ {
+			t := strings.NewReplacer(
+				"qwertyuiopasdfghjklz", ref(c),
+				"203.0.113.10", fmt.Sprintf("10.%d.%d.10", 1+c/250, c%250),
+				"10.110.0.2", fmt.Sprintf("10.%d.%d.2", 100+c/250, c%250),
+				"acme", fmt.Sprintf("acme%d", c),
+			).Replace(text)
+			t = idRE.ReplaceAllString(t, fmt.Sprintf(`"$1:$2:c%d.`, c))
+			var part struct {
+				N []graph.Node
+				E []graph.Edge
+			}
+			if err := json.Unmarshal([]byte(t), &part); err != nil {
+				tb.Fatal(err)
+			}
+			out[i].Nodes = append(out[i].Nodes, part.N...)
+			out[i].Edges = append(out[i].Edges, part.E...)
+		}
+	}
+	return out
+}
+
+// ref is a 20-letter Supabase project ref unique per copy.
+func ref(c int) string {
+	b := []byte("aaaaaaaaaaaaaaaaaaaa")
+	for i := len(b) - 1; c > 0 && i >= 0; i-- {
+		b[i] = byte('a' + c%26)
+		c /= 26
+	}
+	return string(b)
+}
+
+// peak samples the heap every 5 ms while a stage runs: the highest HeapInuse seen, above what
+// was in use before it (the stage's input).
+type peak struct {
+	stop chan struct{}
+	done chan uint64
+	base uint64 // HeapInuse before the stage: its input, already in memory
+}
+
+func startPeak() *peak {
+	p := &peak{stop: make(chan struct{}), done: make(chan uint64)}
+	runtime.GC()
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	p.base = ms0.HeapInuse
+	go func() {
+		var ms runtime.MemStats
+		var top uint64
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			top = max(top, ms.HeapInuse)
+			select {
+			case <-p.stop:
+				runtime.ReadMemStats(&ms)
+				p.done <- max(top, ms.HeapInuse)
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return p
+}
+
+// end returns how far the heap grew above its size before the stage.
+func (p *peak) end() uint64 {
+	close(p.stop)
+	top := <-p.done
+	if top < p.base {
+		return 0
+	}
+	return top - p.base
+}
+
+var sizes = []int{1_000, 10_000, 100_000}
+
+// stage runs f b.N times and reports time, allocation and peak heap per run, and prints a line.
+func stage(b *testing.B, name string, nodes, edges int, f func()) {
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	pk := startPeak()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f()
+	}
+	b.StopTimer()
+	top := pk.end()
+	runtime.ReadMemStats(&after)
+	perOp := time.Duration(int64(b.Elapsed()) / int64(b.N))
+	allocMB := float64(after.TotalAlloc-before.TotalAlloc) / float64(b.N) / (1 << 20)
+	b.ReportMetric(float64(top)/(1<<20), "peak-heap-growth-MB")
+	b.ReportMetric(float64(nodes), "nodes")
+	lines.Lock()
+	lines.m[name] = fmt.Sprintf("%-22s nodes %6d edges %6d  %10s/op  alloc %8.1f MB/op  peak heap +%7.1f MB", name, nodes, edges, perOp.Round(time.Microsecond), allocMB, float64(top)/(1<<20))
+	lines.order = appendNew(lines.order, name)
+	lines.Unlock()
+}
+
+// lines keeps each stage's last (largest b.N) result, printed once at the end.
+var lines = struct {
+	sync.Mutex
+	m     map[string]string
+	order []string
+}{m: map[string]string{}}
+
+func appendNew(xs []string, x string) []string {
+	for _, y := range xs {
+		if y == x {
+			return xs
+		}
+	}
+	return append(xs, x)
+}
+
+// BenchmarkOffline times the stages after collection for 1k, 10k and 100k nodes: graph build
+// (scan.Merge), inference and validation (scan.Enrich with the enrichers a scan runs), and
+// rendering graph.json, the Mermaid diagrams and INFRA.md.
+//
+//	go test ./bench -run '^$' -bench Offline -benchtime 3x -timeout 30m
+func BenchmarkOffline(b *testing.B) {
+	fmt.Println("reproduce: go test ./bench -run '^$' -bench Offline -benchtime 3x -timeout 30m")
+	vocab, err := schemas.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		for _, k := range lines.order {
+			fmt.Println(lines.m[k])
+		}
+	}()
+	for _, n := range sizes {
+		results := estate(b, n)
+		g := scan.Merge(results)
+		nodes, _ := g.Len()
+		b.Run(fmt.Sprintf("merge/%dk", n/1000), func(b *testing.B) {
+			_, e := g.Len()
+			stage(b, fmt.Sprintf("merge %dk", n/1000), nodes, e, func() { scan.Merge(results) })
+		})
+		enriched := scan.Merge(results)
+		scan.Enrich(context.Background(), enriched, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
+		b.Run(fmt.Sprintf("infer+validate/%dk", n/1000), func(b *testing.B) {
+			_, e := enriched.Len()
+			var gs []*graph.Graph
+			for i := 0; i < b.N; i++ {
+				gs = append(gs, scan.Merge(results)) // a fresh graph per run: Enrich adds edges
+			}
+			i := 0
+			stage(b, fmt.Sprintf("infer+validate %dk", n/1000), nodes, e, func() {
+				scan.Enrich(context.Background(), gs[i], enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
+				i++
+			})
+		})
+		for _, r := range []struct {
+			name string
+			f    func() error
+		}{
+			{"render graph.json", func() error { return render.JSON(io.Discard, enriched) }},
+			{"render mermaid", func() error { _, err := render.Diagrams(enriched); return err }},
+			{"render INFRA.md", func() error { return render.Infra(render.InfraOptions{})(io.Discard, enriched) }},
+		} {
+			b.Run(fmt.Sprintf("%s/%dk", strings.TrimPrefix(r.name, "render "), n/1000), func(b *testing.B) {
+				_, e := enriched.Len()
+				stage(b, fmt.Sprintf("%s %dk", r.name, n/1000), nodes, e, func() {
+					if err := r.f(); err != nil {
+						b.Fatal(err)
+					}
+				})
+			})
+		}
+	}
+}
+
+// enrichers are the enrichers a scan runs without the LLM.
+func enrichers() []enrich.Enricher { return nil }
