@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/telemetry"
 )
 
 // DefaultRequestsPerMinute is the Management API's documented limit: 120 requests a minute per
@@ -77,7 +78,7 @@ func newClient(base string, token evidence.Secret, perMinute int) (*client, erro
 	return &client{
 		base:    u,
 		token:   token,
-		http:    &http.Client{Timeout: 60 * time.Second},
+		http:    &http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(nil)},
 		limiter: newLimiter(perMinute),
 		backoff: 500 * time.Millisecond,
 		sleep:   sleepCtx,

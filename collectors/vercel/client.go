@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/telemetry"
 )
 
 // Client is a small typed client for the parts of the Vercel REST API the collector reads
@@ -56,7 +57,7 @@ func NewClient(base string, token evidence.Secret, hc *http.Client) *Client {
 			t.MaxIdleConnsPerHost = 16
 			rt = t
 		}
-		hc = &http.Client{Timeout: 60 * time.Second, Transport: rt}
+		hc = &http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(rt)}
 	}
 	return &Client{
 		base: strings.TrimRight(base, "/"), token: token, http: hc,
