@@ -167,7 +167,14 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 func (c *Collector) newClient() (*godo.Client, error) {
 	base := c.base
 	if base == nil {
+		// Keep a connection per request in flight: the default two idle connections per host
+		// would close most of them after each answer, and a new TLS connection costs round trips.
 		base = http.DefaultTransport
+		if t, ok := http.DefaultTransport.(*http.Transport); ok { // something may have wrapped it
+			t = t.Clone()
+			t.MaxIdleConnsPerHost = c.parallel
+			base = t
+		}
 	}
 	rt := &retryTransport{
 		base:      telemetry.Transport(base), // a span per attempt

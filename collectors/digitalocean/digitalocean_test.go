@@ -651,3 +651,43 @@ func TestTagsAreScopedToTheAccount(t *testing.T) {
 		t.Error("the second account emitted the first account's tag")
 	}
 }
+
+// inFlight counts the requests a handler serves at once.
+type inFlight struct {
+	h        http.Handler
+	mu       sync.Mutex
+	now, top int
+}
+
+func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.now++
+	f.top = max(f.top, f.now)
+	f.mu.Unlock()
+	defer func() { f.mu.Lock(); f.now--; f.mu.Unlock() }()
+	f.h.ServeHTTP(w, r)
+}
+
+// Behind a slow API the collector keeps its whole pool busy: the sub-resources of 40 domains
+// and 10 database clusters are read 16 at a time, not a handful (bench/ measures the time).
+func TestConcurrencyUnderLatency(t *testing.T) {
+	fake := digitaloceanfake.New(digitaloceanfake.Scaled(400))
+	fake.Latency = 20 * time.Millisecond
+	counter := &inFlight{h: fake}
+	srv := httptest.NewServer(counter)
+	defer srv.Close()
+	c, err := New(Config{Name: "bench", Token: evidence.Secret(digitaloceanfake.Token), APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.parallel != 16 {
+		t.Fatalf("parallel %d", c.parallel)
+	}
+	out := collectorstest.Collect(t, "digitalocean", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)
+	}
+	if counter.top != c.parallel {
+		t.Errorf("at most %d requests in flight, want the pool's %d", counter.top, c.parallel)
+	}
+}
