@@ -3,6 +3,7 @@ package vercel
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -564,5 +565,40 @@ func BenchmarkCollectScaled(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// inFlight counts the requests a handler serves at once.
+type inFlight struct {
+	h        http.Handler
+	mu       sync.Mutex
+	now, top int
+}
+
+func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.now++
+	f.top = max(f.top, f.now)
+	f.mu.Unlock()
+	defer func() { f.mu.Lock(); f.now--; f.mu.Unlock() }()
+	f.h.ServeHTTP(w, r)
+}
+
+// Behind a slow API the per-project reads keep the whole pool busy.
+func TestProjectReadsConcurrentUnderLatency(t *testing.T) {
+	e := vercelfake.Scaled(40)
+	counter := &inFlight{h: vercelfake.New(e, vercelfake.WithLatency(20*time.Millisecond))}
+	srv := httptest.NewServer(counter)
+	defer srv.Close()
+	c, err := New(Config{Name: "bench", Token: "scaled-token", APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "vercel", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)
+	}
+	if counter.top != c.parallel || c.parallel != 16 {
+		t.Errorf("at most %d requests in flight, want the pool's %d (16)", counter.top, c.parallel)
 	}
 }
