@@ -9,7 +9,7 @@ import (
 	"github.com/infragraph/infragraph/schemas"
 )
 
-// Rejection reasons, stable strings kept in proposals.json.
+// Rejection reasons: the stable codes that start every reason in proposals.json.
 const (
 	ReasonMissingEndpoint = "endpoint_missing"
 	ReasonSelfLoop        = "self_loop"
@@ -20,49 +20,108 @@ const (
 	ReasonNoEvidence      = "no_evidence"
 	ReasonUngrounded      = "evidence_ungrounded"
 	ReasonBadOrigin       = "bad_origin"
+	ReasonBadNewNode      = "new_node_invalid"
+	ReasonBadVia          = "via_missing"
+	ReasonOutOfScope      = "endpoint_not_offered"
 )
 
-// Validator checks proposals against the graph and the vocabulary.
+// Reasons lists every rejection code, for documentation and tests.
+var Reasons = []string{
+	ReasonMissingEndpoint, ReasonSelfLoop, ReasonUnknownType, ReasonPairNotAllowed, ReasonConfidence,
+	ReasonBelowThreshold, ReasonNoEvidence, ReasonUngrounded, ReasonBadOrigin, ReasonBadNewNode, ReasonBadVia,
+	ReasonOutOfScope,
+}
+
+// ReasonCode returns the code of a reason string ("below_threshold: 0.40 < 0.50" gives
+// "below_threshold").
+func ReasonCode(reason string) string {
+	code, _, _ := strings.Cut(reason, ":")
+	return code
+}
+
+// Validator checks proposals against the graph and the vocabulary. Every proposal, from the rules
+// or from the LLM, passes it before it enters the graph.
 type Validator struct {
 	Vocab *schemas.Vocabulary
 	// Threshold is the lowest accepted confidence.
 	Threshold float64
 }
 
-// Check returns one verdict per proposal, in order, with every reason that applies.
+// Check returns one verdict per proposal, in order, each with every reason that applies (not just
+// the first). It does not modify g.
 func (v Validator) Check(g *graph.Graph, ps []Proposal) []Verdict {
 	out := make([]Verdict, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, Verdict{Proposal: p, Reasons: v.reasons(g, p)})
-		out[len(out)-1].Accepted = len(out[len(out)-1].Reasons) == 0
+		rs := v.reasons(g, p)
+		out = append(out, Verdict{Proposal: p, Reasons: rs, Accepted: len(rs) == 0})
 	}
 	return out
+}
+
+// nodeOf finds id in the graph or among the proposal's new nodes.
+func nodeOf(g *graph.Graph, p Proposal, id string) (graph.Node, bool) {
+	if n, ok := g.Node(id); ok {
+		return n, true
+	}
+	for _, n := range p.NewNodes {
+		if n.ID == id {
+			n.Attrs = graph.NormalizeAttrs(n.Attrs)
+			return n, true
+		}
+	}
+	return graph.Node{}, false
 }
 
 func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
 	e := p.Edge
 	var rs []string
 	add := func(code, format string, args ...any) { rs = append(rs, code+": "+fmt.Sprintf(format, args...)) }
-	from, okF := g.Node(e.From)
-	to, okT := g.Node(e.To)
+
+	for _, n := range p.NewNodes {
+		switch {
+		case n.Validate() != nil:
+			add(ReasonBadNewNode, "%s: %v", clip(n.ID), n.Validate())
+		case n.Provider != "external":
+			add(ReasonBadNewNode, "%s: only external nodes may be proposed", n.ID)
+		case n.ID != e.From && n.ID != e.To:
+			add(ReasonBadNewNode, "%s is not an endpoint of the edge", n.ID)
+		default:
+			if _, ok := v.Vocab.Kind(n.Provider, n.Kind); !ok {
+				add(ReasonBadNewNode, "%s: kind %s:%s is not in the vocabulary", n.ID, n.Provider, n.Kind)
+			}
+		}
+	}
+	from, okF := nodeOf(g, p, e.From)
+	to, okT := nodeOf(g, p, e.To)
 	if !okF {
-		add(ReasonMissingEndpoint, "from %s does not exist", e.From)
+		add(ReasonMissingEndpoint, "from %s does not exist", clip(e.From))
 	}
 	if !okT {
-		add(ReasonMissingEndpoint, "to %s does not exist", e.To)
+		add(ReasonMissingEndpoint, "to %s does not exist", clip(e.To))
+	}
+	if len(p.Scope) > 0 {
+		offered := map[string]bool{}
+		for _, id := range p.Scope {
+			offered[id] = true
+		}
+		for _, id := range []string{e.From, e.To} {
+			if !offered[id] {
+				add(ReasonOutOfScope, "%s was not among the nodes the proposer was given", clip(id))
+			}
+		}
 	}
 	if e.From == e.To {
-		add(ReasonSelfLoop, "%s points at itself", e.From)
+		add(ReasonSelfLoop, "%s points at itself", clip(e.From))
 	}
 	if e.Origin != graph.Rule && e.Origin != graph.LLM {
-		add(ReasonBadOrigin, "origin %q is not rule or llm", e.Origin)
+		add(ReasonBadOrigin, "origin %q is not rule or llm", clip(string(e.Origin)))
 	}
 	if _, ok := v.Vocab.EdgeTypes[e.Type]; !ok {
-		add(ReasonUnknownType, "%q is not an edge type", e.Type)
-	} else if okF && okT && !v.Vocab.EdgeAllowed(e.Type, from.Provider+":"+from.Kind, to.Provider+":"+to.Kind) {
-		add(ReasonPairNotAllowed, "%s is not allowed from %s:%s to %s:%s", e.Type, from.Provider, from.Kind, to.Provider, to.Kind)
+		add(ReasonUnknownType, "%q is not an edge type", clip(e.Type))
+	} else if okF && okT && !v.Vocab.InferAllowed(e.Type, from.Provider+":"+from.Kind, to.Provider+":"+to.Kind) {
+		add(ReasonPairNotAllowed, "%s may not be inferred from %s:%s to %s:%s (schemas/vocabulary/inferred.yaml)", e.Type, from.Provider, from.Kind, to.Provider, to.Kind)
 	}
-	if e.Confidence < 0 || e.Confidence > 1 {
+	if e.Confidence < 0 || e.Confidence > 1 || e.Confidence != e.Confidence {
 		add(ReasonConfidence, "%v is outside [0,1]", e.Confidence)
 	} else if e.Confidence < v.Threshold {
 		add(ReasonBelowThreshold, "%.2f < %.2f", e.Confidence, v.Threshold)
@@ -72,36 +131,59 @@ func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
 	}
 	allowed := map[string]bool{e.From: true, e.To: true}
 	for _, id := range p.Via {
+		if !g.HasNode(id) {
+			add(ReasonBadVia, "via node %s does not exist", clip(id))
+			continue
+		}
 		allowed[id] = true
 	}
 	for _, ev := range e.Evidence {
 		if !allowed[ev.Node] {
-			add(ReasonUngrounded, "evidence names %s, which is neither endpoint nor on the chain between them", ev.Node)
+			add(ReasonUngrounded, "evidence names %s, which is neither an endpoint nor on the chain between them", clip(ev.Node))
 			continue
 		}
-		n, ok := g.Node(ev.Node)
+		n, ok := nodeOf(g, p, ev.Node)
 		if !ok {
-			add(ReasonUngrounded, "evidence node %s does not exist", ev.Node)
-			continue
+			continue // reported as a missing endpoint
 		}
-		vals, ok := n.AttrValues(ev.Field)
-		if !ok && ev.Field == "name" {
-			vals, ok = []string{n.Name}, true
-		}
+		vals, ok := fieldValues(n, ev.Field)
 		if !ok {
-			add(ReasonUngrounded, "%s has no field %q", ev.Node, ev.Field)
+			add(ReasonUngrounded, "%s has no field %q", n.ID, clip(ev.Field))
 			continue
 		}
 		if !occurs(ev.Value, vals) {
-			add(ReasonUngrounded, "%s.%s does not contain %q", ev.Node, ev.Field, ev.Value)
+			add(ReasonUngrounded, "%s.%s does not contain %q", n.ID, ev.Field, clip(ev.Value))
 		}
 	}
 	sort.Strings(rs)
 	return rs
 }
 
+// fieldValues returns the values of an attribute, or of the node's id or name.
+func fieldValues(n graph.Node, field string) ([]string, bool) {
+	if vals, ok := n.AttrValues(field); ok {
+		return vals, true
+	}
+	switch field {
+	case "name":
+		return []string{n.Name}, true
+	case "id":
+		return []string{n.ID}, true
+	}
+	return nil, false
+}
+
+// clip shortens a value echoed into a reason: reasons quote what a proposal claimed, and an LLM's
+// claim is not trusted to be short.
+func clip(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
+}
+
 // occurs reports whether value occurs in one of vals: exactly, or case-insensitively as a
-// substring (a quoted host inside a URL).
+// substring (a host inside a URL, a project ref inside a host).
 func occurs(value string, vals []string) bool {
 	if value == "" {
 		return false
@@ -115,16 +197,26 @@ func occurs(value string, vals []string) bool {
 	return false
 }
 
-// Apply adds accepted proposals to g, merging duplicates of existing edges (highest confidence,
-// union of evidence and origins), and annotates the verdicts that merged.
+// Apply adds accepted proposals to g: their new (external) nodes first, then the edge. A
+// proposal that duplicates an edge already in the graph (observed, or accepted earlier) is merged
+// into it (highest confidence, union of evidence and origins) and its verdict gets a note.
 func Apply(g *graph.Graph, vs []Verdict) (added int) {
 	for i := range vs {
 		if !vs[i].Accepted {
 			continue
 		}
-		e := vs[i].Proposal.Edge
+		p := vs[i].Proposal
+		for _, n := range p.NewNodes {
+			if n.ID == p.Edge.From || n.ID == p.Edge.To {
+				if !g.HasNode(n.ID) {
+					vs[i].Notes = append(vs[i].Notes, "created "+n.ID)
+				}
+				_ = g.AddNode(n) // checked by the validator
+			}
+		}
+		e := p.Edge
 		if old, ok := g.Edge(e.Key()); ok {
-			vs[i].Reasons = append(vs[i].Reasons, fmt.Sprintf("merged with existing %s edge", old.Origin))
+			vs[i].Notes = append(vs[i].Notes, fmt.Sprintf("merged with existing %s edge", old.Origin))
 		} else {
 			added++
 		}
