@@ -240,14 +240,14 @@ var truth = []string{
 
 // decoys are nodes no inferred edge may touch.
 var decoys = []string{
-	"vercel:project:prj_marketing",                  // its name suggests the ERP; it references nothing
+	"vercel:project:prj_marketing",                   // its name suggests the ERP; it references nothing
 	"digitalocean:dns_record:acme-coffee.com/legacy", // an A record to an IP nobody owns
 	"digitalocean:dns_record:acme-coffee.com/mx",     // MX: not what serves the name
 	"digitalocean:dns_record:acme-coffee.com/ns",
-	"digitalocean:firewall:fw-1",                    // 0.0.0.0/0 says nothing about a node
+	"digitalocean:firewall:fw-1",                              // 0.0.0.0/0 says nothing about a node
 	"odoo:config_param:erp.acme-coffee.com/acme/web.base.url", // the instance's own URL
 	"odoo:company:erp.acme-coffee.com/acme/1",
 	"supabase:pooler:" + sbRef + "/transaction", // the edge goes to the project, not its pooler
-	"docker:container:erp-1/cache",             // "cache" on another engine
-	"docker:container:erp-1/proxy",             // serves erp.acme-coffee.com, but the instance is the system
+	"docker:container:erp-1/cache",              // "cache" on another engine
+	"docker:container:erp-1/proxy",              // serves erp.acme-coffee.com, but the instance is the system
 }

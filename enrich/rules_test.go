@@ -112,13 +112,13 @@ func TestRulesConfidenceFollowsEvidence(t *testing.T) {
 		// exact host only
 		"vercel:project:prj_admin -calls-> odoo:instance:erp.acme-coffee.com": 0.85,
 		// through a CNAME
-		"vercel:project:prj_storefront -calls-> digitalocean:app:app-1":                       0.85,
+		"vercel:project:prj_storefront -calls-> digitalocean:app:app-1":                             0.85,
 		"digitalocean:dns_record:acme-coffee.com/shop -resolves_to-> vercel:project:prj_storefront": 0.85,
 		// an A record to an IP exactly one node owns
 		"digitalocean:dns_record:acme-coffee.com/erp -resolves_to-> digitalocean:droplet:1001": 0.8,
 		// CIDR containment
 		"supabase:network_restriction:" + sbRef + " -allows-> vercel:secure_network:sn_1": 0.55,
-		"supabase:network_restriction:" + sbRef + " -allows-> digitalocean:droplet:1001":   0.7,
+		"supabase:network_restriction:" + sbRef + " -allows-> digitalocean:droplet:1001":  0.7,
 	} {
 		if got := findVerdict(t, vs, key).Proposal.Edge.Confidence; got != want {
 			t.Errorf("%s: confidence %.2f, want %.2f", key, got, want)
