@@ -134,7 +134,7 @@ func (m *matcher) hosting(os []owner) []owner {
 		if ok != nil && ok.runsOn {
 			for _, other := range os {
 				if other.node.ID != o.node.ID {
-					if tk := m.ix.kind(other.node); tk != nil && m.ix.vocab.InferAllowed(runsOn, ok.q, tk.q) {
+					if tk := m.ix.kind(other.node); tk != nil && m.ix.allowed(runsOn, ok.q, tk.q) {
 						hosted = true
 					}
 				}

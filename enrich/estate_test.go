@@ -12,7 +12,10 @@ import (
 // Docker engine, a Vercel-managed zone, a CNAME chain to a third party). Secret values contain
 // CANARY; they go only through evidence.FromEnv, as in the collectors.
 
-const sbRef = "qwertyuiopasdfghjklz"
+const (
+	sbRef     = "qwertyuiopasdfghjklz"
+	branchRef = "mnbvcxzlkjhgfdsapoiu"
+)
 
 type estate struct {
 	t *testing.T
@@ -159,6 +162,11 @@ func buildEstate(t *testing.T) *graph.Graph {
 	e.edge(app, pg, "uses_database")
 	ts := e.node("digitalocean:db_trusted_source:db-1/ts-1", "ip_addr", graph.Attrs{"type": "ip_addr", "cidr": "203.0.113.10"})
 	e.edge(pg, ts, "contains")
+	lb := e.node("digitalocean:load_balancer:lb-1", "web", graph.Attrs{"ip": "203.0.113.20"})
+	_ = lb
+	for _, name := range []string{"www", "menu", "order"} {
+		e.edge(dom, e.node("digitalocean:dns_record:acme-coffee.com/"+name, name, graph.Attrs{"fqdn": name + ".acme-coffee.com", "type": "A", "ip": "203.0.113.20", "name": name}), "contains")
+	}
 	e.node("digitalocean:firewall:fw-1", "open", graph.Attrs{"inbound_addresses": []string{"0.0.0.0/0", "::/0"}})
 
 	// Docker: the Odoo compose project on erp-1, and a worker engine elsewhere
@@ -185,6 +193,11 @@ func buildEstate(t *testing.T) *graph.Graph {
 		"SLACK_WEBHOOK", "https://hooks.slack.com/services/T000/B000/CANARYtokenCANARYtoken",
 		"CACHE_URL", "redis://cache:6379",
 		"ODOO_URL", "https://erp.acme-coffee.com/web"))
+	branch := e.node("supabase:branch:"+branchRef, "preview", graph.Attrs{"db_host": "db." + branchRef + ".supabase.co"})
+	e.edge(sp, branch, "contains")
+	preview := e.node("docker:container:worker-1/preview", "preview", containerEnv(
+		"DATABASE_URL", "postgres://postgres."+branchRef+":CANARY-branch@aws-0-eu-central-1.pooler.supabase.com:5432/postgres"))
+	e.edge(w, preview, "contains")
 	cache := e.node("docker:container:worker-1/cache", "cache", graph.Attrs{"network_aliases": []string{"cache"}})
 	e.edge(w, worker, "contains")
 	e.edge(w, cache, "contains")
@@ -236,6 +249,10 @@ var truth = []string{
 	"docker:container:worker-1/worker -calls-> external:host:hooks.slack.com",
 	"docker:container:worker-1/worker -uses_database-> docker:container:worker-1/cache",
 	"docker:container:worker-1/worker -calls-> odoo:instance:erp.acme-coffee.com",
+	"docker:container:worker-1/preview -uses_database-> supabase:branch:" + branchRef,
+	"digitalocean:dns_record:acme-coffee.com/www -resolves_to-> digitalocean:load_balancer:lb-1",
+	"digitalocean:dns_record:acme-coffee.com/menu -resolves_to-> digitalocean:load_balancer:lb-1",
+	"digitalocean:dns_record:acme-coffee.com/order -resolves_to-> digitalocean:load_balancer:lb-1",
 }
 
 // decoys are nodes no inferred edge may touch.

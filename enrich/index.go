@@ -46,6 +46,20 @@ type index struct {
 	dnsIPs map[string]int // how many DNS records point at an IP
 
 	parents map[string][]*graph.Node // containment parents, filled lazily
+	pairs   map[pairKey]bool         // InferAllowed, memoised
+}
+
+type pairKey struct{ typ, from, to string }
+
+// allowed is the vocabulary's InferAllowed, memoised: there are few kinds and many nodes.
+func (ix *index) allowed(typ, from, to string) bool {
+	k := pairKey{typ, from, to}
+	ok, seen := ix.pairs[k]
+	if !seen {
+		ok = ix.vocab.InferAllowed(typ, from, to)
+		ix.pairs[k] = ok
+	}
+	return ok
 }
 
 // kindInfo caches what the vocabulary says about a kind.
@@ -63,7 +77,7 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 		vocab: v, g: g, nodes: g.Nodes(), kinds: map[string]*kindInfo{},
 		hosts: map[string][]owner{}, ips: map[string][]owner{}, urls: map[string][]owner{},
 		repos: map[string][]owner{}, refs: map[string][]owner{}, dnsIPs: map[string]int{},
-		parents: map[string][]*graph.Node{},
+		parents: map[string][]*graph.Node{}, pairs: map[pairKey]bool{},
 	}
 	ix.byID = make(map[string]*graph.Node, len(ix.nodes))
 	for i := range ix.nodes {
@@ -80,6 +94,13 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 				for _, raw := range vals {
 					ix.addIdentity(typ, owner{node: n, field: a, value: raw})
 				}
+			}
+		}
+		// A Supabase project or branch is known by its ref (20 lower-case letters) even where a
+		// collector did not spell out its hosts.
+		if n.Provider == "supabase" {
+			if r := n.Str("ref"); len(r) == 20 && strings.Trim(r, "abcdefghijklmnopqrstuvwxyz") == "" {
+				ix.refs[r] = append(ix.refs[r], owner{node: n, field: "ref", value: r})
 			}
 		}
 		if ki.resolver {
@@ -115,7 +136,7 @@ func (ix *index) kind(n *graph.Node) *kindInfo {
 	ki := &kindInfo{kind: k, q: q}
 	ki.resolver = k.Category == "dns" && (len(k.References[schemas.TypeIP]) > 0 || len(k.References[schemas.TypeHost]) > 0)
 	for t := range ix.vocab.Kinds {
-		if ix.vocab.InferAllowed("runs_on", q, t) {
+		if ix.allowed(runsOn, q, t) {
 			ki.runsOn = true
 			break
 		}

@@ -196,22 +196,23 @@ func (m *matcher) refsOf(n *graph.Node, ki *kindInfo, keys []string) (hosts, url
 					r.scheme, r.port = u.scheme, u.port
 				}
 			}
-			k := r.host + "|" + r.scheme + "|" + fmt.Sprint(r.port) + "|" + r.user
-			if !seen[k] {
+			if k := refKey(r); !seen[k] {
 				seen[k] = true
 				hosts = append(hosts, r)
 			}
 		}
 	}
+	// A URL whose host no host attribute repeats is matched by its host too.
 	for _, u := range urls {
-		k := u.host + "|" + u.scheme + "|" + fmt.Sprint(u.port) + "|" + u.user
-		if !seen[u.host+"|"+u.scheme+"|"+fmt.Sprint(u.port)+"|"+u.user] && !hostSeen(hosts, u.host) {
-			seen[k] = true
+		if !hostSeen(hosts, u.host) && !seen[refKey(u)] {
+			seen[refKey(u)] = true
 			hosts = append(hosts, u)
 		}
 	}
 	return hosts, urls
 }
+
+func refKey(r ref) string { return fmt.Sprintf("%s|%s|%d|%s", r.host, r.scheme, r.port, r.user) }
 
 func hostSeen(rs []ref, h string) bool {
 	for _, r := range rs {
@@ -270,9 +271,9 @@ func hints(r ref, ki *kindInfo) []string {
 	case r.port == 80 || r.port == 443:
 		return []string{calls}
 	}
-	name := strings.ToLower(r.field + " " + ki.kind.Name)
+	field := strings.ToLower(r.field)
 	for _, w := range mailWords {
-		if strings.Contains(name, w) {
+		if strings.Contains(field, w) || strings.Contains(ki.kind.Name, w) {
 			return []string{sendsMail}
 		}
 	}
@@ -280,7 +281,7 @@ func hints(r ref, ki *kindInfo) []string {
 		return []string{usesDatabase}
 	}
 	for _, w := range dbWords {
-		if strings.Contains(name, w) {
+		if strings.Contains(field, w) {
 			return []string{usesDatabase}
 		}
 	}
@@ -317,7 +318,7 @@ func (m *matcher) pick(src, to *graph.Node, types []string) (*graph.Node, string
 			continue
 		}
 		for _, t := range types {
-			if m.ix.vocab.InferAllowed(t, fk.q, tk.q) {
+			if m.ix.allowed(t, fk.q, tk.q) {
 				return f, t, true
 			}
 		}
@@ -437,14 +438,18 @@ type target struct {
 	sys  bool
 }
 
-// lift returns the system that contains owner when an edge from src to it is allowed, so a
-// reference to a project domain or a deployment URL points at the project.
+// lift returns the system that contains owner, so a reference to a project domain or a pooler
+// host points at the project. It lifts only when an edge from src to that system is allowed, and
+// either the owner itself may not be linked or the owner depends on the system (a domain routes
+// to its project, a pooler is the pool of its project); a Supabase branch, contained by its
+// project but a database of its own, stays itself.
 func (m *matcher) lift(o owner, src *graph.Node, types []string) target {
 	t := target{node: o.node, ev: []graph.Evidence{{Node: o.node.ID, Field: o.field, Value: o.value}}}
 	if ki := m.ix.kind(o.node); ki != nil && ki.kind.System {
 		t.sys = true
 		return t
 	}
+	_, _, ownerOK := m.pick(src, o.node, types)
 	frontier := []*graph.Node{o.node}
 	seen := map[string]bool{}
 	for depth := 0; depth < 4 && len(frontier) > 0; depth++ {
@@ -456,7 +461,7 @@ func (m *matcher) lift(o owner, src *graph.Node, types []string) target {
 				}
 				seen[p.ID] = true
 				if pk := m.ix.kind(p); pk != nil && pk.kind.System {
-					if _, _, ok := m.pick(src, p, types); ok {
+					if _, _, ok := m.pick(src, p, types); ok && (!ownerOK || m.dependsOn(o.node, p)) {
 						return target{node: p, via: []string{o.node.ID}, ev: t.ev, sys: true}
 					}
 					continue
@@ -467,6 +472,16 @@ func (m *matcher) lift(o owner, src *graph.Node, types []string) target {
 		frontier = next
 	}
 	return t
+}
+
+// dependsOn reports whether a has an observed dependency edge to b.
+func (m *matcher) dependsOn(a, b *graph.Node) bool {
+	for _, e := range m.ix.g.Out(a.ID) {
+		if e.To == b.ID && m.ix.vocab.EdgeTypes[e.Type].Category == schemas.Dependency {
+			return true
+		}
+	}
+	return false
 }
 
 // targets turns the owners of a value into distinct targets; systems win over their parts.
@@ -491,16 +506,27 @@ func (m *matcher) targets(os []owner, src *graph.Node, types []string) []target 
 		out = append(out, t)
 		anySys = anySys || t.sys
 	}
-	if anySys {
-		kept := out[:0]
-		for _, t := range out {
-			if t.sys {
-				kept = append(kept, t)
-			}
+	kept := out[:0]
+	for _, t := range out {
+		if (t.sys || !anySys) && !m.insideAny(t.node, byID) {
+			kept = append(kept, t)
 		}
-		out = kept
 	}
-	return out
+	return kept
+}
+
+// insideAny reports whether one of the other targets contains n (a compose service and its
+// container both answer to "db": the service is the target).
+func (m *matcher) insideAny(n *graph.Node, targets map[string]int) bool {
+	if len(targets) < 2 {
+		return false
+	}
+	for id := range m.ancestors(n) {
+		if _, ok := targets[id]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // portMatches reports whether an owner states the referenced port beside the host it owns

@@ -116,6 +116,8 @@ func TestRulesConfidenceFollowsEvidence(t *testing.T) {
 		"digitalocean:dns_record:acme-coffee.com/shop -resolves_to-> vercel:project:prj_storefront": 0.85,
 		// an A record to an IP exactly one node owns
 		"digitalocean:dns_record:acme-coffee.com/erp -resolves_to-> digitalocean:droplet:1001": 0.8,
+		// an IP that several records point at
+		"digitalocean:dns_record:acme-coffee.com/www -resolves_to-> digitalocean:load_balancer:lb-1": 0.7,
 		// CIDR containment
 		"supabase:network_restriction:" + sbRef + " -allows-> vercel:secure_network:sn_1": 0.55,
 		"supabase:network_restriction:" + sbRef + " -allows-> digitalocean:droplet:1001":  0.7,
@@ -286,5 +288,63 @@ func TestRulesHonourCancellation(t *testing.T) {
 	cancel()
 	if _, err := (Rules{}).Propose(ctx, buildEstate(t)); err == nil {
 		t.Error("cancelled context: want an error")
+	}
+}
+
+func TestRulesLocalNamesStayInTheirEngine(t *testing.T) {
+	g := graph.New()
+	add := func(id string, a graph.Attrs) {
+		p, k, _, _ := graph.ParseID(id)
+		if err := g.AddNode(graph.Node{ID: id, Provider: p, Kind: k, Attrs: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, eng := range []string{"e1", "e2"} {
+		add("docker:engine:"+eng, nil)
+		add("docker:compose_project:"+eng+"/app", nil)
+		_ = g.AddEdge(graph.Observe("docker:engine:"+eng, "docker:compose_project:"+eng+"/app", "contains"))
+		for _, svc := range []string{"web", "db"} {
+			s, c := "docker:compose_service:"+eng+"/app/"+svc, "docker:container:"+eng+"/"+svc
+			add(s, graph.Attrs{"name": svc})
+			add(c, graph.Attrs{"network_aliases": []string{svc}})
+			_ = g.AddEdge(graph.Observe("docker:compose_project:"+eng+"/app", s, "contains"))
+			_ = g.AddEdge(graph.Observe(s, c, "contains"))
+			_ = g.AddEdge(graph.Observe("docker:engine:"+eng, c, "contains"))
+		}
+	}
+	// as a collector may record DB_HOST=db: a bare name, no scheme
+	g.NodePtr("docker:container:e1/web").Attrs = graph.Attrs{"env.DB_HOST.host": "db"}
+	_, vs := infer(t, g)
+	var got []string
+	for _, v := range vs {
+		if v.Accepted {
+			got = append(got, v.Proposal.Edge.Key().String())
+		}
+	}
+	want := "docker:container:e1/web -uses_database-> docker:compose_service:e1/app/db"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("accepted %v, want only %s", got, want)
+	}
+}
+
+func TestRulesAmbiguousOwnersAreNotAccepted(t *testing.T) {
+	g := graph.New()
+	for _, n := range []graph.Node{
+		{ID: "vercel:project:p1", Provider: "vercel", Kind: "project", Attrs: graph.Attrs{"domains": []string{"www.acme.test"}}},
+		{ID: "digitalocean:app:a1", Provider: "digitalocean", Kind: "app", Attrs: graph.Attrs{"domains": []string{"www.acme.test"}}},
+		{ID: "odoo:server_action:i/db/1", Provider: "odoo", Kind: "server_action", Attrs: graph.Attrs{"webhook_host": "www.acme.test", "webhook_url": "https://www.acme.test/hook"}},
+	} {
+		if err := g.AddNode(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, vs := infer(t, g)
+	if len(vs) != 2 {
+		t.Fatalf("want a proposal per owner, got %d", len(vs))
+	}
+	for _, v := range vs {
+		if v.Accepted || ReasonCode(v.Reasons[0]) != ReasonBelowThreshold {
+			t.Errorf("%s: an identity two systems claim must not be accepted: %v", v.Proposal.Edge.Key(), v.Reasons)
+		}
 	}
 }

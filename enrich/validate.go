@@ -51,8 +51,9 @@ type Validator struct {
 // the first). It does not modify g.
 func (v Validator) Check(g *graph.Graph, ps []Proposal) []Verdict {
 	out := make([]Verdict, 0, len(ps))
+	pairs := map[pairKey]bool{}
 	for _, p := range ps {
-		rs := v.reasons(g, p)
+		rs := v.reasons(g, p, pairs)
 		out = append(out, Verdict{Proposal: p, Reasons: rs, Accepted: len(rs) == 0})
 	}
 	return out
@@ -72,7 +73,7 @@ func nodeOf(g *graph.Graph, p Proposal, id string) (graph.Node, bool) {
 	return graph.Node{}, false
 }
 
-func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
+func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) []string {
 	e := p.Edge
 	var rs []string
 	add := func(code, format string, args ...any) { rs = append(rs, code+": "+fmt.Sprintf(format, args...)) }
@@ -118,7 +119,7 @@ func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
 	}
 	if _, ok := v.Vocab.EdgeTypes[e.Type]; !ok {
 		add(ReasonUnknownType, "%q is not an edge type", clip(e.Type))
-	} else if okF && okT && !v.Vocab.InferAllowed(e.Type, from.Provider+":"+from.Kind, to.Provider+":"+to.Kind) {
+	} else if okF && okT && !v.inferAllowed(pairs, e.Type, from.Provider+":"+from.Kind, to.Provider+":"+to.Kind) {
 		add(ReasonPairNotAllowed, "%s may not be inferred from %s:%s to %s:%s (schemas/vocabulary/inferred.yaml)", e.Type, from.Provider, from.Kind, to.Provider, to.Kind)
 	}
 	if e.Confidence < 0 || e.Confidence > 1 || e.Confidence != e.Confidence {
@@ -157,6 +158,16 @@ func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
 	}
 	sort.Strings(rs)
 	return rs
+}
+
+func (v Validator) inferAllowed(memo map[pairKey]bool, typ, from, to string) bool {
+	k := pairKey{typ, from, to}
+	ok, seen := memo[k]
+	if !seen {
+		ok = v.Vocab.InferAllowed(typ, from, to)
+		memo[k] = ok
+	}
+	return ok
 }
 
 // fieldValues returns the values of an attribute, or of the node's id or name.

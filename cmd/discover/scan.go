@@ -11,6 +11,7 @@ import (
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/collectors/all"
 	"github.com/infragraph/infragraph/config"
+	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/scan"
 )
@@ -80,6 +81,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	opts := scan.Options{
 		Instances: insts,
 		Collect:   collectors.Options{Timeout: timeout},
+		Enrichers: []enrich.Enricher{enrich.Rules{}},
 		Threshold: cfg.Enrich.Threshold,
 		Generator: "infragraph " + versionString(),
 	}
