@@ -80,6 +80,7 @@ func BenchmarkInfer(b *testing.B) {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			var proposals, accepted int
+			cpu0 := cpuTime()
 			for b.Loop() {
 				ps, err := Rules{Vocab: vocab}.Propose(context.Background(), g)
 				if err != nil {
@@ -93,6 +94,7 @@ func BenchmarkInfer(b *testing.B) {
 					}
 				}
 			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(nodes), "nodes")
 			b.ReportMetric(float64(proposals), "proposals")
 			b.ReportMetric(float64(accepted), "accepted")

@@ -45,7 +45,7 @@ func (m *matcher) record(rec *graph.Node, ki *kindInfo) {
 	if !followed(rec) {
 		return
 	}
-	keys := rec.Attrs.Keys()
+	keys := m.ix.keys[rec.ID]
 	for _, res := range m.resolve(rec, 0) {
 		m.emit(candidate{src: rec, types: []string{resolvesTo}, to: res.to, via: res.via, conf: res.conf, rule: "dns",
 			ev: res.ev, why: "the record " + res.why})
@@ -75,7 +75,7 @@ func (m *matcher) resolve(rec *graph.Node, depth int) []resolution {
 	}
 	m.res[rec.ID] = nil // a loop resolves to nothing
 	ki := m.ix.kind(rec)
-	keys := rec.Attrs.Keys()
+	keys := m.ix.keys[rec.ID]
 	var out []resolution
 	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeIP, keys) {
 		vals, _ := rec.AttrValues(a)
@@ -204,7 +204,7 @@ func (m *matcher) resolveHost(rec *graph.Node, field, raw string, depth int) []r
 func (m *matcher) vercelServing(rec *graph.Node, recEv graph.Evidence, conf float64) []resolution {
 	ki := m.ix.kind(rec)
 	var out []resolution
-	for _, a := range ki.kind.AttrsOfType(true, schemas.TypeHost, rec.Attrs.Keys()) {
+	for _, a := range ki.kind.AttrsOfType(true, schemas.TypeHost, m.ix.keys[rec.ID]) {
 		vals, _ := rec.AttrValues(a)
 		for _, raw := range vals {
 			var vercel []owner

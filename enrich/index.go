@@ -34,6 +34,7 @@ type index struct {
 	g     *graph.Graph
 	nodes []graph.Node
 	byID  map[string]*graph.Node
+	keys  map[string][]string // sorted attribute names by node id
 	kinds map[string]*kindInfo
 
 	hosts map[string][]owner // normalised host -> owners
@@ -80,6 +81,7 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 		parents: map[string][]*graph.Node{}, pairs: map[pairKey]bool{},
 	}
 	ix.byID = make(map[string]*graph.Node, len(ix.nodes))
+	ix.keys = make(map[string][]string, len(ix.nodes))
 	for i := range ix.nodes {
 		n := &ix.nodes[i]
 		ix.byID[n.ID] = n
@@ -88,6 +90,7 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 			continue
 		}
 		keys := n.Attrs.Keys()
+		ix.keys[n.ID] = keys
 		for _, typ := range []string{schemas.TypeHost, schemas.TypeIP, schemas.TypeCIDR, schemas.TypeRepo, schemas.TypeURL} {
 			for _, a := range ki.kind.AttrsOfType(true, typ, keys) {
 				vals, _ := n.AttrValues(a)

@@ -119,7 +119,7 @@ func (m *matcher) node(n *graph.Node) {
 		m.record(n, ki)
 		return
 	}
-	keys := n.Attrs.Keys()
+	keys := m.ix.keys[n.ID]
 	hosts, urls := m.refsOf(n, ki, keys)
 	covered := map[string]bool{}
 	for _, r := range urls {
@@ -574,7 +574,7 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 			for _, t := range m.targets(m.ix.refs[pr], n, types) {
 				done = m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: confPoolerUser, rule: "supabase-pooler",
 					ev:  append([]graph.Evidence{srcEv, {Node: n.ID, Field: r.userAt, Value: r.user}}, t.ev...),
-					why: fmt.Sprintf("pooler user %s names project ref %s", r.user, pr)}) || done
+					why: fmt.Sprintf("pooler user %s names Supabase ref %s", r.user, pr)}) || done
 			}
 			if !done {
 				m.external(n, r, types, srcEv)
