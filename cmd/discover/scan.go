@@ -12,6 +12,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/all"
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/scan"
 )
@@ -88,7 +89,13 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if o.progress || e.IsTerminal {
 		opts.Collect.Progress = progressLogger(log)
 	}
-	res, err := scan.Run(cmd.Context(), opts)
+	ctx := cmd.Context()
+	if key, err := evidence.LoadKey(o.out); err != nil {
+		log.Warn("no secret fingerprints this scan", "error", err)
+	} else {
+		ctx = evidence.WithKey(ctx, key)
+	}
+	res, err := scan.Run(ctx, opts)
 	if err != nil {
 		return err
 	}
