@@ -210,7 +210,7 @@ func buildEstate(t *testing.T) *graph.Graph {
 	e.edge(w, cache, "contains")
 
 	// Odoo
-	inst := e.node("odoo:instance:erp.acme-coffee.com", "erp.acme-coffee.com", graph.Attrs{"host": "erp.acme-coffee.com", "base_url_host": "erp.acme-coffee.com", "version": "17.0"})
+	inst := e.node("odoo:instance:erp.acme-coffee.com", "erp.acme-coffee.com", graph.Attrs{"url": "https://erp.acme-coffee.com", "host": "erp.acme-coffee.com", "base_url_host": "erp.acme-coffee.com", "version": "17.0"})
 	db := e.node("odoo:database:erp.acme-coffee.com/acme", "acme", nil)
 	e.edge(inst, db, "contains")
 	for id, a := range map[string]graph.Attrs{
@@ -218,7 +218,7 @@ func buildEstate(t *testing.T) *graph.Graph {
 		"odoo:mail_server:erp.acme-coffee.com/acme/1":             {"smtp_host": "smtp.sendgrid.net", "smtp_port": 587, "smtp_encryption": "starttls"},
 		"odoo:server_action:erp.acme-coffee.com/acme/7":           {"state": "webhook", "webhook_url": "https://shop.acme-coffee.com/api/odoo-webhook", "webhook_host": "shop.acme-coffee.com"},
 		"odoo:company:erp.acme-coffee.com/acme/1":                 {"website_host": "www.acme-coffee.com"},
-		"odoo:website:erp.acme-coffee.com/acme/1":                 {"domain": "erp.acme-coffee.com"},
+		"odoo:website:erp.acme-coffee.com/acme/1":                 {"domain": "erp.acme-coffee.com", "url": "https://erp.acme-coffee.com"},
 		"odoo:payment_provider:erp.acme-coffee.com/acme/stripe":   {"code": "stripe", "state": "enabled"},
 	} {
 		_, k, _, _ := graph.ParseID(id)

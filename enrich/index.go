@@ -161,7 +161,7 @@ func (ix *index) addIdentity(typ string, o owner) {
 	switch typ {
 	case schemas.TypeHost:
 		h := normHost(o.value)
-		if h == "" {
+		if h == "" || loopback(h) {
 			return
 		}
 		if evidence.IsIP(h) {
@@ -187,7 +187,7 @@ func (ix *index) addIdentity(typ string, o owner) {
 			ix.repos[r] = append(ix.repos[r], o)
 		}
 	case schemas.TypeURL:
-		if u := normURL(o.value); u != "" {
+		if u := normURL(o.value); u != "" && !loopback(normHost(o.value)) {
 			ix.urls[u] = append(ix.urls[u], o)
 		}
 	}
@@ -195,12 +195,20 @@ func (ix *index) addIdentity(typ string, o owner) {
 
 func (ix *index) addIP(raw string, o owner) {
 	ip, err := netip.ParseAddr(strings.TrimSpace(raw))
-	if err != nil {
+	if err != nil || ip.IsLoopback() || ip.IsUnspecified() {
 		return
 	}
 	ip = ip.Unmap()
 	ix.ips[ip.String()] = append(ix.ips[ip.String()], o)
 	ix.nets = append(ix.nets, netEntry{addr: ip, bits: ip.BitLen(), own: o})
+}
+
+// loopback reports whether a host names the machine it is read on: it identifies nothing.
+func loopback(h string) bool {
+	if ip, err := netip.ParseAddr(h); err == nil {
+		return ip.IsLoopback() || ip.IsUnspecified()
+	}
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
 }
 
 // within returns the IP and CIDR identities inside prefix p (binary search, then a scan of the

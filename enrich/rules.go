@@ -409,17 +409,25 @@ func lessKey(a, b graph.EdgeKey) bool {
 	return a.Type < b.Type
 }
 
-// matchURL matches a URL reference against URL identities (an edge function's URL), longest
-// path prefix first.
+// matchURL matches a URL reference against URL identities (an edge function's URL, an Odoo
+// instance's URL), longest path prefix first.
 func (m *matcher) matchURL(n *graph.Node, ki *kindInfo, r ref) bool {
-	u := r.url
-	for {
+	if notCalled(r.field) {
+		return false
+	}
+	types := hints(r, ki)
+	for u := r.url; ; {
 		if os := m.ix.urls[u]; len(os) > 0 {
+			ts := m.targets(os, n, types)
 			done := false
-			for _, o := range os {
-				done = m.emit(candidate{src: n, types: hints(r, ki), to: o.node, conf: confURL / float64(len(os)), rule: "url",
-					ev:  []graph.Evidence{{Node: n.ID, Field: r.field, Value: r.value}, {Node: o.node.ID, Field: o.field, Value: o.value}},
-					why: fmt.Sprintf("%s is under %s, the %s of %s", r.field, o.value, o.field, o.node.ID)}) || done
+			for _, t := range ts {
+				conf := confURL
+				if len(ts) > 1 {
+					conf *= ambiguous
+				}
+				done = m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: conf, rule: "url",
+					ev:  append([]graph.Evidence{{Node: n.ID, Field: r.field, Value: r.value}}, t.ev...),
+					why: fmt.Sprintf("%s is under %s, which %s serves", r.field, u, t.node.ID)}) || done
 			}
 			return done
 		}

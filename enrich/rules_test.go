@@ -112,7 +112,7 @@ func TestRulesConfidenceFollowsEvidence(t *testing.T) {
 		// exact host and port of a database
 		"docker:container:worker-1/worker -uses_database-> digitalocean:db_cluster:db-1": 0.95,
 		// exact host only
-		"vercel:project:prj_admin -calls-> odoo:instance:erp.acme-coffee.com": 0.85,
+		"docker:container:worker-1/worker -calls-> supabase:project:" + sbRef: 0.85,
 		// through a CNAME
 		"vercel:project:prj_storefront -calls-> digitalocean:app:app-1":                             0.85,
 		"digitalocean:dns_record:acme-coffee.com/shop -resolves_to-> vercel:project:prj_storefront": 0.85,
