@@ -199,7 +199,8 @@ func buildEstate(t *testing.T) *graph.Graph {
 		"SUPABASE_URL", "https://"+sbRef+".supabase.co",
 		"SLACK_WEBHOOK", "https://hooks.slack.com/services/T000/B000/CANARYtokenCANARYtoken",
 		"CACHE_URL", "redis://cache:6379",
-		"ODOO_URL", "https://erp.acme-coffee.com/web"))
+		"ODOO_URL", "https://erp.acme-coffee.com/web",
+		"SMTP_URL", "smtp://apikey:CANARY-sendgrid@smtp.sendgrid.net:587"))
 	branch := e.node("supabase:branch:"+branchRef, "preview", graph.Attrs{"db_host": "db." + branchRef + ".supabase.co"})
 	e.edge(sp, branch, "contains")
 	preview := e.node("docker:container:worker-1/preview", "preview", containerEnv(
@@ -258,6 +259,7 @@ var truth = []string{
 	"docker:container:worker-1/worker -calls-> odoo:instance:erp.acme-coffee.com",
 	"docker:container:worker-1/preview -uses_database-> supabase:branch:" + branchRef,
 	"docker:container:erp-1/reporting -uses_database-> digitalocean:db_cluster:db-1",
+	"docker:container:worker-1/worker -sends_mail_via-> external:host:smtp.sendgrid.net",
 	"digitalocean:dns_record:acme-coffee.com/www -resolves_to-> digitalocean:load_balancer:lb-1",
 	"digitalocean:dns_record:acme-coffee.com/menu -resolves_to-> digitalocean:load_balancer:lb-1",
 	"digitalocean:dns_record:acme-coffee.com/order -resolves_to-> digitalocean:load_balancer:lb-1",

@@ -202,8 +202,8 @@ func TestRulesApplyCreatesExternalNodesAndIsDeterministic(t *testing.T) {
 		if !ok || n.Str("host") != "smtp.sendgrid.net" {
 			t.Fatalf("external host not created: %+v", n)
 		}
-		if len(g.In("external:host:smtp.sendgrid.net")) != 2 {
-			t.Errorf("smtp.sendgrid.net should be shared by Odoo and Supabase Auth: %v", g.In("external:host:smtp.sendgrid.net"))
+		if len(g.In("external:host:smtp.sendgrid.net")) != 3 {
+			t.Errorf("smtp.sendgrid.net should be shared by Odoo, Supabase Auth and the worker: %v", g.In("external:host:smtp.sendgrid.net"))
 		}
 		if problems := schemas.ValidateJSON(mustEncode(t, g)); len(problems) > 0 {
 			t.Fatalf("enriched graph invalid: %v", problems)
