@@ -242,7 +242,7 @@ var (
 	dbSchemes   = set("postgres", "postgresql", "mysql", "mariadb", "redis", "rediss", "mongodb", "mongodb+srv", "sqlserver", "mssql", "clickhouse", "cockroachdb", "memcached", "jdbc")
 	mailSchemes = set("smtp", "smtps", "submission", "imap", "imaps", "pop3", "pop3s")
 	httpSchemes = set("http", "https", "ws", "wss")
-	dbPorts     = map[int64]bool{5432: true, 6543: true, 3306: true, 6379: true, 25060: true, 25061: true, 27017: true, 1433: true, 26257: true, 9000: false}
+	dbPorts     = map[int64]bool{5432: true, 6543: true, 3306: true, 6379: true, 25060: true, 25061: true, 27017: true, 1433: true, 26257: true}
 	mailPorts   = map[int64]bool{25: true, 465: true, 587: true, 2525: true, 993: true, 995: true, 143: true}
 	dbWords     = []string{"database", "db_", "_db", ".db", "db.", "postgres", "pghost", "pg_", "mysql", "redis", "mongo", "supabase_db"}
 	mailWords   = []string{"smtp", "mail", "imap"}
