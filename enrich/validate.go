@@ -23,13 +23,14 @@ const (
 	ReasonBadNewNode      = "new_node_invalid"
 	ReasonBadVia          = "via_missing"
 	ReasonOutOfScope      = "endpoint_not_offered"
+	ReasonNameOnly        = "evidence_name_only"
 )
 
 // Reasons lists every rejection code, for documentation and tests.
 var Reasons = []string{
 	ReasonMissingEndpoint, ReasonSelfLoop, ReasonUnknownType, ReasonPairNotAllowed, ReasonConfidence,
 	ReasonBelowThreshold, ReasonNoEvidence, ReasonUngrounded, ReasonBadOrigin, ReasonBadNewNode, ReasonBadVia,
-	ReasonOutOfScope,
+	ReasonOutOfScope, ReasonNameOnly,
 }
 
 // ReasonCode returns the code of a reason string ("below_threshold: 0.40 < 0.50" gives
@@ -129,6 +130,8 @@ func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) [
 	}
 	if len(e.Evidence) == 0 {
 		add(ReasonNoEvidence, "no evidence given")
+	} else if nameOnly(e.Evidence) {
+		add(ReasonNameOnly, "evidence cites only names and ids; similar names are never enough")
 	}
 	allowed := map[string]bool{e.From: true, e.To: true}
 	for _, id := range p.Via {
@@ -170,6 +173,15 @@ func (v Validator) inferAllowed(memo map[pairKey]bool, typ, from, to string) boo
 	return ok
 }
 
+func nameOnly(evs []graph.Evidence) bool {
+	for _, ev := range evs {
+		if ev.Field != "name" && ev.Field != "id" {
+			return false
+		}
+	}
+	return true
+}
+
 // fieldValues returns the values of an attribute, or of the node's id or name.
 func fieldValues(n graph.Node, field string) ([]string, bool) {
 	if vals, ok := n.AttrValues(field); ok {
@@ -193,15 +205,19 @@ func clip(s string) string {
 	return s
 }
 
-// occurs reports whether value occurs in one of vals: exactly, or case-insensitively as a
-// substring (a host inside a URL, a project ref inside a host).
+// minQuote is the shortest value that may match as a substring: "a" or "1" occur anywhere.
+const minQuote = 4
+
+// occurs reports whether value occurs in one of vals: exactly (case-insensitively), or as a
+// substring of at least minQuote characters (a host inside a URL, a project ref inside a host).
 func occurs(value string, vals []string) bool {
 	if value == "" {
 		return false
 	}
 	lv := strings.ToLower(value)
 	for _, v := range vals {
-		if v == value || strings.Contains(strings.ToLower(v), lv) {
+		lw := strings.ToLower(v)
+		if lw == lv || (len(lv) >= minQuote && strings.Contains(lw, lv)) {
 			return true
 		}
 	}

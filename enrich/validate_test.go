@@ -89,7 +89,11 @@ func TestValidatorRejectsEachReason(t *testing.T) {
 		}},
 		{ReasonUngrounded, func(p *Proposal) { p.Edge.Evidence[1].Field = "api_host" }},
 		{ReasonUngrounded, func(p *Proposal) { p.Edge.Evidence[1].Value = "zyxwvutsrqzyxwvutsrq" }},
+		{ReasonUngrounded, func(p *Proposal) { p.Edge.Evidence[1].Value = "db" }}, // too short to quote
 		{ReasonBadOrigin, func(p *Proposal) { p.Edge.Origin = graph.Observed }},
+		{ReasonNameOnly, func(p *Proposal) {
+			p.Edge.Evidence = []graph.Evidence{{Node: "vercel:project:p1", Field: "name", Value: "shop"}, {Node: "supabase:project:abcdefghijabcdefghij", Field: "name", Value: "prod"}}
+		}},
 		// a new node that is not external, or not an endpoint
 		{ReasonBadNewNode, func(p *Proposal) {
 			p.NewNodes = []graph.Node{{ID: "supabase:project:nope", Provider: "supabase", Kind: "project"}}
@@ -192,7 +196,7 @@ func TestApplyMergesDuplicates(t *testing.T) {
 
 func TestReasonCodesStable(t *testing.T) {
 	// proposals.json consumers match on these strings.
-	want := "endpoint_missing self_loop unknown_edge_type pair_not_allowed confidence_out_of_range below_threshold no_evidence evidence_ungrounded bad_origin new_node_invalid via_missing endpoint_not_offered"
+	want := "endpoint_missing self_loop unknown_edge_type pair_not_allowed confidence_out_of_range below_threshold no_evidence evidence_ungrounded bad_origin new_node_invalid via_missing endpoint_not_offered evidence_name_only"
 	if got := strings.Join(Reasons, " "); got != want {
 		t.Errorf("reason codes changed:\n got %s\nwant %s", got, want)
 	}
