@@ -155,6 +155,11 @@ func TestRulesEvidenceAndVia(t *testing.T) {
 			t.Errorf("evidence %+v missing from %+v", w, v.Proposal.Edge.Evidence)
 		}
 	}
+	// A deployment's URL is the project's: the deployment is on the way.
+	d := findVerdict(t, vs, "vercel:project:prj_admin -calls-> vercel:project:prj_storefront").Proposal
+	if !contains(d.Via, "vercel:deployment:dpl_1") || !containsEv(d.Edge.Evidence, graph.Evidence{Node: "vercel:deployment:dpl_1", Field: "url_host", Value: "storefront-abc123-acme.vercel.app"}) {
+		t.Errorf("deployment lift: via %v evidence %+v", d.Via, d.Edge.Evidence)
+	}
 	// The pooler proposal quotes the user that names the project, never the password.
 	p := findVerdict(t, vs, "vercel:project:prj_storefront -uses_database-> supabase:project:"+sbRef).Proposal
 	if !containsEv(p.Edge.Evidence, graph.Evidence{Node: "vercel:env_var:prj_storefront/env_db", Field: "value.user", Value: "postgres." + sbRef}) {
@@ -209,7 +214,11 @@ func TestRulesApplyCreatesExternalNodesAndIsDeterministic(t *testing.T) {
 			t.Fatalf("enriched graph invalid: %v", problems)
 		}
 		b, _ := json.Marshal(vs)
-		outs = append(outs, append(mustEncode(t, g), b...))
+		out := append(mustEncode(t, g), b...)
+		if bytes.Contains(out, []byte("CANARY")) {
+			t.Fatal("a CANARY secret reached the enriched graph or the verdicts")
+		}
+		outs = append(outs, out)
 	}
 	if !bytes.Equal(outs[0], outs[1]) || !bytes.Equal(outs[1], outs[2]) {
 		t.Error("same estate gave different output")
