@@ -100,6 +100,7 @@ func buildEstate(t *testing.T) *graph.Graph {
 	}
 	for id, kv := range map[string][2]string{
 		"env_odoo":   {"ODOO_URL", "https://erp.acme-coffee.com"},
+		"env_old":    {"LEGACY_API", "https://legacy.acme-coffee.com/v1"},               // its record points at an IP nobody owns
 		"env_shop":   {"SHOP_PREVIEW_URL", "https://storefront-abc123-acme.vercel.app"}, // a deployment of the storefront
 		"env_pw":     {"ODOO_PASSWORD", "CANARY-odoo-password"},
 		"env_legacy": {"LEGACY_DB_URL", "postgres://postgres:CANARY@db.zzzzzzzzzzzzzzzzzzzz.supabase.co:5432/postgres"},
@@ -238,6 +239,7 @@ var truth = []string{
 	"vercel:project:prj_admin -calls-> odoo:instance:erp.acme-coffee.com",
 	"vercel:project:prj_admin -uses_database-> external:host:db.zzzzzzzzzzzzzzzzzzzz.supabase.co",
 	"vercel:project:prj_admin -calls-> vercel:project:prj_storefront",
+	"vercel:project:prj_admin -calls-> external:host:legacy.acme-coffee.com",
 	"vercel:dns_record:rec_docs -resolves_to-> vercel:project:prj_docs",
 	"supabase:cron_job:" + sbRef + "/notify-orders -calls-> supabase:edge_function:" + sbRef + "/send-order-email",
 	"supabase:db_webhook:" + sbRef + "/public.orders/order_created -calls-> vercel:project:prj_storefront",

@@ -650,9 +650,11 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 			return
 		}
 	}
-	if len(direct) > 0 || len(records) > 0 {
+	if len(direct) > 0 {
 		return // owned, but by nothing an edge may join: not external either
 	}
+	// Nobody owns it, or its DNS record leads nowhere we know (an IP nobody owns): the host
+	// itself is what the node depends on.
 	m.external(n, r, types, srcEv)
 }
 
