@@ -17,6 +17,7 @@ type resolution struct {
 	ev   []graph.Evidence
 	conf float64
 	why  string
+	ip   string // the address an A/AAAA record gave, for published ports
 }
 
 // Vercel's documented DNS targets: a CNAME to cname.vercel-dns.com (or an A record to
@@ -115,7 +116,7 @@ func (m *matcher) resolveIP(rec *graph.Node, field, raw string) []resolution {
 	}
 	var out []resolution
 	for _, t := range ts {
-		out = append(out, resolution{to: t.node, via: t.via, conf: conf, ev: append([]graph.Evidence{recEv}, t.ev...),
+		out = append(out, resolution{to: t.node, via: t.via, conf: conf, ev: append([]graph.Evidence{recEv}, t.ev...), ip: key,
 			why: fmt.Sprintf("points at %s, an IP of %s", raw, t.node.ID)})
 	}
 	return out

@@ -148,6 +148,7 @@ func buildEstate(t *testing.T) *graph.Graph {
 	records := map[string]graph.Attrs{
 		"shop":   {"fqdn": "shop.acme-coffee.com", "type": "CNAME", "target": "cname.vercel-dns.com."},
 		"erp":    {"fqdn": "erp.acme-coffee.com", "type": "A", "ip": "203.0.113.10"},
+		"erp-1":  {"fqdn": "erp-1.acme-coffee.com", "type": "A", "ip": "203.0.113.10"},
 		"api":    {"fqdn": "api.acme-coffee.com", "type": "CNAME", "target": "acme-api-x7k2p.ondigitalocean.app."},
 		"legacy": {"fqdn": "legacy.acme-coffee.com", "type": "A", "ip": "198.51.100.77"},
 		"status": {"fqdn": "status.acme-coffee.com", "type": "CNAME", "target": "acme.statuspage.io."},
@@ -158,7 +159,8 @@ func buildEstate(t *testing.T) *graph.Graph {
 		a["name"] = name
 		e.edge(dom, e.node("digitalocean:dns_record:acme-coffee.com/"+name, name, a), "contains")
 	}
-	app := e.node("digitalocean:app:app-1", "acme-api", containerEnv("ODOO_URL", "https://erp.acme-coffee.com", "JWT_SECRET", "CANARY-jwt"))
+	app := e.node("digitalocean:app:app-1", "acme-api", containerEnv("ODOO_URL", "https://erp.acme-coffee.com", "JWT_SECRET", "CANARY-jwt",
+		"ODOO_RPC", "http://erp-1.acme-coffee.com:8069"))
 	e.g.NodePtr(app).Attrs["default_ingress_host"] = "acme-api-x7k2p.ondigitalocean.app"
 	e.g.NodePtr(app).Attrs["repo"] = "github.com/acme/api"
 	pg := e.node("digitalocean:db_cluster:db-1", "acme-pg", graph.Attrs{"host": "acme-pg-do-user-1-0.b.db.ondigitalocean.com", "port": 25060,
@@ -185,8 +187,14 @@ func buildEstate(t *testing.T) *graph.Graph {
 		e.edge(cp, s, "contains")
 		attrs := containerEnv("DB_HOST", "db", "PGPASSWORD", "CANARY-pg")
 		attrs["network_aliases"] = []string{svc}
-		if svc == "proxy" {
+		switch svc {
+		case "proxy":
 			attrs["proxy_domains"] = []string{"erp.acme-coffee.com"}
+			attrs["published_ports"] = []string{"0.0.0.0:443->443/tcp", "0.0.0.0:80->80/tcp"}
+		case "odoo":
+			attrs["published_ports"] = []string{"0.0.0.0:8069->8069/tcp"}
+		case "db":
+			attrs["published_ports"] = []string{"127.0.0.1:5432->5432/tcp"} // loopback only
 		}
 		c := e.node("docker:container:erp-1/"+svc, svc, attrs)
 		e.edge(s, c, "contains")
@@ -202,7 +210,9 @@ func buildEstate(t *testing.T) *graph.Graph {
 		"SLACK_WEBHOOK", "https://hooks.slack.com/services/T000/B000/CANARYtokenCANARYtoken",
 		"CACHE_URL", "redis://cache:6379",
 		"ODOO_URL", "https://erp.acme-coffee.com/web",
-		"SMTP_URL", "smtp://apikey:CANARY-sendgrid@smtp.sendgrid.net:587"))
+		"SMTP_URL", "smtp://apikey:CANARY-sendgrid@smtp.sendgrid.net:587",
+		"ERP_RPC", "http://203.0.113.10:8069",
+		"ERP_DB", "postgres://odoo:CANARY-pg@203.0.113.10:5432/acme"))
 	branch := e.node("supabase:branch:"+branchRef, "preview", graph.Attrs{"db_host": "db." + branchRef + ".supabase.co"})
 	e.edge(sp, branch, "contains")
 	preview := e.node("docker:container:worker-1/preview", "preview", containerEnv(
@@ -264,6 +274,9 @@ var truth = []string{
 	"docker:container:worker-1/preview -uses_database-> supabase:branch:" + branchRef,
 	"docker:container:erp-1/reporting -uses_database-> digitalocean:db_cluster:db-1",
 	"docker:container:worker-1/worker -sends_mail_via-> external:host:smtp.sendgrid.net",
+	"docker:container:worker-1/worker -calls-> docker:container:erp-1/odoo",
+	"digitalocean:app:app-1 -calls-> docker:container:erp-1/odoo",
+	"digitalocean:dns_record:acme-coffee.com/erp-1 -resolves_to-> digitalocean:droplet:1001",
 	"digitalocean:dns_record:acme-coffee.com/www -resolves_to-> digitalocean:load_balancer:lb-1",
 	"digitalocean:dns_record:acme-coffee.com/menu -resolves_to-> digitalocean:load_balancer:lb-1",
 	"digitalocean:dns_record:acme-coffee.com/order -resolves_to-> digitalocean:load_balancer:lb-1",

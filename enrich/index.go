@@ -1,9 +1,11 @@
 package enrich
 
 import (
+	"net"
 	"net/netip"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/infragraph/infragraph/evidence"
@@ -47,8 +49,9 @@ type index struct {
 	dnsIPs  map[string]int     // how many DNS records point at an IP
 	secrets map[string][]owner // secret fingerprint (evidence.Fingerprint) -> nodes holding it
 
-	parents map[string][]*graph.Node // containment parents, filled lazily
-	pairs   map[pairKey]bool         // InferAllowed, memoised
+	parents map[string][]*graph.Node     // containment parents, filled lazily
+	pairs   map[pairKey]bool             // InferAllowed, memoised
+	ports   map[string]map[int64][]owner // engine id -> published host port -> containers, lazily
 }
 
 type pairKey struct{ typ, from, to string }
@@ -79,7 +82,7 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 		vocab: v, g: g, nodes: g.Nodes(), kinds: map[string]*kindInfo{},
 		hosts: map[string][]owner{}, ips: map[string][]owner{}, urls: map[string][]owner{},
 		repos: map[string][]owner{}, refs: map[string][]owner{}, dnsIPs: map[string]int{}, secrets: map[string][]owner{},
-		parents: map[string][]*graph.Node{}, pairs: map[pairKey]bool{},
+		parents: map[string][]*graph.Node{}, pairs: map[pairKey]bool{}, ports: map[string]map[int64][]owner{},
 	}
 	ix.byID = make(map[string]*graph.Node, len(ix.nodes))
 	ix.keys = make(map[string][]string, len(ix.nodes))
@@ -327,4 +330,38 @@ func normRepo(s string) string {
 		return ""
 	}
 	return r
+}
+
+// publishedOn returns the containers of a Docker engine by the host ports they publish
+// (published_ports "0.0.0.0:8069->8069/tcp", as docker ps shows them). Ports bound to loopback are
+// not reachable from elsewhere and are left out.
+func (ix *index) publishedOn(engine *graph.Node) map[int64][]owner {
+	if ps, ok := ix.ports[engine.ID]; ok {
+		return ps
+	}
+	ps := map[int64][]owner{}
+	if engine.Provider == "docker" && engine.Kind == "engine" {
+		for _, e := range ix.g.Out(engine.ID) {
+			c := ix.byID[e.To]
+			if c == nil || c.Kind != "container" || ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
+				continue
+			}
+			vals, _ := c.AttrValues("published_ports")
+			for _, v := range vals {
+				host, _, _ := strings.Cut(v, "->")
+				h, p, err := net.SplitHostPort(host)
+				if err != nil {
+					continue
+				}
+				if ip, err := netip.ParseAddr(h); err == nil && ip.IsLoopback() {
+					continue
+				}
+				if port, err := strconv.ParseInt(p, 10, 64); err == nil {
+					ps[port] = append(ps[port], owner{node: c, field: "published_ports", value: v})
+				}
+			}
+		}
+	}
+	ix.ports[engine.ID] = ps
+	return ps
 }

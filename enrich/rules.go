@@ -599,6 +599,10 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 	} else {
 		owners = m.ix.hosts[h]
 	}
+	// An IP and a port a container publishes on the engine at that IP: the container.
+	if evidence.IsIP(h) && m.matchPublished(n, r, types, h, nil, srcEv, confHostPort) {
+		return
+	}
 	local := !strings.Contains(h, ".") && !evidence.IsIP(h)
 	var direct, records []owner
 	for _, o := range owners {
@@ -632,6 +636,13 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 	for _, rec := range records {
 		for _, res := range m.resolve(rec.node, 0) {
 			conf := min(confHost, res.conf)
+			if res.ip != "" {
+				chain := append([]graph.Evidence{srcEv, {Node: rec.node.ID, Field: rec.field, Value: rec.value}}, res.ev...)
+				if m.matchPublished(n, r, types, res.ip, append([]string{rec.node.ID, res.to.ID}, res.via...), graph.Evidence{}, conf, chain...) {
+					done = true
+					continue
+				}
+			}
 			done = m.emit(candidate{src: n, types: types, to: res.to, via: append([]string{rec.node.ID}, res.via...), conf: conf, rule: "dns",
 				ev:  append([]graph.Evidence{srcEv, {Node: rec.node.ID, Field: rec.field, Value: rec.value}}, res.ev...),
 				why: fmt.Sprintf("%s names %s; its DNS record %s", r.field, h, res.why)}) || done
@@ -810,4 +821,32 @@ func (m *matcher) sharedSecrets() {
 			}
 		}
 	}
+}
+
+// defaultPorts are the ports a scheme implies when a URL names none.
+var defaultPorts = map[string]int64{"http": 80, "ws": 80, "https": 443, "wss": 443, "postgres": 5432, "postgresql": 5432, "mysql": 3306, "mariadb": 3306, "redis": 6379, "rediss": 6379, "mongodb": 27017, "smtp": 25}
+
+// matchPublished proposes an edge to the containers that publish the reference's port on a
+// Docker engine whose host IP is ip: "203.0.113.10:8069" is the Odoo container, not just the
+// droplet. ev is the chain so far (srcEv alone when it is empty).
+func (m *matcher) matchPublished(n *graph.Node, r ref, types []string, ip string, via []string, srcEv graph.Evidence, conf float64, ev ...graph.Evidence) bool {
+	port := r.port
+	if port == 0 {
+		port = defaultPorts[r.scheme]
+	}
+	if port == 0 {
+		return false
+	}
+	if len(ev) == 0 {
+		ev = []graph.Evidence{srcEv}
+	}
+	done := false
+	for _, eng := range m.ix.ips[ip] {
+		for _, c := range m.ix.publishedOn(eng.node)[port] {
+			done = m.emit(candidate{src: n, types: types, to: c.node, via: append(append([]string(nil), via...), eng.node.ID), conf: conf, rule: "published-port",
+				ev:  append(append([]graph.Evidence(nil), ev...), graph.Evidence{Node: eng.node.ID, Field: eng.field, Value: eng.value}, graph.Evidence{Node: c.node.ID, Field: c.field, Value: c.value}),
+				why: fmt.Sprintf("%s names port %d at %s, which %s publishes on %s", r.field, port, ip, c.node.ID, eng.node.ID)}) || done
+		}
+	}
+	return done
 }

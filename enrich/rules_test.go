@@ -118,6 +118,9 @@ func TestRulesConfidenceFollowsEvidence(t *testing.T) {
 		"digitalocean:dns_record:acme-coffee.com/shop -resolves_to-> vercel:project:prj_storefront": 0.85,
 		// an A record to an IP exactly one node owns
 		"digitalocean:dns_record:acme-coffee.com/erp -resolves_to-> digitalocean:droplet:1001": 0.8,
+		// an IP and a port a container publishes on the engine at that IP; the same through DNS
+		"docker:container:worker-1/worker -calls-> docker:container:erp-1/odoo": 0.95,
+		"digitalocean:app:app-1 -calls-> docker:container:erp-1/odoo":           0.8,
 		// an IP that several records point at
 		"digitalocean:dns_record:acme-coffee.com/www -resolves_to-> digitalocean:load_balancer:lb-1": 0.7,
 		// CIDR containment
