@@ -261,12 +261,15 @@ kinds:
   client:
     category: app
     description: x
-    references: {host: ["cfg.*.host"], url: ["cfg.*.url"]}
+    references: {host: ["cfg.*.host"], url: ["cfg.*.url"], repo: [source]}
 `,
 		"vocabulary/inferred.yaml": `edges:
   calls:
     - from: [acme:client]
       to: [acme:service, external:host]
+  builds_from:
+    - from: [acme:client]
+      to: [git:repo]
 `,
 	})
 	v, err := schemas.Parse(fsys)
@@ -276,7 +279,9 @@ kinds:
 	g := graph.New()
 	_ = g.AddNode(graph.Node{ID: "acme:service:s1", Provider: "acme", Kind: "service", Attrs: graph.Attrs{"listen.public.host": "svc.acme.test"}})
 	_ = g.AddNode(graph.Node{ID: "acme:client:c1", Provider: "acme", Kind: "client", Attrs: graph.Attrs{
-		"cfg.api.host": "SVC.acme.test.", "cfg.api.scheme": "https", "cfg.other.url": "https://elsewhere.example.org/x"}})
+		"cfg.api.host": "SVC.acme.test.", "cfg.api.scheme": "https", "cfg.other.url": "https://elsewhere.example.org/x",
+		"source": "git@github.com:Acme/Client.git"}})
+	_ = g.AddNode(graph.Node{ID: "git:repo:github.com/acme/client", Provider: "git", Kind: "repo", Attrs: graph.Attrs{"repo": "github.com/acme/client"}})
 	ps, err := Rules{Vocab: v}.Propose(context.Background(), g)
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +290,7 @@ kinds:
 	for _, p := range ps {
 		keys = append(keys, p.Edge.Key().String())
 	}
-	want := []string{"acme:client:c1 -calls-> acme:service:s1", "acme:client:c1 -calls-> external:host:elsewhere.example.org"}
+	want := []string{"acme:client:c1 -calls-> acme:service:s1", "acme:client:c1 -calls-> external:host:elsewhere.example.org", "acme:client:c1 -builds_from-> git:repo:github.com/acme/client"}
 	if strings.Join(keys, "|") != strings.Join(want, "|") {
 		t.Errorf("proposals %v, want %v", keys, want)
 	}
