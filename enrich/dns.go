@@ -3,6 +3,7 @@ package enrich
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 
 	"github.com/infragraph/infragraph/graph"
@@ -20,14 +21,17 @@ type resolution struct {
 	ip   string // the address an A/AAAA record gave, for published ports
 }
 
-// Vercel's documented DNS targets: a CNAME to cname.vercel-dns.com (or an A record to
-// 76.76.21.21) means "the Vercel project that has this domain serves it"
-// (https://vercel.com/docs/domains/managing-dns-records).
-var vercelIPs = set("76.76.21.21")
+// Vercel's DNS targets: an A record to 76.76.21.21 (apex) or a CNAME to cname.vercel-dns.com,
+// cname.vercel-dns-0.com or a per-project <hash>.vercel-dns-017.com means "the Vercel project that
+// has this domain serves it" (https://vercel.com/docs/domains/set-up-custom-domain,
+// https://vercel.com/docs/domains/working-with-dns); 216.198.79.1 is the apex IP Vercel now
+// recommends for new domains (as seen in is-a-dev/docs#104).
+var (
+	vercelIPs   = set("76.76.21.21", "216.198.79.1")
+	vercelCNAME = regexp.MustCompile(`(^|\.)vercel-dns(-[0-9]+)?\.com$`)
+)
 
-func isVercelCNAME(h string) bool {
-	return h == "cname.vercel-dns.com" || (strings.HasPrefix(h, "cname") && strings.HasSuffix(h, ".vercel-dns.com"))
-}
+func isVercelCNAME(h string) bool { return vercelCNAME.MatchString(h) }
 
 // followed reports whether a record of this type points at what serves its name (MX, NS, TXT
 // records do not).

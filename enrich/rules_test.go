@@ -392,3 +392,14 @@ func TestRulesSharedSecretNeedsADatabaseAndFewHolders(t *testing.T) {
 		t.Errorf("two apps sharing an API token are not a dependency: %v", ps)
 	}
 }
+
+func TestVercelDNSTargets(t *testing.T) {
+	for h, want := range map[string]bool{
+		"cname.vercel-dns.com": true, "cname.vercel-dns-0.com": true, "d1d4fc829fe7bc7c.vercel-dns-017.com": true,
+		"vercel-dns.com.evil.example": false, "notvercel-dns.com": false, "cname.vercel.app": false,
+	} {
+		if isVercelCNAME(h) != want {
+			t.Errorf("isVercelCNAME(%q) = %v", h, !want)
+		}
+	}
+}
