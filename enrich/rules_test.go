@@ -324,7 +324,7 @@ func TestRulesLocalNamesStayInTheirEngine(t *testing.T) {
 		_ = g.AddEdge(graph.Observe("docker:engine:"+eng, "docker:compose_project:"+eng+"/app", "contains"))
 		for _, svc := range []string{"web", "db"} {
 			s, c := "docker:compose_service:"+eng+"/app/"+svc, "docker:container:"+eng+"/"+svc
-			add(s, graph.Attrs{"name": svc})
+			add(s, graph.Attrs{"service": svc}) // as the Docker collector emits it
 			add(c, graph.Attrs{"network_aliases": []string{svc}})
 			_ = g.AddEdge(graph.Observe("docker:compose_project:"+eng+"/app", s, "contains"))
 			_ = g.AddEdge(graph.Observe(s, c, "contains"))
