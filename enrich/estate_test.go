@@ -183,7 +183,7 @@ func buildEstate(t *testing.T) *graph.Graph {
 	cp := e.node("docker:compose_project:erp-1/erp", "erp", nil)
 	e.edge(eng, cp, "contains")
 	for _, svc := range []string{"odoo", "db", "proxy", "cache"} {
-		s := e.node("docker:compose_service:erp-1/erp/"+svc, svc, graph.Attrs{"name": svc})
+		s := e.node("docker:compose_service:erp-1/erp/"+svc, svc, graph.Attrs{"service": svc})
 		e.edge(cp, s, "contains")
 		attrs := containerEnv("DB_HOST", "db", "PGPASSWORD", "CANARY-pg")
 		attrs["network_aliases"] = []string{svc}
