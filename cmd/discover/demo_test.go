@@ -112,6 +112,7 @@ func TestDemoScan(t *testing.T) {
 	if c := st["supabase/acme-catalog"]; c.Status != graph.StatusSkipped || !strings.Contains(c.Reason, "PostgreSQL") {
 		t.Errorf("without a database the Supabase catalog must be reported skipped: %+v", c)
 	}
+	assertInferred(t, g)
 	// what each fake's demo estate holds, read through the real collectors
 	for _, id := range []string{
 		"vercel:project:prj_storefront",
@@ -121,6 +122,71 @@ func TestDemoScan(t *testing.T) {
 	} {
 		if _, ok := g.Node(id); !ok {
 			t.Errorf("missing %s", id)
+		}
+	}
+}
+
+// byName returns the id of the one node of provider and kind named name.
+func byName(t *testing.T, g *graph.Graph, provider, kind, name string) string {
+	t.Helper()
+	var ids []string
+	for _, n := range g.Nodes() {
+		if n.Provider == provider && n.Kind == kind && n.Name == name {
+			ids = append(ids, n.ID)
+		}
+	}
+	if len(ids) != 1 {
+		t.Fatalf("%d %s %s nodes named %q: %v", len(ids), provider, kind, name, ids)
+	}
+	return ids[0]
+}
+
+// assertInferred checks the links between providers that docs/demo-estate.md describes: no API
+// states them, so inference must find them, and it must leave the decoys alone.
+func assertInferred(t *testing.T, g *graph.Graph) {
+	t.Helper()
+	const ref = "qwertyuiopasdfghjklz"
+	storefront, admin := "vercel:project:prj_storefront", "vercel:project:prj_admin"
+	supa := "supabase:project:" + ref
+	erp := "odoo:instance:erp.acme-coffee.com"
+	api := byName(t, g, "digitalocean", "app", "acme-api")
+	droplet := "digitalocean:droplet:1001"
+	smtp := "external:host:smtp.sendgrid.net"
+	for _, w := range []struct{ from, typ, to, why string }{
+		{storefront, "uses_database", supa, "DATABASE_URL names the Supabase pooler"},
+		{storefront, "calls", supa, "NEXT_PUBLIC_SUPABASE_URL"},
+		{storefront, "calls", "external:host:api.stripe.com", "PAYMENTS_API"},
+		{admin, "calls", erp, "ODOO_URL"},
+		{api, "calls", erp, "the app's ODOO_URL"},
+		{byName(t, g, "odoo", "server_action", "Notify storefront of confirmed order"), "calls", storefront, "the Odoo webhook to shop.acme-coffee.com"},
+		{byName(t, g, "digitalocean", "dns_record", "shop.acme-coffee.com CNAME"), "resolves_to", storefront, "shop CNAME cname.vercel-dns.com"},
+		{byName(t, g, "digitalocean", "dns_record", "api.acme-coffee.com CNAME"), "resolves_to", api, "api CNAME the app's ingress"},
+		{"docker:engine:erp-1", "runs_on", droplet, "the engine's address is the droplet's"},
+		{byName(t, g, "odoo", "mail_server", "SendGrid"), "sends_mail_via", smtp, "Odoo's mail server"},
+		{"supabase:auth_config:" + ref, "sends_mail_via", smtp, "Supabase auth SMTP"},
+	} {
+		found := false
+		for _, e := range g.Out(w.from) {
+			if e.To == w.to && e.Type == w.typ {
+				found = true
+				if e.Origin == graph.Observed {
+					t.Errorf("%s -%s-> %s is observed; the demo expects inference to find it", w.from, w.typ, w.to)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("missing inferred %s -%s-> %s (%s)", w.from, w.typ, w.to, w.why)
+		}
+	}
+	// decoys: the marketing project references nothing, nobody owns the legacy record's IP
+	for _, e := range append(g.Out("vercel:project:prj_marketing"), g.In("vercel:project:prj_marketing")...) {
+		if e.Origin != graph.Observed {
+			t.Errorf("decoy linked: %s -%s-> %s", e.From, e.Type, e.To)
+		}
+	}
+	for _, e := range g.Out(byName(t, g, "digitalocean", "dns_record", "legacy.acme-coffee.com A")) {
+		if e.Type == "resolves_to" {
+			t.Errorf("decoy legacy record resolves to %s", e.To)
 		}
 	}
 }
@@ -148,6 +214,14 @@ func TestDemoScanWithDatabase(t *testing.T) {
 		if _, ok := g.Node(id); !ok {
 			t.Errorf("missing catalog node %s", id)
 		}
+	}
+	assertInferred(t, g)
+	hookCalls := false
+	for _, e := range g.Out("supabase:db_webhook:" + ref + "/public.orders.order-created") {
+		hookCalls = hookCalls || e.Type == "calls" && e.To == "vercel:project:prj_storefront"
+	}
+	if !hookCalls {
+		t.Error("the database webhook on public.orders does not call the storefront")
 	}
 	if !strings.Contains(log, "temporary database") {
 		t.Errorf("the log does not say where the catalog came from:\n%s", log)
