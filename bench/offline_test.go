@@ -246,4 +246,4 @@ func BenchmarkOffline(b *testing.B) {
 }
 
 // enrichers are the enrichers a scan runs without the LLM.
-func enrichers() []enrich.Enricher { return nil }
+func enrichers() []enrich.Enricher { return []enrich.Enricher{enrich.Rules{}} }
