@@ -287,7 +287,8 @@ func SafePath(p string) string {
 	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
-		if s != "" && looksSecret(s) {
+		// Credentials hide in path segments as tokens, and as "user:pass@host" or "key=value".
+		if s != "" && (looksSecret(s) || strings.ContainsAny(s, ":@=;,")) {
 			segs[i] = "…"
 		}
 	}

@@ -49,6 +49,21 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestSafePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/functions/v1/send-order-email": "/functions/v1/send-order-email",
+		"/proxy/u:pass-word@inner/x":     "/proxy/…/x",
+		"/hook;key=abc/run":              "/…/run",
+		"/api/order-created?token=abc":   "/api/order-created",
+		"/v1/" + strings.Repeat("a", 40): "/v1/…",
+		"/":                              "",
+	} {
+		if got := SafePath(in); got != want {
+			t.Errorf("SafePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestFromEnv(t *testing.T) {
 	if a := FromEnv("value", "DB_PASSWORD", "db.example.com"); len(a) != 0 {
 		t.Errorf("secret-named key yielded %v", a)

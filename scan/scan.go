@@ -14,6 +14,7 @@ import (
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/schemas"
 	"github.com/infragraph/infragraph/telemetry"
 )
@@ -28,6 +29,10 @@ type Options struct {
 	Now       func() time.Time
 	Demo      bool
 	Generator string // "infragraph v1.2.3"
+	// Previous is the last scan's graph (nil for the first). What an instance that did not
+	// complete contributed to it is carried forward as stale, and Result.Changes compares with
+	// it (see package history).
+	Previous *graph.Graph
 }
 
 // Result is a finished scan.
@@ -35,6 +40,8 @@ type Result struct {
 	Graph    *graph.Graph
 	Verdicts []enrich.Verdict
 	Results  []collectors.Result
+	// Changes compares the graph with Options.Previous (nil without one).
+	Changes *history.Changes
 }
 
 // Failed reports whether any collector instance failed.
@@ -78,11 +85,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if threshold == 0 {
 		threshold = DefaultThreshold
 	}
+	// Carried nodes go in before enrichment so that rules resolve references to them.
+	g = history.Carry(opts.Previous, g, started)
 	verdicts := Enrich(ctx, g, opts.Enrichers, enrich.Validator{Vocab: vocab, Threshold: threshold})
+	g = history.CarryInferred(opts.Previous, g, started)
+	res := &Result{Graph: g, Verdicts: verdicts, Results: results}
+	if opts.Previous != nil {
+		res.Changes = history.Diff(opts.Previous, g)
+		g.Scan.Changes = res.Changes.Summary()
+	}
 	g.Scan.FinishedAt = opts.Now().UTC().Format(time.RFC3339)
 	n, e := g.Len()
 	span.SetAttributes(attribute.String("scan.id", g.Scan.ID), attribute.Int("graph.nodes", n), attribute.Int("graph.edges", e))
-	return &Result{Graph: g, Verdicts: verdicts, Results: results}, nil
+	return res, nil
 }
 
 // Merge builds one graph from collector results, in a deterministic order. Nodes several

@@ -111,7 +111,9 @@ func TestOutputDeterministicAndSchemaValid(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, _ := os.ReadFile(filepath.Join(dir, "proposals.json"))
-		outs = append(outs, append(b, p...))
+		md, _ := os.ReadFile(filepath.Join(dir, "INFRA.md"))
+		mmd, _ := os.ReadFile(filepath.Join(dir, "graph.mmd"))
+		outs = append(outs, bytes.Join([][]byte{b, p, md, mmd}, nil))
 		if problems := schemas.ValidateJSON(b); len(problems) > 0 {
 			t.Fatalf("pipeline output invalid: %v", problems)
 		}
@@ -135,5 +137,44 @@ func TestJSONRoundTrip(t *testing.T) {
 	_ = render.JSON(&b, g2)
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Errorf("round trip changed graph.json:\n%s\n---\n%s", a.String(), b.String())
+	}
+}
+
+func TestWriteRendersEveryDocument(t *testing.T) {
+	res, err := Run(context.Background(), opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// a diagram of a system an earlier scan saw, and a file that is not ours
+	if err := os.MkdirAll(filepath.Join(dir, "diagrams"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"diagrams/vercel-project-gone.mmd", "diagrams/notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paths, err := WriteFiles(dir, res, DefaultFiles(RenderOptions{MaxBytes: 4000}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(paths[0]) != "graph.json" {
+		t.Errorf("graph.json is not first: %v", paths)
+	}
+	for _, f := range []string{"INFRA.md", "graph.mmd", "diagrams/vercel-project-a.mmd", "diagrams/digitalocean-droplet-erp.mmd", "proposals.json", "diagrams/notes.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "diagrams/vercel-project-gone.mmd")); !os.IsNotExist(err) {
+		t.Errorf("a stale diagram survived: %v", err)
+	}
+	infra, _ := os.ReadFile(filepath.Join(dir, "INFRA.md"))
+	if !bytes.HasPrefix(infra, []byte("# INFRA.md: infrastructure map\n\n> **WARNING: collector odoo/erp FAILED**")) {
+		t.Errorf("INFRA.md does not start with the failed collector's warning:\n%.300s", infra)
+	}
+	if len(infra) > 4000 || !bytes.Contains(infra, []byte("Trimmed to fit 4000 bytes")) {
+		t.Errorf("INFRA.md ignores MaxBytes: %d bytes", len(infra))
 	}
 }

@@ -20,11 +20,11 @@ func TestScanFlagsParse(t *testing.T) {
 	e, _, _ := testEnv(nil)
 	var got *scanOpts
 	cmd := newScanCmd(e, &globalOpts{}, func(o *scanOpts) error { got = o; return nil })
-	cmd.SetArgs([]string{"--config", "c.yaml", "--out", "d", "--only", "vercel,docker", "--skip", "odoo", "--timeout", "90s", "--progress"})
+	cmd.SetArgs([]string{"--config", "c.yaml", "--out", "d", "--only", "vercel,docker", "--skip", "odoo", "--timeout", "90s", "--progress", "--max-bytes", "65536"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.configPath != "c.yaml" || got.out != "d" || strings.Join(got.only, ",") != "vercel,docker" || got.skip[0] != "odoo" || got.timeout != 90*time.Second || !got.progress {
+	if got.configPath != "c.yaml" || got.out != "d" || strings.Join(got.only, ",") != "vercel,docker" || got.skip[0] != "odoo" || got.timeout != 90*time.Second || !got.progress || got.maxBytes != 65536 {
 		t.Errorf("parsed %+v", got)
 	}
 }
@@ -43,6 +43,7 @@ func TestExitCodes(t *testing.T) {
 		"bad config":      {[]string{"scan", "--config", bad, "--out", dir}, exitUsage, "bad.yaml:2: vercel[0].tokn"},
 		"bad provider":    {[]string{"scan", "--only", "aws", "--out", dir}, exitUsage, `unknown provider "aws"`},
 		"bad log format":  {[]string{"scan", "--log-format", "xml", "--out", dir}, exitUsage, "--log-format"},
+		"bad max bytes":   {[]string{"scan", "--max-bytes", "-1", "--out", dir}, exitUsage, "--max-bytes"},
 		"validate no arg": {[]string{"validate"}, exitUsage, "arg"},
 		"version":         {[]string{"version"}, exitOK, ""},
 	} {

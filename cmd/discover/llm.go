@@ -75,3 +75,5 @@ func llmOutcome(log *slog.Logger, res *scan.Result, status string) {
 		res.Graph.Scan.Enrichment["llm.status"] = "failed"
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

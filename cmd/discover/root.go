@@ -10,9 +10,13 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/config"
 )
 
 // Exit codes.
@@ -57,6 +61,10 @@ type env struct {
 	Getenv         func(string) string
 	Exists         func(string) bool
 	IsTerminal     bool
+	// Now is the clock (nil: time.Now); Instances builds the collectors from the configuration
+	// (nil: all.Instances). Tests replace them.
+	Now       func() time.Time
+	Instances func(*config.File) []collectors.Instance
 }
 
 func osEnv(stdout, stderr io.Writer) *env {
@@ -106,6 +114,8 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &codeError{code: exitUsage, err: err} })
 	root.AddCommand(
 		newScanCmd(e, g, nil),
+		newDiffCmd(e, nil),
+		newQueryCmd(e),
 		newValidateCmd(e, nil),
 		newVersionCmd(e),
 	)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,7 +13,11 @@ import (
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/collectors/all"
 	"github.com/infragraph/infragraph/config"
+	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/scan"
 )
 
@@ -21,7 +27,12 @@ type scanOpts struct {
 	only, skip []string
 	timeout    time.Duration
 	progress   bool
+	keep       int
+	every      time.Duration
+	jitter     time.Duration
+	jitterSet  bool // --jitter given; otherwise a tenth of --every
 	llm        string
+	maxBytes   int
 }
 
 // newScanCmd builds `discover scan`. runF replaces the command's work in tests that only check
@@ -39,9 +50,21 @@ Providers are configured by their usual environment variables (VERCEL_TOKEN, DIG
 SUPABASE_ACCESS_TOKEN, SUPABASE_DB_URL, ODOO_URL/ODOO_DB/ODOO_USERNAME/ODOO_PASSWORD, DOCKER_HOST)
 or by --config FILE. A provider without credentials is skipped, not failed.
 
-Exit codes: 0 ok, 1 error, 2 bad usage or configuration, 3 graph written but some collectors failed.`,
+Each scan builds on the previous one in --out: what a collector that failed, was partial, timed out
+or was skipped found last time is kept, marked stale, never deleted. A snapshot of every scan is
+kept in --out/scans/<UTC time>/ (--keep), and CHANGES.md lists what changed since the previous scan.
+
+With --every, scans repeat in the foreground (the first one at once, the next ones after the
+interval plus a random jitter) until SIGINT or SIGTERM; a scan interrupted before it writes is
+abandoned, one that is writing finishes. Only one process may scan into a directory at a time
+(--out/.lock); another one exits with code 1 and says which process holds it.
+
+Exit codes: 0 ok (and --every stopped by a signal), 1 error (also: the directory is locked, or the
+scan was interrupted before writing), 2 bad usage or configuration, 3 graph written but some
+collectors failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.jitterSet = cmd.Flags().Changed("jitter")
 			if runF != nil {
 				return runF(o)
 			}
@@ -50,12 +73,16 @@ Exit codes: 0 ok, 1 error, 2 bad usage or configuration, 3 graph written but som
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.configPath, "config", "c", "", "configuration file (YAML)")
-	f.StringVarP(&o.out, "out", "o", "out", "output directory")
+	f.StringVarP(&o.out, "out", "o", "output", "output directory")
 	f.StringSliceVar(&o.only, "only", nil, "scan only these providers (comma-separated)")
 	f.StringSliceVar(&o.skip, "skip", nil, "do not scan these providers")
 	f.DurationVar(&o.timeout, "timeout", 0, "time limit per collector (default 5m, or timeout: in the config file)")
 	f.BoolVar(&o.progress, "progress", false, "print progress even when stderr is not a terminal")
+	f.IntVar(&o.keep, "keep", history.DefaultKeep, "snapshots of earlier scans to keep in --out/scans (0: all)")
+	f.DurationVar(&o.every, "every", 0, "scan repeatedly at this interval (e.g. 6h) until interrupted")
+	f.DurationVar(&o.jitter, "jitter", 0, "with --every, the most random delay added to each interval (default a tenth of --every)")
 	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default) or on")
+	f.IntVar(&o.maxBytes, "max-bytes", 0, "size budget of INFRA.md in bytes, trimming detail from the least critical systems first (0: no limit)")
 	return cmd
 }
 
@@ -73,10 +100,24 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
-	if o.timeout < 0 {
+	switch {
+	case o.timeout < 0:
 		return usageErr("--timeout must not be negative")
+	case o.keep < 0:
+		return usageErr("--keep must not be negative")
+	case o.every < 0 || o.jitter < 0:
+		return usageErr("--every and --jitter must not be negative")
+	case o.jitterSet && o.every == 0:
+		return usageErr("--jitter needs --every")
 	}
-	insts, err := all.Filter(all.Instances(cfg), o.only, o.skip)
+	if o.maxBytes < 0 {
+		return usageErr("--max-bytes must not be negative")
+	}
+	build := all.Instances
+	if e.Instances != nil {
+		build = e.Instances
+	}
+	insts, err := all.Filter(build(cfg), o.only, o.skip)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
@@ -89,38 +130,128 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		Collect:   collectors.Options{Timeout: timeout},
 		Threshold: cfg.Enrich.Threshold,
 		Generator: "infragraph " + versionString(),
+		Now:       e.Now,
 	}
 	if o.progress || e.IsTerminal {
 		opts.Collect.Progress = progressLogger(log)
 	}
-	aiEnricher, aiStatus, err := llmEnricher(e, log, cfg, o.llm, o.out)
+	lock, err := output.Acquire(o.out)
 	if err != nil {
+		return err // a *output.LockedError says who holds it: exit 1
+	}
+	defer lock.Release()
+	// Fail on a bad --llm before the first scan; each scan then gets a fresh enricher (its budget
+	// and usage are per scan).
+	if _, _, err := llmEnricher(e, discardLogger(), cfg, o.llm, o.out); err != nil {
 		return err
 	}
-	if aiEnricher != nil {
-		opts.Enrichers = append(opts.Enrichers, aiEnricher) // after the rules: it asks about what they left
-	}
-	res, err := scan.Run(cmd.Context(), opts)
-	if err != nil {
-		return err
-	}
-	llmOutcome(log, res, aiStatus)
-	paths, err := scan.Write(o.out, res)
-	if err != nil {
-		return err
-	}
-	if aiEnricher != nil {
-		p, err := writeLLMAudit(o.out, aiEnricher, res.Verdicts)
-		if err != nil {
-			return err
+	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
+		files: scan.DefaultFiles(scan.RenderOptions{MaxBytes: o.maxBytes}),
+		ai:    func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
+	if o.every > 0 {
+		jitter := o.every / 10
+		if o.jitterSet {
+			jitter = o.jitter
 		}
-		paths = append(paths, p)
+		return runEvery(cmd.Context(), log, o.every, jitter, sc.once)
+	}
+	res, paths, err := sc.once(cmd.Context())
+	if err != nil {
+		return err
 	}
 	summarize(e, log, res, paths)
 	if res.Failed() {
 		return &codeError{code: exitPartial, err: fmt.Errorf("graph written, but some collectors failed (see %s)", paths[0])}
 	}
 	return nil
+}
+
+// errInterrupted is a scan abandoned because its context ended before it wrote anything.
+var errInterrupted = errors.New("scan interrupted before writing; the output directory is unchanged")
+
+// scanner runs one scan on top of the directory's history and writes it.
+type scanner struct {
+	opts  scan.Options
+	store history.Store
+	keep  int
+	log   *slog.Logger
+	files []scan.File                           // the documents to render
+	ai    func() (*llm.Enricher, string, error) // the LLM enricher for one scan (nil: none)
+}
+
+// once scans and writes: the snapshot first, then the top-level files, each atomically. A scan
+// whose context ended (SIGINT, SIGTERM) is abandoned before the first write, since its collectors
+// were cancelled; once writing has begun it completes.
+func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
+	prev, skipped, err := s.store.Previous()
+	for _, err := range skipped {
+		s.log.Warn("earlier scan unreadable, using an older one", "error", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := s.opts
+	opts.Previous = prev
+	var ai *llm.Enricher
+	aiStatus := "off"
+	if s.ai != nil {
+		if ai, aiStatus, err = s.ai(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if ai != nil {
+		// after the rules: it asks only about what they left undecided
+		opts.Enrichers = append(append([]enrich.Enricher(nil), opts.Enrichers...), ai)
+	}
+	res, err := scan.Run(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, nil, errInterrupted
+	}
+	llmOutcome(s.log, res, aiStatus)
+	snap, err := s.store.Save(res.Graph, s.keep)
+	if err != nil {
+		return nil, nil, err
+	}
+	files := s.files
+	if files == nil {
+		files = scan.Files
+	}
+	paths, err := scan.WriteFiles(s.store.Dir, res, files)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ai != nil {
+		p, err := writeLLMAudit(s.store.Dir, ai, res.Verdicts)
+		if err != nil {
+			return nil, nil, err
+		}
+		paths = append(paths, p)
+	}
+	return res, append(paths, snap), nil
+}
+
+// scanAttrs describe a finished scan in one log line.
+func scanAttrs(res *scan.Result) []any {
+	n, ed := res.Graph.Len()
+	stale := 0
+	var failed []string
+	for _, c := range res.Graph.Collectors {
+		stale += c.Stale
+		if c.Status == graph.StatusFailed {
+			failed = append(failed, c.Key())
+		}
+	}
+	args := []any{"id", res.Graph.Scan.ID, "nodes", n, "edges", ed, "stale", stale}
+	if len(failed) > 0 {
+		args = append(args, "failed", strings.Join(failed, ","))
+	}
+	if c := res.Graph.Scan.Changes; c != nil {
+		args = append(args, "changes", fmt.Sprintf("+%d -%d ~%d !%d", c.NodesAdded, c.NodesRemoved, c.NodesChanged, c.NodesStale))
+	}
+	return args
 }
 
 func progressLogger(log *slog.Logger) func(collectors.Event) {
@@ -146,7 +277,6 @@ func progressLogger(log *slog.Logger) func(collectors.Event) {
 
 // summarize prints what the scan did, and how to configure providers when none ran.
 func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
-	n, ed := res.Graph.Len()
 	ran := 0
 	for _, c := range res.Graph.Collectors {
 		switch c.Status {
@@ -161,9 +291,13 @@ func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
 			}
 		}
 	}
-	log.Info("scan finished", "nodes", n, "edges", ed, "wrote", strings.Join(paths, ","))
+	log.Info("scan finished", append(scanAttrs(res), "wrote", strings.Join(paths, ","))...)
 	if ran == 0 {
-		fmt.Fprintln(e.Stderr, "\nNo provider is configured, so the graph is empty. Configure one with its usual environment variables:")
+		what := "so the graph is empty"
+		if n, _ := res.Graph.Len(); n > 0 {
+			what = "so the graph holds only what earlier scans found, marked stale"
+		}
+		fmt.Fprintf(e.Stderr, "\nNo provider is configured, %s. Configure one with its usual environment variables:\n", what)
 		for _, p := range all.Providers {
 			fmt.Fprintf(e.Stderr, "  %-13s %s\n", p, all.Credentials[p])
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/infragraph/infragraph/telemetry"
 	"golang.org/x/oauth2"
 )
 
@@ -169,7 +170,7 @@ func (c *Collector) newClient() (*godo.Client, error) {
 		base = http.DefaultTransport
 	}
 	rt := &retryTransport{
-		base:      base,
+		base:      telemetry.Transport(base), // a span per attempt
 		retries:   c.retries,
 		backoff:   c.backoff,
 		maxWait:   c.maxWait,

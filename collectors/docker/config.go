@@ -15,6 +15,10 @@ type Config struct {
 	CertPath  string        `yaml:"cert_path"`
 	TLSVerify bool          `yaml:"tls_verify"`
 	Timeout   time.Duration `yaml:"timeout"`
+	// HostAddress is the engine machine's hostname or IP when Host does not name it (a local
+	// socket on the machine itself, an ssh tunnel): it becomes the engine's host/host_ip
+	// identity, which ties the engine to the machine (a droplet) it runs on.
+	HostAddress string `yaml:"host_address"`
 }
 
 // ConfigFromEnv builds the default instance from Docker's own variables (DOCKER_HOST,
@@ -45,6 +49,9 @@ func (c *Config) Validate() error {
 	}
 	if !ok {
 		return errors.New("host: must start with unix://, tcp:// or ssh://")
+	}
+	if c.HostAddress != "" && (strings.ContainsAny(c.HostAddress, "/@ ") || strings.Contains(c.HostAddress, "://")) {
+		return errors.New("host_address: a hostname or IP address, without scheme, user or path")
 	}
 	return nil
 }

@@ -1,14 +1,35 @@
-// Package docker collects a docker estate into the graph.
+// Package docker collects one Docker engine into the graph: the engine, its containers, images,
+// networks and volumes, the Compose projects and services its container labels describe, and in
+// swarm mode (on a manager) the swarm's nodes, services and tasks.
+//
+// It reads the Engine API through github.com/docker/docker/client with API version negotiation,
+// over a unix socket, tcp:// (with TLS) or ssh:// (the docker CLI's connection helper). Container
+// environment values are secrets: only variable names and the non-secret facts evidence derives
+// from URL, DSN and host values are kept.
 package docker
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/infragraph/infragraph/graph"
 )
 
-// Collector collects one configured instance.
+// Collector collects one configured engine.
 type Collector struct{ cfg Config }
 
 // New returns a collector for cfg.
@@ -16,10 +37,236 @@ func New(cfg Config) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Name == "" {
+		cfg.Name = "local"
+	}
 	return &Collector{cfg: cfg}, nil
 }
 
-// Collect is not implemented yet.
+// inspectParallel bounds concurrent inspect calls: enough to hide latency on a remote engine,
+// few enough not to load a busy daemon. Over ssh:// each connection is an ssh session, and sshd
+// throttles concurrent unauthenticated connections (MaxStartups, 10 by default): stay well below.
+const (
+	inspectParallel    = 8
+	inspectParallelSSH = 3
+)
+
+func parallelism(host string) int {
+	if strings.HasPrefix(host, "ssh://") {
+		return inspectParallelSSH
+	}
+	return inspectParallel
+}
+
+// snapshot is everything read from one engine, before it is mapped to the graph.
+type snapshot struct {
+	Info       system.Info
+	APIVersion string
+	Containers []container.InspectResponse
+	Images     []image.Summary
+	Networks   []network.Inspect
+	Volumes    []*volume.Volume
+	Services   []swarm.Service
+	Tasks      []swarm.Task
+	Nodes      []swarm.Node
+}
+
+// Collect reads the engine and emits its graph. An engine that cannot be reached (or whose Info
+// fails) fails the instance; a resource family that fails is a warning and the rest is kept.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
-	return errors.New("the docker collector is not implemented yet")
+	cli, err := newClient(c.cfg)
+	if err != nil {
+		return fmt.Errorf("docker engine %s at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
+	}
+	defer cli.Close()
+	s, err := read(ctx, cli, parallelism(c.cfg.Host), emit)
+	if err != nil {
+		if errors.Is(err, errInfo) && (client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) || isDialErr(err)) {
+			return fmt.Errorf("docker engine %s unreachable at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
+		}
+		return fmt.Errorf("docker engine %s at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
+	}
+	mapSnapshot(c.cfg, s, emit)
+	return nil
+}
+
+// errInfo marks a failure of the first call, Info: the engine did not answer at all.
+var errInfo = errors.New("engine info")
+
+// read fetches the snapshot. Only Info is required; every other family warns on failure. A
+// context that ends midway fails the read: a half-read engine is not reported as complete.
+func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emitter) (snapshot, error) {
+	var s snapshot
+	info, err := retry(ctx, func(ctx context.Context) (system.Info, error) { return cli.Info(ctx) })
+	if err != nil {
+		return s, fmt.Errorf("%w: %w", errInfo, err)
+	}
+	s.Info = info
+	s.APIVersion = cli.ClientVersion()
+	warn := func(what string, err error) {
+		if ctx.Err() == nil { // a cancelled read fails as a whole, below
+			emit.Warn(fmt.Errorf("%s: %w", what, err))
+		}
+	}
+
+	if list, err := retry(ctx, func(ctx context.Context) ([]container.Summary, error) {
+		return cli.ContainerList(ctx, container.ListOptions{All: true})
+	}); err != nil {
+		warn("list containers", err)
+	} else {
+		s.Containers = inspectContainers(ctx, cli, list, parallel, emit)
+	}
+	if ctx.Err() != nil {
+		return s, fmt.Errorf("read cut short: %w", ctx.Err())
+	}
+	if list, err := retry(ctx, func(ctx context.Context) ([]image.Summary, error) {
+		return cli.ImageList(ctx, image.ListOptions{All: false})
+	}); err != nil {
+		warn("list images", err)
+	} else {
+		s.Images = list
+	}
+	if list, err := retry(ctx, func(ctx context.Context) ([]network.Summary, error) {
+		return cli.NetworkList(ctx, network.ListOptions{})
+	}); err != nil {
+		warn("list networks", err)
+	} else {
+		s.Networks = inspectNetworks(ctx, cli, list, parallel, emit)
+	}
+	if list, err := retry(ctx, func(ctx context.Context) (volume.ListResponse, error) {
+		return cli.VolumeList(ctx, volume.ListOptions{})
+	}); err != nil {
+		warn("list volumes", err)
+	} else {
+		s.Volumes = list.Volumes
+	}
+	if ctx.Err() != nil {
+		return s, fmt.Errorf("read cut short: %w", ctx.Err())
+	}
+	// Swarm objects are only readable on a manager; a worker answers 503.
+	if info.Swarm.ControlAvailable {
+		if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Node, error) {
+			return cli.NodeList(ctx, swarm.NodeListOptions{})
+		}); err != nil {
+			warn("list swarm nodes", err)
+		} else {
+			s.Nodes = list
+		}
+		if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Service, error) {
+			return cli.ServiceList(ctx, swarm.ServiceListOptions{})
+		}); err != nil {
+			warn("list swarm services", err)
+		} else {
+			s.Services = list
+		}
+		if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Task, error) {
+			return cli.TaskList(ctx, swarm.TaskListOptions{})
+		}); err != nil {
+			warn("list swarm tasks", err)
+		} else {
+			s.Tasks = list
+		}
+	}
+	if ctx.Err() != nil {
+		return s, fmt.Errorf("read cut short: %w", ctx.Err())
+	}
+	return s, nil
+}
+
+// inspectContainers inspects every listed container (the list omits env, aliases, restart policy
+// and links). A container removed meanwhile is skipped; any other failure keeps what the list
+// said and warns once.
+func inspectContainers(ctx context.Context, cli *client.Client, list []container.Summary, parallel int, emit graph.Emitter) []container.InspectResponse {
+	return inspectAll(ctx, emit, parallel, "containers", list,
+		func(s container.Summary) string { return shortID(s.ID) },
+		func(ctx context.Context, s container.Summary) (container.InspectResponse, error) {
+			return cli.ContainerInspect(ctx, s.ID)
+		}, fromSummary)
+}
+
+// inspectNetworks inspects every network: only inspect fills Containers.
+func inspectNetworks(ctx context.Context, cli *client.Client, list []network.Summary, parallel int, emit graph.Emitter) []network.Inspect {
+	return inspectAll(ctx, emit, parallel, "networks", list,
+		func(n network.Summary) string { return n.Name },
+		func(ctx context.Context, n network.Summary) (network.Inspect, error) {
+			return cli.NetworkInspect(ctx, n.ID, network.InspectOptions{})
+		}, func(n network.Summary) network.Inspect { return n })
+}
+
+// inspectAll inspects each listed object, a few at a time, keeping the list order. Objects
+// removed since the list (404) are dropped; other failures keep the list entry (fallback) and are
+// reported in one warning.
+func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, parallel int, what string, list []S, name func(S) string,
+	inspect func(context.Context, S) (R, error), fallback func(S) R) []R {
+	out := make([]R, len(list))
+	keep := make([]bool, len(list))
+	var mu sync.Mutex
+	var failed []string
+	var firstErr error
+	var g errgroup.Group
+	g.SetLimit(parallel)
+	for i, item := range list {
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r, err := retry(ctx, func(ctx context.Context) (R, error) { return inspect(ctx, item) })
+			switch {
+			case err == nil:
+				out[i], keep[i] = r, true
+			case cerrdefs.IsNotFound(err):
+			default:
+				out[i], keep[i] = fallback(item), true
+				mu.Lock()
+				failed = append(failed, name(item))
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if len(failed) > 0 && ctx.Err() == nil {
+		sort.Strings(failed)
+		emit.Warn(fmt.Errorf("inspect %d %s (%v), kept their list data: %w", len(failed), what, failed, firstErr))
+	}
+	res := make([]R, 0, len(list))
+	for i := range out {
+		if keep[i] {
+			res = append(res, out[i])
+		}
+	}
+	return res
+}
+
+// fromSummary keeps what the container list says when inspect failed.
+func fromSummary(s container.Summary) container.InspectResponse {
+	name := ""
+	if len(s.Names) > 0 {
+		name = s.Names[0]
+	}
+	r := container.InspectResponse{
+		ContainerJSONBase: &container.ContainerJSONBase{
+			ID:         s.ID,
+			Name:       name,
+			Image:      s.ImageID,
+			State:      &container.State{Status: s.State},
+			HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(s.HostConfig.NetworkMode)},
+		},
+		Config: &container.Config{Image: s.Image, Labels: s.Labels},
+		Mounts: s.Mounts,
+	}
+	if s.NetworkSettings != nil {
+		r.NetworkSettings = &container.NetworkSettings{Networks: s.NetworkSettings.Networks}
+	}
+	return r
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }

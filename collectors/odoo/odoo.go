@@ -20,6 +20,7 @@ import (
 
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/telemetry"
 )
 
 // Collector collects one configured instance.
@@ -52,7 +53,7 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 	}
 	base := u.Scheme + "://" + u.Host + trimSlash(u.Path)
 	cl := &client{
-		http:     &http.Client{Timeout: 2 * time.Minute},
+		http:     &http.Client{Timeout: 2 * time.Minute, Transport: telemetry.Transport(nil)},
 		base:     base,
 		user:     cfg.Username,
 		secret:   secret,

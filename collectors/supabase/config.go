@@ -25,6 +25,8 @@ type Config struct {
 	// the host or pooler user.
 	DBURL   evidence.Secret `yaml:"db_url"`
 	Timeout time.Duration   `yaml:"timeout"`
+	// RequestsPerMinute caps Management API calls (default 120, Supabase's documented limit).
+	RequestsPerMinute int `yaml:"requests_per_minute"`
 }
 
 var refRE = regexp.MustCompile(`^[a-z]{20}$`)
@@ -46,6 +48,9 @@ func (c *Config) Validate() error {
 		if !refRE.MatchString(ref) {
 			return fmt.Errorf("databases: %q is not a project ref (20 lower-case letters)", ref)
 		}
+	}
+	if c.RequestsPerMinute < 0 {
+		return errors.New("requests_per_minute: must not be negative")
 	}
 	if c.APIURL != "" {
 		if u, err := url.Parse(c.APIURL); err != nil || u.Scheme == "" || u.Host == "" {

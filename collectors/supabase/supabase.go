@@ -1,25 +1,293 @@
-// Package supabase collects a supabase estate into the graph.
+// Package supabase collects a Supabase account into the graph, in two halves: the Management API
+// (organizations, projects, branches, edge functions, secret and key names, poolers, domains,
+// network restrictions, buckets, auth evidence) and, for each project with a connection string,
+// its database catalog (schemas, tables, foreign keys, views, functions, triggers, policies,
+// pg_cron jobs, webhooks, publications, foreign servers), read in one read-only transaction
+// without reading row data. Function bodies, cron commands and webhook arguments are scanned in
+// memory for URLs and table names; they, headers, keys and passwords are never emitted.
 package supabase
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
 
 // Collector collects one configured instance.
-type Collector struct{ cfg Config }
+type Collector struct {
+	cfg Config
+	api *client // nil without an access token
+	// check, set by tests, runs inside the catalog transaction after the reads.
+	check func(context.Context, pgx.Tx) error
+}
 
 // New returns a collector for cfg.
 func New(cfg Config) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Collector{cfg: cfg}, nil
+	c := &Collector{cfg: cfg}
+	if cfg.AccessToken.Set() {
+		cl, err := newClient(cfg.APIURL, cfg.AccessToken, cfg.RequestsPerMinute)
+		if err != nil {
+			return nil, err
+		}
+		c.api = cl
+	}
+	return c, nil
 }
 
-// Collect is not implemented yet.
+// Collect reads the Management API (when a token is configured), then the catalog of every
+// project with a connection string. A bad token fails the instance; an unreachable database or a
+// plan-gated endpoint is a warning and the rest is kept.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
-	return errors.New("the supabase collector is not implemented yet")
+	st := newState(emit)
+	var projects []apiProject
+	if c.api != nil {
+		var err error
+		if projects, err = c.collectAPI(ctx, st); err != nil {
+			return err
+		}
+	}
+	dbs, err := c.databases(projects)
+	if err != nil {
+		if c.api == nil && len(dbs) == 0 {
+			return err
+		}
+		emit.Warn(err)
+	}
+	refs := make([]string, 0, len(dbs))
+	for ref := range dbs {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	var failed []error
+	for _, ref := range refs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cat, err := readCatalog(ctx, dbs[ref], c.check)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("project %s: database catalog: %w", ref, ctx.Err())
+			}
+			err = projectErr(ref, "database catalog (the Management API part is kept)", err)
+			failed = append(failed, err)
+			emit.Warn(err)
+			continue
+		}
+		st.bareProject(ref)
+		st.catalog(ref, cat)
+	}
+	// Without the Management API, a catalog that could not be read at all is the whole instance
+	// failing.
+	if c.api == nil && len(failed) == len(refs) && len(refs) > 0 {
+		return errors.Join(failed...)
+	}
+	return nil
+}
+
+// databases resolves which project each configured connection string belongs to.
+func (c *Collector) databases(projects []apiProject) (map[string]evidence.Secret, error) {
+	dbs := map[string]evidence.Secret{}
+	for ref, dsn := range c.cfg.Databases {
+		dbs[ref] = dsn
+	}
+	if !c.cfg.DBURL.Set() {
+		return dbs, nil
+	}
+	if ref, ok := refFromDSN(c.cfg.DBURL); ok {
+		if _, dup := dbs[ref]; !dup {
+			dbs[ref] = c.cfg.DBURL
+		}
+		return dbs, nil
+	}
+	if len(projects) == 1 {
+		if _, dup := dbs[projects[0].Ref]; !dup {
+			dbs[projects[0].Ref] = c.cfg.DBURL
+		}
+		return dbs, nil
+	}
+	why := "there is no access token to list projects"
+	if c.api != nil {
+		why = fmt.Sprintf("the access token sees %d projects", len(projects))
+	}
+	return dbs, fmt.Errorf("db_url: cannot tell which project it belongs to: its host is not db.<ref>.supabase.co, its user is not postgres.<ref>, and %s; map it under databases: <ref> instead", why)
+}
+
+// collectAPI reads the Management API. It returns the projects it saw; an error means the
+// instance failed (bad token, projects unreadable).
+func (c *Collector) collectAPI(ctx context.Context, st *state) ([]apiProject, error) {
+	orgs, err := c.api.organizations(ctx)
+	if err != nil {
+		if errors.Is(err, ErrUnauthorized) || ctx.Err() != nil {
+			return nil, fmt.Errorf("list organizations: %w", err)
+		}
+		st.emit.Warn(fmt.Errorf("list organizations: %w", err))
+	}
+	projects, err := c.api.projects(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	sort.Slice(projects, func(i, j int) bool { return projects[i].Ref < projects[j].Ref })
+	seenOrg := map[string]bool{}
+	for _, o := range orgs {
+		st.organization(o)
+		seenOrg[orgNative(o)] = true
+		if o.ID != "" {
+			seenOrg[o.ID] = true
+		}
+	}
+	for _, p := range projects {
+		if err := c.project(ctx, st, p); err != nil {
+			return nil, err
+		}
+		if slug := orgSlug(p); slug != "" {
+			if !seenOrg[slug] {
+				st.organization(apiOrganization{Slug: slug})
+				seenOrg[slug] = true
+			}
+			st.contains(id("organization", slug), id("project", p.Ref))
+		}
+	}
+	return projects, nil
+}
+
+// inactive projects are paused or going away: their own services (storage, auth) do not answer.
+func inactive(status string) bool {
+	switch status {
+	case "INACTIVE", "REMOVED", "PAUSING", "GOING_DOWN", "INIT_FAILED", "PAUSE_FAILED":
+		return true
+	}
+	return false
+}
+
+// project reads one project's families. Only a 401 (or cancellation) ends the scan; any other
+// failure is a warning naming the project and the family.
+func (c *Collector) project(ctx context.Context, st *state, p apiProject) error {
+	ref := p.Ref
+	// family runs one read; it returns a non-nil error only when the scan must stop.
+	family := func(what string, read func() error) error {
+		err := read()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrUnauthorized):
+			return projectErr(ref, what, err)
+		case ctx.Err() != nil:
+			return projectErr(ref, what, ctx.Err())
+		}
+		var ae *apiError
+		if errors.As(err, &ae) && ae.gated() {
+			st.emit.Warn(projectErr(ref, what, fmt.Errorf("not available to this plan or token (HTTP %d)", ae.Status)))
+			return nil
+		}
+		st.emit.Warn(projectErr(ref, what, err))
+		return nil
+	}
+	var x projectExtras
+	if err := family("custom hostname", func() (err error) {
+		x.custom, err = c.api.customHostname(ctx, ref)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := family("vanity subdomain", func() (err error) {
+		x.vanity, err = c.api.vanitySubdomain(ctx, ref)
+		return err
+	}); err != nil {
+		return err
+	}
+	st.project(p, x)
+
+	reads := []struct {
+		what string
+		read func() error
+	}{
+		{"branches", func() error {
+			v, err := c.api.branches(ctx, ref)
+			if err == nil {
+				st.branches(ref, v)
+			}
+			return err
+		}},
+		{"edge functions", func() error {
+			v, err := c.api.functions(ctx, ref)
+			if err == nil {
+				st.functions(ref, v)
+			}
+			return err
+		}},
+		{"secrets", func() error {
+			v, err := c.api.secrets(ctx, ref)
+			if err == nil {
+				st.secrets(ref, v)
+			}
+			return err
+		}},
+		{"api keys", func() error {
+			v, err := c.api.apiKeys(ctx, ref)
+			if err == nil {
+				st.apiKeys(ref, v)
+			}
+			return err
+		}},
+		{"pooler config", func() error {
+			v, err := c.api.poolers(ctx, ref)
+			if err == nil {
+				st.poolers(ref, v)
+			}
+			return err
+		}},
+		{"network restrictions", func() error {
+			v, err := c.api.networkRestrictions(ctx, ref)
+			if err == nil {
+				st.networkRestrictions(ref, v)
+			}
+			return err
+		}},
+	}
+	if !inactive(p.Status) {
+		reads = append(reads,
+			struct {
+				what string
+				read func() error
+			}{"storage buckets", func() error {
+				v, err := c.api.buckets(ctx, ref)
+				if err == nil {
+					for _, b := range v {
+						st.bucket(ref, b.ID, b.Name, b.Public)
+					}
+				}
+				return err
+			}},
+			struct {
+				what string
+				read func() error
+			}{"auth config", func() error {
+				v, err := c.api.authConfig(ctx, ref)
+				if err == nil {
+					st.authConfig(ref, v)
+				}
+				return err
+			}})
+	}
+	for _, r := range reads {
+		if err := family(r.what, r.read); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// String names the instance without its secrets (for logs).
+func (c *Collector) String() string {
+	return "supabase/" + strings.TrimSpace(c.cfg.Name)
 }

@@ -1,25 +1,450 @@
-// Package vercel collects a vercel estate into the graph.
+// Package vercel collects a Vercel account into the graph: the personal scope and each team, with
+// their projects, env vars (names and derived facts, never values), latest deployments, domains and
+// DNS records, project domains, aliases, integrations, edge configs, storage stores, drains,
+// webhooks and Secure Compute networks. It talks to the REST API through its own small typed
+// client (client.go); map.go turns what was read into nodes and edges.
 package vercel
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
 
 // Collector collects one configured instance.
-type Collector struct{ cfg Config }
+type Collector struct {
+	cfg    Config
+	client *Client
+	// parallel bounds the per-project reads in flight within one scope.
+	parallel int
+	// deploymentPages bounds the newest-first deployment walk per project: the latest deployment
+	// per target is looked for among that many pages.
+	deploymentPages int
+}
 
 // New returns a collector for cfg.
 func New(cfg Config) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Collector{cfg: cfg}, nil
+	return &Collector{cfg: cfg, client: NewClient(cfg.APIURL, cfg.Token, nil), parallel: 4, deploymentPages: 5}, nil
 }
 
-// Collect is not implemented yet.
+func (c *Collector) readEncrypted() bool { return c.cfg.ReadEncrypted == nil || *c.cfg.ReadEncrypted }
+
+// Collect walks every scope. It returns an error only when the instance as a whole fails (a
+// rejected token, an unreachable API, a cancelled scan); a failing resource family or a
+// plan-gated endpoint is a warning.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
-	return errors.New("the vercel collector is not implemented yet")
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	scopes, err := c.scopes(ctx, emit)
+	if err != nil {
+		return err
+	}
+	m := newMapper(emit)
+	for _, sc := range scopes {
+		snap, err := c.collectScope(ctx, sc, emit)
+		if err != nil {
+			return err
+		}
+		m.scope(snap)
+	}
+	return nil
+}
+
+// scopeInfo is one account to walk: a team, or the personal scope (Scope.TeamID empty).
+type scopeInfo struct {
+	Scope    Scope
+	ID       string // node native id: the team id, or the user id for the personal scope
+	Slug     string
+	Name     string
+	Plan     string
+	Personal bool
+}
+
+func (c *Collector) scopes(ctx context.Context, emit graph.Emitter) ([]scopeInfo, error) {
+	var out []scopeInfo
+	if len(c.cfg.TeamIDs) == 0 {
+		u, err := c.client.User(ctx)
+		defaultTeam := u.DefaultTeamID
+		switch {
+		case err == nil:
+			out = append(out, scopeInfo{ID: u.ID, Slug: u.Username, Name: firstNonEmpty(u.Username, u.Name, u.ID), Personal: true})
+		case IsStatus(err, http.StatusForbidden) && !Rejected(err):
+			emit.Warn(fmt.Errorf("personal scope skipped: %w", err))
+		default:
+			return nil, fmt.Errorf("vercel: read user: %w", err)
+		}
+		teams, err := c.client.Teams(ctx)
+		if err := c.soft("teams", err, emit); err != nil {
+			return nil, err
+		}
+		for _, t := range teams {
+			if len(out) > 0 && out[0].Personal && t.ID != "" && t.ID == defaultTeam {
+				// The personal account was migrated to this (Hobby) team: calls without teamId
+				// act on it, so walking both would report every resource twice.
+				out = out[1:]
+			}
+			out = append(out, teamScope(t))
+		}
+		return out, nil
+	}
+	var all []Team
+	listed := false
+	for _, id := range c.cfg.TeamIDs {
+		if strings.HasPrefix(id, "team_") {
+			t, err := c.client.Team(ctx, id)
+			if err != nil {
+				if IsStatus(err, http.StatusForbidden, http.StatusNotFound) && !Rejected(err) {
+					emit.Warn(fmt.Errorf("team %s: %w", id, err))
+					continue
+				}
+				return nil, fmt.Errorf("vercel: read team %s: %w", id, err)
+			}
+			if t.ID == "" {
+				t.ID = id
+			}
+			out = append(out, teamScope(t))
+			continue
+		}
+		if !listed { // a slug: find it in the token's teams
+			ts, err := c.client.Teams(ctx)
+			if err != nil && !errors.Is(err, ErrPagesTruncated) {
+				return nil, fmt.Errorf("vercel: list teams: %w", err)
+			}
+			all, listed = ts, true
+		}
+		found := false
+		for _, t := range all {
+			if t.Slug == id {
+				out, found = append(out, teamScope(t)), true
+				break
+			}
+		}
+		if !found {
+			emit.Warn(fmt.Errorf("team %q: not among the token's teams", id))
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("vercel: none of the configured teams is accessible with this token")
+	}
+	return out, nil
+}
+
+func teamScope(t Team) scopeInfo {
+	s := scopeInfo{Scope: Scope{TeamID: t.ID}, ID: t.ID, Slug: t.Slug, Name: firstNonEmpty(t.Slug, t.Name, t.ID)}
+	if t.Billing != nil {
+		s.Plan = t.Billing.Plan
+	}
+	return s
+}
+
+// soft classifies a resource family's error: nil when it was recorded as a warning (or there was
+// none), the error itself when the whole collector must stop (a rejected token, cancellation).
+func (c *Collector) soft(family string, err error, emit graph.Emitter) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if Rejected(err) {
+		return fmt.Errorf("vercel: %w", err)
+	}
+	if IsStatus(err, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound) {
+		emit.Warn(fmt.Errorf("%s: not available to this token or plan: %w", family, err))
+		return nil
+	}
+	emit.Warn(fmt.Errorf("%s: %w", family, err))
+	return nil
+}
+
+// snapshot is what one scope's API calls returned, values already reduced to evidence.
+type snapshot struct {
+	Scope        scopeInfo
+	Projects     []*projectData
+	Shared       []SharedEnvVar
+	Domains      []Domain
+	Records      map[string][]DNSRecord
+	Aliases      []Alias
+	Integrations []IntegrationConfig
+	EdgeConfigs  []EdgeConfig
+	Stores       []Store
+	Drains       []Drain
+	Webhooks     []Webhook
+	Networks     []Network
+	sharedFacts  map[string]map[string]any
+}
+
+type projectData struct {
+	Project     Project
+	Envs        []EnvVar
+	EnvFacts    map[string]map[string]any // env id -> value.* facts
+	Domains     []ProjectDomain
+	Deployments []Deployment // latest per target
+}
+
+func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.Emitter) (*snapshot, error) {
+	snap := &snapshot{Scope: sc, Records: map[string][]DNSRecord{}, sharedFacts: map[string]map[string]any{}}
+	s := sc.Scope
+	label := func(family string) string { return "scope " + sc.Slug + ": " + family }
+
+	projects, err := c.client.Projects(ctx, s)
+	if err := c.soft(label("projects"), err, emit); err != nil {
+		return nil, err
+	}
+	for _, p := range projects {
+		if p.ID != "" {
+			snap.Projects = append(snap.Projects, &projectData{Project: p, EnvFacts: map[string]map[string]any{}})
+		}
+	}
+
+	// Team-wide families, one after the other: each is one or a few calls.
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"integration configurations", func() (err error) { snap.Integrations, err = c.client.IntegrationConfigs(ctx, s); return }},
+		{"edge configs", func() (err error) { snap.EdgeConfigs, err = c.client.EdgeConfigs(ctx, s); return }},
+		{"storage stores", func() error { return c.stores(ctx, s, snap) }},
+		{"drains", func() (err error) { snap.Drains, err = c.client.Drains(ctx, s); return }},
+		{"webhooks", func() (err error) { snap.Webhooks, err = c.client.Webhooks(ctx, s); return }},
+		{"secure compute networks", func() (err error) { snap.Networks, err = c.client.Networks(ctx, s); return }},
+		{"shared env vars", func() error { return c.sharedEnv(ctx, s, snap, emit) }},
+		{"domains", func() error { return c.domains(ctx, s, snap, emit) }},
+		{"aliases", func() (err error) { snap.Aliases, err = c.client.Aliases(ctx, s); return }},
+	}
+	for _, st := range steps {
+		if err := c.soft(label(st.name), st.run(), emit); err != nil {
+			return nil, err
+		}
+	}
+
+	// Per-project families, a few projects at a time.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, c.parallel))
+	for _, pd := range snap.Projects {
+		g.Go(func() error { return c.project(gctx, s, sc.Slug, pd, emit) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+func (c *Collector) project(ctx context.Context, s Scope, slug string, pd *projectData, emit graph.Emitter) error {
+	p := pd.Project
+	label := func(family string) string { return "scope " + slug + ": project " + p.Name + ": " + family }
+
+	envs, err := c.client.EnvVars(ctx, s, p.ID)
+	if err := c.soft(label("env vars"), err, emit); err != nil {
+		return err
+	}
+	var failed []string
+	var firstErr error
+	for i := range envs {
+		e := &envs[i]
+		facts, err := c.envFacts(ctx, s, p.ID, e)
+		if err != nil {
+			if Rejected(err) || ctx.Err() != nil {
+				return c.soft(label("env vars"), err, emit)
+			}
+			failed = append(failed, e.Key)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		if len(facts) > 0 {
+			pd.EnvFacts[e.ID] = facts
+		}
+	}
+	if len(failed) > 0 {
+		emit.Warn(fmt.Errorf("%s: could not read %d encrypted values (%s): %w", label("env vars"), len(failed), strings.Join(failed, ", "), firstErr))
+	}
+	pd.Envs = envs
+
+	pd.Domains, err = c.client.ProjectDomains(ctx, s, p.ID)
+	if err := c.soft(label("domains"), err, emit); err != nil {
+		return err
+	}
+
+	pd.Deployments, err = c.latestDeployments(ctx, s, p)
+	return c.soft(label("deployments"), err, emit)
+}
+
+// envFacts reduces an env var's value to evidence and clears it: plain values come with the list,
+// encrypted ones are read one by one (when enabled), sensitive, system and legacy secret values
+// are never read.
+func (c *Collector) envFacts(ctx context.Context, s Scope, projectID string, e *EnvVar) (map[string]any, error) {
+	defer func() { e.Value = "" }()
+	switch e.Type {
+	case "plain":
+		return evidence.FromEnv("value", e.Key, e.Value), nil
+	case "encrypted":
+		if !c.readEncrypted() || e.ID == "" {
+			return nil, nil
+		}
+		full, err := c.client.EnvVar(ctx, s, projectID, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		v := full.Value
+		full.Value = ""
+		if full.Decrypted || full.Type == "plain" {
+			return evidence.FromEnv("value", e.Key, v), nil
+		}
+		return nil, nil
+	}
+	return nil, nil
+}
+
+func (c *Collector) sharedEnv(ctx context.Context, s Scope, snap *snapshot, emit graph.Emitter) error {
+	vars, err := c.client.SharedEnvVars(ctx, s)
+	var failed int
+	var firstErr error
+	for i := range vars {
+		v := &vars[i]
+		var value string
+		switch {
+		case v.Type == "plain":
+			value = v.Value
+		case v.Type == "encrypted" && c.readEncrypted() && v.ID != "":
+			full, gerr := c.client.SharedEnvVar(ctx, s, v.ID)
+			if gerr != nil {
+				if Rejected(gerr) || ctx.Err() != nil {
+					return gerr
+				}
+				failed++
+				if firstErr == nil {
+					firstErr = gerr
+				}
+			} else if full.Decrypted {
+				value = full.Value
+			}
+		}
+		v.Value = ""
+		if f := evidence.FromEnv("value", v.Key, value); len(f) > 0 {
+			snap.sharedFacts[v.ID] = f
+		}
+	}
+	snap.Shared = vars
+	if failed > 0 {
+		emit.Warn(fmt.Errorf("scope %s: shared env vars: could not read %d encrypted values: %w", snap.Scope.Slug, failed, firstErr))
+	}
+	return err
+}
+
+func (c *Collector) domains(ctx context.Context, s Scope, snap *snapshot, emit graph.Emitter) error {
+	domains, err := c.client.Domains(ctx, s)
+	snap.Domains = domains
+	for _, d := range domains {
+		recs, rerr := c.client.Records(ctx, s, d.Name)
+		if ferr := c.soft("scope "+snap.Scope.Slug+": dns records of "+d.Name, rerr, emit); ferr != nil {
+			return ferr
+		}
+		snap.Records[d.Name] = recs
+	}
+	return err
+}
+
+func (c *Collector) stores(ctx context.Context, s Scope, snap *snapshot) error {
+	stores, err := c.client.Stores(ctx, s)
+	if err != nil {
+		return err
+	}
+	for i := range stores {
+		if stores[i].ProjectsMetadata != nil {
+			continue
+		}
+		full, err := c.client.Store(ctx, s, stores[i].ID)
+		if err != nil {
+			snap.Stores = stores
+			return fmt.Errorf("store %s: %w", stores[i].ID, err)
+		}
+		stores[i].ProjectsMetadata = full.ProjectsMetadata
+	}
+	snap.Stores = stores
+	return nil
+}
+
+// latestDeployments walks a project's deployments newest first and keeps the first one per
+// target ("production", "preview" for none, or a custom environment). It stops once every target
+// the project is known to have (project.targets, latestDeployments) is found, or after
+// deploymentPages pages: the answer is then the latest per target among the most recent ones.
+func (c *Collector) latestDeployments(ctx context.Context, s Scope, p Project) ([]Deployment, error) {
+	want := map[string]bool{}
+	for t, d := range p.Targets {
+		if d != nil {
+			want[t] = true
+		}
+	}
+	for _, d := range p.LatestDeployments {
+		want[targetName(d.Target)] = true
+	}
+	if len(want) == 0 {
+		want["production"], want["preview"] = true, true
+	}
+	pages := 0
+	sub := *c.client
+	if c.deploymentPages > 0 && c.deploymentPages < sub.MaxPages {
+		sub.MaxPages = c.deploymentPages + 1 // the stop below ends the walk first
+	}
+	all, err := sub.Deployments(ctx, s, p.ID, func(ds []Deployment) bool {
+		pages++
+		seen := map[string]bool{}
+		for _, d := range ds {
+			seen[deploymentTarget(d)] = true
+		}
+		for t := range want {
+			if !seen[t] {
+				return c.deploymentPages > 0 && pages >= c.deploymentPages
+			}
+		}
+		return true
+	})
+	latest := map[string]Deployment{}
+	for _, d := range all { // newest first
+		if t := deploymentTarget(d); latest[t].UID == "" {
+			latest[t] = d
+		}
+	}
+	out := make([]Deployment, 0, len(latest))
+	for _, d := range latest {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UID < out[j].UID })
+	return out, err
+}
+
+func deploymentTarget(d Deployment) string {
+	if d.Target != nil && *d.Target != "" {
+		return *d.Target
+	}
+	return "preview"
+}
+
+func targetName(t string) string {
+	if t == "" {
+		return "preview"
+	}
+	return t
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/config"
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/output"
+)
+
+type fakeCollector func(ctx context.Context, emit graph.Emitter) error
+
+func (f fakeCollector) Collect(ctx context.Context, emit graph.Emitter) error { return f(ctx, emit) }
+
+// syncBuffer is a bytes.Buffer safe for the log writer and the test reading it concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// droplets emits a DigitalOcean estate, or fails when *fail is set.
+func droplets(fail *bool) collectors.Collector {
+	return fakeCollector(func(ctx context.Context, emit graph.Emitter) error {
+		if *fail {
+			return errors.New("GET /v2/droplets: 401 Unauthorized")
+		}
+		emit.Node(graph.Node{ID: "digitalocean:droplet:1001", Kind: "droplet", Provider: "digitalocean", Name: "erp-1", Attrs: graph.Attrs{"public_ipv4": "203.0.113.10"}})
+		return nil
+	})
+}
+
+func withInstances(e *env, insts ...collectors.Instance) {
+	e.Instances = func(*config.File) []collectors.Instance { return insts }
+}
+
+func clockAt(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+func TestScanFlagsParseSchedule(t *testing.T) {
+	e, _, _ := testEnv(nil)
+	var got *scanOpts
+	cmd := newScanCmd(e, &globalOpts{}, func(o *scanOpts) error { got = o; return nil })
+	cmd.SetArgs([]string{"--every", "6h", "--jitter", "0s", "--keep", "5"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.every != 6*time.Hour || got.jitter != 0 || !got.jitterSet || got.keep != 5 {
+		t.Errorf("parsed %+v", got)
+	}
+	cmd = newScanCmd(e, &globalOpts{}, func(o *scanOpts) error { got = o; return nil })
+	cmd.SetArgs(nil)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.every != 0 || got.jitterSet || got.keep != history.DefaultKeep {
+		t.Errorf("defaults %+v", got)
+	}
+	for _, args := range [][]string{{"--keep", "-1"}, {"--jitter", "1m"}, {"--every", "-1h"}} {
+		e, _, errb := testEnv(nil)
+		if code := runEnv(context.Background(), append([]string{"scan", "--out", t.TempDir()}, args...), e); code != exitUsage {
+			t.Errorf("%v: exit %d (%s)", args, code, errb)
+		}
+	}
+}
+
+// Two scans through the CLI: the second has DigitalOcean failing. Its droplet stays, stale; the
+// history holds both scans (the older compressed); CHANGES.md and graph.json say what went stale;
+// diff and query read it back.
+func TestScanKeepsHistoryAndStaleness(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	inst := collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)}
+	t1 := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	t2 := t1.Add(6 * time.Hour)
+
+	e, _, errb := testEnv(nil)
+	withInstances(e, inst)
+	e.Now = clockAt(t1)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("scan 1: exit %d: %s", code, errb)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "CHANGES.md"))
+	if !strings.Contains(string(md), "first scan") {
+		t.Errorf("CHANGES.md of the first scan: %s", md)
+	}
+
+	fail = true
+	e, _, errb = testEnv(nil)
+	withInstances(e, inst)
+	e.Now = clockAt(t2)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitPartial {
+		t.Fatalf("scan 2: exit %d: %s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "stale=1") || !strings.Contains(errb.String(), "failed=digitalocean/prod") {
+		t.Errorf("summary line: %s", errb)
+	}
+	g, err := history.LoadFile(filepath.Join(dir, "graph.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := g.Node("digitalocean:droplet:1001")
+	if !ok || !n.Stale || n.StaleSince != "2026-11-20T12:00:00Z" || n.LastSeen != "2026-11-20T06:00:00Z" {
+		t.Fatalf("droplet after a failed scan: %+v present=%v", n, ok)
+	}
+	if g.Scan.Changes == nil || g.Scan.Changes.NodesStale != 1 || g.Scan.Changes.Since != "20261120T060000Z" {
+		t.Errorf("changes %+v", g.Scan.Changes)
+	}
+	for _, p := range []string{"scans/20261120T060000Z/graph.json.gz", "scans/20261120T120000Z/graph.json"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("history: %v", err)
+		}
+	}
+	md, _ = os.ReadFile(filepath.Join(dir, "CHANGES.md"))
+	if !strings.Contains(string(md), "`digitalocean:droplet:1001` droplet \"erp-1\", stale since 2026-11-20T12:00:00Z (digitalocean/prod)") {
+		t.Errorf("CHANGES.md:\n%s", md)
+	}
+
+	// diff with no arguments: previous against latest
+	e, out, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", "--out", dir}, e); code != exitOK {
+		t.Fatalf("diff: exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out.String(), "! digitalocean:droplet:1001") || !strings.Contains(out.String(), "1 went stale") {
+		t.Errorf("diff:\n%s", out)
+	}
+	// by id prefix and file, as JSON
+	e, out, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", "--out", dir, "--json", "20261120T06", filepath.Join(dir, "graph.json")}, e); code != exitOK {
+		t.Fatalf("diff --json: exit %d: %s", code, errb)
+	}
+	var c history.Changes
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil || len(c.NodesStale) != 1 || c.NodesAdded == nil {
+		t.Errorf("diff --json: %v %s", err, out)
+	}
+	// query the output directory: the stale droplet is marked
+	e, out, _ = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"query", "--graph", dir, "--stale"}, e); code != exitOK || !strings.Contains(out.String(), "stale since 2026-11-20T12:00:00Z") {
+		t.Errorf("query --stale: %d\n%s", code, out)
+	}
+}
+
+func TestDiffErrors(t *testing.T) {
+	dir := t.TempDir()
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", "--out", dir}, e); code != exitError || !strings.Contains(errb.String(), "no scans in the history") {
+		t.Errorf("empty history: %d %s", code, errb)
+	}
+	e, _, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", "a", "b", "c"}, e); code != exitUsage {
+		t.Errorf("three args: %d %s", code, errb)
+	}
+}
+
+// A second scan into a locked directory exits 1 and names the holder.
+func TestScanLockContention(t *testing.T) {
+	dir := t.TempDir()
+	lock, err := output.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitError {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	want := "is being written by discover (pid " + itoa(os.Getpid())
+	if !strings.Contains(errb.String(), want) {
+		t.Errorf("stderr %q lacks %q", errb, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "graph.json")); err == nil {
+		t.Error("locked directory was written")
+	}
+	lock.Release()
+	e, _, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Errorf("after release: exit %d: %s", code, errb)
+	}
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// A scan interrupted while its collectors run is abandoned: nothing is written, the previous
+// outputs stay as they were, and --every stops.
+func TestEveryAbandonsInterruptedScan(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	ok := collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)}
+	e, _, errb := testEnv(nil)
+	withInstances(e, ok)
+	e.Now = clockAt(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("first scan: %d %s", code, errb)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "graph.json"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan struct{})
+	hang := collectors.Instance{Provider: "docker", Name: "edge", Collector: fakeCollector(func(ctx context.Context, emit graph.Emitter) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})}
+	var log syncBuffer
+	e = &env{Stdout: &bytes.Buffer{}, Stderr: &log, Getenv: func(string) string { return "" }, Exists: func(string) bool { return false }}
+	withInstances(e, ok, hang)
+	done := make(chan int, 1)
+	go func() { done <- runEnv(ctx, []string{"scan", "--out", dir, "--every", "1h"}, e) }()
+	<-started
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit %d: %s", code, log.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not stop")
+	}
+	if !strings.Contains(log.String(), "scan abandoned") || strings.Contains(log.String(), "scan finished") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "graph.json"))
+	if !bytes.Equal(before, after) {
+		t.Error("an interrupted scan changed graph.json")
+	}
+	if snaps, _ := (history.Store{Dir: dir}).List(); len(snaps) != 1 {
+		t.Errorf("an interrupted scan added a snapshot: %v", snaps)
+	}
+	// without --every, the same interruption is an error: nothing was written
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	started = make(chan struct{})
+	e, _, errb = testEnv(nil)
+	withInstances(e, ok, hang)
+	go func() { <-started; cancel2() }()
+	if code := runEnv(ctx2, []string{"scan", "--out", dir}, e); code != exitError || !strings.Contains(errb.String(), "interrupted before writing") {
+		t.Errorf("one-shot interrupted: %d %s", code, errb)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestQueryCommands(t *testing.T) {
+	fixture := filepath.Join("..", "..", "query", "testdata", "acme.json")
+	for name, c := range map[string]struct {
+		args []string
+		code int
+		want []string
+	}{
+		"find":      {[]string{"query", "--graph", fixture, "--kind", "droplet"}, exitOK, []string{"digitalocean:droplet:1001", "droplet", "erp-1", "1 node(s)"}},
+		"find none": {[]string{"query", "--graph", fixture, "--name", "zzz"}, exitOK, []string{"no nodes match"}},
+		"bad attr":  {[]string{"query", "--graph", fixture, "--attr", "=x"}, exitUsage, nil},
+		"impact":    {[]string{"query", "--graph", fixture, "impact", "1001", "--depth", "1"}, exitOK, []string{"impact of digitalocean:droplet:1001", "2 node(s)", "docker:engine:erp-1", "runs_on (rule 1.00)"}},
+		"deps":      {[]string{"query", "--graph", fixture, "deps", "erp-odoo-1"}, exitOK, []string{"docker:engine:erp-1", "digitalocean:droplet:1001"}},
+		"stale hit": {[]string{"query", "--graph", fixture, "impact", "odoo:instance:erp.acme-coffee.com"}, exitOK, []string{"digitalocean:app:acme-api", "stale since 2026-11-21T06:00:00Z"}},
+		"path":      {[]string{"query", "--graph", fixture, "path", "prj_admin", "1001"}, exitOK, []string{"<-contains- docker:engine:erp-1", "-runs_on (rule 1.00)-> digitalocean:droplet:1001"}},
+		"show":      {[]string{"query", "--graph", fixture, "show", "acme-api"}, exitOK, []string{"STALE", "env.ODOO_URL.host", "erp.acme-coffee.com"}},
+		"ambiguous": {[]string{"query", "--graph", fixture, "deps", "erp"}, exitError, nil},
+		"no graph":  {[]string{"query", "--graph", t.TempDir()}, exitError, nil},
+	} {
+		e, out, errb := testEnv(nil)
+		code := runEnv(context.Background(), c.args, e)
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d: %s", name, code, c.code, errb)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s: output lacks %q:\n%s", name, w, out)
+			}
+		}
+		if name == "ambiguous" && !strings.Contains(errb.String(), "docker:compose_project:erp-1/erp") {
+			t.Errorf("ambiguity does not list candidates: %s", errb)
+		}
+		if name == "no graph" && !strings.Contains(errb.String(), "run `discover scan` first") {
+			t.Errorf("missing graph: %s", errb)
+		}
+	}
+	e, out, _ := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"query", "--graph", fixture, "--json", "impact", "1001"}, e); code != exitOK {
+		t.Fatal(code)
+	}
+	var hits []struct {
+		Node struct {
+			ID    string
+			Stale bool
+		}
+		Distance int
+	}
+	if err := json.Unmarshal(out.Bytes(), &hits); err != nil || len(hits) != 8 || hits[7].Distance != 4 {
+		t.Errorf("--json impact: %v %s", err, out)
+	}
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/query"
+)
+
+type queryOpts struct {
+	graph  string
+	json   bool
+	filter query.Filter
+	depth  int
+}
+
+// newQueryCmd builds `discover query` and its subcommands. Each prints a text table, or JSON with
+// --json (the types of package query, the same the MCP server returns).
+func newQueryCmd(e *env) *cobra.Command {
+	o := &queryOpts{}
+	cmd := &cobra.Command{
+		Use:   "query",
+		Short: "Find nodes, and what depends on what, in a scanned graph",
+		Long: `Query reads a graph.json (--graph: a file, or an output directory for its latest graph.json) and
+answers from it. Without a subcommand it lists the nodes matching every filter given.
+
+A node is named by its full id, an unambiguous id suffix (droplet:1001, 1001, public.orders) or its
+name; an ambiguous one is an error listing the candidates. Stale nodes and edges (kept from an
+earlier scan because their collector did not complete) are marked.
+
+  discover query --kind droplet                 # find
+  discover query --attr framework=nextjs
+  discover query show erp-odoo-1                # one node, its attributes and edges
+  discover query deps prj_storefront --depth 2  # what it depends on
+  discover query impact acme-prod               # what breaks if it goes down
+  discover query path prj_admin 1001            # how two nodes connect
+
+impact follows dependency edges backwards and containment from runtime hosts (a Docker engine's
+containers, a node pool's droplets); deps is the mirror image.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := loadQueryGraph(o.graph)
+			if err != nil {
+				return err
+			}
+			nodes, err := query.Find(g, o.filter)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			if o.json {
+				return writeJSON(e.Stdout, nodes)
+			}
+			return nodeTable(e.Stdout, nodes)
+		},
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVarP(&o.graph, "graph", "g", "output", "graph.json, or an output directory (its latest scan)")
+	pf.BoolVar(&o.json, "json", false, "print JSON")
+	f := cmd.Flags()
+	f.StringVar(&o.filter.Kind, "kind", "", "kind (droplet) or provider:kind (digitalocean:droplet)")
+	f.StringVar(&o.filter.Provider, "provider", "", "provider")
+	f.StringVar(&o.filter.Name, "name", "", "part of the name (case-insensitive)")
+	f.StringArrayVar(&o.filter.Attrs, "attr", nil, "attribute key=value, or key to require it (repeatable)")
+	f.BoolVar(&o.filter.Stale, "stale", false, "only stale nodes")
+
+	walk := func(use, short string, fn func(*graph.Graph, string, int) ([]query.Hit, error), title string) *cobra.Command {
+		c := &cobra.Command{
+			Use:   use + " NODE",
+			Short: short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				g, err := loadQueryGraph(o.graph)
+				if err != nil {
+					return err
+				}
+				hits, err := fn(g, args[0], o.depth)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return writeJSON(e.Stdout, hits)
+				}
+				id, _ := query.Resolve(g, args[0])
+				n, _ := g.Node(id)
+				fmt.Fprintf(e.Stdout, "%s %s (%s %q)%s: %d node(s)\n", title, id, n.Kind, n.Name, staleNote(n.Stale, n.StaleSince), len(hits))
+				return hitTable(e.Stdout, hits)
+			},
+		}
+		c.Flags().IntVar(&o.depth, "depth", 0, "most hops to follow (0: no limit)")
+		return c
+	}
+	cmd.AddCommand(
+		walk("deps", "What a node depends on, transitively", query.Deps, "dependencies of"),
+		walk("impact", "What depends on a node, transitively: what breaks if it goes down", query.Impact, "impact of"),
+		&cobra.Command{
+			Use:   "path FROM TO",
+			Short: "A shortest path between two nodes",
+			Args:  cobra.ExactArgs(2),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				g, err := loadQueryGraph(o.graph)
+				if err != nil {
+					return err
+				}
+				steps, err := query.Path(g, args[0], args[1])
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return writeJSON(e.Stdout, steps)
+				}
+				return pathText(e.Stdout, steps)
+			},
+		},
+		&cobra.Command{
+			Use:   "show NODE",
+			Short: "One node: attributes, freshness and edges",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				g, err := loadQueryGraph(o.graph)
+				if err != nil {
+					return err
+				}
+				d, err := query.Show(g, args[0])
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return writeJSON(e.Stdout, d)
+				}
+				return detailText(e.Stdout, d)
+			},
+		},
+	)
+	return cmd
+}
+
+// loadQueryGraph reads path, or path/graph.json when path is a directory.
+func loadQueryGraph(path string) (*graph.Graph, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "graph.json")
+	}
+	g, err := history.LoadFile(path)
+	if os.IsNotExist(err) {
+		return nil, fmt.Errorf("%s not found: run `discover scan` first, or pass --graph", path)
+	}
+	return g, err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func staleNote(stale bool, since string) string {
+	if !stale {
+		return ""
+	}
+	return " [stale since " + since + "]"
+}
+
+func status(stale bool, since string) string {
+	if stale {
+		return "stale since " + since
+	}
+	return ""
+}
+
+func nodeTable(w io.Writer, nodes []query.Node) error {
+	if len(nodes) == 0 {
+		_, err := fmt.Fprintln(w, "no nodes match")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tNAME\tSTATUS")
+	for _, n := range nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.ID, n.Kind, n.Name, status(n.Stale, n.StaleSince))
+	}
+	fmt.Fprintf(tw, "%d node(s)\n", len(nodes))
+	return tw.Flush()
+}
+
+func edgeLabel(e query.Edge) string {
+	s := e.Type
+	if e.Origin != graph.Observed {
+		s += fmt.Sprintf(" (%s %s)", e.Origin, strconv.FormatFloat(e.Confidence, 'f', 2, 64))
+	}
+	if e.Stale {
+		s += " stale"
+	}
+	return s
+}
+
+func hitTable(w io.Writer, hits []query.Hit) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEPTH\tID\tKIND\tNAME\tVIA\tFROM\tSTATUS")
+	for _, h := range hits {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Distance, h.Node.ID, h.Node.Kind, h.Node.Name, edgeLabel(h.Via), h.From, status(h.Node.Stale, h.Node.StaleSince))
+	}
+	return tw.Flush()
+}
+
+func pathText(w io.Writer, steps []query.Step) error {
+	var b strings.Builder
+	for i, s := range steps {
+		n := fmt.Sprintf("%s (%s %q)%s", s.Node.ID, s.Node.Kind, s.Node.Name, staleNote(s.Node.Stale, s.Node.StaleSince))
+		if i == 0 {
+			b.WriteString(n + "\n")
+			continue
+		}
+		if s.Forward {
+			fmt.Fprintf(&b, "  -%s-> %s\n", edgeLabel(*s.Via), n)
+		} else {
+			fmt.Fprintf(&b, "  <-%s- %s\n", edgeLabel(*s.Via), n)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func detailText(w io.Writer, d query.Detail) error {
+	n := d.Node
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%s\nkind\t%s:%s\nname\t%s\n", n.ID, n.Provider, n.Kind, n.Name)
+	if n.Source != "" {
+		fmt.Fprintf(tw, "source\t%s\n", n.Source)
+	}
+	if d.FirstSeen != "" {
+		fmt.Fprintf(tw, "first seen\t%s\n", d.FirstSeen)
+	}
+	if n.LastSeen != "" {
+		fmt.Fprintf(tw, "last seen\t%s\n", n.LastSeen)
+	}
+	if n.Stale {
+		fmt.Fprintf(tw, "STALE\tsince %s (its collector did not complete; kept from an earlier scan)\n", n.StaleSince)
+	}
+	for _, k := range n.Attrs.Keys() {
+		v, _ := graph.Node{Attrs: n.Attrs}.AttrValues(k)
+		fmt.Fprintf(tw, "%s\t%s\n", k, strings.Join(v, ", "))
+	}
+	for _, e := range d.Out {
+		fmt.Fprintf(tw, "->\t%s %s\n", edgeLabel(e), e.To)
+	}
+	for _, e := range d.In {
+		fmt.Fprintf(tw, "<-\t%s %s\n", edgeLabel(e), e.From)
+	}
+	return tw.Flush()
+}

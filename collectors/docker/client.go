@@ -1,0 +1,126 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/cli/cli/connhelper"
+	"github.com/docker/docker/client"
+	"github.com/docker/go-connections/tlsconfig"
+
+	"github.com/infragraph/infragraph/evidence"
+)
+
+// newClient builds an Engine API client for one configured engine. The API version is negotiated
+// with the daemon on the first request (client.WithAPIVersionNegotiation), so a Debian 20.10
+// engine (API 1.41) and a current one (1.51) are both read with the same code.
+func newClient(cfg Config) (*client.Client, error) {
+	// Keep as many idle connections as inspections run at once: the default (2) would reopen
+	// connections all the time, and over ssh:// every connection is a new ssh process.
+	tr := &http.Transport{MaxIdleConnsPerHost: inspectParallel, IdleConnTimeout: 30 * time.Second}
+	hc := &http.Client{Transport: tr, CheckRedirect: client.CheckRedirect}
+	opts := []client.Opt{client.WithAPIVersionNegotiation(), client.WithHTTPClient(hc)}
+	switch {
+	case strings.HasPrefix(cfg.Host, "ssh://"):
+		// The docker CLI's own helper: it runs `ssh ... docker system dial-stdio` on the remote
+		// host, so ~/.ssh/config, agents and known_hosts work exactly as for `docker -H ssh://`.
+		// BatchMode: a scan must fail, not wait at a password or host-key prompt.
+		h, err := connhelper.GetConnectionHelperWithSSHOpts(cfg.Host, []string{"-o", "BatchMode=yes"})
+		if err != nil {
+			return nil, fmt.Errorf("ssh connection helper: %w", err)
+		}
+		opts = append(opts, client.WithHost(h.Host), client.WithDialContext(h.Dialer))
+	default:
+		if cfg.CertPath != "" || cfg.TLSVerify {
+			// Docker's rules (client.FromEnv): client certificates from CertPath, and the server
+			// certificate is verified only when TLSVerify is set.
+			o := tlsconfig.Options{InsecureSkipVerify: !cfg.TLSVerify}
+			if cfg.CertPath != "" {
+				o.CAFile = filepath.Join(cfg.CertPath, "ca.pem")
+				o.CertFile = filepath.Join(cfg.CertPath, "cert.pem")
+				o.KeyFile = filepath.Join(cfg.CertPath, "key.pem")
+			}
+			tc, err := tlsconfig.Client(o)
+			if err != nil {
+				return nil, fmt.Errorf("tls config from %s: %w", cfg.CertPath, err)
+			}
+			tr.TLSClientConfig = tc
+		}
+		opts = append(opts, client.WithHost(cfg.Host))
+	}
+	return client.NewClientWithOpts(opts...)
+}
+
+// endpoint is the configured host without any userinfo password, safe for messages and attrs.
+func endpoint(host string) string {
+	u, err := url.Parse(host)
+	if err != nil || u.Scheme == "" {
+		return host
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.User(u.User.Username())
+		}
+	}
+	return u.String()
+}
+
+// hostOf returns the remote hostname of a tcp:// or ssh:// engine address ("" for a local
+// socket): the identity inference uses to tie the engine to the machine it runs on.
+func hostOf(host string) string {
+	u, err := url.Parse(host)
+	if err != nil {
+		return ""
+	}
+	switch u.Scheme {
+	case "tcp", "ssh", "http", "https":
+		h := u.Hostname()
+		if h == "localhost" || h == "127.0.0.1" || h == "::1" {
+			return ""
+		}
+		return evidence.NormalizeHost(h)
+	}
+	return ""
+}
+
+// retry runs an idempotent read, retrying daemon-side failures (500, 503) a bounded number of
+// times with backoff; waits honour ctx. Client errors and connection failures are returned at
+// once: retrying an unreachable engine only delays the clear error.
+func retry[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
+	const attempts = 3
+	wait := 200 * time.Millisecond
+	var zero T
+	for i := 1; ; i++ {
+		v, err := call(ctx)
+		if err == nil {
+			return v, nil
+		}
+		if i == attempts || !transient(err) || ctx.Err() != nil {
+			return zero, err
+		}
+		select {
+		case <-ctx.Done():
+			return zero, errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+func transient(err error) bool {
+	return cerrdefs.IsInternal(err) || cerrdefs.IsUnavailable(err)
+}
+
+// isDialErr reports a failure to connect (refused, no such socket, no route).
+func isDialErr(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}

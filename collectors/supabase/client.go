@@ -1,0 +1,394 @@
+package supabase
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/telemetry"
+)
+
+// DefaultRequestsPerMinute is the Management API's documented limit: 120 requests a minute per
+// user and scope; past it every call gets 429 until the window resets
+// (supabase/supabase apps/docs/content/_partials/api_rate_limits.mdx).
+const DefaultRequestsPerMinute = 120
+
+const (
+	maxAttempts  = 5
+	maxRetryWait = 65 * time.Second // one full rate-limit window and a little
+	userAgent    = "infragraph-discover"
+)
+
+// ErrUnauthorized is returned for 401: the token is missing, expired or revoked.
+var ErrUnauthorized = errors.New("the access token was rejected (401): check SUPABASE_ACCESS_TOKEN")
+
+// apiError is a non-2xx answer from the Management API.
+type apiError struct {
+	Status  int
+	Path    string
+	Message string
+}
+
+func (e *apiError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("GET %s: HTTP %d: %s", e.Path, e.Status, msg)
+}
+
+// gated reports whether the status means "not available to this plan or token" rather than a
+// fault: 402 (plan), 403 (scope), 404 (feature not enabled for the project).
+func (e *apiError) gated() bool {
+	return e.Status == http.StatusPaymentRequired || e.Status == http.StatusForbidden || e.Status == http.StatusNotFound
+}
+
+// client is a small typed client for the Supabase Management API (v1). It paces itself below the
+// documented rate limit, waits out 429s and retries 5xx a bounded number of times.
+type client struct {
+	base    *url.URL
+	token   evidence.Secret
+	http    *http.Client
+	limiter *rate.Limiter
+	backoff time.Duration // first 5xx/transport retry wait; doubles each attempt
+	sleep   func(ctx context.Context, d time.Duration) error
+}
+
+func newClient(base string, token evidence.Secret, perMinute int) (*client, error) {
+	if base == "" {
+		base = DefaultAPIURL
+	}
+	u, err := url.Parse(strings.TrimRight(base, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("api_url: %w", err)
+	}
+	if perMinute <= 0 {
+		perMinute = DefaultRequestsPerMinute
+	}
+	return &client{
+		base:    u,
+		token:   token,
+		http:    &http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(nil)},
+		limiter: newLimiter(perMinute),
+		backoff: 500 * time.Millisecond,
+		sleep:   sleepCtx,
+	}, nil
+}
+
+// newLimiter never lets more than perMinute requests start in any 60-second window: a small
+// burst b, refilled at (perMinute-b)/60 per second, so b + 60·rate = perMinute.
+func newLimiter(perMinute int) *rate.Limiter {
+	burst := perMinute / 12
+	if burst < 1 {
+		burst = 1
+	}
+	if burst >= perMinute {
+		return rate.NewLimiter(rate.Limit(float64(perMinute)/60), perMinute)
+	}
+	return rate.NewLimiter(rate.Limit(float64(perMinute-burst)/60), burst)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// get fetches path (with query) and decodes the JSON answer into out.
+func (c *client) get(ctx context.Context, path string, query url.Values, out any) error {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawQuery = query.Encode()
+	wait := c.backoff
+	var last error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return fmt.Errorf("GET %s: %w", path, err)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", path, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", userAgent)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("GET %s: %w", path, ctx.Err())
+			}
+			last = fmt.Errorf("GET %s: %w", path, scrubURLError(err))
+			if err := c.sleep(ctx, wait); err != nil {
+				return fmt.Errorf("GET %s: %w", path, err)
+			}
+			wait *= 2
+			continue
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+		resp.Body.Close()
+		if err != nil {
+			last = fmt.Errorf("GET %s: read body: %w", path, err)
+			continue
+		}
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized:
+			return ErrUnauthorized
+		case resp.StatusCode == http.StatusTooManyRequests:
+			d := retryAfter(resp.Header)
+			last = &apiError{Status: resp.StatusCode, Path: path, Message: "rate limited"}
+			if err := c.sleep(ctx, d); err != nil {
+				return fmt.Errorf("GET %s: waiting out the rate limit: %w", path, err)
+			}
+			continue
+		case resp.StatusCode >= 500:
+			last = &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body)}
+			if err := c.sleep(ctx, wait); err != nil {
+				return fmt.Errorf("GET %s: %w", path, err)
+			}
+			wait *= 2
+			continue
+		case resp.StatusCode < 200 || resp.StatusCode > 299:
+			return &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body)}
+		}
+		if err := json.Unmarshal(body, out); err != nil {
+			return fmt.Errorf("GET %s: the answer is not the expected JSON: %w", path, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, last)
+}
+
+// retryAfter reads how long to wait after a 429: Retry-After (seconds or an HTTP date), else
+// X-RateLimit-Reset (seconds until the window resets, per Supabase's docs), else a full window.
+func retryAfter(h http.Header) time.Duration {
+	d := time.Duration(-1)
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			d = time.Duration(n * float64(time.Second))
+		} else if t, err := http.ParseTime(v); err == nil {
+			d = time.Until(t)
+		}
+	}
+	if d < 0 {
+		if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
+			if n, err := strconv.ParseFloat(v, 64); err == nil {
+				// A value that looks like a Unix time is an absolute reset moment.
+				if n > 1e9 {
+					d = time.Until(time.Unix(int64(n), 0))
+				} else {
+					d = time.Duration(n * float64(time.Second))
+				}
+			}
+		}
+	}
+	switch {
+	case d < 0:
+		return 60 * time.Second
+	case d > maxRetryWait:
+		return maxRetryWait
+	}
+	return d
+}
+
+// errorMessage takes the "message" of a Management API error body, shortened; bodies that are
+// not JSON are not echoed (they could be anything).
+func errorMessage(body []byte) string {
+	var e struct {
+		Message string `json:"message"`
+		Error   string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	m := e.Message
+	if m == "" {
+		m = e.Error
+	}
+	if len(m) > 200 {
+		m = m[:200] + "…"
+	}
+	return m
+}
+
+// scrubURLError drops the URL from a transport error (it never holds the token, but keep errors
+// short and stable).
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Wire types: only the fields we use, with Supabase's names (packages/api/src/generated/openapi.json
+// in supabase/cli). Secret-bearing fields (api_key, hash, secret values, auth secrets) are not
+// declared, so they are never decoded into memory we keep.
+
+type apiOrganization struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+type apiProject struct {
+	ID               string `json:"id"`
+	Ref              string `json:"ref"`
+	OrganizationID   string `json:"organization_id"`
+	OrganizationSlug string `json:"organization_slug"`
+	Name             string `json:"name"`
+	Region           string `json:"region"`
+	Status           string `json:"status"`
+	Database         struct {
+		Host           string `json:"host"`
+		Version        string `json:"version"`
+		PostgresEngine string `json:"postgres_engine"`
+		ReleaseChannel string `json:"release_channel"`
+	} `json:"database"`
+}
+
+type apiBranch struct {
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	ProjectRef       string `json:"project_ref"`
+	ParentProjectRef string `json:"parent_project_ref"`
+	IsDefault        bool   `json:"is_default"`
+	GitBranch        string `json:"git_branch"`
+	PRNumber         int    `json:"pr_number"`
+	Persistent       bool   `json:"persistent"`
+	Status           string `json:"status"`
+}
+
+type apiFunction struct {
+	ID             string `json:"id"`
+	Slug           string `json:"slug"`
+	Name           string `json:"name"`
+	Status         string `json:"status"`
+	Version        int    `json:"version"`
+	VerifyJWT      *bool  `json:"verify_jwt"`
+	EntrypointPath string `json:"entrypoint_path"`
+}
+
+type apiSecret struct {
+	Name string `json:"name"` // "value" (a digest) is deliberately not decoded
+}
+
+type apiKey struct {
+	ID     *string `json:"id"`
+	Name   string  `json:"name"`
+	Type   *string `json:"type"`
+	Prefix *string `json:"prefix"`
+}
+
+type apiPooler struct {
+	Identifier   string `json:"identifier"`
+	DatabaseType string `json:"database_type"`
+	DBUser       string `json:"db_user"`
+	DBHost       string `json:"db_host"`
+	DBPort       int    `json:"db_port"`
+	DBName       string `json:"db_name"`
+	PoolMode     string `json:"pool_mode"`
+}
+
+type apiCustomHostname struct {
+	Status         string `json:"status"`
+	CustomHostname string `json:"custom_hostname"`
+}
+
+type apiVanity struct {
+	Status       string `json:"status"`
+	CustomDomain string `json:"custom_domain"`
+}
+
+type apiNetworkRestrictions struct {
+	Entitlement string `json:"entitlement"`
+	Status      string `json:"status"`
+	Config      struct {
+		V4 []string `json:"dbAllowedCidrs"`
+		V6 []string `json:"dbAllowedCidrsV6"`
+	} `json:"config"`
+}
+
+type apiBucket struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Public bool   `json:"public"`
+}
+
+// apiAuthConfig decodes only evidence fields; hook URIs are found by name in a raw map that is
+// dropped right after (see authEvidence).
+type apiAuthConfig map[string]json.RawMessage
+
+func (c *client) organizations(ctx context.Context) ([]apiOrganization, error) {
+	var out []apiOrganization
+	return out, c.get(ctx, "/v1/organizations", nil, &out)
+}
+
+func (c *client) projects(ctx context.Context) ([]apiProject, error) {
+	var out []apiProject
+	return out, c.get(ctx, "/v1/projects", nil, &out)
+}
+
+func (c *client) branches(ctx context.Context, ref string) ([]apiBranch, error) {
+	var out []apiBranch
+	return out, c.get(ctx, "/v1/projects/"+ref+"/branches", nil, &out)
+}
+
+func (c *client) functions(ctx context.Context, ref string) ([]apiFunction, error) {
+	var out []apiFunction
+	return out, c.get(ctx, "/v1/projects/"+ref+"/functions", nil, &out)
+}
+
+func (c *client) secrets(ctx context.Context, ref string) ([]apiSecret, error) {
+	var out []apiSecret
+	return out, c.get(ctx, "/v1/projects/"+ref+"/secrets", nil, &out)
+}
+
+func (c *client) apiKeys(ctx context.Context, ref string) ([]apiKey, error) {
+	var out []apiKey
+	return out, c.get(ctx, "/v1/projects/"+ref+"/api-keys", url.Values{"reveal": {"false"}}, &out)
+}
+
+func (c *client) poolers(ctx context.Context, ref string) ([]apiPooler, error) {
+	var out []apiPooler
+	return out, c.get(ctx, "/v1/projects/"+ref+"/config/database/pooler", nil, &out)
+}
+
+func (c *client) customHostname(ctx context.Context, ref string) (apiCustomHostname, error) {
+	var out apiCustomHostname
+	return out, c.get(ctx, "/v1/projects/"+ref+"/custom-hostname", nil, &out)
+}
+
+func (c *client) vanitySubdomain(ctx context.Context, ref string) (apiVanity, error) {
+	var out apiVanity
+	return out, c.get(ctx, "/v1/projects/"+ref+"/vanity-subdomain", nil, &out)
+}
+
+func (c *client) networkRestrictions(ctx context.Context, ref string) (apiNetworkRestrictions, error) {
+	var out apiNetworkRestrictions
+	return out, c.get(ctx, "/v1/projects/"+ref+"/network-restrictions", nil, &out)
+}
+
+func (c *client) buckets(ctx context.Context, ref string) ([]apiBucket, error) {
+	var out []apiBucket
+	return out, c.get(ctx, "/v1/projects/"+ref+"/storage/buckets", nil, &out)
+}
+
+func (c *client) authConfig(ctx context.Context, ref string) (apiAuthConfig, error) {
+	var out apiAuthConfig
+	return out, c.get(ctx, "/v1/projects/"+ref+"/config/auth", nil, &out)
+}

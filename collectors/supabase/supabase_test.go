@@ -1,0 +1,383 @@
+package supabase
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/infragraph/infragraph/collectors/collectorstest"
+	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
+	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/graph"
+)
+
+const testRef = "abcdefghijklmnopqrst"
+
+// newTestCollector points a collector at a fake serving estate, without client-side pacing
+// (the limiter is tested on its own) and with a short 5xx backoff.
+func newTestCollector(t testing.TB, estate *supabasefake.Estate, opts supabasefake.Options, cfg Config) (*Collector, *supabasefake.Fake) {
+	t.Helper()
+	fake := supabasefake.New(estate, opts)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	cfg.APIURL = srv.URL
+	if !cfg.AccessToken.Set() {
+		cfg.AccessToken = evidence.Secret(estate.Token)
+	}
+	if cfg.Name == "" {
+		cfg.Name = "test"
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.api.limiter = rate.NewLimiter(rate.Inf, 1)
+	c.api.backoff = time.Millisecond
+	return c, fake
+}
+
+func attr(t testing.TB, o collectorstest.Output, nodeID, key string) any {
+	t.Helper()
+	return o.Node(t, nodeID).Attrs[key]
+}
+
+func TestManagementAPI(t *testing.T) {
+	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil {
+		t.Fatalf("Collect: %v", out.Err)
+	}
+	if len(out.Warnings) != 0 {
+		t.Errorf("warnings: %v", out.Warnings)
+	}
+	p := "supabase:project:" + testRef
+	for k, want := range map[string]any{
+		"ref": testRef, "region": "eu-central-1", "status": "ACTIVE_HEALTHY",
+		"db_host": "db." + testRef + ".supabase.co", "api_host": testRef + ".supabase.co",
+		"custom_hostname": "api.shop.example.com", "vanity_subdomain": "shop-prod.supabase.co",
+		"db_version": "15.8.1.054", "organization": "testorgaaaaaaaaaaaaa",
+	} {
+		if got := attr(t, out, p, k); got != want {
+			t.Errorf("project %s = %v, want %v", k, got, want)
+		}
+	}
+	for _, e := range [][3]string{
+		{"supabase:organization:testorgaaaaaaaaaaaaa", "contains", p},
+		{"supabase:organization:otherorgaaaaaaaaaaaa", "contains", "supabase:project:cdefghijklmnopqrstuv"},
+		{p, "contains", "supabase:branch:" + testRef + "/feature-checkout"},
+		{p, "contains", "supabase:edge_function:" + testRef + "/send-order-email"},
+		{p, "contains", "supabase:secret:" + testRef + "/STRIPE_SECRET_KEY"},
+		{p, "contains", "supabase:api_key:" + testRef + "/service_role"},
+		{p, "contains", "supabase:pooler:" + testRef + "/" + testRef},
+		{"supabase:pooler:" + testRef + "/" + testRef, "pool_of", p},
+		{p, "contains", "supabase:storage_bucket:" + testRef + "/invoices"},
+		{p, "contains", "supabase:auth_config:" + testRef},
+		{p, "contains", "supabase:network_restriction:" + testRef},
+	} {
+		if !out.HasEdge(e[0], e[1], e[2]) {
+			t.Errorf("missing edge %s -%s-> %s", e[0], e[1], e[2])
+		}
+	}
+	br := "supabase:branch:" + testRef + "/feature-checkout"
+	if attr(t, out, br, "db_host") != "db.zyxwvutsrqponmlkjihg.supabase.co" || attr(t, out, br, "git_branch") != "feature/checkout" || attr(t, out, br, "pr_number") != int64(42) {
+		t.Errorf("branch attrs: %v", out.Node(t, br).Attrs)
+	}
+	fn := "supabase:edge_function:" + testRef + "/send-order-email"
+	if attr(t, out, fn, "url") != "https://"+testRef+".supabase.co/functions/v1/send-order-email" || attr(t, out, fn, "verify_jwt") != true {
+		t.Errorf("edge function attrs: %v", out.Node(t, fn).Attrs)
+	}
+	pool := "supabase:pooler:" + testRef + "/" + testRef
+	if attr(t, out, pool, "db_host") != "aws-0-eu-central-1.pooler.supabase.com" || attr(t, out, pool, "db_user") != "postgres."+testRef || attr(t, out, pool, "db_port") != int64(6543) {
+		t.Errorf("pooler attrs: %v", out.Node(t, pool).Attrs)
+	}
+	if got := attr(t, out, pool, "ports"); !reflect.DeepEqual(got, []string{"5432", "6543"}) {
+		t.Errorf("pooler ports = %v", got)
+	}
+	key := "supabase:api_key:" + testRef + "/backend"
+	if attr(t, out, key, "type") != "secret" || attr(t, out, key, "prefix") != "sb_secret_Ab" {
+		t.Errorf("api key attrs: %v", out.Node(t, key).Attrs)
+	}
+	nr := "supabase:network_restriction:" + testRef
+	if got := attr(t, out, nr, "allowed_cidrs"); !reflect.DeepEqual(got, []string{"198.51.100.7/32", "2001:db8::/32", "203.0.113.0/24"}) {
+		t.Errorf("allowed_cidrs = %v", got)
+	}
+	auth := "supabase:auth_config:" + testRef
+	for k, want := range map[string]any{
+		"site_url_host":  "shop.example.com",
+		"redirect_hosts": []string{"localhost", "preview.example.com", "shop.example.com"},
+		"smtp_host":      "smtp.sendgrid.net",
+		"hook_hosts":     []string{"hooks.example.com"},
+		"hook_functions": []string{"public.custom_access_token_hook"},
+	} {
+		if got := attr(t, out, auth, k); !reflect.DeepEqual(got, want) {
+			t.Errorf("auth %s = %#v, want %#v", k, got, want)
+		}
+	}
+	if n := out.CountKind("organization"); n != 2 {
+		t.Errorf("%d organizations, want 2", n)
+	}
+	if n := out.CountKind("project"); n != 3 {
+		t.Errorf("%d projects, want 3", n)
+	}
+	// api-keys is always asked with reveal=false; a paused project's own services are not asked.
+	var sawKeys bool
+	for _, r := range fake.Requests() {
+		if strings.Contains(r, "/api-keys") {
+			sawKeys = true
+			if !strings.HasSuffix(r, "?reveal=false") {
+				t.Errorf("api keys requested without reveal=false: %s", r)
+			}
+		}
+		if strings.Contains(r, "cdefghijklmnopqrstuv/config/auth") || strings.Contains(r, "cdefghijklmnopqrstuv/storage") {
+			t.Errorf("asked a paused project's services: %s", r)
+		}
+	}
+	if !sawKeys {
+		t.Error("api keys never requested")
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY", supabasefake.Test().Token, "[YOUR-PASSWORD]"}, out.JSON())
+}
+
+func TestDemoEstate(t *testing.T) {
+	c, _ := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{}, Config{})
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	p := "supabase:project:qwertyuiopasdfghjklz"
+	if out.Node(t, p).Name != "acme-prod" || attr(t, out, p, "db_host") != "db.qwertyuiopasdfghjklz.supabase.co" {
+		t.Errorf("project: %+v", out.Node(t, p))
+	}
+	if attr(t, out, "supabase:pooler:qwertyuiopasdfghjklz/qwertyuiopasdfghjklz", "db_user") != "postgres.qwertyuiopasdfghjklz" {
+		t.Error("demo pooler user")
+	}
+	if attr(t, out, "supabase:auth_config:qwertyuiopasdfghjklz", "site_url_host") != "shop.acme-coffee.com" {
+		t.Error("demo site url host")
+	}
+	out.Node(t, "supabase:edge_function:qwertyuiopasdfghjklz/send-order-email")
+	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
+}
+
+func TestRateLimited429(t *testing.T) {
+	c, fake := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{RateLimited: 3, RetryAfter: 1}, Config{})
+	var slept []time.Duration
+	c.api.sleep = func(ctx context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		return sleepCtx(ctx, time.Millisecond)
+	}
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	if !reflect.DeepEqual(slept, []time.Duration{time.Second, time.Second, time.Second}) {
+		t.Errorf("waits %v, want three of Retry-After's 1s", slept)
+	}
+	reqs := fake.Requests()
+	if reqs[0] != reqs[1] || reqs[1] != reqs[2] || reqs[2] != reqs[3] {
+		t.Errorf("the rate-limited request was not retried: %v", reqs[:4])
+	}
+	out.Node(t, "supabase:project:qwertyuiopasdfghjklz")
+}
+
+func TestRateLimitWaitHonoursContext(t *testing.T) {
+	c, _ := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{RateLimited: 100, RetryAfter: 30}, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	out := collectorstest.CollectContext(t, ctx, "supabase", c)
+	if out.Err == nil || !errors.Is(out.Err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the context's deadline", out.Err)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	for name, tc := range map[string]struct {
+		h    http.Header
+		want time.Duration
+	}{
+		"retry-after seconds":  {http.Header{"Retry-After": {"7"}}, 7 * time.Second},
+		"retry-after wins":     {http.Header{"Retry-After": {"2"}, "X-Ratelimit-Reset": {"40"}}, 2 * time.Second},
+		"reset seconds":        {http.Header{"X-Ratelimit-Reset": {"12"}}, 12 * time.Second},
+		"nothing: full window": {http.Header{}, 60 * time.Second},
+		"capped":               {http.Header{"Retry-After": {"3600"}}, maxRetryWait},
+	} {
+		if got := retryAfter(tc.h); got != tc.want {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+// The limiter never lets more than 120 requests start in any 60-second window, and does let
+// nearly that many through.
+func TestLimiterStaysUnderSupabaseLimit(t *testing.T) {
+	l := newLimiter(DefaultRequestsPerMinute)
+	start := time.Unix(1_700_000_000, 0)
+	var allowed []time.Time
+	for ms := 0; ms < 180_000; ms += 10 {
+		now := start.Add(time.Duration(ms) * time.Millisecond)
+		if l.AllowN(now, 1) {
+			allowed = append(allowed, now)
+		}
+	}
+	for i := range allowed {
+		n := 0
+		for j := i; j < len(allowed) && allowed[j].Sub(allowed[i]) < time.Minute; j++ {
+			n++
+		}
+		if n > DefaultRequestsPerMinute {
+			t.Fatalf("%d requests in the minute from %s", n, allowed[i].Sub(start))
+		}
+	}
+	if len(allowed) < 3*DefaultRequestsPerMinute-30 {
+		t.Errorf("only %d requests in 3 minutes", len(allowed))
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{AccessToken: "sbp_CANARY_wrong_token"})
+	out := collectorstest.Collect(t, "supabase", c)
+	if !errors.Is(out.Err, ErrUnauthorized) || !strings.Contains(out.Err.Error(), "401") {
+		t.Fatalf("err = %v, want a clear 401", out.Err)
+	}
+	if len(out.Nodes) != 0 || fake.Count() != 1 {
+		t.Errorf("%d nodes, %d requests after a 401", len(out.Nodes), fake.Count())
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
+
+	// A token revoked mid-scan fails the instance too.
+	c, _ = newTestCollector(t, supabasefake.Test(), supabasefake.Options{Status: map[string]int{"/v1/projects/" + testRef + "/secrets": 401}}, Config{})
+	out = collectorstest.Collect(t, "supabase", c)
+	if !errors.Is(out.Err, ErrUnauthorized) {
+		t.Fatalf("mid-scan 401: err = %v", out.Err)
+	}
+}
+
+func TestPlanGatedAndFailingFamiliesArePartial(t *testing.T) {
+	base := "/v1/projects/" + testRef
+	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{
+		Status: map[string]int{
+			base + "/network-restrictions": 402,
+			base + "/branches":             403,
+			base + "/custom-hostname":      404,
+			base + "/secrets":              500,
+		},
+		Garbage: map[string]bool{base + "/storage/buckets": true},
+	}, Config{})
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil {
+		t.Fatalf("Collect: %v", out.Err)
+	}
+	want := []string{"branches: not available to this plan or token (HTTP 403)", "custom hostname: not available to this plan or token (HTTP 404)",
+		"network restrictions: not available to this plan or token (HTTP 402)", "secrets: gave up after 5 attempts", "storage buckets: GET /v1/projects/" + testRef + "/storage/buckets: the answer is not the expected JSON"}
+	if len(out.Warnings) != len(want) {
+		t.Fatalf("warnings %q", out.Warnings)
+	}
+	for i, w := range want {
+		if !strings.Contains(out.Warnings[i], w) || !strings.Contains(out.Warnings[i], testRef) {
+			t.Errorf("warning %q lacks %q", out.Warnings[i], w)
+		}
+	}
+	// The rest is kept.
+	out.Node(t, "supabase:edge_function:"+testRef+"/send-order-email")
+	out.Node(t, "supabase:auth_config:"+testRef)
+	if _, ok := out.Graph.Node("supabase:network_restriction:" + testRef); ok {
+		t.Error("a gated family was emitted")
+	}
+	if attr(t, out, "supabase:project:"+testRef, "custom_hostname") != nil {
+		t.Error("custom hostname kept after a 404")
+	}
+	n := 0
+	for _, r := range fake.Requests() {
+		if r == "GET "+base+"/secrets" {
+			n++
+		}
+	}
+	if n != maxAttempts {
+		t.Errorf("a 500 was tried %d times, want %d", n, maxAttempts)
+	}
+}
+
+func TestProjectsUnreadableFailsInstance(t *testing.T) {
+	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{Status: map[string]int{"/v1/projects": 503}}, Config{})
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "list projects") {
+		t.Fatalf("err = %v", out.Err)
+	}
+}
+
+func TestCancelled(t *testing.T) {
+	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	collectorstest.CheckCancelled(t, "supabase", c)
+	c, err := New(Config{DBURL: "postgres://postgres:pw@db." + testRef + ".supabase.co:5432/postgres"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	collectorstest.CheckCancelled(t, "supabase", c)
+}
+
+func TestRefFromDSN(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://postgres:CANARY@db." + testRef + ".supabase.co:5432/postgres":                           testRef,
+		"postgresql://postgres." + testRef + ":CANARY@aws-0-eu-central-1.pooler.supabase.com:6543/postgres": testRef,
+		"host=db." + testRef + ".supabase.co port=5432 user=postgres password=CANARY dbname=postgres":       testRef,
+		"postgres://postgres:CANARY@127.0.0.1:5432/postgres":                                                "",
+		"postgres://postgres:CANARY@db.zzzz.supabase.co:5432/postgres":                                      "",
+	} {
+		got, ok := refFromDSN(evidence.Secret(dsn))
+		if got != want || ok != (want != "") {
+			t.Errorf("refFromDSN(%q) = %q, %v; want %q", dsn, got, ok, want)
+		}
+	}
+}
+
+func TestDBURLProject(t *testing.T) {
+	one := []apiProject{{Ref: testRef}}
+	c := &Collector{cfg: Config{DBURL: "postgres://postgres:x@127.0.0.1:5432/postgres"}, api: &client{}}
+	dbs, err := c.databases(one)
+	if err != nil || dbs[testRef] == "" {
+		t.Errorf("the only project: %v %v", dbs, err)
+	}
+	_, err = c.databases(append(one, apiProject{Ref: "bcdefghijklmnopqrstu"}))
+	if err == nil || !strings.HasPrefix(err.Error(), "db_url: ") || !strings.Contains(err.Error(), "2 projects") {
+		t.Errorf("two projects: %v", err)
+	}
+	c.api = nil
+	if _, err = c.databases(nil); err == nil || !strings.Contains(err.Error(), "no access token") {
+		t.Errorf("no token: %v", err)
+	}
+	// Without a token, an unattributable db_url fails the instance with that error.
+	c2, _ := New(Config{DBURL: "postgres://postgres:CANARY@127.0.0.1:1/postgres"})
+	out := collectorstest.Collect(t, "supabase", c2)
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "db_url: cannot tell which project") {
+		t.Errorf("err = %v", out.Err)
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
+}
+
+func TestConfigValidate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		cfg  Config
+		want string
+	}{
+		"nothing":      {Config{}, "access_token: "},
+		"bad ref":      {Config{AccessToken: "x", Databases: map[string]evidence.Secret{"NOPE": "postgres://h/db"}}, "databases: "},
+		"bad url":      {Config{AccessToken: "x", APIURL: "api.supabase.com"}, "api_url: "},
+		"negative rpm": {Config{AccessToken: "x", RequestsPerMinute: -1}, "requests_per_minute: "},
+	} {
+		err := tc.cfg.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want prefix %q", name, err, tc.want)
+		}
+	}
+	if err := (&Config{DBURL: "postgres://x"}).Validate(); err != nil {
+		t.Errorf("db_url alone: %v", err)
+	}
+}
+
+func edgeKey(from, to, typ string) graph.EdgeKey { return graph.EdgeKey{From: from, To: to, Type: typ} }

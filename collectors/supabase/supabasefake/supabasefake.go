@@ -1,0 +1,331 @@
+// Package supabasefake serves an in-memory Supabase estate over the Management API (v1) in
+// Supabase's wire format (packages/api/src/generated/openapi.json in supabase/cli): the same
+// field names, full arrays for lists, {"message": …} error bodies and X-RateLimit-* headers. It
+// injects faults (a status per path, 429 with Retry-After and X-RateLimit-Reset, garbage bodies,
+// 401) and latency, and logs requests. Tests, the demo command and benchmarks share it.
+package supabasefake
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+)
+
+//go:embed testdata/*.json testdata/*.sql
+var fixtures embed.FS
+
+// DemoSQL is the demo estate's database (project qwertyuiopasdfghjklz): tables, a webhook to the
+// storefront and the notify-orders pg_cron job calling the send-order-email edge function. It
+// creates pg_cron, so load it into the database cron.database_name names.
+func DemoSQL() string {
+	b, err := fixtures.ReadFile("testdata/demo.sql")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// Estate is one account: its organizations and projects, each with what the per-project
+// endpoints answer, kept as raw wire JSON.
+type Estate struct {
+	// Token is the bearer token the fake accepts.
+	Token         string            `json:"token"`
+	Organizations []json.RawMessage `json:"organizations"`
+	Projects      []Project         `json:"projects"`
+}
+
+// Project is one project: its V1ProjectWithDatabaseResponse and the bodies of its endpoints. A
+// nil body answers the endpoint's empty form (an empty list, no custom hostname, ...).
+type Project struct {
+	Project             json.RawMessage `json:"project"`
+	Branches            json.RawMessage `json:"branches,omitempty"`
+	Functions           json.RawMessage `json:"functions,omitempty"`
+	Secrets             json.RawMessage `json:"secrets,omitempty"`
+	APIKeys             json.RawMessage `json:"api_keys,omitempty"`
+	Pooler              json.RawMessage `json:"pooler,omitempty"`
+	CustomHostname      json.RawMessage `json:"custom_hostname,omitempty"`
+	VanitySubdomain     json.RawMessage `json:"vanity_subdomain,omitempty"`
+	NetworkRestrictions json.RawMessage `json:"network_restrictions,omitempty"`
+	Buckets             json.RawMessage `json:"buckets,omitempty"`
+	AuthConfig          json.RawMessage `json:"auth_config,omitempty"`
+}
+
+// Ref is the project's ref, read from its project body.
+func (p Project) Ref() string {
+	var x struct {
+		Ref string `json:"ref"`
+	}
+	_ = json.Unmarshal(p.Project, &x)
+	return x.Ref
+}
+
+// Load reads an embedded estate: "demo" (the Acme Coffee estate of docs/demo-estate.md) or
+// "test" (every kind and edge, with CANARY secrets).
+func Load(name string) (*Estate, error) {
+	b, err := fixtures.ReadFile("testdata/" + name + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("supabasefake: no estate %q", name)
+	}
+	var e Estate
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("supabasefake: estate %q: %w", name, err)
+	}
+	return &e, nil
+}
+
+// Demo is the Acme Coffee estate.
+func Demo() *Estate { return mustLoad("demo") }
+
+// Test is the test estate: every kind and edge, CANARY secrets in every secret-bearing field.
+func Test() *Estate { return mustLoad("test") }
+
+func mustLoad(name string) *Estate {
+	e, err := Load(name)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// Scaled generates an estate of n projects over max(1, n/50) organizations, each project with
+// 5 edge functions, 8 secrets, 2 API keys, a pooler, 3 buckets and an auth config, for
+// benchmarks and the demo at size.
+func Scaled(n int) *Estate {
+	e := &Estate{Token: "sbp_scaled_token"}
+	orgs := n/50 + 1
+	for i := 0; i < orgs; i++ {
+		e.Organizations = append(e.Organizations, raw(map[string]any{"id": orgSlug(i), "slug": orgSlug(i), "name": fmt.Sprintf("Org %d", i)}))
+	}
+	for i := 0; i < n; i++ {
+		ref := scaledRef(i)
+		org := orgSlug(i % orgs)
+		p := Project{Project: raw(map[string]any{
+			"id": ref, "ref": ref, "organization_id": org, "organization_slug": org,
+			"name": fmt.Sprintf("project-%d", i), "region": "eu-central-1", "created_at": "2024-01-01T00:00:00Z",
+			"status": "ACTIVE_HEALTHY", "database": map[string]any{"host": "db." + ref + ".supabase.co",
+				"version": "15.8.1.054", "postgres_engine": "15", "release_channel": "ga"},
+		})}
+		var fns, secrets, buckets []map[string]any
+		for j := 0; j < 5; j++ {
+			slug := fmt.Sprintf("fn-%d", j)
+			fns = append(fns, map[string]any{"id": fmt.Sprintf("%s-%d", ref, j), "slug": slug, "name": slug, "status": "ACTIVE",
+				"version": j + 1, "created_at": 1700000000000, "updated_at": 1700000000000, "verify_jwt": true})
+		}
+		for j := 0; j < 8; j++ {
+			secrets = append(secrets, map[string]any{"name": fmt.Sprintf("SECRET_%d", j), "value": "CANARY-scaled-digest"})
+		}
+		for j := 0; j < 3; j++ {
+			b := fmt.Sprintf("bucket-%d", j)
+			buckets = append(buckets, map[string]any{"id": b, "name": b, "owner": "", "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z", "public": j == 0})
+		}
+		p.Functions, p.Secrets, p.Buckets = raw(fns), raw(secrets), raw(buckets)
+		p.APIKeys = raw([]map[string]any{
+			{"name": "anon", "api_key": "CANARY-scaled-anon-jwt", "id": "anon", "type": "legacy", "prefix": nil},
+			{"name": "service_role", "api_key": "CANARY-scaled-service-jwt", "id": "service_role", "type": "legacy", "prefix": nil},
+		})
+		p.Pooler = raw([]map[string]any{{"identifier": ref, "database_type": "PRIMARY", "is_using_scram_auth": true,
+			"db_user": "postgres." + ref, "db_host": "aws-0-eu-central-1.pooler.supabase.com", "db_port": 6543, "db_name": "postgres",
+			"connection_string": "postgresql://postgres." + ref + ":[YOUR-PASSWORD]@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
+			"connectionString":  "postgresql://postgres." + ref + ":[YOUR-PASSWORD]@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
+			"default_pool_size": 15, "max_client_conn": 200, "pool_mode": "transaction"}})
+		p.AuthConfig = raw(map[string]any{"site_url": fmt.Sprintf("https://app-%d.example.com", i), "smtp_host": "smtp.sendgrid.net", "smtp_pass": "CANARY-scaled-smtp"})
+		e.Projects = append(e.Projects, p)
+	}
+	return e
+}
+
+func orgSlug(i int) string { return fmt.Sprintf("org%017d", i)[:20] }
+
+// scaledRef is a 20-letter ref unique per i.
+func scaledRef(i int) string {
+	b := []byte("scaledaaaaaaaaaaaaaa")
+	for k := len(b) - 1; i > 0 && k >= 6; k-- {
+		b[k] = byte('a' + i%26)
+		i /= 26
+	}
+	return string(b)
+}
+
+func raw(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Options are the faults and latency a fake injects.
+type Options struct {
+	// Latency is added to every request.
+	Latency time.Duration
+	// Status answers a path (without query) with this status and a {"message"} body.
+	Status map[string]int
+	// RateLimited answers the first N requests with 429, Retry-After and X-RateLimit-Reset set
+	// to RetryAfter seconds.
+	RateLimited int
+	RetryAfter  int
+	// Garbage answers these paths with a 200 that is not JSON.
+	Garbage map[string]bool
+	// Unauthorized answers every request with 401 (a revoked token).
+	Unauthorized bool
+}
+
+// Fake is an http.Handler serving an Estate.
+type Fake struct {
+	estate   *Estate
+	opts     Options
+	projects map[string]*Project
+
+	mu       sync.Mutex
+	requests []string
+}
+
+// New returns a fake serving e with opts.
+func New(e *Estate, opts Options) *Fake {
+	f := &Fake{estate: e, opts: opts, projects: map[string]*Project{}}
+	for i := range e.Projects {
+		f.projects[e.Projects[i].Ref()] = &e.Projects[i]
+	}
+	return f
+}
+
+// Requests returns the request log ("GET /v1/projects?…"), in arrival order.
+func (f *Fake) Requests() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.requests...)
+}
+
+// Count returns how many requests arrived.
+func (f *Fake) Count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.requests)
+}
+
+var projectPath = regexp.MustCompile(`^/v1/projects/([a-z]{20})(/.*)?$`)
+
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	line := r.Method + " " + r.URL.Path
+	if r.URL.RawQuery != "" {
+		line += "?" + r.URL.RawQuery
+	}
+	f.requests = append(f.requests, line)
+	n := len(f.requests)
+	f.mu.Unlock()
+	if f.opts.Latency > 0 {
+		select {
+		case <-time.After(f.opts.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-RateLimit-Limit", "120")
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(0, 120-n%120)))
+	w.Header().Set("X-RateLimit-Reset", "60")
+	if f.opts.Unauthorized || r.Header.Get("Authorization") != "Bearer "+f.estate.Token {
+		writeError(w, http.StatusUnauthorized, "Unauthorized")
+		return
+	}
+	if n <= f.opts.RateLimited {
+		w.Header().Set("Retry-After", strconv.Itoa(f.opts.RetryAfter))
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", strconv.Itoa(f.opts.RetryAfter))
+		writeError(w, http.StatusTooManyRequests, "Too many requests")
+		return
+	}
+	if st, ok := f.opts.Status[r.URL.Path]; ok {
+		writeError(w, st, http.StatusText(st))
+		return
+	}
+	if f.opts.Garbage[r.URL.Path] {
+		_, _ = w.Write([]byte("<html>upstream error</html>"))
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "read-only fake")
+		return
+	}
+	body, ok := f.route(r)
+	if !ok {
+		writeError(w, http.StatusNotFound, "Cannot GET "+r.URL.Path)
+		return
+	}
+	_, _ = w.Write(body)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
+
+func (f *Fake) route(r *http.Request) ([]byte, bool) {
+	switch r.URL.Path {
+	case "/v1/organizations":
+		return orEmpty(raw(f.estate.Organizations), "[]"), true
+	case "/v1/projects":
+		var out []json.RawMessage
+		for _, p := range f.estate.Projects {
+			out = append(out, p.Project)
+		}
+		return orEmpty(raw(out), "[]"), true
+	}
+	m := projectPath.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		return nil, false
+	}
+	p, ok := f.projects[m[1]]
+	if !ok {
+		return nil, false
+	}
+	switch m[2] {
+	case "":
+		return p.Project, true
+	case "/branches":
+		return orEmpty(p.Branches, "[]"), true
+	case "/functions":
+		return orEmpty(p.Functions, "[]"), true
+	case "/secrets":
+		return orEmpty(p.Secrets, "[]"), true
+	case "/api-keys":
+		return orEmpty(p.APIKeys, "[]"), true
+	case "/config/database/pooler":
+		return orEmpty(p.Pooler, "[]"), true
+	case "/custom-hostname":
+		return orEmpty(p.CustomHostname, `{"status":"1_not_started","custom_hostname":""}`), true
+	case "/vanity-subdomain":
+		return orEmpty(p.VanitySubdomain, `{"status":"not-used"}`), true
+	case "/network-restrictions":
+		return orEmpty(p.NetworkRestrictions, `{"entitlement":"allowed","config":{"dbAllowedCidrs":["0.0.0.0/0"],"dbAllowedCidrsV6":["::/0"]},"status":"applied"}`), true
+	case "/storage/buckets":
+		return orEmpty(p.Buckets, "[]"), true
+	case "/config/auth":
+		return orEmpty(p.AuthConfig, "{}"), true
+	}
+	return nil, false
+}
+
+func orEmpty(b json.RawMessage, empty string) []byte {
+	if len(b) == 0 || string(b) == "null" {
+		return []byte(empty)
+	}
+	return b
+}
+
+// Refs lists the estate's project refs, sorted.
+func (e *Estate) Refs() []string {
+	var out []string
+	for _, p := range e.Projects {
+		out = append(out, p.Ref())
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,850 @@
+package vercel
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/telemetry"
+)
+
+// Client is a small typed client for the parts of the Vercel REST API the collector reads
+// (vercel/sdk:vercel-spec.json). Struct fields carry Vercel's JSON names; fields that hold secrets
+// (deployHooks[].url, protectionBypass, passwordProtection, drain secrets and header values,
+// edge-config tokens) are deliberately not modelled, so they are never decoded into memory that
+// outlives a response.
+type Client struct {
+	base  string
+	token evidence.Secret
+	http  *http.Client
+
+	// Retry policy. 429: wait Retry-After / X-RateLimit-Reset (at most MaxWait) up to
+	// MaxRateRetries times; 5xx and transport errors: Backoff doubling, MaxRetries times.
+	MaxRateRetries int
+	MaxRetries     int
+	Backoff        time.Duration
+	MaxWait        time.Duration
+	// PageLimit is the page size asked for (Vercel caps most lists at 100); MaxPages bounds one
+	// list walk.
+	PageLimit int
+	MaxPages  int
+
+	// wait sleeps for d or until ctx is done (tests replace it to record waits).
+	wait func(ctx context.Context, d time.Duration) error
+	now  func() time.Time
+}
+
+// NewClient returns a client for base (DefaultAPIURL when empty).
+func NewClient(base string, token evidence.Secret, hc *http.Client) *Client {
+	if base == "" {
+		base = DefaultAPIURL
+	}
+	if hc == nil {
+		// Keep enough idle connections for the collector's parallel project reads (the default
+		// of 2 per host makes every extra request open a new connection).
+		var rt http.RoundTripper = http.DefaultTransport
+		if t, ok := rt.(*http.Transport); ok {
+			t = t.Clone()
+			t.MaxIdleConnsPerHost = 16
+			rt = t
+		}
+		hc = &http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(rt)}
+	}
+	return &Client{
+		base: strings.TrimRight(base, "/"), token: token, http: hc,
+		MaxRateRetries: 5, MaxRetries: 3, Backoff: 500 * time.Millisecond, MaxWait: 60 * time.Second,
+		PageLimit: 100, MaxPages: 200,
+		wait: sleepCtx, now: time.Now,
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// APIError is a non-2xx answer. Vercel's error body is {"error":{"code","message"}}; the body
+// itself is never kept (it may echo what was sent).
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+	Path    string
+	// InvalidToken is Vercel's flag on a rejected credential: an expired or revoked token gets
+	// 403 {"error":{"code":"forbidden","invalidToken":true}}, not a 401.
+	InvalidToken bool
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d %s", e.Path, e.Status, http.StatusText(e.Status))
+	if e.Code != "" {
+		b.WriteString(" (" + e.Code + ")")
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Status == http.StatusUnauthorized || e.InvalidToken {
+		b.WriteString(" — the token was rejected; check VERCEL_TOKEN")
+	}
+	return b.String()
+}
+
+// IsStatus reports whether err is an APIError with one of the statuses.
+func IsStatus(err error, statuses ...int) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	for _, s := range statuses {
+		if ae.Status == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Rejected reports whether err says the token itself was refused (401, or 403 with invalidToken):
+// the whole instance fails then, unlike a 403 on one plan-gated endpoint.
+func Rejected(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.InvalidToken)
+}
+
+// Scope is the account a call acts on: the personal scope (empty) or a team.
+type Scope struct {
+	TeamID string
+}
+
+func (s Scope) query(q url.Values) url.Values {
+	if q == nil {
+		q = url.Values{}
+	}
+	if s.TeamID != "" {
+		q.Set("teamId", s.TeamID)
+	}
+	return q
+}
+
+// get performs one GET with retries and decodes the JSON answer into v.
+func (c *Client) get(ctx context.Context, path string, q url.Values, v any) error {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	rateTries, errTries := 0, 0
+	backoff := c.Backoff
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		body, hdr, status, err := c.do(ctx, u)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errTries >= c.MaxRetries {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			errTries++
+			if werr := c.wait(ctx, backoff); werr != nil {
+				return werr
+			}
+			backoff *= 2
+			continue
+		case status == http.StatusTooManyRequests:
+			d := c.retryAfter(hdr)
+			if rateTries >= c.MaxRateRetries {
+				return fmt.Errorf("%s: rate limited (429) %d times, giving up", path, rateTries+1)
+			}
+			if d > c.MaxWait {
+				return fmt.Errorf("%s: rate limited (429) for %s, longer than the %s wait cap", path, d.Round(time.Second), c.MaxWait)
+			}
+			rateTries++
+			if werr := c.wait(ctx, d); werr != nil {
+				return werr
+			}
+			continue
+		case status >= 500:
+			if errTries >= c.MaxRetries {
+				return apiError(path, status, body)
+			}
+			errTries++
+			if werr := c.wait(ctx, backoff); werr != nil {
+				return werr
+			}
+			backoff *= 2
+			continue
+		case status < 200 || status > 299:
+			return apiError(path, status, body)
+		}
+		if err := json.Unmarshal(body, v); err != nil {
+			return fmt.Errorf("%s: decode response: %w", path, decodeErr(err))
+		}
+		return nil
+	}
+}
+
+// decodeErr keeps json errors free of payload text: syntax errors carry only an offset, type
+// errors only field names and types.
+func decodeErr(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("not valid JSON (at byte %d)", se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("field %s: got JSON %s, want %s", te.Field, te.Value, te.Type)
+	}
+	return errors.New("not the expected JSON")
+}
+
+func (c *Client) do(ctx context.Context, u string) ([]byte, http.Header, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "infragraph-discover")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, 0, scrubURLError(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("read response: %w", err)
+	}
+	return body, resp.Header, resp.StatusCode, nil
+}
+
+// scrubURLError drops the URL from transport errors: ours hold only ids and cursors, but an
+// error message is no place for a query string.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// retryAfter reads Retry-After (seconds or an HTTP date) or X-RateLimit-Reset (epoch seconds),
+// defaulting to one second.
+func (c *Client) retryAfter(h http.Header) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 0 {
+			return time.Duration(n * float64(time.Second))
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			if d := t.Sub(c.now()); d > 0 {
+				return d
+			}
+			return 0
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			if d := time.Unix(n, 0).Sub(c.now()); d > 0 {
+				return d
+			}
+			return 0
+		}
+	}
+	return time.Second
+}
+
+func apiError(path string, status int, body []byte) error {
+	e := &APIError{Status: status, Path: path}
+	var eb struct {
+		Error struct {
+			Code         string `json:"code"`
+			Message      string `json:"message"`
+			InvalidToken bool   `json:"invalidToken"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &eb) == nil {
+		e.Code, e.InvalidToken = eb.Error.Code, eb.Error.InvalidToken
+		e.Message = eb.Error.Message
+		if len(e.Message) > 200 {
+			e.Message = e.Message[:200] + "…"
+		}
+	}
+	return e
+}
+
+// Cursor is pagination.next: a millisecond timestamp on most endpoints, a base32 continuation
+// token on GET /v10/projects (vercel/sdk: GetProjectsPagination1). Empty means no more pages.
+type Cursor string
+
+// UnmarshalJSON accepts a number, a string or null.
+func (c *Cursor) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*c = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*c = Cursor(s)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*c = Cursor(n.String())
+	}
+	return nil
+}
+
+// Pagination is Vercel's pagination object.
+type Pagination struct {
+	Count int    `json:"count"`
+	Next  Cursor `json:"next"`
+}
+
+// ErrPagesTruncated marks a list walk that stopped early (a repeated cursor or the page cap):
+// the items gathered so far are returned with it.
+var ErrPagesTruncated = errors.New("pagination stopped early")
+
+// pages walks a paginated list: fetch gets one page for a cursor ("" first) and returns the
+// page's next cursor; stop, if set, ends the walk early when the caller has what it needs.
+// A cursor that repeats or a walk longer than MaxPages ends with ErrPagesTruncated instead of
+// spinning (Vercel pages some endpoints with `until`, others with `from`; a wrong guess loops).
+func (c *Client) pages(ctx context.Context, what string, fetch func(cursor Cursor) (Cursor, error), stop func() bool) error {
+	seen := map[Cursor]bool{}
+	var cur Cursor
+	for page := 1; ; page++ {
+		next, err := fetch(cur)
+		if err != nil {
+			return err
+		}
+		if next == "" || (stop != nil && stop()) {
+			return nil
+		}
+		if next == cur || seen[next] {
+			return fmt.Errorf("%s: %w: the cursor repeated after page %d", what, ErrPagesTruncated, page)
+		}
+		if page >= c.MaxPages {
+			return fmt.Errorf("%s: %w: more than %d pages", what, ErrPagesTruncated, c.MaxPages)
+		}
+		seen[next] = true
+		cur = next
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// list walks a paginated endpoint whose page is {<key>: [...], pagination}, with the cursor in
+// param (`until` on most endpoints, `from` on /v10/projects).
+func list[T any](ctx context.Context, c *Client, s Scope, path, key, param string, extra url.Values, stop func([]T) bool) ([]T, error) {
+	var all []T
+	err := c.pages(ctx, path, func(cur Cursor) (Cursor, error) {
+		q := s.query(url.Values{})
+		for k, v := range extra {
+			q[k] = v
+		}
+		q.Set("limit", strconv.Itoa(c.PageLimit))
+		if cur != "" {
+			q.Set(param, string(cur))
+		}
+		var page map[string]json.RawMessage
+		if err := c.get(ctx, path, q, &page); err != nil {
+			return "", err
+		}
+		var items []T
+		if raw, ok := page[key]; ok {
+			if err := json.Unmarshal(raw, &items); err != nil {
+				return "", fmt.Errorf("%s: decode %s: %w", path, key, decodeErr(err))
+			}
+		}
+		all = append(all, items...)
+		var p Pagination
+		if raw, ok := page["pagination"]; ok {
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return "", fmt.Errorf("%s: decode pagination: %w", path, decodeErr(err))
+			}
+		}
+		return p.Next, nil
+	}, func() bool { return stop != nil && stop(all) })
+	return all, err
+}
+
+// getArray fetches an unpaginated endpoint that answers a JSON array.
+func getArray[T any](ctx context.Context, c *Client, s Scope, path string, extra url.Values) ([]T, error) {
+	q := s.query(url.Values{})
+	for k, v := range extra {
+		q[k] = v
+	}
+	var out []T
+	if err := c.get(ctx, path, q, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// StringList decodes a JSON string or array of strings (env-var `target` is either).
+type StringList []string
+
+// UnmarshalJSON accepts a string, an array of strings or null.
+func (l *StringList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*l = StringList{s}
+		return nil
+	}
+	var ss []string
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return err
+	}
+	*l = ss
+	return nil
+}
+
+// discarded swallows a JSON value without keeping it (secret-bearing fields we must parse past).
+type discarded struct{}
+
+// UnmarshalJSON keeps nothing.
+func (*discarded) UnmarshalJSON([]byte) error { return nil }
+
+// --- wire types (vercel/sdk docs/models) ---
+
+// User is GET /v2/user's user.
+type User struct {
+	ID            string `json:"id"`
+	Username      string `json:"username"`
+	Name          string `json:"name"`
+	DefaultTeamID string `json:"defaultTeamId"`
+}
+
+// Team is a team from GET /v2/teams or /v2/teams/{id}. inviteCode, saml and the rest are left out.
+type Team struct {
+	ID      string `json:"id"`
+	Slug    string `json:"slug"`
+	Name    string `json:"name"`
+	Billing *struct {
+		Plan string `json:"plan"`
+	} `json:"billing"`
+}
+
+// Project is a project from GET /v10/projects.
+type Project struct {
+	ID                       string                   `json:"id"`
+	Name                     string                   `json:"name"`
+	AccountID                string                   `json:"accountId"`
+	Framework                string                   `json:"framework"`
+	RootDirectory            string                   `json:"rootDirectory"`
+	NodeVersion              string                   `json:"nodeVersion"`
+	ServerlessFunctionRegion string                   `json:"serverlessFunctionRegion"`
+	ConnectConfigurationID   string                   `json:"connectConfigurationId"`
+	Link                     *ProjectLink             `json:"link"`
+	ResourceConfig           *ResourceConfig          `json:"resourceConfig"`
+	Targets                  map[string]*TargetDeploy `json:"targets"`
+	LatestDeployments        []TargetDeploy           `json:"latestDeployments"`
+	Alias                    []ProjectAlias           `json:"alias"`
+}
+
+// ResourceConfig holds a project's function regions.
+type ResourceConfig struct {
+	FunctionDefaultRegions []string `json:"functionDefaultRegions"`
+}
+
+// ProjectAlias is one entry of a project's alias[] (a domain assigned to it).
+type ProjectAlias struct {
+	Domain      string `json:"domain"`
+	Environment string `json:"environment"`
+	Target      string `json:"target"`
+}
+
+// TargetDeploy is a deployment summary in project.targets / latestDeployments.
+type TargetDeploy struct {
+	ID                     string            `json:"id"`
+	URL                    string            `json:"url"`
+	Alias                  []string          `json:"alias"`
+	AutomaticAliases       []string          `json:"automaticAliases"`
+	Target                 string            `json:"target"`
+	ReadyState             string            `json:"readyState"`
+	CreatedAt              int64             `json:"createdAt"`
+	Meta                   map[string]string `json:"meta"`
+	ConnectConfigurationID string            `json:"connectConfigurationId"`
+}
+
+// ProjectLink is project.link: github / github-limited / github-custom-host (org, repo, host),
+// gitlab (projectUrl, projectNamespace, projectName), bitbucket (owner, slug), vercel,
+// cursor-origin (owner, repo). deployHooks[].url embeds a token and is not decoded.
+type ProjectLink struct {
+	Type             string `json:"type"`
+	Org              string `json:"org"`
+	Repo             string `json:"repo"`
+	Host             string `json:"host"`
+	ProjectURL       string `json:"projectUrl"`
+	ProjectNamespace string `json:"projectNamespace"`
+	ProjectName      string `json:"projectName"`
+	Owner            string `json:"owner"`
+	Slug             string `json:"slug"`
+	ProductionBranch string `json:"productionBranch"`
+	DeployHooks      []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Ref  string `json:"ref"`
+	} `json:"deployHooks"`
+}
+
+// ContentHint says what an integration-managed env var holds and which store it came from.
+type ContentHint struct {
+	Type                       string `json:"type"`
+	StoreID                    string `json:"storeId"`
+	IntegrationID              string `json:"integrationId"`
+	IntegrationConfigurationID string `json:"integrationConfigurationId"`
+	ProjectID                  string `json:"projectId"`
+}
+
+// EnvVar is an env var from GET /v10/projects/{p}/env or /v1/projects/{p}/env/{id}. Value is
+// read only to derive evidence and cleared right after (see readEnvValue).
+type EnvVar struct {
+	ID                   string       `json:"id"`
+	Key                  string       `json:"key"`
+	Type                 string       `json:"type"` // plain, encrypted, sensitive, system, secret
+	Target               StringList   `json:"target"`
+	GitBranch            string       `json:"gitBranch"`
+	CustomEnvironmentIDs []string     `json:"customEnvironmentIds"`
+	ConfigurationID      string       `json:"configurationId"`
+	EdgeConfigID         string       `json:"edgeConfigId"`
+	ContentHint          *ContentHint `json:"contentHint"`
+	Value                string       `json:"value"`
+	Decrypted            bool         `json:"decrypted"`
+}
+
+// SharedEnvVar is a team-level env var from GET /v1/env.
+type SharedEnvVar struct {
+	ID        string     `json:"id"`
+	Key       string     `json:"key"`
+	Type      string     `json:"type"`
+	Target    StringList `json:"target"`
+	ProjectID []string   `json:"projectId"`
+	Value     string     `json:"value"`
+	Decrypted bool       `json:"decrypted"`
+}
+
+// Deployment is a deployment from GET /v7/deployments.
+type Deployment struct {
+	UID                    string            `json:"uid"`
+	Name                   string            `json:"name"`
+	ProjectID              string            `json:"projectId"`
+	URL                    string            `json:"url"`
+	Target                 *string           `json:"target"`
+	State                  string            `json:"state"`
+	ReadyState             string            `json:"readyState"`
+	Source                 string            `json:"source"`
+	CreatedAt              int64             `json:"createdAt"`
+	Created                int64             `json:"created"`
+	Meta                   map[string]string `json:"meta"`
+	ConnectConfigurationID string            `json:"connectConfigurationId"`
+}
+
+// Domain is a domain from GET /v5/domains.
+type Domain struct {
+	ID                  string   `json:"id"`
+	Name                string   `json:"name"`
+	Verified            bool     `json:"verified"`
+	ServiceType         string   `json:"serviceType"`
+	Nameservers         []string `json:"nameservers"`
+	IntendedNameservers []string `json:"intendedNameservers"`
+	CustomNameservers   []string `json:"customNameservers"`
+	CreatedAt           int64    `json:"createdAt"`
+}
+
+// DNSRecord is a record from GET /v5/domains/{d}/records.
+type DNSRecord struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	Value      string `json:"value"`
+	TTL        int64  `json:"ttl"`
+	MXPriority int64  `json:"mxPriority"`
+	Priority   int64  `json:"priority"`
+}
+
+// ProjectDomain is a domain assigned to a project, from GET /v9/projects/{p}/domains.
+type ProjectDomain struct {
+	Name                string `json:"name"`
+	ApexName            string `json:"apexName"`
+	ProjectID           string `json:"projectId"`
+	Redirect            string `json:"redirect"`
+	RedirectStatusCode  int64  `json:"redirectStatusCode"`
+	GitBranch           string `json:"gitBranch"`
+	CustomEnvironmentID string `json:"customEnvironmentId"`
+	Verified            bool   `json:"verified"`
+}
+
+// Alias is an alias from GET /v4/aliases. protectionBypass (secret keys) is not decoded.
+type Alias struct {
+	UID          string `json:"uid"`
+	Alias        string `json:"alias"`
+	DeploymentID string `json:"deploymentId"`
+	ProjectID    string `json:"projectId"`
+	Redirect     string `json:"redirect"`
+	Deployment   *struct {
+		ID  string `json:"id"`
+		URL string `json:"url"`
+	} `json:"deployment"`
+}
+
+// IntegrationConfig is an installed integration from GET /v1/integrations/configurations.
+type IntegrationConfig struct {
+	ID               string   `json:"id"`
+	IntegrationID    string   `json:"integrationId"`
+	Slug             string   `json:"slug"`
+	Projects         []string `json:"projects"`
+	ProjectSelection string   `json:"projectSelection"` // all | selected
+	Scopes           []string `json:"scopes"`
+	Source           string   `json:"source"`
+	Type             string   `json:"type"`
+	InstallationType string   `json:"installationType"`
+	Status           string   `json:"status"`
+}
+
+// EdgeConfig is an Edge Config from GET /v1/edge-config (tokens are never listed).
+type EdgeConfig struct {
+	ID          string `json:"id"`
+	Slug        string `json:"slug"`
+	OwnerID     string `json:"ownerId"`
+	ItemCount   int64  `json:"itemCount"`
+	SizeInBytes int64  `json:"sizeInBytes"`
+}
+
+// Store is a storage store from GET /v1/storage/stores (terraform-provider-vercel client/blob.go;
+// not in the public spec). ProjectsMetadata nil means "not included": the store's own GET is read.
+type Store struct {
+	ID               string             `json:"id"`
+	Name             string             `json:"name"`
+	Type             string             `json:"type"`
+	Region           string             `json:"region"`
+	Status           string             `json:"status"`
+	OwnerID          string             `json:"ownerId"`
+	ProjectsMetadata *[]StoreConnection `json:"projectsMetadata"`
+}
+
+// StoreConnection is one project a store is connected to.
+type StoreConnection struct {
+	ProjectID    string   `json:"projectId"`
+	Environments []string `json:"environments"`
+	EnvVarPrefix string   `json:"envVarPrefix"`
+}
+
+// Drain is a log/trace drain from GET /v1/drains. delivery.secret and header values are parsed
+// past, never kept.
+type Drain struct {
+	ID         string               `json:"id"`
+	Name       string               `json:"name"`
+	ProjectIDs []string             `json:"projectIds"`
+	Status     string               `json:"status"`
+	Schemas    map[string]discarded `json:"schemas"`
+	Source     *struct {
+		Kind                       string `json:"kind"`
+		IntegrationID              string `json:"integrationId"`
+		IntegrationConfigurationID string `json:"integrationConfigurationId"`
+	} `json:"source"`
+	Delivery *DrainDelivery `json:"delivery"`
+}
+
+// DrainDelivery is where a drain sends data. endpoint is a URL, or {traces: URL} for otlphttp.
+type DrainDelivery struct {
+	Type     string               `json:"type"`
+	Endpoint drainEndpoint        `json:"endpoint"`
+	Headers  map[string]discarded `json:"headers"`
+	Region   string               `json:"region"`
+}
+
+type drainEndpoint []string
+
+func (d *drainEndpoint) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*d = drainEndpoint{s}
+		return nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil // an unknown shape: no endpoint facts
+	}
+	for _, v := range m {
+		*d = append(*d, v)
+	}
+	return nil
+}
+
+// Webhook is a team webhook from GET /v1/webhooks (the secret is only shown at creation).
+type Webhook struct {
+	ID         string   `json:"id"`
+	URL        string   `json:"url"`
+	Events     []string `json:"events"`
+	ProjectIDs []string `json:"projectIds"`
+}
+
+// Network is a Secure Compute network from GET /v1/connect/networks.
+type Network struct {
+	ID                string   `json:"id"`
+	Name              string   `json:"name"`
+	Region            string   `json:"region"`
+	AWSRegion         string   `json:"awsRegion"`
+	CIDR              string   `json:"cidr"`
+	VPCID             string   `json:"vpcId"`
+	Status            string   `json:"status"`
+	EgressIPAddresses []string `json:"egressIpAddresses"`
+	Projects          *struct {
+		IDs []string `json:"ids"`
+	} `json:"projects"`
+}
+
+// --- endpoints ---
+
+// User reads GET /v2/user.
+func (c *Client) User(ctx context.Context) (User, error) {
+	var r struct {
+		User User `json:"user"`
+	}
+	err := c.get(ctx, "/v2/user", nil, &r)
+	return r.User, err
+}
+
+// Teams lists GET /v2/teams (paginated with until).
+func (c *Client) Teams(ctx context.Context) ([]Team, error) {
+	return list[Team](ctx, c, Scope{}, "/v2/teams", "teams", "until", nil, nil)
+}
+
+// Team reads GET /v2/teams/{id}.
+func (c *Client) Team(ctx context.Context, id string) (Team, error) {
+	var t Team
+	err := c.get(ctx, "/v2/teams/"+url.PathEscape(id), nil, &t)
+	return t, err
+}
+
+// Projects lists GET /v10/projects. The v10 spec documents `from` ("timestamp or continuation
+// token") as the page parameter and a string or numeric pagination.next.
+func (c *Client) Projects(ctx context.Context, s Scope) ([]Project, error) {
+	return list[Project](ctx, c, s, "/v10/projects", "projects", "from", nil, nil)
+}
+
+// EnvVars lists GET /v10/projects/{p}/env (until; most projects fit one page).
+func (c *Client) EnvVars(ctx context.Context, s Scope, projectID string) ([]EnvVar, error) {
+	return list[EnvVar](ctx, c, s, "/v10/projects/"+url.PathEscape(projectID)+"/env", "envs", "until", nil, nil)
+}
+
+// EnvVar reads GET /v1/projects/{p}/env/{id}, which answers an encrypted value decrypted.
+func (c *Client) EnvVar(ctx context.Context, s Scope, projectID, envID string) (EnvVar, error) {
+	var e EnvVar
+	err := c.get(ctx, "/v1/projects/"+url.PathEscape(projectID)+"/env/"+url.PathEscape(envID), s.query(nil), &e)
+	return e, err
+}
+
+// SharedEnvVars lists GET /v1/env.
+func (c *Client) SharedEnvVars(ctx context.Context, s Scope) ([]SharedEnvVar, error) {
+	return list[SharedEnvVar](ctx, c, s, "/v1/env", "data", "until", nil, nil)
+}
+
+// SharedEnvVar reads GET /v1/env/{id} (decrypted when encrypted).
+func (c *Client) SharedEnvVar(ctx context.Context, s Scope, id string) (SharedEnvVar, error) {
+	var e SharedEnvVar
+	err := c.get(ctx, "/v1/env/"+url.PathEscape(id), s.query(nil), &e)
+	return e, err
+}
+
+// Deployments lists GET /v7/deployments?projectId= newest first, until stop says enough.
+func (c *Client) Deployments(ctx context.Context, s Scope, projectID string, stop func([]Deployment) bool) ([]Deployment, error) {
+	return list(ctx, c, s, "/v7/deployments", "deployments", "until", url.Values{"projectId": {projectID}}, stop)
+}
+
+// Domains lists GET /v5/domains.
+func (c *Client) Domains(ctx context.Context, s Scope) ([]Domain, error) {
+	return list[Domain](ctx, c, s, "/v5/domains", "domains", "until", nil, nil)
+}
+
+// Records lists GET /v5/domains/{d}/records.
+func (c *Client) Records(ctx context.Context, s Scope, domain string) ([]DNSRecord, error) {
+	return list[DNSRecord](ctx, c, s, "/v5/domains/"+url.PathEscape(domain)+"/records", "records", "until", nil, nil)
+}
+
+// ProjectDomains lists GET /v9/projects/{p}/domains.
+func (c *Client) ProjectDomains(ctx context.Context, s Scope, projectID string) ([]ProjectDomain, error) {
+	return list[ProjectDomain](ctx, c, s, "/v9/projects/"+url.PathEscape(projectID)+"/domains", "domains", "until", nil, nil)
+}
+
+// Aliases lists GET /v4/aliases.
+func (c *Client) Aliases(ctx context.Context, s Scope) ([]Alias, error) {
+	return list[Alias](ctx, c, s, "/v4/aliases", "aliases", "until", nil, nil)
+}
+
+// IntegrationConfigs lists GET /v1/integrations/configurations?view=account (an array).
+func (c *Client) IntegrationConfigs(ctx context.Context, s Scope) ([]IntegrationConfig, error) {
+	return getArray[IntegrationConfig](ctx, c, s, "/v1/integrations/configurations", url.Values{"view": {"account"}})
+}
+
+// EdgeConfigs lists GET /v1/edge-config (an array).
+func (c *Client) EdgeConfigs(ctx context.Context, s Scope) ([]EdgeConfig, error) {
+	return getArray[EdgeConfig](ctx, c, s, "/v1/edge-config", nil)
+}
+
+// Stores lists GET /v1/storage/stores ({stores: [...]}).
+func (c *Client) Stores(ctx context.Context, s Scope) ([]Store, error) {
+	var r struct {
+		Stores []Store `json:"stores"`
+	}
+	err := c.get(ctx, "/v1/storage/stores", s.query(nil), &r)
+	return r.Stores, err
+}
+
+// Store reads GET /v1/storage/stores/{id} ({store: {...}}).
+func (c *Client) Store(ctx context.Context, s Scope, id string) (Store, error) {
+	var r struct {
+		Store Store `json:"store"`
+	}
+	err := c.get(ctx, "/v1/storage/stores/"+url.PathEscape(id), s.query(nil), &r)
+	return r.Store, err
+}
+
+// Drains lists GET /v1/drains ({drains: [...]}).
+func (c *Client) Drains(ctx context.Context, s Scope) ([]Drain, error) {
+	var r struct {
+		Drains []Drain `json:"drains"`
+	}
+	err := c.get(ctx, "/v1/drains", s.query(nil), &r)
+	return r.Drains, err
+}
+
+// Webhooks lists GET /v1/webhooks (an array).
+func (c *Client) Webhooks(ctx context.Context, s Scope) ([]Webhook, error) {
+	return getArray[Webhook](ctx, c, s, "/v1/webhooks", nil)
+}
+
+// Networks lists GET /v1/connect/networks (an array).
+func (c *Client) Networks(ctx context.Context, s Scope) ([]Network, error) {
+	return getArray[Network](ctx, c, s, "/v1/connect/networks", nil)
+}

@@ -1,0 +1,568 @@
+package vercel
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/collectors/collectorstest"
+	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
+	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/graph"
+)
+
+// waits records the client's retry waits instead of sleeping.
+type waits struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (w *waits) wait(ctx context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.ds = append(w.ds, d)
+	w.mu.Unlock()
+	return ctx.Err()
+}
+
+func (w *waits) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.ds...)
+}
+
+type harness struct {
+	fake  *vercelfake.Server
+	c     *Collector
+	waits *waits
+}
+
+func setup(t testing.TB, estate string, mod func(*Config), opts ...vercelfake.Option) harness {
+	t.Helper()
+	e := vercelfake.MustLoad(estate)
+	fake := vercelfake.New(e, opts...)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	token := e.Token
+	if token == "" {
+		token = "any-token"
+	}
+	cfg := Config{Name: "test", Token: evidence.Secret(token), APIURL: srv.URL}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &waits{}
+	c.client.wait = w.wait
+	c.client.now = func() time.Time { return time.Unix(1_760_000_000, 0) }
+	return harness{fake: fake, c: c, waits: w}
+}
+
+func has(t *testing.T, out collectorstest.Output, from, typ, to string) {
+	t.Helper()
+	if !out.HasEdge(from, typ, to) {
+		t.Errorf("missing edge %s -%s-> %s", from, typ, to)
+	}
+}
+
+func attr(t *testing.T, out collectorstest.Output, id, field string, want any) {
+	t.Helper()
+	n := out.Node(t, id)
+	got := n.Attrs[field]
+	if w, ok := want.([]string); ok {
+		g, _ := got.([]string)
+		if !slices.Equal(g, w) {
+			t.Errorf("%s.%s = %v, want %v", id, field, got, want)
+		}
+		return
+	}
+	if got != want {
+		t.Errorf("%s.%s = %#v, want %#v", id, field, got, want)
+	}
+}
+
+func noAttrPrefix(t *testing.T, out collectorstest.Output, id, prefix string) {
+	t.Helper()
+	for k := range out.Node(t, id).Attrs {
+		if strings.HasPrefix(k, prefix) {
+			t.Errorf("%s has attr %s; want none under %s", id, k, prefix)
+		}
+	}
+}
+
+func TestCollectTestEstate(t *testing.T) {
+	h := setup(t, "test", nil)
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil {
+		t.Fatalf("Collect: %v", out.Err)
+	}
+	if len(out.Warnings) > 0 {
+		t.Fatalf("unexpected warnings: %v", out.Warnings)
+	}
+	// Every secret in the estate contains CANARY: none may appear anywhere.
+	collectorstest.AssertAbsent(t, []string{"CANARY", "sk_live", "deploy/prj_web", "tok_1"}, out.JSON())
+
+	for kind, want := range map[string]int{
+		"team": 3, "project": 7, "env_var": 12, "shared_env_var": 3, "deployment": 8, "domain": 3, "dns_record": 6,
+		"project_domain": 4, "alias": 4, "integration_config": 2, "edge_config": 1, "storage_store": 3,
+		"drain": 2, "webhook": 2, "secure_network": 1, "repo": 6,
+	} {
+		if got := out.CountKind(kind); got != want {
+			t.Errorf("%d %s nodes, want %d", got, kind, want)
+		}
+	}
+
+	const (
+		alpha = "vercel:team:team_alpha"
+		web   = "vercel:project:prj_web"
+		api   = "vercel:project:prj_api"
+		docs  = "vercel:project:prj_docs"
+	)
+	has(t, out, alpha, "contains", web)
+	has(t, out, "vercel:team:usr_tess", "contains", "vercel:project:prj_blog")
+	has(t, out, "vercel:team:team_beta", "contains", "vercel:project:prj_beta_site")
+	has(t, out, web, "contains", "vercel:deployment:dpl_web_prod")
+	has(t, out, web, "contains", "vercel:env_var:prj_web/env_db")
+	has(t, out, web, "contains", "vercel:project_domain:prj_web/web.alpha.dev")
+	has(t, out, "vercel:project_domain:prj_web/web.alpha.dev", "routes_to", web)
+	has(t, out, "vercel:project_domain:prj_web/www.alpha.dev", "routes_to", "vercel:project_domain:prj_web/web.alpha.dev")
+	has(t, out, "vercel:alias:als_web_dev", "routes_to", "vercel:deployment:dpl_web_prod")
+	has(t, out, "vercel:alias:als_pinned", "routes_to", "vercel:deployment:dpl_web_old_prod")
+	has(t, out, "vercel:domain:alpha.dev", "contains", "vercel:dns_record:alpha.dev/rec_api")
+	has(t, out, web, "builds_from", "git:repo:github.com/alpha/web")
+	has(t, out, api, "builds_from", "git:repo:gitlab.com/alpha/api")
+	has(t, out, docs, "builds_from", "git:repo:bitbucket.org/alpha/docs")
+	has(t, out, "vercel:project:prj_shop", "builds_from", "git:repo:git.alpha.dev/alpha/shop")
+	has(t, out, "vercel:project:prj_blog", "builds_from", "git:repo:github.com/tess/blog")
+	has(t, out, "vercel:deployment:dpl_web_prod", "builds_from", "git:repo:github.com/alpha/web")
+	has(t, out, "vercel:deployment:dpl_api_prod", "builds_from", "git:repo:gitlab.com/alpha/api")
+	has(t, out, "vercel:env_var:prj_web/env_kv", "created_by", "vercel:integration_config:icfg_upstash")
+	has(t, out, "vercel:env_var:prj_web/env_kv", "uses_store", "vercel:storage_store:store_kv")
+	has(t, out, "vercel:env_var:prj_web/env_neon", "uses_store", "vercel:storage_store:store_neon")
+	has(t, out, "vercel:env_var:prj_web/env_neon", "created_by", "vercel:integration_config:icfg_neon")
+	has(t, out, "vercel:storage_store:store_neon", "created_by", "vercel:integration_config:icfg_neon")
+	has(t, out, "vercel:env_var:prj_web/env_edge", "reads_from", "vercel:edge_config:ecfg_flags")
+	has(t, out, web, "uses_store", "vercel:storage_store:store_kv")
+	has(t, out, docs, "uses_store", "vercel:storage_store:store_blob")
+	has(t, out, "vercel:integration_config:icfg_upstash", "installed_on", web)
+	for _, p := range []string{"prj_web", "prj_api", "prj_docs", "prj_shop", "prj_blank"} { // projectSelection: all
+		has(t, out, "vercel:integration_config:icfg_neon", "installed_on", "vercel:project:"+p)
+	}
+	has(t, out, "vercel:drain:drn_logs", "notifies", web)
+	has(t, out, "vercel:drain:drn_traces", "notifies", alpha)
+	has(t, out, "vercel:webhook:hook_deploys", "notifies", web)
+	has(t, out, "vercel:webhook:hook_deploys", "notifies", api)
+	has(t, out, "vercel:webhook:hook_team", "notifies", alpha)
+	has(t, out, web, "uses_network", "vercel:secure_network:net_alpha")
+	has(t, out, web, "depends_on", "vercel:shared_env_var:env_shared_cache")
+	has(t, out, api, "depends_on", "vercel:shared_env_var:env_shared_cache")
+	has(t, out, alpha, "contains", "vercel:shared_env_var:env_shared_cache")
+
+	// Project facts.
+	attr(t, out, web, "framework", "nextjs")
+	attr(t, out, web, "root_directory", "apps/web")
+	attr(t, out, web, "production_branch", "main")
+	attr(t, out, web, "repo", "github.com/alpha/web")
+	attr(t, out, web, "regions", []string{"fra1", "iad1"})
+	attr(t, out, web, "domains", []string{"preview.alpha.dev", "web-alpha.vercel.app", "web.alpha.dev", "www.alpha.dev"})
+	attr(t, out, web, "deploy_hooks", int64(1))
+	attr(t, out, api, "production_branch", "trunk")
+
+	// Env vars: plain and encrypted values become facts; sensitive, system and legacy never.
+	attr(t, out, "vercel:env_var:prj_web/env_db", "value.host", "db.zzzzzzzzzzzzzzzzzzzz.supabase.co")
+	attr(t, out, "vercel:env_var:prj_web/env_db", "value.user", "app")
+	attr(t, out, "vercel:env_var:prj_web/env_db", "value.port", int64(5432))
+	attr(t, out, "vercel:env_var:prj_web/env_db", "type", "encrypted")
+	attr(t, out, "vercel:env_var:prj_web/env_db", "targets", []string{"production"})
+	attr(t, out, "vercel:env_var:prj_web/env_api", "value.url", "https://api.alpha.dev/v1")
+	attr(t, out, "vercel:env_var:prj_web/env_kv", "value.host", "alpha-kv.upstash.io")
+	attr(t, out, "vercel:env_var:prj_web/env_kv", "content_hint", "redis-rest-api-url")
+	attr(t, out, "vercel:env_var:prj_web/env_neon", "value.host", "ep-cool-1.eu-central-1.aws.neon.tech")
+	attr(t, out, "vercel:env_var:prj_web/env_branch", "git_branch", "develop")
+	attr(t, out, "vercel:env_var:prj_api/env_dsn", "value.host", "pg.alpha.internal")
+	for _, id := range []string{"prj_web/env_stripe", "prj_web/env_sys", "prj_web/env_legacy", "prj_api/env_pw"} {
+		noAttrPrefix(t, out, "vercel:env_var:"+id, "value")
+	}
+	attr(t, out, "vercel:shared_env_var:env_shared_cache", "value.host", "cache.alpha.dev")
+	attr(t, out, "vercel:shared_env_var:env_shared_hook", "value.host", "alerts.alpha.dev")
+	noAttrPrefix(t, out, "vercel:shared_env_var:env_shared_sens", "value")
+
+	// Encrypted values are read one by one; sensitive ones never are.
+	if n := h.fake.Count("/v1/projects/prj_web/env/"); n != 4 {
+		t.Errorf("%d single env reads for prj_web, want 4 (the encrypted ones)", n)
+	}
+	for _, never := range []string{"/v1/projects/prj_web/env/env_stripe", "/v1/projects/prj_web/env/env_legacy", "/v1/env/env_shared_sens"} {
+		if n := h.fake.Count(never); n != 0 {
+			t.Errorf("%s read %d times", never, n)
+		}
+	}
+
+	// Deployments: the latest per target, across pages; older ones only when an alias pins them.
+	attr(t, out, "vercel:deployment:dpl_web_prod", "commit_sha", "cccc000000000000000000000000000000000000")
+	attr(t, out, "vercel:deployment:dpl_web_prod", "commit_ref", "main")
+	attr(t, out, "vercel:deployment:dpl_web_prod", "url_host", "web-prod-alpha.vercel.app")
+	attr(t, out, "vercel:deployment:dpl_web_prod", "target", "production")
+	attr(t, out, "vercel:deployment:dpl_web_prev2", "target", "preview")
+	attr(t, out, "vercel:deployment:dpl_web_old_prod", "pinned_by_alias", true)
+	if _, ok := out.Node(t, "vercel:deployment:dpl_web_old_prod").Attrs["target"]; ok {
+		t.Error("an alias-pinned deployment's target is unknown, not preview")
+	}
+	seen := map[string]bool{}
+	for _, n := range out.Nodes {
+		if seen[n.ID] {
+			t.Errorf("node %s emitted twice", n.ID)
+		}
+		seen[n.ID] = true
+	}
+	for _, e := range out.Edges {
+		if seen[e.Key().String()] {
+			t.Errorf("edge %s emitted twice", e.Key())
+		}
+		seen[e.Key().String()] = true
+	}
+	for _, gone := range []string{"vercel:deployment:dpl_web_prev1", "vercel:deployment:dpl_web_older", "vercel:alias:als_stale_preview"} {
+		if _, ok := out.Graph.Node(gone); ok {
+			t.Errorf("%s emitted; only the latest deployment per target (and alias-pinned ones) should be", gone)
+		}
+	}
+
+	// DNS records: ip for A/AAAA, target host for CNAME/ALIAS, never a TXT value.
+	attr(t, out, "vercel:dns_record:alpha.dev/rec_apex", "ip", "76.76.21.21")
+	attr(t, out, "vercel:dns_record:alpha.dev/rec_apex", "fqdn", "alpha.dev")
+	attr(t, out, "vercel:dns_record:alpha.dev/rec_api", "target", "api-alpha.fly.dev")
+	attr(t, out, "vercel:dns_record:alpha.dev/rec_api", "fqdn", "api.alpha.dev")
+	attr(t, out, "vercel:dns_record:alpha.dev/rec_www", "target", "cname.vercel-dns.com")
+	attr(t, out, "vercel:dns_record:alpha.dev/rec_v6", "ip", "2001:db8::1")
+	attr(t, out, "vercel:domain:alpha.io", "nameservers", []string{"ns1.digitalocean.com", "ns2.digitalocean.com"})
+
+	// Drains, webhooks, networks: endpoint facts only.
+	attr(t, out, "vercel:drain:drn_logs", "endpoint.host", "logs.alpha-observe.io")
+	attr(t, out, "vercel:drain:drn_logs", "endpoint.url", "https://logs.alpha-observe.io/ingest")
+	attr(t, out, "vercel:drain:drn_logs", "header_names", []string{"Authorization"})
+	attr(t, out, "vercel:drain:drn_traces", "endpoint.host", "otel.alpha-observe.io")
+	attr(t, out, "vercel:webhook:hook_deploys", "url.host", "ci.alpha.dev")
+	attr(t, out, "vercel:secure_network:net_alpha", "egress_ips", []string{"3.120.1.1", "3.120.1.2"})
+	attr(t, out, "vercel:secure_network:net_alpha", "cidr", "10.1.0.0/16")
+
+	// Pagination: projects page with `from` (a continuation token), the rest with `until`.
+	var projectPages, deploymentPages int
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r, "GET /v10/projects?") && strings.Contains(r, "teamId=team_alpha") {
+			projectPages++
+			if strings.Contains(r, "until=") {
+				t.Errorf("projects paged with until: %s", r)
+			}
+		}
+		if strings.HasPrefix(r, "GET /v7/deployments?") && strings.Contains(r, "projectId=prj_web") {
+			deploymentPages++
+		}
+	}
+	if projectPages != 3 {
+		t.Errorf("%d project pages for team_alpha, want 3 (5 projects, page size 2)", projectPages)
+	}
+	if deploymentPages < 2 {
+		t.Errorf("%d deployment pages for prj_web, want several", deploymentPages)
+	}
+	if n := h.fake.Count("/v1/storage/stores/store_neon"); n != 1 {
+		t.Errorf("store without projectsMetadata read %d times, want 1", n)
+	}
+	if len(h.waits.all()) != 0 {
+		t.Errorf("waited %v without faults", h.waits.all())
+	}
+}
+
+func TestReadEncryptedOff(t *testing.T) {
+	off := false
+	h := setup(t, "test", func(c *Config) { c.ReadEncrypted = &off })
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	if n := h.fake.Count("/v1/projects/") + h.fake.Count("/v1/env/"); n != 0 {
+		t.Errorf("%d single env reads with read_encrypted: false", n)
+	}
+	noAttrPrefix(t, out, "vercel:env_var:prj_web/env_db", "value")
+	attr(t, out, "vercel:env_var:prj_web/env_api", "value.host", "api.alpha.dev") // plain still read
+	has(t, out, "vercel:env_var:prj_web/env_kv", "uses_store", "vercel:storage_store:store_kv")
+	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
+}
+
+func TestRepeatedCursorEndsWithWarning(t *testing.T) {
+	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v5/domains/alpha.dev/records", RepeatCursor: true}))
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "cursor repeated") {
+		t.Fatalf("warnings %v, want one about the repeated cursor", out.Warnings)
+	}
+	if n := h.fake.Count("/v5/domains/alpha.dev/records"); n > 3 {
+		t.Errorf("records requested %d times; the loop guard should stop at the first repeat", n)
+	}
+	// The pages read before the repeat are kept, and everything else too.
+	if out.CountKind("dns_record") < 2 || out.CountKind("project") != 7 {
+		t.Errorf("%d records, %d projects after the loop guard", out.CountKind("dns_record"), out.CountKind("project"))
+	}
+}
+
+func TestPageCapEndsWithWarning(t *testing.T) {
+	h := setup(t, "test", nil)
+	h.c.client.MaxPages = 2
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	found := false
+	for _, w := range out.Warnings {
+		if strings.Contains(w, "projects") && strings.Contains(w, "more than 2 pages") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("warnings %v, want one about the projects page cap", out.Warnings)
+	}
+	if n := out.CountKind("project"); n != 1+4+1 {
+		t.Errorf("%d projects, want the 4 of alpha's first two pages plus one per other scope", n)
+	}
+}
+
+func TestRateLimitThenSuccess(t *testing.T) {
+	h := setup(t, "test", nil,
+		vercelfake.WithFault(vercelfake.Fault{Path: "/v10/projects", Status: 429, Times: 2, RetryAfter: "3"}),
+		vercelfake.WithFault(vercelfake.Fault{Path: "/v5/domains", Status: 429, Times: 1, RateLimitReset: strconv.FormatInt(1_760_000_007, 10)}),
+	)
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	got := h.waits.all()
+	want := []time.Duration{3 * time.Second, 3 * time.Second, 7 * time.Second}
+	if !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v (Retry-After twice, then X-RateLimit-Reset)", got, want)
+	}
+	if out.CountKind("project") != 7 {
+		t.Errorf("%d projects after retries", out.CountKind("project"))
+	}
+}
+
+func TestRateLimitBeyondCap(t *testing.T) {
+	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/webhooks", Status: 429, RetryAfter: "3600"}))
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	if len(out.Warnings) == 0 || !strings.Contains(strings.Join(out.Warnings, "\n"), "wait cap") {
+		t.Errorf("warnings %v, want the webhooks family given up with the wait cap", out.Warnings)
+	}
+	if len(h.waits.all()) != 0 {
+		t.Errorf("waited %v for a Retry-After beyond the cap", h.waits.all())
+	}
+}
+
+func TestServerErrorsRetryWithBackoff(t *testing.T) {
+	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/drains", Status: 502, Times: 2}))
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	if got, want := h.waits.all(), []time.Duration{500 * time.Millisecond, time.Second}; !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v", got, want)
+	}
+	if out.CountKind("drain") != 2 {
+		t.Errorf("%d drains", out.CountKind("drain"))
+	}
+
+	// A persistent 500 gives up after MaxRetries and becomes a warning.
+	h = setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/drains", Status: 500}))
+	out = collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil || len(out.Warnings) != 3 || !strings.Contains(out.Warnings[0], "drains: /v1/drains: 500") {
+		t.Fatalf("err %v, warnings %v, want one per scope", out.Err, out.Warnings)
+	}
+	if n := h.fake.Count("/v1/drains"); n != 3*4 {
+		t.Errorf("%d drain requests, want 1 + 3 retries per scope", n)
+	}
+	if out.CountKind("project") != 7 {
+		t.Errorf("%d projects; the drains failure must not lose the rest", out.CountKind("project"))
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Status: 401}))
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "401") || !strings.Contains(out.Err.Error(), "token") {
+		t.Fatalf("err = %v, want a clear 401", out.Err)
+	}
+	if len(out.Nodes) != 0 {
+		t.Errorf("%d nodes after a 401", len(out.Nodes))
+	}
+
+	// Vercel answers an expired or wrong token with 403 invalidToken: the instance fails too.
+	h = setup(t, "test", func(c *Config) { c.Token = "wrong-CANARY-token" })
+	out = collectorstest.Collect(t, "vercel", h.c)
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "token was rejected") {
+		t.Fatalf("err = %v, want the rejected token", out.Err)
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
+
+	// A token revoked mid-scan fails the instance as well, even inside a family.
+	h = setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/projects/prj_web/env/", Status: 401}))
+	out = collectorstest.Collect(t, "vercel", h.c)
+	if out.Err == nil {
+		t.Fatal("a 401 on an env read did not fail the instance")
+	}
+}
+
+func TestForbiddenEndpointIsPartial(t *testing.T) {
+	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/connect/networks", Status: 403,
+		Code: "forbidden", Message: "Secure Compute is available on Enterprise plans"}))
+	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "vercel", Name: "test", Collector: h.c}}, collectors.Options{})
+	st := res[0].Status
+	if st.Status != graph.StatusPartial {
+		t.Fatalf("status %s (%s), want partial", st.Status, st.Reason)
+	}
+	if len(st.Warnings) != 3 || !strings.Contains(st.Warnings[0], "secure compute networks: not available") {
+		t.Errorf("warnings %v, want one per scope for the networks family", st.Warnings)
+	}
+	var networks, projects int
+	for _, n := range res[0].Nodes {
+		switch n.Kind {
+		case "secure_network":
+			networks++
+		case "project":
+			projects++
+		}
+	}
+	if networks != 0 || projects != 7 {
+		t.Errorf("%d networks, %d projects; want 0 and everything else kept", networks, projects)
+	}
+	for _, e := range res[0].Edges {
+		if e.Type == "uses_network" {
+			t.Errorf("edge to a network that was not collected: %v", e.Key())
+		}
+	}
+}
+
+func TestGarbageBody(t *testing.T) {
+	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v2/user", Garbage: true}))
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err == nil || !strings.Contains(out.Err.Error(), "not valid JSON") {
+		t.Fatalf("err = %v, want a clear decode error", out.Err)
+	}
+	if strings.Contains(out.Err.Error(), "<html>") {
+		t.Errorf("error echoes the body: %v", out.Err)
+	}
+}
+
+func TestConfiguredTeams(t *testing.T) {
+	h := setup(t, "test", func(c *Config) { c.TeamIDs = []string{"team_beta", "alpha", "nope"} })
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	if out.CountKind("team") != 2 || h.fake.Count("/v2/user") != 0 {
+		t.Errorf("%d teams, %d user reads; want the two configured teams and no personal scope", out.CountKind("team"), h.fake.Count("/v2/user"))
+	}
+	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], `"nope"`) {
+		t.Errorf("warnings %v, want the unknown slug", out.Warnings)
+	}
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r, "GET /v10/projects") && !strings.Contains(r, "teamId=team_") {
+			t.Errorf("request without teamId: %s", r)
+		}
+	}
+}
+
+func TestDemoEstate(t *testing.T) {
+	h := setup(t, "demo", nil)
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY", "sk_live"}, out.JSON())
+	if n := out.CountKind("team"); n != 1 {
+		t.Errorf("%d teams; the user's defaultTeamId replaces the personal scope", n)
+	}
+	db := "vercel:env_var:prj_storefront/env_sf_db"
+	attr(t, out, db, "value.host", "aws-0-eu-central-1.pooler.supabase.com")
+	attr(t, out, db, "value.user", "postgres.qwertyuiopasdfghjklz")
+	attr(t, out, db, "value.port", int64(6543))
+	attr(t, out, "vercel:env_var:prj_storefront/env_sf_supabase", "value.host", "qwertyuiopasdfghjklz.supabase.co")
+	attr(t, out, "vercel:env_var:prj_admin/env_admin_odoo_url", "value.host", "erp.acme-coffee.com")
+	noAttrPrefix(t, out, "vercel:env_var:prj_admin/env_admin_odoo_pw", "value")
+	noAttrPrefix(t, out, "vercel:env_var:prj_storefront/env_sf_stripe", "value")
+	attr(t, out, "vercel:project:prj_storefront", "domains", []string{"shop.acme-coffee.com", "storefront-acme.vercel.app"})
+	has(t, out, "vercel:project:prj_storefront", "builds_from", "git:repo:github.com/acme/storefront")
+	has(t, out, "vercel:alias:als_shop", "routes_to", "vercel:deployment:dpl_storefront_prod")
+	if out.Node(t, "vercel:project:prj_marketing").Attrs["repo"] != nil {
+		t.Error("the marketing decoy has no repo")
+	}
+}
+
+func TestCancelled(t *testing.T) {
+	h := setup(t, "test", nil)
+	collectorstest.CheckCancelled(t, "vercel", h.c)
+}
+
+func TestRetryWaitHonoursContext(t *testing.T) {
+	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v2/user", Status: 429, RetryAfter: "30"}))
+	h.c.client.wait = sleepCtx
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := h.c.Collect(ctx, &collectors.Recorder{Provider: "vercel"})
+	if err == nil {
+		t.Fatal("Collect returned nil while rate limited past its deadline")
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("the 30s Retry-After wait ignored the context")
+	}
+}
+
+func TestConcurrentScopesDeterministic(t *testing.T) {
+	// Per-project reads run concurrently; the emitted graph must not depend on their order.
+	a := collectorstest.Collect(t, "vercel", setup(t, "test", nil).c)
+	b := collectorstest.Collect(t, "vercel", setup(t, "test", nil).c)
+	if string(a.JSON()) != string(b.JSON()) {
+		t.Error("two scans of the same estate differ")
+	}
+}
+
+// BenchmarkCollectScaled scans vercelfake.Scaled estates; the latency cases show what the
+// parallel per-project reads buy against a remote API (each request waits that long).
+func BenchmarkCollectScaled(b *testing.B) {
+	for _, tc := range []struct {
+		n       int
+		latency time.Duration
+	}{{100, 0}, {1000, 0}, {100, 5 * time.Millisecond}} {
+		b.Run(fmt.Sprintf("%dprojects/latency=%s", tc.n, tc.latency), func(b *testing.B) {
+			n := tc.n
+			e := vercelfake.Scaled(n)
+			srv := httptest.NewServer(vercelfake.New(e, vercelfake.WithLatency(tc.latency)))
+			defer srv.Close()
+			c, err := New(Config{Name: "bench", Token: evidence.Secret(e.Token), APIURL: srv.URL})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := &collectors.Recorder{Provider: "vercel"}
+				if err := c.Collect(context.Background(), rec); err != nil {
+					b.Fatal(err)
+				}
+				nodes, _, warns := rec.Snapshot()
+				if len(warns) > 0 || len(nodes) < n*8 {
+					b.Fatalf("%d nodes, warnings %v", len(nodes), warns)
+				}
+			}
+		})
+	}
+}

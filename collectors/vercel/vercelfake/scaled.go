@@ -1,0 +1,63 @@
+package vercelfake
+
+import "fmt"
+
+// Scaled returns a large estate for benchmarks and load demos: one team with n projects, each
+// with a GitHub link, four env vars (plain, encrypted, sensitive, integration-managed), two
+// project domains, three deployments (one production, two previews) and an alias, plus one
+// domain with n records, n/10 shared env vars, an integration, a store, a drain and a webhook.
+// Every secret contains CANARY. The token is "scaled-token".
+func Scaled(n int) *Estate {
+	const base = int64(1_700_000_000_000)
+	sc := &Scope{
+		Team:           Object{"id": "team_scaled", "slug": "scaled", "name": "Scaled", "createdAt": base},
+		Env:            map[string][]Object{},
+		ProjectDomains: map[string][]Object{},
+		Records:        map[string][]Object{},
+	}
+	var ids []any
+	for i := 0; i < n; i++ {
+		pid := fmt.Sprintf("prj_%05d", i)
+		ids = append(ids, pid)
+		name := fmt.Sprintf("app-%05d", i)
+		ts := base + int64(i)*1000
+		sc.Projects = append(sc.Projects, Object{
+			"id": pid, "name": name, "accountId": "team_scaled", "framework": "nextjs", "createdAt": ts, "updatedAt": ts,
+			"link": Object{"type": "github", "org": "scaled", "repo": name, "productionBranch": "main",
+				"deployHooks": []any{Object{"id": "hk_" + pid, "name": "hook", "ref": "main", "url": "https://api.vercel.com/v1/integrations/deploy/" + pid + "/CANARY-scaled-hook"}}},
+			"targets": Object{"production": Object{"id": "dpl_" + pid + "_p", "url": name + "-p.vercel.app", "alias": []any{name + ".vercel.app"}, "target": "production", "createdAt": ts + 300}},
+		})
+		sc.Env[pid] = []Object{
+			{"id": "env_" + pid + "_a", "key": "API_URL", "type": "plain", "target": []any{"production"}, "value": fmt.Sprintf("https://api-%d.scaled.dev/v1", i), "createdAt": ts + 1},
+			{"id": "env_" + pid + "_b", "key": "DATABASE_URL", "type": "encrypted", "target": []any{"production"}, "value": "CANARY-cipher", "createdAt": ts + 2,
+				"_decrypted": fmt.Sprintf("postgres://u:CANARY-scaled-db@db-%d.scaled.internal:5432/app", i%50)},
+			{"id": "env_" + pid + "_c", "key": "SECRET_KEY", "type": "sensitive", "target": []any{"production"}, "createdAt": ts + 3},
+			{"id": "env_" + pid + "_d", "key": "KV_URL", "type": "encrypted", "target": []any{"production"}, "createdAt": ts + 4, "configurationId": "icfg_scaled",
+				"contentHint": Object{"type": "redis-url", "storeId": "store_scaled"}, "_decrypted": "rediss://default:CANARY-scaled-kv@kv.scaled.dev:6379"},
+		}
+		sc.ProjectDomains[pid] = []Object{
+			{"name": name + ".scaled.dev", "apexName": "scaled.dev", "projectId": pid, "verified": true, "createdAt": ts + 5},
+			{"name": name + ".vercel.app", "apexName": "vercel.app", "projectId": pid, "verified": true, "createdAt": ts + 6},
+		}
+		for j, t := range []any{nil, nil, "production"} {
+			sc.Deployments = append(sc.Deployments, Object{
+				"uid": fmt.Sprintf("dpl_%s_%d", pid, j), "name": name, "projectId": pid, "url": fmt.Sprintf("%s-%d.vercel.app", name, j),
+				"target": t, "readyState": "READY", "createdAt": base + int64(n)*1000 + int64(i)*10 + int64(3-j),
+				"meta": Object{"githubCommitSha": fmt.Sprintf("%040d", i*3+j), "githubCommitRef": "main", "githubOrg": "scaled", "githubRepo": name},
+			})
+		}
+		sc.Aliases = append(sc.Aliases, Object{"uid": "als_" + pid, "alias": name + ".vercel.app", "createdAt": ts + 7,
+			"deploymentId": fmt.Sprintf("dpl_%s_2", pid), "projectId": pid})
+		sc.Records["scaled.dev"] = append(sc.Records["scaled.dev"], Object{"id": "rec_" + pid, "name": name, "type": "CNAME", "value": "cname.vercel-dns.com.", "ttl": 60, "createdAt": ts + 8})
+	}
+	for i := 0; i < n/10; i++ {
+		sc.SharedEnv = append(sc.SharedEnv, Object{"id": fmt.Sprintf("env_shared_%d", i), "key": fmt.Sprintf("SHARED_%d", i), "type": "plain",
+			"target": []any{"production"}, "projectId": ids[i*10 : i*10+1], "value": fmt.Sprintf("https://svc-%d.scaled.dev", i), "createdAt": base + int64(i)})
+	}
+	sc.Domains = []Object{{"id": "dom_scaled", "name": "scaled.dev", "verified": true, "serviceType": "zeit.world", "nameservers": []any{"ns1.vercel-dns.com"}, "createdAt": base}}
+	sc.IntegrationConfigurations = []Object{{"id": "icfg_scaled", "integrationId": "oac_kv", "slug": "kv", "projectSelection": "all", "status": "ready"}}
+	sc.Stores = []Object{{"id": "store_scaled", "name": "scaled-kv", "type": "redis", "status": "available", "projectsMetadata": []any{}}}
+	sc.Drains = []Object{{"id": "drn_scaled", "name": "logs", "schemas": Object{"log": Object{}}, "delivery": Object{"type": "http", "endpoint": "https://logs.scaled.dev/in", "headers": Object{"X-Key": "CANARY-scaled-drain"}, "secret": "CANARY-scaled-drain-secret"}}}
+	sc.Webhooks = []Object{{"id": "hook_scaled", "url": "https://ci.scaled.dev/hook", "events": []any{"deployment.created"}}}
+	return &Estate{Token: "scaled-token", User: Object{"id": "usr_scaled", "username": "scaled"}, Scopes: []*Scope{sc}}
+}

@@ -1,0 +1,348 @@
+package history
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/infragraph/infragraph/graph"
+)
+
+// Changes is what differs between two graphs: nodes and edges added, removed, changed (ignoring
+// volatile attributes) and gone stale, and stale ones observed again. Every list is sorted; the
+// struct encodes as JSON for `discover diff --json`.
+type Changes struct {
+	Since string `json:"since"` // the old scan's id
+	Until string `json:"until"` // the new scan's id
+
+	NodesAdded   []NodeRef    `json:"nodes_added"`
+	NodesRemoved []NodeRef    `json:"nodes_removed"`
+	NodesChanged []NodeChange `json:"nodes_changed"`
+	NodesStale   []NodeRef    `json:"nodes_stale"` // fresh before, stale now
+	NodesFresh   []NodeRef    `json:"nodes_fresh"` // stale before, observed again
+	EdgesAdded   []EdgeRef    `json:"edges_added"`
+	EdgesRemoved []EdgeRef    `json:"edges_removed"`
+	EdgesChanged []EdgeChange `json:"edges_changed"`
+	EdgesStale   []EdgeRef    `json:"edges_stale"`
+
+	// statuses of the new graph's collectors, to explain staleness in highlights.
+	statuses map[string]graph.CollectorStatus
+}
+
+// NodeRef names a node in a change list.
+type NodeRef struct {
+	ID         string `json:"id"`
+	Kind       string `json:"kind"`
+	Provider   string `json:"provider"`
+	Name       string `json:"name"`
+	Source     string `json:"source,omitempty"`
+	StaleSince string `json:"stale_since,omitempty"`
+}
+
+// NodeChange is a node whose name or non-volatile attributes changed.
+type NodeChange struct {
+	NodeRef
+	Fields []FieldChange `json:"fields"`
+}
+
+// FieldChange is one changed field: "name", "attrs.<key>", or for edges "origin", "confidence".
+// Old is absent for an added attribute, New for a removed one.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   any    `json:"old,omitempty"`
+	New   any    `json:"new,omitempty"`
+}
+
+// EdgeRef names an edge in a change list.
+type EdgeRef struct {
+	From       string       `json:"from"`
+	To         string       `json:"to"`
+	Type       string       `json:"type"`
+	Origin     graph.Origin `json:"origin"`
+	Confidence float64      `json:"confidence"`
+	StaleSince string       `json:"stale_since,omitempty"`
+}
+
+// EdgeChange is an edge whose origin or confidence changed.
+type EdgeChange struct {
+	EdgeRef
+	Fields []FieldChange `json:"fields"`
+}
+
+// Empty reports whether nothing changed.
+func (c *Changes) Empty() bool {
+	return len(c.NodesAdded)+len(c.NodesRemoved)+len(c.NodesChanged)+len(c.NodesStale)+len(c.NodesFresh)+
+		len(c.EdgesAdded)+len(c.EdgesRemoved)+len(c.EdgesChanged)+len(c.EdgesStale) == 0
+}
+
+// VolatileAttrs are attribute names whose changes are noise, not news: clocks and counters that
+// move on every scan. An attribute is volatile when the last segment of its dotted name
+// ("stats.estimated_rows" → "estimated_rows") is listed here or ends in "_at" (a timestamp:
+// updated_at, started_at, expires_at). Fix Inventory excludes the same kind of field from its
+// change history (PropsToIgnoreForHistory).
+var VolatileAttrs = []string{
+	"last_seen", "uptime", "status_text",
+	"estimated_rows", "row_count", "rows", "live_rows", "dead_rows",
+	"size", "size_bytes", "total_bytes", "table_bytes", "disk_usage", "bytes",
+	"connections", "active_connections", "restart_count", "memory_usage", "cpu_percent",
+	"nextcall", "lastcall", "next_call", "last_call", "next_run", "last_run",
+}
+
+var volatile = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range VolatileAttrs {
+		m[k] = true
+	}
+	return m
+}()
+
+// Volatile reports whether changes of the attribute key are ignored by Diff.
+func Volatile(key string) bool {
+	last := key[strings.LastIndexByte(key, '.')+1:]
+	return volatile[last] || strings.HasSuffix(last, "_at")
+}
+
+// Diff compares two graphs. Freshness fields (first_seen, last_seen, source) never count as
+// changes; staleness is reported apart: a node stale in new and fresh in old "went stale", one
+// stale in old and fresh in new was "observed again". Something absent from old is added even
+// when it is stale in new (possible only between non-adjacent scans).
+func Diff(old, new *graph.Graph) *Changes {
+	c := &Changes{Since: old.Scan.ID, Until: new.Scan.ID, statuses: map[string]graph.CollectorStatus{}}
+	for _, s := range new.Collectors {
+		c.statuses[s.Key()] = s
+	}
+	for _, n := range new.Nodes() {
+		o, ok := old.Node(n.ID)
+		switch {
+		case !ok:
+			c.NodesAdded = append(c.NodesAdded, nodeRef(n))
+		case n.Stale && !o.Stale:
+			c.NodesStale = append(c.NodesStale, nodeRef(n))
+		case !n.Stale && o.Stale:
+			c.NodesFresh = append(c.NodesFresh, nodeRef(n))
+		}
+		if ok {
+			if fs := nodeFields(o, n); len(fs) > 0 {
+				c.NodesChanged = append(c.NodesChanged, NodeChange{NodeRef: nodeRef(n), Fields: fs})
+			}
+		}
+	}
+	for _, o := range old.Nodes() {
+		if !new.HasNode(o.ID) {
+			c.NodesRemoved = append(c.NodesRemoved, nodeRef(o))
+		}
+	}
+	for _, e := range new.Edges() {
+		o, ok := old.Edge(e.Key())
+		switch {
+		case !ok:
+			c.EdgesAdded = append(c.EdgesAdded, edgeRef(e))
+		case e.Stale && !o.Stale:
+			c.EdgesStale = append(c.EdgesStale, edgeRef(e))
+		}
+		if ok {
+			if fs := edgeFields(o, e); len(fs) > 0 {
+				c.EdgesChanged = append(c.EdgesChanged, EdgeChange{EdgeRef: edgeRef(e), Fields: fs})
+			}
+		}
+	}
+	for _, o := range old.Edges() {
+		if _, ok := new.Edge(o.Key()); !ok {
+			c.EdgesRemoved = append(c.EdgesRemoved, edgeRef(o))
+		}
+	}
+	// empty lists, not null, for scripts reading the JSON
+	for _, l := range []*[]NodeRef{&c.NodesAdded, &c.NodesRemoved, &c.NodesStale, &c.NodesFresh} {
+		if *l == nil {
+			*l = []NodeRef{}
+		}
+	}
+	for _, l := range []*[]EdgeRef{&c.EdgesAdded, &c.EdgesRemoved, &c.EdgesStale} {
+		if *l == nil {
+			*l = []EdgeRef{}
+		}
+	}
+	if c.NodesChanged == nil {
+		c.NodesChanged = []NodeChange{}
+	}
+	if c.EdgesChanged == nil {
+		c.EdgesChanged = []EdgeChange{}
+	}
+	return c
+}
+
+func nodeRef(n graph.Node) NodeRef {
+	r := NodeRef{ID: n.ID, Kind: n.Kind, Provider: n.Provider, Name: n.Name, Source: n.Source}
+	if n.Stale {
+		r.StaleSince = n.StaleSince
+	}
+	return r
+}
+
+func edgeRef(e graph.Edge) EdgeRef {
+	r := EdgeRef{From: e.From, To: e.To, Type: e.Type, Origin: e.Origin, Confidence: e.Confidence}
+	if e.Stale {
+		r.StaleSince = e.StaleSince
+	}
+	return r
+}
+
+func nodeFields(o, n graph.Node) []FieldChange {
+	var fs []FieldChange
+	if o.Name != n.Name {
+		fs = append(fs, FieldChange{Field: "name", Old: o.Name, New: n.Name})
+	}
+	keys := map[string]bool{}
+	for k := range o.Attrs {
+		keys[k] = true
+	}
+	for k := range n.Attrs {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		if !Volatile(k) {
+			sorted = append(sorted, k)
+		}
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		ov, okO := o.Attrs[k]
+		nv, okN := n.Attrs[k]
+		if okO && okN && sameValue(ov, nv) {
+			continue
+		}
+		fs = append(fs, FieldChange{Field: "attrs." + k, Old: ov, New: nv})
+	}
+	return fs
+}
+
+// sameValue compares attribute values after a JSON round trip may have changed their Go types.
+func sameValue(a, b any) bool {
+	a = graph.NormalizeAttrs(graph.Attrs{"v": a})["v"]
+	b = graph.NormalizeAttrs(graph.Attrs{"v": b})["v"]
+	return reflect.DeepEqual(a, b)
+}
+
+func edgeFields(o, n graph.Edge) []FieldChange {
+	var fs []FieldChange
+	if o.Origin != n.Origin {
+		fs = append(fs, FieldChange{Field: "origin", Old: o.Origin, New: n.Origin})
+	}
+	// Confidence is shown with two decimals; smaller moves are noise.
+	if math.Abs(o.Confidence-n.Confidence) >= 0.005 {
+		fs = append(fs, FieldChange{Field: "confidence", Old: o.Confidence, New: n.Confidence})
+	}
+	return fs
+}
+
+// Summary condenses c into the graph's ChangeSummary, with a few highlights, most important
+// first: what went stale and why, what was removed, added and changed.
+func (c *Changes) Summary() *graph.ChangeSummary {
+	s := &graph.ChangeSummary{
+		Since:        c.Since,
+		NodesAdded:   len(c.NodesAdded),
+		NodesRemoved: len(c.NodesRemoved),
+		NodesChanged: len(c.NodesChanged),
+		NodesStale:   len(c.NodesStale),
+		EdgesAdded:   len(c.EdgesAdded),
+		EdgesRemoved: len(c.EdgesRemoved),
+	}
+	s.Highlights = c.highlights(8)
+	return s
+}
+
+func (c *Changes) highlights(max int) []string {
+	var hs []string
+	bySource := map[string]int{}
+	for _, n := range c.NodesStale {
+		bySource[n.Source]++
+	}
+	for _, src := range sortedKeys(bySource) {
+		why := ""
+		if st, ok := c.statuses[src]; ok && src != "" {
+			why = fmt.Sprintf(" (collector %s)", st.Status)
+		}
+		hs = append(hs, fmt.Sprintf("%s went stale: %s%s", plural(bySource[src], "node"), orNone(src), why))
+	}
+	if n := len(c.NodesRemoved); n > 0 {
+		hs = append(hs, fmt.Sprintf("%s removed: %s", plural(n, "node"), listNodes(c.NodesRemoved, 3)))
+	}
+	if n := len(c.NodesAdded); n > 0 {
+		hs = append(hs, fmt.Sprintf("%s added: %s", plural(n, "node"), countKinds(c.NodesAdded)))
+	}
+	if n := len(c.NodesChanged); n > 0 {
+		parts := make([]string, 0, 3)
+		for i, ch := range c.NodesChanged {
+			if i == 3 {
+				parts = append(parts, fmt.Sprintf("and %d more", n-3))
+				break
+			}
+			fields := make([]string, 0, len(ch.Fields))
+			for _, f := range ch.Fields {
+				fields = append(fields, strings.TrimPrefix(f.Field, "attrs."))
+			}
+			parts = append(parts, fmt.Sprintf("%s (%s)", ch.ID, strings.Join(fields, ", ")))
+		}
+		hs = append(hs, fmt.Sprintf("%s changed: %s", plural(n, "node"), strings.Join(parts, "; ")))
+	}
+	if n := len(c.NodesFresh); n > 0 {
+		hs = append(hs, fmt.Sprintf("%s observed again after being stale", plural(n, "node")))
+	}
+	if a, r := len(c.EdgesAdded), len(c.EdgesRemoved); a+r > 0 {
+		hs = append(hs, fmt.Sprintf("%s added, %d removed", plural(a, "edge"), r))
+	}
+	if len(hs) > max {
+		hs = hs[:max]
+	}
+	return hs
+}
+
+func listNodes(ns []NodeRef, max int) string {
+	parts := make([]string, 0, max+1)
+	for i, n := range ns {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ns)-max))
+			break
+		}
+		parts = append(parts, n.ID)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func countKinds(ns []NodeRef) string {
+	by := map[string]int{}
+	for _, n := range ns {
+		by[n.Provider+":"+n.Kind]++
+	}
+	parts := make([]string, 0, len(by))
+	for _, k := range sortedKeys(by) {
+		parts = append(parts, fmt.Sprintf("%d %s", by[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys(m map[string]int) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "shared nodes"
+	}
+	return s
+}

@@ -1,0 +1,190 @@
+package history
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// WriteText writes c for a terminal: a summary line per section, then one line per change
+// ("+" added, "-" removed, "~" changed, "!" went stale, "^" observed again).
+func WriteText(w io.Writer, c *Changes) error {
+	b := bufio.NewWriter(w)
+	fmt.Fprintf(b, "Changes from %s to %s\n", orUnknown(c.Since), orUnknown(c.Until))
+	fmt.Fprintf(b, "nodes: %d added, %d removed, %d changed, %d went stale, %d observed again\n",
+		len(c.NodesAdded), len(c.NodesRemoved), len(c.NodesChanged), len(c.NodesStale), len(c.NodesFresh))
+	fmt.Fprintf(b, "edges: %d added, %d removed, %d changed, %d went stale\n",
+		len(c.EdgesAdded), len(c.EdgesRemoved), len(c.EdgesChanged), len(c.EdgesStale))
+	if c.Empty() {
+		fmt.Fprintln(b, "\nNo changes.")
+		return b.Flush()
+	}
+	fmt.Fprintln(b)
+	for _, n := range c.NodesAdded {
+		fmt.Fprintf(b, "+ %s  %s\n", n.ID, label(n))
+	}
+	for _, n := range c.NodesRemoved {
+		fmt.Fprintf(b, "- %s  %s\n", n.ID, label(n))
+	}
+	for _, n := range c.NodesChanged {
+		fmt.Fprintf(b, "~ %s  %s\n", n.ID, label(n.NodeRef))
+		for _, f := range n.Fields {
+			fmt.Fprintf(b, "    %s\n", fieldLine(f))
+		}
+	}
+	for _, n := range c.NodesStale {
+		fmt.Fprintf(b, "! %s  %s  stale since %s (%s)\n", n.ID, label(n), n.StaleSince, orNone(n.Source))
+	}
+	for _, n := range c.NodesFresh {
+		fmt.Fprintf(b, "^ %s  %s  observed again\n", n.ID, label(n))
+	}
+	for _, e := range c.EdgesAdded {
+		fmt.Fprintf(b, "+ %s\n", edgeLine(e))
+	}
+	for _, e := range c.EdgesRemoved {
+		fmt.Fprintf(b, "- %s\n", edgeLine(e))
+	}
+	for _, e := range c.EdgesChanged {
+		fmt.Fprintf(b, "~ %s\n", edgeLine(e.EdgeRef))
+		for _, f := range e.Fields {
+			fmt.Fprintf(b, "    %s\n", fieldLine(f))
+		}
+	}
+	for _, e := range c.EdgesStale {
+		fmt.Fprintf(b, "! %s  stale since %s\n", edgeLine(e), e.StaleSince)
+	}
+	return b.Flush()
+}
+
+// WriteMarkdown writes CHANGES.md. A nil c is the first scan: nothing to compare with.
+func WriteMarkdown(w io.Writer, c *Changes) error {
+	b := bufio.NewWriter(w)
+	fmt.Fprintln(b, "# Changes")
+	fmt.Fprintln(b)
+	if c == nil {
+		fmt.Fprintln(b, "This is the first scan in this output directory: there is nothing to compare it with yet.")
+		return b.Flush()
+	}
+	fmt.Fprintf(b, "Scan `%s` compared with the previous scan `%s`. Volatile attributes (timestamps, counters) are ignored; stale means the collector that owns it did not complete, so it was kept from an earlier scan.\n\n",
+		orUnknown(c.Until), orUnknown(c.Since))
+	fmt.Fprintln(b, "| | added | removed | changed | went stale | observed again |")
+	fmt.Fprintln(b, "|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(b, "| nodes | %d | %d | %d | %d | %d |\n", len(c.NodesAdded), len(c.NodesRemoved), len(c.NodesChanged), len(c.NodesStale), len(c.NodesFresh))
+	fmt.Fprintf(b, "| edges | %d | %d | %d | %d | |\n", len(c.EdgesAdded), len(c.EdgesRemoved), len(c.EdgesChanged), len(c.EdgesStale))
+	if c.Empty() {
+		fmt.Fprintln(b, "\nNothing changed.")
+		return b.Flush()
+	}
+	if hs := c.highlights(8); len(hs) > 0 {
+		fmt.Fprintln(b, "\n## Highlights")
+		fmt.Fprintln(b)
+		for _, h := range hs {
+			fmt.Fprintf(b, "- %s\n", md(h))
+		}
+	}
+	section := func(title string, n int, each func()) {
+		if n == 0 {
+			return
+		}
+		fmt.Fprintf(b, "\n## %s\n\n", title)
+		each()
+	}
+	section("Nodes added", len(c.NodesAdded), func() {
+		for _, n := range c.NodesAdded {
+			fmt.Fprintf(b, "- `%s` %s\n", n.ID, md(label(n)))
+		}
+	})
+	section("Nodes removed", len(c.NodesRemoved), func() {
+		for _, n := range c.NodesRemoved {
+			fmt.Fprintf(b, "- `%s` %s\n", n.ID, md(label(n)))
+		}
+	})
+	section("Nodes changed", len(c.NodesChanged), func() {
+		for _, n := range c.NodesChanged {
+			fmt.Fprintf(b, "- `%s` %s\n", n.ID, md(label(n.NodeRef)))
+			for _, f := range n.Fields {
+				fmt.Fprintf(b, "  - %s\n", md(fieldLine(f)))
+			}
+		}
+	})
+	section("Went stale", len(c.NodesStale)+len(c.EdgesStale), func() {
+		for _, n := range c.NodesStale {
+			fmt.Fprintf(b, "- `%s` %s, stale since %s (%s)\n", n.ID, md(label(n)), n.StaleSince, md(orNone(n.Source)))
+		}
+		for _, e := range c.EdgesStale {
+			fmt.Fprintf(b, "- edge %s, stale since %s\n", md(edgeLine(e)), e.StaleSince)
+		}
+	})
+	section("Observed again", len(c.NodesFresh), func() {
+		for _, n := range c.NodesFresh {
+			fmt.Fprintf(b, "- `%s` %s\n", n.ID, md(label(n)))
+		}
+	})
+	section("Edges added", len(c.EdgesAdded), func() {
+		for _, e := range c.EdgesAdded {
+			fmt.Fprintf(b, "- %s\n", md(edgeLine(e)))
+		}
+	})
+	section("Edges removed", len(c.EdgesRemoved), func() {
+		for _, e := range c.EdgesRemoved {
+			fmt.Fprintf(b, "- %s\n", md(edgeLine(e)))
+		}
+	})
+	section("Edges changed", len(c.EdgesChanged), func() {
+		for _, e := range c.EdgesChanged {
+			fmt.Fprintf(b, "- %s\n", md(edgeLine(e.EdgeRef)))
+			for _, f := range e.Fields {
+				fmt.Fprintf(b, "  - %s\n", md(fieldLine(f)))
+			}
+		}
+	})
+	return b.Flush()
+}
+
+func label(n NodeRef) string { return fmt.Sprintf("%s %q", n.Kind, n.Name) }
+
+func edgeLine(e EdgeRef) string {
+	s := fmt.Sprintf("%s -%s-> %s", e.From, e.Type, e.To)
+	if e.Origin != "" && e.Origin != "observed" {
+		s += fmt.Sprintf(" (%s, %.2f)", e.Origin, e.Confidence)
+	}
+	return s
+}
+
+func fieldLine(f FieldChange) string {
+	return fmt.Sprintf("%s: %s → %s", f.Field, value(f.Old), value(f.New))
+}
+
+func value(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "(none)"
+	case string:
+		return strconv.Quote(x)
+	case []string:
+		return "[" + strings.Join(x, ", ") + "]"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// md keeps text from breaking a markdown list: pipes and newlines.
+func md(s string) string {
+	return strings.NewReplacer("\n", " ", "|", `\|`).Replace(s)
+}
+
+func orUnknown(id string) string {
+	if id == "" {
+		return "(unknown)"
+	}
+	return id
+}

@@ -1,0 +1,223 @@
+package history
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/output"
+)
+
+// Store is the history kept in an output directory: one snapshot per scan under
+// scans/<scan id>/graph.json, the scan id being its UTC start ("20261121T060000Z"). The newest
+// snapshot stays plain JSON; older ones are gzip-compressed (graph.json.gz). The top-level files
+// of the directory are always the latest scan's.
+type Store struct {
+	Dir string
+}
+
+// DefaultKeep is how many snapshots a store keeps by default.
+const DefaultKeep = 30
+
+const (
+	scansDir  = "scans"
+	graphFile = "graph.json"
+	gzFile    = "graph.json.gz"
+)
+
+// scanID matches the ids scan.Run gives (UTC start, second precision). Only directories that
+// match are ever read, compressed or pruned.
+var scanID = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z$`)
+
+// Snapshot is one stored scan.
+type Snapshot struct {
+	ID   string `json:"id"`
+	Path string `json:"path"` // graph.json or graph.json.gz
+}
+
+// List returns the snapshots, oldest first. A missing scans directory is an empty history.
+func (s Store) List() ([]Snapshot, error) {
+	ents, err := os.ReadDir(filepath.Join(s.Dir, scansDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	var out []Snapshot
+	for _, e := range ents {
+		if !e.IsDir() || !scanID.MatchString(e.Name()) {
+			continue
+		}
+		dir := filepath.Join(s.Dir, scansDir, e.Name())
+		for _, f := range []string{graphFile, gzFile} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				out = append(out, Snapshot{ID: e.Name(), Path: filepath.Join(dir, f)})
+				break
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Save stores g as the newest snapshot (a scan with the same id, started within the same second,
+// is replaced), compresses the older plain ones and removes all but the keep newest (keep <= 0
+// keeps every snapshot). Every file is written atomically. It returns the snapshot's path.
+func (s Store) Save(g *graph.Graph, keep int) (string, error) {
+	id := g.Scan.ID
+	if !scanID.MatchString(id) {
+		return "", fmt.Errorf("save snapshot: scan id %q is not a UTC timestamp like 20261121T060000Z", id)
+	}
+	dir := filepath.Join(s.Dir, scansDir, id)
+	path := filepath.Join(dir, graphFile)
+	if err := output.WriteFile(path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
+		return "", fmt.Errorf("save snapshot: %w", err)
+	}
+	if err := os.Remove(filepath.Join(dir, gzFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return path, fmt.Errorf("save snapshot: %w", err)
+	}
+	snaps, err := s.List()
+	if err != nil {
+		return path, err
+	}
+	for _, sn := range snaps {
+		if sn.ID != id && filepath.Base(sn.Path) == graphFile {
+			if err := compress(sn.Path); err != nil {
+				return path, err
+			}
+		}
+	}
+	if keep > 0 && len(snaps) > keep {
+		for _, sn := range snaps[:len(snaps)-keep] {
+			if err := os.RemoveAll(filepath.Dir(sn.Path)); err != nil {
+				return path, fmt.Errorf("prune history: %w", err)
+			}
+		}
+	}
+	return path, nil
+}
+
+// compress replaces a plain snapshot by its gzip: the .gz is complete before the plain file goes.
+func compress(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("compress %s: %w", path, err)
+	}
+	gz := filepath.Join(filepath.Dir(path), gzFile)
+	err = output.WriteFile(gz, 0o644, func(w io.Writer) error {
+		zw := gzip.NewWriter(w)
+		if _, err := zw.Write(raw); err != nil {
+			return err
+		}
+		return zw.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("compress %s: %w", path, err)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("compress %s: %w", path, err)
+	}
+	return nil
+}
+
+// Resolve finds a snapshot by reference: "latest", "previous", a full scan id or an unambiguous
+// prefix of one ("20261121" when that day has one scan).
+func (s Store) Resolve(ref string) (Snapshot, error) {
+	snaps, err := s.List()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	if len(snaps) == 0 {
+		return Snapshot{}, fmt.Errorf("no scans in the history of %s (scans/ is empty or missing)", s.Dir)
+	}
+	switch ref {
+	case "latest":
+		return snaps[len(snaps)-1], nil
+	case "previous":
+		if len(snaps) < 2 {
+			return Snapshot{}, fmt.Errorf("the history of %s holds one scan; there is no previous one", s.Dir)
+		}
+		return snaps[len(snaps)-2], nil
+	}
+	var match []Snapshot
+	for _, sn := range snaps {
+		if sn.ID == ref {
+			return sn, nil
+		}
+		if strings.HasPrefix(sn.ID, ref) {
+			match = append(match, sn)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return Snapshot{}, fmt.Errorf("no scan %q in the history of %s (from %s to %s)", ref, s.Dir, snaps[0].ID, snaps[len(snaps)-1].ID)
+	case 1:
+		return match[0], nil
+	}
+	ids := make([]string, len(match))
+	for i, m := range match {
+		ids[i] = m.ID
+	}
+	return Snapshot{}, fmt.Errorf("scan %q is ambiguous: %s", ref, strings.Join(ids, ", "))
+}
+
+// Previous returns the graph the next scan builds on: the newest snapshot that decodes, else the
+// top-level graph.json (an output directory written before history existed), else nil. Snapshots
+// that do not decode are reported in skipped and passed over, so one damaged file cannot make the
+// next scan forget everything. It fails only when graphs exist and none decodes.
+func (s Store) Previous() (g *graph.Graph, skipped []error, err error) {
+	snaps, err := s.List()
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := len(snaps) - 1; i >= 0; i-- {
+		g, err := LoadFile(snaps[i].Path)
+		if err == nil {
+			return g, skipped, nil
+		}
+		skipped = append(skipped, err)
+	}
+	top := filepath.Join(s.Dir, graphFile)
+	g, err = LoadFile(top)
+	switch {
+	case err == nil:
+		return g, skipped, nil
+	case errors.Is(err, fs.ErrNotExist) && len(skipped) == 0:
+		return nil, nil, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, skipped, fmt.Errorf("no earlier scan in %s decodes (%w); move the directory aside to start a new history", s.Dir, errors.Join(skipped...))
+	}
+	return nil, skipped, fmt.Errorf("previous scan %s: %w; move it aside to start a new history", top, err)
+}
+
+// LoadFile reads a graph.json, gzip-compressed when the name ends in .gz.
+func LoadFile(path string) (*graph.Graph, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r io.Reader = bytes.NewReader(raw)
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	g, err := graph.Decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return g, nil
+}

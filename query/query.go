@@ -1,0 +1,382 @@
+// Package query answers questions about a graph: find nodes by kind, provider, name or attribute;
+// what a node depends on (Deps), what depends on it (Impact), and how two nodes connect (Path).
+// Node references may be a full id, an unambiguous id suffix or a name (Resolve). Results are
+// plain structs that encode as JSON, shared by `discover query` and the MCP server.
+//
+// Impact follows dependency edges backwards (edges point from the dependent to its dependency;
+// the category of each edge type is declared in schemas/vocabulary/edges.yaml) and containment
+// edges forwards from runtime hosts, nodes whose kind has category compute: a Docker engine's
+// containers and a node pool's droplets go down with it, while a team's projects or a domain's
+// records do not depend on their parent. Association edges (a firewall protects a droplet) carry
+// no impact. Deps is the mirror image. An edge type missing from the vocabulary counts as a
+// dependency: over-reporting impact is safer than missing some.
+package query
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+// Node is a node in a result, with its freshness so that stale data is shown as stale.
+type Node struct {
+	ID         string      `json:"id"`
+	Kind       string      `json:"kind"`
+	Provider   string      `json:"provider"`
+	Name       string      `json:"name"`
+	Source     string      `json:"source,omitempty"`
+	LastSeen   string      `json:"last_seen,omitempty"`
+	Stale      bool        `json:"stale,omitempty"`
+	StaleSince string      `json:"stale_since,omitempty"`
+	Attrs      graph.Attrs `json:"attrs,omitempty"`
+}
+
+// Edge is an edge in a result.
+type Edge struct {
+	From       string       `json:"from"`
+	To         string       `json:"to"`
+	Type       string       `json:"type"`
+	Origin     graph.Origin `json:"origin"`
+	Confidence float64      `json:"confidence"`
+	Stale      bool         `json:"stale,omitempty"`
+}
+
+func nodeOf(n graph.Node, attrs bool) Node {
+	r := Node{ID: n.ID, Kind: n.Kind, Provider: n.Provider, Name: n.Name, Source: n.Source, LastSeen: n.LastSeen, Stale: n.Stale, StaleSince: n.StaleSince}
+	if attrs {
+		r.Attrs = n.Attrs
+	}
+	return r
+}
+
+func edgeOf(e graph.Edge) Edge {
+	return Edge{From: e.From, To: e.To, Type: e.Type, Origin: e.Origin, Confidence: e.Confidence, Stale: e.Stale}
+}
+
+// Filter selects nodes; empty fields match everything, and every set field must match.
+type Filter struct {
+	Kind     string   `json:"kind,omitempty"`     // "droplet" or "digitalocean:droplet"
+	Provider string   `json:"provider,omitempty"` // "digitalocean"
+	Name     string   `json:"name,omitempty"`     // case-insensitive substring of the name
+	Attrs    []string `json:"attrs,omitempty"`    // "key=value" (case-insensitive; any element of a list) or "key" (present)
+	Stale    bool     `json:"stale,omitempty"`    // only stale nodes
+}
+
+// Find returns the nodes matching f, sorted by id, with their attributes.
+func Find(g *graph.Graph, f Filter) ([]Node, error) {
+	type cond struct{ key, value string }
+	var conds []cond
+	for _, a := range f.Attrs {
+		k, v, hasValue := strings.Cut(a, "=")
+		k = strings.TrimSpace(k)
+		if k == "" {
+			return nil, fmt.Errorf("attribute filter %q: want key=value or key", a)
+		}
+		c := cond{key: k, value: "\x00"} // "\x00": presence only
+		if hasValue {
+			c.value = strings.TrimSpace(v)
+		}
+		conds = append(conds, c)
+	}
+	kp, kk, qualified := strings.Cut(f.Kind, ":")
+	out := []Node{}
+	for _, n := range g.Nodes() {
+		switch {
+		case f.Provider != "" && !strings.EqualFold(n.Provider, f.Provider),
+			f.Kind != "" && qualified && !(strings.EqualFold(n.Provider, kp) && strings.EqualFold(n.Kind, kk)),
+			f.Kind != "" && !qualified && !strings.EqualFold(n.Kind, f.Kind),
+			f.Name != "" && !strings.Contains(strings.ToLower(n.Name), strings.ToLower(f.Name)),
+			f.Stale && !n.Stale:
+			continue
+		}
+		match := true
+		for _, c := range conds {
+			vals, ok := n.AttrValues(c.key)
+			if !ok || (c.value != "\x00" && !containsFold(vals, c.value)) {
+				match = false
+				break
+			}
+		}
+		if match {
+			out = append(out, nodeOf(n, true))
+		}
+	}
+	return out, nil
+}
+
+func containsFold(vals []string, v string) bool {
+	for _, x := range vals {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNotFound is returned when a reference matches no node.
+var ErrNotFound = errors.New("no such node")
+
+// AmbiguousError is returned when a reference matches several nodes.
+type AmbiguousError struct {
+	Ref        string   `json:"ref"`
+	Candidates []string `json:"candidates"`
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("%q is ambiguous, it matches %d nodes: %s", e.Ref, len(e.Candidates), strings.Join(e.Candidates, ", "))
+}
+
+// Resolve turns a reference into a node id. It tries, in order, and stops at the first step with
+// any match: the full id; then a name (case-insensitive) or an id suffix starting at a boundary
+// (after ":", "/" or "."), so "erp-1", "droplet:1001", "1001" and "public.orders" work; then any
+// id suffix (case-insensitive). A step with several matches is an *AmbiguousError listing them.
+func Resolve(g *graph.Graph, ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", fmt.Errorf("empty node reference")
+	}
+	if g.HasNode(ref) {
+		return ref, nil
+	}
+	nodes := g.Nodes()
+	lower := strings.ToLower(ref)
+	steps := []func(graph.Node) bool{
+		func(n graph.Node) bool {
+			if strings.EqualFold(n.Name, ref) {
+				return true
+			}
+			if len(n.ID) <= len(ref) || !strings.HasSuffix(n.ID, ref) {
+				return false
+			}
+			before := n.ID[len(n.ID)-len(ref)-1]
+			return before == ':' || before == '/' || before == '.'
+		},
+		func(n graph.Node) bool { return strings.HasSuffix(strings.ToLower(n.ID), lower) },
+	}
+	for _, match := range steps {
+		var ids []string
+		for _, n := range nodes {
+			if match(n) {
+				ids = append(ids, n.ID)
+			}
+		}
+		switch len(ids) {
+		case 0:
+			continue
+		case 1:
+			return ids[0], nil
+		}
+		return "", &AmbiguousError{Ref: ref, Candidates: ids}
+	}
+	return "", fmt.Errorf("%q: %w (give a full id, an id suffix or a name; `discover query --name` lists candidates)", ref, ErrNotFound)
+}
+
+// Hit is a node reached by Deps or Impact: how far, and the edge that reached it.
+type Hit struct {
+	Node     Node   `json:"node"`
+	Distance int    `json:"distance"`
+	From     string `json:"from"` // the node it was reached from
+	Via      Edge   `json:"via"`
+}
+
+// Deps returns what id depends on, transitively up to depth hops (depth <= 0: no limit): the
+// targets of its dependency edges, and the runtime host that contains it.
+func Deps(g *graph.Graph, ref string, depth int) ([]Hit, error) {
+	return walk(g, ref, depth, false)
+}
+
+// Impact returns what depends on id, transitively up to depth hops (depth <= 0: no limit): what
+// would break if it went down. See the package doc for the rule.
+func Impact(g *graph.Graph, ref string, depth int) ([]Hit, error) {
+	return walk(g, ref, depth, true)
+}
+
+type category func(graph.Edge) string
+
+func categories() (category, func(graph.Node) bool, error) {
+	v, err := schemas.Load()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load vocabulary: %w", err)
+	}
+	cat := func(e graph.Edge) string {
+		if t, ok := v.EdgeTypes[e.Type]; ok {
+			return t.Category
+		}
+		return schemas.Dependency
+	}
+	host := func(n graph.Node) bool {
+		k, ok := v.Kind(n.Provider, n.Kind)
+		return ok && k.Category == "compute"
+	}
+	return cat, host, nil
+}
+
+func walk(g *graph.Graph, ref string, depth int, impact bool) ([]Hit, error) {
+	id, err := Resolve(g, ref)
+	if err != nil {
+		return nil, err
+	}
+	cat, host, err := categories()
+	if err != nil {
+		return nil, err
+	}
+	// next lists the neighbours one hop away in the walk's direction, with the edge.
+	next := func(cur graph.Node) (ids []string, via []graph.Edge) {
+		add := func(n string, e graph.Edge) { ids, via = append(ids, n), append(via, e) }
+		for _, e := range g.Out(cur.ID) {
+			switch c := cat(e); {
+			case !impact && c == schemas.Dependency:
+				add(e.To, e)
+			case impact && c == schemas.Containment && host(cur):
+				add(e.To, e)
+			}
+		}
+		for _, e := range g.In(cur.ID) {
+			switch c := cat(e); {
+			case impact && c == schemas.Dependency:
+				add(e.From, e)
+			case !impact && c == schemas.Containment:
+				if parent, ok := g.Node(e.From); ok && host(parent) {
+					add(e.From, e)
+				}
+			}
+		}
+		return ids, via
+	}
+	seen := map[string]bool{id: true}
+	var hits []Hit
+	frontier := []string{id}
+	for d := 1; len(frontier) > 0 && (depth <= 0 || d <= depth); d++ {
+		var level []Hit
+		for _, cur := range frontier {
+			n, _ := g.Node(cur)
+			ids, via := next(n)
+			for i, nid := range ids {
+				if seen[nid] {
+					continue
+				}
+				seen[nid] = true
+				nn, _ := g.Node(nid)
+				level = append(level, Hit{Node: nodeOf(nn, false), Distance: d, From: cur, Via: edgeOf(via[i])})
+			}
+		}
+		sort.Slice(level, func(i, j int) bool { return level[i].Node.ID < level[j].Node.ID })
+		frontier = frontier[:0]
+		for _, h := range level {
+			frontier = append(frontier, h.Node.ID)
+		}
+		hits = append(hits, level...)
+	}
+	if hits == nil {
+		hits = []Hit{}
+	}
+	return hits, nil
+}
+
+// Step is one node on a path, with the edge that led to it (nil for the first) and whether that
+// edge was followed in its own direction.
+type Step struct {
+	Node    Node  `json:"node"`
+	Via     *Edge `json:"via,omitempty"`
+	Forward bool  `json:"forward,omitempty"`
+}
+
+// Path returns a shortest path from a to b: following edge directions when such a path exists
+// (a depends on, or contains, ... b), else ignoring them (the two are connected somehow).
+func Path(g *graph.Graph, a, b string) ([]Step, error) {
+	from, err := Resolve(g, a)
+	if err != nil {
+		return nil, err
+	}
+	to, err := Resolve(g, b)
+	if err != nil {
+		return nil, err
+	}
+	if p := bfs(g, from, to, true); p != nil {
+		return p, nil
+	}
+	if p := bfs(g, from, to, false); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%s and %s are not connected", from, to)
+}
+
+func bfs(g *graph.Graph, from, to string, directed bool) []Step {
+	type back struct {
+		prev    string
+		edge    graph.Edge
+		forward bool
+	}
+	parent := map[string]back{from: {}}
+	queue := []string{from}
+	for len(queue) > 0 && !has(parent, to) {
+		cur := queue[0]
+		queue = queue[1:]
+		visit := func(next string, e graph.Edge, forward bool) {
+			if !has(parent, next) {
+				parent[next] = back{prev: cur, edge: e, forward: forward}
+				queue = append(queue, next)
+			}
+		}
+		for _, e := range g.Out(cur) {
+			visit(e.To, e, true)
+		}
+		if !directed {
+			for _, e := range g.In(cur) {
+				visit(e.From, e, false)
+			}
+		}
+	}
+	if !has(parent, to) {
+		return nil
+	}
+	var steps []Step
+	for cur := to; ; {
+		n, _ := g.Node(cur)
+		s := Step{Node: nodeOf(n, false)}
+		if cur == from {
+			steps = append(steps, s)
+			break
+		}
+		b := parent[cur]
+		e := edgeOf(b.edge)
+		s.Via, s.Forward = &e, b.forward
+		steps = append(steps, s)
+		cur = b.prev
+	}
+	for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
+		steps[i], steps[j] = steps[j], steps[i]
+	}
+	return steps
+}
+
+func has[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
+
+// Show returns one node with its attributes and its edges, out then in.
+func Show(g *graph.Graph, ref string) (Detail, error) {
+	id, err := Resolve(g, ref)
+	if err != nil {
+		return Detail{}, err
+	}
+	n, _ := g.Node(id)
+	d := Detail{Node: nodeOf(n, true), FirstSeen: n.FirstSeen, Out: []Edge{}, In: []Edge{}}
+	for _, e := range g.Out(id) {
+		d.Out = append(d.Out, edgeOf(e))
+	}
+	for _, e := range g.In(id) {
+		d.In = append(d.In, edgeOf(e))
+	}
+	return d, nil
+}
+
+// Detail is one node in full.
+type Detail struct {
+	Node      Node   `json:"node"`
+	FirstSeen string `json:"first_seen,omitempty"`
+	Out       []Edge `json:"out"`
+	In        []Edge `json:"in"`
+}

@@ -1,0 +1,830 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+// InfraOptions configure INFRA.md.
+type InfraOptions struct {
+	// MaxBytes caps the document's size (0: no cap). Detail is trimmed from the least critical
+	// systems first, then from the long tables; the title, the warnings and the summary are
+	// never trimmed, so a document whose summary alone is larger stays larger.
+	MaxBytes int
+}
+
+// Infra returns the renderer of INFRA.md, the memory doc an agent reads before it touches the
+// system: loud warnings first, a summary, one section per system with a stable anchor, the
+// dependency map, critical components by blast radius, inferred relationships with their
+// evidence, external dependencies and what changed.
+func Infra(o InfraOptions) Renderer {
+	return func(w io.Writer, g *graph.Graph) error {
+		m, err := newModel(g)
+		if err != nil {
+			return err
+		}
+		doc := m.infra()
+		doc.fit(o.MaxBytes)
+		_, err = io.WriteString(w, doc.String())
+		return err
+	}
+}
+
+// infraDoc is INFRA.md in parts, so the budget can swap detailed parts for shorter ones.
+type infraDoc struct {
+	head    string   // title, warnings, summary, changes, stale list: never trimmed
+	systems []system // sorted for reading (by provider, name)
+	tail    []part   // map, critical, inferred, external, legend
+	trimmed []string // what the budget trimmed, reported in the summary
+	budget  int
+}
+
+type system struct {
+	id              string
+	radius          int
+	full, compact   string
+	minimal         string
+	level           int // 0 full, 1 compact, 2 minimal
+	heading, anchor string
+}
+
+type part struct {
+	name       string
+	full, stub string
+	stubbed    bool
+}
+
+func (s *system) text() string {
+	switch s.level {
+	case 0:
+		return s.full
+	case 1:
+		return s.compact
+	}
+	return s.minimal
+}
+
+func (d *infraDoc) String() string {
+	var b strings.Builder
+	b.WriteString(d.head)
+	if len(d.trimmed) > 0 {
+		fmt.Fprintf(&b, "_Trimmed to fit %d bytes (--max-bytes): %s. graph.json has everything._\n\n", d.budget, strings.Join(d.trimmed, "; "))
+	}
+	b.WriteString("<a id=\"contents\"></a>\n## Contents\n\n")
+	for _, s := range d.systems {
+		fmt.Fprintf(&b, "- [%s](#%s)\n", s.heading, s.anchor)
+	}
+	if len(d.systems) == 0 {
+		b.WriteString("No systems were found.\n")
+	}
+	b.WriteString("\n")
+	for _, p := range d.tail[:2] { // map, critical components
+		b.WriteString(p.text())
+	}
+	b.WriteString("<a id=\"systems\"></a>\n## Systems\n\n")
+	for i := range d.systems {
+		b.WriteString(d.systems[i].text())
+	}
+	for _, p := range d.tail[2:] {
+		b.WriteString(p.text())
+	}
+	return b.String()
+}
+
+func (p *part) text() string {
+	if p.stubbed {
+		return p.stub
+	}
+	return p.full
+}
+
+// fit trims detail until the document fits max bytes: system sections from the least critical
+// up (full, then compact, then one line), then the long tables, each replaced by a pointer.
+func (d *infraDoc) fit(max int) {
+	d.budget = max
+	if max <= 0 {
+		return
+	}
+	const note = 300 // room for the trim note itself (at most about 270 bytes)
+	size := func() int { return len(d.String()) + note }
+	if size() <= max {
+		return
+	}
+	order := make([]int, len(d.systems))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		x, y := d.systems[order[a]], d.systems[order[b]]
+		if x.radius != y.radius {
+			return x.radius < y.radius
+		}
+		return x.id > y.id
+	})
+	total := size()
+	counts := [3]int{}
+	for level := 1; level <= 2 && total > max; level++ {
+		for _, i := range order {
+			if total <= max {
+				break
+			}
+			s := &d.systems[i]
+			before := len(s.text())
+			s.level = level
+			total += len(s.text()) - before
+			counts[level]++
+		}
+	}
+	var omitted []string
+	for _, name := range []string{"dependency map", "inferred relationships", "external dependencies", "critical components"} {
+		if total <= max {
+			break
+		}
+		for i := range d.tail {
+			p := &d.tail[i]
+			if p.name == name && !p.stubbed {
+				total += len(p.stub) - len(p.full)
+				p.stubbed = true
+				omitted = append(omitted, name+" omitted")
+			}
+		}
+	}
+	// Omitting a table may have freed room: give detail back, most critical systems first, and
+	// stop at the first that does not fit so no system has more detail than a more critical one.
+restore:
+	for i := len(order) - 1; i >= 0; i-- {
+		s := &d.systems[order[i]]
+		for s.level > 0 {
+			before := len(s.text())
+			s.level--
+			if total+len(s.text())-before > max {
+				s.level++
+				break restore
+			}
+			total += len(s.text()) - before
+		}
+	}
+	counts = [3]int{}
+	for _, s := range d.systems {
+		counts[s.level]++
+	}
+	if counts[1] > 0 {
+		d.trimmed = append(d.trimmed, plural(counts[1], "system section")+" shortened")
+	}
+	if counts[2] > 0 {
+		d.trimmed = append(d.trimmed, plural(counts[2], "system section")+" reduced to one line")
+	}
+	d.trimmed = append(d.trimmed, omitted...)
+}
+
+// --- building the parts -------------------------------------------------------------------------
+
+func (m *model) infra() *infraDoc {
+	d := &infraDoc{}
+	var b strings.Builder
+	b.WriteString("# INFRA.md: infrastructure map\n\n")
+	b.WriteString(m.warnings())
+	b.WriteString(m.summary())
+	b.WriteString(m.changes())
+	b.WriteString(m.staleList())
+	d.head = b.String()
+
+	slugs := m.slugs(m.systems)
+	for _, id := range m.systems {
+		d.systems = append(d.systems, m.systemSection(id, slugs))
+	}
+	sort.SliceStable(d.systems, func(i, j int) bool {
+		a, b := m.byID[d.systems[i].id], m.byID[d.systems[j].id]
+		if a.Provider != b.Provider {
+			return a.Provider < b.Provider
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if la, lb := m.label(a.ID), m.label(b.ID); la != lb {
+			return la < lb
+		}
+		return a.ID < b.ID
+	})
+	d.tail = []part{
+		{name: "dependency map", full: m.depMap(), stub: "<a id=\"dependency-map\"></a>\n## Dependency map\n\nOmitted to fit the size budget: see graph.mmd and diagrams/.\n\n"},
+		{name: "critical components", full: m.critical(slugs, 25), stub: m.critical(slugs, 5)},
+		{name: "inferred relationships", full: m.inferred(slugs), stub: "<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nOmitted to fit the size budget: see graph.json (edges whose origin is rule or llm) and proposals.json.\n\n"},
+		{name: "external dependencies", full: m.externals(slugs), stub: "<a id=\"external-dependencies\"></a>\n## External dependencies\n\nOmitted to fit the size budget: see graph.json (nodes external:*).\n\n"},
+		{name: "legend", full: legend, stub: legend},
+	}
+	return d
+}
+
+const legend = `<a id="reading-this-file"></a>
+## Reading this file
+
+- Node ids are ` + "`provider:kind:native-id`" + `; graph.json has every attribute. Anchors (` + "`#vercel-project-storefront`" + `) are stable across scans.
+- Edges point from the dependent to its dependency. **observed** edges were stated by a provider's API; **rule** and **llm** edges were inferred, validated and carry a confidence and their evidence.
+- "Depends on" follows dependency edges forward; "If this goes down" follows them backward, lifted to systems: what is listed there may break when this system fails.
+- Blast radius: how many systems transitively depend on a component.
+`
+
+func (m *model) warnings() string {
+	var b strings.Builder
+	cs := append([]graph.CollectorStatus(nil), m.g.Collectors...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Key() < cs[j].Key() })
+	for _, c := range cs {
+		switch c.Status {
+		case graph.StatusFailed:
+			fmt.Fprintf(&b, "> **WARNING: collector %s FAILED**: %s. Everything it would have found is missing from this map or carried over as stale; do not conclude that its resources are gone.\n>\n",
+				md(c.Key()), md(orDefault(c.Reason, "no reason recorded")))
+		case graph.StatusPartial:
+			fmt.Fprintf(&b, "> **WARNING: collector %s is PARTIAL** (%s): %s. Some of its resources or relationships may be missing.\n>\n",
+				md(c.Key()), plural(len(c.Warnings), "warning"), md(firstN(c.Warnings, 3)))
+		}
+	}
+	current := 0
+	for _, c := range cs {
+		if c.Status == graph.StatusOK || c.Status == graph.StatusPartial {
+			current++
+		}
+	}
+	if current == 0 {
+		b.WriteString("> **WARNING: no collector completed**, so nothing below is current. Configure a provider (see the collectors' reasons in the summary) and scan again.\n>\n")
+	}
+	stale := m.staleBySource()
+	if len(stale) > 0 {
+		var parts []string
+		total := 0
+		for _, s := range sortedKeys(stale) {
+			parts = append(parts, fmt.Sprintf("%s: %d", md(s), len(stale[s])))
+			total += len(stale[s])
+		}
+		fmt.Fprintf(&b, "> **WARNING: %d STALE resources**, carried over from an earlier scan and not seen in this one (%s). They may no longer exist; see [Stale resources](#stale-resources).\n>\n",
+			total, strings.Join(parts, ", "))
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(b.String(), ">\n") + "\n"
+}
+
+func (m *model) staleBySource() map[string][]string {
+	out := map[string][]string{}
+	for _, n := range m.nodes {
+		if n.Stale {
+			src := orDefault(n.Source, n.Provider)
+			out[src] = append(out[src], n.ID)
+		}
+	}
+	return out
+}
+
+func (m *model) summary() string {
+	var b strings.Builder
+	b.WriteString("<a id=\"summary\"></a>\n## Summary\n\n")
+	s := m.g.Scan
+	var facts []string
+	if s.ID != "" {
+		facts = append(facts, "scan `"+s.ID+"`")
+	}
+	if s.StartedAt != "" {
+		facts = append(facts, "started "+s.StartedAt)
+	}
+	if s.FinishedAt != "" {
+		facts = append(facts, "finished "+s.FinishedAt)
+	}
+	if s.Generator != "" {
+		facts = append(facts, "by "+md(s.Generator))
+	}
+	if s.Demo {
+		facts = append(facts, "**demo data**")
+	}
+	if len(facts) > 0 {
+		b.WriteString(strings.Join(facts, ", ") + ".\n\n")
+	}
+	nodes, edges := m.g.Len()
+	byOrigin := map[graph.Origin]int{}
+	for _, e := range m.g.Edges() {
+		byOrigin[e.Origin]++
+	}
+	fmt.Fprintf(&b, "%d nodes, %d edges (%d observed, %d inferred by rules, %d inferred by the LLM), %d systems.\n\n",
+		nodes, edges, byOrigin[graph.Observed], byOrigin[graph.Rule], byOrigin[graph.LLM], len(m.systems))
+	if len(m.g.Collectors) > 0 {
+		b.WriteString("| collector | status | nodes | edges | stale | duration | notes |\n|---|---|---:|---:|---:|---:|---|\n")
+		cs := append([]graph.CollectorStatus(nil), m.g.Collectors...)
+		sort.Slice(cs, func(i, j int) bool { return cs[i].Key() < cs[j].Key() })
+		for _, c := range cs {
+			status := string(c.Status)
+			if c.Status == graph.StatusFailed || c.Status == graph.StatusPartial {
+				status = "**" + strings.ToUpper(status) + "**"
+			}
+			note := c.Reason
+			if len(c.Warnings) > 0 {
+				note = strings.TrimPrefix(note+"; ", "; ") + plural(len(c.Warnings), "warning") + ": " + firstN(c.Warnings, 3)
+			}
+			dur := (time.Duration(c.DurationMS) * time.Millisecond).String()
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s | %s |\n", cell(md(c.Key())), status, c.Nodes, c.Edges, c.Stale, dur, cell(md(note)))
+		}
+		b.WriteString("\n")
+	}
+	type pk struct{ p, k string }
+	counts := map[pk]int{}
+	var keys []pk
+	for _, n := range m.nodes {
+		k := pk{n.Provider, n.Kind}
+		if counts[k] == 0 {
+			keys = append(keys, k)
+		}
+		counts[k]++
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].p != keys[j].p {
+			return keys[i].p < keys[j].p
+		}
+		return keys[i].k < keys[j].k
+	})
+	if len(keys) > 0 {
+		b.WriteString("| provider | kind | count |\n|---|---|---:|\n")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "| %s | %s | %d |\n", cell(md(k.p)), cell(md(k.k)), counts[k])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func (m *model) changes() string {
+	c := m.g.Scan.Changes
+	if c == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("<a id=\"what-changed\"></a>\n## What changed\n\n")
+	fmt.Fprintf(&b, "Since scan `%s`: nodes +%d added, -%d removed, %d changed, %d stale; edges +%d added, -%d removed.\n\n",
+		c.Since, c.NodesAdded, c.NodesRemoved, c.NodesChanged, c.NodesStale, c.EdgesAdded, c.EdgesRemoved)
+	for _, h := range c.Highlights {
+		b.WriteString("- " + md(h) + "\n")
+	}
+	if len(c.Highlights) > 0 {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func (m *model) staleList() string {
+	stale := m.staleBySource()
+	if len(stale) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("<a id=\"stale-resources\"></a>\n## Stale resources\n\nNot seen in this scan; kept from an earlier one because their collector did not complete.\n\n")
+	b.WriteString("| resource | kind | source | stale since |\n|---|---|---|---|\n")
+	for _, src := range sortedKeys(stale) {
+		for _, id := range stale[src] {
+			n := m.byID[id]
+			fmt.Fprintf(&b, "| %s `%s` | %s | %s | %s |\n", cell(md(m.label(id))), cell(id), cell(m.kindOf(id)), cell(md(src)), cell(orDefault(n.StaleSince, "unknown")))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func (m *model) depMap() string {
+	return "<a id=\"dependency-map\"></a>\n## Dependency map\n\nSystems and what they depend on (dashed: inferred). The same diagram is graph.mmd; diagrams/ has one per system.\n\n```mermaid\n" +
+		m.overview().text() + "```\n\n"
+}
+
+// ref names a rep for prose: a link to its section when it has one.
+func (m *model) ref(id string, slugs map[string]string) string {
+	text := md(m.label(id)) + " (" + m.kindOf(id) + ")"
+	if s, ok := slugs[id]; ok {
+		return "[" + text + "](#" + s + ")"
+	}
+	return text + " `" + code(id) + "`"
+}
+
+func (m *model) critical(slugs map[string]string, limit int) string {
+	type comp struct {
+		id string
+		r  int
+	}
+	var cs []comp
+	for id, r := range m.radius {
+		if r > 0 {
+			cs = append(cs, comp{id, r})
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].r != cs[j].r {
+			return cs[i].r > cs[j].r
+		}
+		return cs[i].id < cs[j].id
+	})
+	var b strings.Builder
+	b.WriteString("<a id=\"critical-components\"></a>\n## Critical components\n\nRanked by blast radius: how many systems transitively depend on the component.\n\n")
+	if len(cs) == 0 {
+		b.WriteString("No component has dependents.\n\n")
+		return b.String()
+	}
+	b.WriteString("| rank | component | blast radius | systems that depend on it |\n|---:|---|---:|---|\n")
+	for i, c := range cs {
+		if i == limit {
+			fmt.Fprintf(&b, "\n%d more components have a smaller blast radius.\n", len(cs)-limit)
+			break
+		}
+		var deps []string
+		for _, r := range m.reach(c.id, false) {
+			if m.isSystem(r.ID) {
+				deps = append(deps, m.ref(r.ID, slugs))
+			}
+		}
+		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.ref(c.id, slugs)), c.r, cell(joinN(deps, 8)))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func (m *model) evidenceWords(ev []graph.Evidence) string {
+	if len(ev) == 0 {
+		return "no evidence recorded"
+	}
+	var parts []string
+	for _, e := range ev {
+		who := e.Node
+		if m.byID[e.Node] != nil {
+			who = md(m.label(e.Node)) + " (" + m.kindOf(e.Node) + ")"
+		}
+		parts = append(parts, fmt.Sprintf("%s has `%s` = `%s`", who, code(e.Field), code(e.Value)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (m *model) inferred(slugs map[string]string) string {
+	var b strings.Builder
+	b.WriteString("<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nEdges no API states, proposed by rules or the LLM and accepted by the validator.\n\n")
+	var es []graph.Edge
+	for _, e := range m.g.Edges() {
+		if e.Origin == graph.Rule || e.Origin == graph.LLM {
+			es = append(es, e)
+		}
+	}
+	if len(es) == 0 {
+		b.WriteString("None.\n\n")
+		return b.String()
+	}
+	b.WriteString("| from | relationship | to | origin | confidence | evidence |\n|---|---|---|---|---:|---|\n")
+	for _, e := range es {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s |\n", cell(m.nodeRef(e.From, slugs)), e.Type, cell(m.nodeRef(e.To, slugs)), e.Origin, e.Confidence, cell(m.evidenceWords(e.Evidence)))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// nodeRef names any node: its name and kind, and the system it belongs to when it is a member.
+func (m *model) nodeRef(id string, slugs map[string]string) string {
+	r := m.rep[id]
+	if r == id {
+		return m.ref(id, slugs)
+	}
+	return md(m.label(id)) + " (" + m.kindOf(id) + ") of " + m.ref(r, slugs)
+}
+
+func (m *model) externals(slugs map[string]string) string {
+	var b strings.Builder
+	b.WriteString("<a id=\"external-dependencies\"></a>\n## External dependencies\n\nHosts something references that no collector owns: third-party APIs, mail relays.\n\n")
+	var rows []string
+	for _, n := range m.nodes {
+		if n.Provider != "external" {
+			continue
+		}
+		var users []string
+		for _, e := range m.g.In(n.ID) {
+			users = append(users, m.nodeRef(e.From, slugs)+": "+e.Type+" ("+originWords(e)+")")
+		}
+		rows = append(rows, fmt.Sprintf("| %s `%s` | %s |\n", cell(md(m.label(n.ID))), cell(code(n.ID)), cell(orDefault(joinN(users, 10), "nothing references it"))))
+	}
+	if len(rows) == 0 {
+		b.WriteString("None.\n\n")
+		return b.String()
+	}
+	b.WriteString("| host | used by |\n|---|---|\n")
+	b.WriteString(strings.Join(rows, ""))
+	b.WriteString("\n")
+	return b.String()
+}
+
+func originWords(e graph.Edge) string {
+	if e.Origin == graph.Rule || e.Origin == graph.LLM {
+		return fmt.Sprintf("%s, %.2f", e.Origin, e.Confidence)
+	}
+	return "observed"
+}
+
+// --- one section per system ---------------------------------------------------------------------
+
+func (m *model) systemSection(id string, slugs map[string]string) system {
+	n := m.byID[id]
+	k := m.kinds[id]
+	s := system{id: id, radius: m.radius[id], anchor: slugs[id], heading: md(m.label(id)) + " (" + m.kindOf(id) + ")"}
+	head := fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n", s.anchor, s.heading)
+	meta := "`" + code(id) + "`"
+	if n.Source != "" {
+		meta += " · source " + md(n.Source)
+	}
+	meta += fmt.Sprintf(" · blast radius %d", s.radius)
+	if n.Stale {
+		meta += " · **STALE** since " + orDefault(n.StaleSince, "an earlier scan") + ": not seen in this scan"
+	}
+	head += meta + "\n\n"
+
+	var what strings.Builder
+	what.WriteString("- **What**: " + md(orDefault(k.Description, m.kindOf(id))))
+	if attrs := attrSummary(*n, 12); attrs != "" {
+		what.WriteString(" " + attrs)
+	}
+	what.WriteString("\n")
+	where := m.where(id, slugs)
+	domains := m.domains(id)
+	contains := m.containsSummary(id)
+
+	deps, depsOn := m.directDeps(id, slugs, true), m.directDeps(id, slugs, false)
+	fwd, back := m.reachList(id, true, slugs), m.reachList(id, false, slugs)
+
+	var full strings.Builder
+	full.WriteString(head + what.String())
+	full.WriteString("- **Where it runs**: " + where + "\n")
+	if domains != "" {
+		full.WriteString("- **Domains**: " + domains + "\n")
+	}
+	if contains != "" {
+		full.WriteString("- **Contains**: " + contains + "\n")
+	}
+	full.WriteString("- **Depends on** (direct):" + list(deps) + "\n")
+	full.WriteString("- **Depends on** (transitive): " + orDefault(fwd, "nothing") + "\n")
+	full.WriteString("- **Depended on by** (direct):" + list(depsOn) + "\n")
+	full.WriteString("- **If this goes down, these may break** (transitive): " + orDefault(back, "nothing depends on it") + "\n\n")
+	s.full = full.String()
+
+	var compact strings.Builder
+	compact.WriteString(head + what.String())
+	compact.WriteString("- **Where it runs**: " + where + "\n")
+	compact.WriteString("- **Depends on** (transitive): " + orDefault(fwd, "nothing") + "\n")
+	compact.WriteString("- **If this goes down, these may break** (transitive): " + orDefault(back, "nothing depends on it") + "\n\n")
+	s.compact = compact.String()
+
+	s.minimal = fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see graph.json and diagrams/%s.mmd.\n\n",
+		s.anchor, s.heading, code(id), s.radius, s.anchor)
+	return s
+}
+
+// attrSummary lists a node's scalar attributes (not env-derived facts, which the dependency
+// lists already explain), up to max of them.
+func attrSummary(n graph.Node, max int) string {
+	var parts []string
+	for _, k := range n.Attrs.Keys() {
+		if strings.HasPrefix(k, "env.") || strings.HasPrefix(k, "value.") {
+			continue
+		}
+		vs, _ := n.AttrValues(k)
+		v := strings.Join(vs, ", ")
+		if r := []rune(v); len(r) > 80 {
+			v = string(r[:79]) + "…"
+		}
+		parts = append(parts, fmt.Sprintf("%s `%s`", md(k), code(v)))
+	}
+	more := ""
+	if len(parts) > max {
+		more = fmt.Sprintf(" and %d more attributes", len(parts)-max)
+		parts = parts[:max]
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(parts, "; ") + more + ")"
+}
+
+func (m *model) where(id string, slugs map[string]string) string {
+	n := m.byID[id]
+	path := []string{providerTitle(n.Provider)}
+	for _, g := range m.groupsOf(id)[1:] {
+		path = append(path, md(g.title))
+	}
+	out := strings.Join(path, " › ")
+	if p := m.owningSystem(id); p != "" {
+		out += "; inside " + m.ref(p, slugs)
+	}
+	for _, k := range []string{"region", "regions"} {
+		if vs, ok := n.AttrValues(k); ok {
+			out += "; " + k + " `" + code(strings.Join(vs, ", ")) + "`"
+		}
+	}
+	var on []string
+	for _, u := range m.unit(id) {
+		for _, e := range m.g.Out(u) {
+			if e.Type == "runs_on" && m.rep[e.To] != id {
+				on = append(on, m.ref(m.rep[e.To], slugs))
+			}
+		}
+	}
+	if len(on) > 0 {
+		out += "; runs on " + strings.Join(uniq(on), ", ")
+	}
+	return out
+}
+
+// domains lists the host names the system answers to: its own and its members' host identities,
+// and the DNS records that resolve or route to it.
+func (m *model) domains(id string) string {
+	var hosts []string
+	for _, u := range m.unit(id) {
+		n := m.byID[u]
+		k := m.kinds[u]
+		for _, a := range k.AttrsOfType(true, schemas.TypeHost, n.Attrs.Keys()) {
+			vs, _ := n.AttrValues(a)
+			hosts = append(hosts, vs...)
+		}
+		for _, e := range m.g.In(u) {
+			if (e.Type == "resolves_to" || e.Type == "routes_to") && m.kinds[e.From].Category == "dns" {
+				src := m.byID[e.From]
+				for _, a := range m.kinds[e.From].AttrsOfType(true, schemas.TypeHost, src.Attrs.Keys()) {
+					vs, _ := src.AttrValues(a)
+					hosts = append(hosts, vs...)
+				}
+			}
+		}
+	}
+	var out []string
+	for _, h := range uniq(hosts) {
+		if strings.Contains(h, ".") { // not a compose service's network alias
+			out = append(out, "`"+code(h)+"`")
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (m *model) containsSummary(id string) string {
+	ms := m.members[id]
+	if len(ms) == 0 {
+		return ""
+	}
+	counts := map[string]int{}
+	for _, x := range ms {
+		counts[m.kindOf(x)]++
+	}
+	var parts []string
+	for _, k := range sortedKeys(counts) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+	}
+	return fmt.Sprintf("%d resources (%s)", len(ms), strings.Join(parts, ", "))
+}
+
+// directDeps lists the dependency edges leaving the system (forward) or entering it (!forward)
+// from any of its members, with the member, edge type and origin.
+func (m *model) directDeps(id string, slugs map[string]string, forward bool) []string {
+	var out []string
+	for _, u := range m.unit(id) {
+		es := m.g.Out(u)
+		if !forward {
+			es = m.g.In(u)
+		}
+		for _, e := range es {
+			other := e.To
+			if !forward {
+				other = e.From
+			}
+			if !m.isDependency(e) || m.rep[other] == id {
+				continue
+			}
+			line := m.nodeRef(other, slugs) + ": " + e.Type + " (" + originWords(e) + ")"
+			if u != id {
+				line += ", via " + md(m.label(u)) + " (" + m.kindOf(u) + ")"
+			}
+			out = append(out, line)
+		}
+	}
+	return uniq(out)
+}
+
+// maxReach caps a transitive list (nearest first): in a long chain of calls every system
+// reaches every other, and the lists would grow with the square of the estate.
+const maxReach = 40
+
+func (m *model) reachList(id string, forward bool, slugs map[string]string) string {
+	var parts []string
+	rs := m.reach(id, forward)
+	for i, r := range rs {
+		if i == maxReach {
+			parts = append(parts, fmt.Sprintf("and %d more further away (graph.json has them all)", len(rs)-maxReach))
+			break
+		}
+		parts = append(parts, m.ref(r.ID, slugs)+" ("+strconv.Itoa(r.Distance)+")")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// --- small text helpers -------------------------------------------------------------------------
+
+func list(items []string) string {
+	if len(items) == 0 {
+		return " nothing"
+	}
+	return "\n  - " + strings.Join(items, "\n  - ")
+}
+
+// md escapes text for markdown prose: no links, html, code or stars from names. Underscores
+// stay (GFM ignores them inside words, and agents grep for DATABASE_URL).
+func md(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case strings.ContainsRune("\\`*[]<>|", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x2028 || r == 0x2029:
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// code makes s safe inside a single-backtick code span.
+func code(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '`' {
+			return '\''
+		}
+		if r < 0x20 || r == 0x2028 || r == 0x2029 {
+			return ' '
+		}
+		return r
+	}, s)
+	return s
+}
+
+// cell makes text safe in a GFM table cell: pipes are escaped (also inside code spans).
+func cell(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '|' && (i == 0 || s[i-1] != '\\') {
+			b.WriteString("\\|")
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return strings.ReplaceAll(b.String(), "\n", " ")
+}
+
+func firstN(s []string, n int) string {
+	if len(s) <= n {
+		return strings.Join(s, "; ")
+	}
+	return strings.Join(s[:n], "; ") + fmt.Sprintf("; and %d more", len(s)-n)
+}
+
+func joinN(s []string, n int) string {
+	if len(s) <= n {
+		return strings.Join(s, ", ")
+	}
+	return strings.Join(s[:n], ", ") + fmt.Sprintf(" and %d more", len(s)-n)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func uniq(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

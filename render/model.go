@@ -1,0 +1,331 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+// model is what the Mermaid and markdown renderers share: the vocabulary's view of every node
+// (category, system flag), who contains whom, which system each node belongs to, and the system
+// dependency graph that impact analysis walks. Everything is sorted, so every output built from
+// it is deterministic.
+type model struct {
+	g     *graph.Graph
+	vocab *schemas.Vocabulary
+	nodes []graph.Node // sorted by id
+	byID  map[string]*graph.Node
+	kinds map[string]schemas.Kind // by node id; zero Kind for undeclared kinds
+
+	parents  map[string][]string // containment parents, sorted
+	children map[string][]string // containment children, sorted
+
+	// rep maps every node to the unit it is drawn and reasoned about with: itself for a system,
+	// an org or external node, otherwise its nearest system ancestor, otherwise the top of its
+	// containment chain below the org level (a DNS record's domain).
+	rep     map[string]string
+	members map[string][]string // rep -> nodes it represents, itself excluded, sorted
+	systems []string            // system node ids, sorted
+	org     map[string]string   // node -> nearest org ancestor ("" none)
+
+	// lifted is the dependency graph between reps: rep(u) -> rep(v) for every dependency edge
+	// u -> v, and a contained system -> the system containing it (a compose project runs on its
+	// engine). graph.Reach over it answers "depends on" (forward) and "depended on by" (back).
+	lifted *graph.Graph
+	// radius is, per rep, how many systems transitively depend on it (its blast radius).
+	radius map[string]int
+}
+
+func newModel(g *graph.Graph) (*model, error) {
+	vocab, err := schemas.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load vocabulary: %w", err)
+	}
+	m := &model{
+		g: g, vocab: vocab, nodes: g.Nodes(),
+		byID: map[string]*graph.Node{}, kinds: map[string]schemas.Kind{},
+		parents: map[string][]string{}, children: map[string][]string{},
+		rep: map[string]string{}, members: map[string][]string{}, org: map[string]string{},
+		radius: map[string]int{},
+	}
+	for i := range m.nodes {
+		n := &m.nodes[i]
+		m.byID[n.ID] = n
+		k, _ := vocab.Kind(n.Provider, n.Kind)
+		m.kinds[n.ID] = k
+		if k.System {
+			m.systems = append(m.systems, n.ID)
+		}
+	}
+	for _, e := range g.Edges() { // sorted, so parents and children come out sorted
+		if m.category(e.Type) == schemas.Containment {
+			m.parents[e.To] = append(m.parents[e.To], e.From)
+			m.children[e.From] = append(m.children[e.From], e.To)
+		}
+	}
+	for _, n := range m.nodes {
+		m.rep[n.ID] = m.findRep(n.ID)
+	}
+	for _, n := range m.nodes {
+		m.org[n.ID] = m.nearest(n.ID, m.isGroup)
+	}
+	for _, n := range m.nodes {
+		if r := m.rep[n.ID]; r != n.ID {
+			m.members[r] = append(m.members[r], n.ID)
+		}
+	}
+	m.lift()
+	return m, nil
+}
+
+// category returns an edge type's category ("" when the type is not declared).
+func (m *model) category(typ string) string { return m.vocab.EdgeTypes[typ].Category }
+
+func (m *model) isDependency(e graph.Edge) bool { return m.category(e.Type) == schemas.Dependency }
+
+func (m *model) isSystem(id string) bool { return m.kinds[id].System }
+
+// isGroup reports whether id is drawn as a subgraph around what it contains (a team, an account,
+// a project of resources) rather than as a node: an org outside any system.
+func (m *model) isGroup(id string) bool { return m.kinds[id].Category == "org" && m.rep[id] == id }
+
+// nearest walks containment parents breadth-first and returns the closest ancestor passing ok
+// (ties broken by id), or "".
+func (m *model) nearest(id string, ok func(string) bool) string {
+	seen := map[string]bool{id: true}
+	level := m.parents[id]
+	for len(level) > 0 {
+		var next []string
+		for _, p := range level { // sorted within a level
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			if ok(p) {
+				return p
+			}
+			next = append(next, m.parents[p]...)
+		}
+		sort.Strings(next)
+		level = next
+	}
+	return ""
+}
+
+// ancestors returns every containment ancestor of id with its distance.
+func (m *model) ancestors(id string) map[string]int {
+	dist := map[string]int{}
+	level, d := m.parents[id], 1
+	for len(level) > 0 {
+		var next []string
+		for _, p := range level {
+			if _, seen := dist[p]; seen || p == id {
+				continue
+			}
+			dist[p] = d
+			next = append(next, m.parents[p]...)
+		}
+		level, d = next, d+1
+	}
+	return dist
+}
+
+// owningSystem is the most specific system containing id: among its system ancestors, one that
+// contains no other (a container listed under both its engine and its compose service belongs to
+// the compose project), the nearest, then the smallest id.
+func (m *model) owningSystem(id string) string {
+	anc := m.ancestors(id)
+	var cands []string
+	for a := range anc {
+		if m.isSystem(a) {
+			cands = append(cands, a)
+		}
+	}
+	best := ""
+	for _, c := range cands {
+		specific := true
+		for _, o := range cands {
+			if o != c {
+				if _, ok := m.ancestors(o)[c]; ok {
+					specific = false
+					break
+				}
+			}
+		}
+		if !specific {
+			continue
+		}
+		if best == "" || anc[c] < anc[best] || (anc[c] == anc[best] && c < best) {
+			best = c
+		}
+	}
+	return best
+}
+
+func (m *model) findRep(id string) string {
+	k := m.kinds[id]
+	if k.System {
+		return id
+	}
+	if s := m.owningSystem(id); s != "" {
+		return s // an org inside a system (an Odoo company) is part of it
+	}
+	if k.Category == "org" || k.Category == "external" {
+		return id
+	}
+	// The top of the containment chain below any org: a DNS record belongs to its domain.
+	cur, seen := id, map[string]bool{id: true}
+	for {
+		next := ""
+		for _, p := range m.parents[cur] {
+			if m.kinds[p].Category != "org" && !seen[p] {
+				next = p
+				break
+			}
+		}
+		if next == "" {
+			return cur
+		}
+		seen[next] = true
+		cur = next
+	}
+}
+
+// lift builds the rep-level dependency graph and each rep's blast radius.
+func (m *model) lift() {
+	l := graph.New()
+	for _, n := range m.nodes {
+		if m.rep[n.ID] == n.ID {
+			_ = l.AddNode(graph.Node{ID: n.ID, Kind: n.Kind, Provider: n.Provider, Name: n.Name})
+		}
+	}
+	add := func(from, to string, e graph.Edge) {
+		if from == to {
+			return
+		}
+		_ = l.AddEdge(graph.Edge{From: from, To: to, Type: "depends_on", Origin: e.Origin, Confidence: e.Confidence})
+	}
+	for _, e := range m.g.Edges() {
+		if m.isDependency(e) {
+			add(m.rep[e.From], m.rep[e.To], e)
+		}
+	}
+	for _, s := range m.systems {
+		if p := m.owningSystem(s); p != "" {
+			add(s, p, graph.Edge{Origin: graph.Observed, Confidence: 1})
+		}
+	}
+	m.lifted = l
+	for _, n := range l.Nodes() {
+		back, _ := l.Reach(n.ID, false, 0, nil)
+		c := 0
+		for _, r := range back {
+			if m.isSystem(r.ID) {
+				c++
+			}
+		}
+		m.radius[n.ID] = c
+	}
+}
+
+// reach returns the reps transitively reached from rep id, forward (what it depends on) or
+// backward (what depends on it), sorted by distance then id.
+func (m *model) reach(id string, forward bool) []graph.Reached {
+	r, _ := m.lifted.Reach(id, forward, 0, nil)
+	return r
+}
+
+// unit returns a rep and its members, the rep first.
+func (m *model) unit(rep string) []string {
+	return append([]string{rep}, m.members[rep]...)
+}
+
+// label is a node's display name: its name, or its native id.
+func (m *model) label(id string) string {
+	if n := m.byID[id]; n != nil && n.Name != "" {
+		return n.Name
+	}
+	if _, _, native, err := graph.ParseID(id); err == nil {
+		return native
+	}
+	return id
+}
+
+// kindLabel is "vercel project", "docker compose project".
+func kindLabel(provider, kind string) string {
+	return provider + " " + strings.ReplaceAll(kind, "_", " ")
+}
+
+func (m *model) kindOf(id string) string {
+	if n := m.byID[id]; n != nil {
+		return kindLabel(n.Provider, n.Kind)
+	}
+	return ""
+}
+
+// slugs assigns every system (and any other rep that gets a diagram) a stable, unique slug
+// "<provider>-<kind>-<name>", the anchor of its INFRA.md section and the name of its diagram.
+// On a clash the native id disambiguates.
+func (m *model) slugs(ids []string) map[string]string {
+	base := map[string][]string{}
+	for _, id := range ids {
+		n := m.byID[id]
+		b := slugify(n.Provider + "-" + n.Kind + "-" + m.label(id))
+		base[b] = append(base[b], id)
+	}
+	out := map[string]string{}
+	used := map[string]bool{}
+	keys := make([]string, 0, len(base))
+	for b := range base {
+		keys = append(keys, b)
+		used[b] = true
+	}
+	sort.Strings(keys)
+	for _, b := range keys {
+		ids := base[b]
+		if len(ids) == 1 {
+			out[ids[0]] = b
+			continue
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			_, _, native, _ := graph.ParseID(id)
+			s := slugify(b + "-" + native)
+			for i := 2; used[s] && out[id] == ""; i++ {
+				s = slugify(fmt.Sprintf("%s-%s-%d", b, native, i))
+			}
+			used[s] = true
+			out[id] = s
+		}
+	}
+	return out
+}
+
+// slugify lower-cases s and keeps letters and digits, joining everything else into single
+// hyphens: "Vercel project: Store Front" -> "vercel-project-store-front".
+func slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	if b.Len() == 0 {
+		return "x"
+	}
+	out := b.String()
+	if len(out) > 80 {
+		out = strings.TrimRight(out[:80], "-")
+	}
+	return out
+}

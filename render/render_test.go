@@ -1,0 +1,599 @@
+package render
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./render -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from its golden file; run go test ./render -update and review the diff", name)
+	}
+}
+
+func renderBytes(t *testing.T, r Renderer, g *graph.Graph) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r(&b, g); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// joinDocs concatenates a document set for one golden file.
+func joinDocs(docs []Document) []byte {
+	var b bytes.Buffer
+	for _, d := range docs {
+		b.WriteString("==> " + d.Name + " <==\n")
+		b.Write(d.Data)
+	}
+	return b.Bytes()
+}
+
+func estates(t *testing.T) map[string]*graph.Graph {
+	return map[string]*graph.Graph{
+		"small":        acme(t),
+		"small-failed": acmeOdooDown(t),
+		"large":        large(t, 12, 300),
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for name, g := range estates(t) {
+		t.Run(name, func(t *testing.T) {
+			golden(t, name+".graph.json", renderBytes(t, JSON, g))
+			golden(t, name+".INFRA.md", renderBytes(t, Infra(InfraOptions{}), g))
+			docs, err := Diagrams(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".diagrams", joinDocs(docs))
+			if over := renderBytes(t, Mermaid, g); !bytes.Equal(over, docs[0].Data) || docs[0].Name != "graph.mmd" {
+				t.Error("Mermaid and the first of Diagrams differ")
+			}
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for i := 0; i < 3; i++ {
+		a, b := acme(t), acme(t)
+		if !bytes.Equal(renderBytes(t, Infra(InfraOptions{}), a), renderBytes(t, Infra(InfraOptions{}), b)) {
+			t.Fatal("INFRA.md differs between identical graphs")
+		}
+		da, _ := Diagrams(a)
+		db, _ := Diagrams(b)
+		if !bytes.Equal(joinDocs(da), joinDocs(db)) {
+			t.Fatal("diagrams differ between identical graphs")
+		}
+	}
+}
+
+// TestJSONRoundTrip: graph.json is schema-valid, and decoding and re-encoding it changes nothing.
+func TestJSONRoundTrip(t *testing.T) {
+	for name, g := range estates(t) {
+		a := renderBytes(t, JSON, g)
+		if problems := schemas.ValidateJSON(a); len(problems) > 0 {
+			t.Fatalf("%s: graph.json invalid: %v", name, problems)
+		}
+		g2, err := graph.Decode(bytes.NewReader(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := renderBytes(t, JSON, g2); !bytes.Equal(a, b) {
+			t.Errorf("%s: round trip changed graph.json", name)
+		}
+		// and the other renderers see the same graph after the round trip
+		if !bytes.Equal(renderBytes(t, Infra(InfraOptions{}), g), renderBytes(t, Infra(InfraOptions{}), g2)) {
+			t.Errorf("%s: INFRA.md differs after a graph.json round trip", name)
+		}
+	}
+}
+
+// --- the real mermaid parser --------------------------------------------------------------------
+
+// mermaidCheck runs tools/mermaid/check.mjs (mermaid@11 under jsdom) over files. It fails when
+// CI=true and the checker is not configured (scripts/test.sh sets INFRAGRAPH_MERMAID_CHECK).
+func mermaidCheck(t *testing.T, files []string) {
+	t.Helper()
+	script := os.Getenv("INFRAGRAPH_MERMAID_CHECK")
+	if script == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("INFRAGRAPH_MERMAID_CHECK is not set: run the tests through scripts/test.sh")
+		}
+		t.Skip("INFRAGRAPH_MERMAID_CHECK is not set; run scripts/test.sh ./render/... for the mermaid parser")
+	}
+	for len(files) > 0 {
+		n := min(len(files), 400)
+		batch := files[:n]
+		files = files[n:]
+		out, err := exec.Command("node", append([]string{script}, batch...)...).Output()
+		results := 0
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var r struct {
+				File  string `json:"file"`
+				OK    bool   `json:"ok"`
+				Error string `json:"error"`
+			}
+			if json.Unmarshal(sc.Bytes(), &r) != nil {
+				continue
+			}
+			results++
+			if !r.OK {
+				t.Errorf("mermaid refuses %s: %s", r.File, r.Error)
+			}
+		}
+		if results != len(batch) {
+			t.Fatalf("mermaid checker reported %d of %d files (err %v): %s", results, len(batch), err, out)
+		}
+	}
+}
+
+func writeDocs(t *testing.T, docs []Document) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var files []string
+	for _, d := range docs {
+		p := filepath.Join(dir, filepath.FromSlash(d.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, d.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	return files
+}
+
+// mermaidBlocks extracts the ```mermaid blocks of a markdown document.
+func mermaidBlocks(doc string) []string {
+	var out []string
+	for _, part := range strings.Split(doc, "```mermaid\n")[1:] {
+		out = append(out, part[:strings.Index(part, "```")])
+	}
+	return out
+}
+
+func assertWithinLimits(t *testing.T, docs []Document) {
+	t.Helper()
+	arrows := regexp.MustCompile(`-->|-\.->|==>|-\.-|---`)
+	for _, d := range docs {
+		if len(d.Data) > MaxTextSize {
+			t.Errorf("%s: %d bytes", d.Name, len(d.Data))
+		}
+		if n := len(arrows.FindAll(d.Data, -1)); n > MaxEdges {
+			t.Errorf("%s: %d edges", d.Name, n)
+		}
+	}
+}
+
+func TestMermaidParses(t *testing.T) {
+	var docs []Document
+	for name, g := range map[string]*graph.Graph{"small": acme(t), "failed": acmeOdooDown(t), "special": special(t), "large": large(t, 12, 300), "empty": graph.New()} {
+		ds, err := Diagrams(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			docs = append(docs, Document{Name: name + "/" + d.Name, Data: d.Data})
+		}
+		for i, b := range mermaidBlocks(string(renderBytes(t, Infra(InfraOptions{}), g))) {
+			docs = append(docs, Document{Name: name + "/INFRA-" + string(rune('a'+i)) + ".mmd", Data: []byte(b)})
+		}
+	}
+	assertWithinLimits(t, docs)
+	mermaidCheck(t, writeDocs(t, docs))
+}
+
+// TestMermaid5000 draws a 5,000-node estate: the overview must coarsen until it fits and the giant
+// Supabase project must be split into pages, every one of which parses.
+func TestMermaid5000(t *testing.T) {
+	g := large(t, 110, 2100)
+	if n, _ := g.Len(); n < 5000 {
+		t.Fatalf("only %d nodes", n)
+	}
+	docs, err := Diagrams(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertWithinLimits(t, docs)
+	if !strings.Contains(string(docs[0].Data), "aggregated to fit") {
+		t.Error("the 5,000-node overview should have been coarsened")
+	}
+	pages := 0
+	for _, d := range docs {
+		if strings.HasPrefix(d.Name, "diagrams/supabase-project-giant") {
+			pages++
+		}
+	}
+	if pages < 2 {
+		t.Errorf("the 1,000-table project should need several pages, got %d", pages)
+	}
+	// every node is drawn in some unit diagram (as a member), apart from org nodes (subgraphs)
+	// and nodes that are their own unit without a diagram (external hosts, lone repos)
+	m, _ := newModel(g)
+	drawn := map[string]bool{}
+	for _, d := range docs {
+		for _, l := range strings.Split(string(d.Data), "\n") {
+			if f := strings.Fields(l); len(f) > 0 {
+				drawn[strings.SplitN(f[0], "[", 2)[0]] = true
+			}
+		}
+	}
+	missing := 0
+	for _, n := range g.Nodes() {
+		if m.rep[n.ID] != n.ID && !drawn[mid("n", n.ID)] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d member nodes are in no diagram", missing)
+	}
+	mermaidCheck(t, writeDocs(t, docs))
+}
+
+// special has names with every character that can break a mermaid label or markdown.
+func special(t *testing.T) *graph.Graph {
+	b := newBuilder(t)
+	names := []string{
+		`quote " and 'single'`, `brackets [x] (y) {z} <a> </b>`, `hash #1 #quot; &amp; &lt;`, "back`tick` and pipe | bar",
+		`arrows --> -.-> ==> --- -- x`, `end`, `subgraph`, `unicode: café 日本 🎉 Ωmega`, `semi; colon: %% comment`,
+		"new\nline\ttab", `\backslash\ *star* _under_`, strings.Repeat("long-", 40),
+	}
+	team := b.node("vercel/x", "vercel:team:t", `team "quoted" <b>`, nil)
+	var prev string
+	for i, n := range names {
+		p := b.node("vercel/x", "vercel:project:p"+string(rune('a'+i)), n, graph.Attrs{"domains": []string{"x.example.com"}})
+		b.observe(team, p, "contains")
+		db := b.node("supabase/x", "supabase:project:r"+string(rune('a'+i)), n, nil)
+		b.infer(graph.LLM, p, db, "calls", 0.55, ev(p, "note", n))
+		if prev != "" {
+			b.observe(p, prev, "builds_from")
+		}
+		repo := b.node("", "git:repo:github.com/x/"+string(rune('a'+i))+"?#\"<>", n, nil)
+		prev = repo
+		ext := b.node("", "external:host:"+n, n, nil)
+		b.infer(graph.Rule, p, ext, "calls", 0.8, ev(p, "value.host", n))
+	}
+	b.g.Collectors = []graph.CollectorStatus{{Provider: "vercel", Instance: "x | y", Status: graph.StatusFailed, Reason: "boom <script> | `x`"}}
+	return b.g
+}
+
+// --- INFRA.md -----------------------------------------------------------------------------------
+
+func TestInfraStartsWithFailedCollectorWarning(t *testing.T) {
+	doc := string(renderBytes(t, Infra(InfraOptions{}), acmeOdooDown(t)))
+	title, rest, _ := strings.Cut(doc, "\n\n")
+	if !strings.HasPrefix(title, "# ") || strings.Count(title, "\n") != 0 {
+		t.Fatalf("no title first: %q", title)
+	}
+	if !strings.HasPrefix(rest, "> **WARNING: collector odoo/erp FAILED**: authenticate: wrong password") {
+		t.Fatalf("INFRA.md does not start with the failed collector's warning:\n%s", doc[:min(len(doc), 600)])
+	}
+	warn := rest[:strings.Index(rest, "\n\n")]
+	for _, want := range []string{"vercel/acme is PARTIAL", "list drains: 403", "6 STALE resources", "odoo/erp: 6"} {
+		if !strings.Contains(warn, want) {
+			t.Errorf("warnings lack %q:\n%s", want, warn)
+		}
+	}
+	empty := string(renderBytes(t, Infra(InfraOptions{}), graph.New()))
+	if !strings.HasPrefix(empty, "# INFRA.md: infrastructure map\n\n> **WARNING: no collector completed**") {
+		t.Errorf("an empty scan does not say so first:\n%.300s", empty)
+	}
+	healthy := string(renderBytes(t, Infra(InfraOptions{}), acme(t)))
+	if strings.Contains(healthy, "WARNING") {
+		t.Error("a healthy scan has warnings")
+	}
+}
+
+// section returns the INFRA.md section with anchor, up to the next anchor or heading.
+func section(t *testing.T, doc, anchor string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(doc, `<a id="`+anchor+`"></a>`)
+	if !ok {
+		t.Fatalf("no section #%s", anchor)
+	}
+	_, rest, _ = strings.Cut(rest, "\n") // the heading's own line
+	if i := strings.Index(rest, "<a id="); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.Index(rest, "\n## "); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}
+
+// field returns the text of a "- **Label** ...:" entry of a section, nested list included.
+func field(t *testing.T, sec, label string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(sec, "- **"+label)
+	if !ok {
+		t.Fatalf("no %q in section:\n%s", label, sec)
+	}
+	end := len(rest)
+	for _, stop := range []string{"\n- ", "\n\n"} {
+		if i := strings.Index(rest, stop); i >= 0 && i < end {
+			end = i
+		}
+	}
+	return rest[:end]
+}
+
+func containsAll(t *testing.T, what, text string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s: missing %q in:\n%s", what, w, text)
+		}
+	}
+	for _, w := range not {
+		if strings.Contains(text, w) {
+			t.Errorf("%s: should not mention %q:\n%s", what, w, text)
+		}
+	}
+}
+
+// TestInfraAnswersQuestions answers "what does X depend on, what breaks if Y goes down, what is
+// stale" for the Acme Coffee estate from INFRA.md's text alone.
+func TestInfraAnswersQuestions(t *testing.T) {
+	doc := string(renderBytes(t, Infra(InfraOptions{}), acmeOdooDown(t)))
+
+	// What does the storefront depend on?
+	store := section(t, doc, "vercel-project-storefront")
+	containsAll(t, "storefront depends on (direct)", field(t, store, "Depends on** (direct)"),
+		[]string{"transaction pooler (supabase pooler) of [acme-prod (supabase project)](#supabase-project-acme-prod): uses_database (rule, 0.95), via DATABASE_URL (vercel env var)",
+			"api.stripe.com (external host)", "acme/storefront (git repo)"},
+		[]string{"odoo", "marketing"})
+	containsAll(t, "storefront depends on (transitive)", field(t, store, "Depends on** (transitive)"),
+		[]string{"[acme-prod (supabase project)](#supabase-project-acme-prod) (1)", "smtp.sendgrid.net (external host)"},
+		[]string{"erp-1"})
+	containsAll(t, "storefront domains", field(t, store, "Domains"), []string{"`shop.acme-coffee.com`", "`storefront-acme.vercel.app`"}, nil)
+
+	// What breaks if the droplet erp-1 goes down?
+	drop := section(t, doc, "digitalocean-droplet-erp-1")
+	containsAll(t, "droplet erp-1 blast", field(t, drop, "If this goes down"),
+		[]string{"[erp-1 (docker engine)](#docker-engine-erp-1) (1)", "[erp (docker compose project)](#docker-compose-project-erp) (2)",
+			"[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com) (3)",
+			"[admin (vercel project)](#vercel-project-admin)", "[acme-api (digitalocean app)](#digitalocean-app-acme-api)"},
+		[]string{"storefront", "marketing", "acme-prod"})
+	containsAll(t, "droplet domains", field(t, drop, "Domains"), []string{"`erp.acme-coffee.com`"}, []string{"legacy"})
+
+	// What breaks if the Supabase project goes down? (the storefront, which uses its pooler)
+	// (and, transitively, Odoo, whose server action calls the storefront)
+	containsAll(t, "acme-prod blast", field(t, section(t, doc, "supabase-project-acme-prod"), "If this goes down"),
+		[]string{"[storefront (vercel project)](#vercel-project-storefront) (1)", "[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com) (2)"},
+		[]string{"marketing", "erp-1"})
+
+	// The decoy project depends on nothing and nothing on it.
+	mkt := section(t, doc, "vercel-project-marketing")
+	containsAll(t, "marketing", mkt, []string{"- **Depends on** (direct): nothing", "If this goes down, these may break** (transitive): nothing depends on it"}, nil)
+
+	// What is stale? Every Odoo resource, and its system section says so.
+	stale := section(t, doc, "stale-resources")
+	for _, id := range []string{"odoo:instance:erp.acme-coffee.com", "odoo:database:erp.acme-coffee.com/acme", "odoo:mail_server:erp.acme-coffee.com/acme/1",
+		"odoo:server_action:erp.acme-coffee.com/acme/42", "odoo:payment_provider:erp.acme-coffee.com/acme/stripe", "odoo:company:erp.acme-coffee.com/acme/1"} {
+		if !strings.Contains(stale, "`"+id+"`") {
+			t.Errorf("stale list lacks %s", id)
+		}
+	}
+	if strings.Contains(stale, "vercel:") {
+		t.Error("stale list has fresh resources")
+	}
+	containsAll(t, "odoo section", section(t, doc, "odoo-instance-erp-acme-coffee-com"), []string{"**STALE** since 2026-11-20T06:00:00Z"}, nil)
+
+	// Critical components: the droplet chain outranks the marketing decoy; the table ranks.
+	crit := section(t, doc, "critical-components")
+	if !strings.Contains(crit, "| 1 |") || strings.Contains(crit, "marketing") {
+		t.Errorf("critical components:\n%s", crit)
+	}
+}
+
+func TestInfraInferredAndExternal(t *testing.T) {
+	doc := string(renderBytes(t, Infra(InfraOptions{}), acme(t)))
+	for _, want := range []string{
+		"| DATABASE_URL (vercel env var) of [storefront (vercel project)](#vercel-project-storefront) | uses_database | transaction pooler (supabase pooler) of [acme-prod (supabase project)](#supabase-project-acme-prod) | rule | 0.95 | transaction pooler (supabase pooler) has `db_host` = `aws-0-eu-central-1.pooler.supabase.com`; DATABASE_URL (vercel env var) has `value.host` = `aws-0-eu-central-1.pooler.supabase.com` |",
+		"| stripe (odoo payment provider) of [erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com) | calls | api.stripe.com (external host) `external:host:api.stripe.com` | llm | 0.70 | stripe (odoo payment provider) has `code` = `stripe` |",
+		"| smtp.sendgrid.net `external:host:smtp.sendgrid.net` | SendGrid (odoo mail server) of [erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com): sends_mail_via (rule, 0.95)",
+		"## What changed\n\nSince scan `20261120T060000Z`: nodes +2 added",
+		"- new: vercel project marketing",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("INFRA.md lacks %q", want)
+		}
+	}
+}
+
+func TestInfraMaxBytes(t *testing.T) {
+	g := acmeOdooDown(t)
+	full := string(renderBytes(t, Infra(InfraOptions{}), g))
+	head := full[:strings.Index(full, `<a id="contents">`)]
+	for _, max := range []int{len(full) - 2000, len(full) / 2, 1} {
+		doc := string(renderBytes(t, Infra(InfraOptions{MaxBytes: max}), g))
+		if !strings.HasPrefix(doc, head) {
+			t.Fatalf("max %d: the title, warnings or summary were trimmed", max)
+		}
+		if max > 1 && len(doc) > max {
+			t.Errorf("max %d: %d bytes", max, len(doc))
+		}
+		if !strings.Contains(doc, "Trimmed to fit") {
+			t.Errorf("max %d: no trim note", max)
+		}
+		// every system keeps its anchor
+		for _, a := range []string{"vercel-project-storefront", "vercel-project-marketing", "digitalocean-droplet-erp-1"} {
+			if !strings.Contains(doc, `<a id="`+a+`"></a>`) {
+				t.Errorf("max %d: anchor %s lost", max, a)
+			}
+		}
+	}
+	// At every budget, no system keeps more detail than a more critical one.
+	m, err := newModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallest := m.infra()
+	smallest.fit(1)
+	floor := len(smallest.String())
+	for max := len(full); max > 0; max -= 500 {
+		d := m.infra()
+		d.fit(max)
+		if max >= floor && len(d.String()) > max {
+			t.Errorf("max %d: %d bytes, though %d is reachable", max, len(d.String()), floor)
+		}
+		for _, a := range d.systems {
+			for _, b := range d.systems {
+				if a.radius > b.radius && a.level > b.level {
+					t.Fatalf("max %d: %s (radius %d) has less detail than %s (radius %d)", max, a.id, a.radius, b.id, b.radius)
+				}
+			}
+		}
+	}
+	// The least critical systems lose detail first: with a budget just under the full size the
+	// marketing decoy (blast radius 0) is shortened while the droplet (radius 5) keeps its detail.
+	doc := string(renderBytes(t, Infra(InfraOptions{MaxBytes: len(full) - 300}), g))
+	if strings.Contains(section(t, doc, "vercel-project-marketing"), "Depended on by** (direct)") {
+		t.Error("the least critical system kept its full section")
+	}
+	if !strings.Contains(section(t, doc, "digitalocean-droplet-erp-1"), "Depended on by** (direct)") {
+		t.Error("a critical system lost detail before the least critical ones")
+	}
+}
+
+func TestSlugify(t *testing.T) {
+	for in, want := range map[string]string{
+		"vercel-project-storefront":         "vercel-project-storefront",
+		"odoo-instance-erp.acme-coffee.com": "odoo-instance-erp-acme-coffee-com",
+		"Docker compose: Odoo ERP!!":        "docker-compose-odoo-erp",
+		"日本":                                "x",
+	} {
+		if got := slugify(in); got != want {
+			t.Errorf("slugify(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestEscapeLeavesNoArrowsOrQuotes(t *testing.T) {
+	for _, s := range []string{`a --> b`, `a---b`, `x -.- y`, `a ==> b`, `"q"`, "`", `<b>`, `#`} {
+		e := escape(s)
+		if regexp.MustCompile(`-->|-\.->|==>|-\.-|---|["<>` + "`" + `]`).MatchString(e) {
+			t.Errorf("escape(%q) = %q", s, e)
+		}
+	}
+}
+
+func benchEstate(b *testing.B) *graph.Graph {
+	t := &testing.T{}
+	g := large(t, 110, 2100) // about 5,000 nodes
+	if t.Failed() {
+		b.Fatal("building the estate failed")
+	}
+	return g
+}
+
+func BenchmarkDiagrams5000(b *testing.B) {
+	g := benchEstate(b)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Diagrams(g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkInfra5000(b *testing.B) {
+	g := benchEstate(b)
+	r := Infra(InfraOptions{MaxBytes: 256 << 10})
+	b.ResetTimer()
+	for b.Loop() {
+		if err := r(io.Discard, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSlugClash(t *testing.T) {
+	b := newBuilder(t)
+	b.node("vercel/a", "vercel:project:prj_1", "shop", nil)
+	b.node("vercel/a", "vercel:project:prj_2", "shop", nil)
+	b.node("vercel/a", "vercel:project:prj_3", "web", nil)
+	m, err := newModel(b.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.slugs(m.systems)
+	want := map[string]string{"vercel:project:prj_1": "vercel-project-shop-prj-1", "vercel:project:prj_2": "vercel-project-shop-prj-2", "vercel:project:prj_3": "vercel-project-web"}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: slug %q, want %q", id, got[id], w)
+		}
+	}
+}
+
+func TestOrgInsideSystemIsAMember(t *testing.T) {
+	m, err := newModel(acme(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.rep["odoo:company:erp.acme-coffee.com/acme/1"]; r != "odoo:instance:erp.acme-coffee.com" {
+		t.Errorf("an Odoo company belongs to its instance, got rep %q", r)
+	}
+	if r := m.rep["vercel:team:team_acme"]; r != "vercel:team:team_acme" || !m.isGroup(r) {
+		t.Errorf("a Vercel team is a group, got rep %q", r)
+	}
+	if r := m.rep["docker:container:erp-1/c-odoo"]; r != "docker:compose_project:erp-1/erp" {
+		t.Errorf("a compose container belongs to its compose project, not its engine: %q", r)
+	}
+}
+
+// TestMermaidCheckerRejects proves the checker the other tests rely on does refuse a broken
+// diagram (an unescaped backtick label) and an oversized one.
+func TestMermaidCheckerRejects(t *testing.T) {
+	script := os.Getenv("INFRAGRAPH_MERMAID_CHECK")
+	if script == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("INFRAGRAPH_MERMAID_CHECK is not set: run the tests through scripts/test.sh")
+		}
+		t.Skip("INFRAGRAPH_MERMAID_CHECK is not set")
+	}
+	var big strings.Builder
+	big.WriteString("flowchart LR\n")
+	for i := 0; i < MaxEdges+1; i++ {
+		big.WriteString("  a --> b\n")
+	}
+	files := writeDocs(t, []Document{{Name: "bad.mmd", Data: []byte("flowchart LR\n  a[\"`x` y\"]\n")}, {Name: "big.mmd", Data: []byte(big.String())}})
+	out, err := exec.Command("node", append([]string{script}, files...)...).Output()
+	if err == nil || strings.Count(string(out), `"ok":false`) != 2 {
+		t.Fatalf("checker accepted broken diagrams (err %v): %s", err, out)
+	}
+}
