@@ -116,6 +116,8 @@ func newRootCmd(e *env) *cobra.Command {
 		newScanCmd(e, g, nil),
 		newDiffCmd(e, nil),
 		newQueryCmd(e),
+		newMCPCmd(e, g, nil),
+		newServeCmd(e, g, nil),
 		newValidateCmd(e, nil),
 		newVersionCmd(e),
 	)
