@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -52,6 +53,7 @@ func call(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any,
 	if err != nil {
 		t.Fatal(err)
 	}
+	reflect.ValueOf(out).Elem().SetZero() // Unmarshal merges into what is there
 	if err := json.Unmarshal(raw, out); err != nil {
 		t.Fatalf("%s: decode %s: %v", tool, raw, err)
 	}
