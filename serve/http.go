@@ -64,7 +64,7 @@ func Handler(svc *Service, mcpServer *mcp.Server, o HTTPOptions) http.Handler {
 		// Stateless with JSON responses: every request stands alone, no long-lived event streams,
 		// so the server's write timeout never cuts a session and nothing is kept per client.
 		mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcpServer },
-			&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: log}))
+			&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: sdkLogger(log)}))
 	}
 	return localHostOnly(requireToken(o.Token, mux))
 }

@@ -49,7 +49,7 @@ func NewMCPServer(svc *Service, o MCPOptions) *mcp.Server {
 		version = "dev"
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "infragraph", Title: "infragraph: infrastructure knowledge graph", Version: version},
-		&mcp.ServerOptions{Instructions: instructions, Logger: log, PageSize: 200})
+		&mcp.ServerOptions{Instructions: instructions, Logger: sdkLogger(log), PageSize: 200})
 	m := &mcpServer{svc: svc, srv: srv, log: log, systems: map[string]bool{}}
 	m.addTools()
 	srv.AddResource(&mcp.Resource{URI: SummaryURI, Name: "summary", Title: "Infrastructure summary (read first)", MIMEType: "text/markdown",
@@ -70,6 +70,16 @@ type mcpServer struct {
 	gen      int
 	systems  map[string]bool // listed system resource URIs
 	infraDoc bool
+	lastErr  string // the last load error logged, so a missing graph is not logged per request
+}
+
+// sdkLogger gives the SDK's session lifecycle messages (info level, one per connection) to the
+// log only when debugging.
+func sdkLogger(log *slog.Logger) *slog.Logger {
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		return log
+	}
+	return nil
 }
 
 // refresh brings the resource list up to date before every request.
@@ -86,8 +96,16 @@ func (m *mcpServer) sync() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	snap, err := m.svc.Store.Current()
-	if err != nil {
-		m.log.Warn("graph reload failed; serving the graph loaded before", "err", err)
+	switch {
+	case err == nil:
+		m.lastErr = ""
+	case err.Error() == m.lastErr:
+	case snap == nil:
+		m.lastErr = err.Error()
+		m.log.Warn("no graph to serve yet", "err", err)
+	default:
+		m.lastErr = err.Error()
+		m.log.Warn("graph reload failed; serving the graph loaded before", "scan", snap.Graph.Scan.ID, "err", err)
 	}
 	_, statErr := os.Stat(m.infraDocPath())
 	if has := statErr == nil; has != m.infraDoc {

@@ -43,9 +43,6 @@ Logs go to stderr; stdout carries only the protocol.`,
 			if err != nil {
 				return err
 			}
-			if _, err := st.Current(); err != nil {
-				log.Warn("no graph yet; tools answer unavailable until a scan lands", "err", err)
-			}
 			srv := serve.NewMCPServer(&serve.Service{Store: st}, serve.MCPOptions{Version: versionString(), Logger: log})
 			return srv.Run(cmd.Context(), &mcp.StdioTransport{})
 		},
