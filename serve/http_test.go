@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -249,5 +250,65 @@ func TestHTTPServerTimeouts(t *testing.T) {
 	s := NewHTTPServer("127.0.0.1:0", http.NotFoundHandler(), nil)
 	if s.ReadHeaderTimeout == 0 || s.ReadTimeout == 0 || s.WriteTimeout == 0 || s.IdleTimeout == 0 {
 		t.Errorf("timeouts %+v", s)
+	}
+}
+
+// TestConcurrentReload hammers the API and /mcp while new scans land; run with -race.
+func TestConcurrentReload(t *testing.T) {
+	srv, dir := newHTTP(t, "")
+	ctx := context.Background()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	stop := make(chan struct{})
+	errs := make(chan error, 16)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				resp, err := srv.Client().Get(srv.URL + "/api/v1/nodes/prj_storefront/dependencies")
+				if err != nil {
+					errs <- err
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- fmt.Errorf("dependencies: %d", resp.StatusCode)
+					return
+				}
+				res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "scan_status"})
+				if err != nil || res.IsError {
+					errs <- fmt.Errorf("scan_status: %v %v", err, res)
+					return
+				}
+				if _, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: SummaryURI}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		g := acme(i%2 == 0)
+		g.Scan.ID = fmt.Sprintf("20261122T06%02d00Z", i)
+		writeGraph(t, dir, g)
+	}
+	close(stop)
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	var st StatusResult
+	get(t, srv, "/api/v1/status", "", &st)
+	if st.Scan.ID != "20261122T061900Z" {
+		t.Errorf("after the last write: %s", st.Scan.ID)
 	}
 }

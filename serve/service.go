@@ -483,7 +483,7 @@ func (s *Service) Status() (*StatusResult, error) {
 	scanInfo := g.Scan
 	scanInfo.Enrichment = nil // free-form counters: large and not status
 	return &StatusResult{Scan: scanInfo, Nodes: d.nodes, Edges: d.edges, StaleNodes: d.staleNodes, StaleEdges: d.staleEdges,
-		Collectors: g.Document().Collectors, Warnings: d.warnings}, nil
+		Collectors: sortedCollectors(g), Warnings: d.warnings}, nil
 }
 
 func sortedCounts(m map[string]int) []Count {

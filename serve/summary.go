@@ -63,7 +63,7 @@ func computeDerived(g *graph.Graph) derived {
 			d.staleEdges++
 		}
 	}
-	for _, c := range g.Document().Collectors {
+	for _, c := range sortedCollectors(g) {
 		switch c.Status {
 		case graph.StatusOK:
 		case graph.StatusSkipped:
@@ -178,7 +178,7 @@ func summaryOf(snap *Snapshot) *SummaryResult {
 	r := &SummaryResult{Scan: info, Nodes: d.nodes, Edges: d.edges, StaleNodes: d.staleNodes, StaleEdges: d.staleEdges,
 		Providers: sortedCounts(d.providers), Kinds: sortedCounts(d.kinds), Collectors: []CollectorBrief{},
 		Warnings: d.warnings, Critical: d.critical, Systems: d.systems, Changes: g.Scan.Changes}
-	for _, c := range g.Document().Collectors {
+	for _, c := range sortedCollectors(g) {
 		r.Collectors = append(r.Collectors, CollectorBrief{Collector: c.Key(), Status: c.Status, Reason: c.Reason, Warnings: len(c.Warnings), Stale: c.Stale})
 	}
 	return r
@@ -331,4 +331,12 @@ func category(edgeType string) string {
 		return t.Category
 	}
 	return schemas.Dependency
+}
+
+// sortedCollectors returns the collector statuses sorted by provider/instance (Graph.Document
+// would sort every node and edge too).
+func sortedCollectors(g *graph.Graph) []graph.CollectorStatus {
+	cs := append([]graph.CollectorStatus{}, g.Collectors...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Key() < cs[j].Key() })
+	return cs
 }

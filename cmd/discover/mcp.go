@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
@@ -51,15 +52,18 @@ Logs go to stderr; stdout carries only the protocol.`,
 	return cmd
 }
 
-// openStore checks that dir is a directory: a missing graph.json may yet be written by a scan,
-// a missing directory is a typo.
+// openStore checks that dir is a directory (or its graph.json): a missing graph.json may yet be
+// written by a scan, a missing directory is a typo.
 func openStore(dir string) (*serve.Store, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, usageErr("--graph %s: %v", dir, err)
 	}
 	if !fi.IsDir() {
-		return nil, usageErr("--graph %s is not a directory: give the output directory of discover scan", dir)
+		if filepath.Base(dir) != "graph.json" {
+			return nil, usageErr("--graph %s is not a directory: give the output directory of discover scan", dir)
+		}
+		dir = filepath.Dir(dir) // the history and INFRA.md live beside it
 	}
 	return serve.NewStore(dir), nil
 }
