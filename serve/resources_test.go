@@ -72,7 +72,7 @@ func TestResources(t *testing.T) {
 	for _, s := range []string{
 		"Scan 20261121T060000Z", "35 nodes, 41 edges; 7 nodes and 10 edges stale",
 		"digitalocean/prod failed: GET /v2/account: 401", "docker/erp-1 partial: list volumes: permission denied",
-		"## Most depended on", "## Since scan 20261120T060000Z", "storefront (vercel project)",
+		"## Most depended on", "- vercel: 9 (env_var 5, project 3, team 1)", "## Since scan 20261120T060000Z", "storefront (vercel project)",
 	} {
 		if !strings.Contains(sum, s) {
 			t.Errorf("summary lacks %q:\n%s", s, sum)

@@ -213,9 +213,15 @@ func writeSummary(w io.Writer, r *SummaryResult) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "\n## Nodes per provider")
+	fmt.Fprintln(w, "\n## Nodes per provider and kind")
 	for _, c := range r.Providers {
-		fmt.Fprintf(w, "- %s: %d\n", c.Name, c.Count)
+		var kinds []string
+		for _, k := range r.Kinds {
+			if p, kind, _ := strings.Cut(k.Name, ":"); p == c.Name {
+				kinds = append(kinds, fmt.Sprintf("%s %d", kind, k.Count))
+			}
+		}
+		fmt.Fprintf(w, "- %s: %d (%s)\n", c.Name, c.Count, strings.Join(kinds, ", "))
 	}
 	if len(r.Critical) > 0 {
 		fmt.Fprintln(w, "\n## Most depended on")
@@ -303,7 +309,11 @@ func writeSystem(w io.Writer, g *graph.Graph, id string) error {
 func hitLines(hs []query.Hit) []string {
 	out := make([]string, 0, len(hs))
 	for _, h := range hs {
-		out = append(out, fmt.Sprintf("%s (%s %s) `%s` via %s, %s%s", orDash(h.Node.Name), h.Node.Provider, h.Node.Kind, h.Node.ID, h.Via.Type, h.Via.Origin, staleMark(h.Node)))
+		hops := ""
+		if h.Distance > 1 {
+			hops = fmt.Sprintf(", %d hops", h.Distance)
+		}
+		out = append(out, fmt.Sprintf("%s (%s %s) `%s` via %s, %s%s%s", orDash(h.Node.Name), h.Node.Provider, h.Node.Kind, h.Node.ID, h.Via.Type, h.Via.Origin, hops, staleMark(h.Node)))
 	}
 	return out
 }
