@@ -16,8 +16,13 @@ type Proposal struct {
 	Enricher string `json:"enricher"`
 	// Rationale explains the proposal in words (no secrets).
 	Rationale string `json:"rationale,omitempty"`
-	// Via lists nodes between the endpoints that evidence may name (a DNS chain).
+	// Via lists nodes between the endpoints that evidence may name: a DNS chain, or the env var
+	// of a project the edge was lifted to.
 	Via []string `json:"via,omitempty"`
+	// NewNodes are nodes the proposal needs that the graph does not hold yet: a referenced host no
+	// collector discovered. Only external:* nodes may be proposed; they are created only when the
+	// edge is accepted.
+	NewNodes []graph.Node `json:"new_nodes,omitempty"`
 	// Scope, when set, lists the node ids the proposer was shown: both endpoints must be among
 	// them (an LLM may only link ids it was given).
 	Scope []string `json:"-"`
@@ -33,7 +38,9 @@ type Enricher interface {
 type Verdict struct {
 	Proposal Proposal `json:"proposal"`
 	Accepted bool     `json:"accepted"`
-	// Reasons lists every rejection reason (empty when accepted), or notes such as
-	// "merged with observed edge".
+	// Reasons lists every rejection reason, each "code: explanation" with a stable code (see the
+	// Reason constants); empty when accepted.
 	Reasons []string `json:"reasons,omitempty"`
+	// Notes say what happened to an accepted proposal ("merged with observed edge").
+	Notes []string `json:"notes,omitempty"`
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/infragraph/infragraph/schemas"
 )
 
-// Rejection reasons, stable strings kept in proposals.json.
+// Rejection reasons: the stable codes that start every reason in proposals.json.
 const (
 	ReasonMissingEndpoint = "endpoint_missing"
 	ReasonSelfLoop        = "self_loop"
@@ -20,39 +20,87 @@ const (
 	ReasonNoEvidence      = "no_evidence"
 	ReasonUngrounded      = "evidence_ungrounded"
 	ReasonBadOrigin       = "bad_origin"
+	ReasonBadNewNode      = "new_node_invalid"
+	ReasonBadVia          = "via_missing"
 	ReasonOutOfScope      = "endpoint_not_offered"
 	ReasonNameOnly        = "evidence_name_only"
 	ReasonOneSided        = "evidence_one_sided"
 )
 
-// Validator checks proposals against the graph and the vocabulary.
+// Reasons lists every rejection code, for documentation and tests.
+var Reasons = []string{
+	ReasonMissingEndpoint, ReasonSelfLoop, ReasonUnknownType, ReasonPairNotAllowed, ReasonConfidence,
+	ReasonBelowThreshold, ReasonNoEvidence, ReasonUngrounded, ReasonBadOrigin, ReasonBadNewNode, ReasonBadVia,
+	ReasonOutOfScope, ReasonNameOnly, ReasonOneSided,
+}
+
+// ReasonCode returns the code of a reason string ("below_threshold: 0.40 < 0.50" gives
+// "below_threshold").
+func ReasonCode(reason string) string {
+	code, _, _ := strings.Cut(reason, ":")
+	return code
+}
+
+// Validator checks proposals against the graph and the vocabulary. Every proposal, from the rules
+// or from the LLM, passes it before it enters the graph.
 type Validator struct {
 	Vocab *schemas.Vocabulary
 	// Threshold is the lowest accepted confidence.
 	Threshold float64
 }
 
-// Check returns one verdict per proposal, in order, with every reason that applies.
+// Check returns one verdict per proposal, in order, each with every reason that applies (not just
+// the first). It does not modify g.
 func (v Validator) Check(g *graph.Graph, ps []Proposal) []Verdict {
 	out := make([]Verdict, 0, len(ps))
+	pairs := map[pairKey]bool{}
 	for _, p := range ps {
-		out = append(out, Verdict{Proposal: p, Reasons: v.reasons(g, p)})
-		out[len(out)-1].Accepted = len(out[len(out)-1].Reasons) == 0
+		rs := v.reasons(g, p, pairs)
+		out = append(out, Verdict{Proposal: p, Reasons: rs, Accepted: len(rs) == 0})
 	}
 	return out
 }
 
-func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
+// nodeOf finds id in the graph or among the proposal's new nodes.
+func nodeOf(g *graph.Graph, p Proposal, id string) (graph.Node, bool) {
+	if n, ok := g.Node(id); ok {
+		return n, true
+	}
+	for _, n := range p.NewNodes {
+		if n.ID == id {
+			n.Attrs = graph.NormalizeAttrs(n.Attrs)
+			return n, true
+		}
+	}
+	return graph.Node{}, false
+}
+
+func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) []string {
 	e := p.Edge
 	var rs []string
 	add := func(code, format string, args ...any) { rs = append(rs, code+": "+fmt.Sprintf(format, args...)) }
-	from, okF := g.Node(e.From)
-	to, okT := g.Node(e.To)
+
+	for _, n := range p.NewNodes {
+		switch {
+		case n.Validate() != nil:
+			add(ReasonBadNewNode, "%s: %v", clip(n.ID), n.Validate())
+		case n.Provider != "external":
+			add(ReasonBadNewNode, "%s: only external nodes may be proposed", n.ID)
+		case n.ID != e.From && n.ID != e.To:
+			add(ReasonBadNewNode, "%s is not an endpoint of the edge", n.ID)
+		default:
+			if _, ok := v.Vocab.Kind(n.Provider, n.Kind); !ok {
+				add(ReasonBadNewNode, "%s: kind %s:%s is not in the vocabulary", n.ID, n.Provider, n.Kind)
+			}
+		}
+	}
+	from, okF := nodeOf(g, p, e.From)
+	to, okT := nodeOf(g, p, e.To)
 	if !okF {
-		add(ReasonMissingEndpoint, "from %s does not exist", e.From)
+		add(ReasonMissingEndpoint, "from %s does not exist", clip(e.From))
 	}
 	if !okT {
-		add(ReasonMissingEndpoint, "to %s does not exist", e.To)
+		add(ReasonMissingEndpoint, "to %s does not exist", clip(e.To))
 	}
 	if len(p.Scope) > 0 {
 		offered := map[string]bool{}
@@ -61,101 +109,154 @@ func (v Validator) reasons(g *graph.Graph, p Proposal) []string {
 		}
 		for _, id := range []string{e.From, e.To} {
 			if !offered[id] {
-				add(ReasonOutOfScope, "%s was not among the nodes the proposer was given", id)
+				add(ReasonOutOfScope, "%s was not among the nodes the proposer was given", clip(id))
 			}
 		}
 	}
 	if e.From == e.To {
-		add(ReasonSelfLoop, "%s points at itself", e.From)
+		add(ReasonSelfLoop, "%s points at itself", clip(e.From))
 	}
 	if e.Origin != graph.Rule && e.Origin != graph.LLM {
-		add(ReasonBadOrigin, "origin %q is not rule or llm", e.Origin)
+		add(ReasonBadOrigin, "origin %q is not rule or llm", clip(string(e.Origin)))
 	}
 	if _, ok := v.Vocab.EdgeTypes[e.Type]; !ok {
-		add(ReasonUnknownType, "%q is not an edge type", e.Type)
-	} else if okF && okT && !v.Vocab.EdgeAllowed(e.Type, from.Provider+":"+from.Kind, to.Provider+":"+to.Kind) {
-		add(ReasonPairNotAllowed, "%s is not allowed from %s:%s to %s:%s", e.Type, from.Provider, from.Kind, to.Provider, to.Kind)
+		add(ReasonUnknownType, "%q is not an edge type", clip(e.Type))
+	} else if okF && okT && !v.inferAllowed(pairs, e.Type, from.Provider+":"+from.Kind, to.Provider+":"+to.Kind) {
+		add(ReasonPairNotAllowed, "%s may not be inferred from %s:%s to %s:%s (schemas/vocabulary/inferred.yaml)", e.Type, from.Provider, from.Kind, to.Provider, to.Kind)
 	}
-	if e.Confidence < 0 || e.Confidence > 1 {
+	if e.Confidence < 0 || e.Confidence > 1 || e.Confidence != e.Confidence {
 		add(ReasonConfidence, "%v is outside [0,1]", e.Confidence)
 	} else if e.Confidence < v.Threshold {
 		add(ReasonBelowThreshold, "%.2f < %.2f", e.Confidence, v.Threshold)
 	}
 	if len(e.Evidence) == 0 {
 		add(ReasonNoEvidence, "no evidence given")
+	} else if nameOnly(e.Evidence) {
+		add(ReasonNameOnly, "evidence cites only names and ids; similar names are never enough")
 	}
 	if e.Origin == graph.LLM && len(e.Evidence) > 0 {
-		// A model's word is not evidence: it must quote a reference (not just names, which are
-		// never enough), and quote both sides of the link.
-		names, sides := true, map[string]bool{}
+		// A model's word is not evidence: it must quote both sides of the link it proposes.
+		sides := map[string]bool{}
 		for _, ev := range e.Evidence {
-			if ev.Field != "name" {
-				names = false
-			}
 			sides[ev.Node] = true
 		}
-		if names {
-			add(ReasonNameOnly, "only names are quoted; name similarity is never enough")
-		}
-		if !sides[e.From] || !sides[e.To] {
-			add(ReasonOneSided, "evidence must quote both %s and %s", e.From, e.To)
+		// Both sides: two distinct nodes, an endpoint among them (the other may be on the
+		// chain between them, Via).
+		if len(sides) < 2 || (!sides[e.From] && !sides[e.To]) {
+			add(ReasonOneSided, "evidence must quote both sides of %s -> %s", clip(e.From), clip(e.To))
 		}
 	}
 	allowed := map[string]bool{e.From: true, e.To: true}
 	for _, id := range p.Via {
+		if !g.HasNode(id) {
+			add(ReasonBadVia, "via node %s does not exist", clip(id))
+			continue
+		}
 		allowed[id] = true
 	}
 	for _, ev := range e.Evidence {
 		if !allowed[ev.Node] {
-			add(ReasonUngrounded, "evidence names %s, which is neither endpoint nor on the chain between them", ev.Node)
+			add(ReasonUngrounded, "evidence names %s, which is neither an endpoint nor on the chain between them", clip(ev.Node))
 			continue
 		}
-		n, ok := g.Node(ev.Node)
+		n, ok := nodeOf(g, p, ev.Node)
 		if !ok {
-			add(ReasonUngrounded, "evidence node %s does not exist", ev.Node)
-			continue
+			continue // reported as a missing endpoint
 		}
-		vals, ok := n.AttrValues(ev.Field)
-		if !ok && ev.Field == "name" {
-			vals, ok = []string{n.Name}, true
-		}
+		vals, ok := fieldValues(n, ev.Field)
 		if !ok {
-			add(ReasonUngrounded, "%s has no field %q", ev.Node, ev.Field)
+			add(ReasonUngrounded, "%s has no field %q", n.ID, clip(ev.Field))
 			continue
 		}
 		if !occurs(ev.Value, vals) {
-			add(ReasonUngrounded, "%s.%s does not contain %q", ev.Node, ev.Field, ev.Value)
+			add(ReasonUngrounded, "%s.%s does not contain %q", n.ID, ev.Field, clip(ev.Value))
 		}
 	}
 	sort.Strings(rs)
 	return rs
 }
 
-// occurs reports whether value occurs in one of vals: exactly, or case-insensitively as a
-// substring (a quoted host inside a URL).
+func (v Validator) inferAllowed(memo map[pairKey]bool, typ, from, to string) bool {
+	k := pairKey{typ, from, to}
+	ok, seen := memo[k]
+	if !seen {
+		ok = v.Vocab.InferAllowed(typ, from, to)
+		memo[k] = ok
+	}
+	return ok
+}
+
+func nameOnly(evs []graph.Evidence) bool {
+	for _, ev := range evs {
+		if ev.Field != "name" && ev.Field != "id" {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldValues returns the values of an attribute, or of the node's id or name.
+func fieldValues(n graph.Node, field string) ([]string, bool) {
+	if vals, ok := n.AttrValues(field); ok {
+		return vals, true
+	}
+	switch field {
+	case "name":
+		return []string{n.Name}, true
+	case "id":
+		return []string{n.ID}, true
+	}
+	return nil, false
+}
+
+// clip shortens a value echoed into a reason: reasons quote what a proposal claimed, and an LLM's
+// claim is not trusted to be short.
+func clip(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
+}
+
+// minQuote is the shortest value that may match as a substring: "a" or "1" occur anywhere.
+const minQuote = 4
+
+// occurs reports whether value occurs in one of vals: exactly (case-insensitively), or as a
+// substring of at least minQuote characters (a host inside a URL, a project ref inside a host).
 func occurs(value string, vals []string) bool {
 	if value == "" {
 		return false
 	}
 	lv := strings.ToLower(value)
 	for _, v := range vals {
-		if v == value || strings.Contains(strings.ToLower(v), lv) {
+		lw := strings.ToLower(v)
+		if lw == lv || (len(lv) >= minQuote && strings.Contains(lw, lv)) {
 			return true
 		}
 	}
 	return false
 }
 
-// Apply adds accepted proposals to g, merging duplicates of existing edges (highest confidence,
-// union of evidence and origins), and annotates the verdicts that merged.
+// Apply adds accepted proposals to g: their new (external) nodes first, then the edge. A
+// proposal that duplicates an edge already in the graph (observed, or accepted earlier) is merged
+// into it (highest confidence, union of evidence and origins) and its verdict gets a note.
 func Apply(g *graph.Graph, vs []Verdict) (added int) {
 	for i := range vs {
 		if !vs[i].Accepted {
 			continue
 		}
-		e := vs[i].Proposal.Edge
+		p := vs[i].Proposal
+		for _, n := range p.NewNodes {
+			if n.ID == p.Edge.From || n.ID == p.Edge.To {
+				if !g.HasNode(n.ID) {
+					vs[i].Notes = append(vs[i].Notes, "created "+n.ID)
+				}
+				_ = g.AddNode(n) // checked by the validator
+			}
+		}
+		e := p.Edge
 		if old, ok := g.Edge(e.Key()); ok {
-			vs[i].Reasons = append(vs[i].Reasons, fmt.Sprintf("merged with existing %s edge", old.Origin))
+			vs[i].Notes = append(vs[i].Notes, fmt.Sprintf("merged with existing %s edge", old.Origin))
 		} else {
 			added++
 		}

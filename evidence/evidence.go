@@ -319,7 +319,16 @@ func looksSecret(s string) bool {
 	if len(s) >= 16 && hasLetterAndDigit(s) && entropy(s) >= 3.0 {
 		return true
 	}
+	// Letters only, but both cases and long: a webhook token ("/services/T0/B0/<token>"),
+	// not a word.
+	if len(s) >= 20 && hasUpperAndLower(s) && entropy(s) >= 3.0 {
+		return true
+	}
 	return false
+}
+
+func hasUpperAndLower(s string) bool {
+	return strings.ToLower(s) != s && strings.ToUpper(s) != s
 }
 
 // LooksSecret is looksSecret for other packages: true for values that must not be kept.

@@ -122,3 +122,15 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func TestSafePathDropsLetterOnlyTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		"/services/T000/B000/CANARYtokenCANARYtoken": "/services/T000/B000/…",
+		"/functions/v1/send-order-email":             "/functions/v1/send-order-email",
+		"/api/orderCreated":                          "/api/orderCreated",
+	} {
+		if got := SafePath(in); got != want {
+			t.Errorf("SafePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -31,19 +31,3 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("leftovers: %v", ents)
 	}
 }
-
-func TestInstallKey(t *testing.T) {
-	dir := t.TempDir()
-	a, err := InstallKey(dir)
-	if err != nil || len(a) != 32 {
-		t.Fatal(err)
-	}
-	b, _ := InstallKey(dir)
-	if string(a) != string(b) {
-		t.Error("key changed between calls")
-	}
-	st, _ := os.Stat(filepath.Join(dir, KeyFile))
-	if st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v", st.Mode())
-	}
-}

@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -176,5 +177,70 @@ func TestWriteRendersEveryDocument(t *testing.T) {
 	}
 	if len(infra) > 4000 || !bytes.Contains(infra, []byte("Trimmed to fit 4000 bytes")) {
 		t.Errorf("INFRA.md ignores MaxBytes: %d bytes", len(infra))
+	}
+}
+
+// TestRulesInThePipeline runs the rules enricher as `discover scan` does: a Vercel env var that
+// names a Supabase project and a third-party API becomes two validated edges, the third party an
+// external node, and proposals.json lists every proposal with its verdict.
+func TestRulesInThePipeline(t *testing.T) {
+	o := Options{
+		Instances: []collectors.Instance{
+			{Provider: "vercel", Name: "default", Collector: fc(func(ctx context.Context, emit graph.Emitter) error {
+				emit.Node(graph.Node{ID: "vercel:project:p1", Kind: "project", Provider: "vercel", Name: "shop"})
+				emit.Node(graph.Node{ID: "vercel:env_var:p1/e1", Kind: "env_var", Provider: "vercel", Name: "SUPABASE_URL",
+					Attrs: graph.Attrs{"key": "SUPABASE_URL", "value.scheme": "https", "value.host": "abcdefghijabcdefghij.supabase.co", "value.url": "https://abcdefghijabcdefghij.supabase.co"}})
+				emit.Node(graph.Node{ID: "vercel:env_var:p1/e2", Kind: "env_var", Provider: "vercel", Name: "PAYMENTS_API",
+					Attrs: graph.Attrs{"key": "PAYMENTS_API", "value.scheme": "https", "value.host": "api.stripe.com", "value.url": "https://api.stripe.com/v1"}})
+				emit.Edge(graph.Observe("vercel:project:p1", "vercel:env_var:p1/e1", "contains"))
+				emit.Edge(graph.Observe("vercel:project:p1", "vercel:env_var:p1/e2", "contains"))
+				return nil
+			})},
+			{Provider: "supabase", Name: "default", Collector: fc(func(ctx context.Context, emit graph.Emitter) error {
+				emit.Node(graph.Node{ID: "supabase:project:abcdefghijabcdefghij", Kind: "project", Provider: "supabase", Name: "prod",
+					Attrs: graph.Attrs{"ref": "abcdefghijabcdefghij", "api_host": "abcdefghijabcdefghij.supabase.co"}})
+				return nil
+			})},
+		},
+		Enrichers: []enrich.Enricher{enrich.Rules{}},
+		Now:       clock(),
+	}
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []graph.EdgeKey{
+		{From: "vercel:project:p1", To: "supabase:project:abcdefghijabcdefghij", Type: "calls"},
+		{From: "vercel:project:p1", To: "external:host:api.stripe.com", Type: "calls"},
+	} {
+		if e, ok := res.Graph.Edge(k); !ok || e.Origin != graph.Rule {
+			t.Errorf("%s missing or not a rule edge: %+v", k, e)
+		}
+	}
+	if res.Graph.Scan.Enrichment["rules.accepted"] != 2 {
+		t.Errorf("enrichment summary %v", res.Graph.Scan.Enrichment)
+	}
+	var buf bytes.Buffer
+	if err := WriteProposals(&buf, res.Verdicts); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Proposals []struct {
+			Proposal struct {
+				Edge     graph.Edge   `json:"edge"`
+				NewNodes []graph.Node `json:"new_nodes"`
+			} `json:"proposal"`
+			Accepted bool     `json:"accepted"`
+			Notes    []string `json:"notes"`
+		} `json:"proposals"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Proposals) != 2 || !doc.Proposals[0].Accepted || !doc.Proposals[1].Accepted {
+		t.Fatalf("proposals.json: %s", buf.String())
+	}
+	if p := doc.Proposals[0]; len(p.Proposal.NewNodes) != 1 || len(p.Notes) != 1 || p.Notes[0] != "created external:host:api.stripe.com" {
+		t.Errorf("the external node's creation is not recorded: %+v", p)
 	}
 }

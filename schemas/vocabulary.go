@@ -46,6 +46,7 @@ type Vocabulary struct {
 	EdgeTypes map[string]EdgeType
 	Kinds     map[string]Kind // by qualified kind "provider:kind"
 	pairs     map[string][]Pair
+	inferred  map[string][]Pair // the pairs of inferred.yaml only
 }
 
 // EdgeType is one kind of relationship.
@@ -118,7 +119,7 @@ func MustLoad() *Vocabulary {
 
 // Parse reads vocabulary/*.yaml from fsys.
 func Parse(fsys fs.FS) (*Vocabulary, error) {
-	v := &Vocabulary{EdgeTypes: map[string]EdgeType{}, Kinds: map[string]Kind{}, pairs: map[string][]Pair{}}
+	v := &Vocabulary{EdgeTypes: map[string]EdgeType{}, Kinds: map[string]Kind{}, pairs: map[string][]Pair{}, inferred: map[string][]Pair{}}
 	raw, err := fs.ReadFile(fsys, "vocabulary/edges.yaml")
 	if err != nil {
 		return nil, err
@@ -181,6 +182,9 @@ func Parse(fsys fs.FS) (*Vocabulary, error) {
 				for _, f := range s.From {
 					for _, t := range s.To {
 						v.pairs[et] = append(v.pairs[et], Pair{From: f, To: t})
+						if path.Base(name) == "inferred.yaml" {
+							v.inferred[et] = append(v.inferred[et], Pair{From: f, To: t})
+						}
 					}
 				}
 			}
@@ -231,6 +235,21 @@ func (v *Vocabulary) EdgeAllowed(typ, from, to string) bool {
 	}
 	return false
 }
+
+// InferAllowed reports whether an enricher (rules or the LLM) may propose an edge of type typ
+// from a node of qualified kind from to one of qualified kind to: only the pairs of inferred.yaml
+// count, so no enricher can assert containment or a provider's own observed relationships.
+func (v *Vocabulary) InferAllowed(typ, from, to string) bool {
+	for _, p := range v.inferred[typ] {
+		if match(p.From, from) && match(p.To, to) {
+			return true
+		}
+	}
+	return false
+}
+
+// InferredPairs returns the pairs of an edge type that enrichers may propose.
+func (v *Vocabulary) InferredPairs(typ string) []Pair { return append([]Pair(nil), v.inferred[typ]...) }
 
 // Pairs returns the allowed pairs of an edge type.
 func (v *Vocabulary) Pairs(typ string) []Pair { return append([]Pair(nil), v.pairs[typ]...) }

@@ -87,6 +87,16 @@ func TestScanNothingConfigured(t *testing.T) {
 			t.Errorf("%+v", c)
 		}
 	}
+	// the installation key lives beside the output, private, and nowhere in it
+	st, err := os.Stat(filepath.Join(dir, ".infragraph.key"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("installation key: %v %v", st, err)
+	}
+	key, _ := os.ReadFile(filepath.Join(dir, ".infragraph.key"))
+	proposals, err := os.ReadFile(filepath.Join(dir, "proposals.json"))
+	if err != nil || len(key) < 32 || bytes.Contains(data, bytes.TrimSpace(key)) || bytes.Contains(proposals, bytes.TrimSpace(key)) {
+		t.Errorf("key missing or leaked into the output (%v)", err)
+	}
 	// validate accepts what scan wrote
 	e2, out, errb2 := testEnv(nil)
 	if code := runEnv(context.Background(), []string{"validate", filepath.Join(dir, "graph.json")}, e2); code != exitOK {

@@ -9,6 +9,7 @@ import (
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/enrich/llm"
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/scan"
 )
@@ -45,7 +46,7 @@ func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (
 	if creds.BaseURL != "" {
 		lc.BaseURL = creds.BaseURL
 	}
-	if lc.Key, err = output.InstallKey(out); err != nil {
+	if lc.Key, err = evidence.LoadKey(out); err != nil {
 		return nil, "", err
 	}
 	lc.CacheDir = filepath.Join(out, ".cache", "llm")

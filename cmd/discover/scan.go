@@ -15,6 +15,7 @@ import (
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/enrich/llm"
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/output"
@@ -128,6 +129,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	opts := scan.Options{
 		Instances: insts,
 		Collect:   collectors.Options{Timeout: timeout},
+		Enrichers: []enrich.Enricher{enrich.Rules{}},
 		Threshold: cfg.Enrich.Threshold,
 		Generator: "infragraph " + versionString(),
 		Now:       e.Now,
@@ -140,6 +142,13 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err // a *output.LockedError says who holds it: exit 1
 	}
 	defer lock.Release()
+	// The installation key (beside the outputs, never in them) keys secret fingerprints.
+	ctx := cmd.Context()
+	if key, err := evidence.LoadKey(o.out); err != nil {
+		log.Warn("no secret fingerprints this scan", "error", err)
+	} else {
+		ctx = evidence.WithKey(ctx, key)
+	}
 	// Fail on a bad --llm before the first scan; each scan then gets a fresh enricher (its budget
 	// and usage are per scan).
 	if _, _, err := llmEnricher(e, discardLogger(), cfg, o.llm, o.out); err != nil {
@@ -153,9 +162,9 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		if o.jitterSet {
 			jitter = o.jitter
 		}
-		return runEvery(cmd.Context(), log, o.every, jitter, sc.once)
+		return runEvery(ctx, log, o.every, jitter, sc.once)
 	}
-	res, paths, err := sc.once(cmd.Context())
+	res, paths, err := sc.once(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,852 @@
+package enrich
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+// Confidence of each kind of evidence. A proposal's confidence is the weakest link of its chain.
+const (
+	confHostPort   = 0.95 // exact host and port of a database
+	confPoolerUser = 0.95 // a Supabase pooler host with user postgres.<ref>
+	confRef        = 0.9  // a Supabase project ref read from a host
+	confURL        = 0.9  // a URL under a node's own URL (an edge function)
+	confExternal   = 0.9  // a host nobody owns: the reference itself is the fact
+	confRepo       = 0.9  // the same repository
+	confRunsOnIP   = 0.9  // an engine's host IP is a droplet's IP
+	confHost       = 0.85 // exact host
+	confCNAME      = 0.85 // a CNAME to a host something serves
+	confARecord    = 0.8  // an A/AAAA record to an IP exactly one node owns
+	confARecordMny = 0.7  // ... an IP that several records point at (shared hosting)
+	confRunsOnDNS  = 0.75 // a node's host resolves, by DNS, to a machine
+	confSecret     = 0.8  // a service holds the database's password (same keyed hash)
+	confCIDRHost   = 0.7  // an allowlist entry that is exactly a node's IP
+	confCIDR       = 0.55 // an allowlist range that contains a node's IP
+	ambiguous      = 0.5  // factor when several systems own the same identity
+)
+
+// Edge types the rules propose.
+const (
+	usesDatabase = "uses_database"
+	calls        = "calls"
+	resolvesTo   = "resolves_to"
+	runsOn       = "runs_on"
+	sendsMail    = "sends_mail_via"
+	allows       = "allows"
+	buildsFrom   = "builds_from"
+)
+
+// Rules is the rule-based enricher. It indexes every node's identities (hosts, IPs, URLs, CIDRs,
+// repositories, as declared by the vocabulary) in one pass, then matches every reference against
+// the index in a second pass, following DNS records to what they resolve to. References that
+// match nothing become external:host nodes. Name similarity is never evidence.
+type Rules struct {
+	// Vocab is the vocabulary (schemas.Load() when nil).
+	Vocab *schemas.Vocabulary
+}
+
+// Name implements Enricher.
+func (Rules) Name() string { return "rules" }
+
+// Propose implements Enricher. It reads g and never modifies it.
+func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) {
+	v := r.Vocab
+	if v == nil {
+		var err error
+		if v, err = schemas.Load(); err != nil {
+			return nil, fmt.Errorf("load vocabulary: %w", err)
+		}
+	}
+	m := &matcher{
+		ix:  buildIndex(g, v),
+		out: map[graph.EdgeKey]*Proposal{},
+		res: map[string][]resolution{},
+		anc: map[string]map[string]bool{},
+	}
+	for i := range m.ix.nodes {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		m.node(&m.ix.nodes[i])
+	}
+	m.sharedSecrets()
+	return m.proposals(), nil
+}
+
+type matcher struct {
+	ix  *index
+	out map[graph.EdgeKey]*Proposal
+	res map[string][]resolution    // DNS resolutions by record id
+	anc map[string]map[string]bool // ancestors by node id
+}
+
+// ref is one reference a node holds: a host (with what was said about it) or a URL.
+type ref struct {
+	field  string // attribute holding the value
+	value  string // the value as it occurs
+	host   string // normalised host or IP
+	scheme string
+	port   int64
+	user   string
+	userAt string // attribute holding user
+	url    string // normalised URL, for URL references
+}
+
+// candidate is a possible edge from the node holding a reference to a target.
+type candidate struct {
+	src   *graph.Node
+	types []string // edge types in order of preference; nil: by the target's category
+	to    *graph.Node
+	isNew bool
+	via   []string
+	conf  float64
+	ev    []graph.Evidence
+	rule  string
+	why   string
+}
+
+func (m *matcher) node(n *graph.Node) {
+	ki := m.ix.kind(n)
+	if ki == nil {
+		return
+	}
+	if ki.resolver {
+		m.record(n, ki)
+		return
+	}
+	keys := m.ix.keys[n.ID]
+	hosts, urls := m.refsOf(n, ki, keys)
+	covered := map[string]bool{}
+	for _, r := range urls {
+		if m.matchURL(n, ki, r) {
+			covered[r.host] = true
+		}
+	}
+	for _, r := range hosts {
+		if !covered[r.host] {
+			m.matchHost(n, ki, r)
+		}
+	}
+	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeIP, keys) {
+		vals, _ := n.AttrValues(a)
+		for _, raw := range vals {
+			if h := normHost(raw); evidence.IsIP(h) {
+				m.matchHost(n, ki, ref{field: a, value: raw, host: h})
+			}
+		}
+	}
+	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeCIDR, keys) {
+		vals, _ := n.AttrValues(a)
+		for _, raw := range vals {
+			m.matchCIDR(n, a, raw)
+		}
+	}
+	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeRepo, keys) {
+		vals, _ := n.AttrValues(a)
+		for _, raw := range vals {
+			for _, o := range m.ix.repos[normRepo(raw)] {
+				m.emit(candidate{src: n, types: []string{buildsFrom}, to: o.node, conf: confRepo, rule: "repo",
+					ev:  []graph.Evidence{{Node: n.ID, Field: a, Value: raw}, {Node: o.node.ID, Field: o.field, Value: o.value}},
+					why: fmt.Sprintf("%s names repository %s", a, o.value)})
+			}
+		}
+	}
+	if ki.runsOn {
+		m.runsOn(n, ki, keys)
+	}
+}
+
+// refsOf collects a node's host and URL references. A host reference borrows scheme, port and
+// user from its siblings (value.host next to value.scheme) or from a URL reference to the same
+// host, so the edge type can be told.
+func (m *matcher) refsOf(n *graph.Node, ki *kindInfo, keys []string) (hosts, urls []ref) {
+	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeURL, keys) {
+		vals, _ := n.AttrValues(a)
+		for _, raw := range vals {
+			f, ok := evidence.Parse(raw)
+			if !ok {
+				continue
+			}
+			r := ref{field: a, value: raw, host: f.Host, scheme: f.Scheme, port: int64(f.Port), url: strings.TrimRight(f.URL(), "/")}
+			if len(vals) == 1 {
+				m.siblings(n, strings.TrimSuffix(a, "url"), &r)
+			}
+			urls = append(urls, r)
+		}
+	}
+	seen := map[string]bool{}
+	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeHost, keys) {
+		vals, _ := n.AttrValues(a)
+		for _, raw := range vals {
+			h := normHost(raw)
+			if h == "" {
+				continue
+			}
+			r := ref{field: a, value: raw, host: h}
+			if len(vals) == 1 && strings.HasSuffix(a, "host") {
+				m.siblings(n, strings.TrimSuffix(a, "host"), &r)
+			}
+			for _, u := range urls {
+				if u.host == h && r.scheme == "" {
+					r.scheme, r.port = u.scheme, u.port
+				}
+			}
+			if k := refKey(r); !seen[k] {
+				seen[k] = true
+				hosts = append(hosts, r)
+			}
+		}
+	}
+	// A URL whose host no host attribute repeats is matched by its host too.
+	for _, u := range urls {
+		if !hostSeen(hosts, u.host) && !seen[refKey(u)] {
+			seen[refKey(u)] = true
+			hosts = append(hosts, u)
+		}
+	}
+	return hosts, urls
+}
+
+func refKey(r ref) string { return fmt.Sprintf("%s|%s|%d|%s", r.host, r.scheme, r.port, r.user) }
+
+func hostSeen(rs []ref, h string) bool {
+	for _, r := range rs {
+		if r.host == h {
+			return true
+		}
+	}
+	return false
+}
+
+// siblings fills scheme, port and user from the attributes that share the reference's prefix.
+func (m *matcher) siblings(n *graph.Node, prefix string, r *ref) {
+	if s := n.Str(prefix + "scheme"); s != "" && r.scheme == "" {
+		r.scheme = strings.ToLower(s)
+	}
+	if p, ok := n.Attrs[prefix+"port"].(int64); ok && r.port == 0 {
+		r.port = p
+	}
+	if u := n.Str(prefix + "user"); u != "" {
+		r.user, r.userAt = u, prefix+"user"
+	}
+}
+
+var (
+	dbSchemes   = set("postgres", "postgresql", "mysql", "mariadb", "redis", "rediss", "mongodb", "mongodb+srv", "sqlserver", "mssql", "clickhouse", "cockroachdb", "memcached", "jdbc")
+	mailSchemes = set("smtp", "smtps", "submission", "imap", "imaps", "pop3", "pop3s")
+	httpSchemes = set("http", "https", "ws", "wss")
+	dbPorts     = map[int64]bool{5432: true, 6543: true, 3306: true, 6379: true, 25060: true, 25061: true, 27017: true, 1433: true, 26257: true}
+	mailPorts   = map[int64]bool{25: true, 465: true, 587: true, 2525: true, 993: true, 995: true, 143: true}
+	dbWords     = []string{"database", "db_", "_db", ".db", "db.", "postgres", "pghost", "pg_", "mysql", "redis", "mongo", "supabase_db"}
+	mailWords   = []string{"smtp", "mail", "imap"}
+)
+
+func set(xs ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+// hints returns the edge types a reference suggests, strongest signal first: the scheme, the port,
+// then the names of the attribute and the kind. nil means "decide by the target".
+func hints(r ref, ki *kindInfo) []string {
+	switch {
+	case dbSchemes[r.scheme]:
+		return []string{usesDatabase}
+	case mailSchemes[r.scheme]:
+		return []string{sendsMail}
+	case httpSchemes[r.scheme]:
+		return []string{calls}
+	case dbPorts[r.port]:
+		return []string{usesDatabase}
+	case mailPorts[r.port]:
+		return []string{sendsMail}
+	case r.port == 80 || r.port == 443:
+		return []string{calls}
+	}
+	field := strings.ToLower(r.field)
+	for _, w := range mailWords {
+		if strings.Contains(field, w) || strings.Contains(ki.kind.Name, w) {
+			return []string{sendsMail}
+		}
+	}
+	if ki.kind.Category == "database" {
+		return []string{usesDatabase}
+	}
+	for _, w := range dbWords {
+		if strings.Contains(field, w) {
+			return []string{usesDatabase}
+		}
+	}
+	return nil
+}
+
+// byTarget picks edge types for a reference that said nothing about itself.
+func (m *matcher) byTarget(to *graph.Node) []string {
+	if ki := m.ix.kind(to); ki != nil && ki.kind.Category == "database" {
+		return []string{usesDatabase, calls}
+	}
+	return []string{calls}
+}
+
+// pick chooses the source and type of an edge to `to`: a config node (an env var) is lifted to
+// the node that contains it (its project) when the vocabulary allows that pair, else the edge
+// starts at the node itself.
+func (m *matcher) pick(src, to *graph.Node, types []string) (*graph.Node, string, bool) {
+	ki, tk := m.ix.kind(src), m.ix.kind(to)
+	if ki == nil || tk == nil {
+		return nil, "", false
+	}
+	if types == nil {
+		types = m.byTarget(to)
+	}
+	froms := []*graph.Node{}
+	if ki.kind.Category == "config" {
+		froms = append(froms, m.ix.parentsOf(src)...)
+	}
+	froms = append(froms, src)
+	for _, f := range froms {
+		fk := m.ix.kind(f)
+		if fk == nil || f.ID == to.ID {
+			continue
+		}
+		for _, t := range types {
+			if m.ix.allowed(t, fk.q, tk.q) {
+				return f, t, true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+func (m *matcher) ancestors(n *graph.Node) map[string]bool {
+	a, ok := m.anc[n.ID]
+	if !ok {
+		a = m.ix.ancestors(n)
+		m.anc[n.ID] = a
+	}
+	return a
+}
+
+// emit records a candidate as a proposal when the vocabulary allows it, merging it with an
+// earlier proposal of the same edge. A node never gets an edge to itself or to what contains it
+// (an Odoo instance's own web.base.url).
+func (m *matcher) emit(c candidate) bool {
+	if c.to.ID == c.src.ID || m.ancestors(c.src)[c.to.ID] {
+		return false
+	}
+	from, typ, ok := m.pick(c.src, c.to, c.types)
+	if !ok {
+		return false
+	}
+	via := append([]string(nil), c.via...)
+	if from.ID != c.src.ID {
+		via = append(via, c.src.ID)
+	}
+	e := graph.Edge{From: from.ID, To: c.to.ID, Type: typ, Origin: graph.Rule, Confidence: round2(c.conf), Evidence: graph.SortEvidence(append([]graph.Evidence(nil), c.ev...))}
+	p := Proposal{Edge: e, Enricher: "rules/" + c.rule, Rationale: c.why, Via: uniq(via)}
+	if c.isNew {
+		p.NewNodes = []graph.Node{*c.to}
+	}
+	k := e.Key()
+	old, ok := m.out[k]
+	if !ok {
+		m.out[k] = &p
+		return true
+	}
+	if p.Edge.Confidence > old.Edge.Confidence {
+		old.Edge.Confidence, old.Enricher, old.Rationale = p.Edge.Confidence, p.Enricher, p.Rationale
+	}
+	old.Edge.Evidence = graph.SortEvidence(append(old.Edge.Evidence, p.Edge.Evidence...))
+	old.Via = uniq(append(old.Via, p.Via...))
+	if len(old.NewNodes) == 0 {
+		old.NewNodes = p.NewNodes
+	}
+	return true
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+func uniq(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	sort.Strings(ss)
+	out := ss[:1]
+	for _, s := range ss[1:] {
+		if s != out[len(out)-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (m *matcher) proposals() []Proposal {
+	out := make([]Proposal, 0, len(m.out))
+	for _, p := range m.out {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Edge.Key(), out[j].Edge.Key()) })
+	return out
+}
+
+func lessKey(a, b graph.EdgeKey) bool {
+	if a.From != b.From {
+		return a.From < b.From
+	}
+	if a.To != b.To {
+		return a.To < b.To
+	}
+	return a.Type < b.Type
+}
+
+// matchURL matches a URL reference against URL identities (an edge function's URL, an Odoo
+// instance's URL), longest path prefix first.
+func (m *matcher) matchURL(n *graph.Node, ki *kindInfo, r ref) bool {
+	if notCalled(r.field) {
+		return false
+	}
+	types := hints(r, ki)
+	for u := r.url; ; {
+		if os := m.ix.urls[u]; len(os) > 0 {
+			ts := m.targets(os, n, types)
+			done := false
+			for _, t := range ts {
+				conf := confURL
+				if len(ts) > 1 {
+					conf *= ambiguous
+				}
+				done = m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: conf, rule: "url",
+					ev:  append([]graph.Evidence{{Node: n.ID, Field: r.field, Value: r.value}}, t.ev...),
+					why: fmt.Sprintf("%s is under %s, which %s serves", r.field, u, t.node.ID)}) || done
+			}
+			return done
+		}
+		i := strings.LastIndex(u, "/")
+		if i < 0 || strings.HasSuffix(u[:i], "/") { // stop at scheme://host
+			return false
+		}
+		u = u[:i]
+	}
+}
+
+// target is a node a reference may point at, possibly lifted from the node that owns the value
+// (a project domain, a deployment, a pooler) to the system that contains it.
+type target struct {
+	node *graph.Node
+	via  []string
+	ev   []graph.Evidence
+	sys  bool
+}
+
+// lift returns the system that contains owner, so a reference to a project domain or a pooler
+// host points at the project. It lifts only when an edge from src to that system is allowed, and
+// either the owner itself may not be linked or the owner depends on the system (a domain routes
+// to its project, a pooler is the pool of its project); a Supabase branch, contained by its
+// project but a database of its own, stays itself.
+func (m *matcher) lift(o owner, src *graph.Node, types []string) target {
+	t := target{node: o.node, ev: []graph.Evidence{{Node: o.node.ID, Field: o.field, Value: o.value}}}
+	if ki := m.ix.kind(o.node); ki != nil && ki.kind.System {
+		t.sys = true
+		return t
+	}
+	_, _, ownerOK := m.pick(src, o.node, types)
+	frontier := []*graph.Node{o.node}
+	seen := map[string]bool{}
+	for depth := 0; depth < 4 && len(frontier) > 0; depth++ {
+		var next []*graph.Node
+		for _, c := range frontier {
+			for _, p := range m.ix.parentsOf(c) {
+				if seen[p.ID] {
+					continue
+				}
+				seen[p.ID] = true
+				if pk := m.ix.kind(p); pk != nil && pk.kind.System {
+					if _, _, ok := m.pick(src, p, types); ok && (!ownerOK || m.dependsOn(o.node, p)) {
+						return target{node: p, via: []string{o.node.ID}, ev: t.ev, sys: true}
+					}
+					continue
+				}
+				next = append(next, p)
+			}
+		}
+		frontier = next
+	}
+	return t
+}
+
+// dependsOn reports whether a has an observed dependency edge to b.
+func (m *matcher) dependsOn(a, b *graph.Node) bool {
+	for _, e := range m.ix.g.Out(a.ID) {
+		if e.To == b.ID && m.ix.vocab.EdgeTypes[e.Type].Category == schemas.Dependency {
+			return true
+		}
+	}
+	return false
+}
+
+// targets turns the owners of a value into distinct targets; systems win over their parts.
+func (m *matcher) targets(os []owner, src *graph.Node, types []string) []target {
+	byID := map[string]int{}
+	var out []target
+	anySys := false
+	for _, o := range os {
+		if o.node.ID == src.ID {
+			continue
+		}
+		t := m.lift(o, src, types)
+		if _, _, ok := m.pick(src, t.node, types); !ok {
+			continue
+		}
+		if i, ok := byID[t.node.ID]; ok {
+			out[i].ev = append(out[i].ev, t.ev...)
+			out[i].via = append(out[i].via, t.via...)
+			continue
+		}
+		byID[t.node.ID] = len(out)
+		out = append(out, t)
+		anySys = anySys || t.sys
+	}
+	kept := out[:0]
+	for _, t := range out {
+		if (t.sys || !anySys) && !m.insideAny(t.node, byID) {
+			kept = append(kept, t)
+		}
+	}
+	return kept
+}
+
+// insideAny reports whether one of the other targets contains n (a compose service and its
+// container both answer to "db": the service is the target).
+func (m *matcher) insideAny(n *graph.Node, targets map[string]int) bool {
+	if len(targets) < 2 {
+		return false
+	}
+	for id := range m.ancestors(n) {
+		if _, ok := targets[id]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// portMatches reports whether an owner states the referenced port beside the host it owns
+// (db_host and db_port, host and port).
+func portMatches(o owner, port int64) bool {
+	if port == 0 {
+		return false
+	}
+	base := strings.TrimSuffix(o.field, "host")
+	for _, f := range []string{base + "port", base + "_port", "port"} {
+		if p, ok := o.node.Attrs[f].(int64); ok && p == port {
+			return true
+		}
+	}
+	return false
+}
+
+// poolerRef returns the project ref of a Supabase pooler user "postgres.<ref>".
+func poolerRef(user string) string {
+	if r, ok := strings.CutPrefix(user, "postgres."); ok && len(r) == 20 && strings.Trim(r, "abcdefghijklmnopqrstuvwxyz") == "" {
+		return r
+	}
+	return ""
+}
+
+func isPoolerHost(h string) bool { return strings.HasSuffix(h, ".pooler.supabase.com") }
+
+// matchHost matches one host (or IP) reference: a node that owns it, else the DNS record named
+// so and what it resolves to, else a Supabase project ref, else a new external node.
+func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
+	h := r.host
+	if h == "" || h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return
+	}
+	if notCalled(r.field) {
+		return
+	}
+	types := hints(r, ki)
+	srcEv := graph.Evidence{Node: n.ID, Field: r.field, Value: r.value}
+
+	// A Supabase pooler host is shared by every project of a region: the user names the project.
+	if isPoolerHost(h) {
+		if pr := poolerRef(r.user); pr != "" {
+			done := false
+			for _, t := range m.targets(m.ix.refs[pr], n, types) {
+				done = m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: confPoolerUser, rule: "supabase-pooler",
+					ev:  append([]graph.Evidence{srcEv, {Node: n.ID, Field: r.userAt, Value: r.user}}, t.ev...),
+					why: fmt.Sprintf("pooler user %s names Supabase ref %s", r.user, pr)}) || done
+			}
+			if !done {
+				m.external(n, r, types, srcEv)
+			}
+			return
+		}
+	}
+
+	var owners []owner
+	if evidence.IsIP(h) {
+		owners = m.ix.ips[h]
+	} else {
+		owners = m.ix.hosts[h]
+	}
+	// An IP and a port a container publishes on the engine at that IP: the container.
+	if evidence.IsIP(h) && m.matchPublished(n, r, types, h, nil, srcEv, confHostPort) {
+		return
+	}
+	local := !strings.Contains(h, ".") && !evidence.IsIP(h)
+	var direct, records []owner
+	for _, o := range owners {
+		if local && !m.sameRoot(n, o.node) {
+			continue // a compose service name means something only next to it
+		}
+		if ok := m.ix.kind(o.node); ok != nil && ok.resolver {
+			records = append(records, o)
+		} else {
+			direct = append(direct, o)
+		}
+	}
+	if ts := m.targets(direct, n, types); len(ts) > 0 {
+		for _, t := range ts {
+			conf := confHost
+			for _, e := range t.ev {
+				if portMatches(owner{node: m.ix.byID[e.Node], field: e.Field}, r.port) {
+					conf = confHostPort
+				}
+			}
+			if isPoolerHost(h) || len(ts) > 1 {
+				conf *= ambiguous
+			}
+			m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: conf, rule: "host",
+				ev:  append([]graph.Evidence{srcEv}, t.ev...),
+				why: fmt.Sprintf("%s names %s, which %s owns", r.field, h, t.node.ID)})
+		}
+		return
+	}
+	done := false
+	for _, rec := range records {
+		for _, res := range m.resolve(rec.node, 0) {
+			conf := min(confHost, res.conf)
+			if res.ip != "" {
+				chain := append([]graph.Evidence{srcEv, {Node: rec.node.ID, Field: rec.field, Value: rec.value}}, res.ev...)
+				if m.matchPublished(n, r, types, res.ip, append([]string{rec.node.ID, res.to.ID}, res.via...), graph.Evidence{}, conf, chain...) {
+					done = true
+					continue
+				}
+			}
+			done = m.emit(candidate{src: n, types: types, to: res.to, via: append([]string{rec.node.ID}, res.via...), conf: conf, rule: "dns",
+				ev:  append([]graph.Evidence{srcEv, {Node: rec.node.ID, Field: rec.field, Value: rec.value}}, res.ev...),
+				why: fmt.Sprintf("%s names %s; its DNS record %s", r.field, h, res.why)}) || done
+		}
+	}
+	if done {
+		return
+	}
+	if sm := supabaseHost.FindStringSubmatch(h); sm != nil {
+		for _, t := range m.targets(m.ix.refs[sm[1]], n, types) {
+			done = m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: confRef, rule: "supabase-ref",
+				ev:  append([]graph.Evidence{srcEv}, t.ev...),
+				why: fmt.Sprintf("%s is Supabase project ref %s", h, sm[1])}) || done
+		}
+		if done {
+			return
+		}
+	}
+	if len(direct) > 0 {
+		return // owned, but by nothing an edge may join: not external either
+	}
+	// Nobody owns it, or its DNS record leads nowhere we know (an IP nobody owns): the host
+	// itself is what the node depends on.
+	m.external(n, r, types, srcEv)
+}
+
+// notCalled reports whether a reference attribute names where users are sent, not what the node
+// depends on: Supabase Auth's site URL and redirect allow-list are links in e-mails, never
+// called (https://supabase.com/docs/guides/auth/redirect-urls).
+func notCalled(field string) bool {
+	f := strings.ToLower(field)
+	return strings.Contains(f, "redirect") || strings.Contains(f, "site_url")
+}
+
+// sameRoot reports whether two nodes share a container (the same Docker engine or project).
+func (m *matcher) sameRoot(a, b *graph.Node) bool {
+	aa, ab := m.ancestors(a), m.ancestors(b)
+	for id := range aa {
+		if ab[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// external proposes an edge to a node for a host no collector discovered: the storefront calls
+// api.stripe.com. Private, loopback and single-label names (compose service names) are not
+// worth a node.
+func (m *matcher) external(n *graph.Node, r ref, types []string, srcEv graph.Evidence) {
+	h := r.host
+	var x graph.Node
+	if ip, err := netip.ParseAddr(h); err == nil {
+		if ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
+			return
+		}
+		x = graph.Node{ID: graph.ID("external", "ip", h), Kind: "ip", Provider: "external", Name: h, Attrs: graph.Attrs{"ip": h}}
+	} else {
+		if !strings.Contains(h, ".") || strings.HasSuffix(h, ".local") || strings.HasSuffix(h, ".internal") {
+			return
+		}
+		x = graph.Node{ID: graph.ID("external", "host", h), Kind: "host", Provider: "external", Name: h, Attrs: graph.Attrs{"host": h}}
+	}
+	field := x.Kind
+	m.emit(candidate{src: n, types: types, to: &x, isNew: !m.ix.g.HasNode(x.ID), conf: confExternal, rule: "external",
+		ev:  []graph.Evidence{srcEv, {Node: x.ID, Field: field, Value: h}},
+		why: fmt.Sprintf("%s names %s, which no collector discovered", r.field, h)})
+}
+
+// matchCIDR proposes allows edges from an allowlist entry to the nodes whose IPs (or networks)
+// it contains. Ranges broader than /16 (IPv4) or /48 (IPv6), or containing many identities, say
+// nothing about a particular node and are skipped.
+func (m *matcher) matchCIDR(n *graph.Node, field, raw string) {
+	s := strings.TrimSpace(raw)
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return
+		}
+		p = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
+	}
+	if p.Addr().Is4In6() {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	if (p.Addr().Is4() && p.Bits() < 16) || (p.Addr().Is6() && p.Bits() < 48) {
+		return
+	}
+	es := m.ix.within(p)
+	if len(es) > 32 {
+		return
+	}
+	conf := confCIDR
+	if p.IsSingleIP() {
+		conf = confCIDRHost
+	}
+	for i := 0; i < len(es); {
+		j := i
+		var os []owner
+		for ; j < len(es) && es[j].addr == es[i].addr && es[j].bits == es[i].bits; j++ {
+			os = append(os, es[j].own)
+		}
+		i = j
+		for _, o := range m.hosting(os) {
+			m.emit(candidate{src: n, types: []string{allows}, to: o.node, conf: conf, rule: "cidr",
+				ev:  []graph.Evidence{{Node: n.ID, Field: field, Value: raw}, {Node: o.node.ID, Field: o.field, Value: o.value}},
+				why: fmt.Sprintf("%s %s contains %s", field, raw, o.value)})
+		}
+	}
+}
+
+// runsOn proposes where a node runs: its IP identity is a machine's IP (a Docker engine's host
+// IP is a droplet's), or its host identity resolves by DNS to a machine (an Odoo instance's
+// domain has an A record to a droplet).
+func (m *matcher) runsOn(n *graph.Node, ki *kindInfo, keys []string) {
+	types := []string{runsOn}
+	for _, a := range ki.kind.AttrsOfType(true, schemas.TypeIP, keys) {
+		vals, _ := n.AttrValues(a)
+		for _, raw := range vals {
+			ip, err := netip.ParseAddr(strings.TrimSpace(raw))
+			if err != nil {
+				continue
+			}
+			ts := m.targets(m.ix.ips[ip.Unmap().String()], n, types)
+			for _, t := range ts {
+				conf := confRunsOnIP
+				if len(ts) > 1 {
+					conf *= ambiguous
+				}
+				m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: conf, rule: "runs-on-ip",
+					ev:  append([]graph.Evidence{{Node: n.ID, Field: a, Value: raw}}, t.ev...),
+					why: fmt.Sprintf("%s %s is an IP of %s", a, raw, t.node.ID)})
+			}
+		}
+	}
+	for _, a := range ki.kind.AttrsOfType(true, schemas.TypeHost, keys) {
+		vals, _ := n.AttrValues(a)
+		for _, raw := range vals {
+			for _, rec := range m.ix.hosts[normHost(raw)] {
+				if rk := m.ix.kind(rec.node); rk == nil || !rk.resolver {
+					continue
+				}
+				for _, res := range m.resolve(rec.node, 0) {
+					m.emit(candidate{src: n, types: types, to: res.to, via: append([]string{rec.node.ID}, res.via...), conf: min(confRunsOnDNS, res.conf), rule: "runs-on-dns",
+						ev:  append([]graph.Evidence{{Node: n.ID, Field: a, Value: raw}, {Node: rec.node.ID, Field: rec.field, Value: rec.value}}, res.ev...),
+						why: fmt.Sprintf("%s %s has a DNS record that %s", a, raw, res.why)})
+				}
+			}
+		}
+	}
+}
+
+// sharedSecrets links a service to the database whose password it holds: both carry the same
+// keyed hash (evidence.FingerprintIn), so the link is visible and the secret is not. A secret
+// shared by more than four nodes (a default password) says nothing about a particular pair.
+func (m *matcher) sharedSecrets() {
+	fps := make([]string, 0, len(m.ix.secrets))
+	for fp, os := range m.ix.secrets {
+		if len(os) >= 2 && len(os) <= 4 {
+			fps = append(fps, fp)
+		}
+	}
+	sort.Strings(fps)
+	for _, fp := range fps {
+		os := m.ix.secrets[fp]
+		for _, a := range os {
+			for _, b := range os {
+				if a.node.ID == b.node.ID {
+					continue
+				}
+				if bk := m.ix.kind(b.node); bk == nil || bk.kind.Category != "database" {
+					continue
+				}
+				m.emit(candidate{src: a.node, types: []string{usesDatabase}, to: b.node, conf: confSecret, rule: "shared-secret",
+					ev:  []graph.Evidence{{Node: a.node.ID, Field: a.field, Value: a.value}, {Node: b.node.ID, Field: b.field, Value: b.value}},
+					why: fmt.Sprintf("%s and %s of %s are the same secret (keyed hash)", a.field, b.field, b.node.ID)})
+			}
+		}
+	}
+}
+
+// defaultPorts are the ports a scheme implies when a URL names none.
+var defaultPorts = map[string]int64{"http": 80, "ws": 80, "https": 443, "wss": 443, "postgres": 5432, "postgresql": 5432, "mysql": 3306, "mariadb": 3306, "redis": 6379, "rediss": 6379, "mongodb": 27017, "smtp": 25}
+
+// matchPublished proposes an edge to the containers that publish the reference's port on a
+// Docker engine whose host IP is ip: "203.0.113.10:8069" is the Odoo container, not just the
+// droplet. ev is the chain so far (srcEv alone when it is empty).
+func (m *matcher) matchPublished(n *graph.Node, r ref, types []string, ip string, via []string, srcEv graph.Evidence, conf float64, ev ...graph.Evidence) bool {
+	port := r.port
+	if port == 0 {
+		port = defaultPorts[r.scheme]
+	}
+	if port == 0 {
+		return false
+	}
+	if len(ev) == 0 {
+		ev = []graph.Evidence{srcEv}
+	}
+	done := false
+	for _, eng := range m.ix.ips[ip] {
+		for _, c := range m.ix.publishedOn(eng.node)[port] {
+			done = m.emit(candidate{src: n, types: types, to: c.node, via: append(append([]string(nil), via...), eng.node.ID), conf: conf, rule: "published-port",
+				ev:  append(append([]graph.Evidence(nil), ev...), graph.Evidence{Node: eng.node.ID, Field: eng.field, Value: eng.value}, graph.Evidence{Node: c.node.ID, Field: c.field, Value: c.value}),
+				why: fmt.Sprintf("%s names port %d at %s, which %s publishes on %s", r.field, port, ip, c.node.ID, eng.node.ID)}) || done
+		}
+	}
+	return done
+}

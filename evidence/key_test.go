@@ -1,0 +1,66 @@
+package evidence
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadKeyCreatesOnceWith0600(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "output")
+	k1, err := LoadKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 || len(k1) != 32 {
+		t.Errorf("key file mode %04o, key %d bytes", st.Mode().Perm(), len(k1))
+	}
+	k2, err := LoadKey(dir)
+	if err != nil || string(k1) != string(k2) {
+		t.Fatalf("second load gave another key (%v)", err)
+	}
+	// Fingerprints made with the key compare across scans.
+	if Fingerprint(k1, canary) != Fingerprint(k2, canary) {
+		t.Error("same key, different fingerprints")
+	}
+}
+
+func TestLoadKeyRefusesOpenOrBadFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, KeyFile)
+	if err := os.WriteFile(p, []byte(strings.Repeat("ab", 32)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKey(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("readable key accepted: %v", err)
+	}
+	if err := os.WriteFile(p, []byte("not hex"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKey(dir); err == nil {
+		t.Error("garbage key accepted")
+	}
+}
+
+func TestFingerprintIn(t *testing.T) {
+	if got := FingerprintIn(context.Background(), canary); got != "" {
+		t.Errorf("no key, got %q", got)
+	}
+	ctx := WithKey(context.Background(), []byte("0123456789abcdef"))
+	got := FingerprintIn(ctx, canary)
+	if got != Fingerprint([]byte("0123456789abcdef"), canary) || strings.Contains(got, canary) || FingerprintIn(ctx, "") != "" {
+		t.Errorf("FingerprintIn = %q", got)
+	}
+}
