@@ -65,9 +65,9 @@ func computeDerived(g *graph.Graph) derived {
 	}
 	for _, c := range sortedCollectors(g) {
 		switch c.Status {
-		case graph.StatusOK:
-		case graph.StatusSkipped:
-			d.warnings = append(d.warnings, fmt.Sprintf("%s skipped: %s", c.Key(), orDash(c.Reason)))
+		case graph.StatusOK, graph.StatusSkipped:
+			// A skipped collector is one without credentials: the collector list says so, and
+			// what it found before, if anything, is counted as stale below.
 		default:
 			d.warnings = append(d.warnings, fmt.Sprintf("%s %s: %s", c.Key(), c.Status, orDash(firstNonEmpty(c.Reason, strings.Join(c.Warnings, "; ")))))
 		}
