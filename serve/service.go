@@ -20,6 +20,8 @@ import (
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500
+	// defaultChangesLimit is per list: a diff has nine of them.
+	defaultChangesLimit = 20
 	// maxCandidates bounds the candidates listed in an ambiguity error.
 	maxCandidates = 20
 )
@@ -345,7 +347,7 @@ func (s *Service) Path(p PathParams) (*PathResult, error) {
 // ChangesParams names the scan to compare the latest with.
 type ChangesParams struct {
 	Since string `json:"since,omitempty" jsonschema:"previous (the default), a scan id like 20261121T060000Z or a prefix of one, or an RFC 3339 time or date (the last scan at or before it)"`
-	Limit int    `json:"limit,omitempty" jsonschema:"items listed per change list (default 50, at most 500)"`
+	Limit int    `json:"limit,omitempty" jsonschema:"items listed per change list (default 20, at most 500); the counts are always complete"`
 }
 
 // ChangesResult is what changed between an earlier scan and the latest: the counts, and each
@@ -363,7 +365,11 @@ func (s *Service) ChangesSince(p ChangesParams) (*ChangesResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, n, err := paging(p.Limit, "")
+	limit := p.Limit
+	if limit == 0 {
+		limit = defaultChangesLimit
+	}
+	_, n, err := paging(limit, "")
 	if err != nil {
 		return nil, err
 	}
