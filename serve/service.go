@@ -178,7 +178,7 @@ func (s *Service) Search(p SearchParams) (*SearchResult, error) {
 
 // NodeParams names a node.
 type NodeParams struct {
-	ID        string `json:"id" jsonschema:"node id, an unambiguous id suffix (prj_storefront, 1001) or a name (storefront)"`
+	ID        string `json:"id" jsonschema:"node id, an unambiguous id suffix (prj_storefront, droplet:1001) or a name (erp-odoo-1)"`
 	EdgeLimit int    `json:"edge_limit,omitempty" jsonschema:"edges listed per direction (default 50, at most 500)"`
 }
 
