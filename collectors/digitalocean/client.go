@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/telemetry"
 	"golang.org/x/oauth2"
 )
@@ -41,20 +42,6 @@ type retryTransport struct {
 	sleep     func(ctx context.Context, d time.Duration) error
 	now       func() time.Time
 	onRetried func(status int, wait time.Duration) // tests observe waits
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -142,23 +129,10 @@ func (t *retryTransport) rateLimitWait(resp *http.Response, attempt int) time.Du
 	return t.backoff << attempt
 }
 
-// retryAfter reads Retry-After as seconds or an HTTP date.
+// retryAfter reads Retry-After; a date already past means "now".
 func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
-	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		d := at.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
-	}
-	return 0, false
+	d, ok := retry.After(resp.Header.Get("Retry-After"), now)
+	return max(d, 0), ok
 }
 
 // newClient builds a godo client for cfg: the token as an oauth2 bearer (revealed only here),
