@@ -260,6 +260,12 @@ func (t *xmlrpcTransport) version(ctx context.Context) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serverVersionInfo(v)
+}
+
+// serverVersionInfo takes server_version_info from common.version's answer (XML-RPC and
+// JSON-RPC answer the same dict).
+func serverVersionInfo(v any) ([]any, error) {
 	m, _ := v.(map[string]any)
 	info, _ := m["server_version_info"].([]any)
 	if len(info) == 0 {
@@ -356,12 +362,7 @@ func (t *jsonrpcTransport) version(ctx context.Context) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, _ := v.(map[string]any)
-	info, _ := m["server_version_info"].([]any)
-	if len(info) == 0 {
-		return nil, errors.New("common version: no server_version_info in the answer")
-	}
-	return info, nil
+	return serverVersionInfo(v)
 }
 
 func (t *jsonrpcTransport) listDBs(ctx context.Context) ([]string, error) {
