@@ -48,7 +48,7 @@ Logs go to stderr; stdout carries only the protocol.`,
 			return srv.Run(cmd.Context(), &mcp.StdioTransport{})
 		},
 	}
-	cmd.Flags().StringVarP(&o.graph, "graph", "g", "output", "output directory of discover scan (its graph.json, INFRA.md and scans/)")
+	cmd.Flags().StringVarP(&o.graph, "graph", "g", defaultOut, "output directory of discover scan (its graph.json, INFRA.md and scans/)")
 	return cmd
 }
 

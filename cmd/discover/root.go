@@ -159,3 +159,6 @@ func newVersionCmd(e *env) *cobra.Command {
 		},
 	}
 }
+
+// defaultOut is where scans write and where the other commands look, unless told otherwise.
+const defaultOut = "out"

@@ -44,7 +44,7 @@ It binds 127.0.0.1 by default. When ` + serve.TokenEnv + ` is set, every request
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.graph, "graph", "g", "output", "output directory of discover scan")
+	f.StringVarP(&o.graph, "graph", "g", defaultOut, "output directory of discover scan")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8765", "address to listen on (host:port)")
 	return cmd
 }
