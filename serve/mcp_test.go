@@ -182,10 +182,17 @@ func TestSearchNodes(t *testing.T) {
 func TestGetNode(t *testing.T) {
 	cs := connect(t, writeEstate(t))
 	var r NodeResult
-	// "storefront" is also the name of the repo's last path segment: a name alone is ambiguous.
-	msg := callErr(t, cs, "get_node", map[string]any{"id": "storefront"})
-	if !strings.Contains(msg, storefront) || !strings.Contains(msg, "git:repo:github.com/acme/storefront") {
-		t.Errorf("storefront is ambiguous: %q", msg)
+	// The droplet and the Docker engine on it are both named "erp-1": the error lists both, the
+	// agent asks again by id.
+	msg := callErr(t, cs, "get_node", map[string]any{"id": "erp-1"})
+	if !strings.Contains(msg, "digitalocean:droplet:") || !strings.Contains(msg, "docker:engine:erp-1") {
+		t.Errorf("erp-1 is ambiguous: %q", msg)
+	}
+	// An exact name beats an id that merely ends in it (git:repo:github.com/acme/storefront).
+	var byName NodeResult
+	call(t, cs, "get_node", map[string]any{"id": "storefront"}, &byName)
+	if byName.Node.ID != storefront {
+		t.Errorf("storefront resolved to %s", byName.Node.ID)
 	}
 	txt := call(t, cs, "get_node", map[string]any{"id": "prj_storefront"}, &r)
 	if r.Node.ID != storefront || !r.System || r.Node.Attrs["framework"] != "nextjs" {
