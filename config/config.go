@@ -222,30 +222,21 @@ func (f *File) pathAtLine(line int) string {
 }
 
 func (f *File) applyEnv(getenv func(string) string, exists func(string) bool) {
-	if f.Vercel == nil {
-		if c, ok := vercel.ConfigFromEnv(getenv); ok {
-			f.Vercel, f.FromEnv = []vercel.Config{c}, append(f.FromEnv, "vercel")
-		}
+	fromEnv(f, "vercel", &f.Vercel, func() (vercel.Config, bool) { return vercel.ConfigFromEnv(getenv) })
+	fromEnv(f, "supabase", &f.Supabase, func() (supabase.Config, bool) { return supabase.ConfigFromEnv(getenv) })
+	fromEnv(f, "odoo", &f.Odoo, func() (odoo.Config, bool) { return odoo.ConfigFromEnv(getenv) })
+	fromEnv(f, "digitalocean", &f.DigitalOcean, func() (digitalocean.Config, bool) { return digitalocean.ConfigFromEnv(getenv) })
+	fromEnv(f, "docker", &f.Docker, func() (docker.Config, bool) { return docker.ConfigFromEnv(getenv, exists) })
+}
+
+// fromEnv gives a provider the file does not configure the one instance its environment
+// variables describe, if any.
+func fromEnv[C any](f *File, provider string, instances *[]C, load func() (C, bool)) {
+	if *instances != nil {
+		return
 	}
-	if f.Supabase == nil {
-		if c, ok := supabase.ConfigFromEnv(getenv); ok {
-			f.Supabase, f.FromEnv = []supabase.Config{c}, append(f.FromEnv, "supabase")
-		}
-	}
-	if f.Odoo == nil {
-		if c, ok := odoo.ConfigFromEnv(getenv); ok {
-			f.Odoo, f.FromEnv = []odoo.Config{c}, append(f.FromEnv, "odoo")
-		}
-	}
-	if f.DigitalOcean == nil {
-		if c, ok := digitalocean.ConfigFromEnv(getenv); ok {
-			f.DigitalOcean, f.FromEnv = []digitalocean.Config{c}, append(f.FromEnv, "digitalocean")
-		}
-	}
-	if f.Docker == nil {
-		if c, ok := docker.ConfigFromEnv(getenv, exists); ok {
-			f.Docker, f.FromEnv = []docker.Config{c}, append(f.FromEnv, "docker")
-		}
+	if c, ok := load(); ok {
+		*instances, f.FromEnv = []C{c}, append(f.FromEnv, provider)
 	}
 }
 
@@ -254,6 +245,8 @@ type validator interface{ Validate() error }
 // Validate checks every instance; errors name file, line and field.
 func (f *File) Validate() error {
 	var errs []error
+	seen := map[string]bool{}
+	// check validates instance i of provider, naming it when unnamed, and reports a name used twice.
 	check := func(provider string, i int, name *string, c validator) {
 		if *name == "" {
 			*name = "default"
@@ -281,34 +274,26 @@ func (f *File) Validate() error {
 			}
 			errs = append(errs, &Error{File: file, Line: line, Field: full, Msg: msg})
 		}
-	}
-	seen := map[string]bool{}
-	dup := func(provider, name string) {
-		k := provider + "/" + name
-		if seen[k] {
-			errs = append(errs, &Error{File: f.Path, Line: f.lines[provider], Field: provider, Msg: fmt.Sprintf("two instances are named %q: give each a distinct name", name)})
+		if k := provider + "/" + *name; seen[k] {
+			errs = append(errs, &Error{File: f.Path, Line: f.lines[provider], Field: provider, Msg: fmt.Sprintf("two instances are named %q: give each a distinct name", *name)})
+		} else {
+			seen[k] = true
 		}
-		seen[k] = true
 	}
 	for i := range f.Vercel {
 		check("vercel", i, &f.Vercel[i].Name, &f.Vercel[i])
-		dup("vercel", f.Vercel[i].Name)
 	}
 	for i := range f.Supabase {
 		check("supabase", i, &f.Supabase[i].Name, &f.Supabase[i])
-		dup("supabase", f.Supabase[i].Name)
 	}
 	for i := range f.Odoo {
 		check("odoo", i, &f.Odoo[i].Name, &f.Odoo[i])
-		dup("odoo", f.Odoo[i].Name)
 	}
 	for i := range f.DigitalOcean {
 		check("digitalocean", i, &f.DigitalOcean[i].Name, &f.DigitalOcean[i])
-		dup("digitalocean", f.DigitalOcean[i].Name)
 	}
 	for i := range f.Docker {
 		check("docker", i, &f.Docker[i].Name, &f.Docker[i])
-		dup("docker", f.Docker[i].Name)
 	}
 	if f.Timeout < 0 {
 		errs = append(errs, &Error{File: f.Path, Line: f.lines["timeout"], Field: "timeout", Msg: "must not be negative"})

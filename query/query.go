@@ -144,11 +144,11 @@ func Resolve(g *graph.Graph, ref string) (string, error) {
 	}
 	nodes := g.Nodes()
 	lower := strings.ToLower(ref)
+	// Most specific first: an exact name beats an id that merely ends in it ("storefront" is the
+	// Vercel project, not git:repo:github.com/acme/storefront).
 	steps := []func(graph.Node) bool{
+		func(n graph.Node) bool { return strings.EqualFold(n.Name, ref) },
 		func(n graph.Node) bool {
-			if strings.EqualFold(n.Name, ref) {
-				return true
-			}
 			if len(n.ID) <= len(ref) || !strings.HasSuffix(n.ID, ref) {
 				return false
 			}

@@ -49,6 +49,8 @@ func TestResolve(t *testing.T) {
 		"ERP-ODOO-1":                "docker:container:erp-1/c0ffee01", // name, any case
 		"prj_storefront":            "vercel:project:prj_storefront",
 		"acme-prod":                 "supabase:project:qwertyuiopasdfghjklz",
+		// an exact name beats an id that ends in it (git:repo:github.com/acme/storefront)
+		"storefront": "vercel:project:prj_storefront",
 	} {
 		got, err := Resolve(g, ref)
 		if err != nil || got != want {
@@ -64,8 +66,6 @@ func TestResolveAmbiguousAndMissing(t *testing.T) {
 		"erp": {"digitalocean:dns_record:acme-coffee.com/erp", "docker:compose_project:erp-1/erp", "odoo:instance:erp.acme-coffee.com"},
 		// the engine's id ends in erp-1, the droplet is named erp-1
 		"erp-1": {"digitalocean:droplet:1001", "docker:engine:erp-1"},
-		// the repo's id and the project's name
-		"storefront": {"git:repo:github.com/acme/storefront", "vercel:project:prj_storefront"},
 	} {
 		_, err := Resolve(g, ref)
 		var amb *AmbiguousError

@@ -47,7 +47,7 @@ OLD is compared with the latest scan; without arguments, the previous scan with 
 			return runDiff(e, o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.out, "out", "o", "output", "output directory whose history holds the scans")
+	cmd.Flags().StringVarP(&o.out, "out", "o", defaultOut, "output directory whose history holds the scans")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
 	return cmd
 }

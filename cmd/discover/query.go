@@ -64,7 +64,7 @@ containers, a node pool's droplets); deps is the mirror image.`,
 		},
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVarP(&o.graph, "graph", "g", "output", "graph.json, or an output directory (its latest scan)")
+	pf.StringVarP(&o.graph, "graph", "g", defaultOut, "graph.json, or an output directory (its latest scan)")
 	pf.BoolVar(&o.json, "json", false, "print JSON")
 	f := cmd.Flags()
 	f.StringVar(&o.filter.Kind, "kind", "", "kind (droplet) or provider:kind (digitalocean:droplet)")

@@ -116,6 +116,8 @@ func newRootCmd(e *env) *cobra.Command {
 		newScanCmd(e, g, nil),
 		newDiffCmd(e, nil),
 		newQueryCmd(e),
+		newMCPCmd(e, g, nil),
+		newServeCmd(e, g, nil),
 		newValidateCmd(e, nil),
 		newVersionCmd(e),
 	)
@@ -157,3 +159,6 @@ func newVersionCmd(e *env) *cobra.Command {
 		},
 	}
 }
+
+// defaultOut is where scans write and where the other commands look, unless told otherwise.
+const defaultOut = "out"

@@ -75,7 +75,7 @@ collectors failed.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.configPath, "config", "c", "", "configuration file (YAML)")
-	f.StringVarP(&o.out, "out", "o", "output", "output directory")
+	f.StringVarP(&o.out, "out", "o", defaultOut, "output directory")
 	f.StringSliceVar(&o.only, "only", nil, "scan only these providers (comma-separated)")
 	f.StringSliceVar(&o.skip, "skip", nil, "do not scan these providers")
 	f.DurationVar(&o.timeout, "timeout", 0, "time limit per collector (default 5m, or timeout: in the config file)")

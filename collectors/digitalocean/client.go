@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/telemetry"
 	"golang.org/x/oauth2"
 )
@@ -41,20 +42,6 @@ type retryTransport struct {
 	sleep     func(ctx context.Context, d time.Duration) error
 	now       func() time.Time
 	onRetried func(status int, wait time.Duration) // tests observe waits
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -142,23 +129,10 @@ func (t *retryTransport) rateLimitWait(resp *http.Response, attempt int) time.Du
 	return t.backoff << attempt
 }
 
-// retryAfter reads Retry-After as seconds or an HTTP date.
+// retryAfter reads Retry-After; a date already past means "now".
 func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
-	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		d := at.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
-	}
-	return 0, false
+	d, ok := retry.After(resp.Header.Get("Retry-After"), now)
+	return max(d, 0), ok
 }
 
 // newClient builds a godo client for cfg: the token as an oauth2 bearer (revealed only here),
@@ -206,47 +180,24 @@ func (c *Collector) newClient() (*godo.Client, error) {
 // their one answer.
 func listAll[T any](ctx context.Context, fetch func(*godo.ListOptions) ([]T, *godo.Response, error)) ([]T, error) {
 	opt := &godo.ListOptions{Page: 1, PerPage: perPage}
-	var all []T
-	for n := 0; n < maxPages; n++ {
-		items, resp, err := fetch(opt)
+	return pages(ctx, func() ([]T, *godo.Response, error) { return fetch(opt) }, func(l *godo.Links) error {
+		cur, err := l.CurrentPage()
 		if err != nil {
-			return all, err
+			return fmt.Errorf("read page links: %w", err)
 		}
-		all = append(all, items...)
-		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
-			return all, nil
-		}
-		cur, err := resp.Links.CurrentPage()
-		if err != nil {
-			return all, fmt.Errorf("read page links: %w", err)
-		}
-		if cur < opt.Page { // links disagree with what we asked for: trust our own count
-			cur = opt.Page
-		}
-		opt.Page = cur + 1
-		if err := ctx.Err(); err != nil {
-			return all, err
-		}
-	}
-	return all, fmt.Errorf("more than %d pages", maxPages)
+		// Links that disagree with what we asked for: trust our own count.
+		opt.Page = max(cur, opt.Page) + 1
+		return nil
+	})
 }
 
 // listAllTokens pages through a page-token listing (registry repositoriesV2).
 func listAllTokens[T any](ctx context.Context, fetch func(*godo.TokenListOptions) ([]T, *godo.Response, error)) ([]T, error) {
 	opt := &godo.TokenListOptions{PerPage: perPage}
-	var all []T
-	for n := 0; n < maxPages; n++ {
-		items, resp, err := fetch(opt)
+	return pages(ctx, func() ([]T, *godo.Response, error) { return fetch(opt) }, func(l *godo.Links) error {
+		tok, err := l.NextPageToken()
 		if err != nil {
-			return all, err
-		}
-		all = append(all, items...)
-		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
-			return all, nil
-		}
-		tok, err := resp.Links.NextPageToken()
-		if err != nil {
-			return all, fmt.Errorf("read page links: %w", err)
+			return fmt.Errorf("read page links: %w", err)
 		}
 		if tok == "" {
 			if opt.Page == 0 {
@@ -254,9 +205,29 @@ func listAllTokens[T any](ctx context.Context, fetch func(*godo.TokenListOptions
 			}
 			opt.Page++
 		} else if tok == opt.Token {
-			return all, errors.New("page token did not advance")
+			return errors.New("page token did not advance")
 		}
 		opt.Token = tok
+		return nil
+	})
+}
+
+// pages calls fetch until the links say the last page came (or there are none), letting next
+// move the options on; at most maxPages pages.
+func pages[T any](ctx context.Context, fetch func() ([]T, *godo.Response, error), next func(*godo.Links) error) ([]T, error) {
+	var all []T
+	for n := 0; n < maxPages; n++ {
+		items, resp, err := fetch()
+		if err != nil {
+			return all, err
+		}
+		all = append(all, items...)
+		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
+			return all, nil
+		}
+		if err := next(resp.Links); err != nil {
+			return all, err
+		}
 		if err := ctx.Err(); err != nil {
 			return all, err
 		}

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/retry"
 )
 
 // Collector collects one configured account.
@@ -57,7 +58,7 @@ func New(cfg Config) (*Collector, error) {
 		backoff:        500 * time.Millisecond,
 		maxWait:        90 * time.Second,
 		attemptTimeout: time.Minute,
-		sleep:          sleepCtx,
+		sleep:          retry.Sleep,
 	}, nil
 }
 

@@ -20,7 +20,7 @@ import (
 	"github.com/infragraph/infragraph/graph"
 )
 
-type retry struct {
+type retried struct {
 	status int
 	wait   time.Duration
 }
@@ -29,13 +29,13 @@ type harness struct {
 	srv *digitaloceanfake.Server
 	c   *Collector
 	mu  sync.Mutex
-	got []retry // every retry the transport made, with its wait
+	got []retried // every retry the transport made, with its wait
 }
 
-func (h *harness) retries() []retry {
+func (h *harness) retries() []retried {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]retry(nil), h.got...)
+	return append([]retried(nil), h.got...)
 }
 
 // start serves estate through the fake and returns a collector pointed at it. Backoffs are
@@ -55,7 +55,7 @@ func start(t testing.TB, e *digitaloceanfake.Estate, token string, setup func(*d
 	c.backoff = 5 * time.Millisecond
 	c.onRetried = func(status int, wait time.Duration) {
 		h.mu.Lock()
-		h.got = append(h.got, retry{status, wait})
+		h.got = append(h.got, retried{status, wait})
 		h.mu.Unlock()
 	}
 	h.c = c
@@ -374,7 +374,7 @@ func TestRateLimitRetryAfter(t *testing.T) {
 	if out.Err != nil || len(out.Warnings) > 0 {
 		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
 	}
-	if !slices.Contains(h.retries(), retry{429, time.Second}) {
+	if !slices.Contains(h.retries(), retried{429, time.Second}) {
 		t.Errorf("no 1s wait after the 429: %v", h.retries())
 	}
 	if time.Since(begin) < time.Second {

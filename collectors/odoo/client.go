@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/kolo/xmlrpc"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/retry"
 )
 
 // errKind classifies an Odoo error the way /xmlrpc/2 fault codes do (odoo/addons/base/controllers/
@@ -109,21 +109,7 @@ func (t *throttle) wait(ctx context.Context) error {
 	}
 	t.next = slot.Add(t.interval)
 	t.mu.Unlock()
-	return sleep(ctx, time.Until(slot))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
+	return retry.Sleep(ctx, time.Until(slot))
 }
 
 // maxBody bounds a response: a runaway answer becomes an error, not an out-of-memory.
@@ -154,7 +140,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 				return 0, nil, ctx.Err()
 			}
 			if attempt < c.retries {
-				if err := sleep(ctx, c.backoff<<attempt); err != nil {
+				if err := retry.Sleep(ctx, c.backoff<<attempt); err != nil {
 					return 0, nil, err
 				}
 				continue
@@ -173,10 +159,10 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			if attempt < c.retries {
 				wait := c.backoff << attempt
-				if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-					wait = time.Duration(s) * time.Second
+				if d, ok := retry.After(resp.Header.Get("Retry-After"), time.Now()); ok {
+					wait = max(d, 0)
 				}
-				if err := sleep(ctx, wait); err != nil {
+				if err := retry.Sleep(ctx, wait); err != nil {
 					return 0, nil, err
 				}
 				continue
@@ -274,6 +260,12 @@ func (t *xmlrpcTransport) version(ctx context.Context) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serverVersionInfo(v)
+}
+
+// serverVersionInfo takes server_version_info from common.version's answer (XML-RPC and
+// JSON-RPC answer the same dict).
+func serverVersionInfo(v any) ([]any, error) {
 	m, _ := v.(map[string]any)
 	info, _ := m["server_version_info"].([]any)
 	if len(info) == 0 {
@@ -370,12 +362,7 @@ func (t *jsonrpcTransport) version(ctx context.Context) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, _ := v.(map[string]any)
-	info, _ := m["server_version_info"].([]any)
-	if len(info) == 0 {
-		return nil, errors.New("common version: no server_version_info in the answer")
-	}
-	return info, nil
+	return serverVersionInfo(v)
 }
 
 func (t *jsonrpcTransport) listDBs(ctx context.Context) ([]string, error) {

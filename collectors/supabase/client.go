@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/telemetry"
 )
 
@@ -81,7 +82,7 @@ func newClient(base string, token evidence.Secret, perMinute int) (*client, erro
 		http:    &http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(nil)},
 		limiter: newLimiter(perMinute),
 		backoff: 500 * time.Millisecond,
-		sleep:   sleepCtx,
+		sleep:   retry.Sleep,
 	}, nil
 }
 
@@ -96,17 +97,6 @@ func newLimiter(perMinute int) *rate.Limiter {
 		return rate.NewLimiter(rate.Limit(float64(perMinute)/60), perMinute)
 	}
 	return rate.NewLimiter(rate.Limit(float64(perMinute-burst)/60), burst)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // get fetches path (with query) and decodes the JSON answer into out.
@@ -176,15 +166,9 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 // retryAfter reads how long to wait after a 429: Retry-After (seconds or an HTTP date), else
 // X-RateLimit-Reset (seconds until the window resets, per Supabase's docs), else a full window.
 func retryAfter(h http.Header) time.Duration {
-	d := time.Duration(-1)
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.ParseFloat(v, 64); err == nil {
-			d = time.Duration(n * float64(time.Second))
-		} else if t, err := http.ParseTime(v); err == nil {
-			d = time.Until(t)
-		}
-	}
-	if d < 0 {
+	d, ok := retry.After(h.Get("Retry-After"), time.Now())
+	if !ok || d < 0 { // a date already past may be our clock running ahead: trust the reset
+		d = -1
 		if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 			if n, err := strconv.ParseFloat(v, 64); err == nil {
 				// A value that looks like a Unix time is an absolute reset moment.

@@ -16,6 +16,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/retry"
 )
 
 const testRef = "abcdefghijklmnopqrst"
@@ -170,7 +171,7 @@ func TestRateLimited429(t *testing.T) {
 	var slept []time.Duration
 	c.api.sleep = func(ctx context.Context, d time.Duration) error {
 		slept = append(slept, d)
-		return sleepCtx(ctx, time.Millisecond)
+		return retry.Sleep(ctx, time.Millisecond)
 	}
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err != nil || len(out.Warnings) > 0 {
@@ -206,6 +207,8 @@ func TestRetryAfter(t *testing.T) {
 		"reset seconds":        {http.Header{"X-Ratelimit-Reset": {"12"}}, 12 * time.Second},
 		"nothing: full window": {http.Header{}, 60 * time.Second},
 		"capped":               {http.Header{"Retry-After": {"3600"}}, maxRetryWait},
+		"past date: reset":     {http.Header{"Retry-After": {"Mon, 02 Jan 2006 15:04:05 GMT"}, "X-Ratelimit-Reset": {"5"}}, 5 * time.Second},
+		"garbage: full window": {http.Header{"Retry-After": {"soon"}}, 60 * time.Second},
 	} {
 		if got := retryAfter(tc.h); got != tc.want {
 			t.Errorf("%s: %v, want %v", name, got, tc.want)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/telemetry"
 )
 
@@ -63,18 +64,7 @@ func NewClient(base string, token evidence.Secret, hc *http.Client) *Client {
 		base: strings.TrimRight(base, "/"), token: token, http: hc,
 		MaxRateRetries: 5, MaxRetries: 3, Backoff: 500 * time.Millisecond, MaxWait: 60 * time.Second,
 		PageLimit: 100, MaxPages: 200,
-		wait: sleepCtx, now: time.Now,
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+		wait: retry.Sleep, now: time.Now,
 	}
 }
 
@@ -248,16 +238,8 @@ func scrubURLError(err error) error {
 // retryAfter reads Retry-After (seconds or an HTTP date) or X-RateLimit-Reset (epoch seconds),
 // defaulting to one second.
 func (c *Client) retryAfter(h http.Header) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 0 {
-			return time.Duration(n * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := t.Sub(c.now()); d > 0 {
-				return d
-			}
-			return 0
-		}
+	if d, ok := retry.After(h.Get("Retry-After"), c.now()); ok {
+		return max(d, 0)
 	}
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {

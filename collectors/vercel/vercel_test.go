@@ -17,6 +17,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/retry"
 )
 
 // waits records the client's retry waits instead of sleeping.
@@ -515,7 +516,7 @@ func TestCancelled(t *testing.T) {
 
 func TestRetryWaitHonoursContext(t *testing.T) {
 	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v2/user", Status: 429, RetryAfter: "30"}))
-	h.c.client.wait = sleepCtx
+	h.c.client.wait = retry.Sleep
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()

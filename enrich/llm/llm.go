@@ -29,6 +29,7 @@ import (
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/output"
+	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/schemas"
 	"github.com/infragraph/infragraph/telemetry"
 )
@@ -109,7 +110,7 @@ func New(cfg Config, base http.RoundTripper) (*Enricher, error) {
 		rt = gatewayOptions{next: rt, opts: cfg.gatewayOptions}
 	}
 	rt = telemetry.Transport(rt)
-	rt = retrying{next: rt, attempts: 4, maxWait: 30 * time.Second, sleep: sleepCtx}
+	rt = retrying{next: rt, attempts: 4, maxWait: 30 * time.Second, sleep: retry.Sleep}
 	oc := openai.DefaultConfig(cfg.APIKey.Reveal())
 	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	oc.HTTPClient = &http.Client{Transport: rt}

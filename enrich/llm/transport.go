@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/infragraph/infragraph/retry"
 )
 
 // gatewayOptions adds providerOptions.gateway to chat completion bodies: go-openai has no extra
@@ -58,17 +58,6 @@ type retrying struct {
 	sleep    func(ctx context.Context, d time.Duration) error
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 func retryable(code int) bool {
 	return code == 408 || code == 409 || code == 429 || code >= 500
 }
@@ -94,12 +83,12 @@ func (t retrying) RoundTrip(r *http.Request) (*http.Response, error) {
 		if attempt+1 >= t.attempts || r.Context().Err() != nil {
 			return resp, err
 		}
-		wait := backoff(attempt)
+		wait := retry.Backoff(attempt, 500*time.Millisecond, 8*time.Second)
 		if err == nil {
 			if !retryable(resp.StatusCode) {
 				return resp, nil
 			}
-			if ra := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ra > 0 {
+			if ra, ok := retry.After(resp.Header.Get("Retry-After"), time.Now()); ok && ra > 0 {
 				wait = ra
 			}
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
@@ -112,27 +101,4 @@ func (t retrying) RoundTrip(r *http.Request) (*http.Response, error) {
 			return nil, serr
 		}
 	}
-}
-
-func backoff(attempt int) time.Duration {
-	d := 500 * time.Millisecond << attempt
-	if d > 8*time.Second {
-		d = 8 * time.Second
-	}
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 //go:embed testdata/*.json
@@ -60,25 +62,15 @@ type Estate struct {
 // Load returns a fixture estate: "demo" (the Acme Coffee estate of docs/demo-estate.md) or
 // "test" (every kind and edge, with CANARY secrets).
 func Load(name string) (*Estate, error) {
-	b, err := fixtures.ReadFile("testdata/" + name + ".json")
+	e, err := fakeapi.Load[Estate](fixtures, "testdata", name)
 	if err != nil {
-		return nil, fmt.Errorf("digitaloceanfake: no estate %q", name)
+		return nil, fmt.Errorf("digitaloceanfake: %w", err)
 	}
-	var e Estate
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("digitaloceanfake: estate %s: %w", name, err)
-	}
-	return &e, nil
+	return e, nil
 }
 
 // MustLoad is Load for tests and the demo, where the embedded fixtures are known good.
-func MustLoad(name string) *Estate {
-	e, err := Load(name)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
+func MustLoad(name string) *Estate { return fakeapi.Must(Load(name)) }
 
 // Canaries are the secret values planted in the "test" estate; none may appear in any output.
 var Canaries = []string{
@@ -103,16 +95,14 @@ type Server struct {
 	// Latency delays every response (honouring the request's context).
 	Latency time.Duration
 
-	mu       sync.Mutex
-	faults   []*fault
-	requests []string
-	remain   int
+	mu     sync.Mutex
+	remain int
+	faults fakeapi.Faults[fault]
+	log    fakeapi.Log
 }
 
 type fault struct {
-	path       string // exact path, or a prefix ending in "/"
 	status     int
-	times      int // remaining; <0 means forever
 	retryAfter int
 	body       string
 }
@@ -123,64 +113,47 @@ func New(e *Estate) *Server { return &Server{Estate: e} }
 // Fail makes the next times requests to path answer status (times < 0: always). A path ending
 // in "/" matches every path below it.
 func (s *Server) Fail(path string, status, times int) {
-	s.addFault(&fault{path: path, status: status, times: times})
+	s.addFault(path, times, fault{status: status})
 }
 
 // RateLimit makes the next times requests to path answer 429 with Retry-After retryAfter seconds.
 func (s *Server) RateLimit(path string, times, retryAfter int) {
-	s.addFault(&fault{path: path, status: http.StatusTooManyRequests, times: times, retryAfter: retryAfter})
+	s.addFault(path, times, fault{status: http.StatusTooManyRequests, retryAfter: retryAfter})
 }
 
 // Garbage makes the next times requests to path answer 200 with a body that is not JSON.
 func (s *Server) Garbage(path string, times int) {
-	s.addFault(&fault{path: path, status: http.StatusOK, times: times, body: "<html>gateway says hi"})
+	s.addFault(path, times, fault{status: http.StatusOK, body: "<html>gateway says hi"})
 }
 
-func (s *Server) addFault(f *fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
+// addFault matches path exactly, or every path below it when it ends in "/".
+func (s *Server) addFault(path string, times int, f fault) {
+	s.faults.Add(func(p string) bool {
+		return p == path || (strings.HasSuffix(path, "/") && strings.HasPrefix(p, path))
+	}, times, f)
 }
 
 // Requests returns every request served so far as "GET /v2/droplets?page=2&per_page=200".
-func (s *Server) Requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.requests...)
-}
+func (s *Server) Requests() []string { return s.log.Lines() }
 
 // Count returns how many requests hit path (query ignored).
 func (s *Server) Count(path string) int {
-	n := 0
-	for _, r := range s.Requests() {
-		p := strings.TrimPrefix(r, "GET ")
-		if i := strings.IndexByte(p, '?'); i >= 0 {
-			p = p[:i]
-		}
-		if p == path {
-			n++
-		}
-	}
-	return n
+	return s.log.Count(func(p string) bool { return p == path })
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.log.Add(r.Method + " " + r.URL.RequestURI())
 	s.mu.Lock()
-	s.requests = append(s.requests, r.Method+" "+r.URL.RequestURI())
 	if s.remain == 0 {
 		s.remain = 5000
 	}
 	s.remain--
 	remain := s.remain
-	f := s.takeFault(r.URL.Path)
 	s.mu.Unlock()
+	f, faulty := s.faults.Take(r.URL.Path)
 
-	if s.Latency > 0 {
-		select {
-		case <-time.After(s.Latency):
-		case <-r.Context().Done():
-			return
-		}
+	if !fakeapi.Delay(r, s.Latency) {
+		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
@@ -197,7 +170,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "Unable to authenticate you")
 		return
 	}
-	if f != nil {
+	if faulty {
 		switch {
 		case f.body != "":
 			w.WriteHeader(f.status)
@@ -216,21 +189,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.route(w, r)
-}
-
-func (s *Server) takeFault(path string) *fault {
-	for _, f := range s.faults {
-		if f.times == 0 {
-			continue
-		}
-		if f.path == path || (strings.HasSuffix(f.path, "/") && strings.HasPrefix(path, f.path)) {
-			if f.times > 0 {
-				f.times--
-			}
-			return f
-		}
-	}
-	return nil
 }
 
 func errorID(status int) string {

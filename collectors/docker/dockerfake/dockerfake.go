@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 //go:embed testdata/*.json
@@ -43,25 +45,15 @@ type Estate struct {
 
 // Load returns a named embedded estate: "demo" or "test".
 func Load(name string) (*Estate, error) {
-	b, err := fixtures.ReadFile("testdata/" + name + ".json")
+	e, err := fakeapi.Load[Estate](fixtures, "testdata", name)
 	if err != nil {
-		return nil, fmt.Errorf("dockerfake: no estate %q (have demo, test)", name)
+		return nil, fmt.Errorf("dockerfake: %w", err)
 	}
-	var e Estate
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("dockerfake: estate %s: %w", name, err)
-	}
-	return &e, nil
+	return e, nil
 }
 
 // MustLoad is Load for tests and the demo command.
-func MustLoad(name string) *Estate {
-	e, err := Load(name)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
+func MustLoad(name string) *Estate { return fakeapi.Must(Load(name)) }
 
 // Fault is what a faulty path answers.
 type Fault struct {
@@ -79,7 +71,7 @@ type Server struct {
 	mu      sync.Mutex
 	faults  map[string]*faultState
 	latency time.Duration
-	log     []string
+	log     fakeapi.Log
 }
 
 // New returns a fake engine serving e. It answers as API 1.51 unless SetAPIVersion says
@@ -111,22 +103,11 @@ type faultState struct {
 func (s *Server) SetLatency(d time.Duration) { s.mu.Lock(); s.latency = d; s.mu.Unlock() }
 
 // Requests returns the request log ("GET /v1.51/info"), in arrival order.
-func (s *Server) Requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.log...)
-}
+func (s *Server) Requests() []string { return s.log.Lines() }
 
 // Count returns how many requests hit a route pattern.
 func (s *Server) Count(route string) int {
-	n := 0
-	for _, r := range s.Requests() {
-		_, p, _ := strings.Cut(r, " ")
-		if routeOf(stripVersion(p)) == route {
-			n++
-		}
-	}
-	return n
+	return s.log.Count(func(p string) bool { return routeOf(stripVersion(p)) == route })
 }
 
 var versionPrefix = regexp.MustCompile(`^/v(\d+\.\d+)(/.*)$`)
@@ -150,8 +131,8 @@ func routeOf(p string) string {
 
 // ServeHTTP answers Engine API requests.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.log.Add(r.Method + " " + r.URL.Path)
 	s.mu.Lock()
-	s.log = append(s.log, r.Method+" "+r.URL.Path)
 	latency, maxVersion := s.latency, s.apiVersion
 	route := routeOf(stripVersion(r.URL.Path))
 	var fault *Fault
@@ -163,12 +144,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
-		}
+	if !fakeapi.Delay(r, latency) {
+		return
 	}
 	if fault != nil {
 		switch {

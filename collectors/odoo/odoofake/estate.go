@@ -2,10 +2,11 @@ package odoofake
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 //go:embed estates/*.json
@@ -38,13 +39,9 @@ type User struct {
 
 // Load returns a named embedded estate: "demo" (Acme Coffee) or "test".
 func Load(name string) (*Estate, error) {
-	b, err := estates.ReadFile("estates/" + name + ".json")
+	e, err := fakeapi.Load[Estate](estates, "estates", name)
 	if err != nil {
-		return nil, fmt.Errorf("odoofake: no estate %q", name)
-	}
-	var e Estate
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("odoofake: estate %s: %w", name, err)
+		return nil, fmt.Errorf("odoofake: %w", err)
 	}
 	for _, db := range e.Databases {
 		for m, recs := range db.Records {
@@ -54,17 +51,11 @@ func Load(name string) (*Estate, error) {
 			db.Records[m] = recs
 		}
 	}
-	return &e, nil
+	return e, nil
 }
 
 // MustLoad is Load for tests and the demo.
-func MustLoad(name string) *Estate {
-	e, err := Load(name)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
+func MustLoad(name string) *Estate { return fakeapi.Must(Load(name)) }
 
 // DatabaseNames returns the database names, sorted.
 func (e *Estate) DatabaseNames() []string {

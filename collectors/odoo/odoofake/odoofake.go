@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 // Options shape the server.
@@ -61,7 +63,7 @@ type Server struct {
 	mu     sync.Mutex
 	calls  []Call
 	n      int
-	faults map[string][]fault
+	faults fakeapi.Faults[fault]
 }
 
 // New serves e with opts.
@@ -69,32 +71,28 @@ func New(e *Estate, opts Options) *Server {
 	if opts.Version == 0 {
 		opts.Version = 17
 	}
-	return &Server{opts: opts, estate: e, faults: map[string][]fault{}}
+	return &Server{opts: opts, estate: e}
 }
 
 // FailPath answers the next times requests to path with an HTTP status.
 func (s *Server) FailPath(path string, status, times int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < times; i++ {
-		s.faults[path] = append(s.faults[path], fault{status: status})
-	}
+	s.addFault(path, times, fault{status: status})
 }
 
 // RetryAfter answers the next times requests to path with 429 and Retry-After: secs.
 func (s *Server) RetryAfter(path string, times, secs int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < times; i++ {
-		s.faults[path] = append(s.faults[path], fault{status: http.StatusTooManyRequests, retryAfter: secs})
-	}
+	s.addFault(path, times, fault{status: http.StatusTooManyRequests, retryAfter: secs})
 }
 
 // Garbage answers the next request to path with 200 and a body that is not XML-RPC or JSON.
 func (s *Server) Garbage(path string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[path] = append(s.faults[path], fault{status: 200, garbage: true})
+	s.addFault(path, 1, fault{status: 200, garbage: true})
+}
+
+// addFault queues f for the next times requests to exactly path, after the faults queued
+// before it.
+func (s *Server) addFault(path string, times int, f fault) {
+	s.faults.Add(func(p string) bool { return p == path }, max(times, 0), f)
 }
 
 // Requests counts HTTP requests served.
@@ -199,20 +197,12 @@ func serverError(exc string) *odooErr {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.n++
-	var ft *fault
-	if q := s.faults[r.URL.Path]; len(q) > 0 {
-		ft = &q[0]
-		s.faults[r.URL.Path] = q[1:]
-	}
 	s.mu.Unlock()
-	if s.opts.Latency > 0 {
-		select {
-		case <-time.After(s.opts.Latency):
-		case <-r.Context().Done():
-			return
-		}
+	ft, faulty := s.faults.Take(r.URL.Path)
+	if !fakeapi.Delay(r, s.opts.Latency) {
+		return
 	}
-	if ft != nil {
+	if faulty {
 		if ft.garbage {
 			_, _ = io.WriteString(w, "<html><body>502 upstream garbage {{{")
 			return

@@ -13,8 +13,9 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 //go:embed testdata/*.json testdata/*.sql
@@ -68,30 +69,18 @@ func (p Project) Ref() string {
 // Load reads an embedded estate: "demo" (the Acme Coffee estate of docs/demo-estate.md) or
 // "test" (every kind and edge, with CANARY secrets).
 func Load(name string) (*Estate, error) {
-	b, err := fixtures.ReadFile("testdata/" + name + ".json")
+	e, err := fakeapi.Load[Estate](fixtures, "testdata", name)
 	if err != nil {
-		return nil, fmt.Errorf("supabasefake: no estate %q", name)
+		return nil, fmt.Errorf("supabasefake: %w", err)
 	}
-	var e Estate
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("supabasefake: estate %q: %w", name, err)
-	}
-	return &e, nil
+	return e, nil
 }
 
 // Demo is the Acme Coffee estate.
-func Demo() *Estate { return mustLoad("demo") }
+func Demo() *Estate { return fakeapi.Must(Load("demo")) }
 
 // Test is the test estate: every kind and edge, CANARY secrets in every secret-bearing field.
-func Test() *Estate { return mustLoad("test") }
-
-func mustLoad(name string) *Estate {
-	e, err := Load(name)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
+func Test() *Estate { return fakeapi.Must(Load("test")) }
 
 // Scaled generates an estate of n projects over max(1, n/50) organizations, each project with
 // 5 edge functions, 8 secrets, 2 API keys, a pooler, 3 buckets and an auth config, for
@@ -181,9 +170,7 @@ type Fake struct {
 	estate   *Estate
 	opts     Options
 	projects map[string]*Project
-
-	mu       sync.Mutex
-	requests []string
+	log      fakeapi.Log
 }
 
 // New returns a fake serving e with opts.
@@ -196,36 +183,21 @@ func New(e *Estate, opts Options) *Fake {
 }
 
 // Requests returns the request log ("GET /v1/projects?…"), in arrival order.
-func (f *Fake) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.requests...)
-}
+func (f *Fake) Requests() []string { return f.log.Lines() }
 
 // Count returns how many requests arrived.
-func (f *Fake) Count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.requests)
-}
+func (f *Fake) Count() int { return f.log.Len() }
 
 var projectPath = regexp.MustCompile(`^/v1/projects/([a-z]{20})(/.*)?$`)
 
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
 	line := r.Method + " " + r.URL.Path
 	if r.URL.RawQuery != "" {
 		line += "?" + r.URL.RawQuery
 	}
-	f.requests = append(f.requests, line)
-	n := len(f.requests)
-	f.mu.Unlock()
-	if f.opts.Latency > 0 {
-		select {
-		case <-time.After(f.opts.Latency):
-		case <-r.Context().Done():
-			return
-		}
+	n := f.log.Add(line)
+	if !fakeapi.Delay(r, f.opts.Latency) {
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-RateLimit-Limit", "120")

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 //go:embed estates/*.json
@@ -59,25 +61,15 @@ type Scope struct {
 // Load returns an embedded estate: "demo" (the Acme Coffee estate of docs/demo-estate.md) or
 // "test" (every kind and edge, several pages, CANARY secrets).
 func Load(name string) (*Estate, error) {
-	b, err := estates.ReadFile("estates/" + name + ".json")
+	e, err := fakeapi.Load[Estate](estates, "estates", name)
 	if err != nil {
-		return nil, fmt.Errorf("vercelfake: no estate %q", name)
+		return nil, fmt.Errorf("vercelfake: %w", err)
 	}
-	var e Estate
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("vercelfake: estate %s: %w", name, err)
-	}
-	return &e, nil
+	return e, nil
 }
 
 // MustLoad is Load for tests and the demo.
-func MustLoad(name string) *Estate {
-	e, err := Load(name)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
+func MustLoad(name string) *Estate { return fakeapi.Must(Load(name)) }
 
 // Fault makes the fake misbehave on requests whose path starts with Path ("" = every path).
 type Fault struct {
@@ -97,9 +89,8 @@ type Server struct {
 	estate  *Estate
 	latency time.Duration
 
-	mu     sync.Mutex
-	faults []*faultState
-	log    []string
+	faults fakeapi.Faults[Fault]
+	log    fakeapi.Log
 
 	indexOnce sync.Once
 	byProject map[*Scope]map[string][]Object // deployments per project id
@@ -120,17 +111,21 @@ func (s *Server) deploymentsOf(sc *Scope, projectID string) []Object {
 	return s.byProject[sc][projectID]
 }
 
-type faultState struct {
-	Fault
-	used int
-}
-
 // Option configures a Server.
 type Option func(*Server)
 
 // WithFault adds a fault.
 func WithFault(f Fault) Option {
-	return func(s *Server) { s.faults = append(s.faults, &faultState{Fault: f}) }
+	times := f.Times
+	switch {
+	case times == 0:
+		times = fakeapi.Always
+	case times < 0:
+		times = 0
+	}
+	return func(s *Server) {
+		s.faults.Add(func(p string) bool { return strings.HasPrefix(p, f.Path) }, times, f)
+	}
 }
 
 // WithLatency delays every answer by d.
@@ -146,46 +141,18 @@ func New(e *Estate, opts ...Option) *Server {
 }
 
 // Requests returns the request log: "GET /path?query" in arrival order.
-func (s *Server) Requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.log...)
-}
+func (s *Server) Requests() []string { return s.log.Lines() }
 
 // Count returns how many requests had a path starting with prefix.
 func (s *Server) Count(prefix string) int {
-	n := 0
-	for _, r := range s.Requests() {
-		p := strings.TrimPrefix(r, "GET ")
-		if i := strings.IndexByte(p, '?'); i >= 0 {
-			p = p[:i]
-		}
-		if strings.HasPrefix(p, prefix) {
-			n++
-		}
-	}
-	return n
+	return s.log.Count(func(p string) bool { return strings.HasPrefix(p, prefix) })
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.log = append(s.log, r.Method+" "+r.URL.RequestURI())
-	var fault *Fault
-	for _, f := range s.faults {
-		if strings.HasPrefix(r.URL.Path, f.Path) && (f.Times == 0 || f.used < f.Times) {
-			f.used++
-			ff := f.Fault
-			fault = &ff
-			break
-		}
-	}
-	s.mu.Unlock()
-	if s.latency > 0 {
-		select {
-		case <-time.After(s.latency):
-		case <-r.Context().Done():
-			return
-		}
+	s.log.Add(r.Method + " " + r.URL.RequestURI())
+	fault, faulty := s.faults.Take(r.URL.Path)
+	if !fakeapi.Delay(r, s.latency) {
+		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	auth := r.Header.Get("Authorization")
@@ -193,7 +160,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "forbidden", "Not authorized", true)
 		return
 	}
-	if fault != nil {
+	if faulty {
 		switch {
 		case fault.Garbage:
 			w.WriteHeader(http.StatusOK)
@@ -220,7 +187,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Only GET is served by this fake", false)
 		return
 	}
-	body, status := s.route(r, fault != nil && fault.RepeatCursor)
+	body, status := s.route(r, faulty && fault.RepeatCursor)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infragraph/infragraph/serve"
+)
+
+type serveOpts struct {
+	graph string
+	addr  string
+}
+
+// newServeCmd builds `discover serve`: the JSON HTTP API and MCP over streamable HTTP.
+func newServeCmd(e *env, g *globalOpts, runF func(*serveOpts) error) *cobra.Command {
+	o := &serveOpts{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the graph as a read-only JSON HTTP API and MCP over HTTP",
+		Long: `serve answers the same questions as discover mcp over HTTP, read-only, from the latest scan in
+--graph; a new scan is picked up on the next request.
+
+  GET /api/v1/summary, /api/v1/status
+  GET /api/v1/nodes?kind=&provider=&name=&attr=key=value&stale=true&limit=&cursor=
+  GET /api/v1/nodes/{id}, /api/v1/nodes/{id}/dependencies?depth=, /api/v1/nodes/{id}/impact
+  GET /api/v1/path?from=&to=, /api/v1/changes?since=previous
+  POST /mcp (MCP streamable HTTP)
+
+It binds 127.0.0.1 by default. When ` + serve.TokenEnv + ` is set, every request must carry
+"Authorization: Bearer <token>"; binding anything but a loopback address requires it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runServe(cmd.Context(), e, g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.graph, "graph", "g", defaultOut, "output directory of discover scan")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8765", "address to listen on (host:port)")
+	return cmd
+}
+
+func runServe(ctx context.Context, e *env, g *globalOpts, o *serveOpts) error {
+	log, err := g.logger(e.Stderr)
+	if err != nil {
+		return err
+	}
+	token := e.Getenv(serve.TokenEnv)
+	if err := serve.CheckBind(o.addr, token); err != nil {
+		return usageErr("%v", err)
+	}
+	st, err := openStore(o.graph)
+	if err != nil {
+		return err
+	}
+	if _, err := st.Current(); err != nil {
+		log.Warn("no graph yet; the API answers 503 until a scan lands", "err", err)
+	}
+	svc := &serve.Service{Store: st}
+	h := serve.Handler(svc, serve.NewMCPServer(svc, serve.MCPOptions{Version: versionString(), Logger: log}), serve.HTTPOptions{Token: token, Logger: log})
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := serve.NewHTTPServer(o.addr, h, log)
+	url := "http://" + ln.Addr().String()
+	log.Info("serving "+url, "graph", o.graph, "api", url+"/api/v1/", "mcp", url+"/mcp", "token", token != "")
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
