@@ -18,7 +18,6 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/collectors/digitalocean"
@@ -39,8 +38,6 @@ type Options struct {
 	// PostgresDSN is a superuser connection string of a real PostgreSQL. When set, the Supabase
 	// catalog is loaded into a fresh temporary database and scanned; otherwise it is skipped.
 	PostgresDSN evidence.Secret
-	// Latency delays every fake API answer (0 for the demo; benchmarks set it).
-	Latency time.Duration
 }
 
 // Estate is a running demo: collector instances wired to fake APIs on 127.0.0.1. Close it when
@@ -92,9 +89,8 @@ func (e *Estate) add(provider, name string, c collectors.Collector, err error) e
 	return nil
 }
 
-func (e *Estate) digitalocean(_ context.Context, o Options) error {
+func (e *Estate) digitalocean(context.Context, Options) error {
 	fake := digitaloceanfake.New(digitaloceanfake.MustLoad("demo"))
-	fake.Latency = o.Latency
 	url := e.serve(fake)
 	c, err := digitalocean.New(digitalocean.Config{Name: "acme", Token: digitaloceanfake.Token, APIURL: url})
 	e.Notes = append(e.Notes, "digitalocean: fake API v2 on "+url)
@@ -105,9 +101,9 @@ func (e *Estate) digitalocean(_ context.Context, o Options) error {
 // identity) while its requests go to the fake.
 const OdooURL = "https://erp.acme-coffee.com"
 
-func (e *Estate) odoo(_ context.Context, o Options) error {
+func (e *Estate) odoo(context.Context, Options) error {
 	est := odoofake.MustLoad("demo")
-	fake := odoofake.New(est, odoofake.Options{Version: 17, Latency: o.Latency})
+	fake := odoofake.New(est, odoofake.Options{Version: 17})
 	url := e.serve(fake)
 	c, err := odoo.New(odoo.Config{Name: "erp", URL: OdooURL, Database: "acme", Username: "admin",
 		Password: evidence.Secret(odooPassword(est)),
@@ -129,8 +125,8 @@ func odooPassword(est *odoofake.Estate) string {
 	return ""
 }
 
-func (e *Estate) vercel(_ context.Context, o Options) error {
-	fake := vercelfake.New(vercelfake.MustLoad("demo"), vercelfake.WithLatency(o.Latency))
+func (e *Estate) vercel(context.Context, Options) error {
+	fake := vercelfake.New(vercelfake.MustLoad("demo"))
 	url := e.serve(fake)
 	c, err := vercel.New(vercel.Config{Name: "acme", Token: "demo-token", APIURL: url})
 	e.Notes = append(e.Notes, "vercel: fake REST API on "+url)
@@ -139,7 +135,7 @@ func (e *Estate) vercel(_ context.Context, o Options) error {
 
 func (e *Estate) supabase(ctx context.Context, o Options) error {
 	est := supabasefake.Demo()
-	url := e.serve(supabasefake.New(est, supabasefake.Options{Latency: o.Latency}))
+	url := e.serve(supabasefake.New(est, supabasefake.Options{}))
 	cfg := supabase.Config{Name: "acme", AccessToken: evidence.Secret(est.Token), APIURL: url}
 	e.Notes = append(e.Notes, "supabase: fake Management API on "+url)
 	if o.PostgresDSN.Set() {
@@ -165,10 +161,9 @@ const DropletIP = "203.0.113.10"
 
 // docker serves the recorded Engine API of Acme's engine erp-1 (Debian's docker.io speaks API
 // 1.41). It is not a live engine: the demo shows what the collector reads, without needing one.
-func (e *Estate) docker(_ context.Context, o Options) error {
+func (e *Estate) docker(context.Context, Options) error {
 	fake := dockerfake.New(dockerfake.MustLoad("demo"))
 	fake.SetAPIVersion("1.41")
-	fake.SetLatency(o.Latency)
 	url := e.serve(fake)
 	c, err := docker.New(docker.Config{Name: "erp-1", Host: "tcp://" + strings.TrimPrefix(url, "http://"), HostAddress: DropletIP})
 	e.Notes = append(e.Notes, "docker: the recorded Engine API of engine erp-1 (API 1.41, not a live engine) on "+url+", host address "+DropletIP)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -26,7 +27,7 @@ func (e *Estate) catalogDatabase(ctx context.Context, admin evidence.Secret) (ev
 	defer cancel()
 	u, err := url.Parse(admin.Reveal())
 	if err != nil || u.Scheme == "" {
-		return "", fmt.Errorf("demo database: --demo-db must be a postgres:// URL")
+		return "", errors.New("demo database: the DSN must be a postgres:// URL")
 	}
 	conn, err := pgx.Connect(ctx, admin.Reveal())
 	if err != nil {

@@ -47,3 +47,10 @@ func startDemo(ctx context.Context, e *env, log *slog.Logger, o *scanOpts, store
 	}
 	return d, nil
 }
+
+// closeDemo stops the fake APIs and drops the temporary database, saying so if that fails.
+func closeDemo(log *slog.Logger, d *demo.Estate) {
+	if err := d.Close(); err != nil {
+		log.Warn("demo clean-up failed", "error", err)
+	}
+}

@@ -126,7 +126,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		if err != nil {
 			return err
 		}
-		defer d.Close()
+		defer closeDemo(log, d)
 		source = d.Instances
 	}
 	insts, err := all.Filter(source, o.only, o.skip)
