@@ -78,7 +78,8 @@ func statuses(g *graph.Graph) map[string]graph.CollectorStatus {
 }
 
 func TestDemoScan(t *testing.T) {
-	_, g, log := runDemo(t, nil)
+	// LLM credentials in the environment: the demo still spends no tokens unless --llm on.
+	_, g, log := runDemo(t, map[string]string{"AI_GATEWAY_API_KEY": "CANARY-gateway-key"})
 	if !g.Scan.Demo {
 		t.Error("graph.json does not say demo")
 	}
