@@ -262,3 +262,33 @@ func TestDemoRefusesRealHistory(t *testing.T) {
 		t.Error("the refused demo changed graph.json")
 	}
 }
+
+// A real scan after a demo in the same directory starts a fresh history: none of the demo's
+// nodes is carried forward as stale, and its change log does not report them as removed.
+func TestRealScanAfterDemoCarriesNothing(t *testing.T) {
+	dir, g, _ := runDemo(t, nil)
+	if n, _ := g.Len(); n == 0 {
+		t.Fatal("empty demo")
+	}
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("real scan: exit %d\n%s", code, errb)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "graph.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := graph.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := real.Len(); n != 0 || real.Scan.Demo {
+		t.Errorf("real scan holds %d nodes of the demo (demo %v)", n, real.Scan.Demo)
+	}
+	if c := real.Scan.Changes; c != nil && c.NodesRemoved != 0 {
+		t.Errorf("the real scan's changes count the demo: %+v", c)
+	}
+	if !strings.Contains(errb.String(), "starting a fresh history") {
+		t.Errorf("no word about the fresh history:\n%s", errb)
+	}
+}
