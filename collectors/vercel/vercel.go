@@ -212,30 +212,30 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 		}
 	}
 
-	// Team-wide families, one after the other: each is one or a few calls.
-	steps := []struct {
-		name string
-		run  func() error
-	}{
-		{"integration configurations", func() (err error) { snap.Integrations, err = c.client.IntegrationConfigs(ctx, s); return }},
-		{"edge configs", func() (err error) { snap.EdgeConfigs, err = c.client.EdgeConfigs(ctx, s); return }},
-		{"storage stores", func() error { return c.stores(ctx, s, snap) }},
-		{"drains", func() (err error) { snap.Drains, err = c.client.Drains(ctx, s); return }},
-		{"webhooks", func() (err error) { snap.Webhooks, err = c.client.Webhooks(ctx, s); return }},
-		{"secure compute networks", func() (err error) { snap.Networks, err = c.client.Networks(ctx, s); return }},
-		{"shared env vars", func() error { return c.sharedEnv(ctx, s, snap, emit) }},
-		{"domains", func() error { return c.domains(ctx, s, snap, emit) }},
-		{"aliases", func() (err error) { snap.Aliases, err = c.client.Aliases(ctx, s); return }},
-	}
-	for _, st := range steps {
-		if err := c.soft(label(st.name), st.run(), emit); err != nil {
-			return nil, err
-		}
-	}
-
-	// Per-project families, a few projects at a time.
+	// Team-wide families and per-project families share one pool: each family writes only its
+	// own part of the snapshot (or of its project), and warnings are sorted by the recorder.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, c.parallel))
+	steps := []struct {
+		name string
+		run  func(ctx context.Context) error
+	}{
+		{"integration configurations", func(ctx context.Context) (err error) {
+			snap.Integrations, err = c.client.IntegrationConfigs(ctx, s)
+			return
+		}},
+		{"edge configs", func(ctx context.Context) (err error) { snap.EdgeConfigs, err = c.client.EdgeConfigs(ctx, s); return }},
+		{"storage stores", func(ctx context.Context) error { return c.stores(ctx, s, snap) }},
+		{"drains", func(ctx context.Context) (err error) { snap.Drains, err = c.client.Drains(ctx, s); return }},
+		{"webhooks", func(ctx context.Context) (err error) { snap.Webhooks, err = c.client.Webhooks(ctx, s); return }},
+		{"secure compute networks", func(ctx context.Context) (err error) { snap.Networks, err = c.client.Networks(ctx, s); return }},
+		{"shared env vars", func(ctx context.Context) error { return c.sharedEnv(ctx, s, snap, emit) }},
+		{"domains", func(ctx context.Context) error { return c.domains(ctx, s, snap, emit) }},
+		{"aliases", func(ctx context.Context) (err error) { snap.Aliases, err = c.client.Aliases(ctx, s); return }},
+	}
+	for _, st := range steps {
+		g.Go(func() error { return c.soft(label(st.name), st.run(gctx), emit) })
+	}
 	for _, pd := range snap.Projects {
 		g.Go(func() error { return c.project(gctx, s, sc.Slug, pd, emit) })
 	}

@@ -574,18 +574,26 @@ type inFlight struct {
 	h        http.Handler
 	mu       sync.Mutex
 	now, top int
+	// scopeWide is the most requests in flight while a scope-wide family (webhooks, drains,
+	// aliases) was being read.
+	scopeWide int
 }
 
 func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.now++
 	f.top = max(f.top, f.now)
+	for _, p := range []string{"/v1/webhooks", "/v1/drains", "/v4/aliases"} {
+		if strings.HasPrefix(r.URL.Path, p) && r.URL.Query().Get("teamId") != "" {
+			f.scopeWide = max(f.scopeWide, f.now)
+		}
+	}
 	f.mu.Unlock()
 	defer func() { f.mu.Lock(); f.now--; f.mu.Unlock() }()
 	f.h.ServeHTTP(w, r)
 }
 
-// Behind a slow API the per-project reads keep the whole pool busy.
+// Behind a slow API the per-project reads and the scope-wide families keep the whole pool busy.
 func TestProjectReadsConcurrentUnderLatency(t *testing.T) {
 	e := vercelfake.Scaled(40)
 	counter := &inFlight{h: vercelfake.New(e, vercelfake.WithLatency(20*time.Millisecond))}
@@ -601,5 +609,9 @@ func TestProjectReadsConcurrentUnderLatency(t *testing.T) {
 	}
 	if counter.top != c.parallel || c.parallel != 16 {
 		t.Errorf("at most %d requests in flight, want the pool's %d (16)", counter.top, c.parallel)
+	}
+	// the scope-wide families are read beside the rest, not one after another
+	if counter.scopeWide < 2 {
+		t.Errorf("scope-wide families read alone (%d in flight)", counter.scopeWide)
 	}
 }
