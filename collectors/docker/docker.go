@@ -113,64 +113,84 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 		}
 	}
 
-	if list, err := retry(ctx, func(ctx context.Context) ([]container.Summary, error) {
-		return cli.ContainerList(ctx, container.ListOptions{All: true})
-	}); err != nil {
-		warn("list containers", err)
-	} else {
-		s.Containers = inspectContainers(ctx, cli, list, parallel, emit)
-	}
-	if ctx.Err() != nil {
-		return s, fmt.Errorf("read cut short: %w", ctx.Err())
-	}
-	if list, err := retry(ctx, func(ctx context.Context) ([]image.Summary, error) {
-		return cli.ImageList(ctx, image.ListOptions{All: false})
-	}); err != nil {
-		warn("list images", err)
-	} else {
-		s.Images = list
-	}
-	if list, err := retry(ctx, func(ctx context.Context) ([]network.Summary, error) {
-		return cli.NetworkList(ctx, network.ListOptions{})
-	}); err != nil {
-		warn("list networks", err)
-	} else {
-		s.Networks = inspectNetworks(ctx, cli, list, parallel, emit)
-	}
-	if list, err := retry(ctx, func(ctx context.Context) (volume.ListResponse, error) {
-		return cli.VolumeList(ctx, volume.ListOptions{})
-	}); err != nil {
-		warn("list volumes", err)
-	} else {
-		s.Volumes = list.Volumes
-	}
-	if ctx.Err() != nil {
-		return s, fmt.Errorf("read cut short: %w", ctx.Err())
+	// The families are read at once, each into its own field; the inspects of containers and
+	// networks share one pool of slots, so no more than parallel of them are in flight.
+	slots := make(chan struct{}, parallel)
+	families := []func(){
+		func() {
+			if list, err := retry(ctx, func(ctx context.Context) ([]container.Summary, error) {
+				return cli.ContainerList(ctx, container.ListOptions{All: true})
+			}); err != nil {
+				warn("list containers", err)
+			} else {
+				s.Containers = inspectContainers(ctx, cli, list, slots, emit)
+			}
+		},
+		func() {
+			if list, err := retry(ctx, func(ctx context.Context) ([]image.Summary, error) {
+				return cli.ImageList(ctx, image.ListOptions{All: false})
+			}); err != nil {
+				warn("list images", err)
+			} else {
+				s.Images = list
+			}
+		},
+		func() {
+			if list, err := retry(ctx, func(ctx context.Context) ([]network.Summary, error) {
+				return cli.NetworkList(ctx, network.ListOptions{})
+			}); err != nil {
+				warn("list networks", err)
+			} else {
+				s.Networks = inspectNetworks(ctx, cli, list, slots, emit)
+			}
+		},
+		func() {
+			if list, err := retry(ctx, func(ctx context.Context) (volume.ListResponse, error) {
+				return cli.VolumeList(ctx, volume.ListOptions{})
+			}); err != nil {
+				warn("list volumes", err)
+			} else {
+				s.Volumes = list.Volumes
+			}
+		},
 	}
 	// Swarm objects are only readable on a manager; a worker answers 503.
 	if info.Swarm.ControlAvailable {
-		if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Node, error) {
-			return cli.NodeList(ctx, swarm.NodeListOptions{})
-		}); err != nil {
-			warn("list swarm nodes", err)
-		} else {
-			s.Nodes = list
-		}
-		if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Service, error) {
-			return cli.ServiceList(ctx, swarm.ServiceListOptions{})
-		}); err != nil {
-			warn("list swarm services", err)
-		} else {
-			s.Services = list
-		}
-		if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Task, error) {
-			return cli.TaskList(ctx, swarm.TaskListOptions{})
-		}); err != nil {
-			warn("list swarm tasks", err)
-		} else {
-			s.Tasks = list
-		}
+		families = append(families,
+			func() {
+				if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Node, error) {
+					return cli.NodeList(ctx, swarm.NodeListOptions{})
+				}); err != nil {
+					warn("list swarm nodes", err)
+				} else {
+					s.Nodes = list
+				}
+			},
+			func() {
+				if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Service, error) {
+					return cli.ServiceList(ctx, swarm.ServiceListOptions{})
+				}); err != nil {
+					warn("list swarm services", err)
+				} else {
+					s.Services = list
+				}
+			},
+			func() {
+				if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Task, error) {
+					return cli.TaskList(ctx, swarm.TaskListOptions{})
+				}); err != nil {
+					warn("list swarm tasks", err)
+				} else {
+					s.Tasks = list
+				}
+			})
 	}
+	var wg sync.WaitGroup
+	for _, f := range families {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	wg.Wait()
 	if ctx.Err() != nil {
 		return s, fmt.Errorf("read cut short: %w", ctx.Err())
 	}
@@ -180,8 +200,8 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 // inspectContainers inspects every listed container (the list omits env, aliases, restart policy
 // and links). A container removed meanwhile is skipped; any other failure keeps what the list
 // said and warns once.
-func inspectContainers(ctx context.Context, cli *client.Client, list []container.Summary, parallel int, emit graph.Emitter) []container.InspectResponse {
-	return inspectAll(ctx, emit, parallel, "containers", list,
+func inspectContainers(ctx context.Context, cli *client.Client, list []container.Summary, slots chan struct{}, emit graph.Emitter) []container.InspectResponse {
+	return inspectAll(ctx, emit, slots, "containers", list,
 		func(s container.Summary) string { return shortID(s.ID) },
 		func(ctx context.Context, s container.Summary) (container.InspectResponse, error) {
 			return cli.ContainerInspect(ctx, s.ID)
@@ -189,18 +209,19 @@ func inspectContainers(ctx context.Context, cli *client.Client, list []container
 }
 
 // inspectNetworks inspects every network: only inspect fills Containers.
-func inspectNetworks(ctx context.Context, cli *client.Client, list []network.Summary, parallel int, emit graph.Emitter) []network.Inspect {
-	return inspectAll(ctx, emit, parallel, "networks", list,
+func inspectNetworks(ctx context.Context, cli *client.Client, list []network.Summary, slots chan struct{}, emit graph.Emitter) []network.Inspect {
+	return inspectAll(ctx, emit, slots, "networks", list,
 		func(n network.Summary) string { return n.Name },
 		func(ctx context.Context, n network.Summary) (network.Inspect, error) {
 			return cli.NetworkInspect(ctx, n.ID, network.InspectOptions{})
 		}, func(n network.Summary) network.Inspect { return n })
 }
 
-// inspectAll inspects each listed object, a few at a time, keeping the list order. Objects
-// removed since the list (404) are dropped; other failures keep the list entry (fallback) and are
-// reported in one warning.
-func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, parallel int, what string, list []S, name func(S) string,
+// inspectAll inspects each listed object, as many at a time as slots has room for (a pool shared
+// with the other family being inspected), keeping the list order. Objects removed since the list
+// (404) are dropped; other failures keep the list entry (fallback) and are reported in one
+// warning.
+func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, slots chan struct{}, what string, list []S, name func(S) string,
 	inspect func(context.Context, S) (R, error), fallback func(S) R) []R {
 	out := make([]R, len(list))
 	keep := make([]bool, len(list))
@@ -208,9 +229,15 @@ func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, parallel int,
 	var failed []string
 	var firstErr error
 	var g errgroup.Group
-	g.SetLimit(parallel)
+	g.SetLimit(cap(slots)) // no more goroutines than can hold a slot
 	for i, item := range list {
 		g.Go(func() error {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+			defer func() { <-slots }()
 			if ctx.Err() != nil {
 				return nil
 			}
