@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -87,15 +88,89 @@ func (g *Graph) Document() Document {
 }
 
 // Encode writes g as indented, deterministic JSON (keys of attrs are sorted by encoding/json).
+// It streams: each node and edge is encoded on its own, so memory stays near the size of one
+// element instead of the whole document. The bytes are those of json.Encoder with
+// SetIndent("", "  ") and SetEscapeHTML(false) over g.Document().
 func Encode(w io.Writer, g *Graph) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(g.Document()); err != nil {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	el := &elementEncoder{}
+	d := g.Document() // small parts only: nodes and edges are streamed below
+	bw.WriteString("{\n  \"schema_version\": ")
+	if err := el.write(bw, d.SchemaVersion, "  "); err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"scan\": ")
+	if err := el.write(bw, d.Scan, "  "); err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"collectors\": ")
+	if err := el.write(bw, d.Collectors, "  "); err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"nodes\": ")
+	ids := make([]string, 0, len(g.nodes))
+	for id := range g.nodes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	if err := writeArray(bw, el, len(ids), func(i int) any { return g.nodes[ids[i]] }); err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"edges\": ")
+	keys := make([]EdgeKey, 0, len(g.edges))
+	for k := range g.edges {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return lessKey(keys[i], keys[j]) })
+	if err := writeArray(bw, el, len(keys), func(i int) any { return g.edges[keys[i]] }); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// elementEncoder encodes one value as encoding/json would at a given depth of an indented
+// document.
+type elementEncoder struct {
+	buf  bytes.Buffer
+	encs map[string]*json.Encoder // by prefix, reused across elements
+}
+
+func (e *elementEncoder) write(w *bufio.Writer, v any, prefix string) error {
+	e.buf.Reset()
+	enc := e.encs[prefix]
+	if enc == nil {
+		enc = json.NewEncoder(&e.buf)
+		enc.SetIndent(prefix, "  ")
+		enc.SetEscapeHTML(false)
+		if e.encs == nil {
+			e.encs = map[string]*json.Encoder{}
+		}
+		e.encs[prefix] = enc
+	}
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode graph: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
+	return err
+}
+
+func writeArray(w *bufio.Writer, el *elementEncoder, n int, at func(int) any) error {
+	if n == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	w.WriteString("[\n")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			w.WriteString(",\n")
+		}
+		w.WriteString("    ")
+		if err := el.write(w, at(i), "    "); err != nil {
+			return err
+		}
+	}
+	_, err := w.WriteString("\n  ]")
 	return err
 }
 

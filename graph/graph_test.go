@@ -2,8 +2,11 @@ package graph
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -167,5 +170,47 @@ func TestAttrValues(t *testing.T) {
 	}
 	if _, ok := nd.AttrValues("empty"); ok {
 		t.Error("empty string kept")
+	}
+}
+
+// Encode streams, but must write exactly what encoding/json writes for the whole document.
+func TestEncodeMatchesEncodingJSON(t *testing.T) {
+	g := build(t, []string{"p:k:b", "p:k:a", "p:k:c"}, [][3]string{{"p:k:b", "x", "p:k:a"}, {"p:k:a", "x", "p:k:c"}})
+	g.NodePtr("p:k:a").Attrs = Attrs{"z": "<&>", "a": []string{"q"}, "f": 0.5, "n": int64(3), "b": true}
+	g.NodePtr("p:k:b").Stale, g.NodePtr("p:k:b").StaleSince = true, "2026-11-21T06:00:00Z"
+	g.Scan = ScanInfo{ID: "x", Enrichment: map[string]any{"rules.proposed": 3, "note": "a <b>"}, Changes: &ChangeSummary{Since: "y", Highlights: []string{"h"}}}
+	g.Collectors = []CollectorStatus{{Provider: "p", Instance: "i", Status: StatusOK, Warnings: []string{"w"}}}
+	for _, gr := range []*Graph{g, New()} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(gr.Document()); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := Encode(&got, gr); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("streamed encoding differs:\n%s\n---\n%s", got.String(), want.String())
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	g := New()
+	for i := 0; i < 20000; i++ {
+		id := ID("p", "k", strconv.Itoa(i))
+		g.AddNode(Node{ID: id, Provider: "p", Kind: "k", Name: id, Attrs: Attrs{"host": "h" + strconv.Itoa(i) + ".example.com", "n": i}})
+		if i > 0 {
+			g.AddEdge(Observe(id, ID("p", "k", strconv.Itoa(i-1)), "x"))
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Encode(io.Discard, g); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
