@@ -18,6 +18,7 @@ import (
 
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
+	"golang.org/x/sync/errgroup"
 )
 
 // Collector collects one configured instance.
@@ -145,9 +146,25 @@ func (c *Collector) collectAPI(ctx context.Context, st *state) ([]apiProject, er
 			seenOrg[o.ID] = true
 		}
 	}
-	for _, p := range projects {
-		if err := c.project(ctx, st, p); err != nil {
-			return nil, err
+	// Projects are read concurrently (the limiter still paces every request); what each read
+	// found is applied to the state afterwards, in ref order, so the output does not depend on
+	// which answer came first. A 401 or cancellation stops the others.
+	applies := make([][]func(*state), len(projects))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(projectsInFlight)
+	for i, p := range projects {
+		g.Go(func() error {
+			a, err := c.project(gctx, st.emit, p)
+			applies[i] = a
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, p := range projects {
+		for _, apply := range applies[i] {
+			apply(st)
 		}
 		if slug := orgSlug(p); slug != "" {
 			if !seenOrg[slug] {
@@ -169,10 +186,18 @@ func inactive(status string) bool {
 	return false
 }
 
-// project reads one project's families. Only a 401 (or cancellation) ends the scan; any other
-// failure is a warning naming the project and the family.
-func (c *Collector) project(ctx context.Context, st *state, p apiProject) error {
+// projectsInFlight bounds how many projects are read at once. Under the default 120 requests a
+// minute the limiter, not this, sets the pace; on accounts with a raised limit it keeps several
+// requests in flight instead of one.
+const projectsInFlight = 6
+
+// project reads one project's families and returns what to apply to the state, in order. Only a
+// 401 (or cancellation) ends the scan; any other failure is a warning naming the project and the
+// family. It may run concurrently with other projects: it touches the state only through the
+// returned functions, and warns through emit (safe for concurrent use).
+func (c *Collector) project(ctx context.Context, emit graph.Emitter, p apiProject) ([]func(*state), error) {
 	ref := p.Ref
+	var apply []func(*state)
 	// family runs one read; it returns a non-nil error only when the scan must stop.
 	family := func(what string, read func() error) error {
 		err := read()
@@ -186,10 +211,10 @@ func (c *Collector) project(ctx context.Context, st *state, p apiProject) error 
 		}
 		var ae *apiError
 		if errors.As(err, &ae) && ae.gated() {
-			st.emit.Warn(projectErr(ref, what, fmt.Errorf("not available to this plan or token (HTTP %d)", ae.Status)))
+			emit.Warn(projectErr(ref, what, fmt.Errorf("not available to this plan or token (HTTP %d)", ae.Status)))
 			return nil
 		}
-		st.emit.Warn(projectErr(ref, what, err))
+		emit.Warn(projectErr(ref, what, err))
 		return nil
 	}
 	var x projectExtras
@@ -197,15 +222,15 @@ func (c *Collector) project(ctx context.Context, st *state, p apiProject) error 
 		x.custom, err = c.api.customHostname(ctx, ref)
 		return err
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	if err := family("vanity subdomain", func() (err error) {
 		x.vanity, err = c.api.vanitySubdomain(ctx, ref)
 		return err
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	st.project(p, x)
+	apply = append(apply, func(st *state) { st.project(p, x) })
 
 	reads := []struct {
 		what string
@@ -214,42 +239,42 @@ func (c *Collector) project(ctx context.Context, st *state, p apiProject) error 
 		{"branches", func() error {
 			v, err := c.api.branches(ctx, ref)
 			if err == nil {
-				st.branches(ref, v)
+				apply = append(apply, func(st *state) { st.branches(ref, v) })
 			}
 			return err
 		}},
 		{"edge functions", func() error {
 			v, err := c.api.functions(ctx, ref)
 			if err == nil {
-				st.functions(ref, v)
+				apply = append(apply, func(st *state) { st.functions(ref, v) })
 			}
 			return err
 		}},
 		{"secrets", func() error {
 			v, err := c.api.secrets(ctx, ref)
 			if err == nil {
-				st.secrets(ref, v)
+				apply = append(apply, func(st *state) { st.secrets(ref, v) })
 			}
 			return err
 		}},
 		{"api keys", func() error {
 			v, err := c.api.apiKeys(ctx, ref)
 			if err == nil {
-				st.apiKeys(ref, v)
+				apply = append(apply, func(st *state) { st.apiKeys(ref, v) })
 			}
 			return err
 		}},
 		{"pooler config", func() error {
 			v, err := c.api.poolers(ctx, ref)
 			if err == nil {
-				st.poolers(ref, v)
+				apply = append(apply, func(st *state) { st.poolers(ref, v) })
 			}
 			return err
 		}},
 		{"network restrictions", func() error {
 			v, err := c.api.networkRestrictions(ctx, ref)
 			if err == nil {
-				st.networkRestrictions(ref, v)
+				apply = append(apply, func(st *state) { st.networkRestrictions(ref, v) })
 			}
 			return err
 		}},
@@ -263,7 +288,7 @@ func (c *Collector) project(ctx context.Context, st *state, p apiProject) error 
 				v, err := c.api.buckets(ctx, ref)
 				if err == nil {
 					for _, b := range v {
-						st.bucket(ref, b.ID, b.Name, b.Public)
+						apply = append(apply, func(st *state) { st.bucket(ref, b.ID, b.Name, b.Public) })
 					}
 				}
 				return err
@@ -274,17 +299,17 @@ func (c *Collector) project(ctx context.Context, st *state, p apiProject) error 
 			}{"auth config", func() error {
 				v, err := c.api.authConfig(ctx, ref)
 				if err == nil {
-					st.authConfig(ref, v)
+					apply = append(apply, func(st *state) { st.authConfig(ref, v) })
 				}
 				return err
 			}})
 	}
 	for _, r := range reads {
 		if err := family(r.what, r.read); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return apply, nil
 }
 
 // String names the instance without its secrets (for logs).

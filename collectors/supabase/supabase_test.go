@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -384,3 +385,44 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func edgeKey(from, to, typ string) graph.EdgeKey { return graph.EdgeKey{From: from, To: to, Type: typ} }
+
+// inFlight counts the most requests a handler serves at once.
+type inFlight struct {
+	next     http.Handler
+	mu       sync.Mutex
+	now, max int
+}
+
+func (h *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	h.now++
+	h.max = max(h.max, h.now)
+	h.mu.Unlock()
+	defer func() { h.mu.Lock(); h.now--; h.mu.Unlock() }()
+	h.next.ServeHTTP(w, r)
+}
+
+// Behind a slow API with a raised rate limit, projects are read concurrently (the limiter still
+// paces every request), and the output is the same as a one-at-a-time read.
+func TestProjectsReadConcurrently(t *testing.T) {
+	estate := supabasefake.Scaled(8)
+	h := &inFlight{next: supabasefake.New(estate, supabasefake.Options{Latency: 20 * time.Millisecond})}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Name: "test", APIURL: srv.URL, AccessToken: evidence.Secret(estate.Token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.api.limiter = rate.NewLimiter(rate.Inf, 1)
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	if h.max < 3 {
+		t.Errorf("at most %d request(s) in flight: projects are read one after another", h.max)
+	}
+	again := collectorstest.Collect(t, "supabase", c)
+	if string(again.JSON()) != string(out.JSON()) {
+		t.Error("concurrent reads made the output depend on timing")
+	}
+}
