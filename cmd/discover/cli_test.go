@@ -44,6 +44,8 @@ func TestExitCodes(t *testing.T) {
 		"bad provider":    {[]string{"scan", "--only", "aws", "--out", dir}, exitUsage, `unknown provider "aws"`},
 		"bad log format":  {[]string{"scan", "--log-format", "xml", "--out", dir}, exitUsage, "--log-format"},
 		"bad max bytes":   {[]string{"scan", "--max-bytes", "-1", "--out", dir}, exitUsage, "--max-bytes"},
+		"bad llm mode":    {[]string{"scan", "--llm", "maybe", "--out", dir}, exitUsage, `--llm must be off, auto or on, not "maybe"`},
+		"bad llm demo":    {[]string{"scan", "--demo", "--llm", "maybe", "--out", dir}, exitUsage, `--llm must be off, auto or on, not "maybe"`},
 		"validate no arg": {[]string{"validate"}, exitUsage, "arg"},
 		"version":         {[]string{"version"}, exitOK, ""},
 	} {
