@@ -137,6 +137,28 @@ func TestValidateRejects(t *testing.T) {
 	}
 }
 
+// validate takes what the other commands take: an output directory, and the history's gzip
+// snapshots as well as plain graph.json files.
+func TestValidateDirAndSnapshot(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	e, _, errb := testEnv(nil)
+	for range 2 { // the second scan compresses the first one's snapshot
+		if code := runEnv(context.Background(), []string{"scan", "--demo", "--out", dir}, e); code != exitOK {
+			t.Fatalf("scan: exit %d\n%s", code, errb)
+		}
+	}
+	gz, _ := filepath.Glob(filepath.Join(dir, "scans", "*", "graph.json.gz"))
+	if len(gz) != 1 {
+		t.Fatalf("snapshots %v", gz)
+	}
+	for _, p := range []string{dir, gz[0]} {
+		e, out, errb := testEnv(nil)
+		if code := runEnv(context.Background(), []string{"validate", p}, e); code != exitOK || !strings.Contains(out.String(), ": valid") {
+			t.Errorf("validate %s: exit %d %s %s", p, code, out, errb)
+		}
+	}
+}
+
 func TestLLMAutoSkipsQuietlyWithoutCredentials(t *testing.T) {
 	dir := t.TempDir()
 	e, _, errb := testEnv(nil)
