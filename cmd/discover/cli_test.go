@@ -159,6 +159,18 @@ func TestValidateDirAndSnapshot(t *testing.T) {
 	}
 }
 
+// An OTLP endpoint nobody listens on: the export failure is a warning in our log, and the scan
+// goes on.
+func TestTelemetryExportFailureLogged(t *testing.T) {
+	e, _, errb := testEnv(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"})
+	if code := runEnv(context.Background(), []string{"scan", "--out", t.TempDir()}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "telemetry export failed") || !strings.Contains(errb.String(), "127.0.0.1:1") {
+		t.Errorf("no export warning in the log:\n%s", errb)
+	}
+}
+
 func TestLLMAutoSkipsQuietlyWithoutCredentials(t *testing.T) {
 	dir := t.TempDir()
 	e, _, errb := testEnv(nil)
