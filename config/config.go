@@ -42,6 +42,7 @@ type File struct {
 	// FromEnv lists the providers whose default instance came from environment variables.
 	FromEnv []string `yaml:"-"`
 	lines   map[string]int
+	values  map[string]yaml.Node // each field path's value node (line and tag), for type errors
 }
 
 // Enrich configures inference.
@@ -77,7 +78,7 @@ func (e *Error) Error() string {
 // Load reads path (empty: no file) and applies environment defaults from getenv. exists reports
 // whether a filesystem path exists (for Docker's default socket).
 func Load(path string, getenv func(string) string, exists func(string) bool) (*File, error) {
-	f := &File{Path: path, lines: map[string]int{}}
+	f := &File{Path: path, lines: map[string]int{}, values: map[string]yaml.Node{}}
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
@@ -142,6 +143,7 @@ func (f *File) walk(n *yaml.Node, path string, getenv func(string) string) error
 	if _, ok := f.lines[path]; !ok { // a key's line beats its value's
 		f.lines[path] = n.Line
 	}
+	f.values[path] = yaml.Node{Line: n.Line, Tag: n.ShortTag()}
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -197,10 +199,13 @@ func (f *File) yamlError(err error) error {
 			msg := sm[2]
 			field := ""
 			if fm := regexp.MustCompile(`field (\S+) not found in type (\S+)`).FindStringSubmatch(msg); fm != nil {
-				field = f.pathAtLine(line)
+				field = f.keyAtLine(line, fm[1])
 				msg = fmt.Sprintf("unknown field %q (check the spelling against the README's configuration reference)", fm[1])
-			} else if field = f.pathAtLine(line); field != "" {
-				msg = strings.Replace(msg, "cannot unmarshal !!", "expected a different type, got !!", 1)
+			} else if tm := typeRE.FindStringSubmatch(msg); tm != nil {
+				field = f.valueAtLine(line, tm[1])
+				msg = fmt.Sprintf("expected %s, got %s", want(tm[2]), got(tm[1]))
+			} else {
+				field = f.pathAtLine(line)
 			}
 			out = append(out, (&Error{File: f.Path, Line: line, Field: field, Msg: msg}).Error())
 			continue
@@ -208,6 +213,77 @@ func (f *File) yamlError(err error) error {
 		out = append(out, (&Error{File: f.Path, Msg: m}).Error())
 	}
 	return errors.New(strings.Join(out, "\n"))
+}
+
+// typeRE matches yaml.v3's type errors: "cannot unmarshal !!str `soo...` into time.Duration". The
+// quoted value is dropped from our message: it may be an expanded ${ENV} secret.
+var typeRE = regexp.MustCompile("cannot unmarshal (!!\\w+)(?: `[^`]*`)? into (\\S+)")
+
+// want says in words what a Go type expects in YAML.
+func want(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list (one `- ` item per line, or [a, b])"
+	case strings.HasPrefix(goType, "map["):
+		return "a mapping (key: value lines)"
+	case goType == "time.Duration":
+		return "a duration such as 90s, 5m or 1h"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint") || strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "string" || strings.HasSuffix(goType, ".Secret"):
+		return "a string"
+	}
+	return "a mapping (key: value lines)" // a struct: a section or a list entry
+}
+
+// got says in words what a YAML tag holds.
+func got(tag string) string {
+	switch tag {
+	case "!!map":
+		return "a mapping"
+	case "!!seq":
+		return "a list"
+	case "!!str":
+		return "a string"
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!null":
+		return "nothing"
+	}
+	return "a value of type " + tag
+}
+
+// keyAtLine returns the field path of the key named key declared on line.
+func (f *File) keyAtLine(line int, key string) string {
+	best := ""
+	for p, l := range f.lines {
+		if l == line && (p == key || strings.HasSuffix(p, "."+key)) && len(p) > len(best) {
+			best = p
+		}
+	}
+	if best == "" {
+		return f.pathAtLine(line)
+	}
+	return best
+}
+
+// valueAtLine returns the deepest field path whose value starts on line with the given tag: the
+// value a type error is about.
+func (f *File) valueAtLine(line int, tag string) string {
+	best := ""
+	for p, v := range f.values {
+		if v.Line == line && v.Tag == tag && p != "" && len(p) > len(best) {
+			best = p
+		}
+	}
+	if best == "" {
+		return f.pathAtLine(line)
+	}
+	return best
 }
 
 // pathAtLine returns the deepest field path declared on line.

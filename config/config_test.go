@@ -97,7 +97,9 @@ func TestLoadErrors(t *testing.T) {
 		"unknown field":   {"vercel:\n  - tokn: x\n", nil, []string{"infragraph.yaml:2:", "vercel[0].tokn", `unknown field "tokn"`}},
 		"unknown section": {"timeout: 1m\nverсel: []\n", nil, []string{"infragraph.yaml:2:", "unknown field"}},
 		"missing env":     {"digitalocean:\n  - token: ${DO_TOKEN}\n", nil, []string{"infragraph.yaml:2:", "digitalocean[0].token", "DO_TOKEN is not set"}},
-		"wrong type":      {"timeout: soon\n", nil, []string{"infragraph.yaml:1:", "timeout"}},
+		"wrong type":      {"timeout: soon\n", nil, []string{"infragraph.yaml:1:", "timeout: expected a duration such as 90s, 5m or 1h, got a string"}},
+		"not a list":      {"vercel:\n  name: x\n", nil, []string{"infragraph.yaml:2:", "vercel: expected a list", "got a mapping"}},
+		"unknown in flow": {"vercel:\n  - token: x\n    team: [a]\n", nil, []string{"infragraph.yaml:3:", `vercel[0].team: unknown field "team"`}},
 		"validate":        {"odoo:\n  - name: erp\n    url: ftp://erp\n    username: a\n    password: b\n", nil, []string{"infragraph.yaml:3:", "odoo[0].url", "not an http(s) URL"}},
 		"missing token":   {"vercel:\n  - teams: [a]\n", nil, []string{"infragraph.yaml:2:", "vercel[0].token", "required"}},
 		"bad ref":         {"supabase:\n  - access_token: x\n    databases:\n      NOTAREF: postgres://h/db\n", nil, []string{"infragraph.yaml:3:", "supabase[0].databases"}},
@@ -121,6 +123,11 @@ func TestSecretsNotInErrors(t *testing.T) {
 	const canary = "CANARY-cfg-71c2"
 	_, err := Load(write(t, "vercel:\n  - token: ${T}\n    api_url: not-a-url\n"), env(map[string]string{"T": canary}), none)
 	if err == nil || strings.Contains(err.Error(), canary) {
+		t.Fatalf("err = %v", err)
+	}
+	// A secret referenced where another type belongs: not even its first characters are quoted.
+	_, err = Load(write(t, "vercel:\n  - token: x\n    read_encrypted: ${T}\n"), env(map[string]string{"T": canary}), none)
+	if err == nil || strings.Contains(err.Error(), "CANARY") || !strings.Contains(err.Error(), "vercel[0].read_encrypted: expected true or false") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -159,13 +160,21 @@ func (e *Estate) supabase(ctx context.Context, o Options) error {
 // DropletIP is erp-1's public address: the demo's Docker engine runs on that droplet.
 const DropletIP = "203.0.113.10"
 
+// DockerHost is the demo engine's address: the socket on the droplet it was recorded from.
+const DockerHost = "unix:///var/run/docker.sock"
+
 // docker serves the recorded Engine API of Acme's engine erp-1 (Debian's docker.io speaks API
 // 1.41). It is not a live engine: the demo shows what the collector reads, without needing one.
 func (e *Estate) docker(context.Context, Options) error {
 	fake := dockerfake.New(dockerfake.MustLoad("demo"))
 	fake.SetAPIVersion("1.41")
 	url := e.serve(fake)
-	c, err := docker.New(docker.Config{Name: "erp-1", Host: "tcp://" + strings.TrimPrefix(url, "http://"), HostAddress: DropletIP})
-	e.Notes = append(e.Notes, "docker: the recorded Engine API of engine erp-1 (API 1.41, not a live engine) on "+url+", host address "+DropletIP)
+	// Read as the socket on the droplet it was recorded from (the engine's endpoint attribute),
+	// dialled at the fake's loopback port, which changes every run and so stays out of the graph.
+	addr := strings.TrimPrefix(url, "http://")
+	var d net.Dialer
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	c, err := docker.New(docker.Config{Name: "erp-1", Host: DockerHost, HostAddress: DropletIP}, docker.WithDialer(dial))
+	e.Notes = append(e.Notes, "docker: the recorded Engine API of engine erp-1 (API 1.41, not a live engine) on "+url+", read as "+DockerHost+" on host address "+DropletIP)
 	return e.add("docker", "erp-1", c, err)
 }

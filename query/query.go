@@ -252,14 +252,21 @@ func walk(g *graph.Graph, ref string, depth int, impact bool) ([]Hit, error) {
 	frontier := []string{id}
 	for d := 1; len(frontier) > 0 && (depth <= 0 || d <= depth); d++ {
 		var level []Hit
+		at := map[string]int{} // index in level of a node first reached at this distance
 		for _, cur := range frontier {
 			n, _ := g.Node(cur)
 			ids, via := next(n)
 			for i, nid := range ids {
+				if j, ok := at[nid]; ok && via[i].Confidence > level[j].Via.Confidence {
+					// reached again at the same distance on a surer edge (uses_database 0.95
+					// beside calls 0.85): show that one
+					level[j].From, level[j].Via = cur, edgeOf(via[i])
+				}
 				if seen[nid] {
 					continue
 				}
 				seen[nid] = true
+				at[nid] = len(level)
 				nn, _ := g.Node(nid)
 				level = append(level, Hit{Node: nodeOf(nn, false), Distance: d, From: cur, Via: edgeOf(via[i])})
 			}

@@ -192,6 +192,35 @@ func TestDeps(t *testing.T) {
 	}
 }
 
+// Two edges to the same node at the same distance: the hit shows the surer one, whichever type
+// sorts first.
+func TestDepsShowsSurestEdge(t *testing.T) {
+	g := graph.New()
+	for _, n := range []graph.Node{
+		{ID: "vercel:project:p", Provider: "vercel", Kind: "project", Name: "storefront"},
+		{ID: "supabase:project:r", Provider: "supabase", Kind: "project", Name: "acme-prod"},
+	} {
+		if err := g.AddNode(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range []graph.Edge{
+		{From: "vercel:project:p", To: "supabase:project:r", Type: "calls", Origin: graph.Rule, Confidence: 0.85},
+		{From: "vercel:project:p", To: "supabase:project:r", Type: "uses_database", Origin: graph.Rule, Confidence: 0.95},
+	} {
+		if err := g.AddEdge(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits, err := Deps(g, "storefront", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].Via.Type != "uses_database" || hits[0].Via.Confidence != 0.95 {
+		t.Errorf("hits %+v", hits)
+	}
+}
+
 func TestPath(t *testing.T) {
 	g := acme(t)
 	steps, err := Path(g, "prj_admin", "1001")

@@ -684,8 +684,23 @@ func (m *model) containsSummary(id string) string {
 
 // directDeps lists the dependency edges leaving the system (forward) or entering it (!forward)
 // from any of its members, with the member, edge type and origin.
+//
+// A member's edge that the system itself also has (a deployment builds from the repository its
+// project builds from) adds nothing and is left out.
 func (m *model) directDeps(id string, slugs map[string]string, forward bool) []string {
 	var out []string
+	own := map[[2]string]bool{} // (other end, type) of the system's own dependency edges
+	es := m.g.Out(id)
+	if !forward {
+		es = m.g.In(id)
+	}
+	for _, e := range es {
+		if forward {
+			own[[2]string{e.To, e.Type}] = true
+		} else {
+			own[[2]string{e.From, e.Type}] = true
+		}
+	}
 	for _, u := range m.unit(id) {
 		es := m.g.Out(u)
 		if !forward {
@@ -696,7 +711,7 @@ func (m *model) directDeps(id string, slugs map[string]string, forward bool) []s
 			if !forward {
 				other = e.From
 			}
-			if !m.isDependency(e) || m.rep[other] == id {
+			if !m.isDependency(e) || m.rep[other] == id || (u != id && own[[2]string{other, e.Type}]) {
 				continue
 			}
 			line := m.nodeRef(other, slugs) + ": " + e.Type + " (" + originWords(e) + ")"

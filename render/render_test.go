@@ -420,6 +420,25 @@ func TestInfraAnswersQuestions(t *testing.T) {
 	}
 }
 
+// A member's edge the system itself has (the deployment builds from the project's repository) is
+// listed once, not once more per member.
+func TestInfraMemberEdgeNotRepeated(t *testing.T) {
+	g := acme(t)
+	const dpl, repo = "vercel:deployment:dpl_storefront_prod", "git:repo:github.com/acme/storefront"
+	if err := g.AddNode(graph.Node{ID: dpl, Provider: "vercel", Kind: "deployment", Name: "storefront-abc123-acme.vercel.app", Source: "vercel/acme"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []graph.Edge{graph.Observe("vercel:project:prj_storefront", dpl, "contains"), graph.Observe(dpl, repo, "builds_from")} {
+		if err := g.AddEdge(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deps := field(t, section(t, string(renderBytes(t, Infra(InfraOptions{}), g)), "vercel-project-storefront"), "Depends on** (direct)")
+	if n := strings.Count(deps, "`"+repo+"`"); n != 1 {
+		t.Errorf("the repository is listed %d times:\n%s", n, deps)
+	}
+}
+
 func TestInfraInferredAndExternal(t *testing.T) {
 	doc := string(renderBytes(t, Infra(InfraOptions{}), acme(t)))
 	for _, want := range []string{

@@ -79,6 +79,11 @@ func TestHTTPAPI(t *testing.T) {
 	if len(nodes.Nodes) != 1 || nodes.Nodes[0].ID != storefront || nodes.NextCursor != "" {
 		t.Errorf("second page %+v", nodes)
 	}
+	// No match is an empty list, not null: clients iterate over it.
+	var raw map[string]json.RawMessage
+	if code := get(t, srv, "/api/v1/nodes?name=no-such-name", "", &raw); code != 200 || string(raw["nodes"]) != "[]" {
+		t.Errorf("no match: %d nodes=%s", code, raw["nodes"])
+	}
 	var n NodeResult
 	// An id with "/" in it, plain and escaped.
 	for _, p := range []string{"/api/v1/nodes/" + odooCtr, "/api/v1/nodes/" + url.PathEscape(odooCtr)} {

@@ -168,7 +168,7 @@ func (s *Service) Search(p SearchParams) (*SearchResult, error) {
 	}
 	nodes, next := page(all, offset, n)
 	if !p.IncludeAttrs {
-		nodes = append([]query.Node(nil), nodes...)
+		nodes = append([]query.Node{}, nodes...) // never null in JSON, even with no match
 		for i := range nodes {
 			nodes[i].Attrs = nil
 		}

@@ -44,6 +44,8 @@ func TestExitCodes(t *testing.T) {
 		"bad provider":    {[]string{"scan", "--only", "aws", "--out", dir}, exitUsage, `unknown provider "aws"`},
 		"bad log format":  {[]string{"scan", "--log-format", "xml", "--out", dir}, exitUsage, "--log-format"},
 		"bad max bytes":   {[]string{"scan", "--max-bytes", "-1", "--out", dir}, exitUsage, "--max-bytes"},
+		"bad llm mode":    {[]string{"scan", "--llm", "maybe", "--out", dir}, exitUsage, `--llm must be off, auto or on, not "maybe"`},
+		"bad llm demo":    {[]string{"scan", "--demo", "--llm", "maybe", "--out", dir}, exitUsage, `--llm must be off, auto or on, not "maybe"`},
 		"validate no arg": {[]string{"validate"}, exitUsage, "arg"},
 		"version":         {[]string{"version"}, exitOK, ""},
 	} {
@@ -132,6 +134,40 @@ func TestValidateRejects(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "vercel:nope is not in the vocabulary") {
 		t.Errorf("out: %s", out)
+	}
+}
+
+// validate takes what the other commands take: an output directory, and the history's gzip
+// snapshots as well as plain graph.json files.
+func TestValidateDirAndSnapshot(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	e, _, errb := testEnv(nil)
+	for range 2 { // the second scan compresses the first one's snapshot
+		if code := runEnv(context.Background(), []string{"scan", "--demo", "--out", dir}, e); code != exitOK {
+			t.Fatalf("scan: exit %d\n%s", code, errb)
+		}
+	}
+	gz, _ := filepath.Glob(filepath.Join(dir, "scans", "*", "graph.json.gz"))
+	if len(gz) != 1 {
+		t.Fatalf("snapshots %v", gz)
+	}
+	for _, p := range []string{dir, gz[0]} {
+		e, out, errb := testEnv(nil)
+		if code := runEnv(context.Background(), []string{"validate", p}, e); code != exitOK || !strings.Contains(out.String(), ": valid") {
+			t.Errorf("validate %s: exit %d %s %s", p, code, out, errb)
+		}
+	}
+}
+
+// An OTLP endpoint nobody listens on: the export failure is a warning in our log, and the scan
+// goes on.
+func TestTelemetryExportFailureLogged(t *testing.T) {
+	e, _, errb := testEnv(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"})
+	if code := runEnv(context.Background(), []string{"scan", "--out", t.TempDir()}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "telemetry export failed") || !strings.Contains(errb.String(), "127.0.0.1:1") {
+		t.Errorf("no export warning in the log:\n%s", errb)
 	}
 }
 

@@ -127,6 +127,31 @@ func TestDemoScan(t *testing.T) {
 	}
 }
 
+// Two demo scans of the same estate are the same graph: nothing of the fakes' loopback ports
+// (new every run) reaches it, so the second scan reports no change.
+func TestDemoScanTwiceChangesNothing(t *testing.T) {
+	dir, _, _ := runDemo(t, nil)
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--demo", "--out", dir}, e); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "graph.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graph.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := g.Scan.Changes
+	if c == nil {
+		t.Fatal("the second scan has no change summary")
+	}
+	if c.NodesAdded+c.NodesRemoved+c.NodesChanged+c.NodesStale+c.EdgesAdded+c.EdgesRemoved != 0 {
+		t.Errorf("the same demo estate changed between two scans: %+v", *c)
+	}
+}
+
 // byName returns the id of the one node of provider and kind named name.
 func byName(t *testing.T, g *graph.Graph, provider, kind, name string) string {
 	t.Helper()

@@ -112,6 +112,9 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return usageErr("--every and --jitter must not be negative")
 	case o.jitterSet && o.every == 0:
 		return usageErr("--jitter needs --every")
+	case o.llm != "" && o.llm != "off" && o.llm != "auto" && o.llm != "on":
+		// Checked here as well as in llmEnricher: the demo turns every mode but "on" into "off".
+		return usageErr("--llm must be off, auto or on, not %q", o.llm)
 	}
 	if o.maxBytes < 0 {
 		return usageErr("--max-bytes must not be negative")

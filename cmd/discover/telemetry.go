@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/infragraph/infragraph/telemetry"
 )
 
@@ -17,6 +19,11 @@ func startTelemetry(ctx context.Context, e *env, g *globalOpts, log *slog.Logger
 	}
 	if enabled {
 		log.Debug("telemetry on", "endpoint", exp.Endpoint, "headers", strings.Join(exp.Headers, ","))
+		// An export that fails (no Datadog Agent listening, a wrong endpoint) is our log line,
+		// not the SDK's bare stdlib one. The message names the endpoint, never a header value.
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+			log.Warn("telemetry export failed; the scan is unaffected", "endpoint", exp.Endpoint, "error", err)
+		}))
 	}
 	return func() {
 		if err := shutdown(context.WithoutCancel(ctx)); err != nil {

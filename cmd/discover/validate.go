@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,14 +16,18 @@ import (
 
 func newValidateCmd(e *env, runF func(path string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:   "validate FILE",
-		Short: "Check a graph.json against the JSON Schema and the vocabulary",
+		Use:   "validate FILE|DIR",
+		Short: "Check a graph.json (an output directory's, or a .gz snapshot) against the JSON Schema and the vocabulary",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(args[0])
 			}
-			data, err := os.ReadFile(args[0])
+			path := args[0]
+			if st, err := os.Stat(path); err == nil && st.IsDir() {
+				path = filepath.Join(path, "graph.json") // an output directory: its latest scan
+			}
+			data, err := readGraphFile(path)
 			if err != nil {
 				return err
 			}
@@ -27,10 +36,28 @@ func newValidateCmd(e *env, runF func(path string) error) *cobra.Command {
 				fmt.Fprintln(e.Stdout, p)
 			}
 			if len(problems) > 0 {
-				return fmt.Errorf("%s: %d problem(s)", args[0], len(problems))
+				return fmt.Errorf("%s: %d problem(s)", path, len(problems))
 			}
-			fmt.Fprintf(e.Stdout, "%s: valid (schema %s)\n", args[0], "graph.schema.json")
+			fmt.Fprintf(e.Stdout, "%s: valid (schema %s)\n", path, "graph.schema.json")
 			return nil
 		},
 	}
+}
+
+// readGraphFile reads a graph.json, or a snapshot gzip-compressed by the history (name ending .gz).
+func readGraphFile(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return raw, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer zr.Close()
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
 }

@@ -21,8 +21,9 @@ import (
 
 // newClient builds an Engine API client for one configured engine. The API version is negotiated
 // with the daemon on the first request (client.WithAPIVersionNegotiation), so a Debian 20.10
-// engine (API 1.41) and a current one (1.51) are both read with the same code.
-func newClient(cfg Config) (*client.Client, error) {
+// engine (API 1.41) and a current one (1.51) are both read with the same code. A non-nil dial
+// replaces the dialer the host's scheme implies (WithDialer).
+func newClient(cfg Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*client.Client, error) {
 	// Keep as many idle connections as inspections run at once: the default (2) would reopen
 	// connections all the time, and over ssh:// every connection is a new ssh process.
 	tr := &http.Transport{MaxIdleConnsPerHost: inspectParallel, IdleConnTimeout: 30 * time.Second}
@@ -55,6 +56,9 @@ func newClient(cfg Config) (*client.Client, error) {
 			tr.TLSClientConfig = tc
 		}
 		opts = append(opts, client.WithHost(cfg.Host))
+	}
+	if dial != nil {
+		opts = append(opts, client.WithDialContext(dial))
 	}
 	return client.NewClientWithOpts(opts...)
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"sync"
@@ -30,17 +31,34 @@ import (
 )
 
 // Collector collects one configured engine.
-type Collector struct{ cfg Config }
+type Collector struct {
+	cfg  Config
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Option adjusts a Collector.
+type Option func(*Collector)
+
+// WithDialer opens the collector's connections with dial instead of dialling cfg.Host, which
+// stays the engine's address in the graph. The demo uses it to read a recorded engine served on
+// a loopback port as the socket it was recorded from, so two demo scans give the same graph.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(c *Collector) { c.dial = dial }
+}
 
 // New returns a collector for cfg.
-func New(cfg Config) (*Collector, error) {
+func New(cfg Config, opts ...Option) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if cfg.Name == "" {
 		cfg.Name = "local"
 	}
-	return &Collector{cfg: cfg}, nil
+	c := &Collector{cfg: cfg}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
 
 // inspectParallel bounds concurrent inspect calls: enough to hide latency on a remote engine,
@@ -78,7 +96,7 @@ type snapshot struct {
 // Collect reads the engine and emits its graph. An engine that cannot be reached (or whose Info
 // fails) fails the instance; a resource family that fails is a warning and the rest is kept.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
-	cli, err := newClient(c.cfg)
+	cli, err := newClient(c.cfg, c.dial)
 	if err != nil {
 		return fmt.Errorf("docker engine %s at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -374,6 +375,30 @@ func TestRemoteHostIdentity(t *testing.T) {
 	}
 	if eng.Str("endpoint") != "tcp://"+srv.Listener.Addr().String() {
 		t.Errorf("endpoint %q", eng.Str("endpoint"))
+	}
+}
+
+func TestWithDialer(t *testing.T) {
+	// The dialer reaches the engine; the configured host stays its address in the graph.
+	srv := httptest.NewServer(dockerfake.New(dockerfake.MustLoad("demo")))
+	defer srv.Close()
+	var d net.Dialer
+	dials := 0
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		dials++
+		return d.DialContext(ctx, "tcp", srv.Listener.Addr().String())
+	}
+	c, err := docker.New(docker.Config{Name: "erp-1", Host: "unix:///var/run/docker.sock", HostAddress: "203.0.113.10"}, docker.WithDialer(dial))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "docker", c)
+	eng := out.Node(t, "docker:engine:erp-1")
+	if eng.Str("endpoint") != "unix:///var/run/docker.sock" || eng.Str("host_ip") != "203.0.113.10" {
+		t.Errorf("engine attrs %v", eng.Attrs)
+	}
+	if dials == 0 {
+		t.Error("the dialer was never used")
 	}
 }
 
