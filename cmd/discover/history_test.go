@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/output"
+	"github.com/infragraph/infragraph/scan"
 )
 
 type fakeCollector func(ctx context.Context, emit graph.Emitter) error
@@ -317,5 +319,50 @@ func TestQueryCommands(t *testing.T) {
 	}
 	if err := json.Unmarshal(out.Bytes(), &hits); err != nil || len(hits) != 8 || hits[7].Distance != 4 {
 		t.Errorf("--json impact: %v %s", err, out)
+	}
+}
+
+// A scan whose documents fail to render (a full disk, a renderer error) after graph.json would
+// have been written leaves the directory as the previous scan left it: no new graph.json beside
+// the old INFRA.md, no snapshot; the next scan builds on the old one.
+func TestScanFailingToRenderChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	inst := collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)}
+	e, _, errb := testEnv(nil)
+	withInstances(e, inst)
+	e.Now = clockAt(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("first scan: %d %s", code, errb)
+	}
+	before := map[string][]byte{}
+	for _, f := range []string{"graph.json", "INFRA.md", "CHANGES.md", "proposals.json", "graph.mmd"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[f] = b
+	}
+	files := append(scan.DefaultFiles(scan.RenderOptions{}), scan.File{Name: "broken.md", Render: func(io.Writer, *graph.Graph) error {
+		return errors.New("no space left on device")
+	}})
+	opts := scan.Options{Instances: []collectors.Instance{inst}, Now: clockAt(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))}
+	sc := &scanner{opts: opts, store: history.Store{Dir: dir}, log: discardLogger(), files: files}
+	if _, _, err := sc.once(context.Background()); err == nil || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("once: %v", err)
+	}
+	for f, b := range before {
+		if got, _ := os.ReadFile(filepath.Join(dir, f)); !bytes.Equal(got, b) {
+			t.Errorf("%s replaced by a scan that failed to write", f)
+		}
+	}
+	if snaps, _ := (history.Store{Dir: dir}).List(); len(snaps) != 1 {
+		t.Errorf("snapshots %v", snaps)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, en := range ents {
+		if strings.Contains(en.Name(), ".tmp-") || en.Name() == "broken.md" {
+			t.Errorf("leftover %s", en.Name())
+		}
 	}
 }

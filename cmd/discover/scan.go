@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -237,24 +239,30 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 		return nil, nil, errInterrupted
 	}
 	llmOutcome(s.log, res, aiStatus)
-	snap, err := s.store.Save(res.Graph, s.keep)
-	if err != nil {
-		return nil, nil, err
-	}
 	files := s.files
 	if files == nil {
 		files = scan.Files
 	}
-	paths, err := scan.WriteFiles(s.store.Dir, res, files)
+	// Every top-level file is rendered before anything is replaced, so that a failure (a full
+	// disk, a renderer error) leaves the directory as the previous scan left it, not a mix.
+	staged, err := scan.Stage(s.store.Dir, res, files)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer staged.Discard()
 	if ai != nil {
-		p, err := writeLLMAudit(s.store.Dir, ai, res.Verdicts)
+		err := staged.Add(filepath.Join(s.store.Dir, llmAuditFile), 0o600, func(w io.Writer) error { return ai.WriteAudit(w, res.Verdicts) })
 		if err != nil {
 			return nil, nil, err
 		}
-		paths = append(paths, p)
+	}
+	snap, err := s.store.Save(res.Graph, s.keep)
+	if err != nil {
+		return nil, nil, err
+	}
+	paths, err := staged.Commit()
+	if err != nil {
+		return nil, nil, err
 	}
 	return res, append(paths, snap), nil
 }
