@@ -15,6 +15,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/config"
+	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/output"
@@ -365,4 +366,92 @@ func TestScanFailingToRenderChangesNothing(t *testing.T) {
 			t.Errorf("leftover %s", en.Name())
 		}
 	}
+}
+
+type cancelEnricher struct{ cancel context.CancelFunc }
+
+func (c cancelEnricher) Name() string { return "rules-test" }
+func (c cancelEnricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Proposal, error) {
+	c.cancel()
+	return nil, ctx.Err()
+}
+
+// A scan cancelled (SIGINT, SIGTERM) at any point leaves one consistent set of top-level files:
+// cancelled while collecting or enriching, the previous scan's, untouched; cancelled once writing
+// has begun, the new scan's, every file and the snapshot.
+func TestScanCancelledAtEveryPoint(t *testing.T) {
+	for _, point := range []string{"collect", "enrich", "render"} {
+		t.Run(point, func(t *testing.T) {
+			dir := t.TempDir()
+			fail := false
+			inst := collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)}
+			e, _, errb := testEnv(nil)
+			withInstances(e, inst)
+			e.Now = clockAt(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+			if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+				t.Fatalf("first scan: %d %s", code, errb)
+			}
+			before := readTop(t, dir)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			opts := scan.Options{Instances: []collectors.Instance{inst}, Now: clockAt(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))}
+			files := scan.DefaultFiles(scan.RenderOptions{})
+			switch point {
+			case "collect":
+				opts.Instances = append(opts.Instances, collectors.Instance{Provider: "docker", Name: "edge", Collector: fakeCollector(func(ctx context.Context, emit graph.Emitter) error {
+					cancel()
+					<-ctx.Done()
+					return ctx.Err()
+				})})
+			case "enrich":
+				opts.Enrichers = []enrich.Enricher{cancelEnricher{cancel}}
+			case "render":
+				infra := files[1].Render
+				files[1].Render = func(w io.Writer, g *graph.Graph) error { cancel(); return infra(w, g) }
+			}
+			sc := &scanner{opts: opts, store: history.Store{Dir: dir}, log: discardLogger(), files: files}
+			_, _, err := sc.once(ctx)
+			after := readTop(t, dir)
+			snaps, _ := history.Store{Dir: dir}.List()
+			if point != "render" {
+				if !errors.Is(err, errInterrupted) {
+					t.Fatalf("once: %v", err)
+				}
+				for f, b := range before {
+					if !bytes.Equal(after[f], b) {
+						t.Errorf("%s changed by an abandoned scan", f)
+					}
+				}
+				if len(snaps) != 1 {
+					t.Errorf("snapshots %v", snaps)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("a scan cancelled while writing did not finish: %v", err)
+			}
+			if len(snaps) != 2 || snaps[1].ID != "20261120T120000Z" {
+				t.Fatalf("snapshots %v", snaps)
+			}
+			snap, _ := os.ReadFile(snaps[1].Path)
+			if !bytes.Equal(after["graph.json"], snap) || !bytes.Contains(after["INFRA.md"], []byte("scan `20261120T120000Z`")) ||
+				!bytes.Contains(after["CHANGES.md"], []byte("20261120T060000Z")) {
+				t.Errorf("mixed set after a cancelled write:\n%s\n%s", after["INFRA.md"][:200], after["CHANGES.md"])
+			}
+		})
+	}
+}
+
+func readTop(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	for _, f := range []string{"graph.json", "INFRA.md", "CHANGES.md", "proposals.json", "graph.mmd"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[f] = b
+	}
+	return m
 }
