@@ -455,3 +455,65 @@ func readTop(t *testing.T, dir string) map[string][]byte {
 	}
 	return m
 }
+
+// diff and query read compressed snapshots: by scan id, by .gz path, and by the plain path a
+// snapshot had before the next scan compressed it. A damaged one is a clear error.
+func TestDiffAndQueryCompressedSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	inst := collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)}
+	t1 := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	for i, f := range []bool{false, true, false} {
+		fail = f
+		e, _, errb := testEnv(nil)
+		withInstances(e, inst)
+		e.Now = clockAt(t1.Add(time.Duration(i) * 6 * time.Hour))
+		if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code == exitError || code == exitUsage {
+			t.Fatalf("scan %d: %d %s", i, code, errb)
+		}
+	}
+	old := filepath.Join(dir, "scans", "20261120T060000Z", "graph.json.gz")
+	mid := filepath.Join(dir, "scans", "20261120T120000Z", "graph.json.gz")
+	for _, p := range []string{old, mid} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli := func(args ...string) (int, string, string) {
+		e, out, errb := testEnv(nil)
+		return runEnv(context.Background(), args, e), out.String(), errb.String()
+	}
+	for _, args := range [][]string{
+		{"diff", "--out", dir, "20261120T06", "20261120T12"},
+		{"diff", old, mid},
+		{"diff", strings.TrimSuffix(old, ".gz"), strings.TrimSuffix(mid, ".gz")},
+	} {
+		code, out, errb := cli(args...)
+		if code != exitOK || !strings.Contains(out, "! digitalocean:droplet:1001") || !strings.Contains(out, "1 went stale") {
+			t.Errorf("%v: %d %s\n%s", args, code, errb, out)
+		}
+	}
+	for _, g := range []string{mid, strings.TrimSuffix(mid, ".gz")} {
+		code, out, errb := cli("query", "--graph", g, "show", "erp-1")
+		if code != exitOK || !strings.Contains(out, "STALE") {
+			t.Errorf("query %s: %d %s\n%s", g, code, errb, out)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "graph.json.gz")
+	os.WriteFile(bad, []byte("not gzip"), 0o644)
+	if code, _, errb := cli("query", "--graph", bad); code != exitError || !strings.Contains(errb, bad) || !strings.Contains(errb, "gzip") {
+		t.Errorf("damaged snapshot: %d %s", code, errb)
+	}
+	if code, _, errb := cli("diff", bad, mid); code != exitError || !strings.Contains(errb, bad) {
+		t.Errorf("diff of a damaged snapshot: %d %s", code, errb)
+	}
+}
+
+// A graph file that does not exist is named as such, not looked up as a scan id.
+func TestDiffMissingFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "graph.json")
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", missing, missing}, e); code != exitError || !strings.Contains(errb.String(), missing+": no such file") {
+		t.Errorf("%d %s", code, errb)
+	}
+}
