@@ -517,3 +517,25 @@ func TestDiffMissingFile(t *testing.T) {
 		t.Errorf("%d %s", code, errb)
 	}
 }
+
+// An instance that leaves the configuration (renamed, or a config file not passed) drops what it
+// found, by design; the scan says so.
+func TestScanWarnsOfDroppedInstance(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	e, _, errb := testEnv(nil)
+	withInstances(e, collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)})
+	e.Now = clockAt(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("%d %s", code, errb)
+	}
+	e, _, errb = testEnv(nil)
+	withInstances(e, collectors.Instance{Provider: "digitalocean", Name: "default", Skip: "not configured"})
+	e.Now = clockAt(time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("%d %s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "collector instance no longer configured") || !strings.Contains(errb.String(), "collector=digitalocean/prod nodes=1") {
+		t.Errorf("no warning:\n%s", errb)
+	}
+}

@@ -239,6 +239,7 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 		return nil, nil, errInterrupted
 	}
 	llmOutcome(s.log, res, aiStatus)
+	warnDropped(s.log, prev, res.Graph)
 	files := s.files
 	if files == nil {
 		files = scan.Files
@@ -265,6 +266,28 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 		return nil, nil, err
 	}
 	return res, append(paths, snap), nil
+}
+
+// warnDropped names each collector instance of the previous scan that this scan did not have at
+// all (removed from the configuration, renamed, or a config file not passed): unlike one that
+// failed or was skipped, what it found is dropped, not carried.
+func warnDropped(log *slog.Logger, prev, cur *graph.Graph) {
+	if prev == nil {
+		return
+	}
+	now := map[string]bool{}
+	for _, c := range cur.Collectors {
+		now[c.Key()] = true
+	}
+	owned := map[string]int{}
+	for _, n := range prev.Nodes() {
+		owned[n.Source]++
+	}
+	for _, c := range prev.Collectors {
+		if k := c.Key(); !now[k] && owned[k] > 0 {
+			log.Warn("collector instance no longer configured: what it found is dropped, not carried", "collector", k, "nodes", owned[k])
+		}
+	}
 }
 
 // scanAttrs describe a finished scan in one log line.
