@@ -234,3 +234,18 @@ func Locate(path string) string {
 	}
 	return path
 }
+
+// Dirs returns the directories the store writes into: each scan's (complete or not).
+func (s Store) Dirs() []string {
+	ents, err := os.ReadDir(filepath.Join(s.Dir, scansDir))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && scanID.MatchString(e.Name()) {
+			out = append(out, filepath.Join(s.Dir, scansDir, e.Name()))
+		}
+	}
+	return out
+}

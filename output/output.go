@@ -5,10 +5,13 @@ package output
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFile writes path atomically: render writes into a temp file in the same directory, which
@@ -141,4 +144,36 @@ func (b *Batch) Discard() {
 		s.Discard()
 	}
 	b.staged = nil
+}
+
+// RemoveTemps removes the temp files that writes into dirs left behind when their process was
+// killed mid-write: in each directory given, not below it (an output directory may be a
+// user's own directory). Call it only while holding the output directory's lock, when no write
+// can be under way. It returns how many it removed.
+func RemoveTemps(dirs ...string) (int, error) {
+	n := 0
+	for _, dir := range dirs {
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("remove leftover temp files: %w", err)
+		}
+		for _, e := range ents {
+			if e.Type().IsRegular() && isTemp(e.Name()) {
+				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+					return n, fmt.Errorf("remove leftover temp files: %w", err)
+				}
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// isTemp matches the names Stage gives its temp files: ".<name>.tmp-<random>".
+func isTemp(name string) bool {
+	i := strings.LastIndex(name, ".tmp-")
+	return strings.HasPrefix(name, ".") && i > 0 && i+len(".tmp-") < len(name)
 }

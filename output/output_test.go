@@ -83,3 +83,30 @@ func TestBatchAllOrNothing(t *testing.T) {
 		t.Errorf("commit after discard: %v %v", paths, err)
 	}
 }
+
+// Temp files a killed writer left behind are removed; nothing else is.
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	keep := []string{"graph.json", ".lock", ".tmp-x", "diagrams/a.mmd", "scans/20261120T060000Z/graph.json.gz", ".install-key", "src/.main.go.tmp-1"}
+	gone := []string{".graph.json.tmp-123", "diagrams/.a.mmd.tmp-9", "scans/20261120T060000Z/.graph.json.gz.tmp-77"}
+	for _, f := range append(append([]string(nil), keep...), gone...) {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := RemoveTemps(dir, filepath.Join(dir, "diagrams"), filepath.Join(dir, "scans", "20261120T060000Z"), filepath.Join(dir, "nope")); err != nil || n != len(gone) {
+		t.Fatalf("removed %d: %v", n, err)
+	}
+	for _, f := range keep {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s removed", f)
+		}
+	}
+	for _, f := range gone {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s left", f)
+		}
+	}
+}

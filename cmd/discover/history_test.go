@@ -539,3 +539,27 @@ func TestScanWarnsOfDroppedInstance(t *testing.T) {
 		t.Errorf("no warning:\n%s", errb)
 	}
 }
+
+// The temp files of a scan killed while writing are removed by the next one.
+func TestScanRemovesLeftoverTemps(t *testing.T) {
+	dir := t.TempDir()
+	left := []string{".graph.json.tmp-1", "diagrams/.web.mmd.tmp-2", "scans/20261120T060000Z/.graph.json.tmp-3"}
+	for _, f := range left {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("{"), 0o644)
+	}
+	e, _, errb := testEnv(nil)
+	e.Now = clockAt(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("%d %s", code, errb)
+	}
+	for _, f := range left {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s left", f)
+		}
+	}
+	if !strings.Contains(errb.String(), "removed temp files an interrupted scan left behind") {
+		t.Errorf("log: %s", errb)
+	}
+}

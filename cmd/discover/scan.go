@@ -156,6 +156,18 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err // a *output.LockedError says who holds it: exit 1
 	}
 	defer lock.Release()
+	files := scan.DefaultFiles(scan.RenderOptions{MaxBytes: o.maxBytes})
+	dirs := append([]string{o.out}, history.Store{Dir: o.out}.Dirs()...)
+	for _, f := range files {
+		if f.Dir != "" {
+			dirs = append(dirs, filepath.Join(o.out, f.Dir))
+		}
+	}
+	if n, err := output.RemoveTemps(dirs...); err != nil {
+		log.Warn("leftover temp files not removed", "error", err)
+	} else if n > 0 {
+		log.Info("removed temp files an interrupted scan left behind", "files", n)
+	}
 	// The installation key (beside the outputs, never in them) keys secret fingerprints.
 	ctx := cmd.Context()
 	if key, err := evidence.LoadKey(o.out); err != nil {
@@ -169,7 +181,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err
 	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
-		files: scan.DefaultFiles(scan.RenderOptions{MaxBytes: o.maxBytes}),
+		files: files,
 		ai:    func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
 	if o.every > 0 {
 		jitter := o.every / 10
