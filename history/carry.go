@@ -20,10 +20,18 @@ import (
 //
 // Carry runs before enrichment, so that rules see carried nodes: a reference to a database whose
 // collector failed still resolves to that database, not to a new external host.
+//
+// A node cur already holds marked stale was carried in early, by CarriedNode (scan.Merge does so
+// when an edge observed this scan points at it): it stays as it is and is counted as carried.
 func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 	g := cur.Clone()
 	ts := stamp(now)
+	carried := map[string]int{}
 	for _, n := range g.Nodes() {
+		if n.Stale && prev != nil && prev.HasNode(n.ID) {
+			carried[n.Source]++
+			continue
+		}
 		freshNode(g.NodePtr(n.ID), prev, ts)
 	}
 	for _, e := range g.Edges() {
@@ -32,11 +40,7 @@ func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 	if prev == nil {
 		return g
 	}
-	incomplete := map[string]bool{}
-	for _, c := range g.Collectors {
-		incomplete[c.Key()] = c.Status != graph.StatusOK
-	}
-	carried := map[string]int{}
+	incomplete := incompleteInstances(g.Collectors)
 	for _, n := range prev.Nodes() {
 		if g.HasNode(n.ID) || n.Source == "" || !incomplete[n.Source] {
 			continue
@@ -66,6 +70,31 @@ func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 		g.Collectors[i].Stale = carried[g.Collectors[i].Key()]
 	}
 	return g
+}
+
+// CarriedNode returns the node with id as Carry would carry it from prev, stale since now: a node
+// of prev whose instance (its Source) has a status other than ok in statuses, this scan's. ok is
+// false for any other id. The pipeline uses it to keep an edge observed this scan whose endpoint
+// only history still holds (a droplet of a DigitalOcean account that failed this scan, pointed at
+// by a Docker engine that succeeded); Carry then leaves the node as it is.
+func CarriedNode(prev *graph.Graph, statuses []graph.CollectorStatus, id string, now time.Time) (graph.Node, bool) {
+	if prev == nil {
+		return graph.Node{}, false
+	}
+	n, ok := prev.Node(id)
+	if !ok || n.Source == "" || !incompleteInstances(statuses)[n.Source] {
+		return graph.Node{}, false
+	}
+	return staleNode(n, stamp(now)), true
+}
+
+// incompleteInstances maps each instance's key to whether it did not complete (status not ok).
+func incompleteInstances(statuses []graph.CollectorStatus) map[string]bool {
+	m := make(map[string]bool, len(statuses))
+	for _, c := range statuses {
+		m[c.Key()] = c.Status != graph.StatusOK
+	}
+	return m
 }
 
 // CarryInferred returns a copy of cur after enrichment with the inferred edges' freshness stamped

@@ -200,8 +200,10 @@ func (s Store) Previous() (g *graph.Graph, skipped []error, err error) {
 	return nil, skipped, fmt.Errorf("previous scan %s: %w; move it aside to start a new history", top, err)
 }
 
-// LoadFile reads a graph.json, gzip-compressed when the name ends in .gz.
+// LoadFile reads a graph.json, gzip-compressed when the name ends in .gz. A snapshot's plain
+// graph.json that a later scan compressed is read from its graph.json.gz.
 func LoadFile(path string) (*graph.Graph, error) {
+	path = Locate(path)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -210,7 +212,7 @@ func LoadFile(path string) (*graph.Graph, error) {
 	if strings.HasSuffix(path, ".gz") {
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: not a gzip-compressed graph.json: %w", path, err)
 		}
 		defer zr.Close()
 		r = zr
@@ -220,4 +222,30 @@ func LoadFile(path string) (*graph.Graph, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return g, nil
+}
+
+// Locate returns path, or path.gz when path does not exist and that does: the name a snapshot's
+// graph.json has once the next scan compressed it.
+func Locate(path string) string {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && strings.HasSuffix(path, ".json") {
+		if _, err := os.Stat(path + ".gz"); err == nil {
+			return path + ".gz"
+		}
+	}
+	return path
+}
+
+// Dirs returns the directories the store writes into: each scan's (complete or not).
+func (s Store) Dirs() []string {
+	ents, err := os.ReadDir(filepath.Join(s.Dir, scansDir))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && scanID.MatchString(e.Name()) {
+			out = append(out, filepath.Join(s.Dir, scansDir, e.Name()))
+		}
+	}
+	return out
 }

@@ -5,22 +5,40 @@ package output
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFile writes path atomically: render writes into a temp file in the same directory, which
 // is synced and renamed over path only when render and every write succeeded.
-func WriteFile(path string, perm os.FileMode, render func(io.Writer) error) (err error) {
+func WriteFile(path string, perm os.FileMode, render func(io.Writer) error) error {
+	s, err := Stage(path, perm, render)
+	if err != nil {
+		return err
+	}
+	return s.Commit()
+}
+
+// Staged is a file rendered and synced into a temp file beside its path, not yet in place.
+type Staged struct {
+	tmp, path string
+}
+
+// Stage renders path's new content into a temp file in the same directory and syncs it; Commit
+// puts it in place, Discard drops it. On error nothing is left behind and path is untouched.
+func Stage(path string, perm os.FileMode, render func(io.Writer) error) (_ *Staged, err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
+		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -30,26 +48,132 @@ func WriteFile(path string, perm os.FileMode, render func(io.Writer) error) (err
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<16)
 	if err := render(bw); err != nil {
-		return fmt.Errorf("render %s: %w", filepath.Base(path), err)
+		return nil, fmt.Errorf("render %s: %w", filepath.Base(path), err)
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
+		return nil, fmt.Errorf("sync %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename %s: %w", path, err)
+	return &Staged{tmp: tmp.Name(), path: path}, nil
+}
+
+// Path is where Commit puts the file.
+func (s *Staged) Path() string { return s.path }
+
+// Commit renames the staged file over its path and makes the rename durable. It may be called
+// once.
+func (s *Staged) Commit() error {
+	if err := os.Rename(s.tmp, s.path); err != nil {
+		os.Remove(s.tmp)
+		return fmt.Errorf("rename %s: %w", s.path, err)
 	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable
+	s.tmp = ""
+	syncDir(filepath.Dir(s.path))
+	return nil
+}
+
+// Discard removes the staged file; after Commit it does nothing.
+func (s *Staged) Discard() {
+	if s != nil && s.tmp != "" {
+		os.Remove(s.tmp)
+		s.tmp = ""
+	}
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
+}
+
+// Batch is a set of files that replace their predecessors together: every one is rendered and
+// synced first (Add), and only when all succeeded are they renamed into place, one after another
+// (Commit). A failure while rendering (a renderer error, a full disk) leaves every old file as it
+// was, never a mix of old and new; only a crash during the renames themselves, a window of a few
+// system calls, can.
+type Batch struct {
+	staged []*Staged
+}
+
+// Add stages one file of the batch.
+func (b *Batch) Add(path string, perm os.FileMode, render func(io.Writer) error) error {
+	s, err := Stage(path, perm, render)
+	if err != nil {
+		return err
+	}
+	b.staged = append(b.staged, s)
 	return nil
+}
+
+// Commit puts every staged file in place, in the order added, and returns their paths. After a
+// failed rename the rest are discarded.
+func (b *Batch) Commit() ([]string, error) {
+	paths := make([]string, 0, len(b.staged))
+	for i, s := range b.staged {
+		if err := os.Rename(s.tmp, s.path); err != nil {
+			b.staged = b.staged[i:]
+			b.Discard()
+			return paths, fmt.Errorf("rename %s: %w", s.path, err)
+		}
+		s.tmp = ""
+		paths = append(paths, s.path)
+	}
+	dirs := map[string]bool{}
+	for _, s := range b.staged {
+		if d := filepath.Dir(s.path); !dirs[d] {
+			dirs[d] = true
+			syncDir(d)
+		}
+	}
+	b.staged = nil
+	return paths, nil
+}
+
+// Discard drops every file not yet committed.
+func (b *Batch) Discard() {
+	for _, s := range b.staged {
+		s.Discard()
+	}
+	b.staged = nil
+}
+
+// RemoveTemps removes the temp files that writes into dirs left behind when their process was
+// killed mid-write: in each directory given, not below it (an output directory may be a
+// user's own directory). Call it only while holding the output directory's lock, when no write
+// can be under way. It returns how many it removed.
+func RemoveTemps(dirs ...string) (int, error) {
+	n := 0
+	for _, dir := range dirs {
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("remove leftover temp files: %w", err)
+		}
+		for _, e := range ents {
+			if e.Type().IsRegular() && isTemp(e.Name()) {
+				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+					return n, fmt.Errorf("remove leftover temp files: %w", err)
+				}
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// isTemp matches the names Stage gives its temp files: ".<name>.tmp-<random>".
+func isTemp(name string) bool {
+	i := strings.LastIndex(name, ".tmp-")
+	return strings.HasPrefix(name, ".") && i > 0 && i+len(".tmp-") < len(name)
 }

@@ -74,7 +74,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	ctx, span := telemetry.Tracer().Start(ctx, "scan")
 	defer span.End()
 	results := collectors.Run(ctx, opts.Instances, opts.Collect)
-	g := Merge(results)
+	g := MergeCarrying(results, opts.Previous, started)
 	g.Scan = graph.ScanInfo{
 		ID:        started.Format("20060102T150405Z"),
 		StartedAt: started.Format(time.RFC3339),
@@ -103,11 +103,20 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // Merge builds one graph from collector results, in a deterministic order. Nodes several
 // collectors emit (a git repo, an external host) are merged; an edge whose endpoint nobody
 // emitted is dropped with a warning on its collector.
-func Merge(results []collectors.Result) *graph.Graph {
+func Merge(results []collectors.Result) *graph.Graph { return MergeCarrying(results, nil, time.Time{}) }
+
+// MergeCarrying is Merge on top of the previous scan's graph (nil for none): an edge whose endpoint
+// nobody emitted this scan is kept when history carries that endpoint forward (its instance did
+// not complete, see history.CarriedNode). The endpoint is added stale before the edge, and
+// history.Carry keeps it so. Such an edge is a fresh observation: its collector completed, and it
+// is not dropped nor its collector marked partial. now is the scan's start.
+func MergeCarrying(results []collectors.Result, prev *graph.Graph, now time.Time) *graph.Graph {
 	g := graph.New()
 	sorted := append([]collectors.Result(nil), results...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Status.Key() < sorted[j].Status.Key() })
-	for _, r := range sorted {
+	statuses := make([]graph.CollectorStatus, len(sorted)) // as the collectors ended, before any edge is dropped
+	for i, r := range sorted {
+		statuses[i] = r.Status
 		for _, n := range r.Nodes {
 			if n.Source == "" && n.Provider == r.Status.Provider {
 				n.Source = r.Status.Key()
@@ -120,6 +129,14 @@ func Merge(results []collectors.Result) *graph.Graph {
 		for _, e := range r.Edges {
 			if e.Source == "" {
 				e.Source = r.Status.Key()
+			}
+			for _, id := range []string{e.From, e.To} {
+				if g.HasNode(id) {
+					continue
+				}
+				if n, ok := history.CarriedNode(prev, statuses, id, now); ok {
+					_ = g.SetNode(n)
+				}
 			}
 			if err := g.AddEdge(e); err != nil {
 				r.Status.Warnings = append(r.Status.Warnings, "dropped edge: "+err.Error())

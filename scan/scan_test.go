@@ -244,3 +244,89 @@ func TestRulesInThePipeline(t *testing.T) {
 		t.Errorf("the external node's creation is not recorded: %+v", p)
 	}
 }
+
+// An edge observed this scan whose endpoint only history carries (the droplet of a DigitalOcean
+// account that failed this scan, pointed at by a Docker engine that succeeded) is kept: the
+// droplet is carried stale before the edge goes in, the edge is fresh, and Docker stays ok. An
+// edge to a node whose owner completed without it is still dropped.
+func TestMergeKeepsEdgeToCarriedNode(t *testing.T) {
+	droplet := graph.Node{ID: "digitalocean:droplet:1001", Kind: "droplet", Provider: "digitalocean", Name: "erp-1"}
+	engine := graph.Node{ID: "docker:engine:erp-1", Kind: "engine", Provider: "docker", Name: "erp-1"}
+	runsOn := graph.Observe(engine.ID, droplet.ID, "runs_on")
+	failDO := false
+	do := func(ctx context.Context, emit graph.Emitter) error {
+		if failDO {
+			return errors.New("GET /v2/droplets: 401 Unauthorized")
+		}
+		emit.Node(droplet)
+		return nil
+	}
+	dockerEdge := func(ctx context.Context, emit graph.Emitter) error {
+		emit.Node(engine)
+		emit.Edge(runsOn)
+		return nil
+	}
+	o := Options{Instances: []collectors.Instance{
+		{Provider: "digitalocean", Name: "prod", Collector: fc(do)},
+		{Provider: "docker", Name: "erp", Collector: fc(dockerEdge)},
+	}, Now: clock()}
+	first, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := first.Graph.Edge(runsOn.Key()); !ok {
+		t.Fatal("first scan lacks the edge")
+	}
+
+	failDO = true
+	o.Previous = first.Graph
+	later := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	o.Now = func() time.Time { return later }
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := res.Graph
+	n, ok := g.Node(droplet.ID)
+	if !ok || !n.Stale || n.StaleSince != "2026-11-21T12:00:00Z" || n.LastSeen != "2026-11-21T06:00:00Z" || n.Source != "digitalocean/prod" {
+		t.Fatalf("droplet: %+v present=%v", n, ok)
+	}
+	e, ok := g.Edge(runsOn.Key())
+	if !ok || e.Stale || e.LastSeen != "2026-11-21T12:00:00Z" || e.FirstSeen != "2026-11-21T06:00:00Z" || e.Source != "docker/erp" {
+		t.Errorf("edge observed by a healthy collector to a carried node: %+v present=%v", e, ok)
+	}
+	st := map[string]graph.CollectorStatus{}
+	for _, c := range g.Collectors {
+		st[c.Key()] = c
+	}
+	if d := st["docker/erp"]; d.Status != graph.StatusOK || len(d.Warnings) != 0 {
+		t.Errorf("docker: %+v", d)
+	}
+	if d := st["digitalocean/prod"]; d.Status != graph.StatusFailed || d.Stale != 1 {
+		t.Errorf("digitalocean: %+v", d)
+	}
+	if c := res.Changes; len(c.NodesStale) != 1 || len(c.NodesRemoved) != 0 || len(c.EdgesRemoved) != 0 {
+		t.Errorf("changes: %+v", c.Summary())
+	}
+
+	// DigitalOcean back, the droplet deleted: the edge now dangles, and is dropped.
+	failDO = false
+	o.Previous = g
+	o.Instances[0].Collector = fc(func(context.Context, graph.Emitter) error { return nil })
+	o.Now = func() time.Time { return later.Add(time.Hour) }
+	res, err = Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Graph.HasNode(droplet.ID) {
+		t.Error("a droplet its healthy account no longer lists was kept")
+	}
+	if _, ok := res.Graph.Edge(runsOn.Key()); ok {
+		t.Error("an edge to a removed droplet was kept")
+	}
+	for _, c := range res.Graph.Collectors {
+		if c.Key() == "docker/erp" && c.Status != graph.StatusPartial {
+			t.Errorf("docker with a dangling edge: %+v", c)
+		}
+	}
+}

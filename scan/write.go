@@ -50,36 +50,80 @@ var Files = DefaultFiles(RenderOptions{})
 // since the previous scan). It returns the paths written.
 func Write(dir string, res *Result) ([]string, error) { return WriteFiles(dir, res, Files) }
 
-// WriteFiles renders files into dir, each atomically (output.WriteFile), and writes
-// proposals.json and CHANGES.md. It returns the paths written.
+// WriteFiles renders files, proposals.json and CHANGES.md into dir as one set (Stage, then
+// Staging.Commit): when any fails to render, none is replaced. It returns the paths written.
 func WriteFiles(dir string, res *Result, files []File) ([]string, error) {
-	var paths []string
+	st, err := Stage(dir, res, files)
+	if err != nil {
+		return nil, err
+	}
+	return st.Commit()
+}
+
+// Staging is a scan's documents rendered and synced beside their places, not yet in place.
+type Staging struct {
+	batch output.Batch
+	// sets lists the directories the document sets own, with what this scan writes in them.
+	sets []ownedDir
+}
+
+type ownedDir struct {
+	dir, ext string
+	written  map[string]bool
+}
+
+// Stage renders files, proposals.json and CHANGES.md into temp files in dir. Nothing in dir
+// changes until Commit; on error nothing is left behind.
+func Stage(dir string, res *Result, files []File) (_ *Staging, err error) {
+	st := &Staging{}
+	defer func() {
+		if err != nil {
+			st.batch.Discard()
+		}
+	}()
 	for _, f := range files {
 		if f.Set != nil {
-			ps, err := writeSet(dir, res.Graph, f)
-			paths = append(paths, ps...)
-			if err != nil {
-				return paths, err
+			if err := st.addSet(dir, res.Graph, f); err != nil {
+				return nil, err
 			}
 			continue
 		}
-		p := filepath.Join(dir, f.Name)
-		if err := output.WriteFile(p, 0o644, func(w io.Writer) error { return f.Render(w, res.Graph) }); err != nil {
+		if err := st.batch.Add(filepath.Join(dir, f.Name), 0o644, func(w io.Writer) error { return f.Render(w, res.Graph) }); err != nil {
+			return nil, err
+		}
+	}
+	if err := st.batch.Add(filepath.Join(dir, "proposals.json"), 0o644, func(w io.Writer) error { return WriteProposals(w, res.Verdicts) }); err != nil {
+		return nil, err
+	}
+	if err := st.batch.Add(filepath.Join(dir, "CHANGES.md"), 0o644, func(w io.Writer) error { return history.WriteMarkdown(w, res.Changes) }); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Add stages one more file (an audit log) to be committed with the documents.
+func (st *Staging) Add(path string, perm os.FileMode, render func(io.Writer) error) error {
+	return st.batch.Add(path, perm, render)
+}
+
+// Commit puts every staged file in place, then removes what an earlier scan left in a document
+// set's own directory and this one did not write (the diagram of a system that is gone). It
+// returns the paths written.
+func (st *Staging) Commit() ([]string, error) {
+	paths, err := st.batch.Commit()
+	if err != nil {
+		return paths, err
+	}
+	for _, o := range st.sets {
+		if err := removeUnwritten(o); err != nil {
 			return paths, err
 		}
-		paths = append(paths, p)
 	}
-	p := filepath.Join(dir, "proposals.json")
-	if err := output.WriteFile(p, 0o644, func(w io.Writer) error { return WriteProposals(w, res.Verdicts) }); err != nil {
-		return paths, err
-	}
-	paths = append(paths, p)
-	p = filepath.Join(dir, "CHANGES.md")
-	if err := output.WriteFile(p, 0o644, func(w io.Writer) error { return history.WriteMarkdown(w, res.Changes) }); err != nil {
-		return paths, err
-	}
-	return append(paths, p), nil
+	return paths, nil
 }
+
+// Discard drops every staged file: dir stays as it was.
+func (st *Staging) Discard() { st.batch.Discard() }
 
 // WriteProposals writes every proposal with its verdict, sorted by edge, deterministic.
 func WriteProposals(w io.Writer, vs []enrich.Verdict) error {
@@ -114,45 +158,47 @@ func sortVerdicts(vs []enrich.Verdict) {
 	sort.SliceStable(vs, func(i, j int) bool { return less(vs[i], vs[j]) })
 }
 
-// writeSet writes a document set, then removes what an earlier scan left in the set's own
-// directory and this one did not write.
-func writeSet(dir string, g *graph.Graph, f File) ([]string, error) {
+// addSet stages a document set and notes the directory it owns.
+func (st *Staging) addSet(dir string, g *graph.Graph, f File) error {
 	docs, err := f.Set(g)
 	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", f.Name, err)
+		return fmt.Errorf("render %s: %w", f.Name, err)
 	}
-	var paths []string
 	written := map[string]bool{}
 	for _, d := range docs {
 		if !filepath.IsLocal(filepath.FromSlash(d.Name)) {
-			return paths, fmt.Errorf("render %s: document name %q leaves the output directory", f.Name, d.Name)
+			return fmt.Errorf("render %s: document name %q leaves the output directory", f.Name, d.Name)
 		}
 		p := filepath.Join(dir, filepath.FromSlash(d.Name))
 		data := d.Data
-		if err := output.WriteFile(p, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-			return paths, err
+		if err := st.batch.Add(p, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+			return err
 		}
 		written[p] = true
-		paths = append(paths, p)
 	}
-	if f.Dir == "" {
-		return paths, nil
+	if f.Dir != "" {
+		st.sets = append(st.sets, ownedDir{dir: filepath.Join(dir, f.Dir), ext: f.Ext, written: written})
 	}
-	owned := filepath.Join(dir, f.Dir)
-	entries, err := os.ReadDir(owned)
+	return nil
+}
+
+// removeUnwritten removes the files with the set's extension in its own directory that this scan
+// did not write.
+func removeUnwritten(o ownedDir) error {
+	entries, err := os.ReadDir(o.dir)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return paths, nil
+			return nil
 		}
-		return paths, fmt.Errorf("list %s: %w", owned, err)
+		return fmt.Errorf("list %s: %w", o.dir, err)
 	}
 	for _, e := range entries {
-		p := filepath.Join(owned, e.Name())
-		if e.Type().IsRegular() && !written[p] && !strings.HasPrefix(e.Name(), ".") && filepath.Ext(e.Name()) == f.Ext {
+		p := filepath.Join(o.dir, e.Name())
+		if e.Type().IsRegular() && !o.written[p] && !strings.HasPrefix(e.Name(), ".") && filepath.Ext(e.Name()) == o.ext {
 			if err := os.Remove(p); err != nil {
-				return paths, fmt.Errorf("remove stale %s: %w", p, err)
+				return fmt.Errorf("remove stale %s: %w", p, err)
 			}
 		}
 	}
-	return paths, nil
+	return nil
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -74,10 +76,13 @@ func runDiff(e *env, o *diffOpts) error {
 
 // loadGraphRef reads a graph.json file, or a scan of the store's history when no such file exists.
 func loadGraphRef(store history.Store, ref string) (*graph.Graph, error) {
-	if _, err := os.Stat(ref); err == nil {
+	if _, err := os.Stat(history.Locate(ref)); err == nil {
 		return history.LoadFile(ref)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
+	}
+	if strings.ContainsRune(ref, os.PathSeparator) || strings.HasSuffix(ref, ".json") || strings.HasSuffix(ref, ".gz") {
+		return nil, fmt.Errorf("%s: no such file (nor a scan in the history of %s)", ref, store.Dir)
 	}
 	sn, err := store.Resolve(ref)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/config"
+	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/output"
+	"github.com/infragraph/infragraph/scan"
 )
 
 type fakeCollector func(ctx context.Context, emit graph.Emitter) error
@@ -317,5 +320,246 @@ func TestQueryCommands(t *testing.T) {
 	}
 	if err := json.Unmarshal(out.Bytes(), &hits); err != nil || len(hits) != 8 || hits[7].Distance != 4 {
 		t.Errorf("--json impact: %v %s", err, out)
+	}
+}
+
+// A scan whose documents fail to render (a full disk, a renderer error) after graph.json would
+// have been written leaves the directory as the previous scan left it: no new graph.json beside
+// the old INFRA.md, no snapshot; the next scan builds on the old one.
+func TestScanFailingToRenderChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	inst := collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)}
+	e, _, errb := testEnv(nil)
+	withInstances(e, inst)
+	e.Now = clockAt(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("first scan: %d %s", code, errb)
+	}
+	before := map[string][]byte{}
+	for _, f := range []string{"graph.json", "INFRA.md", "CHANGES.md", "proposals.json", "graph.mmd"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[f] = b
+	}
+	files := append(scan.DefaultFiles(scan.RenderOptions{}), scan.File{Name: "broken.md", Render: func(io.Writer, *graph.Graph) error {
+		return errors.New("no space left on device")
+	}})
+	opts := scan.Options{Instances: []collectors.Instance{inst}, Now: clockAt(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))}
+	sc := &scanner{opts: opts, store: history.Store{Dir: dir}, log: discardLogger(), files: files}
+	if _, _, err := sc.once(context.Background()); err == nil || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("once: %v", err)
+	}
+	for f, b := range before {
+		if got, _ := os.ReadFile(filepath.Join(dir, f)); !bytes.Equal(got, b) {
+			t.Errorf("%s replaced by a scan that failed to write", f)
+		}
+	}
+	if snaps, _ := (history.Store{Dir: dir}).List(); len(snaps) != 1 {
+		t.Errorf("snapshots %v", snaps)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, en := range ents {
+		if strings.Contains(en.Name(), ".tmp-") || en.Name() == "broken.md" {
+			t.Errorf("leftover %s", en.Name())
+		}
+	}
+}
+
+type cancelEnricher struct{ cancel context.CancelFunc }
+
+func (c cancelEnricher) Name() string { return "rules-test" }
+func (c cancelEnricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Proposal, error) {
+	c.cancel()
+	return nil, ctx.Err()
+}
+
+// A scan cancelled (SIGINT, SIGTERM) at any point leaves one consistent set of top-level files:
+// cancelled while collecting or enriching, the previous scan's, untouched; cancelled once writing
+// has begun, the new scan's, every file and the snapshot.
+func TestScanCancelledAtEveryPoint(t *testing.T) {
+	for _, point := range []string{"collect", "enrich", "render"} {
+		t.Run(point, func(t *testing.T) {
+			dir := t.TempDir()
+			fail := false
+			inst := collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)}
+			e, _, errb := testEnv(nil)
+			withInstances(e, inst)
+			e.Now = clockAt(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+			if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+				t.Fatalf("first scan: %d %s", code, errb)
+			}
+			before := readTop(t, dir)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			opts := scan.Options{Instances: []collectors.Instance{inst}, Now: clockAt(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))}
+			files := scan.DefaultFiles(scan.RenderOptions{})
+			switch point {
+			case "collect":
+				opts.Instances = append(opts.Instances, collectors.Instance{Provider: "docker", Name: "edge", Collector: fakeCollector(func(ctx context.Context, emit graph.Emitter) error {
+					cancel()
+					<-ctx.Done()
+					return ctx.Err()
+				})})
+			case "enrich":
+				opts.Enrichers = []enrich.Enricher{cancelEnricher{cancel}}
+			case "render":
+				infra := files[1].Render
+				files[1].Render = func(w io.Writer, g *graph.Graph) error { cancel(); return infra(w, g) }
+			}
+			sc := &scanner{opts: opts, store: history.Store{Dir: dir}, log: discardLogger(), files: files}
+			_, _, err := sc.once(ctx)
+			after := readTop(t, dir)
+			snaps, _ := history.Store{Dir: dir}.List()
+			if point != "render" {
+				if !errors.Is(err, errInterrupted) {
+					t.Fatalf("once: %v", err)
+				}
+				for f, b := range before {
+					if !bytes.Equal(after[f], b) {
+						t.Errorf("%s changed by an abandoned scan", f)
+					}
+				}
+				if len(snaps) != 1 {
+					t.Errorf("snapshots %v", snaps)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("a scan cancelled while writing did not finish: %v", err)
+			}
+			if len(snaps) != 2 || snaps[1].ID != "20261120T120000Z" {
+				t.Fatalf("snapshots %v", snaps)
+			}
+			snap, _ := os.ReadFile(snaps[1].Path)
+			if !bytes.Equal(after["graph.json"], snap) || !bytes.Contains(after["INFRA.md"], []byte("scan `20261120T120000Z`")) ||
+				!bytes.Contains(after["CHANGES.md"], []byte("20261120T060000Z")) {
+				t.Errorf("mixed set after a cancelled write:\n%s\n%s", after["INFRA.md"][:200], after["CHANGES.md"])
+			}
+		})
+	}
+}
+
+func readTop(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	for _, f := range []string{"graph.json", "INFRA.md", "CHANGES.md", "proposals.json", "graph.mmd"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[f] = b
+	}
+	return m
+}
+
+// diff and query read compressed snapshots: by scan id, by .gz path, and by the plain path a
+// snapshot had before the next scan compressed it. A damaged one is a clear error.
+func TestDiffAndQueryCompressedSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	inst := collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)}
+	t1 := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	for i, f := range []bool{false, true, false} {
+		fail = f
+		e, _, errb := testEnv(nil)
+		withInstances(e, inst)
+		e.Now = clockAt(t1.Add(time.Duration(i) * 6 * time.Hour))
+		if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code == exitError || code == exitUsage {
+			t.Fatalf("scan %d: %d %s", i, code, errb)
+		}
+	}
+	old := filepath.Join(dir, "scans", "20261120T060000Z", "graph.json.gz")
+	mid := filepath.Join(dir, "scans", "20261120T120000Z", "graph.json.gz")
+	for _, p := range []string{old, mid} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli := func(args ...string) (int, string, string) {
+		e, out, errb := testEnv(nil)
+		return runEnv(context.Background(), args, e), out.String(), errb.String()
+	}
+	for _, args := range [][]string{
+		{"diff", "--out", dir, "20261120T06", "20261120T12"},
+		{"diff", old, mid},
+		{"diff", strings.TrimSuffix(old, ".gz"), strings.TrimSuffix(mid, ".gz")},
+	} {
+		code, out, errb := cli(args...)
+		if code != exitOK || !strings.Contains(out, "! digitalocean:droplet:1001") || !strings.Contains(out, "1 went stale") {
+			t.Errorf("%v: %d %s\n%s", args, code, errb, out)
+		}
+	}
+	for _, g := range []string{mid, strings.TrimSuffix(mid, ".gz")} {
+		code, out, errb := cli("query", "--graph", g, "show", "erp-1")
+		if code != exitOK || !strings.Contains(out, "STALE") {
+			t.Errorf("query %s: %d %s\n%s", g, code, errb, out)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "graph.json.gz")
+	os.WriteFile(bad, []byte("not gzip"), 0o644)
+	if code, _, errb := cli("query", "--graph", bad); code != exitError || !strings.Contains(errb, bad) || !strings.Contains(errb, "gzip") {
+		t.Errorf("damaged snapshot: %d %s", code, errb)
+	}
+	if code, _, errb := cli("diff", bad, mid); code != exitError || !strings.Contains(errb, bad) {
+		t.Errorf("diff of a damaged snapshot: %d %s", code, errb)
+	}
+}
+
+// A graph file that does not exist is named as such, not looked up as a scan id.
+func TestDiffMissingFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "graph.json")
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", missing, missing}, e); code != exitError || !strings.Contains(errb.String(), missing+": no such file") {
+		t.Errorf("%d %s", code, errb)
+	}
+}
+
+// An instance that leaves the configuration (renamed, or a config file not passed) drops what it
+// found, by design; the scan says so.
+func TestScanWarnsOfDroppedInstance(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	e, _, errb := testEnv(nil)
+	withInstances(e, collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)})
+	e.Now = clockAt(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("%d %s", code, errb)
+	}
+	e, _, errb = testEnv(nil)
+	withInstances(e, collectors.Instance{Provider: "digitalocean", Name: "default", Skip: "not configured"})
+	e.Now = clockAt(time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("%d %s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "collector instance no longer configured") || !strings.Contains(errb.String(), "collector=digitalocean/prod nodes=1") {
+		t.Errorf("no warning:\n%s", errb)
+	}
+}
+
+// The temp files of a scan killed while writing are removed by the next one.
+func TestScanRemovesLeftoverTemps(t *testing.T) {
+	dir := t.TempDir()
+	left := []string{".graph.json.tmp-1", "diagrams/.web.mmd.tmp-2", "scans/20261120T060000Z/.graph.json.tmp-3"}
+	for _, f := range left {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("{"), 0o644)
+	}
+	e, _, errb := testEnv(nil)
+	e.Now = clockAt(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir}, e); code != exitOK {
+		t.Fatalf("%d %s", code, errb)
+	}
+	for _, f := range left {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s left", f)
+		}
+	}
+	if !strings.Contains(errb.String(), "removed temp files an interrupted scan left behind") {
+		t.Errorf("log: %s", errb)
 	}
 }

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"io"
 	"log/slog"
 	"path/filepath"
 	"time"
 
 	"github.com/infragraph/infragraph/config"
-	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/evidence"
-	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/scan"
 )
 
@@ -58,12 +55,9 @@ func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (
 	return en, "on", nil
 }
 
-// writeLLMAudit writes llm-audit.jsonl beside graph.json: hashes, counts and verdicts, never a
-// prompt or a secret.
-func writeLLMAudit(out string, en *llm.Enricher, vs []enrich.Verdict) (string, error) {
-	p := filepath.Join(out, "llm-audit.jsonl")
-	return p, output.WriteFile(p, 0o600, func(w io.Writer) error { return en.WriteAudit(w, vs) })
-}
+// llmAuditFile is the LLM's audit log, written beside graph.json with the scan's other files:
+// hashes, counts and verdicts, never a prompt or a secret.
+const llmAuditFile = "llm-audit.jsonl"
 
 // llmOutcome records in the graph whether AI enrichment ran, and warns when it failed.
 func llmOutcome(log *slog.Logger, res *scan.Result, status string) {

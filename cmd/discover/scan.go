@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -157,6 +159,18 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err // a *output.LockedError says who holds it: exit 1
 	}
 	defer lock.Release()
+	files := scan.DefaultFiles(scan.RenderOptions{MaxBytes: o.maxBytes})
+	dirs := append([]string{o.out}, history.Store{Dir: o.out}.Dirs()...)
+	for _, f := range files {
+		if f.Dir != "" {
+			dirs = append(dirs, filepath.Join(o.out, f.Dir))
+		}
+	}
+	if n, err := output.RemoveTemps(dirs...); err != nil {
+		log.Warn("leftover temp files not removed", "error", err)
+	} else if n > 0 {
+		log.Info("removed temp files an interrupted scan left behind", "files", n)
+	}
 	// The installation key (beside the outputs, never in them) keys secret fingerprints.
 	ctx := cmd.Context()
 	if key, err := evidence.LoadKey(o.out); err != nil {
@@ -170,7 +184,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err
 	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
-		files: scan.DefaultFiles(scan.RenderOptions{MaxBytes: o.maxBytes}),
+		files: files,
 		ai:    func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
 	if o.every > 0 {
 		jitter := o.every / 10
@@ -240,26 +254,55 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 		return nil, nil, errInterrupted
 	}
 	llmOutcome(s.log, res, aiStatus)
-	snap, err := s.store.Save(res.Graph, s.keep)
-	if err != nil {
-		return nil, nil, err
-	}
+	warnDropped(s.log, prev, res.Graph)
 	files := s.files
 	if files == nil {
 		files = scan.Files
 	}
-	paths, err := scan.WriteFiles(s.store.Dir, res, files)
+	// Every top-level file is rendered before anything is replaced, so that a failure (a full
+	// disk, a renderer error) leaves the directory as the previous scan left it, not a mix.
+	staged, err := scan.Stage(s.store.Dir, res, files)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer staged.Discard()
 	if ai != nil {
-		p, err := writeLLMAudit(s.store.Dir, ai, res.Verdicts)
+		err := staged.Add(filepath.Join(s.store.Dir, llmAuditFile), 0o600, func(w io.Writer) error { return ai.WriteAudit(w, res.Verdicts) })
 		if err != nil {
 			return nil, nil, err
 		}
-		paths = append(paths, p)
+	}
+	snap, err := s.store.Save(res.Graph, s.keep)
+	if err != nil {
+		return nil, nil, err
+	}
+	paths, err := staged.Commit()
+	if err != nil {
+		return nil, nil, err
 	}
 	return res, append(paths, snap), nil
+}
+
+// warnDropped names each collector instance of the previous scan that this scan did not have at
+// all (removed from the configuration, renamed, or a config file not passed): unlike one that
+// failed or was skipped, what it found is dropped, not carried.
+func warnDropped(log *slog.Logger, prev, cur *graph.Graph) {
+	if prev == nil {
+		return
+	}
+	now := map[string]bool{}
+	for _, c := range cur.Collectors {
+		now[c.Key()] = true
+	}
+	owned := map[string]int{}
+	for _, n := range prev.Nodes() {
+		owned[n.Source]++
+	}
+	for _, c := range prev.Collectors {
+		if k := c.Key(); !now[k] && owned[k] > 0 {
+			log.Warn("collector instance no longer configured: what it found is dropped, not carried", "collector", k, "nodes", owned[k])
+		}
+	}
 }
 
 // scanAttrs describe a finished scan in one log line.
