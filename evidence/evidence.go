@@ -185,7 +185,7 @@ func splitUserinfo(v string) (string, string) {
 	if at < 0 || end < 0 || end > at {
 		return v, ""
 	}
-	if !isDBScheme(strings.ToLower(scheme)) && !strings.Contains(rest[:end], ":") {
+	if !isDBScheme(strings.ToLower(scheme)) && !hasPassword(rest[:end]) {
 		return v, ""
 	}
 	user := rest[:at]
@@ -199,6 +199,17 @@ func splitUserinfo(v string) (string, string) {
 		user = un
 	}
 	return scheme + "://" + rest[at+1:], user
+}
+
+// hasPassword reports whether an authority's text ends in ":" and something other than a port:
+// "user:pa" does, "api.example.com:8443" ("https://api.example.com:8443/users/@me") does not.
+func hasPassword(auth string) bool {
+	i := strings.LastIndex(auth, ":")
+	if i < 0 {
+		return false
+	}
+	_, err := strconv.Atoi(auth[i+1:])
+	return err != nil
 }
 
 func isDBScheme(s string) bool {
