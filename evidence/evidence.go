@@ -124,6 +124,7 @@ func Parse(value string) (Facts, bool) {
 }
 
 func parseURL(v string) (Facts, bool) {
+	v, user := splitUserinfo(v)
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" {
 		// Postgres URLs may list several hosts ("h1:5432,h2:5432"); take the first.
@@ -152,6 +153,8 @@ func parseURL(v string) (Facts, bool) {
 	f.Host, f.Port = NormalizeHost(h), p
 	if u.User != nil {
 		f.User = safeUser(u.User.Username())
+	} else if user != "" {
+		f.User = safeUser(user)
 	}
 	if isDBScheme(f.Scheme) {
 		f.Database = strings.TrimPrefix(u.Path, "/")
@@ -167,6 +170,48 @@ func parseURL(v string) (Facts, bool) {
 	return f, f.Host != ""
 }
 
+// splitUserinfo takes the userinfo off a URL whose password holds a character that ends the
+// authority for url.Parse ("/", "?" or "#": pasted passwords are often not percent-encoded).
+// url.Parse would then read a piece of the password as the host, port, path or fragment
+// ("postgres://app:p@ss#w@db/x" has host "ss"). A connection string has no "@" after its host,
+// so there the userinfo ends at the last "@"; so it does in any URL whose authority (up to that
+// character) has a ":" — a password's — while "https://unpkg.com/@scope/pkg" keeps its path.
+// It returns the URL without userinfo and the user name.
+func splitUserinfo(v string) (string, string) {
+	i := strings.Index(v, "://")
+	scheme, rest := v[:i], v[i+3:]
+	at := strings.LastIndex(rest, "@")
+	end := strings.IndexAny(rest, "/?#")
+	if at < 0 || end < 0 || end > at {
+		return v, ""
+	}
+	if !isDBScheme(strings.ToLower(scheme)) && !hasPassword(rest[:end]) {
+		return v, ""
+	}
+	user := rest[:at]
+	if j := strings.Index(user, ":"); j >= 0 {
+		user = user[:j]
+	}
+	if strings.ContainsAny(user, "/?#") {
+		user = ""
+	}
+	if un, err := url.PathUnescape(user); err == nil {
+		user = un
+	}
+	return scheme + "://" + rest[at+1:], user
+}
+
+// hasPassword reports whether an authority's text ends in ":" and something other than a port:
+// "user:pa" does, "api.example.com:8443" ("https://api.example.com:8443/users/@me") does not.
+func hasPassword(auth string) bool {
+	i := strings.LastIndex(auth, ":")
+	if i < 0 {
+		return false
+	}
+	_, err := strconv.Atoi(auth[i+1:])
+	return err != nil
+}
+
 func isDBScheme(s string) bool {
 	switch s {
 	case "postgres", "postgresql", "mysql", "mariadb", "redis", "rediss", "mongodb", "mongodb+srv", "amqp", "amqps", "sqlserver", "mssql", "clickhouse", "cockroachdb", "memcached":
@@ -179,6 +224,10 @@ func parseKeywords(v string) (Facts, bool) {
 	f := Facts{}
 	for _, m := range kvPair.FindAllStringSubmatch(strings.ReplaceAll(v, ";", " "), -1) {
 		val := strings.Trim(m[2], "'")
+		if strings.Contains(val, "=") {
+			// "user= password=x": an empty value lets the next pair pose as this one's value.
+			continue
+		}
 		switch strings.ToLower(m[1]) {
 		case "host", "server", "hostaddr", "data_source", "address":
 			if f.Host == "" {
@@ -286,10 +335,16 @@ func SafePath(p string) string {
 		return ""
 	}
 	segs := strings.Split(p, "/")
+	assigned := false
 	for i, s := range segs {
 		// Credentials hide in path segments as tokens, and as "user:pass@host" or "key=value".
-		if s != "" && (looksSecret(s) || strings.ContainsAny(s, ":@=;,")) {
+		// After a "key=value" segment every segment goes: the value may go on past a "/"
+		// (base64 tokens hold slashes).
+		if s != "" && (assigned || looksSecret(s) || strings.ContainsAny(s, ":@=;,")) {
 			segs[i] = "…"
+		}
+		if strings.Contains(s, "=") {
+			assigned = true
 		}
 	}
 	return strings.Join(segs, "/")

@@ -49,11 +49,28 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// Pasted passwords are often not percent-encoded: a "/", "?", "#" or "@" in one must not make
+// a piece of it the host, the database or the path; an "@" in a real path stays in the path.
+func TestParseUnencodedPassword(t *testing.T) {
+	for in, want := range map[string]Facts{
+		"postgres://app:p@ss#w0rd@db.example.com:5432/orders": {Scheme: "postgres", Host: "db.example.com", Port: 5432, Database: "orders", User: "app"},
+		"mysql://app:9/Hq2xK@db.example.com/orders":           {Scheme: "mysql", Host: "db.example.com", Database: "orders", User: "app"},
+		"https://u:p@ss#x@api.example.com/v1":                 {Scheme: "https", Host: "api.example.com", User: "u", Path: "/v1"},
+		"https://unpkg.com/@scope/pkg":                        {Scheme: "https", Host: "unpkg.com", Path: "/…/pkg"},
+		"https://api.example.com:8443/users/@me":              {Scheme: "https", Host: "api.example.com", Port: 8443, Path: "/users/…"},
+	} {
+		if got, _ := Parse(in); got != want {
+			t.Errorf("Parse(%q) = %+v, want %+v", in, got, want)
+		}
+	}
+}
+
 func TestSafePath(t *testing.T) {
 	for in, want := range map[string]string{
 		"/functions/v1/send-order-email": "/functions/v1/send-order-email",
 		"/proxy/u:pass-word@inner/x":     "/proxy/…/x",
-		"/hook;key=abc/run":              "/…/run",
+		"/hook;key=abc/run":              "/…/…", // the value may go on past a "/"
+		"/hook/key=ab+c/de==/run":        "/hook/…/…/…",
 		"/api/order-created?token=abc":   "/api/order-created",
 		"/v1/" + strings.Repeat("a", 40): "/v1/…",
 		"/":                              "",

@@ -1,7 +1,9 @@
 package digitalocean
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/telemetry"
 	"golang.org/x/oauth2"
@@ -42,6 +45,7 @@ type retryTransport struct {
 	sleep     func(ctx context.Context, d time.Duration) error
 	now       func() time.Time
 	onRetried func(status int, wait time.Duration) // tests observe waits
+	token     string                               // scrubbed from error bodies
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -66,10 +70,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				wait = ra
 			}
 		default:
-			return resp, nil
+			return t.scrubbed(resp), nil
 		}
 		if !idempotent || attempt >= t.retries || wait > t.maxWait {
-			return resp, err // godo turns the last answer into an *godo.ErrorResponse
+			return t.scrubbed(resp), err // godo turns the last answer into an *godo.ErrorResponse
 		}
 		status := 0
 		if resp != nil {
@@ -84,6 +88,33 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// scrubbed replaces an error answer's body by DigitalOcean's error JSON with its message
+// scrubbed (evidence.Scrub): godo's ErrorResponse prints the message, or the whole body when it
+// is not JSON, and an API or a proxy before it may echo what it was sent (the token, a
+// connection string). A body that is not JSON is not echoed at all.
+func (t *retryTransport) scrubbed(resp *http.Response) *http.Response {
+	if resp == nil || resp.StatusCode < 300 {
+		return resp
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	var e struct {
+		ID        string `json:"id"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id"`
+	}
+	if json.Unmarshal(raw, &e) == nil {
+		e.ID, e.Message, e.RequestID = evidence.Scrub(e.ID), evidence.Scrub(e.Message, t.token), evidence.Scrub(e.RequestID, t.token)
+	} else {
+		e.Message = fmt.Sprintf("%s (the answer was not JSON)", http.StatusText(resp.StatusCode))
+	}
+	b, _ := json.Marshal(e)
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Del("Content-Length")
+	return resp
 }
 
 // try makes one attempt under its own deadline; the deadline lives until the body is closed.
@@ -159,6 +190,7 @@ func (c *Collector) newClient() (*godo.Client, error) {
 		sleep:     c.sleep,
 		now:       time.Now,
 		onRetried: c.onRetried,
+		token:     c.cfg.Token.Reveal(),
 	}
 	hc := &http.Client{Transport: &oauth2.Transport{
 		Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: c.cfg.Token.Reveal(), TokenType: "Bearer"}),

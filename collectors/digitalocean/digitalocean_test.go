@@ -691,3 +691,30 @@ func TestConcurrencyUnderLatency(t *testing.T) {
 		t.Errorf("at most %d requests in flight, want the pool's %d", counter.top, c.parallel)
 	}
 }
+
+// godo puts an error body's message, or the whole body when it is not JSON, into its error.
+// An answer that echoes the token or a connection string must not carry it into a warning or
+// the instance's error.
+func TestErrorBodyEchoIsScrubbed(t *testing.T) {
+	echo := "token " + digitaloceanfake.Token + " refused for postgres://doadmin:CANARY-pw-echo@db.example.com:25060/defaultdb?password=CANARY-q"
+	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
+		s.FailWith("/v2/load_balancers", http.StatusConflict, -1, echo)
+		s.FailWithBody("/v2/tags", http.StatusBadGateway, -1, "<html>proxy: Authorization: Bearer "+digitaloceanfake.Token+" CANARY-html</html>")
+	})
+	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "digitalocean", Name: "test", Collector: h.c}}, collectors.Options{})
+	st := res[0].Status
+	if st.Status != graph.StatusPartial || len(st.Warnings) != 2 {
+		t.Fatalf("status %s, warnings %q: want partial with two warnings", st.Status, st.Warnings)
+	}
+	if !strings.Contains(st.Warnings[0], "db.example.com") || !strings.Contains(st.Warnings[1], "502") {
+		t.Errorf("warnings %q lost the non-secret facts", st.Warnings)
+	}
+	h = start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
+		s.FailWith("/v2/account", http.StatusBadRequest, -1, echo)
+	})
+	out := collectorstest.Collect(t, "digitalocean", h.c)
+	if out.Err == nil {
+		t.Fatal("no error for a failing account read")
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY", digitaloceanfake.Token}, []byte(strings.Join(st.Warnings, "\n")), []byte(out.Err.Error()))
+}

@@ -202,17 +202,8 @@ func (c *client) clean(msg string) string {
 	if s := c.secret.Reveal(); s != "" {
 		line = strings.ReplaceAll(line, s, "[redacted]")
 	}
-	words := strings.Fields(line)
-	for i, w := range words {
-		if evidence.LooksSecret(strings.Trim(w, `"'().,;:`)) {
-			words[i] = "…"
-		}
-	}
-	line = strings.Join(words, " ")
-	if r := []rune(line); len(r) > 200 {
-		line = string(r[:200]) + "…"
-	}
-	return line
+	// Faults quote arguments and records: URLs with userinfo, "password=…", tokens.
+	return evidence.Scrub(line)
 }
 
 // ---- XML-RPC ----

@@ -493,6 +493,12 @@ func TestFaultMessages(t *testing.T) {
 	if got := c.clean("You are not allowed to access 'Mail Server' (ir.mail_server) records.\n\nThis operation..."); got != "You are not allowed to access 'Mail Server' (ir.mail_server) records." {
 		t.Errorf("clean = %q", got)
 	}
+	// A fault quoting a server action's or mail server's settings: URL userinfo and
+	// key=value secrets go, the host stays.
+	got = c.clean("ValueError: cannot reach redis://:pw3@db.example.com (password=pw4)")
+	if strings.Contains(got, "pw3") || strings.Contains(got, "pw4") || !strings.Contains(got, "db.example.com") {
+		t.Errorf("clean = %q", got)
+	}
 	if got := c.clean(strings.Repeat("word ", 100)); len([]rune(got)) > 201 {
 		t.Errorf("not truncated: %d", len(got))
 	}

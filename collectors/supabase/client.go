@@ -146,14 +146,14 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 			}
 			continue
 		case resp.StatusCode >= 500:
-			last = &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body)}
+			last = &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body, c.token.Reveal())}
 			if err := c.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("GET %s: %w", path, err)
 			}
 			wait *= 2
 			continue
 		case resp.StatusCode < 200 || resp.StatusCode > 299:
-			return &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body)}
+			return &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body, c.token.Reveal())}
 		}
 		if err := json.Unmarshal(body, out); err != nil {
 			return fmt.Errorf("GET %s: the answer is not the expected JSON: %w", path, err)
@@ -189,9 +189,10 @@ func retryAfter(h http.Header) time.Duration {
 	return d
 }
 
-// errorMessage takes the "message" of a Management API error body, shortened; bodies that are
-// not JSON are not echoed (they could be anything).
-func errorMessage(body []byte) string {
+// errorMessage takes the "message" of a Management API error body, scrubbed of the token and
+// anything secret-looking (evidence.Scrub: an API may echo what it was sent) and shortened;
+// bodies that are not JSON are not echoed (they could be anything).
+func errorMessage(body []byte, token string) string {
 	var e struct {
 		Message string `json:"message"`
 		Error   string `json:"error"`
@@ -203,10 +204,7 @@ func errorMessage(body []byte) string {
 	if m == "" {
 		m = e.Error
 	}
-	if len(m) > 200 {
-		m = m[:200] + "…"
-	}
-	return m
+	return evidence.Scrub(m, token)
 }
 
 // scrubURLError drops the URL from a transport error (it never holds the token, but keep errors

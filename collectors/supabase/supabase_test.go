@@ -426,3 +426,28 @@ func TestProjectsReadConcurrently(t *testing.T) {
 		t.Error("concurrent reads made the output depend on timing")
 	}
 }
+
+// An error body that echoes the token or a connection string must not carry it into a warning
+// or the instance's error.
+func TestErrorMessageEchoIsScrubbed(t *testing.T) {
+	est := supabasefake.Test()
+	echo := "token " + est.Token + " refused for postgres://postgres:CANARY-pw-echo@db.example.com:5432/postgres?password=CANARY-q"
+	base := "/v1/projects/" + testRef
+	c, _ := newTestCollector(t, est, supabasefake.Options{
+		Status:  map[string]int{base + "/secrets": 409},
+		Message: map[string]string{base + "/secrets": echo},
+	}, Config{})
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil || len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "db.example.com") {
+		t.Fatalf("err %v, warnings %q: want one warning keeping the message's facts", out.Err, out.Warnings)
+	}
+	c, _ = newTestCollector(t, est, supabasefake.Options{
+		Status:  map[string]int{"/v1/projects": 400},
+		Message: map[string]string{"/v1/projects": echo},
+	}, Config{})
+	out2 := collectorstest.Collect(t, "supabase", c)
+	if out2.Err == nil {
+		t.Fatal("no error for an unreadable project list")
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY", est.Token}, []byte(strings.Join(out.Warnings, "\n")), []byte(out2.Err.Error()))
+}

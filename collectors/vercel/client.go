@@ -173,7 +173,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 			continue
 		case status >= 500:
 			if errTries >= c.MaxRetries {
-				return apiError(path, status, body)
+				return apiError(path, status, body, c.token.Reveal())
 			}
 			errTries++
 			if werr := c.wait(ctx, backoff); werr != nil {
@@ -182,7 +182,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 			backoff *= 2
 			continue
 		case status < 200 || status > 299:
-			return apiError(path, status, body)
+			return apiError(path, status, body, c.token.Reveal())
 		}
 		if err := json.Unmarshal(body, v); err != nil {
 			return fmt.Errorf("%s: decode response: %w", path, decodeErr(err))
@@ -252,7 +252,9 @@ func (c *Client) retryAfter(h http.Header) time.Duration {
 	return time.Second
 }
 
-func apiError(path string, status int, body []byte) error {
+// apiError reads Vercel's error body. Its message is scrubbed (evidence.Scrub) of the token and
+// anything secret-looking: an API may echo what it was sent.
+func apiError(path string, status int, body []byte, token string) error {
 	e := &APIError{Status: status, Path: path}
 	var eb struct {
 		Error struct {
@@ -263,10 +265,7 @@ func apiError(path string, status int, body []byte) error {
 	}
 	if json.Unmarshal(body, &eb) == nil {
 		e.Code, e.InvalidToken = eb.Error.Code, eb.Error.InvalidToken
-		e.Message = eb.Error.Message
-		if len(e.Message) > 200 {
-			e.Message = e.Message[:200] + "…"
-		}
+		e.Message = evidence.Scrub(eb.Error.Message, token)
 	}
 	return e
 }

@@ -62,15 +62,15 @@ func TestRetryAfterHeaders(t *testing.T) {
 
 func TestAPIErrorBody(t *testing.T) {
 	long := strings.Repeat("x", 500)
-	err := apiError("/v1/x", 403, []byte(`{"error":{"code":"forbidden","message":"`+long+`"}}`))
+	err := apiError("/v1/x", 403, []byte(`{"error":{"code":"forbidden","message":"`+long+`"}}`), "tok")
 	if !IsStatus(err, 403) || Rejected(err) || len(err.Error()) > 300 {
 		t.Errorf("plan-gated 403: %v", err)
 	}
-	err = apiError("/v2/user", 403, []byte(`{"error":{"code":"forbidden","message":"Not authorized","invalidToken":true}}`))
+	err = apiError("/v2/user", 403, []byte(`{"error":{"code":"forbidden","message":"Not authorized","invalidToken":true}}`), "tok")
 	if !Rejected(err) {
 		t.Errorf("invalidToken 403 not treated as a rejected token: %v", err)
 	}
-	if err := apiError("/v2/user", 502, []byte("<html>bad gateway</html>")); strings.Contains(err.Error(), "html") {
+	if err := apiError("/v2/user", 502, []byte("<html>bad gateway</html>"), "tok"); strings.Contains(err.Error(), "html") {
 		t.Errorf("error echoes a non-JSON body: %v", err)
 	}
 }

@@ -615,3 +615,26 @@ func TestProjectReadsConcurrentUnderLatency(t *testing.T) {
 		t.Errorf("scope-wide families read alone (%d in flight)", counter.scopeWide)
 	}
 }
+
+// An error body that echoes what it was sent (the token, a connection string) must not carry it
+// into a warning or the instance's error.
+func TestErrorMessageEchoIsScrubbed(t *testing.T) {
+	const echo = "token test-token is not allowed; tried postgres://app:CANARY-pw-echo@db.example.com/orders?password=CANARY-q"
+	h := setup(t, "test", nil,
+		vercelfake.WithFault(vercelfake.Fault{Path: "/v1/connect/networks", Status: 403, Code: "forbidden", Message: echo}))
+	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "vercel", Name: "test", Collector: h.c}}, collectors.Options{})
+	st := res[0].Status
+	if st.Status != graph.StatusPartial || len(st.Warnings) == 0 {
+		t.Fatalf("status %s %v, want partial with warnings", st.Status, st.Warnings)
+	}
+	if !strings.Contains(st.Warnings[0], "db.example.com") {
+		t.Errorf("warning %q lost the non-secret facts of the message", st.Warnings[0])
+	}
+	h = setup(t, "test", nil,
+		vercelfake.WithFault(vercelfake.Fault{Path: "/v2/user", Status: 400, Code: "bad_request", Message: echo}))
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err == nil {
+		t.Fatal("no error for a failing /v2/user")
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY", "test-token"}, []byte(strings.Join(st.Warnings, "\n")), []byte(st.Reason), []byte(out.Err.Error()))
+}

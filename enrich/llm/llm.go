@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/retry"
@@ -256,7 +257,16 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 		n, _ := g.Node(id)
 		cards = append(cards, card(n, red))
 	}
-	prompt, err := userPrompt(cards, b.pairs)
+	// The shared tokens come from names and values like the cards do: they pass the redactor too.
+	sent := make([]Pair, len(b.pairs))
+	for i, p := range b.pairs {
+		p.Shared = make([]string, len(b.pairs[i].Shared))
+		for j, t := range b.pairs[i].Shared {
+			p.Shared[j] = red.Token(t)
+		}
+		sent[i] = p
+	}
+	prompt, err := userPrompt(cards, sent)
 	if err != nil {
 		return nil, b.pairs
 	}
@@ -431,27 +441,24 @@ func (e *Enricher) call(ctx context.Context, model, prompt string, schema json.R
 		},
 	})
 	if err != nil {
-		return resp, describe(model, err)
+		return resp, describe(model, err, e.cfg.APIKey.Reveal())
 	}
 	return resp, nil
 }
 
-// describe turns a client error into a short message with the status and the API's error type;
-// it never includes request content.
-func describe(model string, err error) error {
+// describe turns a client error into a short message with the status and the API's error type.
+// The API's message and transport errors go through evidence.Scrub with the key: a gateway may
+// echo the request (its key, a quoted prompt), a transport error prints the whole URL.
+func describe(model string, err error, key string) error {
 	var ae *openai.APIError
 	var re *openai.RequestError
 	switch {
 	case errors.As(err, &ae):
-		msg := ae.Message
-		if len(msg) > 160 {
-			msg = msg[:160] + "…"
-		}
-		return &callError{model: model, status: ae.HTTPStatusCode, msg: strings.TrimSpace(ae.Type + " " + msg)}
+		return &callError{model: model, status: ae.HTTPStatusCode, msg: evidence.Scrub(strings.TrimSpace(ae.Type+" "+ae.Message), key)}
 	case errors.As(err, &re):
 		return &callError{model: model, status: re.HTTPStatusCode, msg: http.StatusText(re.HTTPStatusCode)}
 	}
-	return &callError{model: model, msg: err.Error()}
+	return &callError{model: model, msg: evidence.Scrub(err.Error(), key)}
 }
 
 type callError struct {

@@ -89,6 +89,16 @@ func (r *Redactor) Attr(name, value string) string {
 	return r.String(value)
 }
 
+// Token redacts a single word (a candidate pair's shared token): the whole word when it looks
+// like a secret, even one too short for the high-entropy rule.
+func (r *Redactor) Token(s string) string {
+	if evidence.LooksSecret(s) {
+		r.counts["token"]++
+		return r.placeholder("token", s)
+	}
+	return r.String(s)
+}
+
 func (r *Redactor) placeholder(kind, secret string) string {
 	m := hmac.New(sha256.New, r.key)
 	m.Write([]byte(secret))

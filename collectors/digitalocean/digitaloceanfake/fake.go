@@ -105,6 +105,7 @@ type fault struct {
 	status     int
 	retryAfter int
 	body       string
+	message    string
 }
 
 // New returns a server for e.
@@ -114,6 +115,17 @@ func New(e *Estate) *Server { return &Server{Estate: e} }
 // in "/" matches every path below it.
 func (s *Server) Fail(path string, status, times int) {
 	s.addFault(path, times, fault{status: status})
+}
+
+// FailWith is Fail with the error body's message given: an API (or a proxy before it) that
+// echoes what it was sent. A message that is not JSON-safe text is still sent as the message.
+func (s *Server) FailWith(path string, status, times int, message string) {
+	s.addFault(path, times, fault{status: status, message: message})
+}
+
+// FailWithBody is Fail with a raw body, JSON or not (a proxy's error page).
+func (s *Server) FailWithBody(path string, status, times int, body string) {
+	s.addFault(path, times, fault{status: status, body: body})
 }
 
 // RateLimit makes the next times requests to path answer 429 with Retry-After retryAfter seconds.
@@ -179,6 +191,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.Set("retry-after", strconv.Itoa(f.retryAfter))
 			h.Set("ratelimit-remaining", "0")
 			writeError(w, f.status, "too_many_requests", "API Rate limit exceeded.")
+		case f.message != "":
+			writeError(w, f.status, errorID(f.status), f.message)
 		default:
 			writeError(w, f.status, errorID(f.status), http.StatusText(f.status))
 		}

@@ -155,6 +155,9 @@ type Options struct {
 	Latency time.Duration
 	// Status answers a path (without query) with this status and a {"message"} body.
 	Status map[string]int
+	// Message replaces the {"message"} of a Status answer for a path: an API that echoes what
+	// it was sent.
+	Message map[string]string
 	// RateLimited answers the first N requests with 429, Retry-After and X-RateLimit-Reset set
 	// to RetryAfter seconds.
 	RateLimited int
@@ -215,7 +218,11 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st, ok := f.opts.Status[r.URL.Path]; ok {
-		writeError(w, st, http.StatusText(st))
+		msg := http.StatusText(st)
+		if m, ok := f.opts.Message[r.URL.Path]; ok {
+			msg = m
+		}
+		writeError(w, st, msg)
 		return
 	}
 	if f.opts.Garbage[r.URL.Path] {
