@@ -437,3 +437,18 @@ func TestOnlyOfferedIDsMayBeLinked(t *testing.T) {
 		t.Errorf("accepted %d, out of scope %d, of %d", accepted, offside, len(ps))
 	}
 }
+
+// Later rules never rewrite an earlier rule's placeholder: the evidence around it survives.
+func TestRedactorKeepsEvidenceAroundPlaceholders(t *testing.T) {
+	r := NewRedactor([]byte("k"))
+	got := r.String("postgres://odoo:s3cr3t-Pass@db.acme-coffee.com:5432/erp token=abcd1234efgh")
+	if strings.Contains(got, "s3cr3t-Pass") || strings.Contains(got, "abcd1234efgh") {
+		t.Fatalf("secret kept: %s", got)
+	}
+	if !strings.Contains(got, "@db.acme-coffee.com:5432/erp") {
+		t.Errorf("evidence mangled: %s", got)
+	}
+	if strings.Count(got, "⟨secret:") != 2 || strings.Contains(got, "⟨secret:⟨") {
+		t.Errorf("nested or missing placeholders: %s", got)
+	}
+}
