@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -563,3 +564,5 @@ func TestScanRemovesLeftoverTemps(t *testing.T) {
 		t.Errorf("log: %s", errb)
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -14,18 +14,8 @@ import (
 // llmEnricher decides whether LLM enrichment runs (--llm off|auto|on; auto: when credentials
 // exist) and builds it. status is what graph.json records when it does not run.
 func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (en *llm.Enricher, status string, err error) {
-	if mode == "" {
-		mode = cfg.LLM.Mode
-	}
-	if mode == "" {
-		mode = "auto"
-	}
-	switch mode {
-	case "off":
-		return nil, "off", nil
-	case "auto", "on":
-	default:
-		return nil, "", usageErr("--llm must be off, auto or on, not %q", mode)
+	if mode, err = llmMode(cfg, mode); err != nil || mode == "off" {
+		return nil, "off", err
 	}
 	creds, cerr := llm.CredentialsFromEnv(e.Getenv, time.Now())
 	switch {
@@ -71,4 +61,17 @@ func llmOutcome(log *slog.Logger, res *scan.Result, status string) {
 	}
 }
 
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+// llmMode resolves --llm (or the config file's llm.mode; default auto) and rejects anything but
+// off, auto and on.
+func llmMode(cfg *config.File, mode string) (string, error) {
+	if mode == "" {
+		mode = cfg.LLM.Mode
+	}
+	switch mode {
+	case "":
+		return "auto", nil
+	case "off", "auto", "on":
+		return mode, nil
+	}
+	return "", usageErr("--llm must be off, auto or on, not %q", mode)
+}

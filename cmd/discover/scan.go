@@ -180,7 +180,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	}
 	// Fail on a bad --llm before the first scan; each scan then gets a fresh enricher (its budget
 	// and usage are per scan).
-	if _, _, err := llmEnricher(e, discardLogger(), cfg, o.llm, o.out); err != nil {
+	if _, err := llmMode(cfg, o.llm); err != nil {
 		return err
 	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
