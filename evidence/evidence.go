@@ -96,8 +96,21 @@ var (
 // keyword DSN ("host=h port=5432 dbname=db user=u password=p"), an ADO-style string
 // ("Server=h;Database=db;User Id=u;Password=p"), a MySQL DSN ("u:p@tcp(h:3306)/db") or a bare
 // host[:port]. ok is false when nothing host-like is found.
+//
+// Only a well-formed scheme, host (a DNS name or an IP) and numeric port produce facts: a value
+// that merely contains "://" (a JSON credential file, "Bearer <token> https://…", a PEM block
+// beside a URL) or whose host or port holds anything else ("sqlserver://h;password=…:1")
+// produces none, because whatever a malformed value puts in those places may be its secret.
+// A database, user or path that is not well-formed is dropped.
 func Parse(value string) (Facts, bool) {
-	v := strings.TrimSpace(value)
+	f, ok := parse(strings.TrimSpace(value))
+	if !ok {
+		return Facts{}, false
+	}
+	return f.clean()
+}
+
+func parse(v string) (Facts, bool) {
 	if v == "" || len(v) > 4096 {
 		return Facts{}, false
 	}
@@ -106,9 +119,9 @@ func Parse(value string) (Facts, bool) {
 	}
 	if m := mysqlDSN.FindStringSubmatch(v); m != nil {
 		f := Facts{Scheme: "mysql", User: safeUser(m[1]), Database: m[4]}
-		h, p := splitHostPort(m[3])
+		h, p, ok := splitHostPort(m[3])
 		f.Host, f.Port = NormalizeHost(h), p
-		return f, f.Host != ""
+		return f, ok && f.Host != ""
 	}
 	if keywordDSN.MatchString(v) {
 		return parseKeywords(v)
@@ -123,37 +136,110 @@ func Parse(value string) (Facts, bool) {
 	return Facts{}, false
 }
 
+var (
+	schemeRE   = regexp.MustCompile(`^[a-z][a-z0-9+.-]{0,31}$`)
+	hostRE     = regexp.MustCompile(`^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$`)
+	databaseRE = regexp.MustCompile(`^[A-Za-z0-9_.$-]{1,63}$`)
+	userRE     = regexp.MustCompile(`^[A-Za-z0-9_.@+-]{1,64}$`)
+	// notInURL are characters RFC 3986 does not allow anywhere in a URL: a value holding one is
+	// text around a URL (a header, JSON, a sentence), not a URL.
+	notInURL = "\"<>\\^`{}| \t\r\n\v\f"
+)
+
+// clean applies Parse's rule: a malformed scheme, host or port rejects the facts, a malformed
+// database, user or path is dropped.
+func (f Facts) clean() (Facts, bool) {
+	if f.Scheme != "" && !schemeRE.MatchString(f.Scheme) {
+		return Facts{}, false
+	}
+	if !ValidHost(f.Host) || f.Port < 0 || f.Port > 65535 {
+		return Facts{}, false
+	}
+	if f.Database != "" && !databaseRE.MatchString(f.Database) {
+		f.Database = ""
+	}
+	if f.User != "" && !userRE.MatchString(f.User) {
+		f.User = ""
+	}
+	if strings.ContainsAny(f.Path, notInURL) || hasControl(f.Path) {
+		f.Path = ""
+	}
+	return f, true
+}
+
+// ValidHost reports whether h, as NormalizeHost returns it, is an IP address or a DNS name
+// (letters, digits, "-" and "_" in labels of at most 63 characters, 253 in all).
+func ValidHost(h string) bool {
+	if h == "" {
+		return false
+	}
+	if IsIP(h) {
+		return true
+	}
+	return len(h) <= 253 && hostRE.MatchString(h)
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return true
+		}
+	}
+	return false
+}
+
 func parseURL(v string) (Facts, bool) {
+	// JDBC wraps a URL in "jdbc:"; anything else before the scheme makes it no URL.
+	if len(v) > 5 && strings.EqualFold(v[:5], "jdbc:") {
+		v = v[5:]
+	}
+	scheme := strings.ToLower(v[:strings.Index(v, "://")])
+	if !schemeRE.MatchString(scheme) || strings.ContainsAny(v, notInURL) || hasControl(v) {
+		return Facts{}, false
+	}
 	v, user := splitUserinfo(v)
+	// SQL Server and JDBC URLs end their authority at ";" ("sqlserver://h:1433;password=a@b"):
+	// url.Parse would read what precedes a later "@" as userinfo and the rest as the host.
+	rest := v[len(scheme)+3:]
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	if semi := strings.IndexByte(rest, ';'); semi >= 0 {
+		v = scheme + "://" + rest[:semi]
+	}
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" {
 		// Postgres URLs may list several hosts ("h1:5432,h2:5432"); take the first.
-		i := strings.Index(v, "://")
-		rest := v[i+3:]
+		rest := v[len(scheme)+3:]
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			rest = rest[:end]
+		}
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
 			rest = rest[at+1:]
 		}
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		first := strings.Split(rest[:end], ",")[0]
-		h, p := splitHostPort(first)
-		if h == "" {
+		first := strings.Split(rest, ",")[0]
+		h, p, ok := splitHostPort(first)
+		if !ok || h == "" {
 			return Facts{}, false
 		}
-		return Facts{Scheme: strings.ToLower(v[:i]), Host: NormalizeHost(h), Port: p}, true
+		return Facts{Scheme: scheme, Host: NormalizeHost(h), Port: p}, true
 	}
-	f := Facts{Scheme: strings.ToLower(u.Scheme)}
+	f := Facts{Scheme: scheme}
 	host := u.Host
 	if i := strings.Index(host, ","); i >= 0 {
 		host = host[:i]
 	}
-	h, p := splitHostPort(host)
+	h, p, ok := splitHostPort(host)
+	if !ok {
+		return Facts{}, false
+	}
 	f.Host, f.Port = NormalizeHost(h), p
-	if u.User != nil {
+	// Outside database URLs, a user without a password is a token ("https://<token>@github.com").
+	_, hasPass := u.User.Password()
+	switch {
+	case u.User != nil && (hasPass || isDBScheme(scheme)):
 		f.User = safeUser(u.User.Username())
-	} else if user != "" {
+	case u.User == nil && user != "":
 		f.User = safeUser(user)
 	}
 	if isDBScheme(f.Scheme) {
@@ -182,7 +268,8 @@ func splitUserinfo(v string) (string, string) {
 	scheme, rest := v[:i], v[i+3:]
 	at := strings.LastIndex(rest, "@")
 	end := strings.IndexAny(rest, "/?#")
-	if at < 0 || end < 0 || end > at {
+	if at < 0 || end < 0 || end > at || strings.Contains(rest[:at], ";") {
+		// With a ";" before it, the "@" may be a property's ("sqlserver://h;password=#@x").
 		return v, ""
 	}
 	if !isDBScheme(strings.ToLower(scheme)) && !hasPassword(rest[:end]) {
@@ -231,14 +318,21 @@ func parseKeywords(v string) (Facts, bool) {
 		switch strings.ToLower(m[1]) {
 		case "host", "server", "hostaddr", "data_source", "address":
 			if f.Host == "" {
-				h, p := splitHostPort(strings.Split(strings.TrimPrefix(val, "tcp:"), ",")[0])
+				h, p, ok := splitHostPort(strings.Split(strings.TrimPrefix(val, "tcp:"), ",")[0])
+				if !ok {
+					return Facts{}, false
+				}
 				f.Host = NormalizeHost(h)
 				if p != 0 {
 					f.Port = p
 				}
 			}
 		case "port":
-			f.Port, _ = strconv.Atoi(val)
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return Facts{}, false
+			}
+			f.Port = n
 		case "dbname", "database":
 			f.Database = val
 		case "user", "uid", "username":
@@ -255,12 +349,16 @@ func parseKeywords(v string) (Facts, bool) {
 	return f, true
 }
 
-func splitHostPort(s string) (string, int) {
+// splitHostPort splits "host:port"; ok is false when the port is not a number in 1..65535.
+func splitHostPort(s string) (string, int, bool) {
 	if h, p, err := net.SplitHostPort(s); err == nil {
-		n, _ := strconv.Atoi(p)
-		return h, n
+		if p == "" {
+			return h, 0, true
+		}
+		n, err := strconv.Atoi(p)
+		return h, n, err == nil && n > 0 && n <= 65535
 	}
-	return strings.Trim(s, "[]"), 0
+	return strings.Trim(s, "[]"), 0, true
 }
 
 // NormalizeHost lower-cases a hostname, strips a trailing dot, a port and brackets, and converts
