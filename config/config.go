@@ -204,11 +204,18 @@ func (f *File) yamlError(err error) error {
 			} else if tm := typeRE.FindStringSubmatch(msg); tm != nil {
 				field = f.valueAtLine(line, tm[1])
 				msg = fmt.Sprintf("expected %s, got %s", want(tm[2]), got(tm[1]))
+			} else if strings.Contains(msg, "cannot unmarshal") {
+				// A type error we could not read: it may quote the value, so say no more.
+				field = f.pathAtLine(line)
+				msg = "value of the wrong type"
 			} else {
 				field = f.pathAtLine(line)
 			}
 			out = append(out, (&Error{File: f.Path, Line: line, Field: field, Msg: msg}).Error())
 			continue
+		}
+		if strings.Contains(m, "cannot unmarshal") {
+			m = "a value of the wrong type"
 		}
 		out = append(out, (&Error{File: f.Path, Msg: m}).Error())
 	}
@@ -216,8 +223,9 @@ func (f *File) yamlError(err error) error {
 }
 
 // typeRE matches yaml.v3's type errors: "cannot unmarshal !!str `soo...` into time.Duration". The
-// quoted value is dropped from our message: it may be an expanded ${ENV} secret.
-var typeRE = regexp.MustCompile("cannot unmarshal (!!\\w+)(?: `[^`]*`)? into (\\S+)")
+// quoted value is dropped from our message: it may be an expanded ${ENV} secret. The value may
+// itself hold backticks and " into ", so it is whatever lies between the tag and the last " into ".
+var typeRE = regexp.MustCompile("cannot unmarshal (!!\\w+)(?: .*)? into (\\S+)$")
 
 // want says in words what a Go type expects in YAML.
 func want(goType string) string {

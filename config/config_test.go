@@ -131,3 +131,14 @@ func TestSecretsNotInErrors(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A secret holding a backtick ends yaml.v3's quoted value early; the type error still quotes
+// nothing of it (issue #26, item 3).
+func TestSecretWithBacktickNotInTypeError(t *testing.T) {
+	for _, secret := range []string{"CA`NARY-x", "`CANARY", "CANAR`Y`", "CANARY` into x", "CANARY-``-x"} {
+		_, err := Load(write(t, "vercel:\n  - token: x\n    read_encrypted: ${T}\n"), env(map[string]string{"T": secret}), none)
+		if err == nil || strings.Contains(err.Error(), "CA") || !strings.Contains(err.Error(), "vercel[0].read_encrypted: expected true or false") {
+			t.Errorf("secret %q: err = %v", secret, err)
+		}
+	}
+}

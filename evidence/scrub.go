@@ -70,3 +70,21 @@ func cutAssignment(s string) (key, value string, ok bool) {
 	}
 	return s[:i], s[i+1:], true
 }
+
+// ScrubError returns err with its message passed through Scrub (with secrets); errors.Is and
+// errors.As still see err. For errors of a library that quotes what it was configured with (the
+// Docker client prints DOCKER_HOST whole, userinfo and query included).
+func ScrubError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	return &scrubbedError{msg: Scrub(err.Error(), secrets...), err: err}
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -63,18 +64,56 @@ func newClient(cfg Config, dial func(ctx context.Context, network, addr string) 
 	return client.NewClientWithOpts(opts...)
 }
 
-// endpoint is the configured host without any userinfo password, safe for messages and attrs.
+// endpoint is the configured host without userinfo, query or fragment (where a DOCKER_HOST
+// carries credentials), safe for messages and attrs. An ssh:// address keeps its login name.
 func endpoint(host string) string {
 	u, err := url.Parse(host)
 	if err != nil || u.Scheme == "" {
+		if i := strings.IndexAny(host, "@?#"); i >= 0 {
+			return "(unparsable engine address)"
+		}
 		return host
 	}
+	if u.User != nil && u.Scheme == "ssh" {
+		u.User = url.User(u.User.Username())
+	} else {
+		u.User = nil
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u.String()
+}
+
+// hostSecrets are the parts of a configured engine address that may be credentials: the
+// userinfo and every query value.
+func hostSecrets(host string) []string {
+	u, err := url.Parse(host)
+	if err != nil {
+		return []string{host}
+	}
+	var out []string
 	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.User(u.User.Username())
+		if u.Scheme != "ssh" {
+			out = append(out, u.User.Username())
+		}
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p, u.User.String())
 		}
 	}
-	return u.String()
+	for _, vs := range u.Query() {
+		out = append(out, vs...)
+	}
+	if u.RawQuery != "" {
+		out = append(out, u.RawQuery)
+	}
+	// Longest first: a secret that contains another is replaced whole.
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// scrub makes an error of the Docker client fit for messages: the client quotes the configured
+// address whole, credentials included. errors.Is and As still see err.
+func scrub(host string, err error) error {
+	return evidence.ScrubError(err, hostSecrets(host)...)
 }
 
 // hostOf returns the remote hostname of a tcp:// or ssh:// engine address ("" for a local

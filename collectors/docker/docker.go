@@ -98,11 +98,12 @@ type snapshot struct {
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	cli, err := newClient(c.cfg, c.dial)
 	if err != nil {
-		return fmt.Errorf("docker engine %s at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
+		return fmt.Errorf("docker engine %s at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), scrub(c.cfg.Host, err))
 	}
 	defer cli.Close()
-	s, err := read(ctx, cli, parallelism(c.cfg.Host), emit)
+	s, err := read(ctx, cli, parallelism(c.cfg.Host), scrubWarnings{emit, c.cfg.Host})
 	if err != nil {
+		err = scrub(c.cfg.Host, err)
 		if errors.Is(err, errInfo) && (client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) || isDialErr(err)) {
 			return fmt.Errorf("docker engine %s unreachable at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
 		}
@@ -111,6 +112,14 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	mapSnapshot(c.cfg, s, emit)
 	return nil
 }
+
+// scrubWarnings passes the collector's warnings through scrub.
+type scrubWarnings struct {
+	graph.Emitter
+	host string
+}
+
+func (s scrubWarnings) Warn(err error) { s.Emitter.Warn(scrub(s.host, err)) }
 
 // errInfo marks a failure of the first call, Info: the engine did not answer at all.
 var errInfo = errors.New("engine info")
