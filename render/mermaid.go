@@ -27,6 +27,12 @@ const maxLabel = 80
 type Document struct {
 	Name string
 	Data []byte
+	// Unit is the graph id of the system or other unit a per-unit diagram draws ("" for the
+	// overview and other documents).
+	Unit string
+	// Nodes maps each mermaid node id in the diagram to the graph node it draws, so a viewer can
+	// link the drawn nodes (aggregate nodes such as "N more" are absent).
+	Nodes map[string]string
 }
 
 // Mermaid writes the overview diagram (graph.mmd): providers, accounts and systems with
@@ -47,7 +53,8 @@ func Diagrams(g *graph.Graph) ([]Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := []Document{{Name: "graph.mmd", Data: []byte(m.overview().text())}}
+	ov := m.overview()
+	docs := []Document{{Name: "graph.mmd", Data: []byte(ov.text()), Nodes: m.links(ov)}}
 	units := m.diagramUnits()
 	slugs := m.slugs(units)
 	for _, u := range units {
@@ -56,7 +63,7 @@ func Diagrams(g *graph.Graph) ([]Document, error) {
 			if i > 0 {
 				name += "-" + strconv.Itoa(i+1)
 			}
-			docs = append(docs, Document{Name: name + ".mmd", Data: []byte(d.text())})
+			docs = append(docs, Document{Name: name + ".mmd", Data: []byte(d.text()), Unit: u, Nodes: m.links(d)})
 		}
 	}
 	return docs, nil
@@ -93,6 +100,21 @@ type diagram struct {
 	title string
 	nodes []dnode
 	edges []dedge
+	ids   *ids // the mermaid ids given out, for links
+}
+
+// links maps the diagram's mermaid ids to the graph nodes they draw.
+func (m *model) links(d *diagram) map[string]string {
+	out := map[string]string{}
+	if d.ids == nil {
+		return out
+	}
+	for _, n := range d.nodes {
+		if key := d.ids.used[n.id]; m.byID[key] != nil {
+			out[n.id] = key
+		}
+	}
+	return out
 }
 
 func (d *diagram) fits() bool {
@@ -434,8 +456,8 @@ func (m *model) unitOverview(labels, systemsOnly bool) *diagram {
 	if systemsOnly {
 		title = "infragraph overview: systems and external hosts (aggregated to fit mermaid's limits)"
 	}
-	d := &diagram{title: title}
 	x := newIDs()
+	d := &diagram{title: title, ids: x}
 	for _, n := range m.nodes {
 		if shown[n.ID] {
 			d.nodes = append(d.nodes, m.dnode(x, n.ID, m.groupsOf(n.ID)))
@@ -480,8 +502,8 @@ func (m *model) groupOverview(providers bool) *diagram {
 	if providers {
 		title = "infragraph overview: providers (aggregated to fit mermaid's limits)"
 	}
-	d := &diagram{title: title}
 	x := newIDs()
+	d := &diagram{title: title, ids: x}
 	for _, k := range nodes {
 		sub := fmt.Sprintf("%d systems", counts[k])
 		if p, ok := strings.CutPrefix(k, "provider:"); ok {
@@ -567,7 +589,7 @@ func (m *model) unitDiagrams(rep string) []*diagram {
 // unitPage draws rep and chunk with their neighbours; maxNeighbours < 0 means all.
 func (m *model) unitPage(rep string, chunk []string, page, maxNeighbours int) *diagram {
 	x := newIDs()
-	d := &diagram{title: fmt.Sprintf("%s (%s): %s", m.label(rep), m.kindOf(rep), rep)}
+	d := &diagram{title: fmt.Sprintf("%s (%s): %s", m.label(rep), m.kindOf(rep), rep), ids: x}
 	in := map[string]bool{rep: true}
 	for _, c := range chunk {
 		in[c] = true

@@ -25,8 +25,8 @@ type HTTPOptions struct {
 	Logger *slog.Logger
 }
 
-// Handler serves the JSON API under /api/v1/ and the MCP streamable-HTTP transport at /mcp, both
-// read-only, over svc. mcpServer may be nil (no /mcp).
+// Handler serves the JSON API under /api/v1/, the MCP streamable-HTTP transport at /mcp and the
+// web explorer at / (see ui.go), all read-only, over svc. mcpServer may be nil (no /mcp).
 //
 //	GET /api/v1/summary                        overview of the latest scan
 //	GET /api/v1/status                         collectors, staleness
@@ -52,6 +52,7 @@ func Handler(svc *Service, mcpServer *mcp.Server, o HTTPOptions) http.Handler {
 	mux.HandleFunc("GET /api/v1/nodes/{ref...}", a.node)
 	mux.HandleFunc("GET /api/v1/path", a.path)
 	mux.HandleFunc("GET /api/v1/changes", a.changes)
+	newWeb(svc, log).register(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -210,7 +211,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // requireToken admits only requests bearing the token, when one is set. The comparison is
-// constant-time so the token cannot be guessed byte by byte from response times.
+// constant-time so the token cannot be guessed byte by byte from response times. The explorer's
+// pages also take the session cookie a browser gets by presenting the token once (uiAuth).
 func requireToken(token string, next http.Handler) http.Handler {
 	if token == "" {
 		return next
@@ -219,6 +221,16 @@ func requireToken(token string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
+			if uiAuth(token, w, r, next) {
+				return
+			}
+			if isUIPath(r.URL.Path) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="infragraph"`)
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				w.WriteHeader(http.StatusUnauthorized)
+				fmt.Fprintf(w, "This server needs its token: open this address once with ?token=<the value of %s> (it is then kept in a cookie), or send \"Authorization: Bearer <token>\".\n", TokenEnv)
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="infragraph"`)
 			writeError(w, http.StatusUnauthorized, &Error{Code: "unauthorized", Message: "missing or wrong bearer token (Authorization: Bearer $" + TokenEnv + ")"})
 			return

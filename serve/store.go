@@ -32,6 +32,7 @@ type Snapshot struct {
 
 	derivedOnce sync.Once
 	derivedData derived
+	snapshotUI
 }
 
 type fileStamp struct {

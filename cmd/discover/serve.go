@@ -23,9 +23,12 @@ func newServeCmd(e *env, g *globalOpts, runF func(*serveOpts) error) *cobra.Comm
 	o := &serveOpts{}
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the graph as a read-only JSON HTTP API and MCP over HTTP",
+		Short: "Serve the graph as a web explorer, a read-only JSON HTTP API and MCP over HTTP",
 		Long: `serve answers the same questions as discover mcp over HTTP, read-only, from the latest scan in
 --graph; a new scan is picked up on the next request.
+
+  GET /  the web explorer: search, a page per node (what breaks if it goes down, what it depends
+         on, each edge's evidence), system diagrams, scans and what changed between two
 
   GET /api/v1/summary, /api/v1/status
   GET /api/v1/nodes?kind=&provider=&name=&attr=key=value&stale=true&limit=&cursor=
@@ -34,7 +37,9 @@ func newServeCmd(e *env, g *globalOpts, runF func(*serveOpts) error) *cobra.Comm
   POST /mcp (MCP streamable HTTP)
 
 It binds 127.0.0.1 by default. When ` + serve.TokenEnv + ` is set, every request must carry
-"Authorization: Bearer <token>"; binding anything but a loopback address requires it.`,
+"Authorization: Bearer <token>"; binding anything but a loopback address requires it. A browser
+opens the explorer once with ?token=<token>: the server answers with an HttpOnly, SameSite=Strict
+cookie (an HMAC of the token, not the token) and drops the token from the address.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -73,7 +78,12 @@ func runServe(ctx context.Context, e *env, g *globalOpts, o *serveOpts) error {
 	}
 	srv := serve.NewHTTPServer(o.addr, h, log)
 	url := "http://" + ln.Addr().String()
-	log.Info("serving "+url, "graph", o.graph, "api", url+"/api/v1/", "mcp", url+"/mcp", "token", token != "")
+	log.Info("serving "+url, "graph", o.graph, "explorer", url+"/", "api", url+"/api/v1/", "mcp", url+"/mcp", "token", token != "")
+	if token == "" {
+		fmt.Fprintf(e.Stdout, "infragraph explorer: %s/\n", url)
+	} else {
+		fmt.Fprintf(e.Stdout, "infragraph explorer: %s/?token=<value of %s> (once: a cookie keeps it)\n", url, serve.TokenEnv)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -50,9 +50,9 @@ func TestServeCommand(t *testing.T) {
 	dir := scannedDir(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var errb syncBuffer
+	var errb, outb syncBuffer
 	e, _, _ := testEnv(map[string]string{"DISCOVER_SERVE_TOKEN": "CANARY-token"})
-	e.Stderr = &errb
+	e.Stderr, e.Stdout = &errb, &outb
 	done := make(chan int, 1)
 	go func() { done <- runEnv(ctx, []string{"serve", "--graph", dir, "--addr", "127.0.0.1:0"}, e) }()
 	addr := regexp.MustCompile(`serving (http://127\.0\.0\.1:[0-9]+)`)
@@ -76,6 +76,13 @@ func TestServeCommand(t *testing.T) {
 	}
 	if code := get("/api/v1/status", "", nil); code != http.StatusUnauthorized {
 		t.Errorf("without the token: %d", code)
+	}
+	// The explorer's address is printed for a person to open; the token is not.
+	if want := "infragraph explorer: " + base + "/?token=<value of DISCOVER_SERVE_TOKEN>"; !strings.Contains(outb.String(), want) {
+		t.Errorf("stdout %q, want %q", outb.String(), want)
+	}
+	if code := get("/", "CANARY-token", nil); code != 200 {
+		t.Errorf("the explorer: %d", code)
 	}
 	var status struct {
 		StaleNodes int `json:"stale_nodes"`
@@ -102,7 +109,7 @@ func TestServeCommand(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
 	}
-	if strings.Contains(errb.String(), "CANARY-token") {
+	if strings.Contains(errb.String()+outb.String(), "CANARY-token") {
 		t.Error("the token is in the log")
 	}
 }
