@@ -388,9 +388,16 @@ func (s *Service) ChangesSince(p ChangesParams) (*ChangesResult, error) {
 	}
 	c := history.Diff(old, snap.Graph)
 	res := &ChangesResult{Summary: *c.Summary(), Until: c.Until}
+	res.Truncated = cutChanges(c, n)
+	res.Changes = c
+	return res, nil
+}
+
+// cutChanges cuts each list of c to its first n items and reports whether any was cut.
+func cutChanges(c *history.Changes, n int) (truncated bool) {
 	cut := func(l int) int {
 		if l > n {
-			res.Truncated = true
+			truncated = true
 			return n
 		}
 		return l
@@ -404,8 +411,7 @@ func (s *Service) ChangesSince(p ChangesParams) (*ChangesResult, error) {
 	c.EdgesRemoved = c.EdgesRemoved[:cut(len(c.EdgesRemoved))]
 	c.EdgesChanged = c.EdgesChanged[:cut(len(c.EdgesChanged))]
 	c.EdgesStale = c.EdgesStale[:cut(len(c.EdgesStale))]
-	res.Changes = c
-	return res, nil
+	return truncated
 }
 
 // resolveScan finds the snapshot named by ref. "previous" is the scan before the one being

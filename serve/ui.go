@@ -723,22 +723,7 @@ func (w *web) diff(rw http.ResponseWriter, r *http.Request) {
 	for i := len(snaps) - 1; i >= 0; i-- {
 		d.Scans = append(d.Scans, snaps[i].ID)
 	}
-	cut := func(n int) int {
-		if n > uiDiffLimit {
-			d.Truncated = true
-			return uiDiffLimit
-		}
-		return n
-	}
-	c.NodesAdded = c.NodesAdded[:cut(len(c.NodesAdded))]
-	c.NodesRemoved = c.NodesRemoved[:cut(len(c.NodesRemoved))]
-	c.NodesChanged = c.NodesChanged[:cut(len(c.NodesChanged))]
-	c.NodesStale = c.NodesStale[:cut(len(c.NodesStale))]
-	c.NodesFresh = c.NodesFresh[:cut(len(c.NodesFresh))]
-	c.EdgesAdded = c.EdgesAdded[:cut(len(c.EdgesAdded))]
-	c.EdgesRemoved = c.EdgesRemoved[:cut(len(c.EdgesRemoved))]
-	c.EdgesChanged = c.EdgesChanged[:cut(len(c.EdgesChanged))]
-	c.EdgesStale = c.EdgesStale[:cut(len(c.EdgesStale))]
+	d.Truncated = cutChanges(c, uiDiffLimit)
 	name := func(id string) {
 		if n, ok := newG.Node(id); ok {
 			d.Names[id] = n.Name
