@@ -246,6 +246,11 @@ func (m *model) warnings() string {
 				md(c.Key()), plural(len(c.Warnings), "warning"), md(firstN(c.Warnings, 3)))
 		}
 	}
+	if st, _ := m.g.Scan.Enrichment["llm.status"].(string); strings.HasPrefix(st, "failed") {
+		cause := strings.TrimPrefix(strings.TrimPrefix(st, "failed"), ": ")
+		fmt.Fprintf(&b, "> **WARNING: LLM enrichment FAILED**: %s. This scan has only observed and rule-inferred edges; what the LLM inferred in earlier scans is carried over as stale.\n>\n",
+			md(orDefault(cause, "no reason recorded")))
+	}
 	current := 0
 	for _, c := range cs {
 		if c.Status == graph.StatusOK || c.Status == graph.StatusPartial {

@@ -185,8 +185,7 @@ func TestLLMAutoSkipsQuietlyWithoutCredentials(t *testing.T) {
 		t.Errorf("graph.json does not say the LLM was skipped")
 	}
 	e2, _, errb2 := testEnv(nil)
-	runEnv(context.Background(), []string{"scan", "--out", dir, "--llm", "on"}, e2)
-	if !strings.Contains(errb2.String(), "no credentials") {
+	if code := runEnv(context.Background(), []string{"scan", "--out", dir, "--llm", "on"}, e2); code != exitUsage || !strings.Contains(errb2.String(), "no LLM credentials") {
 		t.Errorf("--llm on without credentials should say so: %s", errb2)
 	}
 	e3, _, _ := testEnv(map[string]string{"VERCEL_OIDC_TOKEN": "not-a-jwt"})

@@ -3,11 +3,13 @@ package main
 import (
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/scan"
 )
 
@@ -22,10 +24,7 @@ func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (
 	case cerr != nil:
 		log.Warn("LLM enrichment skipped; the scan goes on without AI", "reason", cerr)
 		return nil, "skipped: " + cerr.Error(), nil
-	case !creds.Found():
-		if mode == "on" {
-			log.Warn("--llm on, but no credentials: set AI_GATEWAY_API_KEY (or VERCEL_OIDC_TOKEN, or DISCOVER_LLM_BASE_URL and DISCOVER_LLM_API_KEY); the scan goes on without AI")
-		}
+	case !creds.Found(): // under --llm on, llmPreflight refused this before the scan
 		return nil, "skipped: no credentials", nil
 	}
 	lc := cfg.LLM
@@ -49,16 +48,47 @@ func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (
 // hashes, counts and verdicts, never a prompt or a secret.
 const llmAuditFile = "llm-audit.jsonl"
 
-// llmOutcome records in the graph whether AI enrichment ran, and warns when it failed.
+// llmOutcome records in the graph whether AI enrichment ran, and warns when it failed: the
+// status is then "failed: <cause>" (scrubbed), which INFRA.md shows as a banner and which makes
+// a scan under --llm on exit 3.
 func llmOutcome(log *slog.Logger, res *scan.Result, status string) {
 	if res.Graph.Scan.Enrichment == nil {
 		res.Graph.Scan.Enrichment = map[string]any{}
 	}
 	res.Graph.Scan.Enrichment["llm.status"] = status
 	if msg, ok := res.Graph.Scan.Enrichment["llm.error"].(string); ok {
+		msg = evidence.Scrub(msg)
+		res.Graph.Scan.Enrichment["llm.error"] = msg
 		log.Warn("LLM enrichment failed; the graph has only observed and rule-based edges", "error", msg)
-		res.Graph.Scan.Enrichment["llm.status"] = "failed"
+		res.Graph.Scan.Enrichment["llm.status"] = "failed: " + msg
 	}
+}
+
+// llmFailed returns the LLM stage's failure recorded by llmOutcome ("" when it did not fail).
+func llmFailed(g *graph.Graph) string {
+	s, _ := g.Scan.Enrichment["llm.status"].(string)
+	if cause, ok := strings.CutPrefix(s, "failed"); ok {
+		return strings.TrimPrefix(cause, ": ")
+	}
+	return ""
+}
+
+// llmPreflight resolves the LLM mode before any scan runs: --llm on without usable credentials
+// is a configuration error (exit 2), not a scan that quietly goes on without the AI it was told
+// to use.
+func llmPreflight(e *env, cfg *config.File, mode string) (string, error) {
+	mode, err := llmMode(cfg, mode)
+	if err != nil || mode != "on" {
+		return mode, err
+	}
+	creds, cerr := llm.CredentialsFromEnv(e.Getenv, time.Now())
+	switch {
+	case cerr != nil:
+		return "", usageErr("--llm on: %v", cerr)
+	case !creds.Found():
+		return "", usageErr("--llm on, but no LLM credentials: set AI_GATEWAY_API_KEY (or VERCEL_OIDC_TOKEN, or DISCOVER_LLM_BASE_URL and DISCOVER_LLM_API_KEY), or use --llm auto")
+	}
+	return mode, nil
 }
 
 // llmMode resolves --llm (or the config file's llm.mode; default auto) and rejects anything but

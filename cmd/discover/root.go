@@ -19,13 +19,20 @@ import (
 	"github.com/infragraph/infragraph/config"
 )
 
-// Exit codes.
+// Exit codes: a scheduler tells ok, partial and down apart by these alone (README, "Exit codes").
 const (
 	exitOK      = 0
 	exitError   = 1
-	exitUsage   = 2 // bad flags, arguments or configuration
-	exitPartial = 3 // graph written, some collectors failed
+	exitUsage   = 2 // bad flags, arguments or configuration (also --llm on without credentials)
+	exitPartial = 3 // graph written, but some collector (or the LLM stage under --llm on) failed
+	exitNothing = 4 // nothing collected: every configured collector failed; previous graph kept, stale
 )
+
+// exitCodesHelp is the exit-code table the commands' help shows.
+const exitCodesHelp = `Exit codes: 0 ok; 1 error (also: the directory is locked, or the scan was interrupted before
+writing); 2 bad usage or configuration (also --llm on without LLM credentials); 3 graph written
+but something failed (a collector, or the LLM stage under --llm on); 4 nothing collected (every
+configured collector failed or timed out: the previous graph is kept, marked stale).`
 
 // exitError carries an exit code through cobra.
 type codeError struct {

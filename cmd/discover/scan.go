@@ -63,9 +63,9 @@ interval plus a random jitter) until SIGINT or SIGTERM; a scan interrupted befor
 abandoned, one that is writing finishes. Only one process may scan into a directory at a time
 (--out/.lock); another one exits with code 1 and says which process holds it.
 
-Exit codes: 0 ok (and --every stopped by a signal), 1 error (also: the directory is locked, or the
-scan was interrupted before writing), 2 bad usage or configuration, 3 graph written but some
-collectors failed.`,
+--every stopped by a signal exits 0.
+
+` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.jitterSet = cmd.Flags().Changed("jitter")
@@ -180,7 +180,8 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	}
 	// Fail on a bad --llm before the first scan; each scan then gets a fresh enricher (its budget
 	// and usage are per scan).
-	if _, err := llmMode(cfg, o.llm); err != nil {
+	mode, err := llmPreflight(e, cfg, o.llm)
+	if err != nil {
 		return err
 	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
@@ -198,8 +199,29 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err
 	}
 	summarize(e, log, res, paths)
-	if res.Failed() {
-		return &codeError{code: exitPartial, err: fmt.Errorf("graph written, but some collectors failed (see %s)", paths[0])}
+	return scanExit(res, mode == "on", paths[0])
+}
+
+// scanExit turns a written scan into its exit code: 4 when every collector that ran failed
+// (nothing current was collected), 3 when some failed or the LLM stage failed under --llm on.
+func scanExit(res *scan.Result, llmOn bool, where string) error {
+	ran, failed := 0, []string{}
+	for _, c := range res.Graph.Collectors {
+		switch c.Status {
+		case graph.StatusFailed:
+			failed = append(failed, c.Key())
+			ran++
+		case graph.StatusOK, graph.StatusPartial:
+			ran++
+		}
+	}
+	switch {
+	case ran > 0 && len(failed) == ran:
+		return &codeError{code: exitNothing, err: fmt.Errorf("nothing collected: every configured collector failed (%s); the previous graph is kept, marked stale (see %s)", strings.Join(failed, ", "), where)}
+	case len(failed) > 0:
+		return &codeError{code: exitPartial, err: fmt.Errorf("graph written, but some collectors failed: %s (see %s)", strings.Join(failed, ", "), where)}
+	case llmOn && llmFailed(res.Graph) != "":
+		return &codeError{code: exitPartial, err: fmt.Errorf("graph written, but the LLM stage failed under --llm on: %s (see %s)", llmFailed(res.Graph), where)}
 	}
 	return nil
 }

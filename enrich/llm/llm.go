@@ -48,6 +48,11 @@ type Enricher struct {
 	audit   []AuditRecord
 	notes   []string
 	aborted error // a failure no other model can fix (401, 402, 403)
+	// answered and failed count the batches that got an answer and those that did not (every
+	// model and retry failed); firstFail is the first failure's cause. A stage where every batch
+	// failed (a gateway answering 500 to everything) is a failed stage, not an empty answer.
+	answered, failed int
+	firstFail        error
 }
 
 // Usage is what one model consumed in a scan.
@@ -197,7 +202,27 @@ func (e *Enricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Propos
 	if err := e.abortErr(); err != nil {
 		return out, err
 	}
+	e.mu.Lock()
+	answered, failed, first := e.answered, e.failed, e.firstFail
+	e.mu.Unlock()
+	if answered == 0 && failed > 0 {
+		return out, fmt.Errorf("all %d requests failed; the first: %w", failed, first)
+	}
 	return out, nil
+}
+
+// outcome counts a batch as answered (err nil) or failed, keeping the first failure's cause.
+func (e *Enricher) outcome(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err == nil {
+		e.answered++
+		return
+	}
+	e.failed++
+	if e.firstFail == nil {
+		e.firstFail = err
+	}
 }
 
 func (e *Enricher) abort(err error) {
@@ -276,6 +301,7 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 	if err != nil {
 		rec.Error = err.Error()
 		e.record(rec)
+		e.outcome(err)
 		return nil, b.pairs
 	}
 	rec.ResponseSHA256 = sha(content)
@@ -283,8 +309,10 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 	if err != nil {
 		rec.Error = err.Error()
 		e.record(rec)
+		e.outcome(fmt.Errorf("%s: %w", used, err))
 		return nil, b.pairs
 	}
+	e.outcome(nil)
 	byID := map[string]Pair{}
 	for _, p := range b.pairs {
 		byID[p.ID] = p

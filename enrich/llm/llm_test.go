@@ -452,3 +452,19 @@ func TestRedactorKeepsEvidenceAroundPlaceholders(t *testing.T) {
 		t.Errorf("nested or missing placeholders: %s", got)
 	}
 }
+
+// A gateway failing every request (500 for every model, after the retries) is a failed stage
+// with the first cause, not an empty answer.
+func TestEveryRequestFailingIsAnError(t *testing.T) {
+	f := &fakeAPI{behave: func(model string, n int, req map[string]any) (int, map[string]string, string) {
+		return 500, map[string]string{"Retry-After": "0.01"}, `{"error":{"message":"upstream failed","type":"internal_server_error"}}`
+	}}
+	e, _ := setup(t, f, func(c *Config) { c.BatchSize = 50 })
+	ps, err := e.Propose(context.Background(), estate(t))
+	if err == nil || len(ps) != 0 {
+		t.Fatalf("want an error, got %v %v", ps, err)
+	}
+	if !strings.Contains(err.Error(), "HTTP 500") || !strings.Contains(err.Error(), "upstream failed") || !strings.Contains(err.Error(), "requests failed; the first") {
+		t.Errorf("error does not say why: %v", err)
+	}
+}

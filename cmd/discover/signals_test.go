@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
+	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
+	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
+	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
+	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
+)
+
+// estateConfig serves the demo estate with every provider's fake and writes a config file that
+// reads it. A provider named in bad gets credentials its fake refuses (401/403, the provider's
+// own error body); fail500 names a provider whose fake answers 500 to its first call.
+func estateConfig(t *testing.T, bad map[string]bool, fail500 string) string {
+	t.Helper()
+	serve := func(h http.Handler) string {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	ve := vercelfake.MustLoad("demo")
+	ve.Token = "good-vercel-token"
+	var vopts []vercelfake.Option
+	if fail500 == "vercel" {
+		vopts = append(vopts, vercelfake.WithFault(vercelfake.Fault{Path: "/v2/user", Status: http.StatusInternalServerError}))
+	}
+	vURL := serve(vercelfake.New(ve, vopts...))
+	df := digitaloceanfake.New(digitaloceanfake.MustLoad("demo"))
+	df.Token = "good-do-token"
+	if fail500 == "digitalocean" {
+		df.Fail("/v2/account", http.StatusInternalServerError, -1)
+	}
+	dURL := serve(df)
+	est := supabasefake.Demo()
+	sURL := serve(supabasefake.New(est, supabasefake.Options{Unauthorized: bad["supabase"]}))
+	odb := odoofake.MustLoad("demo")
+	oURL := serve(odoofake.New(odb, odoofake.Options{Version: 17}))
+	dk := dockerfake.New(dockerfake.MustLoad("demo"))
+	dk.SetAPIVersion("1.41")
+	if bad["docker"] {
+		dk.Fail("*", dockerfake.Fault{Status: http.StatusUnauthorized})
+	}
+	kURL := serve(dk)
+	pick := func(p, good string) string {
+		if bad[p] {
+			return "wrong-" + p
+		}
+		return good
+	}
+	opass := ""
+	for _, u := range odb.Databases["acme"].Users {
+		if u.Login == "admin" {
+			opass = u.Password
+		}
+	}
+	yaml := "timeout: 20s\n" +
+		"vercel:\n  - name: acme\n    token: " + pick("vercel", ve.Token) + "\n    api_url: " + vURL + "\n" +
+		"digitalocean:\n  - name: acme\n    token: " + pick("digitalocean", df.Token) + "\n    api_url: " + dURL + "\n" +
+		"supabase:\n  - name: acme\n    access_token: " + est.Token + "\n    api_url: " + sURL + "\n" +
+		"odoo:\n  - name: erp\n    url: " + oURL + "\n    database: acme\n    username: admin\n    password: " + pick("odoo", opass) + "\n" +
+		"docker:\n  - name: erp-1\n    host: tcp://" + strings.TrimPrefix(kURL, "http://") + "\n"
+	cfg := filepath.Join(t.TempDir(), "infragraph.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func scanCode(t *testing.T, vars map[string]string, args ...string) (int, string) {
+	t.Helper()
+	e, _, errb := testEnv(vars)
+	return runEnv(context.Background(), append([]string{"scan"}, args...), e), errb.String()
+}
+
+type graphDoc struct {
+	Scan struct {
+		Enrichment map[string]any `json:"enrichment"`
+	} `json:"scan"`
+	Collectors []struct {
+		Provider, Instance, Status, Reason string
+		Stale                              int
+	} `json:"collectors"`
+	Nodes []struct {
+		ID     string `json:"id"`
+		Source string `json:"source"`
+		Stale  bool   `json:"stale"`
+	} `json:"nodes"`
+}
+
+func readGraph(t *testing.T, dir string) graphDoc {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "graph.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g graphDoc
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestExitCodeNothingCollected: every configured provider refusing its credentials is a total
+// outage (4), not a partial scan (3); the previous graph is kept, stale. One provider failing
+// is 3. All of them succeeding is 0.
+func TestExitCodeNothingCollected(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, log := scanCode(t, nil, "--config", estateConfig(t, nil, ""), "--out", dir); code != exitOK {
+		t.Fatalf("good estate: exit %d\n%s", code, log)
+	}
+	before := readGraph(t, dir)
+	all := map[string]bool{"vercel": true, "digitalocean": true, "supabase": true, "odoo": true, "docker": true}
+	code, log := scanCode(t, nil, "--config", estateConfig(t, all, ""), "--out", dir)
+	if code != exitNothing {
+		t.Fatalf("all five refused: exit %d, want %d\n%s", code, exitNothing, log)
+	}
+	if !strings.Contains(log, "nothing collected") || !strings.Contains(log, "marked stale") {
+		t.Errorf("stderr does not say nothing was collected:\n%s", log)
+	}
+	after := readGraph(t, dir)
+	if len(after.Nodes) != len(before.Nodes) {
+		t.Errorf("previous graph not kept: %d nodes, had %d", len(after.Nodes), len(before.Nodes))
+	}
+	for _, n := range after.Nodes {
+		if n.Source != "" && !n.Stale {
+			t.Errorf("%s not marked stale", n.ID)
+		}
+	}
+	for _, c := range after.Collectors {
+		if c.Status != "failed" {
+			t.Errorf("%s/%s: %s", c.Provider, c.Instance, c.Status)
+		}
+	}
+	code, log = scanCode(t, nil, "--config", estateConfig(t, map[string]bool{"supabase": true}, ""), "--out", dir)
+	if code != exitPartial || !strings.Contains(log, "supabase/acme") {
+		t.Errorf("one refused: exit %d, want %d\n%s", code, exitPartial, log)
+	}
+}
+
+func TestExitCodeOneServerError(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	code, log := scanCode(t, nil, "--config", estateConfig(t, nil, "digitalocean"), "--out", dir)
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d\n%s", code, exitPartial, log)
+	}
+	if !strings.Contains(log, "digitalocean/acme") || !strings.Contains(log, "500") {
+		t.Errorf("the failure is not named:\n%s", log)
+	}
+}
+
+// failingGateway answers every chat completion with a 500, as a gateway whose upstream is down.
+func failingGateway(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "0.01")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"error":{"message":"upstream model unavailable","type":"internal_server_error"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestLLMFailureUnderOn: a gateway failing every call under --llm on exits 3 with a warning, a
+// banner in INFRA.md and llm.status "failed: <cause>"; under auto it is the same record but
+// exit 0. --llm on without credentials is a configuration error.
+func TestLLMFailureUnderOn(t *testing.T) {
+	gw := failingGateway(t)
+	vars := map[string]string{"DISCOVER_LLM_BASE_URL": gw.URL + "/v1", "DISCOVER_LLM_API_KEY": "k-test"}
+	dir := filepath.Join(t.TempDir(), "out")
+	code, log := scanCode(t, vars, "--demo", "--llm", "on", "--out", dir)
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d\n%s", code, exitPartial, log)
+	}
+	if !strings.Contains(log, "LLM enrichment failed") || !strings.Contains(log, "HTTP 500") {
+		t.Errorf("no warning on stderr:\n%s", log)
+	}
+	st, _ := readGraph(t, dir).Scan.Enrichment["llm.status"].(string)
+	if !strings.HasPrefix(st, "failed: ") || !strings.Contains(st, "upstream model unavailable") {
+		t.Errorf("llm.status %q", st)
+	}
+	infra, _ := os.ReadFile(filepath.Join(dir, "INFRA.md"))
+	if !strings.Contains(string(infra), "**WARNING: LLM enrichment FAILED**") || !strings.Contains(string(infra), "HTTP 500") {
+		t.Errorf("INFRA.md has no banner")
+	}
+	// validate accepts the record
+	e, out, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"validate", dir}, e); code != exitOK {
+		t.Errorf("validate: %d %s %s", code, out, errb)
+	}
+
+	if code, log := scanCode(t, nil, "--demo", "--llm", "on", "--out", filepath.Join(t.TempDir(), "o")); code != exitUsage || !strings.Contains(log, "no LLM credentials") {
+		t.Errorf("--llm on without credentials: exit %d\n%s", code, log)
+	}
+}
+
+func TestExitCodesInHelp(t *testing.T) {
+	e, out, _ := testEnv(nil)
+	runEnv(context.Background(), []string{"scan", "--help"}, e)
+	for code := range 5 {
+		if !strings.Contains(out.String(), fmt.Sprintf("%d ", code)) {
+			t.Errorf("scan --help does not document exit %d", code)
+		}
+	}
+	if !strings.Contains(out.String(), "4 nothing collected") {
+		t.Errorf("scan --help lacks exit 4:\n%s", out)
+	}
+}
