@@ -69,6 +69,7 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 		out: map[graph.EdgeKey]*Proposal{},
 		res: map[string][]resolution{},
 		anc: map[string]map[string]bool{},
+		dns: map[string]map[string]bool{},
 	}
 	for i := range m.ix.nodes {
 		if i%4096 == 0 && ctx.Err() != nil {
@@ -85,6 +86,7 @@ type matcher struct {
 	out map[graph.EdgeKey]*Proposal
 	res map[string][]resolution    // DNS resolutions by record id
 	anc map[string]map[string]bool // ancestors by node id
+	dns map[string]map[string]bool // DNS scopes by node id, see scope
 }
 
 // ref is one reference a node holds: a host (with what was said about it) or a URL.
@@ -606,8 +608,8 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 	local := !strings.Contains(h, ".") && !evidence.IsIP(h)
 	var direct, records []owner
 	for _, o := range owners {
-		if local && !m.sameRoot(n, o.node) {
-			continue // a compose service name means something only next to it
+		if local && !m.sameScope(n, o.node) {
+			continue // a compose service name means something only on its networks
 		}
 		if ok := m.ix.kind(o.node); ok != nil && ok.resolver {
 			records = append(records, o)
@@ -675,6 +677,64 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 func notCalled(field string) bool {
 	f := strings.ToLower(field)
 	return strings.Contains(f, "redirect") || strings.Contains(f, "site_url")
+}
+
+// sameScope reports whether a bare name held by a resolves to b the way Docker's embedded DNS
+// resolves it: a service or container name answers only on the networks the two share, and a
+// Compose project's services share its network `<project>_default`
+// (https://docs.docker.com/compose/how-tos/networking/). Without network facts on both sides the
+// Compose project stands for its network, and without a project the engine does.
+func (m *matcher) sameScope(a, b *graph.Node) bool {
+	sa, sb := m.scope(a), m.scope(b)
+	for _, kind := range []string{"net:", "project:"} {
+		na, nb := false, false
+		for k := range sa {
+			na = na || strings.HasPrefix(k, kind)
+		}
+		for k := range sb {
+			if strings.HasPrefix(k, kind) {
+				nb = true
+				if sa[k] {
+					return true
+				}
+			}
+		}
+		if na && nb {
+			return false // both sides know this level and share nothing at it
+		}
+	}
+	return m.sameRoot(a, b)
+}
+
+// scope returns where a node's bare names resolve: the networks ("net:<id>") it (or, for a
+// Compose service, its containers) is attached to, and its Compose project ("project:<id>").
+func (m *matcher) scope(n *graph.Node) map[string]bool {
+	if s, ok := m.dns[n.ID]; ok {
+		return s
+	}
+	s := map[string]bool{}
+	nets := func(x *graph.Node) {
+		for _, e := range m.ix.g.Out(x.ID) {
+			if t := m.ix.byID[e.To]; e.Type == "attached_to" && t != nil && t.Kind == "network" {
+				s["net:"+t.ID] = true
+			}
+		}
+	}
+	nets(n)
+	if n.Kind == "compose_service" {
+		for _, e := range m.ix.g.Out(n.ID) {
+			if c := m.ix.byID[e.To]; c != nil && c.Kind == "container" {
+				nets(c)
+			}
+		}
+	}
+	for id := range m.ancestors(n) {
+		if p := m.ix.byID[id]; p != nil && p.Kind == "compose_project" {
+			s["project:"+id] = true
+		}
+	}
+	m.dns[n.ID] = s
+	return s
 }
 
 // sameRoot reports whether two nodes share a container (the same Docker engine or project).
