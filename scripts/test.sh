@@ -5,7 +5,9 @@
 #     run as the postgres user (PostgreSQL refuses root);
 #   - a private Docker engine (Debian docker.io) on its own socket, with busybox-static for images
 #     built FROM scratch (no registry is reachable);
-#   - the real mermaid parser (npm mermaid@11 + jsdom) for every diagram we render.
+#   - the real mermaid parser (npm mermaid@11 + jsdom) for every diagram we render;
+#   - Debian's chromium for the web explorer's browser tests (driven by chromedp); their
+#     screenshots are kept under $INFRAGRAPH_ARTIFACTS (default out/artifacts) for review.
 # Usage: scripts/test.sh [go test flags/packages]   (default: ./...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,6 +108,16 @@ setup_mermaid() {
   export INFRAGRAPH_MERMAID_CHECK="$dir/check.mjs"
 }
 
+# --- headless browser ---------------------------------------------------------------------------
+setup_chromium() {
+  need_pkg chromium chromium
+  export INFRAGRAPH_CHROMIUM
+  INFRAGRAPH_CHROMIUM=$(command -v chromium)
+  export INFRAGRAPH_ARTIFACTS="${INFRAGRAPH_ARTIFACTS:-$ROOT/out/artifacts}"
+  mkdir -p "$INFRAGRAPH_ARTIFACTS"
+  log "chromium $("$INFRAGRAPH_CHROMIUM" --version 2>/dev/null | head -1); screenshots under $INFRAGRAPH_ARTIFACTS"
+}
+
 log "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*'))
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
@@ -115,6 +127,7 @@ go vet ./...
 start_postgres
 start_docker
 setup_mermaid
+setup_chromium
 
 log "go test"
 args=("$@")
