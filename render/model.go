@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/infragraph/infragraph/graph"
@@ -294,14 +295,33 @@ func (m *model) slugs(ids []string) map[string]string {
 		for _, id := range ids {
 			_, _, native, _ := graph.ParseID(id)
 			s := slugify(b + "-" + native)
-			for i := 2; used[s] && out[id] == ""; i++ {
-				s = slugify(fmt.Sprintf("%s-%s-%d", b, native, i))
+			// The native id may be cut off by the length cap (two names sharing their first 80
+			// characters) or clash anyway: then a hash of the full id, kept inside the cap, and
+			// if even that is taken a counter after it. Each candidate differs from the last, so
+			// this ends for any names.
+			for i := 1; used[s]; i++ {
+				suffix := mid("", id)
+				if i > 1 {
+					suffix += "-" + strconv.Itoa(i)
+				}
+				s = fitSlug(b, suffix)
 			}
 			used[s] = true
 			out[id] = s
 		}
 	}
 	return out
+}
+
+// maxSlug caps a slug's length: it names a file and a markdown anchor.
+const maxSlug = 80
+
+// fitSlug joins a slug and a suffix, cutting the slug so the suffix always survives the cap.
+func fitSlug(slug, suffix string) string {
+	if keep := maxSlug - len(suffix) - 1; len(slug) > keep {
+		slug = strings.TrimRight(slug[:keep], "-")
+	}
+	return slug + "-" + suffix
 }
 
 // slugify lower-cases s and keeps letters and digits, joining everything else into single
@@ -324,8 +344,8 @@ func slugify(s string) string {
 		return "x"
 	}
 	out := b.String()
-	if len(out) > 80 {
-		out = strings.TrimRight(out[:80], "-")
+	if len(out) > maxSlug {
+		out = strings.TrimRight(out[:maxSlug], "-")
 	}
 	return out
 }

@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/schemas"
@@ -614,5 +617,50 @@ func TestMermaidCheckerRejects(t *testing.T) {
 	out, err := exec.Command("node", append([]string{script}, files...)...).Output()
 	if err == nil || strings.Count(string(out), `"ok":false`) != 2 {
 		t.Fatalf("checker accepted broken diagrams (err %v): %s", err, out)
+	}
+}
+
+// TestSlugLongSharedPrefix is issue #26 item 17: two systems of one kind whose names share their
+// first 80 characters (valid Vercel project names) made the disambiguation loop forever, because
+// every candidate was cut back to the same 80 characters. Slugs must be unique, within the cap,
+// and the same on every run.
+func TestSlugLongSharedPrefix(t *testing.T) {
+	b := newBuilder(t)
+	prefix := strings.Repeat("a", 90)
+	for i, suffix := range []string{"-one", "-two", "-three"} {
+		b.node("vercel/a", fmt.Sprintf("vercel:project:prj_%d", i), prefix+suffix, nil)
+	}
+	// two more whose natives also clash after slugify, and one whose plain slug is another's
+	// disambiguated one
+	b.node("vercel/a", "vercel:project:x.y", "same", nil)
+	b.node("vercel/a", "vercel:project:x_y", "same", nil)
+	b.node("vercel/a", "vercel:project:prj_z", "same x y", nil)
+	m, err := newModel(b.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan map[string]string, 1)
+	go func() { done <- m.slugs(m.systems) }()
+	var got map[string]string
+	select {
+	case got = <-done:
+	case <-time.After(time.Minute): // a hang, not a speed measurement
+		t.Fatal("slug disambiguation does not terminate")
+	}
+	seen := map[string]string{}
+	for id, s := range got {
+		if other, dup := seen[s]; dup {
+			t.Errorf("%s and %s share the slug %q", id, other, s)
+		}
+		seen[s] = id
+		if len(s) > 80 || s != slugify(s) {
+			t.Errorf("%s: slug %q is not a capped slug", id, s)
+		}
+	}
+	if len(got) != 6 {
+		t.Errorf("%d slugs for 6 systems: %v", len(got), got)
+	}
+	if again := m.slugs(m.systems); !reflect.DeepEqual(again, got) {
+		t.Errorf("slugs differ between runs:\n%v\n%v", got, again)
 	}
 }
