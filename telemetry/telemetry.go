@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/infragraph/infragraph/httpguard"
 )
 
 // TracerName is the instrumentation scope of infragraph's own spans.
@@ -91,6 +94,9 @@ func Setup(ctx context.Context, o Options) (shutdown func(context.Context) error
 	}
 	exporter := o.Exporter
 	if exporter == nil {
+		if c := exporterClient(get); c != nil {
+			opts = append(opts, otlptracehttp.WithHTTPClient(c))
+		}
 		exporter, err = otlptracehttp.New(ctx, opts...)
 		if err != nil {
 			return noop, false, exp, fmt.Errorf("telemetry: %w", err)
@@ -177,6 +183,26 @@ func preset(name string, get func(string) string) (string, map[string]string, er
 		return endpoint("http://localhost:4318"), nil, nil
 	}
 	return "", nil, fmt.Errorf("unknown telemetry preset %q (known: %s)", name, strings.Join(Presets, ", "))
+}
+
+// exporterClient is the OTLP exporter's HTTP client with httpguard's redirect policy: its own
+// follows any redirect, replaying the body (spans) and headers that are not Authorization (a
+// DD-API-KEY) to another host. Its timeout is OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (ms, default
+// 10 s). With a certificate configured by OTEL_EXPORTER_OTLP_*CERTIFICATE the exporter keeps its
+// own client (which reads those files), and with it its redirect rules: nil.
+func exporterClient(get func(string) string) *http.Client {
+	for _, k := range []string{"CERTIFICATE", "CLIENT_CERTIFICATE", "CLIENT_KEY"} {
+		if get("OTEL_EXPORTER_OTLP_"+k) != "" || get("OTEL_EXPORTER_OTLP_TRACES_"+k) != "" {
+			return nil
+		}
+	}
+	timeout := 10 * time.Second
+	for _, k := range []string{"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"} {
+		if ms, err := strconv.Atoi(get(k)); err == nil && ms > 0 {
+			timeout = time.Duration(ms) * time.Millisecond
+		}
+	}
+	return httpguard.Client(&http.Client{Timeout: timeout})
 }
 
 // Transport wraps an HTTP transport so every request gets a client span. With telemetry off the

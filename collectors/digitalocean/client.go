@@ -14,6 +14,7 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/httpguard"
 	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/telemetry"
 	"golang.org/x/oauth2"
@@ -166,6 +167,10 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 	return max(d, 0), ok
 }
 
+// maxBody caps one answer (httpguard.LimitBody): a page is at most 200 objects (perPage), a
+// few hundred KiB even for droplets with all their fields.
+const maxBody = 32 << 20
+
 // newClient builds a godo client for cfg: the token as an oauth2 bearer (revealed only here),
 // the retrying transport underneath, and the configured base URL (with the trailing slash godo's
 // relative paths need).
@@ -192,10 +197,12 @@ func (c *Collector) newClient() (*godo.Client, error) {
 		onRetried: c.onRetried,
 		token:     c.cfg.Token.Reveal(),
 	}
-	hc := &http.Client{Transport: &oauth2.Transport{
+	// oauth2.Transport adds the token to every request, redirected ones too: httpguard's
+	// redirect policy keeps them at the API's origin.
+	hc := httpguard.Guard(&http.Client{Transport: &oauth2.Transport{
 		Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: c.cfg.Token.Reveal(), TokenType: "Bearer"}),
 		Base:   rt,
-	}}
+	}}, maxBody)
 	apiURL := c.cfg.APIURL
 	if apiURL == "" {
 		apiURL = DefaultAPIURL

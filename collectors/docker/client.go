@@ -18,7 +18,13 @@ import (
 	"github.com/docker/go-connections/tlsconfig"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/httpguard"
 )
+
+// maxBody caps one answer of the engine (httpguard.LimitBody). The largest is the container
+// list: a summary is 1–3 KiB (more with many Compose labels), so 128 MiB holds some 40,000
+// containers; an inspect is tens of KiB.
+const maxBody = 128 << 20
 
 // newClient builds an Engine API client for one configured engine. The API version is negotiated
 // with the daemon on the first request (client.WithAPIVersionNegotiation), so a Debian 20.10
@@ -28,7 +34,7 @@ func newClient(cfg Config, dial func(ctx context.Context, network, addr string) 
 	// Keep as many idle connections as inspections run at once: the default (2) would reopen
 	// connections all the time, and over ssh:// every connection is a new ssh process.
 	tr := &http.Transport{MaxIdleConnsPerHost: inspectParallel, IdleConnTimeout: 30 * time.Second}
-	hc := &http.Client{Transport: tr, CheckRedirect: client.CheckRedirect}
+	hc := &http.Client{Transport: tr, CheckRedirect: httpguard.CheckRedirect}
 	opts := []client.Opt{client.WithAPIVersionNegotiation(), client.WithHTTPClient(hc)}
 	switch {
 	case strings.HasPrefix(cfg.Host, "ssh://"):
@@ -61,7 +67,14 @@ func newClient(cfg Config, dial func(ctx context.Context, network, addr string) 
 	if dial != nil {
 		opts = append(opts, client.WithDialContext(dial))
 	}
-	return client.NewClientWithOpts(opts...)
+	cli, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		return nil, err
+	}
+	// The client's options need hc's *http.Transport as it is; the cap wraps it afterwards
+	// (the client keeps hc, and reads every answer through hc.Transport).
+	hc.Transport = httpguard.LimitBody(hc.Transport, maxBody)
+	return cli, nil
 }
 
 // endpoint is the configured host without userinfo, query or fragment (where a DOCKER_HOST

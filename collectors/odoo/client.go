@@ -15,6 +15,7 @@ import (
 	"github.com/kolo/xmlrpc"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/httpguard"
 	"github.com/infragraph/infragraph/retry"
 )
 
@@ -112,7 +113,8 @@ func (t *throttle) wait(ctx context.Context) error {
 	return retry.Sleep(ctx, time.Until(slot))
 }
 
-// maxBody bounds a response: a runaway answer becomes an error, not an out-of-memory.
+// maxBody bounds a response (httpguard.LimitBody): a runaway answer becomes an error, not an
+// out-of-memory. A page of 200 records with their fields is well under 1 MiB.
 const maxBody = 64 << 20
 
 // do sends one request, retrying 429 (honouring Retry-After, which a reverse proxy in front of
@@ -139,7 +141,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 			if ctx.Err() != nil {
 				return 0, nil, ctx.Err()
 			}
-			if attempt < c.retries {
+			if attempt < c.retries && !httpguard.Fatal(err) {
 				if err := retry.Sleep(ctx, c.backoff<<attempt); err != nil {
 					return 0, nil, err
 				}
@@ -147,13 +149,10 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 			}
 			return 0, nil, fmt.Errorf("%s %s: %w", method, path, scrubErr(err))
 		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		data, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
 			return 0, nil, fmt.Errorf("%s %s: read body: %w", method, path, scrubErr(err))
-		}
-		if len(data) > maxBody {
-			return 0, nil, fmt.Errorf("%s %s: response larger than %d bytes", method, path, maxBody)
 		}
 		switch resp.StatusCode {
 		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:

@@ -20,6 +20,7 @@ import (
 
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/httpguard"
 	"github.com/infragraph/infragraph/telemetry"
 )
 
@@ -35,7 +36,9 @@ type Collector struct {
 type Option func(*Collector)
 
 // WithHTTPClient sends every request through h (the demo and tests route a public URL to a fake).
-func WithHTTPClient(h *http.Client) Option { return func(c *Collector) { c.cl.http = h } }
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Collector) { c.cl.http = httpguard.Guard(h, maxBody) }
+}
 
 // New returns a collector for cfg.
 func New(cfg Config, opts ...Option) (*Collector, error) {
@@ -53,7 +56,7 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 	}
 	base := u.Scheme + "://" + u.Host + trimSlash(u.Path)
 	cl := &client{
-		http:     &http.Client{Timeout: 2 * time.Minute, Transport: telemetry.Transport(nil)},
+		http:     httpguard.Guard(&http.Client{Timeout: 2 * time.Minute, Transport: telemetry.Transport(nil)}, maxBody),
 		base:     base,
 		user:     cfg.Username,
 		secret:   secret,

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/httpguard"
 	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/telemetry"
 )
@@ -79,7 +80,7 @@ func newClient(base string, token evidence.Secret, perMinute int) (*client, erro
 	return &client{
 		base:    u,
 		token:   token,
-		http:    &http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(nil)},
+		http:    httpguard.Guard(&http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(nil)}, maxBody),
 		limiter: newLimiter(perMinute),
 		backoff: 500 * time.Millisecond,
 		sleep:   retry.Sleep,
@@ -98,6 +99,10 @@ func newLimiter(perMinute int) *rate.Limiter {
 	}
 	return rate.NewLimiter(rate.Limit(float64(perMinute-burst)/60), burst)
 }
+
+// maxBody caps one answer (httpguard.LimitBody). The largest are the catalog queries' rows: a
+// project with thousands of functions and triggers answers a few MiB.
+const maxBody = 32 << 20
 
 // get fetches path (with query) and decodes the JSON answer into out.
 func (c *client) get(ctx context.Context, path string, query url.Values, out any) error {
@@ -123,16 +128,22 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 				return fmt.Errorf("GET %s: %w", path, ctx.Err())
 			}
 			last = fmt.Errorf("GET %s: %w", path, scrubURLError(err))
+			if httpguard.Fatal(err) {
+				return last
+			}
 			if err := c.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("GET %s: %w", path, err)
 			}
 			wait *= 2
 			continue
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
 			last = fmt.Errorf("GET %s: read body: %w", path, err)
+			if httpguard.Fatal(err) {
+				return last
+			}
 			continue
 		}
 		switch {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/httpguard"
 	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/telemetry"
 )
@@ -44,6 +45,10 @@ type Client struct {
 	now  func() time.Time
 }
 
+// maxBody caps one answer (httpguard.LimitBody): a page of 100 projects or deployments is
+// well under 1 MiB; an environment listing with decrypted values can be a few MiB.
+const maxBody = 64 << 20
+
 // NewClient returns a client for base (DefaultAPIURL when empty).
 func NewClient(base string, token evidence.Secret, hc *http.Client) *Client {
 	if base == "" {
@@ -61,7 +66,7 @@ func NewClient(base string, token evidence.Secret, hc *http.Client) *Client {
 		hc = &http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(rt)}
 	}
 	return &Client{
-		base: strings.TrimRight(base, "/"), token: token, http: hc,
+		base: strings.TrimRight(base, "/"), token: token, http: httpguard.Guard(hc, maxBody),
 		MaxRateRetries: 5, MaxRetries: 3, Backoff: 500 * time.Millisecond, MaxWait: 60 * time.Second,
 		PageLimit: 100, MaxPages: 200,
 		wait: retry.Sleep, now: time.Now,
@@ -149,7 +154,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errTries >= c.MaxRetries {
+			if errTries >= c.MaxRetries || httpguard.Fatal(err) {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			errTries++
@@ -218,7 +223,7 @@ func (c *Client) do(ctx context.Context, u string) ([]byte, http.Header, int, er
 		return nil, nil, 0, scrubURLError(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("read response: %w", err)
 	}

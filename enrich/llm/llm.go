@@ -29,6 +29,7 @@ import (
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/httpguard"
 	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/retry"
 	"github.com/infragraph/infragraph/schemas"
@@ -119,7 +120,7 @@ func New(cfg Config, base http.RoundTripper) (*Enricher, error) {
 	rt = retrying{next: rt, attempts: 4, maxWait: 30 * time.Second, sleep: retry.Sleep}
 	oc := openai.DefaultConfig(cfg.APIKey.Reveal())
 	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	oc.HTTPClient = &http.Client{Transport: rt}
+	oc.HTTPClient = httpguard.Client(&http.Client{Transport: rt}) // same-origin redirects only
 	return &Enricher{cfg: cfg, client: openai.NewClientWithConfig(oc), vocab: vocab, usage: map[string]*Usage{}}, nil
 }
 
