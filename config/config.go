@@ -386,8 +386,8 @@ func (f *File) Validate() error {
 		field, msg, _ := strings.Cut(err.Error(), ": ")
 		errs = append(errs, &Error{File: f.Path, Line: f.lines["llm."+field], Field: "llm." + field, Msg: msg})
 	}
-	if t := f.Enrich.Threshold; t < 0 || t > 1 {
-		errs = append(errs, &Error{File: f.Path, Line: f.lines["enrich.threshold"], Field: "enrich.threshold", Msg: "must be within [0,1]"})
+	if t := f.Enrich.Threshold; !(t >= 0 && t <= 1) { // NaN and ±Inf too: YAML reads .nan and .inf
+		errs = append(errs, &Error{File: f.Path, Line: f.lines["enrich.threshold"], Field: "enrich.threshold", Msg: fmt.Sprintf("must be a number within [0,1], not %v", t)})
 	}
 	return errors.Join(errs...)
 }

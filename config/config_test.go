@@ -105,6 +105,11 @@ func TestLoadErrors(t *testing.T) {
 		"bad ref":         {"supabase:\n  - access_token: x\n    databases:\n      NOTAREF: postgres://h/db\n", nil, []string{"infragraph.yaml:3:", "supabase[0].databases"}},
 		"duplicate name":  {"docker:\n  - name: a\n    host: unix:///a\n  - name: a\n    host: unix:///b\n", nil, []string{"infragraph.yaml:1:", `named "a"`}},
 		"threshold":       {"enrich:\n  threshold: 2\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
+		// issue #26 item 14: NaN compares false with everything and then accepted every proposal
+		"threshold nan":  {"enrich:\n  threshold: .nan\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold", "NaN"}},
+		"threshold inf":  {"timeout: 1m\nenrich:\n  threshold: .inf\n", nil, []string{"infragraph.yaml:3:", "enrich.threshold"}},
+		"threshold -inf": {"enrich:\n  threshold: -.Inf\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
+		"threshold neg":  {"enrich:\n  threshold: -0.1\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
 	} {
 		_, err := Load(write(t, c.body), env(c.env), none)
 		if err == nil {

@@ -126,7 +126,7 @@ func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) [
 	}
 	if e.Confidence < 0 || e.Confidence > 1 || e.Confidence != e.Confidence {
 		add(ReasonConfidence, "%v is outside [0,1]", e.Confidence)
-	} else if e.Confidence < v.Threshold {
+	} else if !(e.Confidence >= v.Threshold) { // a NaN threshold accepts nothing
 		add(ReasonBelowThreshold, "%.2f < %.2f", e.Confidence, v.Threshold)
 	}
 	if len(e.Evidence) == 0 {
@@ -218,23 +218,47 @@ func clip(s string) string {
 	return s
 }
 
-// minQuote is the shortest value that may match as a substring: "a" or "1" occur anywhere.
+// minQuote is the shortest value that may match inside a longer one: "a" or "1" occur anywhere.
 const minQuote = 4
 
-// occurs reports whether value occurs in one of vals: exactly (case-insensitively), or as a
-// substring of at least minQuote characters (a host inside a URL, a project ref inside a host).
+// occurs reports whether value is a meaningful token of one of vals: the whole value
+// (case-insensitively), or a component of it of at least minQuote characters that starts and
+// ends on a boundary of a host, URL or list (a host inside a URL, a project ref that is a label
+// of a host, a path segment). A fragment of a word ("acme" in "acme_prod", "fals" in "false") is
+// not, and neither is a boolean: "true" names nothing (issue #26 item 13).
 func occurs(value string, vals []string) bool {
-	if value == "" {
+	lv := strings.ToLower(strings.TrimSpace(value))
+	if lv == "" || lv == "true" || lv == "false" {
 		return false
 	}
-	lv := strings.ToLower(value)
 	for _, v := range vals {
 		lw := strings.ToLower(v)
-		if lw == lv || (len(lv) >= minQuote && strings.Contains(lw, lv)) {
+		if lw == lv {
 			return true
+		}
+		if len(lv) < minQuote {
+			continue
+		}
+		for off := 0; ; {
+			i := strings.Index(lw[off:], lv)
+			if i < 0 {
+				break
+			}
+			i += off
+			j := i + len(lv)
+			if (i == 0 || boundary(lw[i-1])) && (j == len(lw) || boundary(lw[j])) && !boundary(lv[0]) && !boundary(lv[len(lv)-1]) {
+				return true
+			}
+			off = i + 1
 		}
 	}
 	return false
+}
+
+// boundary reports whether c separates the components of a host, URL, DSN or list: what a
+// quote may start or end next to.
+func boundary(c byte) bool {
+	return strings.IndexByte("./:@?#=&,; \t\n'\"[]()<>", c) >= 0
 }
 
 // Apply adds accepted proposals to g: their new (external) nodes first, then the edge. A
