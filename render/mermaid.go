@@ -243,8 +243,11 @@ func truncate(s string) string {
 // (https://mermaid.js.org/syntax/flowchart.html#entity-codes-to-escape-characters). Quotes,
 // angle brackets, '#', '&' and backticks (which would start a markdown string) become codes;
 // a second '-', '=' or '.' after '-' is coded too, so no label contains an arrow ("-->", "==>",
-// "---", "-.-") that a size check counting arrows would mistake for an edge. Control characters
-// become spaces.
+// "---", "-.-") that a size check counting arrows would mistake for an edge. '%', braces and
+// single quotes are coded as well: mermaid looks for "%%{...}%%" directives anywhere in the text,
+// labels included, so a name like "%%{init: {'themeCSS': ...}}%%" would otherwise become the
+// diagram's configuration (issue #26 item 18). Control characters (C0, DEL, C1, line and
+// paragraph separators) become spaces.
 func escape(s string) string {
 	var b strings.Builder
 	var prev rune
@@ -264,9 +267,17 @@ func escape(s string) string {
 			b.WriteString("#96;")
 		case r == '|':
 			b.WriteString("#124;")
+		case r == '%':
+			b.WriteString("#37;")
+		case r == '{':
+			b.WriteString("#123;")
+		case r == '}':
+			b.WriteString("#125;")
+		case r == '\'':
+			b.WriteString("#39;")
 		case (r == '-' || r == '.') && prev == '-', r == '=' && prev == '=':
 			b.WriteString("#" + strconv.Itoa(int(r)) + ";")
-		case r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029:
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029:
 			b.WriteByte(' ')
 		default:
 			b.WriteRune(r)
@@ -279,7 +290,7 @@ func escape(s string) string {
 // comment makes text safe on a %% comment line: escaped like a label, so a name can neither
 // open a directive ("%%{") nor hold an arrow a size check would count.
 func comment(s string) string {
-	return strings.ReplaceAll(escape(s), "{", "#123;")
+	return escape(s)
 }
 
 // mid is a mermaid id for a graph id: a prefix and a short hash, so it needs no escaping, is

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -599,7 +600,7 @@ func TestOrgInsideSystemIsAMember(t *testing.T) {
 }
 
 // TestMermaidCheckerRejects proves the checker the other tests rely on does refuse a broken
-// diagram (an unescaped backtick label) and an oversized one.
+// diagram (an unescaped backtick label), an oversized one and one a label gave a configuration.
 func TestMermaidCheckerRejects(t *testing.T) {
 	script := os.Getenv("INFRAGRAPH_MERMAID_CHECK")
 	if script == "" {
@@ -613,9 +614,10 @@ func TestMermaidCheckerRejects(t *testing.T) {
 	for i := 0; i < MaxEdges+1; i++ {
 		big.WriteString("  a --> b\n")
 	}
-	files := writeDocs(t, []Document{{Name: "bad.mmd", Data: []byte("flowchart LR\n  a[\"`x` y\"]\n")}, {Name: "big.mmd", Data: []byte(big.String())}})
+	directive := "flowchart LR\n  a[\"x %%{init: {'theme':'dark'}}%% y\"]\n"
+	files := writeDocs(t, []Document{{Name: "bad.mmd", Data: []byte("flowchart LR\n  a[\"`x` y\"]\n")}, {Name: "big.mmd", Data: []byte(big.String())}, {Name: "directive.mmd", Data: []byte(directive)}})
 	out, err := exec.Command("node", append([]string{script}, files...)...).Output()
-	if err == nil || strings.Count(string(out), `"ok":false`) != 2 {
+	if err == nil || strings.Count(string(out), `"ok":false`) != 3 {
 		t.Fatalf("checker accepted broken diagrams (err %v): %s", err, out)
 	}
 }
@@ -663,4 +665,58 @@ func TestSlugLongSharedPrefix(t *testing.T) {
 	if again := m.slugs(m.systems); !reflect.DeepEqual(again, got) {
 		t.Errorf("slugs differ between runs:\n%v\n%v", got, again)
 	}
+}
+
+// hostileNames are names that try to become mermaid configuration or break out of a label.
+var hostileNames = []string{
+	`%%{init: {'themeCSS': 'body{background:red}'}}%%`,
+	`x %%{init: {"theme":"dark", "securityLevel":"loose"}}%% y`,
+	"%%{wrap}%%",
+	"a\n%%{init: {'theme':'forest'}}%%\nb",
+	"---\nconfig:\n  theme: dark\n---",
+	"}%% %% {{ }} '' \"\" `code` <img src=x onerror=alert(1)>",
+	"\x1b]8;;https://evil\x07link\u0085\u2028\u202e",
+}
+
+// TestMermaidDirectiveInjection is issue #26 item 18: a name "%%{init: {'themeCSS': …}}%%" became
+// the diagram's configuration. Hostile names as system names, group titles (a team) and node
+// labels must leave no directive in the text, and the real parser must find no configuration.
+func TestMermaidDirectiveInjection(t *testing.T) {
+	b := newBuilder(t)
+	for i, n := range hostileNames {
+		team := b.node("vercel/x", fmt.Sprintf("vercel:team:t%d", i), n, nil)
+		p := b.node("vercel/x", fmt.Sprintf("vercel:project:p%d", i), n, nil)
+		b.observe(team, p, "contains")
+		db := b.node("supabase/x", fmt.Sprintf("supabase:project:r%d", i), n, nil)
+		b.infer(graph.LLM, p, db, "calls", 0.55, ev(p, "note", n))
+		ext := b.node("", "external:host:h"+strconv.Itoa(i)+".example.com", n, nil)
+		b.infer(graph.Rule, p, ext, "calls", 0.8, ev(p, "value.host", "h.example.com"))
+	}
+	ds, err := Diagrams(b.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []Document
+	for _, d := range ds {
+		docs = append(docs, d)
+	}
+	for i, blk := range mermaidBlocks(string(renderBytes(t, Infra(InfraOptions{}), b.g))) {
+		docs = append(docs, Document{Name: fmt.Sprintf("INFRA-%d.mmd", i), Data: []byte(blk)})
+	}
+	if len(docs) < 3 {
+		t.Fatalf("only %d diagrams", len(docs))
+	}
+	for _, d := range docs {
+		text := string(d.Data)
+		// our own header comment is the only "%%" in a diagram, and it carries no directive
+		if strings.Contains(text, "%%{") || strings.Count(text, "%%") > 1 || (strings.Contains(text, "%%") && !strings.HasPrefix(text, "%% ")) {
+			t.Errorf("%s: a name left a directive or comment marker:\n%s", d.Name, text)
+		}
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "---") || strings.ContainsAny(l, "'`\u0085\u2028\x1b") {
+				t.Errorf("%s: raw hostile text in line %q", d.Name, l)
+			}
+		}
+	}
+	mermaidCheck(t, writeDocs(t, docs))
 }

@@ -1,5 +1,6 @@
 // Parses every .mmd file named on the command line with the real mermaid parser (mermaid@11
 // under jsdom) and prints one JSON line per file: {"file", "ok", "error"}. Exit 1 if any failed.
+// A diagram that parses but carries configuration (a directive or front matter) fails too.
 import { JSDOM } from "jsdom";
 import { readFileSync } from "node:fs";
 
@@ -21,7 +22,12 @@ for (const file of process.argv.slice(2)) {
     if (text.length > 50000) throw new Error(`text size ${text.length} exceeds maxTextSize 50000`);
     const edges = (text.match(/-->|-\.->|==>|-\.-|---/g) || []).length;
     if (edges > 500) throw new Error(`${edges} edges exceed maxEdges 500`);
-    await mermaid.parse(text);
+    const parsed = await mermaid.parse(text);
+    // infragraph writes no directives and no front matter: configuration found in a diagram came
+    // from a name smuggling "%%{init: ...}%%" (or "---" front matter) through a label.
+    if (parsed && parsed.config && Object.keys(parsed.config).length > 0) {
+      throw new Error(`diagram carries configuration ${JSON.stringify(parsed.config).slice(0, 200)}`);
+    }
   } catch (e) {
     error = String(e && e.message ? e.message : e).split("\n").slice(0, 6).join(" ");
     failed++;
