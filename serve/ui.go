@@ -48,6 +48,9 @@ var uiFiles embed.FS
 // uiPageSize is the number of rows on a page of search results or of a walk.
 const uiPageSize = 50
 
+// uiHomeSystems is how many systems the overview on / names.
+const uiHomeSystems = 20
+
 // uiDiffLimit caps each list of a diff page; the counts above it are always complete.
 const uiDiffLimit = 200
 
@@ -279,6 +282,15 @@ type searchHit struct {
 func (x *uiIndex) search(q, provider, kind string, offset, limit int) ([]searchHit, int) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	words := strings.Fields(q)
+	if len(words) == 0 && provider == "" && kind == "" {
+		// Everything, in id order: the page is a slice of the index.
+		var out []searchHit
+		for i := offset; i < len(x.entries) && len(out) < limit; i++ {
+			e := &x.entries[i]
+			out = append(out, searchHit{ID: e.id, Name: e.name, Kind: e.kind, Provider: e.provider, Stale: e.stale})
+		}
+		return out, len(x.entries)
+	}
 	kp, kk, _ := strings.Cut(kind, ":")
 	var buckets [4][]int32
 	for i := range x.entries {
@@ -340,6 +352,7 @@ type homeData struct {
 	Prev, Next        string // links, "" when none
 	Searching         bool
 	Summary           *SummaryResult
+	SystemsTotal      int
 }
 
 func (w *web) home(rw http.ResponseWriter, r *http.Request) {
@@ -374,6 +387,11 @@ func (w *web) home(rw http.ResponseWriter, r *http.Request) {
 	}
 	if !d.Searching {
 		d.Summary = summaryOf(snap)
+		// An estate can have thousands of systems: the overview names the first few, /systems
+		// pages through them all.
+		if d.SystemsTotal = len(d.Summary.Systems); d.SystemsTotal > uiHomeSystems {
+			d.Summary.Systems = d.Summary.Systems[:uiHomeSystems]
+		}
 	}
 	p := &webPage{Title: "Search", Section: "home", Query: d.Q, Data: d}
 	if d.Searching {
@@ -570,8 +588,10 @@ func diagramOf(g *graph.Graph, doc render.Document) diagramView {
 }
 
 type systemsData struct {
-	Overview diagramView
-	Systems  []systemRow
+	Overview      diagramView
+	Systems       []systemRow
+	Total, Offset int
+	Prev, Next    string
 }
 
 type systemRow struct {
@@ -590,8 +610,19 @@ func (w *web) systems(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &systemsData{Overview: diagramOf(snap.Graph, ds.overview)}
-	for _, n := range snap.derived().systems {
+	all := snap.derived().systems
+	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pg = max(pg, 1)
+	d.Total, d.Offset = len(all), (pg-1)*uiPageSize
+	shown, _ := page(all, d.Offset, uiPageSize)
+	for _, n := range shown {
 		d.Systems = append(d.Systems, systemRow{Node: n, Diagram: len(ds.byUnit[n.ID]) > 0})
+	}
+	if pg > 1 {
+		d.Prev = "/systems?page=" + strconv.Itoa(pg-1)
+	}
+	if d.Offset+len(shown) < d.Total {
+		d.Next = "/systems?page=" + strconv.Itoa(pg+1)
 	}
 	p := &webPage{Title: "Systems", Section: "systems", Data: d}
 	w.frame(p, snap)
