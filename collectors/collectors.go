@@ -36,6 +36,9 @@ type Instance struct {
 	Collector Collector
 	// Skip, when set, is why the instance does not run (no credentials, excluded by --only).
 	Skip string
+	// Excluded marks an instance left out on purpose (--only, --skip): its status is excluded,
+	// not skipped, and history keeps what it found before as it was.
+	Excluded bool
 	// Timeout overrides Options.Timeout for this instance.
 	Timeout time.Duration
 }
@@ -100,8 +103,11 @@ func Run(ctx context.Context, instances []Instance, opts Options) []Result {
 
 func runOne(ctx context.Context, inst Instance, opts Options) Result {
 	st := graph.CollectorStatus{Provider: inst.Provider, Instance: inst.Name}
-	if inst.Skip != "" || inst.Collector == nil {
+	if inst.Skip != "" || inst.Collector == nil || inst.Excluded {
 		st.Status, st.Reason = graph.StatusSkipped, inst.Skip
+		if inst.Excluded {
+			st.Status = graph.StatusExcluded
+		}
 		if st.Reason == "" {
 			st.Reason = "not configured"
 		}

@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the version of graph.json's format (schemas/graph.schema.json). Bump the minor
 // for additions, the major for anything a reader of the previous version would misread.
-const SchemaVersion = "1.0.0"
+const SchemaVersion = "1.1.0" // 1.1: collector status "excluded"
 
 // ScanInfo describes the run that produced a graph.
 type ScanInfo struct {
@@ -47,6 +47,9 @@ const (
 	StatusPartial Status = "partial"
 	StatusFailed  Status = "failed"
 	StatusSkipped Status = "skipped"
+	// StatusExcluded is an instance left out on purpose (--only, --skip): what it found before is
+	// kept as it was, not marked stale.
+	StatusExcluded Status = "excluded"
 )
 
 // CollectorStatus is one collector instance's outcome, kept in graph.json.

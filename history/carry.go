@@ -27,10 +27,14 @@ func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 	g := cur.Clone()
 	ts := stamp(now)
 	carried := map[string]int{}
+	excluded := excludedInstances(g.Collectors)
 	for _, n := range g.Nodes() {
 		if n.Stale && prev != nil && prev.HasNode(n.ID) {
 			carried[n.Source]++
 			continue
+		}
+		if excluded[n.Source] && prev != nil && prev.HasNode(n.ID) {
+			continue // carried in early, as it was, by CarriedNode
 		}
 		freshNode(g.NodePtr(n.ID), prev, ts)
 	}
@@ -43,6 +47,13 @@ func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 	incomplete := incompleteInstances(g.Collectors)
 	for _, n := range prev.Nodes() {
 		if g.HasNode(n.ID) || n.Source == "" || !incomplete[n.Source] {
+			continue
+		}
+		if excluded[n.Source] {
+			_ = g.SetNode(n) // left out on purpose: kept as it was, stale only if it already was
+			if n.Stale {
+				carried[n.Source]++
+			}
 			continue
 		}
 		_ = g.SetNode(staleNode(n, ts))
@@ -58,6 +69,14 @@ func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 		add, ok := endpoints(g, prev, e)
 		if !ok {
 			continue // an endpoint's owner completed without it: it is gone, and the edge with it
+		}
+		if excluded[e.Source] {
+			for _, n := range add {
+				n.Source = e.Source
+				_ = g.SetNode(n)
+			}
+			_ = g.AddEdge(e)
+			continue
 		}
 		for _, n := range add {
 			n.Source = e.Source // says why it is still here
@@ -85,7 +104,21 @@ func CarriedNode(prev *graph.Graph, statuses []graph.CollectorStatus, id string,
 	if !ok || n.Source == "" || !incompleteInstances(statuses)[n.Source] {
 		return graph.Node{}, false
 	}
+	if excludedInstances(statuses)[n.Source] {
+		return n, true // left out on purpose: as it was
+	}
 	return staleNode(n, stamp(now)), true
+}
+
+// excludedInstances maps each instance left out on purpose (--only, --skip) to true.
+func excludedInstances(statuses []graph.CollectorStatus) map[string]bool {
+	m := map[string]bool{}
+	for _, c := range statuses {
+		if c.Status == graph.StatusExcluded {
+			m[c.Key()] = true
+		}
+	}
+	return m
 }
 
 // incompleteInstances maps each instance's key to whether it did not complete (status not ok).

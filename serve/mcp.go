@@ -281,7 +281,7 @@ func (m *mcpServer) addTools() {
 				counts[string(c.Status)]++
 			}
 			var parts []string
-			for _, st := range []string{"ok", "partial", "failed", "skipped"} {
+			for _, st := range []string{"ok", "partial", "failed", "skipped", "excluded"} {
 				if counts[st] > 0 {
 					parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 				}

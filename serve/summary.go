@@ -65,9 +65,10 @@ func computeDerived(g *graph.Graph) derived {
 	}
 	for _, c := range sortedCollectors(g) {
 		switch c.Status {
-		case graph.StatusOK, graph.StatusSkipped:
+		case graph.StatusOK, graph.StatusSkipped, graph.StatusExcluded:
 			// A skipped collector is one without credentials: the collector list says so, and
-			// what it found before, if anything, is counted as stale below.
+			// what it found before, if anything, is counted as stale below. An excluded one
+			// (--only, --skip) keeps what it found as it was.
 		default:
 			d.warnings = append(d.warnings, fmt.Sprintf("%s %s: %s", c.Key(), c.Status, orDash(firstNonEmpty(c.Reason, strings.Join(c.Warnings, "; ")))))
 		}

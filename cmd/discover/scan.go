@@ -358,7 +358,7 @@ func progressLogger(log *slog.Logger) func(collectors.Event) {
 		st := ev.Status
 		args := []any{"collector", key, "status", string(st.Status)}
 		switch st.Status {
-		case graph.StatusSkipped:
+		case graph.StatusSkipped, graph.StatusExcluded:
 			args = append(args, "reason", st.Reason)
 		case graph.StatusFailed:
 			args = append(args, "error", st.Reason, "duration", time.Duration(st.DurationMS)*time.Millisecond)
@@ -374,7 +374,7 @@ func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
 	ran := 0
 	for _, c := range res.Graph.Collectors {
 		switch c.Status {
-		case graph.StatusSkipped:
+		case graph.StatusSkipped, graph.StatusExcluded:
 		case graph.StatusFailed:
 			ran++
 			log.Warn("collector failed", "collector", c.Key(), "error", c.Reason)

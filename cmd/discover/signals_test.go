@@ -217,3 +217,79 @@ func TestExitCodesInHelp(t *testing.T) {
 		t.Errorf("scan --help lacks exit 4:\n%s", out)
 	}
 }
+
+// TestOnlyKeepsTheOthersAsTheyWere: --only vercel, twice, into a directory a full scan wrote:
+// the other providers are excluded (not skipped), their nodes are kept unchanged and not stale,
+// and neither the diff nor CHANGES.md nor INFRA.md reports anything about them.
+func TestOnlyKeepsTheOthersAsTheyWere(t *testing.T) {
+	cfg := estateConfig(t, nil, "")
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, log := scanCode(t, nil, "--config", cfg, "--out", dir); code != exitOK {
+		t.Fatalf("full scan: exit %d\n%s", code, log)
+	}
+	full := readGraph(t, dir)
+	lastSeen := map[string]string{}
+	raw, _ := os.ReadFile(filepath.Join(dir, "graph.json"))
+	var withSeen struct {
+		Nodes []struct{ ID, Source, LastSeen string } `json:"nodes"`
+	}
+	json.Unmarshal([]byte(strings.ReplaceAll(string(raw), `"last_seen"`, `"LastSeen"`)), &withSeen)
+	for _, n := range withSeen.Nodes {
+		lastSeen[n.ID] = n.LastSeen
+	}
+	for i := range 2 {
+		if code, log := scanCode(t, nil, "--config", cfg, "--out", dir, "--only", "vercel"); code != exitOK {
+			t.Fatalf("--only vercel #%d: exit %d\n%s", i+1, code, log)
+		}
+		g := readGraph(t, dir)
+		if len(g.Nodes) != len(full.Nodes) {
+			t.Errorf("#%d: %d nodes, the full scan had %d", i+1, len(g.Nodes), len(full.Nodes))
+		}
+		for _, n := range g.Nodes {
+			if n.Stale {
+				t.Errorf("#%d: %s (%s) marked stale", i+1, n.ID, n.Source)
+			}
+		}
+		for _, c := range g.Collectors {
+			want := "excluded"
+			if c.Provider == "vercel" {
+				want = "ok"
+			}
+			if c.Status != want || (want == "excluded" && c.Reason != "excluded by --only") || c.Stale != 0 {
+				t.Errorf("#%d: %+v, want %s", i+1, c, want)
+			}
+		}
+		raw, _ := os.ReadFile(filepath.Join(dir, "graph.json"))
+		json.Unmarshal([]byte(strings.ReplaceAll(string(raw), `"last_seen"`, `"LastSeen"`)), &withSeen)
+		for _, n := range withSeen.Nodes {
+			if !strings.HasPrefix(n.Source, "vercel/") && n.Source != "" && n.LastSeen != lastSeen[n.ID] {
+				t.Errorf("#%d: %s last_seen %s, was %s: an excluded instance's node was touched", i+1, n.ID, n.LastSeen, lastSeen[n.ID])
+			}
+		}
+		infra, _ := os.ReadFile(filepath.Join(dir, "INFRA.md"))
+		if strings.Contains(string(infra), "STALE") {
+			t.Errorf("#%d: INFRA.md warns of stale resources", i+1)
+		}
+		changes, _ := os.ReadFile(filepath.Join(dir, "CHANGES.md"))
+		for _, p := range []string{"digitalocean:", "supabase:", "odoo:", "docker:"} {
+			if strings.Contains(string(changes), p) {
+				t.Errorf("#%d: CHANGES.md reports a change for %s\n%s", i+1, p, changes)
+			}
+		}
+		e, out, errb := testEnv(nil)
+		if code := runEnv(context.Background(), []string{"diff", "--out", dir, "--json"}, e); code != exitOK {
+			t.Fatalf("diff: %d %s", code, errb)
+		}
+		var d struct {
+			NodesStale, NodesRemoved, NodesChanged []any
+		}
+		json.Unmarshal([]byte(strings.NewReplacer(`"nodes_stale"`, `"NodesStale"`, `"nodes_removed"`, `"NodesRemoved"`, `"nodes_changed"`, `"NodesChanged"`).Replace(out.String())), &d)
+		if len(d.NodesStale)+len(d.NodesRemoved)+len(d.NodesChanged) != 0 {
+			t.Errorf("#%d: diff reports changes: %s", i+1, out)
+		}
+	}
+	e, out, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"validate", dir}, e); code != exitOK {
+		t.Errorf("validate: %d %s %s", code, out, errb)
+	}
+}

@@ -69,8 +69,8 @@ func Instances(f *config.File) []collectors.Instance {
 	return out
 }
 
-// Filter applies --only and --skip: instances of excluded providers are kept, as skipped, so the
-// output still says why they did not run.
+// Filter applies --only and --skip: instances of excluded providers are kept, as excluded, so the
+// output still says why they did not run and history keeps what they found unchanged.
 func Filter(insts []collectors.Instance, only, skip []string) ([]collectors.Instance, error) {
 	known := map[string]bool{}
 	for _, p := range Providers {
@@ -93,9 +93,9 @@ func Filter(insts []collectors.Instance, only, skip []string) ([]collectors.Inst
 	for _, i := range insts {
 		switch {
 		case len(only) > 0 && !in(only, i.Provider):
-			i.Collector, i.Skip = nil, "excluded by --only"
+			i.Collector, i.Skip, i.Excluded = nil, "excluded by --only", true
 		case in(skip, i.Provider):
-			i.Collector, i.Skip = nil, "excluded by --skip"
+			i.Collector, i.Skip, i.Excluded = nil, "excluded by --skip", true
 		}
 		out = append(out, i)
 	}
