@@ -7,7 +7,9 @@
 #     built FROM scratch (no registry is reachable);
 #   - the real mermaid parser (npm mermaid@11 + jsdom) for every diagram we render;
 #   - Debian's chromium for the web explorer's browser tests (driven by chromedp); their
-#     screenshots are kept under $INFRAGRAPH_ARTIFACTS (default out/artifacts) for review.
+#     screenshots are kept under $INFRAGRAPH_ARTIFACTS (default out/artifacts) for review;
+#   - the consumers of `discover export`: graphviz, xmllint, Backstage's validators, Neo4j's Cypher
+#     parser (tools/consumers).
 # Usage: scripts/test.sh [go test flags/packages]   (default: ./...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -118,6 +120,22 @@ setup_chromium() {
   log "chromium $("$INFRAGRAPH_CHROMIUM" --version 2>/dev/null | head -1); screenshots under $INFRAGRAPH_ARTIFACTS"
 }
 
+# --- export consumers ---------------------------------------------------------------------------
+# The real readers of `discover export`: Graphviz's dot, xmllint (GraphML XML Schema), and from npm
+# (tools/consumers, pinned by its lock file) Backstage's entity validators and Neo4j's Cypher parser.
+setup_export_consumers() {
+  need_pkg dot graphviz
+  need_pkg xmllint libxml2-utils
+  need_pkg node nodejs
+  need_pkg npm npm
+  local dir=$ROOT/tools/consumers
+  if [ ! -d "$dir/node_modules/@backstage/catalog-model" ] || [ ! -d "$dir/node_modules/@neo4j-cypher/language-support" ] || [ ! -d "$dir/node_modules/@seriousme/openapi-schema-validator" ]; then
+    log "installing export consumers (npm ci in tools/consumers)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  export INFRAGRAPH_CONSUMERS="$dir"
+}
+
 log "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*'))
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
@@ -128,6 +146,7 @@ start_postgres
 start_docker
 setup_mermaid
 setup_chromium
+setup_export_consumers
 
 log "go test"
 args=("$@")

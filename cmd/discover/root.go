@@ -126,6 +126,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newMCPCmd(e, g, nil),
 		newServeCmd(e, g, nil),
 		newValidateCmd(e, nil),
+		newExportCmd(e, nil),
 		newVersionCmd(e),
 	)
 	return root
