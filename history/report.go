@@ -6,13 +6,16 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/infragraph/infragraph/termtext"
 )
 
 // WriteText writes c for a terminal: a summary line per section, then one line per change
-// ("+" added, "-" removed, "~" changed, "!" went stale, "^" observed again).
+// ("+" added, "-" removed, "~" changed, "!" went stale, "^" observed again). Ids and values are
+// escaped with termtext: they come from providers.
 func WriteText(w io.Writer, c *Changes) error {
 	b := bufio.NewWriter(w)
-	fmt.Fprintf(b, "Changes from %s to %s\n", orUnknown(c.Since), orUnknown(c.Until))
+	fmt.Fprintf(b, "Changes from %s to %s\n", termtext.Escape(orUnknown(c.Since)), termtext.Escape(orUnknown(c.Until)))
 	fmt.Fprintf(b, "nodes: %d added, %d removed, %d changed, %d went stale, %d observed again\n",
 		len(c.NodesAdded), len(c.NodesRemoved), len(c.NodesChanged), len(c.NodesStale), len(c.NodesFresh))
 	fmt.Fprintf(b, "edges: %d added, %d removed, %d changed, %d went stale\n",
@@ -23,37 +26,37 @@ func WriteText(w io.Writer, c *Changes) error {
 	}
 	fmt.Fprintln(b)
 	for _, n := range c.NodesAdded {
-		fmt.Fprintf(b, "+ %s  %s\n", n.ID, label(n))
+		fmt.Fprintf(b, "+ %s  %s\n", termtext.Escape(n.ID), label(n))
 	}
 	for _, n := range c.NodesRemoved {
-		fmt.Fprintf(b, "- %s  %s\n", n.ID, label(n))
+		fmt.Fprintf(b, "- %s  %s\n", termtext.Escape(n.ID), label(n))
 	}
 	for _, n := range c.NodesChanged {
-		fmt.Fprintf(b, "~ %s  %s\n", n.ID, label(n.NodeRef))
+		fmt.Fprintf(b, "~ %s  %s\n", termtext.Escape(n.ID), label(n.NodeRef))
 		for _, f := range n.Fields {
-			fmt.Fprintf(b, "    %s\n", fieldLine(f))
+			fmt.Fprintf(b, "    %s\n", termtext.Escape(fieldLine(f)))
 		}
 	}
 	for _, n := range c.NodesStale {
-		fmt.Fprintf(b, "! %s  %s  stale since %s (%s)\n", n.ID, label(n), n.StaleSince, orNone(n.Source))
+		fmt.Fprintf(b, "! %s  %s  stale since %s (%s)\n", termtext.Escape(n.ID), label(n), n.StaleSince, termtext.Escape(orNone(n.Source)))
 	}
 	for _, n := range c.NodesFresh {
-		fmt.Fprintf(b, "^ %s  %s  observed again\n", n.ID, label(n))
+		fmt.Fprintf(b, "^ %s  %s  observed again\n", termtext.Escape(n.ID), label(n))
 	}
 	for _, e := range c.EdgesAdded {
-		fmt.Fprintf(b, "+ %s\n", edgeLine(e))
+		fmt.Fprintf(b, "+ %s\n", termtext.Escape(edgeLine(e)))
 	}
 	for _, e := range c.EdgesRemoved {
-		fmt.Fprintf(b, "- %s\n", edgeLine(e))
+		fmt.Fprintf(b, "- %s\n", termtext.Escape(edgeLine(e)))
 	}
 	for _, e := range c.EdgesChanged {
-		fmt.Fprintf(b, "~ %s\n", edgeLine(e.EdgeRef))
+		fmt.Fprintf(b, "~ %s\n", termtext.Escape(edgeLine(e.EdgeRef)))
 		for _, f := range e.Fields {
-			fmt.Fprintf(b, "    %s\n", fieldLine(f))
+			fmt.Fprintf(b, "    %s\n", termtext.Escape(fieldLine(f)))
 		}
 	}
 	for _, e := range c.EdgesStale {
-		fmt.Fprintf(b, "! %s  stale since %s\n", edgeLine(e), e.StaleSince)
+		fmt.Fprintf(b, "! %s  stale since %s\n", termtext.Escape(edgeLine(e)), e.StaleSince)
 	}
 	return b.Flush()
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+
+	"github.com/infragraph/infragraph/termtext"
 )
 
 // lineHandler is a slog.Handler for people: "msg key=value ...", one line, no timestamp.
@@ -24,13 +26,15 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelWarn {
 		b.WriteString(r.Level.String() + " ")
 	}
-	b.WriteString(r.Message)
+	b.WriteString(termtext.Escape(r.Message))
 	write := func(a slog.Attr) bool {
+		// Values carry provider text (names, error messages): quoted when they hold a space or
+		// anything termtext would escape, so no control character reaches the terminal.
 		v := a.Value.Resolve().String()
-		if strings.ContainsAny(v, " \t\"") {
+		if strings.ContainsAny(v, " \t\"") || termtext.Escape(v) != v {
 			v = fmt.Sprintf("%q", v)
 		}
-		b.WriteString(" " + a.Key + "=" + v)
+		b.WriteString(" " + termtext.Escape(a.Key) + "=" + v)
 		return true
 	}
 	for _, a := range h.attrs {

@@ -15,6 +15,7 @@ import (
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/query"
+	"github.com/infragraph/infragraph/termtext"
 )
 
 type queryOpts struct {
@@ -92,7 +93,7 @@ containers, a node pool's droplets); deps is the mirror image.`,
 				}
 				id, _ := query.Resolve(g, args[0])
 				n, _ := g.Node(id)
-				fmt.Fprintf(e.Stdout, "%s %s (%s %q)%s: %d node(s)\n", title, id, n.Kind, n.Name, staleNote(n.Stale, n.StaleSince), len(hits))
+				fmt.Fprintf(termtext.Writer(e.Stdout), "%s %s (%s %q)%s: %d node(s)\n", title, termtext.Escape(id), n.Kind, n.Name, staleNote(n.Stale, n.StaleSince), len(hits))
 				return hitTable(e.Stdout, hits)
 			},
 		}
@@ -178,6 +179,7 @@ func status(stale bool, since string) string {
 }
 
 func nodeTable(w io.Writer, nodes []query.Node) error {
+	w = termtext.Writer(w)
 	if len(nodes) == 0 {
 		_, err := fmt.Fprintln(w, "no nodes match")
 		return err
@@ -185,7 +187,7 @@ func nodeTable(w io.Writer, nodes []query.Node) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tNAME\tSTATUS")
 	for _, n := range nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.ID, n.Kind, n.Name, status(n.Stale, n.StaleSince))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termtext.Escape(n.ID), n.Kind, termtext.Escape(n.Name), status(n.Stale, n.StaleSince))
 	}
 	fmt.Fprintf(tw, "%d node(s)\n", len(nodes))
 	return tw.Flush()
@@ -206,10 +208,10 @@ func hitTable(w io.Writer, hits []query.Hit) error {
 	if len(hits) == 0 {
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(termtext.Writer(w), 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DEPTH\tID\tKIND\tNAME\tVIA\tFROM\tSTATUS")
 	for _, h := range hits {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Distance, h.Node.ID, h.Node.Kind, h.Node.Name, edgeLabel(h.Via), h.From, status(h.Node.Stale, h.Node.StaleSince))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Distance, termtext.Escape(h.Node.ID), h.Node.Kind, termtext.Escape(h.Node.Name), edgeLabel(h.Via), termtext.Escape(h.From), status(h.Node.Stale, h.Node.StaleSince))
 	}
 	return tw.Flush()
 }
@@ -217,7 +219,7 @@ func hitTable(w io.Writer, hits []query.Hit) error {
 func pathText(w io.Writer, steps []query.Step) error {
 	var b strings.Builder
 	for i, s := range steps {
-		n := fmt.Sprintf("%s (%s %q)%s", s.Node.ID, s.Node.Kind, s.Node.Name, staleNote(s.Node.Stale, s.Node.StaleSince))
+		n := fmt.Sprintf("%s (%s %q)%s", termtext.Escape(s.Node.ID), s.Node.Kind, s.Node.Name, staleNote(s.Node.Stale, s.Node.StaleSince))
 		if i == 0 {
 			b.WriteString(n + "\n")
 			continue
@@ -228,16 +230,16 @@ func pathText(w io.Writer, steps []query.Step) error {
 			fmt.Fprintf(&b, "  <-%s- %s\n", edgeLabel(*s.Via), n)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(termtext.Writer(w), b.String())
 	return err
 }
 
 func detailText(w io.Writer, d query.Detail) error {
 	n := d.Node
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "id\t%s\nkind\t%s:%s\nname\t%s\n", n.ID, n.Provider, n.Kind, n.Name)
+	tw := tabwriter.NewWriter(termtext.Writer(w), 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%s\nkind\t%s:%s\nname\t%s\n", termtext.Escape(n.ID), n.Provider, n.Kind, termtext.Escape(n.Name))
 	if n.Source != "" {
-		fmt.Fprintf(tw, "source\t%s\n", n.Source)
+		fmt.Fprintf(tw, "source\t%s\n", termtext.Escape(n.Source))
 	}
 	if d.FirstSeen != "" {
 		fmt.Fprintf(tw, "first seen\t%s\n", d.FirstSeen)
@@ -250,13 +252,13 @@ func detailText(w io.Writer, d query.Detail) error {
 	}
 	for _, k := range n.Attrs.Keys() {
 		v, _ := graph.Node{Attrs: n.Attrs}.AttrValues(k)
-		fmt.Fprintf(tw, "%s\t%s\n", k, strings.Join(v, ", "))
+		fmt.Fprintf(tw, "%s\t%s\n", termtext.Escape(k), termtext.Escape(strings.Join(v, ", ")))
 	}
 	for _, e := range d.Out {
-		fmt.Fprintf(tw, "->\t%s %s\n", edgeLabel(e), e.To)
+		fmt.Fprintf(tw, "->\t%s %s\n", edgeLabel(e), termtext.Escape(e.To))
 	}
 	for _, e := range d.In {
-		fmt.Fprintf(tw, "<-\t%s %s\n", edgeLabel(e), e.From)
+		fmt.Fprintf(tw, "<-\t%s %s\n", edgeLabel(e), termtext.Escape(e.From))
 	}
 	return tw.Flush()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/config"
+	"github.com/infragraph/infragraph/termtext"
 )
 
 // Exit codes: a scheduler tells ok, partial and down apart by these alone (README, "Exit codes").
@@ -151,7 +152,7 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 		code = exitUsage
 	}
 	if ce == nil || ce.err != nil {
-		fmt.Fprintln(e.Stderr, "discover:", err)
+		fmt.Fprintln(termtext.Writer(e.Stderr), "discover:", err) // errors quote names: no raw control characters
 	}
 	return code
 }
