@@ -184,7 +184,8 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("no banner for the failed provider: %q", got)
 	}
 	b.screenshot("home")
-	b.do("search", chromedp.SendKeys(chromedp.ID("q"), "storefront\n"), chromedp.WaitVisible(css("table.results")))
+	// Wait for the results page itself: the page before has a results table too.
+	b.do("search", chromedp.SendKeys(chromedp.ID("q"), "storefront\n"), chromedp.WaitVisible(css(`section[data-query="storefront"] table.results`)))
 	if got := b.text("table.results tbody tr:first-child td:first-child"); strings.TrimSpace(got) != "storefront" {
 		t.Errorf("first result %q, want storefront", got)
 	}
