@@ -124,9 +124,15 @@ func hostSecrets(host string) []string {
 }
 
 // scrub makes an error of the Docker client fit for messages: the client quotes the configured
-// address whole, credentials included. errors.Is and As still see err.
+// address whole, credentials included. errors.Is and As still see err. An address without
+// credentials leaves errors as they are: the engine is sent no other secret to echo, and
+// evidence.Scrub would shorten long ids and paths.
 func scrub(host string, err error) error {
-	return evidence.ScrubError(err, hostSecrets(host)...)
+	secrets := hostSecrets(host)
+	if len(secrets) == 0 {
+		return err
+	}
+	return evidence.ScrubError(err, secrets...)
 }
 
 // hostOf returns the remote hostname of a tcp:// or ssh:// engine address ("" for a local

@@ -48,3 +48,20 @@ func NewRedirects(t testing.TB, next http.Handler, redirect func(r *http.Request
 
 // Trapped returns the requests Trap received, each dumped whole (request line, headers, body).
 func (r *Redirects) Trapped() []string { return r.log.Lines() }
+
+// WriteHuge answers 200 with prefix, n bytes of "x" and suffix, streamed (no Content-Length):
+// a provider's well-formed answer padded past any sane size, sent without holding it in memory.
+// prefix typically opens a JSON string field that suffix closes.
+func WriteHuge(w http.ResponseWriter, prefix, suffix string, n int64) {
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, prefix)
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	for n > 0 {
+		c := chunk[:min(n, int64(len(chunk)))]
+		if _, err := w.Write(c); err != nil {
+			return // the client gave up
+		}
+		n -= int64(len(c))
+	}
+	io.WriteString(w, suffix)
+}

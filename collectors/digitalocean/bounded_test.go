@@ -1,0 +1,40 @@
+package digitalocean
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/graph"
+)
+
+// A listing padded past the cap (a well-formed answer a decoder would swallow whole) fails its
+// family with the cap named; the scan is partial, never ok (issue #26, item 5).
+func TestHugeBodyFailsTheFamily(t *testing.T) {
+	fake := digitaloceanfake.New(testEstate(t))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/droplets" {
+			fakeapi.WriteHuge(w, `{"droplets":[],"links":{},"meta":{"total":0},"padding":"`, `"}`, 33<<20)
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Name: "test", Token: evidence.Secret(digitaloceanfake.Token), APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.backoff = 0
+	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "digitalocean", Name: "test", Collector: c}}, collectors.Options{})
+	st := res[0].Status
+	want := "response from " + srv.Listener.Addr().String() + "/v2/droplets exceeded 32 MiB"
+	if st.Status == graph.StatusOK || !strings.Contains(st.Reason+strings.Join(st.Warnings, "\n"), want) {
+		t.Fatalf("status %s (%s), warnings %q; want a failure saying %q", st.Status, st.Reason, st.Warnings, want)
+	}
+}
