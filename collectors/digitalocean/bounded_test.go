@@ -38,3 +38,41 @@ func TestHugeBodyFailsTheFamily(t *testing.T) {
 		t.Fatalf("status %s (%s), warnings %q; want a failure saying %q", st.Status, st.Reason, st.Warnings, want)
 	}
 }
+
+// An API that ignores page= answers page one with a "next" link forever: the walk stops at the
+// first repeated page with a warning naming the family, instead of asking maxPages times
+// (issue #26, item 6).
+func TestServerIgnoringPageStops(t *testing.T) {
+	fake := digitaloceanfake.New(testEstate(t))
+	fake.MaxPerPage = 2
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/droplets" {
+			calls++
+			q := r.URL.Query()
+			q.Set("page", "1")
+			r.URL.RawQuery = q.Encode()
+			// The links still point on: a next page that never comes.
+			rec := httptest.NewRecorder()
+			fake.ServeHTTP(rec, r)
+			body := strings.Replace(rec.Body.String(), `"pages":{`, `"pages":{"next":"`+"http://"+r.Host+`/v2/droplets?page=2\u0026per_page=200",`, 1)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(body))
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Name: "test", Token: evidence.Secret(digitaloceanfake.Token), APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "digitalocean", Name: "test", Collector: c}}, collectors.Options{})
+	st := res[0].Status
+	if st.Status != graph.StatusPartial || !strings.Contains(strings.Join(st.Warnings, "\n"), "droplets: page 2 repeats page 1") {
+		t.Errorf("status %s (%s), warnings %q; want droplets to warn that page 2 repeats page 1", st.Status, st.Reason, st.Warnings)
+	}
+	if calls > 5 {
+		t.Errorf("droplets asked %d times", calls)
+	}
+}

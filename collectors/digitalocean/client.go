@@ -3,6 +3,7 @@ package digitalocean
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -252,13 +253,27 @@ func listAllTokens[T any](ctx context.Context, fetch func(*godo.TokenListOptions
 }
 
 // pages calls fetch until the links say the last page came (or there are none), letting next
-// move the options on; at most maxPages pages.
+// move the options on; at most maxPages pages. A page identical to an earlier one (an API that
+// ignores page= and answers the first page with a "next" link forever) ends the walk with an
+// error instead of repeating it up to maxPages times.
 func pages[T any](ctx context.Context, fetch func() ([]T, *godo.Response, error), next func(*godo.Links) error) ([]T, error) {
 	var all []T
+	seen := map[[sha256.Size]byte]int{}
 	for n := 0; n < maxPages; n++ {
 		items, resp, err := fetch()
 		if err != nil {
 			return all, err
+		}
+		if len(items) > 0 {
+			b, err := json.Marshal(items)
+			if err != nil {
+				return all, err
+			}
+			sum := sha256.Sum256(b)
+			if first, ok := seen[sum]; ok {
+				return all, fmt.Errorf("page %d repeats page %d: the API ignores the page parameter, stopped", n+1, first)
+			}
+			seen[sum] = n + 1
 		}
 		all = append(all, items...)
 		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {

@@ -187,7 +187,14 @@ func (s *dbScan) read(ctx context.Context, model string, domain []any, want ...s
 	return s.searchRead(ctx, model, domain, fields)
 }
 
-// searchRead pages through search_read ordered by id, always naming its fields.
+// maxReadPages bounds one search_read walk: 2,000 pages of 500 are a million records of one
+// model, far past any instance we map, and a server that ignores offset stops here at worst.
+const maxReadPages = 2000
+
+// searchRead pages through search_read ordered by id, always naming its fields. Ordered by id,
+// every page starts above the last id of the one before: a page that does not (a server that
+// ignores offset and answers the first page again) ends the walk with an error, as does a walk
+// past maxReadPages.
 func (s *dbScan) searchRead(ctx context.Context, model string, domain []any, fields []string) ([]record, error) {
 	if len(fields) == 0 {
 		fields = []string{"id"} // an empty list would mean "every field"
@@ -196,7 +203,11 @@ func (s *dbScan) searchRead(ctx context.Context, model string, domain []any, fie
 		domain = []any{}
 	}
 	var out []record
-	for offset := 0; ; offset += pageSize {
+	lastID := int64(-1 << 62)
+	for page, offset := 1, 0; ; page, offset = page+1, offset+pageSize {
+		if page > maxReadPages {
+			return nil, fmt.Errorf("%s search_read: more than %d pages of %d records, stopped", model, maxReadPages, pageSize)
+		}
 		v, err := s.c.tr.call(ctx, s.db, s.uid, model, "search_read", map[string]any{
 			"domain": domain, "fields": anys(fields), "offset": offset, "limit": pageSize, "order": "id",
 		})
@@ -209,6 +220,11 @@ func (s *dbScan) searchRead(ctx context.Context, model string, domain []any, fie
 		}
 		for _, x := range l {
 			if m, ok := x.(map[string]any); ok {
+				id := asInt(m["id"])
+				if id <= lastID {
+					return nil, fmt.Errorf("%s search_read: page %d (offset %d) repeats records (id %d after %d): the server ignores offset, stopped", model, page, offset, id, lastID)
+				}
+				lastID = id
 				out = append(out, record(m))
 			}
 		}
