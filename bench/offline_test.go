@@ -146,7 +146,7 @@ func (p *peak) end() uint64 {
 	return top - p.base
 }
 
-var sizes = []int{1_000, 10_000, 100_000}
+var sizes = []int{10_000, 100_000}
 
 // stage runs f b.N times and reports time, allocation and peak heap per run, and prints a line.
 func stage(b *testing.B, name string, nodes, edges int, f func()) {
@@ -203,45 +203,56 @@ func BenchmarkOffline(b *testing.B) {
 			fmt.Println(lines.m[k])
 		}
 	}()
-	for _, n := range sizes {
-		results := estate(b, n)
-		g := scan.Merge(results)
-		nodes, _ := g.Len()
-		b.Run(fmt.Sprintf("merge/%dk", n/1000), func(b *testing.B) {
-			_, e := g.Len()
-			stage(b, fmt.Sprintf("merge %dk", n/1000), nodes, e, func() { scan.Merge(results) })
-		})
-		enriched := scan.Merge(results)
-		scan.Enrich(context.Background(), enriched, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
-		b.Run(fmt.Sprintf("infer+validate/%dk", n/1000), func(b *testing.B) {
-			_, e := enriched.Len()
-			var gs []*graph.Graph
-			for i := 0; i < b.N; i++ {
-				gs = append(gs, scan.Merge(results)) // a fresh graph per run: Enrich adds edges
-			}
-			i := 0
-			stage(b, fmt.Sprintf("infer+validate %dk", n/1000), nodes, e, func() {
-				scan.Enrich(context.Background(), gs[i], enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
-				i++
-			})
-		})
-		for _, r := range []struct {
-			name string
-			f    func() error
-		}{
-			{"render graph.json", func() error { return render.JSON(io.Discard, enriched) }},
-			{"render mermaid", func() error { _, err := render.Diagrams(enriched); return err }},
-			{"render INFRA.md", func() error { return render.Infra(render.InfraOptions{})(io.Discard, enriched) }},
-		} {
-			b.Run(fmt.Sprintf("%s/%dk", strings.TrimPrefix(r.name, "render "), n/1000), func(b *testing.B) {
-				_, e := enriched.Len()
-				stage(b, fmt.Sprintf("%s %dk", r.name, n/1000), nodes, e, func() {
-					if err := r.f(); err != nil {
-						b.Fatal(err)
-					}
-				})
+	for _, sh := range shapes {
+		for _, n := range sizes {
+			// Sub-benchmarks are named shape/size/stage, and the estate is built inside
+			// shape/size, so -bench 'Offline/do-hub/10k' builds only that estate.
+			b.Run(fmt.Sprintf("%s/%dk", sh.name, n/1000), func(b *testing.B) {
+				offline(b, vocab, sh.name, n, sh.build(b, n))
 			})
 		}
+	}
+}
+
+// offline runs every offline stage of one estate as sub-benchmarks.
+func offline(b *testing.B, vocab *schemas.Vocabulary, shape string, n int, results []collectors.Result) {
+	label := func(stage string) string { return fmt.Sprintf("%s %s %dk", shape, stage, n/1000) }
+	g := scan.Merge(results)
+	nodes, _ := g.Len()
+	b.Run("merge", func(b *testing.B) {
+		_, e := g.Len()
+		stage(b, label("merge"), nodes, e, func() { scan.Merge(results) })
+	})
+	enriched := scan.Merge(results)
+	scan.Enrich(context.Background(), enriched, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
+	b.Run("infer+validate", func(b *testing.B) {
+		_, e := enriched.Len()
+		var gs []*graph.Graph
+		for i := 0; i < b.N; i++ {
+			gs = append(gs, scan.Merge(results)) // a fresh graph per run: Enrich adds edges
+		}
+		i := 0
+		stage(b, label("infer+validate"), nodes, e, func() {
+			scan.Enrich(context.Background(), gs[i], enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
+			i++
+		})
+	})
+	for _, r := range []struct {
+		name string
+		f    func() error
+	}{
+		{"graph.json", func() error { return render.JSON(io.Discard, enriched) }},
+		{"mermaid", func() error { _, err := render.Diagrams(enriched); return err }},
+		{"INFRA.md", func() error { return render.Infra(render.InfraOptions{})(io.Discard, enriched) }},
+	} {
+		b.Run(r.name, func(b *testing.B) {
+			_, e := enriched.Len()
+			stage(b, label("render "+r.name), nodes, e, func() {
+				if err := r.f(); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
 	}
 }
 

@@ -313,7 +313,7 @@ func (m *model) summary() string {
 	}
 	nodes, edges := m.g.Len()
 	byOrigin := map[graph.Origin]int{}
-	for _, e := range m.g.Edges() {
+	for _, e := range m.edges {
 		byOrigin[e.Origin]++
 	}
 	fmt.Fprintf(&b, "%d nodes, %d edges (%d observed, %d inferred by rules, %d inferred by the LLM), %d systems.\n\n",
@@ -472,7 +472,7 @@ func (m *model) inferred(slugs map[string]string) string {
 	var b strings.Builder
 	b.WriteString("<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nEdges no API states, proposed by rules or the LLM and accepted by the validator.\n\n")
 	var es []graph.Edge
-	for _, e := range m.g.Edges() {
+	for _, e := range m.edges {
 		if e.Origin == graph.Rule || e.Origin == graph.LLM {
 			es = append(es, e)
 		}
@@ -507,8 +507,8 @@ func (m *model) externals(slugs map[string]string) string {
 			continue
 		}
 		var users []string
-		for _, e := range m.g.In(n.ID) {
-			users = append(users, m.nodeRef(e.From, slugs)+": "+e.Type+" ("+originWords(e)+")")
+		for _, e := range m.in[n.ID] {
+			users = append(users, m.nodeRef(e.From, slugs)+": "+e.Type+" ("+originWords(*e)+")")
 		}
 		rows = append(rows, fmt.Sprintf("| %s `%s` | %s |\n", cell(md(m.label(n.ID))), cell(code(n.ID)), cell(orDefault(joinN(users, 10), "nothing references it"))))
 	}
@@ -581,8 +581,12 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	compact.WriteString("- **If this goes down, these may break** (transitive): " + orDefault(back, "nothing depends on it") + "\n\n")
 	s.compact = compact.String()
 
-	s.minimal = fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see graph.json and diagrams/%s.mmd.\n\n",
-		s.anchor, s.heading, code(id), s.radius, s.anchor)
+	see := "graph.json and diagrams/" + s.anchor + ".mmd"
+	if !m.drawn()[id] {
+		see = "graph.json (this system has no diagram of its own: see diagrams/" + moreUnitsSlug + ".mmd)"
+	}
+	s.minimal = fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see %s.\n\n",
+		s.anchor, s.heading, code(id), s.radius, see)
 	return s
 }
 
@@ -629,7 +633,7 @@ func (m *model) where(id string, slugs map[string]string) string {
 	}
 	var on []string
 	for _, u := range m.unit(id) {
-		for _, e := range m.g.Out(u) {
+		for _, e := range m.out[u] {
 			if e.Type == "runs_on" && m.rep[e.To] != id {
 				on = append(on, m.ref(m.rep[e.To], slugs))
 			}
@@ -652,7 +656,7 @@ func (m *model) domains(id string) string {
 			vs, _ := n.AttrValues(a)
 			hosts = append(hosts, vs...)
 		}
-		for _, e := range m.g.In(u) {
+		for _, e := range m.in[u] {
 			if (e.Type == "resolves_to" || e.Type == "routes_to") && m.kinds[e.From].Category == "dns" {
 				src := m.byID[e.From]
 				for _, a := range m.kinds[e.From].AttrsOfType(true, schemas.TypeHost, src.Attrs.Keys()) {
@@ -695,9 +699,9 @@ func (m *model) containsSummary(id string) string {
 func (m *model) directDeps(id string, slugs map[string]string, forward bool) []string {
 	var out []string
 	own := map[[2]string]bool{} // (other end, type) of the system's own dependency edges
-	es := m.g.Out(id)
+	es := m.out[id]
 	if !forward {
-		es = m.g.In(id)
+		es = m.in[id]
 	}
 	for _, e := range es {
 		if forward {
@@ -707,19 +711,19 @@ func (m *model) directDeps(id string, slugs map[string]string, forward bool) []s
 		}
 	}
 	for _, u := range m.unit(id) {
-		es := m.g.Out(u)
+		es := m.out[u]
 		if !forward {
-			es = m.g.In(u)
+			es = m.in[u]
 		}
 		for _, e := range es {
 			other := e.To
 			if !forward {
 				other = e.From
 			}
-			if !m.isDependency(e) || m.rep[other] == id || (u != id && own[[2]string{other, e.Type}]) {
+			if !m.isDependency(*e) || m.rep[other] == id || (u != id && own[[2]string{other, e.Type}]) {
 				continue
 			}
-			line := m.nodeRef(other, slugs) + ": " + e.Type + " (" + originWords(e) + ")"
+			line := m.nodeRef(other, slugs) + ": " + e.Type + " (" + originWords(*e) + ")"
 			if u != id {
 				line += ", via " + md(m.label(u)) + " (" + m.kindOf(u) + ")"
 			}

@@ -55,8 +55,9 @@ func Diagrams(g *graph.Graph) ([]Document, error) {
 	}
 	ov := m.overview()
 	docs := []Document{{Name: "graph.mmd", Data: []byte(ov.text()), Nodes: m.links(ov)}}
-	units := m.diagramUnits()
-	slugs := m.slugs(units)
+	all := m.diagramUnits()
+	slugs := m.slugs(all) // over every unit, so a file's name does not depend on the cap
+	units, left := m.capUnits(all)
 	for _, u := range units {
 		for i, d := range m.unitDiagrams(u) {
 			name := "diagrams/" + slugs[u]
@@ -65,6 +66,10 @@ func Diagrams(g *graph.Graph) ([]Document, error) {
 			}
 			docs = append(docs, Document{Name: name + ".mmd", Data: []byte(d.text()), Unit: u, Nodes: m.links(d)})
 		}
+	}
+	if len(left) > 0 {
+		d := m.moreUnits(len(units), left)
+		docs = append(docs, Document{Name: "diagrams/" + moreUnitsSlug + ".mmd", Data: []byte(d.text())})
 	}
 	return docs, nil
 }
@@ -100,8 +105,12 @@ type diagram struct {
 	title string
 	nodes []dnode
 	edges []dedge
-	ids   *ids // the mermaid ids given out, for links
+	ids   *ids   // the mermaid ids given out, for links
+	txt   string // text(), once written
 }
+
+// setTitle changes the title (and so the text).
+func (d *diagram) setTitle(t string) { d.title, d.txt = t, "" }
 
 // links maps the diagram's mermaid ids to the graph nodes they draw.
 func (m *model) links(d *diagram) map[string]string {
@@ -117,12 +126,25 @@ func (m *model) links(d *diagram) map[string]string {
 	return out
 }
 
+// minNodeBytes is the least text a node line takes ("  n1[\"x\"]\n"): a diagram with more
+// nodes than MaxTextSize/minNodeBytes cannot fit, whatever its labels, and is not written out
+// to find that out.
+const minNodeBytes = 10
+
 func (d *diagram) fits() bool {
-	return len(d.edges) <= MaxEdges && len(d.text()) <= MaxTextSize
+	return len(d.edges) <= MaxEdges && len(d.nodes)*minNodeBytes <= MaxTextSize && len(d.text()) <= MaxTextSize
 }
 
-// text writes the diagram: subgraphs nested by group path, nodes, edges, then styles.
+// text writes the diagram: subgraphs nested by group path, nodes, edges, then styles. It is
+// written once; setTitle is the only change made after.
 func (d *diagram) text() string {
+	if d.txt == "" {
+		d.txt = d.write()
+	}
+	return d.txt
+}
+
+func (d *diagram) write() string {
 	var b strings.Builder
 	b.WriteString("%% " + comment(d.title) + "\n")
 	b.WriteString("flowchart LR\n")
@@ -379,7 +401,7 @@ func (m *model) overview() *diagram {
 		func() *diagram { return m.groupOverview(false) },
 		func() *diagram { return m.groupOverview(true) },
 	} {
-		if d := level(); d.fits() {
+		if d := level(); d != nil && d.fits() {
 			return d
 		}
 	}
@@ -391,7 +413,7 @@ func (m *model) overview() *diagram {
 func (m *model) aggregate(mapTo func(string) string) (map[[2]string]*aggEdge, [][2]string) {
 	agg := map[[2]string]*aggEdge{}
 	var keys [][2]string
-	for _, e := range m.g.Edges() {
+	for _, e := range m.edges {
 		if !m.isDependency(e) {
 			continue
 		}
@@ -462,6 +484,9 @@ func (m *model) unitOverview(labels, systemsOnly bool) *diagram {
 	}
 	for _, k := range keys {
 		shown[k[0]], shown[k[1]] = true, true
+	}
+	if len(keys) > MaxEdges || len(shown)*minNodeBytes > MaxTextSize {
+		return nil // cannot fit: not worth drawing
 	}
 	title := "infragraph overview: systems and their dependencies"
 	if systemsOnly {
@@ -549,116 +574,322 @@ func (m *model) diagramUnits() []string {
 	return out
 }
 
+// Bounds on the per-unit diagrams, so the number and total size of diagram files stay bounded
+// however large the estate: a diagram of 3,000 deployments helps no one, and mermaid draws
+// none past its limits anyway. A unit gets at most maxUnitPages pages; the members left out are
+// counted by kind in a node saying where to find them. At most maxDiagramUnits units get
+// diagrams, those with the largest blast radius first; the rest are counted in
+// diagrams/more-systems.mmd.
+const (
+	maxUnitPages    = 4
+	maxDiagramUnits = 1000
+)
+
+// moreUnitsSlug names the diagram counting the units without one of their own (no unit's slug:
+// those start with a provider name).
+const moreUnitsSlug = "more-systems"
+
+// capUnits keeps at most maxDiagramUnits units, those with the largest blast radius, then the
+// most members, then by id; it returns them sorted by id, and the others.
+func (m *model) capUnits(units []string) (drawn, left []string) {
+	if len(units) <= maxDiagramUnits {
+		return units, nil
+	}
+	order := append([]string(nil), units...)
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if m.radius[a] != m.radius[b] {
+			return m.radius[a] > m.radius[b]
+		}
+		if len(m.members[a]) != len(m.members[b]) {
+			return len(m.members[a]) > len(m.members[b])
+		}
+		return a < b
+	})
+	drawn, left = order[:maxDiagramUnits], order[maxDiagramUnits:]
+	sort.Strings(drawn)
+	sort.Strings(left)
+	return drawn, left
+}
+
+// drawnUnits is the set of units that get a diagram of their own.
+func (m *model) drawnUnits() map[string]bool {
+	drawn, _ := m.capUnits(m.diagramUnits())
+	out := make(map[string]bool, len(drawn))
+	for _, u := range drawn {
+		out[u] = true
+	}
+	return out
+}
+
+// moreUnits counts, by kind, the units without a diagram of their own, each with the query that
+// lists them.
+func (m *model) moreUnits(drawn int, left []string) *diagram {
+	x := newIDs()
+	d := &diagram{ids: x, title: fmt.Sprintf("%d more systems and units have no diagram of their own: only the %d with the largest blast radius get one. INFRA.md has a section for every system; discover query lists them", len(left), drawn)}
+	counts := m.kindCounts(left)
+	kinds := sortedKeys(counts)
+	sort.SliceStable(kinds, func(i, j int) bool { return counts[kinds[i]] > counts[kinds[j]] })
+	for _, k := range kinds {
+		p, kind, _ := strings.Cut(k, ":")
+		d.nodes = append(d.nodes, dnode{id: x.get("left:" + k), label: fmt.Sprintf("%d more: %s", counts[k], kindLabel(p, kind)),
+			sub: "discover query --kind " + k, shape: "more", groups: []group{{key: "provider:" + p, title: providerTitle(p)}}})
+	}
+	return d
+}
+
 // unitDiagrams draws a unit: its rep and members inside a subgraph, with every node one edge away
 // outside it. A unit too large for one diagram is split into pages of members, each page with
-// the rep and the members' neighbours; a member with too many neighbours gets a "N more" node.
+// the rep and its members' neighbours, in one pass over the members: each is added to the page
+// while an estimate of the page's text stays within mermaid's limits. A member (or the rep) with
+// too many neighbours gets a "N more neighbours" node; members past maxUnitPages pages are
+// counted on the last page by kind, with the query that lists them.
 func (m *model) unitDiagrams(rep string) []*diagram {
 	members := m.members[rep]
+	inUnit := make(map[string]bool, len(members)+1)
+	inUnit[rep] = true
+	for _, id := range members {
+		inUnit[id] = true
+	}
 	var pages []*diagram
 	start := 0
 	for page := 1; start < len(members) || page == 1; page++ {
-		// the largest count of further members that fits, by binary search
-		lo, hi := 0, len(members)-start
-		if m.unitPage(rep, members[start:], page, -1).fits() {
-			lo = hi // the common case: everything left fits
-		}
-		for lo < hi {
-			mid := (lo + hi + 1) / 2
-			if m.unitPage(rep, members[start:start+mid], page, -1).fits() {
-				lo = mid
-			} else {
-				hi = mid - 1
-			}
-		}
-		if lo == 0 && start < len(members) {
-			lo = 1 // one member with too many neighbours: cap its neighbours below
-		}
-		d := m.unitPage(rep, members[start:start+lo], page, -1)
-		if !d.fits() {
-			l, h := 0, len(d.nodes)
-			for l < h {
-				mid := (l + h + 1) / 2
-				if m.unitPage(rep, members[start:start+lo], page, mid).fits() {
-					l = mid
-				} else {
-					h = mid - 1
-				}
-			}
-			d = m.unitPage(rep, members[start:start+lo], page, l)
+		last := page == maxUnitPages
+		n := m.fill(rep, members[start:], inUnit, last)
+		d := m.unitPage(rep, members[start:start+n], inUnit, members[start+n:], last)
+		for !d.fits() && n > 1 { // the estimate was short: rare, shorten the page
+			n = n * 9 / 10
+			d = m.unitPage(rep, members[start:start+n], inUnit, members[start+n:], last)
 		}
 		pages = append(pages, d)
-		start += lo
+		start += n
+		if last {
+			break
+		}
 	}
 	if len(pages) > 1 {
 		for i, d := range pages {
-			d.title += fmt.Sprintf(" (page %d of %d)", i+1, len(pages))
+			d.setTitle(d.title + fmt.Sprintf(" (page %d of %d)", i+1, len(pages)))
 		}
 	}
 	return pages
 }
 
-// unitPage draws rep and chunk with their neighbours; maxNeighbours < 0 means all.
-func (m *model) unitPage(rep string, chunk []string, page, maxNeighbours int) *diagram {
-	x := newIDs()
-	d := &diagram{title: fmt.Sprintf("%s (%s): %s", m.label(rep), m.kindOf(rep), rep), ids: x}
-	in := map[string]bool{rep: true}
-	for _, c := range chunk {
-		in[c] = true
-	}
-	unitGroups := append(m.groupsOf(rep), group{key: "unit:" + rep, title: m.label(rep) + " (" + m.kindOf(rep) + ")"})
-	for _, id := range append([]string{rep}, chunk...) {
-		d.nodes = append(d.nodes, m.dnode(x, id, unitGroups))
-	}
-	var edges []graph.Edge
-	neighbours := map[string]bool{}
-	seen := map[graph.EdgeKey]bool{}
-	for _, id := range append([]string{rep}, chunk...) {
-		for _, e := range append(m.g.Out(id), m.g.In(id)...) {
+// pageBudget is what a page's estimate may reach: mermaid's limits less room for the title's
+// page numbers, the "more" nodes and the estimate's slack.
+const pageBudget = MaxTextSize - 2000
+
+// unitEdges are the edges a page draws for id: all of its edges except those to a group (drawn
+// as the enclosing subgraph) and, for the rep, those to its own members (drawn with the member,
+// on the member's page).
+func (m *model) unitEdges(rep, id string, inUnit map[string]bool) []graph.Edge {
+	var out []graph.Edge
+	for _, es := range [][]*graph.Edge{m.out[id], m.in[id]} {
+		for _, e := range es {
 			other := e.To
 			if other == id {
 				other = e.From
 			}
-			if (m.isGroup(other) && !in[other]) || seen[e.Key()] {
-				continue // a group: drawn as the enclosing subgraph
+			if m.isGroup(other) && !inUnit[other] {
+				continue
+			}
+			if id == rep && inUnit[other] && other != rep {
+				continue
+			}
+			out = append(out, *e)
+		}
+	}
+	return out
+}
+
+// nodeCost estimates the bytes a node adds to a diagram: its line and the subgraph lines of
+// groups not yet open (recorded in open).
+func (m *model) nodeCost(id string, groups []group, open map[string]bool) int {
+	n := len(shape(m.kinds[id].Category, label(m.label(id), m.kindOf(id)))) + 2*len(groups) + 12
+	for i, g := range groups {
+		if !open[g.key] {
+			open[g.key] = true
+			n += len(escape(g.title)) + 4*i + 32
+		}
+	}
+	if m.byID[id] != nil && m.byID[id].Stale {
+		n += 12
+	}
+	return n
+}
+
+func edgeCost(e graph.Edge) int {
+	_, lb := edgeLabel(e)
+	return len(escape(lb)) + 28
+}
+
+// fill returns how many of rest fit on one page with rep (at least one): one pass, each member's
+// cost its node, its new neighbours and its edges. On the last page room is kept for the nodes
+// counting what is left out.
+func (m *model) fill(rep string, rest []string, inUnit map[string]bool, last bool) int {
+	budget := pageBudget
+	if last {
+		budget -= 200 * min(len(m.kindCounts(rest)), 20)
+	}
+	open := map[string]bool{}
+	unitGroups := m.unitGroups(rep)
+	size := 200 + m.nodeCost(rep, unitGroups, open)
+	edges := 0
+	seenNode := map[string]bool{rep: true}
+	seenEdge := map[graph.EdgeKey]bool{}
+	add := func(id string) (int, int) {
+		var sz, ne int
+		for _, e := range m.unitEdges(rep, id, inUnit) {
+			if seenEdge[e.Key()] {
+				continue
+			}
+			seenEdge[e.Key()] = true
+			ne++
+			sz += edgeCost(e)
+			for _, o := range []string{e.From, e.To} {
+				if !seenNode[o] {
+					seenNode[o] = true
+					sz += m.nodeCost(o, m.groupsOf(o), open)
+				}
+			}
+		}
+		return sz, ne
+	}
+	sz, ne := add(rep)
+	size, edges = size+sz, edges+ne
+	for i, id := range rest {
+		cost := 0
+		if !seenNode[id] {
+			seenNode[id] = true
+			cost = m.nodeCost(id, unitGroups, open)
+		}
+		sz, ne := add(id)
+		if i > 0 && (size+cost+sz > budget || edges+ne > MaxEdges) {
+			return i
+		}
+		size, edges = size+cost+sz, edges+ne
+	}
+	return len(rest)
+}
+
+func (m *model) unitGroups(rep string) []group {
+	return append(m.groupsOf(rep), group{key: "unit:" + rep, title: m.label(rep) + " (" + m.kindOf(rep) + ")"})
+}
+
+// kindCounts counts ids by provider:kind.
+func (m *model) kindCounts(ids []string) map[string]int {
+	out := map[string]int{}
+	for _, id := range ids {
+		n := m.byID[id]
+		out[n.Provider+":"+n.Kind]++
+	}
+	return out
+}
+
+// unitPage draws rep and chunk with their neighbours, as many as fit; left are the members no
+// page draws (on the last page), counted by kind.
+func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, left []string, last bool) *diagram {
+	x := newIDs()
+	d := &diagram{title: fmt.Sprintf("%s (%s): %s", m.label(rep), m.kindOf(rep), rep), ids: x}
+	in := make(map[string]bool, len(chunk)+1)
+	in[rep] = true
+	for _, c := range chunk {
+		in[c] = true
+	}
+	unitGroups := m.unitGroups(rep)
+	var counts map[string]int
+	if last {
+		counts = m.kindCounts(left)
+	}
+	open := map[string]bool{}
+	size := 200 + 200*min(len(counts), 20)
+	for _, id := range append([]string{rep}, chunk...) {
+		d.nodes = append(d.nodes, m.dnode(x, id, unitGroups))
+		size += m.nodeCost(id, unitGroups, open)
+	}
+	// Edges and neighbours, member by member; a neighbour that would take the page past its
+	// budget is hidden, with its edges, and counted.
+	var edges []graph.Edge
+	neighbours := map[string]bool{}
+	hidden := map[string]bool{}
+	seen := map[graph.EdgeKey]bool{}
+	maxEdges := MaxEdges - 1 - min(len(counts), 20) // room for the "more" nodes' lines
+	dropped := 0                                    // edges between drawn nodes past maxEdges
+	var firstDropped graph.Edge
+	for _, id := range append([]string{rep}, chunk...) {
+		for _, e := range m.unitEdges(rep, id, inUnit) {
+			if seen[e.Key()] {
+				continue
 			}
 			seen[e.Key()] = true
-			if !in[other] {
+			other := e.To
+			if other == id {
+				other = e.From
+			}
+			if !in[other] && !neighbours[other] {
+				if hidden[other] {
+					continue
+				}
+				cost := m.nodeCost(other, m.groupsOf(other), open) + edgeCost(e)
+				if size+cost > pageBudget || len(edges) >= maxEdges {
+					hidden[other] = true
+					continue
+				}
 				neighbours[other] = true
+				size += cost
+			} else {
+				if len(edges) >= maxEdges {
+					if dropped == 0 {
+						firstDropped = e
+					}
+					dropped++
+					continue
+				}
+				size += edgeCost(e)
 			}
 			edges = append(edges, e)
 		}
 	}
+	if dropped == 1 && len(hidden) == 0 { // no "more" node: its line is free
+		edges, dropped = append(edges, firstDropped), 0
+	}
 	graph.SortEdges(edges)
-	var nb []string
+	nb := make([]string, 0, len(neighbours))
 	for id := range neighbours {
 		nb = append(nb, id)
 	}
 	sort.Strings(nb)
-	var hidden map[string]bool
-	if maxNeighbours >= 0 && len(nb) > maxNeighbours {
-		hidden = map[string]bool{}
-		for _, id := range nb[maxNeighbours:] {
-			hidden[id] = true
-		}
-		nb = nb[:maxNeighbours]
-	}
 	for _, id := range nb {
 		d.nodes = append(d.nodes, m.dnode(x, id, m.groupsOf(id)))
 	}
 	for _, e := range edges {
-		if hidden[e.From] || hidden[e.To] {
-			continue
-		}
 		st, lb := edgeLabel(e)
 		if m.category(e.Type) == "containment" {
 			st, lb = stylePlain, ""
 		}
 		d.edges = append(d.edges, dedge{from: x.get(e.From), to: x.get(e.To), style: st, label: lb})
 	}
-	if len(hidden) > 0 {
+	if len(hidden) > 0 || dropped > 0 {
 		more := "more:" + rep
-		d.nodes = append(d.nodes, dnode{id: x.get(more), label: fmt.Sprintf("%d more neighbours", len(hidden)), sub: "see INFRA.md", shape: "more"})
+		text := fmt.Sprintf("%d more neighbours", len(hidden))
+		if dropped > 0 {
+			text += fmt.Sprintf(" and %d more edges", dropped)
+		}
+		d.nodes = append(d.nodes, dnode{id: x.get(more), label: text, sub: "see INFRA.md", shape: "more"})
 		d.edges = append(d.edges, dedge{from: x.get(rep), to: x.get(more), style: stylePlain})
+	}
+	// Members left out, by kind, most numerous first, each with the query that lists them.
+	kinds := sortedKeys(counts)
+	sort.SliceStable(kinds, func(i, j int) bool { return counts[kinds[i]] > counts[kinds[j]] })
+	for i, k := range kinds {
+		if i == 20 {
+			break
+		}
+		p, kind, _ := strings.Cut(k, ":")
+		id := x.get("left:" + rep + ":" + k)
+		d.nodes = append(d.nodes, dnode{id: id, label: fmt.Sprintf("%d more: %s", counts[k], kindLabel(p, kind)),
+			sub: "discover query --kind " + k, shape: "more", groups: unitGroups})
+		d.edges = append(d.edges, dedge{from: x.get(rep), to: id, style: stylePlain})
 	}
 	return d
 }

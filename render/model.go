@@ -18,8 +18,12 @@ type model struct {
 	g     *graph.Graph
 	vocab *schemas.Vocabulary
 	nodes []graph.Node // sorted by id
-	byID  map[string]*graph.Node
-	kinds map[string]schemas.Kind // by node id; zero Kind for undeclared kinds
+	edges []graph.Edge // sorted by (from, to, type)
+	// out and in are each node's edges, sorted like edges (built from it in one pass, so a
+	// renderer asks the graph for neither a copy nor a sort per node).
+	out, in map[string][]*graph.Edge
+	byID    map[string]*graph.Node
+	kinds   map[string]schemas.Kind // by node id; zero Kind for undeclared kinds
 
 	parents  map[string][]string // containment parents, sorted
 	children map[string][]string // containment children, sorted
@@ -38,6 +42,16 @@ type model struct {
 	lifted *graph.Graph
 	// radius is, per rep, how many systems transitively depend on it (its blast radius).
 	radius map[string]int
+	// drawnSet is drawnUnits(), once computed (see drawn).
+	drawnSet map[string]bool
+}
+
+// drawn is the set of units that get a diagram of their own.
+func (m *model) drawn() map[string]bool {
+	if m.drawnSet == nil {
+		m.drawnSet = m.drawnUnits()
+	}
+	return m.drawnSet
 }
 
 func newModel(g *graph.Graph) (*model, error) {
@@ -46,7 +60,8 @@ func newModel(g *graph.Graph) (*model, error) {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
 	m := &model{
-		g: g, vocab: vocab, nodes: g.Nodes(),
+		g: g, vocab: vocab, nodes: g.Nodes(), edges: g.Edges(),
+		out: map[string][]*graph.Edge{}, in: map[string][]*graph.Edge{},
 		byID: map[string]*graph.Node{}, kinds: map[string]schemas.Kind{},
 		parents: map[string][]string{}, children: map[string][]string{},
 		rep: map[string]string{}, members: map[string][]string{}, org: map[string]string{},
@@ -61,7 +76,10 @@ func newModel(g *graph.Graph) (*model, error) {
 			m.systems = append(m.systems, n.ID)
 		}
 	}
-	for _, e := range g.Edges() { // sorted, so parents and children come out sorted
+	for i := range m.edges { // sorted, so every list built here comes out sorted
+		e := &m.edges[i]
+		m.out[e.From] = append(m.out[e.From], e)
+		m.in[e.To] = append(m.in[e.To], e)
 		if m.category(e.Type) == schemas.Containment {
 			m.parents[e.To] = append(m.parents[e.To], e.From)
 			m.children[e.From] = append(m.children[e.From], e.To)
@@ -209,7 +227,7 @@ func (m *model) lift() {
 		}
 		_ = l.AddEdge(graph.Edge{From: from, To: to, Type: "depends_on", Origin: e.Origin, Confidence: e.Confidence})
 	}
-	for _, e := range m.g.Edges() {
+	for _, e := range m.edges {
 		if m.isDependency(e) {
 			add(m.rep[e.From], m.rep[e.To], e)
 		}
