@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +16,8 @@ import (
 type diffOpts struct {
 	out      string
 	json     bool
+	output   string // text or json (--output, -o)
+	exitCode bool   // --exit-code: exit 1 when something changed
 	old, new string
 }
 
@@ -33,7 +34,10 @@ went stale (their collector did not complete) or were observed again. Changes of
 
 OLD and NEW are graph.json files (plain or .gz) or scans in the history of --out: a scan id
 (20261121T060000Z), an unambiguous prefix of one (20261121), "latest" or "previous". Without NEW,
-OLD is compared with the latest scan; without arguments, the previous scan with the latest.`,
+OLD is compared with the latest scan; without arguments, the previous scan with the latest.
+
+With --exit-code, diff exits 1 when something changed and 0 when nothing did, as
+git diff --exit-code does (an error is also 1, with a message on stderr; bad usage is 2).`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.old, o.new = "previous", "latest"
@@ -49,12 +53,18 @@ OLD is compared with the latest scan; without arguments, the previous scan with 
 			return runDiff(e, o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.out, "out", "o", defaultOut, "output directory whose history holds the scans")
-	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	cmd.Flags().StringVar(&o.out, "out", defaultOut, "output directory whose history holds the scans")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (same as --output json)")
+	cmd.Flags().BoolVar(&o.exitCode, "exit-code", false, "exit 1 when something changed, 0 when nothing did")
 	return cmd
 }
 
 func runDiff(e *env, o *diffOpts) error {
+	format, err := outputFormat(o.output, o.json, "text")
+	if err != nil {
+		return err
+	}
 	store := history.Store{Dir: o.out}
 	old, err := loadGraphRef(store, o.old)
 	if err != nil {
@@ -65,13 +75,27 @@ func runDiff(e *env, o *diffOpts) error {
 		return err
 	}
 	c := history.Diff(old, new)
-	if o.json {
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(c)
+	if format == "json" {
+		err = writeJSON(e.Stdout, c)
+	} else {
+		err = history.WriteText(e.Stdout, c)
 	}
-	return history.WriteText(e.Stdout, c)
+	if err == nil && o.exitCode && !c.Empty() {
+		return &codeError{code: exitError} // "changed", silently: the output said what
+	}
+	return err
+}
+
+// outputFormat resolves --output (-o) with the older --json flag: "json", or the command's
+// human format (text for diff, table for query; either name is accepted for both).
+func outputFormat(output string, asJSON bool, human string) (string, error) {
+	switch {
+	case asJSON || output == "json":
+		return "json", nil
+	case output == "" || output == "text" || output == "table":
+		return human, nil
+	}
+	return "", usageErr("--output must be %s or json, not %q", human, output)
 }
 
 // loadGraphRef reads a graph.json file, or a scan of the store's history when no such file exists.

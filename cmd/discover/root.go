@@ -41,7 +41,12 @@ type codeError struct {
 	err  error
 }
 
-func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Error() string {
+	if e.err == nil { // an exit code that needs no message (diff --exit-code: something changed)
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
 func (e *codeError) Unwrap() error { return e.err }
 
 func usageErr(format string, args ...any) error {
@@ -113,7 +118,9 @@ func newRootCmd(e *env) *cobra.Command {
 		Long:          "discover scans Vercel, Supabase, Odoo, DigitalOcean and Docker concurrently, infers the dependencies no API states, and writes graph.json, Mermaid diagrams and INFRA.md.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("discover {{.Version}}\n")
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")

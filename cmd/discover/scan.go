@@ -52,7 +52,9 @@ the rendered documents into --out.
 
 Providers are configured by their usual environment variables (VERCEL_TOKEN, DIGITALOCEAN_TOKEN,
 SUPABASE_ACCESS_TOKEN, SUPABASE_DB_URL, ODOO_URL/ODOO_DB/ODOO_USERNAME/ODOO_PASSWORD, DOCKER_HOST)
-or by --config FILE. A provider without credentials is skipped, not failed.
+or by a config file: --config FILE, else $DISCOVER_CONFIG, else ./infragraph.yaml, else
+$XDG_CONFIG_HOME/infragraph/config.yaml (the first log line names the one used). A provider
+without credentials is skipped, not failed.
 
 Each scan builds on the previous one in --out: what a collector that failed, was partial, timed out
 or was skipped found last time is kept, marked stale, never deleted. A snapshot of every scan is
@@ -76,8 +78,8 @@ abandoned, one that is writing finishes. Only one process may scan into a direct
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.configPath, "config", "c", "", "configuration file (YAML)")
-	f.StringVarP(&o.out, "out", "o", defaultOut, "output directory")
+	f.StringVarP(&o.configPath, "config", "c", "", "configuration file (YAML; default $DISCOVER_CONFIG, ./infragraph.yaml, $XDG_CONFIG_HOME/infragraph/config.yaml)")
+	f.StringVar(&o.out, "out", defaultOut, "output directory")
 	f.StringSliceVar(&o.only, "only", nil, "scan only these providers (comma-separated)")
 	f.StringSliceVar(&o.skip, "skip", nil, "do not scan these providers")
 	f.DurationVar(&o.timeout, "timeout", 0, "time limit per collector (default 5m, or timeout: in the config file)")
@@ -96,12 +98,21 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if err != nil {
 		return err
 	}
+	path, from := o.configPath, "--config"
+	if !o.demo.on { // the demo reads its own estate: only an explicit --config applies to it
+		path, from = configFile(e, o.configPath)
+	}
+	if path != "" {
+		log.Info("scan starting", "config", path, "found_by", from)
+	} else {
+		log.Info("scan starting", "config", "none: providers from their environment variables")
+	}
 	flush, err := startTelemetry(cmd.Context(), e, g, log)
 	if err != nil {
 		return err
 	}
 	defer flush()
-	cfg, err := config.Load(o.configPath, e.Getenv, e.Exists)
+	cfg, err := config.Load(path, e.Getenv, e.Exists)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}

@@ -293,3 +293,92 @@ func TestOnlyKeepsTheOthersAsTheyWere(t *testing.T) {
 		t.Errorf("validate: %d %s %s", code, out, errb)
 	}
 }
+
+// TestDiffExitCode: --exit-code is 1 when the two scans differ and 0 when they do not, as git
+// diff --exit-code; -o json is the output format (not --out).
+func TestDiffExitCode(t *testing.T) {
+	cfg := estateConfig(t, nil, "")
+	dir := filepath.Join(t.TempDir(), "out")
+	for _, args := range [][]string{{}, {"--only", "vercel"}} {
+		if code, log := scanCode(t, nil, append([]string{"--config", cfg, "--out", dir}, args...)...); code != exitOK {
+			t.Fatalf("scan %v: exit %d\n%s", args, code, log)
+		}
+	}
+	e, out, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", "--out", dir, "--exit-code", "-o", "json"}, e); code != exitOK {
+		t.Fatalf("no change: exit %d %s %s", code, out, errb)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out)
+	}
+	// a scan that loses a provider's nodes (its instance removed from the config) changes the graph
+	changed := filepath.Join(t.TempDir(), "c.yaml")
+	raw, _ := os.ReadFile(cfg)
+	i := strings.Index(string(raw), "docker:")
+	os.WriteFile(changed, raw[:i], 0o600)
+	if code, log := scanCode(t, nil, "--config", changed, "--out", dir); code != exitOK {
+		t.Fatalf("scan without docker: exit %d\n%s", code, log)
+	}
+	e, out, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", "--out", dir, "--exit-code"}, e); code != exitError {
+		t.Fatalf("changed: exit %d, want 1\n%s %s", code, out, errb)
+	}
+	if errb.Len() != 0 || !strings.Contains(out.String(), "docker:") {
+		t.Errorf("stdout %q stderr %q", out, errb)
+	}
+	e, out, _ = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", "--out", dir}, e); code != exitOK {
+		t.Errorf("without --exit-code a change exits %d", code)
+	}
+	e, _, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"diff", "--out", dir, "-o", "yaml"}, e); code != exitUsage || !strings.Contains(errb.String(), "--output must be") {
+		t.Errorf("-o yaml: exit %d %s", code, errb)
+	}
+}
+
+// TestDefaultConfigFile: without --config, $DISCOVER_CONFIG, then ./infragraph.yaml, then
+// $XDG_CONFIG_HOME/infragraph/config.yaml; the first log line names the file used.
+func TestDefaultConfigFile(t *testing.T) {
+	cfg := estateConfig(t, map[string]bool{"odoo": true}, "") // odoo fails: proof the file was read
+	xdg := t.TempDir()
+	os.MkdirAll(filepath.Join(xdg, "infragraph"), 0o700)
+	raw, _ := os.ReadFile(cfg)
+	os.WriteFile(filepath.Join(xdg, "infragraph", "config.yaml"), raw, 0o600)
+	wd := t.TempDir()
+	os.WriteFile(filepath.Join(wd, "infragraph.yaml"), raw, 0o600)
+	t.Chdir(wd)
+	for _, c := range []struct {
+		name string
+		vars map[string]string
+		rm   string
+		want string
+	}{
+		{"env", map[string]string{"DISCOVER_CONFIG": cfg, "XDG_CONFIG_HOME": xdg}, "", "config=" + cfg},
+		{"cwd", map[string]string{"XDG_CONFIG_HOME": xdg}, "", "config=infragraph.yaml"},
+		{"xdg", map[string]string{"XDG_CONFIG_HOME": xdg}, "infragraph.yaml", "config=" + filepath.Join(xdg, "infragraph", "config.yaml")},
+		{"none", map[string]string{"XDG_CONFIG_HOME": t.TempDir()}, "infragraph.yaml", "config=\"none: providers from their environment variables\""},
+	} {
+		name := c.name
+		if c.rm != "" {
+			os.Rename(filepath.Join(wd, c.rm), filepath.Join(wd, c.rm+".off"))
+		}
+		e, _, errb := testEnv(c.vars)
+		e.Exists = func(p string) bool { _, err := os.Stat(p); return err == nil }
+		code := runEnv(context.Background(), []string{"scan", "--out", t.TempDir()}, e)
+		first, _, _ := strings.Cut(errb.String(), "\n")
+		if !strings.Contains(first, c.want) {
+			t.Errorf("%s: first log line %q lacks %q", name, first, c.want)
+		}
+		if wantCode := map[bool]int{true: exitOK, false: exitPartial}[name == "none"]; code != wantCode {
+			t.Errorf("%s: exit %d, want %d\n%s", name, code, wantCode, errb)
+		}
+		if c.rm != "" {
+			os.Rename(filepath.Join(wd, c.rm+".off"), filepath.Join(wd, c.rm))
+		}
+	}
+	e, out, _ := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"--version"}, e); code != exitOK || !strings.HasPrefix(out.String(), "discover ") {
+		t.Errorf("--version: exit %d %q", code, out)
+	}
+}
