@@ -71,6 +71,8 @@ vercel:
     read_encrypted: false
 enrich:
   threshold: 0.7
+llm:
+  timeout: 2m
 `)
 	f, err := Load(p, env(map[string]string{"DO_PROD": "p1", "DO_STAGING": "p2", "VERCEL_TOKEN": "vt", "DIGITALOCEAN_TOKEN": "ignored"}), none)
 	if err != nil {
@@ -84,6 +86,9 @@ enrich:
 	}
 	if f.Enrich.Threshold != 0.7 {
 		t.Errorf("threshold %v", f.Enrich.Threshold)
+	}
+	if f.LLM.Timeout != 2*time.Minute {
+		t.Errorf("llm.timeout %v", f.LLM.Timeout)
 	}
 }
 
@@ -106,6 +111,7 @@ func TestLoadErrors(t *testing.T) {
 		"duplicate name":  {"docker:\n  - name: a\n    host: unix:///a\n  - name: a\n    host: unix:///b\n", nil, []string{"infragraph.yaml:1:", `named "a"`}},
 		"threshold":       {"enrich:\n  threshold: 2\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
 		// issue #26 item 14: NaN compares false with everything and then accepted every proposal
+		"llm timeout":    {"llm:\n  timeout: -1s\n", nil, []string{"infragraph.yaml:2:", "llm.timeout", "must not be negative"}},
 		"threshold nan":  {"enrich:\n  threshold: .nan\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold", "NaN"}},
 		"threshold inf":  {"timeout: 1m\nenrich:\n  threshold: .inf\n", nil, []string{"infragraph.yaml:3:", "enrich.threshold"}},
 		"threshold -inf": {"enrich:\n  threshold: -.Inf\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},

@@ -35,6 +35,7 @@ type scanOpts struct {
 	jitter     time.Duration
 	jitterSet  bool // --jitter given; otherwise a tenth of --every
 	llm        string
+	llmTimeout time.Duration
 	maxBytes   int
 	demo       demoOpts
 }
@@ -88,6 +89,7 @@ abandoned, one that is writing finishes. Only one process may scan into a direct
 	f.DurationVar(&o.every, "every", 0, "scan repeatedly at this interval (e.g. 6h) until interrupted")
 	f.DurationVar(&o.jitter, "jitter", 0, "with --every, the most random delay added to each interval (default a tenth of --every)")
 	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default) or on")
+	f.DurationVar(&o.llmTimeout, "llm-timeout", 0, "time budget of the whole LLM stage (default 5m, or llm.timeout: in the config file)")
 	f.IntVar(&o.maxBytes, "max-bytes", 0, "size budget of INFRA.md in bytes, trimming detail from the least critical systems first (0: no limit)")
 	o.demo.flags(f)
 	return cmd
@@ -119,6 +121,8 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	switch {
 	case o.timeout < 0:
 		return usageErr("--timeout must not be negative")
+	case o.llmTimeout < 0:
+		return usageErr("--llm-timeout must not be negative")
 	case o.keep < 0:
 		return usageErr("--keep must not be negative")
 	case o.every < 0 || o.jitter < 0:
@@ -148,6 +152,9 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	insts, err := all.Filter(source, o.only, o.skip)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
+	}
+	if o.llmTimeout > 0 {
+		cfg.LLM.Timeout = o.llmTimeout
 	}
 	timeout := cfg.Timeout
 	if o.timeout > 0 {

@@ -14,6 +14,9 @@ import (
 // DefaultBaseURL is the Vercel AI Gateway's OpenAI-compatible endpoint.
 const DefaultBaseURL = "https://ai-gateway.vercel.sh/v1"
 
+// DefaultTimeout is the LLM stage's time budget, like a collector's default timeout.
+const DefaultTimeout = 5 * time.Minute
+
 // Defaults: the cheap tier first, escalation to a stronger model for undecided pairs, and an
 // availability fallback for each call.
 var (
@@ -48,6 +51,10 @@ type Config struct {
 	MaxTokens      int           `yaml:"max_tokens"` // per scan, prompt + completion (default 400000)
 	MaxPairs       int           `yaml:"max_pairs"`  // candidate pairs considered (default 400)
 	CallTimeout    time.Duration `yaml:"call_timeout"`
+	// Timeout is the whole stage's time budget (default 5m, flag --llm-timeout): past it no call
+	// starts, retries do not wait past it (a Retry-After beyond it fails the call at once), and
+	// the stage ends with the proposals it has, its error saying the budget ran out.
+	Timeout time.Duration `yaml:"timeout"`
 	// CacheDir holds responses by content hash: an unchanged batch costs no call next scan.
 	CacheDir string `yaml:"-"`
 	// Key is the installation key for secret placeholders (HMAC); set by the caller.
@@ -82,6 +89,9 @@ func (c *Config) defaults() {
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 90 * time.Second
 	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
 }
 
 func (c *Config) sendsGatewayOptions() bool {
@@ -105,6 +115,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BatchSize < 0 || c.Workers < 0 || c.MaxCalls < 0 || c.MaxTokens < 0 {
 		return errors.New("batch_size: limits must not be negative")
+	}
+	if c.Timeout < 0 {
+		return errors.New("timeout: must not be negative")
 	}
 	return nil
 }

@@ -18,10 +18,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 	"golang.org/x/sync/errgroup"
@@ -54,7 +56,23 @@ type Enricher struct {
 	// failed (a gateway answering 500 to everything) is a failed stage, not an empty answer.
 	answered, failed int
 	firstFail        error
+	dropped          int // proposals dropped from answers (see sanitize)
 }
+
+// Bounds on what one answer may bring (issue #26 items 5 and 7). An answer is small JSON: at most
+// MaxCompletionTokens (4096) tokens, some 16 KB, in an envelope.
+const (
+	// MaxResponseBytes caps a gateway response body; a longer one fails the call ("response
+	// from <host>/v1/chat/completions exceeded 1 MiB") and nothing of it is cached.
+	MaxResponseBytes = 1 << 20
+	// MaxEdgesPerPair caps the proposals an answer may give per candidate pair it was asked
+	// about; proposals past it are dropped and counted.
+	MaxEdgesPerPair = 2
+	// MaxEvidence caps the evidence items of one proposal, MaxField the characters of an
+	// evidence node id, field or quote (clipped with "…": a clipped quote no longer grounds).
+	MaxEvidence = 8
+	MaxField    = 512
+)
 
 // Usage is what one model consumed in a scan.
 type Usage struct {
@@ -63,6 +81,10 @@ type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	Failures         int `json:"failures"`
+	// Dropped counts proposals of this model's answers that never reached the validator: off
+	// the candidate pairs asked, duplicates, the reverse of a pair already answered, past
+	// MaxEdgesPerPair, or a confidence outside [0,1].
+	Dropped int `json:"dropped"`
 }
 
 // AuditRecord is one line of the audit log: hashes and counts, never a secret or a prompt.
@@ -77,6 +99,7 @@ type AuditRecord struct {
 	Redactions      map[string]int  `json:"redactions"`
 	Proposals       []AuditProposal `json:"proposals"`
 	Undecided       int             `json:"undecided"`
+	Dropped         int             `json:"dropped,omitempty"`
 	PromptTokens    int             `json:"prompt_tokens"`
 	CompletionTkns  int             `json:"completion_tokens"`
 	FallbackFrom    string          `json:"fallback_from,omitempty"`
@@ -112,7 +135,7 @@ func New(cfg Config, base http.RoundTripper) (*Enricher, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	var rt http.RoundTripper = base
+	var rt http.RoundTripper = httpguard.LimitBody(base, MaxResponseBytes)
 	if cfg.sendsGatewayOptions() {
 		rt = gatewayOptions{next: rt, opts: cfg.gatewayOptions}
 	}
@@ -160,6 +183,9 @@ func (e *Enricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Propos
 		e.note("no candidate pairs: the rules settled everything")
 		return nil, nil
 	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
 	var out []enrich.Proposal
 	var mu sync.Mutex
 	for tier, model := range e.cfg.Models {
@@ -181,6 +207,9 @@ func (e *Enricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Propos
 			})
 		}
 		_ = eg.Wait()
+		if ctx.Err() != nil && parent.Err() == nil {
+			e.abort(fmt.Errorf("%w of %s: the stage ended with the proposals it had", errTimeBudget, e.cfg.Timeout))
+		}
 		if e.abortErr() != nil {
 			break
 		}
@@ -192,6 +221,12 @@ func (e *Enricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Propos
 	}
 	if len(pending) > 0 && e.abortErr() == nil {
 		e.note(fmt.Sprintf("%d pairs left undecided", len(pending)))
+	}
+	if errors.Is(e.abortErr(), errTimeBudget) {
+		e.note(fmt.Sprintf("time budget of %s ran out: %d pairs not decided", e.cfg.Timeout, len(pending)))
+	}
+	if d := e.droppedCount(); d > 0 {
+		e.note(fmt.Sprintf("%d proposals dropped from the answers (off the pairs asked, duplicate, reversed, over %d per pair, or confidence outside [0,1])", d, MaxEdgesPerPair))
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].Edge.Key(), out[j].Edge.Key()
@@ -224,6 +259,15 @@ func (e *Enricher) outcome(err error) {
 	if e.firstFail == nil {
 		e.firstFail = err
 	}
+}
+
+// errTimeBudget is the stage running out of its time budget (Config.Timeout).
+var errTimeBudget = errors.New("llm time budget exhausted")
+
+func (e *Enricher) droppedCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.dropped
 }
 
 func (e *Enricher) abort(err error) {
@@ -277,6 +321,9 @@ func (e *Enricher) note(s string) {
 // runBatch asks model (then its fallbacks) about one batch and returns proposals and the pairs
 // left undecided.
 func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b batch) ([]enrich.Proposal, []Pair) {
+	if ctx.Err() != nil || e.abortErr() != nil {
+		return nil, b.pairs // the time budget ran out (or a fatal error): no call starts
+	}
 	red := NewRedactor(e.cfg.Key)
 	cards := make([]Card, 0, len(b.ids))
 	for _, id := range b.ids {
@@ -298,7 +345,7 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 	}
 	schema := responseSchema(InferableTypes)
 	rec := AuditRecord{Model: model, TemplateVersion: TemplateVersion, Pairs: len(b.pairs), Cards: len(cards), Redactions: red.Counts()}
-	content, used, err := e.complete(ctx, model, prompt, schema, &rec)
+	content, used, keep, err := e.complete(ctx, model, prompt, schema, &rec)
 	if err != nil {
 		rec.Error = err.Error()
 		e.record(rec)
@@ -314,23 +361,23 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 		return nil, b.pairs
 	}
 	e.outcome(nil)
+	keep() // only an answer that parsed is cached (issue #26 item 12)
 	byID := map[string]Pair{}
 	for _, p := range b.pairs {
 		byID[p.ID] = p
 	}
 	var undecided []Pair
+	seenUnd := map[string]bool{}
 	for _, id := range ans.Undecided {
-		if p, ok := byID[id]; ok {
+		if p, ok := byID[id]; ok && !seenUnd[id] {
+			seenUnd[id] = true
 			undecided = append(undecided, p)
 		}
 	}
+	edges, dropped := sanitize(ans, b.pairs)
 	var ps []enrich.Proposal
-	for _, ae := range ans.Edges {
-		conf := ae.Confidence
-		if conf > 1 {
-			conf /= 100 // some models answer in percent
-		}
-		conf = min(max(conf, 0), 1) * 0.85 // verbalised confidence runs high: discount it
+	for _, ae := range edges {
+		conf := ae.Confidence * 0.85 // verbalised confidence runs high: discount it
 		ev := make([]graph.Evidence, 0, len(ae.Evidence))
 		for _, x := range ae.Evidence {
 			ev = append(ev, graph.Evidence{Node: x.NodeID, Field: x.Field, Value: x.Quote})
@@ -345,8 +392,74 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 		rec.Proposals = append(rec.Proposals, AuditProposal{From: ae.FromID, To: ae.ToID, Type: ae.Type, Confidence: p.Edge.Confidence})
 	}
 	rec.Undecided = len(undecided)
+	rec.Dropped = dropped
+	if dropped > 0 {
+		e.use(used, func(u *Usage) { u.Dropped += dropped })
+		e.mu.Lock()
+		e.dropped += dropped
+		e.mu.Unlock()
+	}
 	e.record(rec)
 	return ps, undecided
+}
+
+// sanitize bounds an answer before anything of it is kept (issue #26 items 7, 13, 14): an edge
+// must join the two ids of a candidate pair of this batch with a type that pair allows, one
+// direction per pair, no duplicates, at most MaxEdgesPerPair per pair, with a confidence in
+// [0,1] (NaN, infinities and 1e9 are not probabilities); evidence is cut to MaxEvidence items of
+// at most MaxField characters each. It returns the edges kept and how many were dropped.
+func sanitize(ans Answer, pairs []Pair) (kept []answerEdge, dropped int) {
+	type pk struct{ a, b string }
+	offered := map[pk]Pair{}
+	for _, p := range pairs {
+		offered[pk{p.A, p.B}] = p
+		offered[pk{p.B, p.A}] = p
+	}
+	dir := map[pk]pk{}      // unordered pair -> the direction answered first
+	perPair := map[pk]int{} // unordered pair -> edges kept
+	seen := map[[3]string]bool{}
+	for _, ae := range ans.Edges {
+		p, ok := offered[pk{ae.FromID, ae.ToID}]
+		if !ok || !slices.Contains(p.Types, ae.Type) || !(ae.Confidence >= 0 && ae.Confidence <= 1) {
+			dropped++
+			continue
+		}
+		u := pk{p.A, p.B}
+		if d, ok := dir[u]; ok && d != (pk{ae.FromID, ae.ToID}) {
+			dropped++ // A->B and B->A for one pair: the first direction stands
+			continue
+		}
+		k := [3]string{ae.FromID, ae.ToID, ae.Type}
+		if seen[k] || perPair[u] >= MaxEdgesPerPair {
+			dropped++
+			continue
+		}
+		seen[k] = true
+		dir[u] = pk{ae.FromID, ae.ToID}
+		perPair[u]++
+		if len(ae.Evidence) > MaxEvidence {
+			ae.Evidence = ae.Evidence[:MaxEvidence]
+		}
+		evs := make([]answerEvidence, len(ae.Evidence))
+		for i, x := range ae.Evidence {
+			evs[i] = answerEvidence{NodeID: clipField(x.NodeID), Field: clipField(x.Field), Quote: clipField(x.Quote)}
+		}
+		ae.Evidence = evs
+		kept = append(kept, ae)
+	}
+	return kept, dropped
+}
+
+// clipField cuts a string the model wrote to MaxField bytes (on a rune boundary), marking the cut.
+func clipField(s string) string {
+	if len(s) <= MaxField {
+		return s
+	}
+	i := MaxField
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
@@ -369,8 +482,10 @@ type cached struct {
 	CompletionTokens int    `json:"completion_tokens"`
 }
 
-// complete returns the answer for prompt from the cache or from model and its fallbacks.
-func (e *Enricher) complete(ctx context.Context, model, prompt string, schema json.RawMessage, rec *AuditRecord) (content, used string, err error) {
+// complete returns the answer for prompt from the cache or from model and its fallbacks, and
+// keep, which caches a fresh answer: the caller calls it once the answer has parsed, so an
+// answer that does not parse is never replayed from the cache.
+func (e *Enricher) complete(ctx context.Context, model, prompt string, schema json.RawMessage, rec *AuditRecord) (content, used string, keep func(), err error) {
 	models := append([]string{model}, e.cfg.Fallbacks...)
 	var lastErr error
 	for i, m := range models {
@@ -385,11 +500,11 @@ func (e *Enricher) complete(ctx context.Context, model, prompt string, schema js
 		if c, ok := e.cacheGet(key); ok {
 			e.use(m, func(u *Usage) { u.CacheHits++ })
 			rec.CacheHit = true
-			return c.Content, c.Model, nil
+			return c.Content, c.Model, func() {}, nil
 		}
 		if err := e.reserve(); err != nil {
 			e.abort(err)
-			return "", "", err
+			return "", "", nil, err
 		}
 		resp, err := e.call(ctx, m, prompt, schema)
 		if err != nil {
@@ -397,7 +512,7 @@ func (e *Enricher) complete(ctx context.Context, model, prompt string, schema js
 			lastErr = err
 			if fatal(err) {
 				e.abort(err)
-				return "", "", err
+				return "", "", nil, err
 			}
 			continue
 		}
@@ -412,13 +527,14 @@ func (e *Enricher) complete(ctx context.Context, model, prompt string, schema js
 			continue
 		}
 		content := resp.Choices[0].Message.Content
-		e.cachePut(key, cached{Model: m, Content: content, PromptTokens: pt, CompletionTokens: ct})
-		return content, m, nil
+		return content, m, func() {
+			e.cachePut(key, cached{Model: m, Content: content, PromptTokens: pt, CompletionTokens: ct})
+		}, nil
 	}
 	if lastErr == nil {
 		lastErr = errors.New("no model available")
 	}
-	return "", "", lastErr
+	return "", "", nil, lastErr
 }
 
 var errBudget = errors.New("llm budget for this scan exhausted")
@@ -528,6 +644,9 @@ func (e *Enricher) cacheGet(key string) (cached, bool) {
 	if json.Unmarshal(b, &c) != nil || c.Content == "" {
 		return cached{}, false
 	}
+	if _, err := parseAnswer(c.Content); err != nil {
+		return cached{}, false // written by a version that cached before parsing: ask again
+	}
 	return c, true
 }
 
@@ -544,6 +663,9 @@ func (e *Enricher) Summary() map[string]any {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := map[string]any{"calls": e.calls, "tokens": e.tokens, "template_version": TemplateVersion}
+	if e.dropped > 0 {
+		s["dropped"] = e.dropped
+	}
 	models := make([]string, 0, len(e.usage))
 	for m := range e.usage {
 		models = append(models, m)
@@ -557,6 +679,9 @@ func (e *Enricher) Summary() map[string]any {
 		s["usage."+m+".completion_tokens"] = u.CompletionTokens
 		if u.Failures > 0 {
 			s["usage."+m+".failures"] = u.Failures
+		}
+		if u.Dropped > 0 {
+			s["usage."+m+".dropped"] = u.Dropped
 		}
 	}
 	if len(e.notes) > 0 {

@@ -197,13 +197,20 @@ func TestSecretsNeverSent(t *testing.T) {
 	}
 }
 
+// What an answer says about the pairs it was asked reaches the validator, which rejects it with
+// reasons; what it says beyond them (ids not offered, a type the pair does not allow, a self loop,
+// the reverse of a pair already answered, a confidence that is no probability) is dropped and
+// counted (issue #26 items 7, 13, 14).
 func TestBadAnswersAreRejectedWithReasons(t *testing.T) {
 	bad := `{"edges":[
 	 {"from_id":"vercel:env_var:prj_admin/env_odoo","to_id":"odoo:instance:made-up.example.com","type":"calls","confidence":0.9,"evidence":[{"node_id":"vercel:env_var:prj_admin/env_odoo","field":"value.host","quote":"erp.acme-coffee.com"}]},
 	 {"from_id":"vercel:env_var:prj_admin/env_odoo","to_id":"odoo:instance:erp.acme-coffee.com","type":"calls","confidence":0.9,"evidence":[{"node_id":"vercel:env_var:prj_admin/env_odoo","field":"value.host","quote":"shop.acme-coffee.com"}]},
 	 {"from_id":"vercel:env_var:prj_admin/env_odoo","to_id":"odoo:instance:erp.acme-coffee.com","type":"contains","confidence":0.9,"evidence":[{"node_id":"vercel:env_var:prj_admin/env_odoo","field":"value.host","quote":"erp.acme-coffee.com"}]},
 	 {"from_id":"odoo:instance:erp.acme-coffee.com","to_id":"odoo:instance:erp.acme-coffee.com","type":"calls","confidence":0.9,"evidence":[{"node_id":"odoo:instance:erp.acme-coffee.com","field":"host","quote":"erp.acme-coffee.com"}]},
-	 {"from_id":"vercel:project:prj_admin","to_id":"digitalocean:droplet:1001","type":"calls","confidence":0.99,"evidence":[{"node_id":"vercel:project:prj_admin","field":"name","quote":"admin"}]}
+	 {"from_id":"vercel:project:prj_admin","to_id":"digitalocean:droplet:1001","type":"calls","confidence":0.99,"evidence":[{"node_id":"vercel:project:prj_admin","field":"name","quote":"admin"}]},
+	 {"from_id":"vercel:project:prj_evil","to_id":"digitalocean:droplet:1001","type":"calls","confidence":0.9,"evidence":[{"node_id":"vercel:project:prj_evil","field":"name","quote":"erp"},{"node_id":"digitalocean:droplet:1001","field":"name","quote":"erp-1"}]},
+	 {"from_id":"odoo:instance:erp.acme-coffee.com","to_id":"vercel:env_var:prj_admin/env_odoo","type":"calls","confidence":0.9,"evidence":[{"node_id":"odoo:instance:erp.acme-coffee.com","field":"host","quote":"erp.acme-coffee.com"},{"node_id":"vercel:env_var:prj_admin/env_odoo","field":"value.host","quote":"erp.acme-coffee.com"}]},
+	 {"from_id":"odoo:instance:erp.acme-coffee.com","to_id":"digitalocean:droplet:1001","type":"runs_on","confidence":1e9,"evidence":[{"node_id":"odoo:instance:erp.acme-coffee.com","field":"host","quote":"erp.acme-coffee.com"},{"node_id":"digitalocean:droplet:1001","field":"public_ipv4","quote":"203.0.113.10"}]}
 	],"undecided":[]}`
 	f := &fakeAPI{behave: func(model string, n int, req map[string]any) (int, map[string]string, string) {
 		return 200, nil, completion(model, "Sure! Here you go:\n```json\n"+bad+"\n```")
@@ -215,35 +222,35 @@ func TestBadAnswersAreRejectedWithReasons(t *testing.T) {
 		t.Fatal(err)
 	}
 	vs := validate(g, ps)
-	want := map[string]string{
-		"odoo:instance:made-up.example.com": enrich.ReasonMissingEndpoint,
-	}
-	_ = want
 	reasons := map[string]string{}
 	for _, v := range vs {
 		if v.Accepted {
 			t.Errorf("accepted: %+v", v.Proposal.Edge)
 		}
-		reasons[v.Proposal.Edge.To+" "+v.Proposal.Edge.Type+" "+v.Proposal.Edge.Evidence[0].Value] = strings.Join(v.Reasons, ";")
+		reasons[v.Proposal.Edge.From+" "+v.Proposal.Edge.Type+" "+v.Proposal.Edge.Evidence[0].Value] = strings.Join(v.Reasons, ";")
 	}
 	for k, code := range map[string]string{
-		"odoo:instance:made-up.example.com calls erp.acme-coffee.com":    enrich.ReasonMissingEndpoint, // hallucinated id
-		"odoo:instance:erp.acme-coffee.com calls shop.acme-coffee.com":   enrich.ReasonUngrounded,      // quote not in field
-		"odoo:instance:erp.acme-coffee.com contains erp.acme-coffee.com": enrich.ReasonPairNotAllowed,  // wrong type
-		"digitalocean:droplet:1001 calls admin":                          enrich.ReasonNameOnly,        // names are not evidence
+		"vercel:env_var:prj_admin/env_odoo calls shop.acme-coffee.com": enrich.ReasonUngrounded, // quote not in field
+		"vercel:project:prj_evil calls erp":                            enrich.ReasonNameOnly,   // names are not evidence
 	} {
 		if !strings.Contains(reasons[k], code) {
 			t.Errorf("%s: reasons %q lack %s", k, reasons[k], code)
 		}
 	}
-	selfLoop := false
-	for _, v := range vs {
-		if v.Proposal.Edge.From == v.Proposal.Edge.To && strings.Contains(strings.Join(v.Reasons, ";"), enrich.ReasonSelfLoop) {
-			selfLoop = true
-		}
+	if len(vs) != 2 {
+		t.Errorf("%d verdicts, want the 2 on offered pairs: %v", len(vs), reasons)
 	}
-	if !selfLoop || len(vs) != 5 {
-		t.Errorf("self loop not rejected / %d verdicts", len(vs))
+	s := e.Summary()
+	if s["dropped"] != 6 || s["usage.cheap/model.dropped"] != 6 {
+		t.Errorf("want 6 dropped counted in the usage, summary %v", s)
+	}
+	if notes, _ := s["notes"].(string); !strings.Contains(notes, "6 proposals dropped") {
+		t.Errorf("notes %q", notes)
+	}
+	var audit strings.Builder
+	e.WriteAudit(&audit, vs)
+	if !strings.Contains(audit.String(), `"dropped":6`) {
+		t.Errorf("audit lacks the dropped count: %s", audit.String())
 	}
 	if n, _ := g.Len(); n != 6 {
 		t.Error("graph mutated by Propose")
@@ -418,23 +425,25 @@ func TestRedactor(t *testing.T) {
 }
 
 func TestOnlyOfferedIDsMayBeLinked(t *testing.T) {
-	// The fake always answers with the same edge, whatever pair it was asked about.
+	// The fake always answers with the same edge, whatever pair it was asked about: only the
+	// batch that asked about that pair keeps it, the others drop it.
 	f := &fakeAPI{behave: func(model string, n int, req map[string]any) (int, map[string]string, string) {
 		return 200, nil, completion(model, `{"edges":[`+goodEdge+`],"undecided":[]}`)
 	}}
 	e, _ := setup(t, f, func(c *Config) { c.BatchSize = 1 })
 	g := estate(t)
 	ps, _ := e.Propose(context.Background(), g)
-	var accepted, offside int
+	accepted := 0
 	for _, v := range validate(g, ps) {
 		if v.Accepted {
 			accepted++
-		} else if strings.Contains(strings.Join(v.Reasons, ";"), enrich.ReasonOutOfScope) {
-			offside++
 		}
 	}
-	if accepted != 1 || offside == 0 || accepted+offside != len(ps) {
-		t.Errorf("accepted %d, out of scope %d, of %d", accepted, offside, len(ps))
+	if accepted != 1 || len(ps) != 1 {
+		t.Errorf("accepted %d of %d proposals, want the 1 asked about", accepted, len(ps))
+	}
+	if d, _ := e.Summary()["dropped"].(int); d != f.requests()-1 {
+		t.Errorf("dropped %v, want one per other batch (%d requests)", e.Summary()["dropped"], f.requests())
 	}
 }
 

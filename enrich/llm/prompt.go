@@ -75,18 +75,22 @@ func userPrompt(cards []Card, pairs []Pair) (string, error) {
 
 // Answer is the model's reply.
 type Answer struct {
-	Edges []struct {
-		FromID     string  `json:"from_id"`
-		ToID       string  `json:"to_id"`
-		Type       string  `json:"type"`
-		Confidence float64 `json:"confidence"`
-		Evidence   []struct {
-			NodeID string `json:"node_id"`
-			Field  string `json:"field"`
-			Quote  string `json:"quote"`
-		} `json:"evidence"`
-	} `json:"edges"`
-	Undecided []string `json:"undecided"`
+	Edges     []answerEdge `json:"edges"`
+	Undecided []string     `json:"undecided"`
+}
+
+type answerEdge struct {
+	FromID     string           `json:"from_id"`
+	ToID       string           `json:"to_id"`
+	Type       string           `json:"type"`
+	Confidence float64          `json:"confidence"`
+	Evidence   []answerEvidence `json:"evidence"`
+}
+
+type answerEvidence struct {
+	NodeID string `json:"node_id"`
+	Field  string `json:"field"`
+	Quote  string `json:"quote"`
 }
 
 // parseAnswer reads a reply, tolerating models that ignore the schema: code fences, prose around

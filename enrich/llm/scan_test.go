@@ -29,7 +29,7 @@ func (c estateCollector) Collect(ctx context.Context, emit graph.Emitter) error 
 // the rejected ones with their reasons.
 func TestScanWithLLM(t *testing.T) {
 	mixed := `{"edges":[` + goodEdge + `,
-	 {"from_id":"vercel:project:prj_admin","to_id":"digitalocean:droplet:1001","type":"calls","confidence":0.9,"evidence":[{"node_id":"vercel:project:prj_admin","field":"name","quote":"admin"}]}],"undecided":[]}`
+	 {"from_id":"vercel:project:prj_evil","to_id":"digitalocean:droplet:1001","type":"calls","confidence":0.9,"evidence":[{"node_id":"vercel:project:prj_evil","field":"name","quote":"erp"},{"node_id":"digitalocean:droplet:1001","field":"name","quote":"erp-1"}]}],"undecided":[]}`
 	f := &fakeAPI{behave: func(model string, n int, req map[string]any) (int, map[string]string, string) {
 		return 200, nil, completion(model, mixed)
 	}}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -90,6 +91,12 @@ func (t retrying) RoundTrip(r *http.Request) (*http.Response, error) {
 			}
 			if ra, ok := retry.After(resp.Header.Get("Retry-After"), time.Now()); ok && ra > 0 {
 				wait = ra
+				if dl, ok := r.Context().Deadline(); ok && time.Until(dl) < ra {
+					// The server asks for more time than the budget has left: fail at once.
+					io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+					resp.Body.Close()
+					return nil, &retryBeyondBudget{status: resp.StatusCode, wait: ra, left: time.Until(dl)}
+				}
 			}
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()
@@ -97,8 +104,26 @@ func (t retrying) RoundTrip(r *http.Request) (*http.Response, error) {
 		if wait > t.maxWait {
 			wait = t.maxWait
 		}
+		// A wait the time budget cannot afford (the stage's Timeout, the call's CallTimeout)
+		// fails the call now: sleeping into the deadline would only hold the scan and its lock.
+		if dl, ok := r.Context().Deadline(); ok && time.Until(dl) < wait {
+			if err != nil {
+				return nil, err
+			}
+			return nil, &retryBeyondBudget{status: resp.StatusCode, wait: wait, left: time.Until(dl)}
+		}
 		if serr := t.sleep(r.Context(), wait); serr != nil {
 			return nil, serr
 		}
 	}
+}
+
+// retryBeyondBudget is a retryable answer whose wait the remaining time budget cannot afford.
+type retryBeyondBudget struct {
+	status     int
+	wait, left time.Duration
+}
+
+func (e *retryBeyondBudget) Error() string {
+	return fmt.Sprintf("HTTP %d asks to retry after %s, beyond the %s left of the time budget", e.status, e.wait.Round(time.Second), e.left.Round(time.Second))
 }
