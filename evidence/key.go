@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/infragraph/infragraph/output"
 )
 
 // KeyFile is the per-installation key of Fingerprint, kept in the output directory beside
@@ -22,6 +24,11 @@ const KeyFile = ".infragraph.key"
 // refuses a readable private key: fix it with chmod 600.
 func LoadKey(dir string) ([]byte, error) {
 	p := filepath.Join(dir, KeyFile)
+	// Lstat: a link planted as the key file is refused (output.CheckIn), not read; a dangling one
+	// made the O_EXCL create below fail and LoadKey call itself forever.
+	if err := output.CheckIn(dir, p); err != nil {
+		return nil, fmt.Errorf("key: %w", err)
+	}
 	if st, err := os.Stat(p); err == nil {
 		if st.Mode().Perm()&0o077 != 0 {
 			return nil, fmt.Errorf("%s: permissions %04o are too open, want 0600 (chmod 600 %s)", p, st.Mode().Perm(), p)

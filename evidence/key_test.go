@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadKeyCreatesOnceWith0600(t *testing.T) {
@@ -62,5 +63,30 @@ func TestFingerprintIn(t *testing.T) {
 	got := FingerprintIn(ctx, canary)
 	if got != Fingerprint([]byte("0123456789abcdef"), canary) || strings.Contains(got, canary) || FingerprintIn(ctx, "") != "" {
 		t.Errorf("FingerprintIn = %q", got)
+	}
+}
+
+// TestLoadKeyRefusesLink is issue #26 item 16: a key file planted as a link is refused; a dangling
+// one made LoadKey recurse forever (O_EXCL saw it exist, Stat did not).
+func TestLoadKeyRefusesLink(t *testing.T) {
+	for _, target := range []string{"dangling", "real"} {
+		dir := t.TempDir()
+		victim := filepath.Join(t.TempDir(), "victim")
+		if target == "real" {
+			os.WriteFile(victim, []byte(strings.Repeat("ab", 32)), 0o600)
+		}
+		if err := os.Symlink(victim, filepath.Join(dir, KeyFile)); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := LoadKey(dir); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+				t.Errorf("%s link: err %v", target, err)
+			}
+		case <-time.After(time.Minute): // a hang, not a speed measurement
+			t.Fatalf("%s link: LoadKey does not return", target)
+		}
 	}
 }

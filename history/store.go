@@ -80,7 +80,7 @@ func (s Store) Save(g *graph.Graph, keep int) (string, error) {
 	}
 	dir := filepath.Join(s.Dir, scansDir, id)
 	path := filepath.Join(dir, graphFile)
-	if err := output.WriteFile(path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
+	if err := output.WriteFileIn(s.Dir, path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
 		return "", fmt.Errorf("save snapshot: %w", err)
 	}
 	if err := os.Remove(filepath.Join(dir, gzFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -92,13 +92,16 @@ func (s Store) Save(g *graph.Graph, keep int) (string, error) {
 	}
 	for _, sn := range snaps {
 		if sn.ID != id && filepath.Base(sn.Path) == graphFile {
-			if err := compress(sn.Path); err != nil {
+			if err := compress(s.Dir, sn.Path); err != nil {
 				return path, err
 			}
 		}
 	}
 	if keep > 0 && len(snaps) > keep {
 		for _, sn := range snaps[:len(snaps)-keep] {
+			if err := output.CheckIn(s.Dir, filepath.Dir(sn.Path)); err != nil {
+				return path, fmt.Errorf("prune history: %w", err)
+			}
 			if err := os.RemoveAll(filepath.Dir(sn.Path)); err != nil {
 				return path, fmt.Errorf("prune history: %w", err)
 			}
@@ -108,13 +111,14 @@ func (s Store) Save(g *graph.Graph, keep int) (string, error) {
 }
 
 // compress replaces a plain snapshot by its gzip: the .gz is complete before the plain file goes.
-func compress(path string) error {
+// root is the store's directory (no symbolic link between it and path).
+func compress(root, path string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", path, err)
 	}
 	gz := filepath.Join(filepath.Dir(path), gzFile)
-	err = output.WriteFile(gz, 0o644, func(w io.Writer) error {
+	err = output.WriteFileIn(root, gz, 0o644, func(w io.Writer) error {
 		zw := gzip.NewWriter(w)
 		if _, err := zw.Write(raw); err != nil {
 			return err

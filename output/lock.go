@@ -54,6 +54,9 @@ func Acquire(dir string) (*Lock, error) {
 	}
 	path := filepath.Join(dir, LockFile)
 	f, err := lockFile(path)
+	if errors.Is(err, ErrSymlink) {
+		return nil, err
+	}
 	if err != nil {
 		if errors.Is(err, ErrLocked) {
 			le := &LockedError{Dir: dir}

@@ -12,6 +12,9 @@ import (
 // by its pid: when that process no longer exists the lock is stale and taken over.
 func lockFile(path string) (*os.File, error) {
 	for attempt := 0; attempt < 2; attempt++ {
+		if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return nil, &SymlinkError{Path: path}
+		}
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
 			return f, nil

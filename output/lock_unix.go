@@ -11,7 +11,12 @@ import (
 // lockFile takes an exclusive flock(2) on path. The kernel drops it when the process exits, so a
 // crashed scan never leaves a stale lock behind.
 func lockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	// O_NOFOLLOW: a ".lock" planted as a link to another file must not be opened, truncated and
+	// written (it fails with ELOOP).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, &SymlinkError{Path: path}
+	}
 	if err != nil {
 		return nil, err
 	}

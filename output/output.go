@@ -15,9 +15,16 @@ import (
 )
 
 // WriteFile writes path atomically: render writes into a temp file in the same directory, which
-// is synced and renamed over path only when render and every write succeeded.
+// is synced and renamed over path only when render and every write succeeded. path must not be a
+// symbolic link.
 func WriteFile(path string, perm os.FileMode, render func(io.Writer) error) error {
-	s, err := Stage(path, perm, render)
+	return WriteFileIn(filepath.Dir(path), path, perm, render)
+}
+
+// WriteFileIn is WriteFile for a path inside the output directory root: no directory between
+// root and path may be a symbolic link either (see MkdirIn).
+func WriteFileIn(root, path string, perm os.FileMode, render func(io.Writer) error) error {
+	s, err := StageIn(root, path, perm, render)
 	if err != nil {
 		return err
 	}
@@ -31,10 +38,20 @@ type Staged struct {
 
 // Stage renders path's new content into a temp file in the same directory and syncs it; Commit
 // puts it in place, Discard drops it. On error nothing is left behind and path is untouched.
-func Stage(path string, perm os.FileMode, render func(io.Writer) error) (_ *Staged, err error) {
+// A path that is a symbolic link is refused (a *SymlinkError).
+func Stage(path string, perm os.FileMode, render func(io.Writer) error) (*Staged, error) {
+	return StageIn(filepath.Dir(path), path, perm, render)
+}
+
+// StageIn is Stage for a path inside the output directory root: the directories between root
+// and path are created as real directories, and none of them may be a symbolic link.
+func StageIn(root, path string, perm os.FileMode, render func(io.Writer) error) (_ *Staged, err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
+	if err := MkdirIn(root, dir); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := CheckIn(dir, path); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -101,12 +118,19 @@ func syncDir(dir string) {
 // was, never a mix of old and new; only a crash during the renames themselves, a window of a few
 // system calls, can.
 type Batch struct {
+	// Root, when set, is the output directory every path is inside: no directory between it and
+	// a path may be a symbolic link (StageIn). Unset, only each path itself is checked.
+	Root   string
 	staged []*Staged
 }
 
 // Add stages one file of the batch.
 func (b *Batch) Add(path string, perm os.FileMode, render func(io.Writer) error) error {
-	s, err := Stage(path, perm, render)
+	root := b.Root
+	if root == "" {
+		root = filepath.Dir(path)
+	}
+	s, err := StageIn(root, path, perm, render)
 	if err != nil {
 		return err
 	}
@@ -148,11 +172,15 @@ func (b *Batch) Discard() {
 
 // RemoveTemps removes the temp files that writes into dirs left behind when their process was
 // killed mid-write: in each directory given, not below it (an output directory may be a
-// user's own directory). Call it only while holding the output directory's lock, when no write
-// can be under way. It returns how many it removed.
-func RemoveTemps(dirs ...string) (int, error) {
+// user's own directory). dirs are inside the output directory root; one reached through a
+// symbolic link is an error, not a directory to clean. Call it only while holding the output
+// directory's lock, when no write can be under way. It returns how many it removed.
+func RemoveTemps(root string, dirs ...string) (int, error) {
 	n := 0
 	for _, dir := range dirs {
+		if err := CheckIn(root, dir); err != nil {
+			return n, fmt.Errorf("remove leftover temp files: %w", err)
+		}
 		ents, err := os.ReadDir(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

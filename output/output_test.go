@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -96,7 +97,7 @@ func TestRemoveTemps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := RemoveTemps(dir, filepath.Join(dir, "diagrams"), filepath.Join(dir, "scans", "20261120T060000Z"), filepath.Join(dir, "nope")); err != nil || n != len(gone) {
+	if n, err := RemoveTemps(dir, dir, filepath.Join(dir, "diagrams"), filepath.Join(dir, "scans", "20261120T060000Z"), filepath.Join(dir, "nope")); err != nil || n != len(gone) {
 		t.Fatalf("removed %d: %v", n, err)
 	}
 	for _, f := range keep {
@@ -108,5 +109,50 @@ func TestRemoveTemps(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			t.Errorf("%s left", f)
 		}
+	}
+}
+
+// TestNoWriteThroughSymlinks is issue #26 item 16 at the package level: a file that is a link, a
+// directory below the root that is a link (".cache" of the LLM cache, "diagrams"), and a temp-file
+// sweep of a linked directory are all refused with a *SymlinkError naming the link; the root
+// itself may be a link.
+func TestNoWriteThroughSymlinks(t *testing.T) {
+	base := t.TempDir()
+	root, victim := filepath.Join(base, "out"), filepath.Join(base, "victim")
+	os.Mkdir(root, 0o755)
+	os.Mkdir(victim, 0o755)
+	os.WriteFile(filepath.Join(victim, "f"), []byte("precious"), 0o644)
+	os.WriteFile(filepath.Join(victim, ".x.tmp-1"), []byte("precious"), 0o644)
+	os.Symlink(filepath.Join(victim, "f"), filepath.Join(root, "INFRA.md"))
+	os.Symlink(victim, filepath.Join(root, ".cache"))
+	os.Symlink(victim, filepath.Join(root, "diagrams"))
+	write := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
+	refused := func(what string, err error, link string) {
+		t.Helper()
+		var se *SymlinkError
+		if !errors.As(err, &se) || se.Path != filepath.Join(root, link) || !strings.Contains(err.Error(), filepath.Join(root, link)+" is a symbolic link") {
+			t.Errorf("%s: err %v, want a *SymlinkError for %s", what, err, link)
+		}
+	}
+	refused("WriteFile onto a link", WriteFile(filepath.Join(root, "INFRA.md"), 0o644, write), "INFRA.md")
+	refused("WriteFileIn below a linked dir", WriteFileIn(root, filepath.Join(root, ".cache", "llm", "ab", "k.json"), 0o600, write), ".cache")
+	refused("MkdirIn", MkdirIn(root, filepath.Join(root, ".cache", "llm")), ".cache")
+	b := Batch{Root: root}
+	refused("Batch.Add below a linked dir", b.Add(filepath.Join(root, "diagrams", "x.mmd"), 0o644, write), "diagrams")
+	_, err := RemoveTemps(root, root, filepath.Join(root, "diagrams"))
+	refused("RemoveTemps of a linked dir", err, "diagrams")
+	ents, _ := os.ReadDir(victim)
+	if len(ents) != 2 {
+		t.Errorf("the linked directory changed: %v", ents)
+	}
+	for _, f := range []string{"f", ".x.tmp-1"} {
+		if b, _ := os.ReadFile(filepath.Join(victim, f)); string(b) != "precious" {
+			t.Errorf("%s changed: %q", f, b)
+		}
+	}
+	// a root that is itself a link is the user's choice
+	os.Symlink(root, filepath.Join(base, "link-to-out"))
+	if err := WriteFileIn(filepath.Join(base, "link-to-out"), filepath.Join(base, "link-to-out", "scans", "1", "graph.json"), 0o644, write); err != nil {
+		t.Errorf("writing below a linked root: %v", err)
 	}
 }

@@ -68,14 +68,14 @@ type Staging struct {
 }
 
 type ownedDir struct {
-	dir, ext string
-	written  map[string]bool
+	root, dir, ext string
+	written        map[string]bool
 }
 
 // Stage renders files, proposals.json and CHANGES.md into temp files in dir. Nothing in dir
 // changes until Commit; on error nothing is left behind.
 func Stage(dir string, res *Result, files []File) (_ *Staging, err error) {
-	st := &Staging{}
+	st := &Staging{batch: output.Batch{Root: dir}}
 	defer func() {
 		if err != nil {
 			st.batch.Discard()
@@ -177,14 +177,18 @@ func (st *Staging) addSet(dir string, g *graph.Graph, f File) error {
 		written[p] = true
 	}
 	if f.Dir != "" {
-		st.sets = append(st.sets, ownedDir{dir: filepath.Join(dir, f.Dir), ext: f.Ext, written: written})
+		st.sets = append(st.sets, ownedDir{root: dir, dir: filepath.Join(dir, f.Dir), ext: f.Ext, written: written})
 	}
 	return nil
 }
 
 // removeUnwritten removes the files with the set's extension in its own directory that this scan
-// did not write.
+// did not write. A set's directory reached through a symbolic link is refused: the files there
+// are someone else's.
 func removeUnwritten(o ownedDir) error {
+	if err := output.CheckIn(o.root, o.dir); err != nil {
+		return fmt.Errorf("remove stale files: %w", err)
+	}
 	entries, err := os.ReadDir(o.dir)
 	if err != nil {
 		if os.IsNotExist(err) {

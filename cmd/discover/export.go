@@ -87,7 +87,7 @@ func runExport(ctx context.Context, e *env, o *exportOpts) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
-	var b output.Batch
+	b := output.Batch{Root: o.out}
 	defer b.Discard()
 	for _, f := range format.Files {
 		if err := b.Add(filepath.Join(o.out, f.Name), 0o644, func(w io.Writer) error { return f.Write(w, g) }); err != nil {

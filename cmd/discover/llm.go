@@ -10,6 +10,7 @@ import (
 	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/scan"
 )
 
@@ -36,6 +37,11 @@ func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (
 		return nil, "", err
 	}
 	lc.CacheDir = filepath.Join(out, ".cache", "llm")
+	if err := output.MkdirIn(out, lc.CacheDir); err != nil {
+		// a link planted as .cache or .cache/llm: no cache rather than writing through it
+		log.Warn("LLM cache off", "error", err)
+		lc.CacheDir = ""
+	}
 	en, err = llm.New(lc, nil)
 	if err != nil {
 		return nil, "", &codeError{code: exitUsage, err: err}

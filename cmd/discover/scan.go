@@ -184,7 +184,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 			dirs = append(dirs, filepath.Join(o.out, f.Dir))
 		}
 	}
-	if n, err := output.RemoveTemps(dirs...); err != nil {
+	if n, err := output.RemoveTemps(o.out, dirs...); err != nil {
 		log.Warn("leftover temp files not removed", "error", err)
 	} else if n > 0 {
 		log.Info("removed temp files an interrupted scan left behind", "files", n)

@@ -655,7 +655,7 @@ func (e *Enricher) cachePut(key string, c cached) {
 		return
 	}
 	b, _ := json.Marshal(c)
-	_ = output.WriteFile(e.cachePath(key), 0o600, func(w io.Writer) error { _, err := w.Write(b); return err })
+	_ = output.WriteFileIn(e.cfg.CacheDir, e.cachePath(key), 0o600, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 // Summary reports usage per model, calls, budget and notes for graph.json's scan.enrichment.
