@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -206,22 +205,18 @@ func (s Store) Previous() (g *graph.Graph, skipped []error, err error) {
 
 // LoadFile reads a graph.json, gzip-compressed when the name ends in .gz. A snapshot's plain
 // graph.json that a later scan compressed is read from its graph.json.gz.
+// It streams (Open): at most MaxGraphBytes of JSON are read.
 func LoadFile(path string) (*graph.Graph, error) {
 	path = Locate(path)
-	raw, err := os.ReadFile(path)
+	r, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var r io.Reader = bytes.NewReader(raw)
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("%s: not a gzip-compressed graph.json: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
+	defer r.Close()
 	g, err := graph.Decode(r)
+	if tl := (*TooLargeError)(nil); errors.As(err, &tl) {
+		return nil, tl
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

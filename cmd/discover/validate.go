@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/schemas"
 )
 
@@ -45,19 +43,12 @@ func newValidateCmd(e *env, runF func(path string) error) *cobra.Command {
 }
 
 // readGraphFile reads a graph.json, or a snapshot gzip-compressed by the history (name ending .gz).
+// At most history.MaxGraphBytes of JSON are read (a gzip bomb is refused, naming the file).
 func readGraphFile(path string) ([]byte, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil || !strings.HasSuffix(path, ".gz") {
-		return raw, err
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	r, err := history.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	defer zr.Close()
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return data, nil
+	defer r.Close()
+	return io.ReadAll(r)
 }
