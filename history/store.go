@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/output"
@@ -22,6 +23,50 @@ import (
 // of the directory are always the latest scan's.
 type Store struct {
 	Dir string
+	// Now is the clock that tells a snapshot from the future (nil: time.Now).
+	Now func() time.Time
+}
+
+// idLayout is a scan id's time layout.
+const idLayout = "20060102T150405Z"
+
+// skew is how far ahead of the clock a scan may be dated and still count: clocks of two machines
+// writing one directory disagree by seconds, not hours.
+const skew = 5 * time.Minute
+
+// future reports whether a scan id (or a recorded RFC 3339 start) lies ahead of the clock: a
+// snapshot dated 2099 would otherwise stay "latest" forever and every scan would build on it.
+func (s Store) future(id, startedAt string) bool {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	limit := now().UTC().Add(skew)
+	if t, err := time.Parse(idLayout, id); err == nil && t.After(limit) {
+		return true
+	}
+	if t, err := time.Parse(time.RFC3339, startedAt); err == nil && t.After(limit) {
+		return true
+	}
+	return false
+}
+
+// FutureError is a snapshot dated after the clock: it is ignored, never "latest" or "previous".
+type FutureError struct{ Path, ID string }
+
+func (e *FutureError) Error() string {
+	return fmt.Sprintf("%s: scan %s is dated in the future; ignored (move it aside)", e.Path, e.ID)
+}
+
+// Future returns the snapshots List leaves out because their id is dated in the future.
+func (s Store) Future() []Snapshot {
+	var out []Snapshot
+	for _, sn := range s.all() {
+		if s.future(sn.ID, "") {
+			out = append(out, sn)
+		}
+	}
+	return out
 }
 
 // DefaultKeep is how many snapshots a store keeps by default.
@@ -43,8 +88,25 @@ type Snapshot struct {
 	Path string `json:"path"` // graph.json or graph.json.gz
 }
 
-// List returns the snapshots, oldest first. A missing scans directory is an empty history.
+// List returns the snapshots, oldest first, leaving out those dated in the future (see Future).
+// A missing scans directory is an empty history.
 func (s Store) List() ([]Snapshot, error) {
+	all, err := s.list()
+	out := all[:0]
+	for _, sn := range all {
+		if !s.future(sn.ID, "") {
+			out = append(out, sn)
+		}
+	}
+	return out, err
+}
+
+func (s Store) all() []Snapshot {
+	all, _ := s.list()
+	return all
+}
+
+func (s Store) list() ([]Snapshot, error) {
 	ents, err := os.ReadDir(filepath.Join(s.Dir, scansDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -163,6 +225,11 @@ func (s Store) Resolve(ref string) (Snapshot, error) {
 	}
 	switch len(match) {
 	case 0:
+		for _, sn := range s.Future() {
+			if strings.HasPrefix(sn.ID, ref) {
+				return Snapshot{}, &FutureError{Path: filepath.Dir(sn.Path), ID: sn.ID}
+			}
+		}
 		return Snapshot{}, fmt.Errorf("no scan %q in the history of %s (from %s to %s)", ref, s.Dir, snaps[0].ID, snaps[len(snaps)-1].ID)
 	case 1:
 		return match[0], nil
@@ -183,20 +250,32 @@ func (s Store) Previous() (g *graph.Graph, skipped []error, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, sn := range s.Future() {
+		skipped = append(skipped, &FutureError{Path: filepath.Dir(sn.Path), ID: sn.ID})
+	}
+	broken := 0 // snapshots that do not decode (a future one decodes, and is passed over)
 	for i := len(snaps) - 1; i >= 0; i-- {
 		g, err := LoadFile(snaps[i].Path)
+		if err == nil && s.future(g.Scan.ID, g.Scan.StartedAt) {
+			// a directory named in the past holding a scan recorded in the future
+			skipped = append(skipped, &FutureError{Path: snaps[i].Path, ID: g.Scan.ID})
+			continue
+		}
 		if err == nil {
 			return g, skipped, nil
 		}
+		broken++
 		skipped = append(skipped, err)
 	}
 	top := filepath.Join(s.Dir, graphFile)
 	g, err = LoadFile(top)
 	switch {
+	case err == nil && s.future(g.Scan.ID, g.Scan.StartedAt):
+		return nil, append(skipped, &FutureError{Path: top, ID: g.Scan.ID}), nil
 	case err == nil:
 		return g, skipped, nil
-	case errors.Is(err, fs.ErrNotExist) && len(skipped) == 0:
-		return nil, nil, nil
+	case errors.Is(err, fs.ErrNotExist) && broken == 0:
+		return nil, skipped, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, skipped, fmt.Errorf("no earlier scan in %s decodes (%w); move the directory aside to start a new history", s.Dir, errors.Join(skipped...))
 	}
