@@ -23,6 +23,8 @@ type HTTPOptions struct {
 	// Token, when set, is required as "Authorization: Bearer <token>" on every request.
 	Token  string
 	Logger *slog.Logger
+	// Version is reported by /metrics (infragraph_build_info).
+	Version string
 }
 
 // Handler serves the JSON API under /api/v1/, the MCP streamable-HTTP transport at /mcp and the
@@ -53,6 +55,8 @@ func Handler(svc *Service, mcpServer *mcp.Server, o HTTPOptions) http.Handler {
 	mux.HandleFunc("GET /api/v1/path", a.path)
 	mux.HandleFunc("GET /api/v1/changes", a.changes)
 	newWeb(svc, log).register(mux)
+	op := newOps(svc, o.Version) // ops.go: probes, /metrics, /openapi.json, graph.mmd, INFRA.md
+	op.register(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -67,7 +71,10 @@ func Handler(svc *Service, mcpServer *mcp.Server, o HTTPOptions) http.Handler {
 		mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcpServer },
 			&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: sdkLogger(log)}))
 	}
-	return localHostOnly(requireToken(o.Token, mux))
+	outer := http.NewServeMux()
+	op.registerProbes(outer) // without the token: a kubelet cannot send one
+	outer.Handle("/", requireToken(o.Token, mux))
+	return op.instrument(localHostOnly(outer))
 }
 
 type api struct {

@@ -35,9 +35,11 @@ func newServeCmd(e *env, g *globalOpts, runF func(*serveOpts) error) *cobra.Comm
   GET /api/v1/nodes/{id}, /api/v1/nodes/{id}/dependencies?depth=, /api/v1/nodes/{id}/impact
   GET /api/v1/path?from=&to=, /api/v1/changes?since=previous
   POST /mcp (MCP streamable HTTP)
+  GET /openapi.json (OpenAPI 3.1), /graph.mmd, /INFRA.md, /metrics (Prometheus)
+  GET /healthz (alive), /readyz (503 until a graph is loaded; its scan id and age)
 
 It binds 127.0.0.1 by default. When ` + serve.TokenEnv + ` is set, every request must carry
-"Authorization: Bearer <token>"; binding anything but a loopback address requires it. A browser
+"Authorization: Bearer <token>" (but /healthz and /readyz, for probes); binding anything but a loopback address requires it. A browser
 opens the explorer once with ?token=<token>: the server answers with an HttpOnly, SameSite=Strict
 cookie (an HMAC of the token, not the token) and drops the token from the address.`,
 		Args: cobra.NoArgs,
@@ -71,7 +73,7 @@ func runServe(ctx context.Context, e *env, g *globalOpts, o *serveOpts) error {
 		log.Warn("no graph yet; the API answers 503 until a scan lands", "err", err)
 	}
 	svc := &serve.Service{Store: st}
-	h := serve.Handler(svc, serve.NewMCPServer(svc, serve.MCPOptions{Version: versionString(), Logger: log}), serve.HTTPOptions{Token: token, Logger: log})
+	h := serve.Handler(svc, serve.NewMCPServer(svc, serve.MCPOptions{Version: versionString(), Logger: log}), serve.HTTPOptions{Token: token, Logger: log, Version: versionString()})
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
