@@ -4,10 +4,11 @@ import (
 	_ "embed"
 	"errors"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -256,7 +257,7 @@ func (c *graphCollector) Collect(ch chan<- prometheus.Metric) {
 			stale[n.Provider]++
 		}
 	}
-	for _, p := range sortedKeys(nodes) {
+	for _, p := range slices.Sorted(maps.Keys(nodes)) {
 		gauge(descNodes, float64(nodes[p]), p)
 		gauge(descStale, float64(stale[p]), p)
 	}
@@ -335,13 +336,4 @@ func number(v any) (float64, bool) {
 		return float64(x), true
 	}
 	return 0, false
-}
-
-func sortedKeys(m map[string]int) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
