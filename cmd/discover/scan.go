@@ -37,6 +37,7 @@ type scanOpts struct {
 	llm        string
 	llmTimeout time.Duration
 	maxBytes   int
+	notify     string // webhook URL (a secret)
 	demo       demoOpts
 }
 
@@ -90,6 +91,7 @@ abandoned, one that is writing finishes. Only one process may scan into a direct
 	f.DurationVar(&o.jitter, "jitter", 0, "with --every, the most random delay added to each interval (default a tenth of --every)")
 	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default) or on")
 	f.DurationVar(&o.llmTimeout, "llm-timeout", 0, "time budget of the whole LLM stage (default 5m, or llm.timeout: in the config file)")
+	f.StringVar(&o.notify, "notify", "", "post a summary (Slack-compatible JSON) to this webhook URL when the graph changed or something failed; a secret, never logged (or $DISCOVER_NOTIFY_URL)")
 	f.IntVar(&o.maxBytes, "max-bytes", 0, "size budget of INFRA.md in bytes, trimming detail from the least critical systems first (0: no limit)")
 	o.demo.flags(f)
 	return cmd
@@ -202,17 +204,28 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if err != nil {
 		return err
 	}
+	notify, err := newNotifier(e, log, o.notify)
+	if err != nil {
+		return err
+	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
 		files: files,
 		ai:    func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
+	once := func(ctx context.Context) (*scan.Result, []string, error) {
+		res, paths, err := sc.once(ctx)
+		if err == nil && notify != nil {
+			notify.after(ctx, res, scanExit(res, mode == "on", paths[0]))
+		}
+		return res, paths, err
+	}
 	if o.every > 0 {
 		jitter := o.every / 10
 		if o.jitterSet {
 			jitter = o.jitter
 		}
-		return runEvery(ctx, log, o.every, jitter, sc.once)
+		return runEvery(ctx, log, o.every, jitter, once)
 	}
-	res, paths, err := sc.once(ctx)
+	res, paths, err := once(ctx)
 	if err != nil {
 		return err
 	}

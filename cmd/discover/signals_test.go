@@ -382,3 +382,68 @@ func TestDefaultConfigFile(t *testing.T) {
 		t.Errorf("--version: exit %d %q", code, out)
 	}
 }
+
+// TestNotify: --notify posts a Slack-compatible summary when the graph changed or something
+// failed, nothing when neither; the webhook URL (a secret) appears in no log line, output file or
+// error, even when the receiver refuses.
+func TestNotify(t *testing.T) {
+	type got struct {
+		Text   string           `json:"text"`
+		Blocks []map[string]any `json:"blocks"`
+	}
+	var posts []got
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p got
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&p) != nil {
+			t.Errorf("bad request %s %s", r.Method, r.Header.Get("Content-Type"))
+		}
+		posts = append(posts, p)
+		w.WriteHeader(status)
+		if status != http.StatusOK {
+			io.WriteString(w, "no_service")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	const path = "/services/T000/B000/CANARY-notify-path"
+	hook := srv.URL + path
+	cfg := estateConfig(t, nil, "")
+	dir := filepath.Join(t.TempDir(), "out")
+	run := func(args ...string) (int, string, string) {
+		e, out, errb := testEnv(nil)
+		code := runEnv(context.Background(), append([]string{"scan", "--config", cfg, "--out", dir, "--notify", hook, "--log-level", "debug"}, args...), e)
+		assertNoCanaryAnywhere(t, dir, out, errb, path)
+		return code, out.String(), errb.String()
+	}
+	if code, _, log := run(); code != exitOK || len(posts) != 1 {
+		t.Fatalf("first scan: exit %d, %d posts\n%s", code, len(posts), log)
+	}
+	if !strings.Contains(posts[0].Text, "first scan") || !strings.Contains(posts[0].Text, ": ok.") || len(posts[0].Blocks) != 2 {
+		t.Errorf("first scan payload %+v", posts[0])
+	}
+	if code, _, log := run(); code != exitOK || len(posts) != 1 {
+		t.Errorf("an unchanged scan notified: exit %d, %d posts\n%s", code, len(posts), log)
+	}
+	bad := estateConfig(t, map[string]bool{"odoo": true}, "")
+	cfg = bad
+	code, _, log := run()
+	if code != exitPartial || len(posts) != 2 {
+		t.Fatalf("failed collector: exit %d, %d posts\n%s", code, len(posts), log)
+	}
+	p := posts[1]
+	if !strings.Contains(p.Text, "partial") || !strings.Contains(p.Text, "collector odoo/erp failed: odoo: authentication failed") {
+		t.Errorf("payload does not name the failure: %s", p.Text)
+	}
+	if !strings.Contains(log, "notification sent") || !strings.Contains(log, srv.URL) {
+		t.Errorf("the log does not say where the notification went (by origin):\n%s", log)
+	}
+	status = http.StatusNotFound
+	code, _, log = run()
+	if code != exitPartial || !strings.Contains(log, "notification not delivered") || !strings.Contains(log, "HTTP 404") {
+		t.Errorf("refused notification: exit %d\n%s", code, log)
+	}
+	e, _, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"scan", "--out", t.TempDir(), "--notify", "hooks.example.com/CANARY-x"}, e); code != exitUsage || strings.Contains(errb.String(), "CANARY") {
+		t.Errorf("bad URL: exit %d %s", code, errb)
+	}
+}
