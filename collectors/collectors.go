@@ -5,7 +5,6 @@ package collectors
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"sort"
@@ -53,11 +52,17 @@ type Result struct {
 	Edges  []graph.Edge
 }
 
-// Event reports progress: a collector started (Done false) or finished (Done true, Status set).
+// Event reports progress: a collector started (Done false) or finished (Done true, Status set),
+// or (Expected set) said how long it expects to take (see Expect).
 type Event struct {
 	Instance Instance
 	Done     bool
 	Status   graph.CollectorStatus
+	// Expected, Plan and Timeout are set by Expect: the collector's estimate, what it is based
+	// on, and the timeout now in force.
+	Expected time.Duration
+	Plan     string
+	Timeout  time.Duration
 }
 
 // Options tune Run.
@@ -78,6 +83,9 @@ const tracerName = "github.com/infragraph/infragraph"
 
 // DefaultTimeout bounds a collector when neither the instance nor Options set a timeout.
 const DefaultTimeout = 5 * time.Minute
+
+// defaultTimeout is DefaultTimeout (tests shorten it).
+var defaultTimeout = DefaultTimeout
 
 // Run runs every instance and returns one result per instance, sorted by provider/name. It never
 // fails as a whole: failures are statuses.
@@ -121,7 +129,7 @@ func runOne(ctx context.Context, inst Instance, opts Options) Result {
 		timeout = opts.Timeout
 	}
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		timeout = defaultTimeout
 	}
 	if opts.Progress != nil {
 		opts.Progress(Event{Instance: inst})
@@ -132,10 +140,13 @@ func runOne(ctx context.Context, inst Instance, opts Options) Result {
 	ctx, span := otel.Tracer(tracerName).Start(ctx, "collect "+inst.Provider, trace.WithAttributes(
 		attribute.String("collector.provider", inst.Provider), attribute.String("collector.instance", inst.Name)))
 	defer span.End()
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, b := withBudget(ctx, timeout, inst.Timeout > 0 || opts.Timeout > 0, func(expected time.Duration, plan string, t time.Duration) {
+		if opts.Progress != nil {
+			opts.Progress(Event{Instance: inst, Expected: expected, Plan: plan, Timeout: t})
+		}
+	})
 	err := collectSafely(cctx, inst.Collector, rec)
-	timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
-	cancel()
+	timedOut, timeout := b.end()
 	nodes, edges, warns, late := rec.close()
 	st.DurationMS = opts.Now().Sub(start).Milliseconds()
 	if late > 0 {

@@ -737,9 +737,14 @@ func (m *model) fill(rep string, rest []string, inUnit map[string]bool, last boo
 	edges := 0
 	seenNode := map[string]bool{rep: true}
 	seenEdge := map[graph.EdgeKey]bool{}
+	// add returns what id adds to the page; past the room left it stops counting (the member
+	// is not taken, or, first on its page, is taken with its neighbours capped).
 	add := func(id string) (int, int) {
 		var sz, ne int
 		for _, e := range m.unitEdges(rep, id, inUnit) {
+			if size+sz > budget || edges+ne > MaxEdges {
+				break
+			}
 			if seenEdge[e.Key()] {
 				continue
 			}
@@ -830,8 +835,12 @@ func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, lef
 				if hidden[other] {
 					continue
 				}
+				if size >= pageBudget || len(edges) >= maxEdges { // full: no need to cost it
+					hidden[other] = true
+					continue
+				}
 				cost := m.nodeCost(other, m.groupsOf(other), open) + edgeCost(e)
-				if size+cost > pageBudget || len(edges) >= maxEdges {
+				if size+cost > pageBudget {
 					hidden[other] = true
 					continue
 				}

@@ -382,6 +382,10 @@ func scanAttrs(res *scan.Result) []any {
 func progressLogger(log *slog.Logger) func(collectors.Event) {
 	return func(ev collectors.Event) {
 		key := ev.Instance.Key()
+		if ev.Expected > 0 {
+			log.Info("collector expects to take", "collector", key, "expected", ev.Expected.Round(time.Second), "timeout", ev.Timeout, "plan", ev.Plan)
+			return
+		}
 		if !ev.Done {
 			log.Info("collector started", "collector", key)
 			return

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -21,9 +22,18 @@ import (
 )
 
 // DefaultRequestsPerMinute is the Management API's documented limit: 120 requests a minute per
-// user and scope; past it every call gets 429 until the window resets
-// (supabase/supabase apps/docs/content/_partials/api_rate_limits.mdx).
+// user, per scope (a project or an organization; the user itself for GET /v1/projects and
+// GET /v1/organizations) and per endpoint; past it every call to that endpoint in that scope
+// gets 429 until the minute is over. A few endpoints are stricter: GET
+// /v1/projects/{ref}/config/vanity-subdomain allows 10 a minute. Source: the Management API
+// reference, "Rate limits" (https://supabase.com/docs/reference/api/introduction; its text is
+// supabase/supabase apps/docs/content/_partials/api_rate_limits.mdx, read at 0745a3e in December
+// 2026). So a project's ten reads each count against their own budget: reading 300 projects
+// is 3,000 requests but never more than one to any endpoint of any scope.
 const DefaultRequestsPerMinute = 120
+
+// stricter are the documented endpoint exceptions we call, by path suffix, a minute.
+var stricter = map[string]int{"/config/vanity-subdomain": 10}
 
 const (
 	maxAttempts  = 5
@@ -61,7 +71,8 @@ type client struct {
 	base    *url.URL
 	token   evidence.Secret
 	http    *http.Client
-	limiter *rate.Limiter
+	limits  *limits
+	rtt     rtt           // round trips measured so far, for the plan
 	backoff time.Duration // first 5xx/transport retry wait; doubles each attempt
 	sleep   func(ctx context.Context, d time.Duration) error
 }
@@ -74,14 +85,11 @@ func newClient(base string, token evidence.Secret, perMinute int) (*client, erro
 	if err != nil {
 		return nil, fmt.Errorf("api_url: %w", err)
 	}
-	if perMinute <= 0 {
-		perMinute = DefaultRequestsPerMinute
-	}
 	return &client{
 		base:    u,
 		token:   token,
 		http:    httpguard.Guard(&http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(nil)}, maxBody),
-		limiter: newLimiter(perMinute),
+		limits:  newLimits(perMinute),
 		backoff: 500 * time.Millisecond,
 		sleep:   retry.Sleep,
 	}, nil
@@ -104,6 +112,104 @@ func newLimiter(perMinute int) *rate.Limiter {
 // project with thousands of functions and triggers answers a few MiB.
 const maxBody = 32 << 20
 
+// rtt averages the round trips of the requests made so far.
+type rtt struct {
+	mu    sync.Mutex
+	total time.Duration
+	n     int
+}
+
+func (r *rtt) add(d time.Duration) { r.mu.Lock(); r.total += d; r.n++; r.mu.Unlock() }
+
+// mean is the average round trip, or def before any.
+func (r *rtt) mean(def time.Duration) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == 0 {
+		return def
+	}
+	return r.total / time.Duration(r.n)
+}
+
+// limits paces requests the way the Management API counts them: one limiter per path (a path
+// names its scope and endpoint) at the documented limit, and optionally one across all paths
+// (requests_per_minute). Every answer's X-RateLimit-Limit, -Remaining and -Reset are read: a
+// path's limiter follows the limit the API states for it, and a path with nothing remaining
+// waits for its reset instead of spending a request on a 429.
+type limits struct {
+	mu      sync.Mutex
+	overall *rate.Limiter // nil: no cap across paths
+	byPath  map[string]*pathLimit
+}
+
+type pathLimit struct {
+	lim   *rate.Limiter
+	limit int       // requests a minute it was built for
+	until time.Time // nothing remaining before then
+}
+
+func newLimits(overallPerMinute int) *limits {
+	l := &limits{byPath: map[string]*pathLimit{}}
+	if overallPerMinute > 0 {
+		l.overall = newLimiter(overallPerMinute)
+	}
+	return l
+}
+
+func (l *limits) path(path string) *pathLimit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.byPath[path]
+	if p == nil {
+		limit := DefaultRequestsPerMinute
+		for suffix, n := range stricter {
+			if strings.HasSuffix(path, suffix) {
+				limit = n
+			}
+		}
+		p = &pathLimit{lim: newLimiter(limit), limit: limit}
+		l.byPath[path] = p
+	}
+	return p
+}
+
+// wait blocks until a request to path may start; sleep waits out a reset.
+func (l *limits) wait(ctx context.Context, path string, sleep func(context.Context, time.Duration) error) error {
+	if l.overall != nil {
+		if err := l.overall.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	p := l.path(path)
+	l.mu.Lock()
+	until := p.until
+	l.mu.Unlock()
+	if d := time.Until(until); d > 0 {
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	return p.lim.Wait(ctx)
+}
+
+// observe reads an answer's rate-limit headers for path (a 429's wait is the retry's).
+func (l *limits) observe(path string, status int, h http.Header) {
+	p := l.path(path)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Limit"))); err == nil && n > 0 && n != p.limit {
+		fresh := newLimiter(n)
+		p.lim.SetLimit(fresh.Limit())
+		p.lim.SetBurst(fresh.Burst())
+		p.limit = n
+	}
+	if rem, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Remaining"))); err == nil && rem <= 0 && status != http.StatusTooManyRequests {
+		if reset, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 64); err == nil && reset > 0 && reset <= maxRetryWait.Seconds() {
+			p.until = time.Now().Add(time.Duration(reset * float64(time.Second)))
+		}
+	}
+}
+
 // get fetches path (with query) and decodes the JSON answer into out.
 func (c *client) get(ctx context.Context, path string, query url.Values, out any) error {
 	u := *c.base
@@ -112,7 +218,7 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 	wait := c.backoff
 	var last error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		if err := c.limiter.Wait(ctx); err != nil {
+		if err := c.limits.wait(ctx, path, c.sleep); err != nil {
 			return fmt.Errorf("GET %s: %w", path, err)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -122,7 +228,9 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", userAgent)
+		sent := time.Now()
 		resp, err := c.http.Do(req)
+		c.rtt.add(time.Since(sent))
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("GET %s: %w", path, ctx.Err())

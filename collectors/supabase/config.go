@@ -25,7 +25,8 @@ type Config struct {
 	// the host or pooler user.
 	DBURL   evidence.Secret `yaml:"db_url"`
 	Timeout time.Duration   `yaml:"timeout"`
-	// RequestsPerMinute caps Management API calls (default 120, Supabase's documented limit).
+	// RequestsPerMinute caps Management API calls across all endpoints (default: no cap beyond
+	// the API's own, 120 a minute per scope and endpoint; see DefaultRequestsPerMinute).
 	RequestsPerMinute int `yaml:"requests_per_minute"`
 }
 

@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"golang.org/x/sync/errgroup"
@@ -138,6 +140,7 @@ func (c *Collector) collectAPI(ctx context.Context, st *state) ([]apiProject, er
 		return nil, fmt.Errorf("list projects: %w", err)
 	}
 	sort.Slice(projects, func(i, j int) bool { return projects[i].Ref < projects[j].Ref })
+	c.plan(ctx, projects)
 	seenOrg := map[string]bool{}
 	for _, o := range orgs {
 		st.organization(o)
@@ -186,10 +189,42 @@ func inactive(status string) bool {
 	return false
 }
 
-// projectsInFlight bounds how many projects are read at once. Under the default 120 requests a
-// minute the limiter, not this, sets the pace; on accounts with a raised limit it keeps several
-// requests in flight instead of one.
-const projectsInFlight = 6
+// projectsInFlight bounds how many projects are read at once (each project's reads one after
+// another, so as many requests are in flight). Supabase counts its limit per project and
+// endpoint, so reading many projects at once spends no shared budget; the pool is what sets
+// the pace, and 32 connections is polite for an API serving a dashboard.
+const projectsInFlight = 32
+
+// readsPerProject is how many requests a project costs (an inactive one two fewer).
+const readsPerProject = 10
+
+// plan estimates how long reading projects takes and tells the runner (collectors.Expect),
+// which gives the collector that much time when the user set no timeout and logs the estimate.
+// The requests per project and endpoint stay far under the documented 120 a minute, so the
+// estimate is the pool's: rounds of projectsInFlight projects, each readsPerProject round trips
+// as long as those measured so far; a requests_per_minute cap bounds it from below.
+func (c *Collector) plan(ctx context.Context, projects []apiProject) time.Duration {
+	reqs := 0
+	for _, p := range projects {
+		reqs += readsPerProject
+		if inactive(p.Status) {
+			reqs -= 2
+		}
+	}
+	rt := c.api.rtt.mean(500 * time.Millisecond)
+	rounds := (len(projects) + projectsInFlight - 1) / projectsInFlight
+	expected := time.Duration(rounds*readsPerProject) * rt
+	how := fmt.Sprintf("%d projects, %d requests, %d projects at once at %s a request", len(projects), reqs, projectsInFlight, rt.Round(time.Millisecond))
+	if c.api.limits.overall != nil {
+		rate := float64(c.api.limits.overall.Limit()) // per second
+		if byRate := time.Duration(float64(reqs) / rate * float64(time.Second)); byRate > expected {
+			expected = byRate
+			how += fmt.Sprintf(", paced to requests_per_minute %d", c.cfg.RequestsPerMinute)
+		}
+	}
+	collectors.Expect(ctx, expected, how)
+	return expected
+}
 
 // project reads one project's families and returns what to apply to the state, in order. Only a
 // 401 (or cancellation) ends the scan; any other failure is a warning naming the project and the

@@ -3,6 +3,7 @@ package supabase
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -10,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
@@ -40,7 +39,7 @@ func newTestCollector(t testing.TB, estate *supabasefake.Estate, opts supabasefa
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.api.limiter = rate.NewLimiter(rate.Inf, 1)
+	c.api.limits = newLimits(0)
 	c.api.backoff = time.Millisecond
 	return c, fake
 }
@@ -413,7 +412,7 @@ func TestProjectsReadConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.api.limiter = rate.NewLimiter(rate.Inf, 1)
+	c.api.limits = newLimits(0)
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err != nil {
 		t.Fatal(out.Err)
@@ -451,3 +450,105 @@ func TestErrorMessageEchoIsScrubbed(t *testing.T) {
 	}
 	collectorstest.AssertAbsent(t, []string{"CANARY", est.Token}, []byte(strings.Join(out.Warnings, "\n")), []byte(out2.Err.Error()))
 }
+
+// The Management API counts its limit per scope (project or organization) and endpoint: a
+// limiter per path lets every project's first request through at once, and still holds one
+// path to 120 a minute. A single limiter for the whole API (what the collector had) lets 10
+// through and then one every 0.55 s: an organisation of 300 projects took 25 minutes.
+func TestLimitsArePerScopeAndEndpoint(t *testing.T) {
+	l := newLimits(0)
+	now := time.Now()
+	for i := 0; i < 300; i++ {
+		for _, ep := range []string{"/functions", "/secrets", "/config/vanity-subdomain"} {
+			if !l.path(fmt.Sprintf("/v1/projects/p%03d%s", i, ep)).lim.AllowN(now, 1) {
+				t.Fatalf("project %d %s: held back, though no endpoint of its scope was called", i, ep)
+			}
+		}
+	}
+	one := l.path("/v1/projects/p000/functions").lim
+	n := 1 // allowed above
+	for ms := 0; ms < 60_000; ms += 10 {
+		if one.AllowN(now.Add(time.Duration(ms)*time.Millisecond), 1) {
+			n++
+		}
+	}
+	if n > DefaultRequestsPerMinute || n < DefaultRequestsPerMinute-15 {
+		t.Errorf("%d requests to one endpoint of one project in a minute, want just under %d", n, DefaultRequestsPerMinute)
+	}
+	vanity := l.path("/v1/projects/p001/config/vanity-subdomain")
+	if vanity.limit != 10 {
+		t.Errorf("vanity subdomain limit %d, want the documented 10 a minute", vanity.limit)
+	}
+}
+
+// The rate-limit headers of every answer are read: a path with nothing remaining waits for its
+// reset before its next request, and a path's limiter follows the limit the API states.
+func TestRateLimitHeadersAreRead(t *testing.T) {
+	l := newLimits(0)
+	path := "/v1/projects/p000/functions"
+	l.observe(path, http.StatusOK, http.Header{"X-Ratelimit-Limit": {"30"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"7"}})
+	var slept time.Duration
+	if err := l.wait(context.Background(), path, func(_ context.Context, d time.Duration) error { slept = d; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if slept < 6*time.Second || slept > 7*time.Second {
+		t.Errorf("waited %v before the next request, want the 7 s to the reset", slept)
+	}
+	if p := l.path(path); p.limit != 30 || p.lim.Burst() != newLimiter(30).Burst() {
+		t.Errorf("limit %d burst %d after X-RateLimit-Limit: 30", p.limit, p.lim.Burst())
+	}
+	// Another path is not held back.
+	slept = 0
+	_ = l.wait(context.Background(), "/v1/projects/p000/secrets", func(_ context.Context, d time.Duration) error { slept = d; return nil })
+	if slept != 0 {
+		t.Errorf("an unrelated path waited %v", slept)
+	}
+}
+
+// An organisation of 300 projects is read completely against a fake that enforces the
+// documented limits (a 429 past 120 a minute per path), with no request refused: the plan and
+// the pacing hold, and the collector says how long it expects to take.
+func TestOrganizationOf300Projects(t *testing.T) {
+	estate := supabasefake.Organization(300)
+	fake := supabasefake.New(estate, supabasefake.Options{})
+	var statuses sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusWriter{ResponseWriter: w, code: 200}
+		fake.ServeHTTP(rec, r)
+		if rec.code == http.StatusTooManyRequests {
+			statuses.Store(r.URL.Path, rec.code)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Name: "org", APIURL: srv.URL, AccessToken: evidence.Secret(estate.Token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	projects := 0
+	for _, n := range out.Nodes {
+		if n.Kind == "project" {
+			projects++
+		}
+	}
+	if projects != 300 {
+		t.Errorf("%d projects, want 300", projects)
+	}
+	if want := 2 + 300*readsPerProject; fake.Count() != want {
+		t.Errorf("%d requests, want %d (no retries)", fake.Count(), want)
+	}
+	statuses.Range(func(k, v any) bool { t.Errorf("%s answered 429", k); return true })
+	if d := c.plan(context.Background(), make([]apiProject, 300)); d <= 0 || d > time.Minute {
+		t.Errorf("planned %v for 300 projects at the measured round trip", d)
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }

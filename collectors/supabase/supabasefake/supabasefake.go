@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/infragraph/infragraph/collectors/fakeapi"
@@ -85,9 +87,14 @@ func Test() *Estate { return fakeapi.Must(Load("test")) }
 // Scaled generates an estate of n projects over max(1, n/50) organizations, each project with
 // 5 edge functions, 8 secrets, 2 API keys, a pooler, 3 buckets and an auth config, for
 // benchmarks and the demo at size.
-func Scaled(n int) *Estate {
+func Scaled(n int) *Estate { return scaled(n, n/50+1) }
+
+// Organization is Scaled's projects all in one organization: the hub shape of a company that
+// keeps a project per customer or per preview.
+func Organization(n int) *Estate { return scaled(n, 1) }
+
+func scaled(n, orgs int) *Estate {
 	e := &Estate{Token: "sbp_scaled_token"}
-	orgs := n/50 + 1
 	for i := 0; i < orgs; i++ {
 		e.Organizations = append(e.Organizations, raw(map[string]any{"id": orgSlug(i), "slug": orgSlug(i), "name": fmt.Sprintf("Org %d", i)}))
 	}
@@ -174,6 +181,46 @@ type Fake struct {
 	opts     Options
 	projects map[string]*Project
 	log      fakeapi.Log
+
+	mu      sync.Mutex
+	windows map[string]*window // rate-limit windows by path
+}
+
+// window counts the requests to one path (one scope and endpoint) in its current minute.
+type window struct {
+	start time.Time
+	n     int
+}
+
+// Limits are the Management API's documented rate limits: 120 requests a minute per user,
+// scope (a project or organization; the user for the project and organization lists) and
+// endpoint, 10 a minute for a project's vanity subdomain; past it, 429 until the minute is over
+// (https://supabase.com/docs/reference/api/introduction, "Rate limits"). A request's path
+// names its scope and endpoint, so the fake counts by path.
+func Limit(path string) int {
+	if strings.HasSuffix(path, "/config/vanity-subdomain") {
+		return 10
+	}
+	return 120
+}
+
+// count records a request to path: its limit, the requests in the path's minute so far (this
+// one included) and the seconds until that minute is over.
+func (f *Fake) count(path string) (limit, used, reset int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.windows == nil {
+		f.windows = map[string]*window{}
+	}
+	now := time.Now()
+	w := f.windows[path]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		w = &window{start: now}
+		f.windows[path] = w
+	}
+	w.n++
+	left := time.Minute - now.Sub(w.start)
+	return Limit(path), w.n, int((left + time.Second - 1) / time.Second)
 }
 
 // New returns a fake serving e with opts.
@@ -203,9 +250,14 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-RateLimit-Limit", "120")
-	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(0, 120-n%120)))
-	w.Header().Set("X-RateLimit-Reset", "60")
+	limit, used, reset := f.count(r.URL.Path)
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-used)))
+	w.Header().Set("X-RateLimit-Reset", strconv.Itoa(reset))
+	if used > limit {
+		writeError(w, http.StatusTooManyRequests, "Too many requests")
+		return
+	}
 	if f.opts.Unauthorized || r.Header.Get("Authorization") != "Bearer "+f.estate.Token {
 		writeError(w, http.StatusUnauthorized, "Unauthorized")
 		return
