@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/infragraph/infragraph/serve"
@@ -45,7 +44,8 @@ Logs go to stderr; stdout carries only the protocol.`,
 				return err
 			}
 			srv := serve.NewMCPServer(&serve.Service{Store: st}, serve.MCPOptions{Version: versionString(), Logger: log})
-			return srv.Run(cmd.Context(), &mcp.StdioTransport{})
+			// not the SDK's StdioTransport: one malformed line would end the session
+			return srv.Run(cmd.Context(), serve.NewStdioTransport(os.Stdin, os.Stdout, log))
 		},
 	}
 	cmd.Flags().StringVarP(&o.graph, "graph", "g", defaultOut, "output directory of discover scan (its graph.json, INFRA.md and scans/)")
