@@ -40,6 +40,10 @@ type Instance struct {
 	Excluded bool
 	// Timeout overrides Options.Timeout for this instance.
 	Timeout time.Duration
+	// Origin says where the instance's settings came from, without their values ("token from
+	// $DO_STAGING_TOKEN, infragraph.yaml:14; api_url at infragraph.yaml:15"): a failure's reason
+	// ends with it, so the message points at what to change.
+	Origin string
 }
 
 // Key is "provider/name".
@@ -153,13 +157,17 @@ func runOne(ctx context.Context, inst Instance, opts Options) Result {
 		warns = append(warns, fmt.Sprintf("collector emitted %d items after returning; they were dropped", late))
 	}
 	st.Warnings = warns
+	where := ""
+	if inst.Origin != "" {
+		where = " (" + inst.Origin + ")"
+	}
 	switch {
 	case err != nil && timedOut:
-		st.Status, st.Reason = graph.StatusFailed, fmt.Sprintf("timed out after %s: %v", timeout, err)
+		st.Status, st.Reason = graph.StatusFailed, fmt.Sprintf("timed out after %s: %v%s", timeout, err, where)
 	case err != nil && ctx.Err() != nil:
 		st.Status, st.Reason = graph.StatusFailed, "scan cancelled: "+err.Error()
 	case err != nil:
-		st.Status, st.Reason = graph.StatusFailed, err.Error()
+		st.Status, st.Reason = graph.StatusFailed, err.Error()+where
 	case len(warns) > 0:
 		st.Status = graph.StatusPartial
 	default:

@@ -43,6 +43,8 @@ type File struct {
 	FromEnv []string `yaml:"-"`
 	lines   map[string]int
 	values  map[string]yaml.Node // each field path's value node (line and tag), for type errors
+	refs    map[string]string    // field path -> the ${ENV} variable its value came from
+	getenv  func(string) string  // for Origin of instances built from the environment
 }
 
 // Enrich configures inference.
@@ -78,7 +80,7 @@ func (e *Error) Error() string {
 // Load reads path (empty: no file) and applies environment defaults from getenv. exists reports
 // whether a filesystem path exists (for Docker's default socket).
 func Load(path string, getenv func(string) string, exists func(string) bool) (*File, error) {
-	f := &File{Path: path, lines: map[string]int{}, values: map[string]yaml.Node{}}
+	f := &File{Path: path, lines: map[string]int{}, values: map[string]yaml.Node{}, refs: map[string]string{}, getenv: getenv}
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
@@ -167,6 +169,9 @@ func (f *File) walk(n *yaml.Node, path string, getenv func(string) string) error
 		var missing string
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(m string) string {
 			name := envRef.FindStringSubmatch(m)[1]
+			if _, ok := f.refs[path]; !ok {
+				f.refs[path] = name
+			}
 			v := getenv(name)
 			if v == "" && missing == "" {
 				missing = name
@@ -390,4 +395,61 @@ func (f *File) Validate() error {
 		errs = append(errs, &Error{File: f.Path, Line: f.lines["enrich.threshold"], Field: "enrich.threshold", Msg: fmt.Sprintf("must be a number within [0,1], not %v", t)})
 	}
 	return errors.Join(errs...)
+}
+
+// envSources names, per provider and field, the environment variables its default instance reads
+// (in the order ConfigFromEnv tries them).
+var envSources = map[string]map[string][]string{
+	"vercel":       {"token": {"VERCEL_TOKEN"}, "api_url": {"VERCEL_API_URL"}},
+	"digitalocean": {"token": {"DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"}, "api_url": {"DIGITALOCEAN_API_URL"}},
+	"supabase":     {"access_token": {"SUPABASE_ACCESS_TOKEN"}, "db_url": {"SUPABASE_DB_URL"}, "api_url": {"SUPABASE_API_URL"}},
+	"odoo":         {"url": {"ODOO_URL"}, "password": {"ODOO_PASSWORD"}, "api_key": {"ODOO_API_KEY"}, "database": {"ODOO_DB"}, "username": {"ODOO_USERNAME"}},
+	"docker":       {"host": {"DOCKER_HOST"}},
+}
+
+// Origin says where field (its yaml name: "token", "api_url") of instance i of provider came
+// from, without its value: "token from $DO_STAGING_TOKEN, infragraph.yaml:14", "api_url at
+// infragraph.yaml:15", "token from $DIGITALOCEAN_TOKEN". It is "" when the field is not set
+// anywhere we know of. Errors use it to point at the thing to change.
+func (f *File) Origin(provider string, i int, field string) string {
+	if f == nil {
+		return ""
+	}
+	if f.lines[fmt.Sprintf("%s[%d]", provider, i)] == 0 { // the instance came from the environment
+		if f.getenv == nil {
+			return ""
+		}
+		for _, v := range envSources[provider][field] {
+			if f.getenv(v) != "" {
+				return field + " from $" + v
+			}
+		}
+		return ""
+	}
+	p := fmt.Sprintf("%s[%d].%s", provider, i, field)
+	line, ok := f.lines[p]
+	if !ok {
+		return ""
+	}
+	at := fmt.Sprintf("%s:%d", f.Path, line)
+	if v := f.refs[p]; v != "" {
+		return field + " from $" + v + ", " + at
+	}
+	return field + " at " + at
+}
+
+// Origins joins the Origin of each field that is set, for an instance's error messages:
+// "token from $DO_STAGING_TOKEN, infragraph.yaml:14; api_url at infragraph.yaml:15". An
+// instance from the environment with none of them set is "from the environment".
+func (f *File) Origins(provider string, i int, fields ...string) string {
+	var out []string
+	for _, fl := range fields {
+		if o := f.Origin(provider, i, fl); o != "" {
+			out = append(out, o)
+		}
+	}
+	if len(out) == 0 && f.lines[fmt.Sprintf("%s[%d]", provider, i)] > 0 {
+		return fmt.Sprintf("%s[%d] at %s:%d", provider, i, f.Path, f.lines[fmt.Sprintf("%s[%d]", provider, i)])
+	}
+	return strings.Join(out, "; ")
 }

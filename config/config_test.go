@@ -153,3 +153,29 @@ func TestSecretWithBacktickNotInTypeError(t *testing.T) {
 		}
 	}
 }
+
+// Origin names where a value came from (the variable and the line), never the value.
+func TestOrigin(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "infragraph.yaml")
+	os.WriteFile(p, []byte("digitalocean:\n  - name: prod\n    token: literal-CANARY\n  - name: staging\n    token: ${DO_STAGING_TOKEN}\n"), 0o600)
+	env := map[string]string{"DO_STAGING_TOKEN": "CANARY-x", "VERCEL_TOKEN": "CANARY-v"}
+	f, err := Load(p, func(k string) string { return env[k] }, func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		provider string
+		i        int
+		field    string
+		want     string
+	}{
+		{"digitalocean", 0, "token", "token at " + p + ":3"},
+		{"digitalocean", 1, "token", "token from $DO_STAGING_TOKEN, " + p + ":5"},
+		{"digitalocean", 1, "api_url", ""},
+		{"vercel", 0, "token", "token from $VERCEL_TOKEN"},
+	} {
+		if got := f.Origin(c.provider, c.i, c.field); got != c.want {
+			t.Errorf("%s[%d].%s: %q, want %q", c.provider, c.i, c.field, got, c.want)
+		}
+	}
+}

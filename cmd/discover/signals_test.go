@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -446,4 +447,58 @@ func TestNotify(t *testing.T) {
 	if code := runEnv(context.Background(), []string{"scan", "--out", t.TempDir(), "--notify", "hooks.example.com/CANARY-x"}, e); code != exitUsage || strings.Contains(errb.String(), "CANARY") {
 		t.Errorf("bad URL: exit %d %s", code, errb)
 	}
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestErrorsNameInstanceAndVariable: a refused token names the instance, the variable the
+// token came from and the config line (not DIGITALOCEAN_TOKEN for an instance whose token is
+// ${DO_STAGING_TOKEN}); a refused connection is reported as such, at once, not retried into
+// "context deadline exceeded".
+func TestErrorsNameInstanceAndVariable(t *testing.T) {
+	df := digitaloceanfake.New(digitaloceanfake.MustLoad("demo"))
+	df.Token = "good-do-token"
+	dSrv := httptest.NewServer(df)
+	t.Cleanup(dSrv.Close)
+	cfg := filepath.Join(t.TempDir(), "infragraph.yaml")
+	yaml := "digitalocean:\n" +
+		"  - name: staging\n" +
+		"    token: ${DO_STAGING_TOKEN}\n" +
+		"    api_url: " + dSrv.URL + "\n" +
+		"supabase:\n" +
+		"  - name: main\n" +
+		"    access_token: ${SB_TOKEN}\n" +
+		"    api_url: http://" + closedPort(t) + "\n"
+	os.WriteFile(cfg, []byte(yaml), 0o600)
+	vars := map[string]string{"DO_STAGING_TOKEN": "CANARY-stale-do-token", "SB_TOKEN": "sbp_CANARY_sb"}
+	dir := filepath.Join(t.TempDir(), "out")
+	e, out, errb := testEnv(vars)
+	code := runEnv(context.Background(), []string{"scan", "--config", cfg, "--out", dir, "--timeout", "3s"}, e)
+	if code != exitNothing {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	log := errb.String()
+	for _, want := range []string{
+		"collector=digitalocean/staging", "token from $DO_STAGING_TOKEN, " + cfg + ":3", "api_url at " + cfg + ":4",
+		"collector=supabase/main", "connection refused", "access_token from $SB_TOKEN, " + cfg + ":7",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, log)
+		}
+	}
+	for _, wrong := range []string{"DIGITALOCEAN_TOKEN", "SUPABASE_ACCESS_TOKEN", "deadline exceeded", "timed out"} {
+		if strings.Contains(log, wrong) {
+			t.Errorf("stderr says %q:\n%s", wrong, log)
+		}
+	}
+	assertNoCanaryAnywhere(t, dir, out, errb)
 }

@@ -27,12 +27,23 @@ var Credentials = map[string]string{
 	"vercel":       vercel.Credentials,
 }
 
+// originFields are the settings a failure of each provider most likely needs changed: its
+// credential and its endpoint (collectors.Instance.Origin names where each came from).
+var originFields = map[string][]string{
+	"vercel":       {"token", "api_url"},
+	"digitalocean": {"token", "api_url"},
+	"supabase":     {"access_token", "db_url", "api_url"},
+	"odoo":         {"url", "username", "password", "api_key"},
+	"docker":       {"host"},
+}
+
 // Instances builds one instance per configured provider instance, and a skipped instance for each
 // provider that has none (with the reason and how to configure it).
 func Instances(f *config.File) []collectors.Instance {
 	var out []collectors.Instance
-	add := func(provider, name string, timeout time.Duration, build func() (collectors.Collector, error)) {
-		inst := collectors.Instance{Provider: provider, Name: name, Timeout: timeout}
+	add := func(provider string, i int, name string, timeout time.Duration, build func() (collectors.Collector, error)) {
+		inst := collectors.Instance{Provider: provider, Name: name, Timeout: timeout,
+			Origin: f.Origins(provider, i, originFields[provider]...)}
 		c, err := build()
 		if err != nil {
 			inst.Skip = "invalid configuration: " + err.Error()
@@ -41,20 +52,20 @@ func Instances(f *config.File) []collectors.Instance {
 		}
 		out = append(out, inst)
 	}
-	for _, c := range f.Vercel {
-		add("vercel", c.Name, c.Timeout, func() (collectors.Collector, error) { return vercel.New(c) })
+	for i, c := range f.Vercel {
+		add("vercel", i, c.Name, c.Timeout, func() (collectors.Collector, error) { return vercel.New(c) })
 	}
-	for _, c := range f.Supabase {
-		add("supabase", c.Name, c.Timeout, func() (collectors.Collector, error) { return supabase.New(c) })
+	for i, c := range f.Supabase {
+		add("supabase", i, c.Name, c.Timeout, func() (collectors.Collector, error) { return supabase.New(c) })
 	}
-	for _, c := range f.Odoo {
-		add("odoo", c.Name, c.Timeout, func() (collectors.Collector, error) { return odoo.New(c) })
+	for i, c := range f.Odoo {
+		add("odoo", i, c.Name, c.Timeout, func() (collectors.Collector, error) { return odoo.New(c) })
 	}
-	for _, c := range f.DigitalOcean {
-		add("digitalocean", c.Name, c.Timeout, func() (collectors.Collector, error) { return digitalocean.New(c) })
+	for i, c := range f.DigitalOcean {
+		add("digitalocean", i, c.Name, c.Timeout, func() (collectors.Collector, error) { return digitalocean.New(c) })
 	}
-	for _, c := range f.Docker {
-		add("docker", c.Name, c.Timeout, func() (collectors.Collector, error) { return docker.New(c) })
+	for i, c := range f.Docker {
+		add("docker", i, c.Name, c.Timeout, func() (collectors.Collector, error) { return docker.New(c) })
 	}
 	have := map[string]bool{}
 	for _, i := range out {

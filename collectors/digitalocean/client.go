@@ -62,6 +62,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		var wait time.Duration
 		switch {
+		case err != nil && retry.Permanent(err):
+			return nil, err // refused, unresolvable, untrusted: the cause as it is, at once
 		case err != nil:
 			wait = t.backoff << attempt
 		case resp.StatusCode == http.StatusTooManyRequests:

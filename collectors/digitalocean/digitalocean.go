@@ -63,7 +63,7 @@ func New(cfg Config) (*Collector, error) {
 }
 
 // errTokenRejected is Collect's error for a 401.
-var errTokenRejected = errors.New("digitalocean: token rejected (401): check DIGITALOCEAN_TOKEN")
+var errTokenRejected = errors.New("digitalocean: token rejected (401)") // the runner adds where the token came from
 
 // family is one resource family: its name (for warnings) and how to fetch it into the estate.
 // optional families answer 404 when the account does not use the product (no registry).

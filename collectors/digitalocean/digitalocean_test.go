@@ -412,7 +412,7 @@ func TestTokenRejected(t *testing.T) {
 	for _, r := range res {
 		byName[r.Status.Instance] = r
 	}
-	if st := byName["bad"].Status; st.Status != graph.StatusFailed || st.Reason != "digitalocean: token rejected (401): check DIGITALOCEAN_TOKEN" {
+	if st := byName["bad"].Status; st.Status != graph.StatusFailed || st.Reason != "digitalocean: token rejected (401)" {
 		t.Errorf("bad token: status %s reason %q", st.Status, st.Reason)
 	}
 	if len(byName["bad"].Nodes) != 0 {

@@ -42,7 +42,7 @@ const (
 )
 
 // ErrUnauthorized is returned for 401: the token is missing, expired or revoked.
-var ErrUnauthorized = errors.New("the access token was rejected (401): check SUPABASE_ACCESS_TOKEN")
+var ErrUnauthorized = errors.New("the access token was rejected (401)") // the runner adds where it came from
 
 // apiError is a non-2xx answer from the Management API.
 type apiError struct {
@@ -236,8 +236,8 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 				return fmt.Errorf("GET %s: %w", path, ctx.Err())
 			}
 			last = fmt.Errorf("GET %s: %w", path, scrubURLError(err))
-			if httpguard.Fatal(err) {
-				return last
+			if httpguard.Fatal(err) || retry.Permanent(err) {
+				return last // refused, unresolvable, untrusted: the cause as it is, at once
 			}
 			if err := c.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("GET %s: %w", path, err)

@@ -95,7 +95,7 @@ func (e *APIError) Error() string {
 		b.WriteString(": " + e.Message)
 	}
 	if e.Status == http.StatusUnauthorized || e.InvalidToken {
-		b.WriteString(" — the token was rejected; check VERCEL_TOKEN")
+		b.WriteString(" — the token was rejected") // the runner adds where it came from
 	}
 	return b.String()
 }
@@ -154,7 +154,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errTries >= c.MaxRetries || httpguard.Fatal(err) {
+			if errTries >= c.MaxRetries || httpguard.Fatal(err) || retry.Permanent(err) {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			errTries++
