@@ -143,6 +143,9 @@ func TestValidateDirAndSnapshot(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	e, _, errb := testEnv(nil)
 	for range 2 { // the second scan compresses the first one's snapshot
+		// Scan ids have one-second resolution and a demo scan can take less: start each in a
+		// second of its own, or the second replaces the first's snapshot.
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 		if code := runEnv(context.Background(), []string{"scan", "--demo", "--out", dir}, e); code != exitOK {
 			t.Fatalf("scan: exit %d\n%s", code, errb)
 		}
