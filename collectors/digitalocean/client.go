@@ -206,6 +206,7 @@ func (c *Collector) newClient() (*godo.Client, error) {
 		Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: c.cfg.Token.Reveal(), TokenType: "Bearer"}),
 		Base:   rt,
 	}}, maxBody)
+	hc.Transport = shapeCheck{next: hc.Transport} // reads the body LimitBody bounds
 	apiURL := c.cfg.APIURL
 	if apiURL == "" {
 		apiURL = DefaultAPIURL

@@ -73,7 +73,7 @@ func newClient(cfg Config, dial func(ctx context.Context, network, addr string) 
 	}
 	// The client's options need hc's *http.Transport as it is; the cap wraps it afterwards
 	// (the client keeps hc, and reads every answer through hc.Transport).
-	hc.Transport = httpguard.LimitBody(hc.Transport, maxBody)
+	hc.Transport = shapeCheck{next: httpguard.LimitBody(hc.Transport, maxBody)}
 	return cli, nil
 }
 

@@ -1,6 +1,8 @@
 package supabase
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -273,6 +275,12 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 			continue
 		case resp.StatusCode < 200 || resp.StatusCode > 299:
 			return &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body, c.token.Reveal())}
+		}
+		// No Management API answer is `null` (lists are arrays, the rest objects): decoding it
+		// would leave an empty list, an account without projects, and every project of the
+		// last scan would be dropped instead of carried forward stale (issue #26 item 10).
+		if t := bytes.TrimSpace(body); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+			return fmt.Errorf("GET %s: the answer is %s, not the JSON the Management API documents", path, cmp.Or(string(t), "empty"))
 		}
 		if err := json.Unmarshal(body, out); err != nil {
 			return fmt.Errorf("GET %s: the answer is not the expected JSON: %w", path, err)
