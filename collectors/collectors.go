@@ -28,6 +28,12 @@ type Collector interface {
 	Collect(ctx context.Context, emit graph.Emitter) error
 }
 
+// Prober is a collector that can check its settings with one cheap authenticated call (the
+// account, the user, a ping), for `discover doctor`: nil when the call works, else why not.
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
 // Instance is one configured collector instance.
 type Instance struct {
 	Provider  string

@@ -136,6 +136,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newValidateCmd(e, nil),
 		newExportCmd(e, nil),
 		newVersionCmd(e),
+		newDoctorCmd(e),
 	)
 	return root
 }

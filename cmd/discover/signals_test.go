@@ -502,3 +502,36 @@ func TestErrorsNameInstanceAndVariable(t *testing.T) {
 	}
 	assertNoCanaryAnywhere(t, dir, out, errb)
 }
+
+// TestDoctor: one cheap call per configured instance against the fakes; one refused token is
+// named with where it came from and what to change, and makes the exit non-zero. Nothing is
+// written.
+func TestDoctor(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	e, out, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"doctor", "--config", estateConfig(t, nil, "")}, e); code != exitOK {
+		t.Fatalf("good estate: exit %d\n%s%s", code, out, errb)
+	}
+	for _, p := range []string{"vercel/acme", "digitalocean/acme", "supabase/acme", "odoo/erp", "docker/erp-1"} {
+		if !strings.Contains(out.String(), "ok  "+p) {
+			t.Errorf("doctor does not report %s ok:\n%s", p, out)
+		}
+	}
+	cfg := estateConfig(t, map[string]bool{"digitalocean": true}, "")
+	e, out, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"doctor", "--config", cfg}, e); code != exitPartial {
+		t.Fatalf("one refused: exit %d, want %d\n%s%s", code, exitPartial, out, errb)
+	}
+	for _, want := range []string{"FAIL  digitalocean/acme", "token rejected (401)", "fix: the credentials were refused", "token at " + cfg + ":8", "ok    vercel/acme"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errb.String(), "1 of 5 configured instances fail") {
+		t.Errorf("stderr: %s", errb)
+	}
+	if ents, _ := os.ReadDir(wd); len(ents) != 0 {
+		t.Errorf("doctor wrote %v", ents)
+	}
+}

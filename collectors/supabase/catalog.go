@@ -146,23 +146,9 @@ type foreignServer struct {
 // readCatalog connects with dsn and reads the catalog in one read-only transaction. Errors never
 // contain the connection string or its password.
 func readCatalog(ctx context.Context, dsn evidence.Secret, check func(context.Context, pgx.Tx) error) (*catalog, error) {
-	cfg, err := pgx.ParseConfig(dsn.Reveal())
+	conn, secrets, err := connect(ctx, dsn)
 	if err != nil {
-		// pgx's parse errors quote the connection string (redacted, but not in every form): say
-		// only that it does not parse.
-		return nil, errors.New("the connection string does not parse (expected postgres://user:password@host:port/db or key=value form)")
-	}
-	secrets := []string{dsn.Reveal(), cfg.Password}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = 15 * time.Second
-	}
-	cfg.RuntimeParams["application_name"] = "infragraph-discover"
-	// Poolers in transaction mode (Supavisor :6543, PgBouncer) cannot keep named prepared
-	// statements between transactions; the simple protocol works everywhere.
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect: %w", scrub(err, secrets))
+		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
@@ -670,4 +656,28 @@ func (idx fnIndex) called(command string) []uint32 {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// connect opens a connection to dsn for reading the catalog. secrets are what errors must not
+// show (the connection string and its password).
+func connect(ctx context.Context, dsn evidence.Secret) (conn *pgx.Conn, secrets []string, err error) {
+	cfg, err := pgx.ParseConfig(dsn.Reveal())
+	if err != nil {
+		// pgx's parse errors quote the connection string (redacted, but not in every form): say
+		// only that it does not parse.
+		return nil, nil, errors.New("the connection string does not parse (expected postgres://user:password@host:port/db or key=value form)")
+	}
+	secrets = []string{dsn.Reveal(), cfg.Password}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 15 * time.Second
+	}
+	cfg.RuntimeParams["application_name"] = "infragraph-discover"
+	// Poolers in transaction mode (Supavisor :6543, PgBouncer) cannot keep named prepared
+	// statements between transactions; the simple protocol works everywhere.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	conn, err = pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", scrub(err, secrets))
+	}
+	return conn, secrets, nil
 }
