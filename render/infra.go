@@ -190,6 +190,7 @@ func (m *model) infra() *infraDoc {
 	d := &infraDoc{}
 	var b strings.Builder
 	b.WriteString("# INFRA.md: infrastructure map\n\n")
+	b.WriteString(DataNote + "\n\n")
 	b.WriteString(m.warnings())
 	b.WriteString(m.summary())
 	b.WriteString(m.changes())
@@ -238,18 +239,27 @@ func (m *model) warnings() string {
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Key() < cs[j].Key() })
 	for _, c := range cs {
 		switch c.Status {
+		// Our sentence first; the recorded error, which may quote the provider, only after it,
+		// quoted and clipped (DataNote).
 		case graph.StatusFailed:
-			fmt.Fprintf(&b, "> **WARNING: collector %s FAILED**: %s. Everything it would have found is missing from this map or carried over as stale; do not conclude that its resources are gone.\n>\n",
-				md(c.Key()), md(orDefault(c.Reason, "no reason recorded")))
+			fmt.Fprintf(&b, "> **WARNING: collector %s FAILED**: %s. Everything it would have found is missing from this map or carried over as stale; do not conclude that its resources are gone.\n",
+				md(c.Key()), Problem(c))
+			if c.Reason != "" {
+				fmt.Fprintf(&b, "> %s reported: %s\n", md(c.Key()), Quote(c.Reason))
+			}
+			b.WriteString(">\n")
 		case graph.StatusPartial:
-			fmt.Fprintf(&b, "> **WARNING: collector %s is PARTIAL** (%s): %s. Some of its resources or relationships may be missing.\n>\n",
-				md(c.Key()), plural(len(c.Warnings), "warning"), md(firstN(c.Warnings, 3)))
+			fmt.Fprintf(&b, "> **WARNING: collector %s is PARTIAL** (%s): some of its resources or relationships may be missing.\n> %s reported: %s\n>\n",
+				md(c.Key()), plural(len(c.Warnings), "warning"), md(c.Key()), quoteN(c.Warnings, 3))
 		}
 	}
 	if st, _ := m.g.Scan.Enrichment["llm.status"].(string); strings.HasPrefix(st, "failed") {
 		cause := strings.TrimPrefix(strings.TrimPrefix(st, "failed"), ": ")
-		fmt.Fprintf(&b, "> **WARNING: LLM enrichment FAILED**: %s. This scan has only observed and rule-inferred edges; what the LLM inferred in earlier scans is carried over as stale.\n>\n",
-			md(orDefault(cause, "no reason recorded")))
+		b.WriteString("> **WARNING: LLM enrichment FAILED**. This scan has only observed and rule-inferred edges; what the LLM inferred in earlier scans is carried over as stale.\n")
+		if cause != "" {
+			fmt.Fprintf(&b, "> The LLM stage reported: %s\n", Quote(cause))
+		}
+		b.WriteString(">\n")
 	}
 	current := 0
 	for _, c := range cs {
@@ -327,12 +337,16 @@ func (m *model) summary() string {
 			if c.Status == graph.StatusFailed || c.Status == graph.StatusPartial {
 				status = "**" + strings.ToUpper(status) + "**"
 			}
-			note := c.Reason
+			// reasons and warnings may quote the provider: code spans, clipped (DataNote)
+			var notes []string
+			if c.Reason != "" {
+				notes = append(notes, Quote(c.Reason))
+			}
 			if len(c.Warnings) > 0 {
-				note = strings.TrimPrefix(note+"; ", "; ") + plural(len(c.Warnings), "warning") + ": " + firstN(c.Warnings, 3)
+				notes = append(notes, plural(len(c.Warnings), "warning")+": "+quoteN(c.Warnings, 3))
 			}
 			dur := (time.Duration(c.DurationMS) * time.Millisecond).String()
-			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s | %s |\n", cell(md(c.Key())), status, c.Nodes, c.Edges, c.Stale, dur, cell(md(note)))
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s | %s |\n", cell(md(c.Key())), status, c.Nodes, c.Edges, c.Stale, dur, cell(strings.Join(notes, "; ")))
 		}
 		b.WriteString("\n")
 	}
@@ -802,13 +816,6 @@ func cell(s string) string {
 		b.WriteByte(s[i])
 	}
 	return strings.ReplaceAll(b.String(), "\n", " ")
-}
-
-func firstN(s []string, n int) string {
-	if len(s) <= n {
-		return strings.Join(s, "; ")
-	}
-	return strings.Join(s[:n], "; ") + fmt.Sprintf("; and %d more", len(s)-n)
 }
 
 func joinN(s []string, n int) string {

@@ -172,7 +172,7 @@ func TestWriteRendersEveryDocument(t *testing.T) {
 		t.Errorf("a stale diagram survived: %v", err)
 	}
 	infra, _ := os.ReadFile(filepath.Join(dir, "INFRA.md"))
-	if !bytes.HasPrefix(infra, []byte("# INFRA.md: infrastructure map\n\n> **WARNING: collector odoo/erp FAILED**")) {
+	if !bytes.HasPrefix(infra, []byte("# INFRA.md: infrastructure map\n\n"+render.DataNote+"\n\n> **WARNING: collector odoo/erp FAILED**")) {
 		t.Errorf("INFRA.md does not start with the failed collector's warning:\n%.300s", infra)
 	}
 	if len(infra) > 4000 || !bytes.Contains(infra, []byte("Trimmed to fit 4000 bytes")) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/query"
+	"github.com/infragraph/infragraph/render"
 	"github.com/infragraph/infragraph/schemas"
 )
 
@@ -70,7 +71,12 @@ func computeDerived(g *graph.Graph) derived {
 			// what it found before, if anything, is counted as stale below. An excluded one
 			// (--only, --skip) keeps what it found as it was.
 		default:
-			d.warnings = append(d.warnings, fmt.Sprintf("%s %s: %s", c.Key(), c.Status, orDash(firstNonEmpty(c.Reason, strings.Join(c.Warnings, "; ")))))
+			// our sentence, then what was reported, quoted (render.DataNote)
+			w := fmt.Sprintf("%s %s: %s.", c.Key(), c.Status, render.Problem(c))
+			if r := firstNonEmpty(c.Reason, strings.Join(c.Warnings, "; ")); r != "" {
+				w += " " + c.Key() + " reported: " + render.Quote(r)
+			}
+			d.warnings = append(d.warnings, w)
 		}
 		if c.Stale > 0 {
 			d.warnings = append(d.warnings, fmt.Sprintf("%s: %d node(s) carried forward from an earlier scan (stale)", c.Key(), c.Stale))
@@ -210,7 +216,7 @@ func writeSummary(w io.Writer, r *SummaryResult) {
 	for _, c := range r.Collectors {
 		fmt.Fprintf(w, "- %s: %s", c.Collector, c.Status)
 		if c.Reason != "" {
-			fmt.Fprintf(w, " (%s)", c.Reason)
+			fmt.Fprintf(w, "; reported: %s", render.Quote(c.Reason))
 		}
 		fmt.Fprintln(w)
 	}
