@@ -1,15 +1,13 @@
 // Package query answers questions about a graph: find nodes by kind, provider, name or attribute;
-// what a node depends on (Deps), what depends on it (Impact), and how two nodes connect (Path).
-// Node references may be a full id, an unambiguous id suffix or a name (Resolve). Results are
-// plain structs that encode as JSON, shared by `discover query` and the MCP server.
+// what a node depends on (Deps), what depends on it (Impact, Analyze), and how two nodes connect
+// (Path). Node references may be a full id, an unambiguous id suffix or a name (Resolve). Results
+// are plain structs that encode as JSON, shared by `discover query`, INFRA.md, the MCP server and
+// the HTTP API.
 //
-// Impact follows dependency edges backwards (edges point from the dependent to its dependency;
-// the category of each edge type is declared in schemas/vocabulary/edges.yaml) and containment
-// edges forwards from runtime hosts, nodes whose kind has category compute: a Docker engine's
-// containers and a node pool's droplets go down with it, while a team's projects or a domain's
-// records do not depend on their parent. Association edges (a firewall protects a droplet) carry
-// no impact. Deps is the mirror image. An edge type missing from the vocabulary counts as a
-// dependency: over-reporting impact is safer than missing some.
+// Impact semantics live in one place, Analysis (impact.go): runtime dependents break and are
+// counted (the blast radius); parts go down with their whole and build-time dependents cannot
+// redeploy, both listed apart. Deps is the mirror image of the dependency walk: the targets of
+// a node's dependency edges, and the runtime host that contains it.
 package query
 
 import (
@@ -186,13 +184,27 @@ type Hit struct {
 // Deps returns what id depends on, transitively up to depth hops (depth <= 0: no limit): the
 // targets of its dependency edges, and the runtime host that contains it.
 func Deps(g *graph.Graph, ref string, depth int) ([]Hit, error) {
-	return walk(g, ref, depth, false)
+	return walk(g, ref, depth)
 }
 
-// Impact returns what depends on id, transitively up to depth hops (depth <= 0: no limit): what
-// would break if it went down. See the package doc for the rule.
+// Impact returns what breaks at runtime if id goes down, transitively up to depth hops (depth <=
+// 0: no limit): Analysis.Breaks. Parts, build-time dependents and data are in Analyze.
 func Impact(g *graph.Graph, ref string, depth int) ([]Hit, error) {
-	return walk(g, ref, depth, true)
+	id, err := Resolve(g, ref)
+	if err != nil {
+		return nil, err
+	}
+	r, err := loadRules()
+	if err != nil {
+		return nil, err
+	}
+	hits := []Hit{}
+	for _, x := range r.analyze(g, id, depth) {
+		if x.rel == relBreaks {
+			hits = append(hits, x.hit)
+		}
+	}
+	return hits, nil
 }
 
 type category func(graph.Edge) string
@@ -215,7 +227,7 @@ func categories() (category, func(graph.Node) bool, error) {
 	return cat, host, nil
 }
 
-func walk(g *graph.Graph, ref string, depth int, impact bool) ([]Hit, error) {
+func walk(g *graph.Graph, ref string, depth int) ([]Hit, error) {
 	id, err := Resolve(g, ref)
 	if err != nil {
 		return nil, err
@@ -224,22 +236,16 @@ func walk(g *graph.Graph, ref string, depth int, impact bool) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	// next lists the neighbours one hop away in the walk's direction, with the edge.
+	// next lists the neighbours one hop away: dependency targets and the runtime host, with the edge.
 	next := func(cur graph.Node) (ids []string, via []graph.Edge) {
 		add := func(n string, e graph.Edge) { ids, via = append(ids, n), append(via, e) }
 		for _, e := range g.Out(cur.ID) {
-			switch c := cat(e); {
-			case !impact && c == schemas.Dependency:
-				add(e.To, e)
-			case impact && c == schemas.Containment && host(cur):
+			if cat(e) == schemas.Dependency {
 				add(e.To, e)
 			}
 		}
 		for _, e := range g.In(cur.ID) {
-			switch c := cat(e); {
-			case impact && c == schemas.Dependency:
-				add(e.From, e)
-			case !impact && c == schemas.Containment:
+			if cat(e) == schemas.Containment {
 				if parent, ok := g.Node(e.From); ok && host(parent) {
 					add(e.From, e)
 				}

@@ -117,10 +117,11 @@ func TestFind(t *testing.T) {
 	}
 }
 
-// "What breaks if this droplet goes down": DNS that points at it, the Docker engine on it, the
-// engine's containers (containment from a runtime host), the Odoo running in a container, and the
-// Vercel project and DigitalOcean app calling Odoo. The firewall protecting it (association) and
-// the domain containing the record (containment from a non-host) are not impacted.
+// "What breaks if this droplet goes down": DNS that points at it, the Docker engine on it, the Odoo
+// running in one of the engine's containers, and the Vercel project and DigitalOcean app calling
+// Odoo. The engine's containers and Compose project are parts (down with the engine, listed
+// apart, not counted). The firewall protecting it (association) and the domain containing the
+// record (containment from a non-host) are not impacted.
 func TestImpactAcrossProviders(t *testing.T) {
 	g := acme(t)
 	hits, err := Impact(g, "1001", 0)
@@ -129,21 +130,35 @@ func TestImpactAcrossProviders(t *testing.T) {
 	}
 	want := []string{
 		"digitalocean:dns_record:acme-coffee.com/erp", "docker:engine:erp-1", // 1
-		"docker:compose_project:erp-1/erp", "docker:container:erp-1/c0ffee01", "docker:container:erp-1/c0ffee02", // 2
 		"odoo:instance:erp.acme-coffee.com",                     // 3
 		"digitalocean:app:acme-api", "vercel:project:prj_admin", // 4
 	}
 	if got := hitIDs(hits); !reflect.DeepEqual(got, want) {
 		t.Fatalf("impact:\n got %v\nwant %v", got, want)
 	}
+	a, err := Analyze(g, "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(hitIDs(a.Breaks), want) || a.BlastRadius != len(want) {
+		t.Errorf("Analyze breaks %v radius %d", hitIDs(a.Breaks), a.BlastRadius)
+	}
+	if got, want := hitIDs(a.Parts), []string{"docker:compose_project:erp-1/erp", "docker:container:erp-1/c0ffee01", "docker:container:erp-1/c0ffee02", "odoo:database:erp.acme-coffee.com/acme"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("parts %v, want %v", got, want)
+	}
+	// Deleting the droplet destroys what runs on it and holds data: Odoo runs on a container of
+	// the engine that runs on the droplet, and its database is a part of it.
+	if len(a.Data) != 1 || a.Data[0].Node.ID != "odoo:database:erp.acme-coffee.com/acme" {
+		t.Errorf("data %+v", a.Data)
+	}
 	dist := map[string]int{}
 	for _, h := range hits {
 		dist[h.Node.ID] = h.Distance
 	}
-	if dist["docker:engine:erp-1"] != 1 || dist["docker:container:erp-1/c0ffee01"] != 2 || dist["odoo:instance:erp.acme-coffee.com"] != 3 || dist["vercel:project:prj_admin"] != 4 {
+	if dist["docker:engine:erp-1"] != 1 || dist["odoo:instance:erp.acme-coffee.com"] != 3 || dist["vercel:project:prj_admin"] != 4 {
 		t.Errorf("distances %v", dist)
 	}
-	last := hits[6]
+	last := hits[3]
 	if last.Node.ID != "digitalocean:app:acme-api" || !last.Node.Stale || last.Via.Type != "calls" || !last.Via.Stale || last.From != "odoo:instance:erp.acme-coffee.com" {
 		t.Errorf("stale hit: %+v", last)
 	}
@@ -153,13 +168,20 @@ func TestImpactAcrossProviders(t *testing.T) {
 
 	// depth bounds the walk
 	hits, _ = Impact(g, "droplet:1001", 2)
-	if len(hits) != 5 {
+	if len(hits) != 2 {
 		t.Errorf("depth 2: %v", hitIDs(hits))
 	}
-	// A Supabase project: its pooler, the Vercel project using the pooler, what calls that.
+	// A Supabase project: its pooler (a part that is also a pool of it: a runtime dependent), the
+	// Vercel project using the pooler and its domain, and the database webhook calling the Vercel
+	// project (a part of the project too: a break outranks a part). The storefront builds from git: the repository
+	// going down breaks nothing at runtime, it is listed as a rebuild.
 	hits, _ = Impact(g, "acme-prod", 0)
 	if got, want := hitIDs(hits), []string{"supabase:pooler:qwertyuiopasdfghjklz", "vercel:project:prj_storefront", "supabase:db_webhook:qwertyuiopasdfghjklz/order-created", "vercel:project_domain:prj_storefront/shop.acme-coffee.com"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("supabase impact %v", got)
+	}
+	repo, _ := Analyze(g, "github.com/acme/storefront")
+	if repo.BlastRadius != 0 || len(repo.Breaks) != 0 || hitIDs(repo.Rebuild)[0] != "vercel:project:prj_storefront" || len(repo.Rebuild) != 1 {
+		t.Errorf("git repo: breaks %v rebuild %v", hitIDs(repo.Breaks), hitIDs(repo.Rebuild))
 	}
 	if _, err := Impact(g, "erp", 0); err == nil {
 		t.Error("ambiguous reference accepted")

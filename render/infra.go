@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/schemas"
 )
 
@@ -216,7 +217,7 @@ func (m *model) infra() *infraDoc {
 	})
 	d.tail = []part{
 		{name: "dependency map", full: m.depMap(), stub: "<a id=\"dependency-map\"></a>\n## Dependency map\n\nOmitted to fit the size budget: see graph.mmd and diagrams/.\n\n"},
-		{name: "critical components", full: m.critical(slugs, 25), stub: m.critical(slugs, 5)},
+		{name: "critical components", full: m.critical(slugs, 10), stub: m.critical(slugs, 5)},
 		{name: "inferred relationships", full: m.inferred(slugs), stub: "<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nOmitted to fit the size budget: see graph.json (edges whose origin is rule or llm) and proposals.json.\n\n"},
 		{name: "external dependencies", full: m.externals(slugs), stub: "<a id=\"external-dependencies\"></a>\n## External dependencies\n\nOmitted to fit the size budget: see graph.json (nodes external:*).\n\n"},
 		{name: "legend", full: legend, stub: legend},
@@ -229,8 +230,8 @@ const legend = `<a id="reading-this-file"></a>
 
 - Node ids are ` + "`provider:kind:native-id`" + `; graph.json has every attribute. Anchors (` + "`#vercel-project-storefront`" + `) are stable across scans.
 - Edges point from the dependent to its dependency. **observed** edges were stated by a provider's API; **rule** and **llm** edges were inferred, validated and carry a confidence and their evidence.
-- "Depends on" follows dependency edges forward; "If this goes down" follows them backward, lifted to systems: what is listed there may break when this system fails.
-- Blast radius: how many systems transitively depend on a component.
+- "Depends on" follows dependency edges forward, lifted to systems. "If this goes down" is the impact analysis discover query impact, the MCP server and the HTTP API share: runtime dependents, grouped by system; parts and build-time dependents are not counted.
+- Blast radius: how many nodes break at runtime if a component goes down (see the README).
 `
 
 func (m *model) warnings() string {
@@ -427,43 +428,102 @@ func (m *model) ref(id string, slugs map[string]string) string {
 }
 
 func (m *model) critical(slugs map[string]string, limit int) string {
-	type comp struct {
-		id string
-		r  int
-	}
-	var cs []comp
-	for id, r := range m.radius {
-		if r > 0 {
-			cs = append(cs, comp{id, r})
-		}
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].r != cs[j].r {
-			return cs[i].r > cs[j].r
-		}
-		return cs[i].id < cs[j].id
-	})
+	cs, _ := query.Critical(m.g, 0) // the vocabulary loaded in newModel
 	var b strings.Builder
-	b.WriteString("<a id=\"critical-components\"></a>\n## Critical components\n\nRanked by blast radius: how many systems transitively depend on the component.\n\n")
+	b.WriteString("<a id=\"critical-components\"></a>\n## Critical components\n\nRanked by blast radius: how many nodes break at runtime if the component goes down (the same number `discover query impact` and the MCP server give).\n\n")
 	if len(cs) == 0 {
 		b.WriteString("No component has dependents.\n\n")
 		return b.String()
 	}
-	b.WriteString("| rank | component | blast radius | systems that depend on it |\n|---:|---|---:|---|\n")
+	b.WriteString("| rank | component | blast radius | systems that break |\n|---:|---|---:|---|\n")
 	for i, c := range cs {
 		if i == limit {
-			fmt.Fprintf(&b, "\n%d more components have a smaller blast radius.\n", len(cs)-limit)
+			fmt.Fprintf(&b, "\n%d more components have a smaller blast radius (`discover query impact` or the MCP impact tool answer for any node).\n", len(cs)-limit)
 			break
 		}
-		var deps []string
-		for _, r := range m.reach(c.id, false) {
-			if m.isSystem(r.ID) {
-				deps = append(deps, m.ref(r.ID, slugs))
-			}
-		}
-		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.ref(c.id, slugs)), c.r, cell(joinN(deps, 8)))
+		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.nodeRef(c.Node.ID, slugs)), c.BlastRadius, cell(joinN(m.brokenSystems(c.Node.ID, slugs), 8)))
 	}
 	b.WriteString("\n")
+	return b.String()
+}
+
+// brokenSystems names the systems (reps) among what breaks when id goes down, nearest first.
+func (m *model) brokenSystems(id string, slugs map[string]string) []string {
+	var out []string
+	seen := map[string]bool{m.rep[id]: true}
+	for _, h := range m.analysis(id).Breaks {
+		if r := m.rep[h.Node.ID]; !seen[r] {
+			seen[r] = true
+			out = append(out, m.ref(r, slugs))
+		}
+	}
+	return out
+}
+
+// breaksList is an impact analysis's breaks grouped by system, nearest first: "[storefront]
+// (vercel project): the project, 2 of its parts (shop.acme-coffee.com, ...)".
+func (m *model) breaksList(id string, slugs map[string]string) string {
+	a := m.analysis(id)
+	var order []string
+	members := map[string][]string{}
+	for _, h := range a.Breaks {
+		r := m.rep[h.Node.ID]
+		if _, ok := members[r]; !ok {
+			order = append(order, r)
+		}
+		if h.Node.ID != r {
+			members[r] = append(members[r], md(m.label(h.Node.ID))+" ("+m.kindOf(h.Node.ID)+")")
+		} else {
+			members[r] = append(members[r], "")
+		}
+	}
+	var parts []string
+	for i, r := range order {
+		if i == maxReach {
+			parts = append(parts, fmt.Sprintf("and %d more systems (`discover query impact` lists them all)", len(order)-maxReach))
+			break
+		}
+		var named []string
+		for _, x := range members[r] {
+			if x != "" {
+				named = append(named, x)
+			}
+		}
+		p := m.ref(r, slugs)
+		if len(named) > 0 {
+			p += ": " + joinN(named, 3)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// stateLines says what data the node holds or a deletion destroys, and what cannot redeploy.
+func (m *model) stateLines(id string, slugs map[string]string) string {
+	a := m.analysis(id)
+	var b strings.Builder
+	var data []string
+	for _, d := range a.Data {
+		x := md(d.Node.Name) + " (" + m.kindOf(d.Node.ID) + ")"
+		if len(d.UsedBy) > 0 {
+			var used []string
+			for _, u := range d.UsedBy {
+				used = append(used, md(u))
+			}
+			x += ", used by " + joinN(used, 4)
+		}
+		data = append(data, x)
+	}
+	if len(data) > 0 {
+		b.WriteString("- **Holds data**: deleting it destroys " + joinN(data, 8) + "\n")
+	}
+	var rebuild []string
+	for _, h := range a.Rebuild {
+		rebuild = append(rebuild, m.nodeRef(h.Node.ID, slugs))
+	}
+	if len(rebuild) > 0 {
+		b.WriteString("- **Builds from it** (keep running, cannot redeploy while it is down): " + joinN(rebuild, 8) + "\n")
+	}
 	return b.String()
 }
 
@@ -548,7 +608,7 @@ func originWords(e graph.Edge) string {
 func (m *model) systemSection(id string, slugs map[string]string) system {
 	n := m.byID[id]
 	k := m.kinds[id]
-	s := system{id: id, radius: m.radius[id], anchor: slugs[id], heading: md(m.label(id)) + " (" + m.kindOf(id) + ")"}
+	s := system{id: id, radius: m.analysis(id).BlastRadius, anchor: slugs[id], heading: md(m.label(id)) + " (" + m.kindOf(id) + ")"}
 	head := fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n", s.anchor, s.heading)
 	meta := "`" + code(id) + "`"
 	if n.Source != "" {
@@ -571,7 +631,8 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	contains := m.containsSummary(id)
 
 	deps, depsOn := m.directDeps(id, slugs, true), m.directDeps(id, slugs, false)
-	fwd, back := m.reachList(id, true, slugs), m.reachList(id, false, slugs)
+	fwd, back := m.reachList(id, true, slugs), m.breaksList(id, slugs)
+	state := m.stateLines(id, slugs)
 
 	var full strings.Builder
 	full.WriteString(head + what.String())
@@ -585,14 +646,16 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	full.WriteString("- **Depends on** (direct):" + list(deps) + "\n")
 	full.WriteString("- **Depends on** (transitive): " + orDefault(fwd, "nothing") + "\n")
 	full.WriteString("- **Depended on by** (direct):" + list(depsOn) + "\n")
-	full.WriteString("- **If this goes down, these may break** (transitive): " + orDefault(back, "nothing depends on it") + "\n\n")
+	full.WriteString("- **If this goes down, these break** (transitive, blast radius " + strconv.Itoa(s.radius) + "): " + orDefault(back, "nothing breaks") + "\n")
+	full.WriteString(state + "\n")
 	s.full = full.String()
 
 	var compact strings.Builder
 	compact.WriteString(head + what.String())
 	compact.WriteString("- **Where it runs**: " + where + "\n")
 	compact.WriteString("- **Depends on** (transitive): " + orDefault(fwd, "nothing") + "\n")
-	compact.WriteString("- **If this goes down, these may break** (transitive): " + orDefault(back, "nothing depends on it") + "\n\n")
+	compact.WriteString("- **If this goes down, these break** (transitive, blast radius " + strconv.Itoa(s.radius) + "): " + orDefault(back, "nothing breaks") + "\n")
+	compact.WriteString(state + "\n")
 	s.compact = compact.String()
 
 	see := "graph.json and diagrams/" + s.anchor + ".mmd"

@@ -596,10 +596,14 @@ func (m *model) capUnits(units []string) (drawn, left []string) {
 		return units, nil
 	}
 	order := append([]string(nil), units...)
+	radius := make(map[string]int, len(units))
+	for _, u := range units {
+		radius[u] = m.analysis(u).BlastRadius
+	}
 	sort.Slice(order, func(i, j int) bool {
 		a, b := order[i], order[j]
-		if m.radius[a] != m.radius[b] {
-			return m.radius[a] > m.radius[b]
+		if radius[a] != radius[b] {
+			return radius[a] > radius[b]
 		}
 		if len(m.members[a]) != len(m.members[b]) {
 			return len(m.members[a]) > len(m.members[b])

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/schemas"
 )
 
@@ -40,10 +41,12 @@ type model struct {
 	// u -> v, and a contained system -> the system containing it (a compose project runs on its
 	// engine). graph.Reach over it answers "depends on" (forward) and "depended on by" (back).
 	lifted *graph.Graph
-	// radius is, per rep, how many systems transitively depend on it (its blast radius).
-	radius map[string]int
 	// drawnSet is drawnUnits(), once computed (see drawn).
 	drawnSet map[string]bool
+	// impact caches query.Analyze per node: the one impact answer INFRA.md shares with `discover
+	// query impact`, the MCP server and the HTTP API. It is computed only for the nodes the
+	// document shows (its systems and the critical components).
+	impact map[string]query.Analysis
 }
 
 // drawn is the set of units that get a diagram of their own.
@@ -65,7 +68,7 @@ func newModel(g *graph.Graph) (*model, error) {
 		byID: map[string]*graph.Node{}, kinds: map[string]schemas.Kind{},
 		parents: map[string][]string{}, children: map[string][]string{},
 		rep: map[string]string{}, members: map[string][]string{}, org: map[string]string{},
-		radius: map[string]int{},
+		impact: map[string]query.Analysis{},
 	}
 	for i := range m.nodes {
 		n := &m.nodes[i]
@@ -213,7 +216,7 @@ func (m *model) findRep(id string) string {
 	}
 }
 
-// lift builds the rep-level dependency graph and each rep's blast radius.
+// lift builds the rep-level dependency graph.
 func (m *model) lift() {
 	l := graph.New()
 	for _, n := range m.nodes {
@@ -238,16 +241,16 @@ func (m *model) lift() {
 		}
 	}
 	m.lifted = l
-	for _, n := range l.Nodes() {
-		back, _ := l.Reach(n.ID, false, 0, nil)
-		c := 0
-		for _, r := range back {
-			if m.isSystem(r.ID) {
-				c++
-			}
-		}
-		m.radius[n.ID] = c
+}
+
+// analysis is query.Analyze of id, computed once.
+func (m *model) analysis(id string) query.Analysis {
+	a, ok := m.impact[id]
+	if !ok {
+		a, _ = query.Analyze(m.g, id) // id is a node of m.g: only the vocabulary can fail, and newModel loaded it
+		m.impact[id] = a
 	}
+	return a
 }
 
 // reach returns the reps transitively reached from rep id, forward (what it depends on) or

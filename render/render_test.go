@@ -407,8 +407,8 @@ func TestInfraAnswersQuestions(t *testing.T) {
 	// What breaks if the droplet erp-1 goes down?
 	drop := section(t, doc, "digitalocean-droplet-erp-1")
 	containsAll(t, "droplet erp-1 blast", field(t, drop, "If this goes down"),
-		[]string{"[erp-1 (docker engine)](#docker-engine-erp-1) (1)", "[erp (docker compose project)](#docker-compose-project-erp) (2)",
-			"[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com) (3)",
+		[]string{"blast radius 10)", "[erp-1 (docker engine)](#docker-engine-erp-1);", "[erp (docker compose project)](#docker-compose-project-erp): db (docker compose service)",
+			"[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com);",
 			"[admin (vercel project)](#vercel-project-admin)", "[acme-api (digitalocean app)](#digitalocean-app-acme-api)"},
 		[]string{"storefront", "marketing", "acme-prod"})
 	containsAll(t, "droplet domains", field(t, drop, "Domains"), []string{"`erp.acme-coffee.com`"}, []string{"legacy"})
@@ -416,12 +416,12 @@ func TestInfraAnswersQuestions(t *testing.T) {
 	// What breaks if the Supabase project goes down? (the storefront, which uses its pooler)
 	// (and, transitively, Odoo, whose server action calls the storefront)
 	containsAll(t, "acme-prod blast", field(t, section(t, doc, "supabase-project-acme-prod"), "If this goes down"),
-		[]string{"[storefront (vercel project)](#vercel-project-storefront) (1)", "[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com) (2)"},
+		[]string{"[storefront (vercel project)](#vercel-project-storefront): ", "DATABASE_URL (vercel env var)", "[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com): "},
 		[]string{"marketing", "erp-1"})
 
 	// The decoy project depends on nothing and nothing on it.
 	mkt := section(t, doc, "vercel-project-marketing")
-	containsAll(t, "marketing", mkt, []string{"- **Depends on** (direct): nothing", "If this goes down, these may break** (transitive): nothing depends on it"}, nil)
+	containsAll(t, "marketing", mkt, []string{"- **Depends on** (direct): nothing", "If this goes down, these break** (transitive, blast radius 0): nothing breaks"}, nil)
 
 	// What is stale? Every Odoo resource, and its system section says so.
 	stale := section(t, doc, "stale-resources")

@@ -54,6 +54,9 @@ type EdgeType struct {
 	Name        string `yaml:"-"`
 	Category    string `yaml:"category"`
 	Description string `yaml:"description"`
+	// Build marks a build-time dependency (builds_from): losing its target stops a rebuild or a
+	// redeploy, not what already runs, so impact lists it apart and does not walk through it.
+	Build bool `yaml:"build"`
 }
 
 // Kind is one node kind of a provider.
@@ -66,6 +69,15 @@ type Kind struct {
 	Category string `yaml:"category"`
 	// System kinds get their own section in INFRA.md (a Vercel project, a droplet, ...).
 	System bool `yaml:"system"`
+	// State marks kinds that hold data a deletion destroys (a volume, a database, a bucket), as
+	// opposed to what can be rebuilt from its configuration (an image, a container).
+	State bool `yaml:"state"`
+	// FailsWithMembers marks a group that is down when a member is (a Compose service is its
+	// container): impact steps from the member up to the group, as well as down.
+	FailsWithMembers bool `yaml:"fails_with_members"`
+	// OwnerFails marks a setting its owner reads at runtime (a project's env var): when what
+	// it names breaks, so does the node that contains it.
+	OwnerFails bool `yaml:"owner_fails"`
 	// Identities lists the attributes that say what a node is reachable as, by value type
 	// (host, ip, cidr, repo, url). Attribute names may contain * wildcards ("env.*.host").
 	Identities map[string][]string `yaml:"identities"`

@@ -96,7 +96,8 @@ func TestHTTPAPI(t *testing.T) {
 	if code := get(t, srv, "/api/v1/nodes/prj_storefront/dependencies?depth=1", "", &w); code != 200 || w.Total != 5 || w.Node.ID != storefront {
 		t.Errorf("dependencies %d %+v", code, w)
 	}
-	if code := get(t, srv, "/api/v1/nodes/"+odooCtr+"/impact", "", &w); code != 200 || w.Total != 5 || w.Hits[0].Node.ID != odooInst || w.Hits[0].Node.Stale {
+	if code := get(t, srv, "/api/v1/nodes/"+odooCtr+"/impact", "", &w); code != 200 || w.Total != 6 || w.Hits[1].Node.ID != odooInst || w.Hits[1].Node.Stale ||
+		w.Hits[0].Node.ID != "docker:compose_service:erp-1/erp/odoo" || w.BlastRadius == nil || *w.BlastRadius != w.Total {
 		t.Errorf("impact of the odoo container %d: %+v", code, w.Hits)
 	}
 	var p PathResult

@@ -231,13 +231,13 @@ func (m *mcpServer) addTools() {
 			return text("%s depends on %d node(s), %d stale%s.", r.Node.Name, r.Total, r.Stale, shown(r.Paging, len(r.Hits))), r, nil
 		})
 	mcp.AddTool(m.srv, &mcp.Tool{Name: "impact", Annotations: readOnly("Impact"),
-		Description: "What depends on a node, transitively: what would break if it went down (depth 0: no limit), nearest first. Paged."},
+		Description: "What breaks at runtime if a node goes down (depth 0: no limit), nearest first, paged; plus its blast radius, what builds from it, its parts and the data a deletion destroys. The same analysis as INFRA.md and `discover query impact`."},
 		func(_ context.Context, _ *mcp.CallToolRequest, p WalkParams) (*mcp.CallToolResult, *WalkResult, error) {
 			r, err := m.svc.Impact(p)
 			if err != nil {
 				return nil, nil, err
 			}
-			return text("%d node(s) depend on %s, %d stale%s.", r.Total, r.Node.Name, r.Stale, shown(r.Paging, len(r.Hits))), r, nil
+			return text("%s: blast radius %d (nodes that break at runtime), %d stale%s; %d build from it, %d part(s) go down with it, %d data store(s) a deletion destroys.", r.Node.Name, *r.BlastRadius, r.Stale, shown(r.Paging, len(r.Hits)), len(r.Rebuild), r.Parts, len(r.Data)), r, nil
 		})
 	mcp.AddTool(m.srv, &mcp.Tool{Name: "path", Annotations: readOnly("Path"),
 		Description: "A shortest path between two nodes: along edge directions when one exists (from depends on ... to), else ignoring them."},

@@ -263,7 +263,11 @@ func TestDependenciesAndImpact(t *testing.T) {
 	}
 	call(t, cs, "impact", map[string]any{"id": droplet}, &r)
 	got := ids(r.Hits, func(h queryHit) string { return h.Node.ID })
-	for _, want := range []string{engine, odooCtr, odooInst, "vercel:project:prj_admin", storefront, acmeAPI, "digitalocean:dns_record:acme-coffee.com/erp"} {
+	// the engine's containers are parts (r.Parts), their Compose services break with them
+	if slices.Contains(got, odooCtr) || r.Parts == 0 || r.BlastRadius == nil || *r.BlastRadius != r.Total {
+		t.Errorf("impact of the droplet: container %s is a part, not a break: %v parts %d radius %v", odooCtr, got, r.Parts, r.BlastRadius)
+	}
+	for _, want := range []string{engine, "docker:compose_service:erp-1/erp/odoo", odooInst, "vercel:project:prj_admin", storefront, acmeAPI, "digitalocean:dns_record:acme-coffee.com/erp"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("impact of the droplet lacks %s: %v", want, got)
 		}

@@ -252,15 +252,34 @@ type WalkResult struct {
 	Stale int         `json:"stale" jsonschema:"how many of all reached nodes are stale"`
 	Hits  []query.Hit `json:"hits"`
 	Paging
+	// Impact only (query.Analysis, whatever the depth): the blast radius (Total at depth 0), what
+	// builds from the node, how many parts go down with it, and the data a deletion destroys.
+	BlastRadius *int         `json:"blast_radius,omitempty" jsonschema:"impact: how many nodes break at runtime if it goes down"`
+	Rebuild     []query.Hit  `json:"rebuild,omitempty" jsonschema:"impact: what builds or deploys from it or a broken node (keeps running, cannot redeploy)"`
+	Parts       int          `json:"parts,omitempty" jsonschema:"impact: how many nodes it and the broken ones contain, down with them"`
+	Data        []query.Data `json:"data,omitempty" jsonschema:"impact: data a deletion destroys"`
 }
 
 // Dependencies returns what a node depends on, transitively.
-func (s *Service) Dependencies(p WalkParams) (*WalkResult, error) { return s.walk(p, query.Deps) }
+func (s *Service) Dependencies(p WalkParams) (*WalkResult, error) {
+	return s.walk(p, query.Deps, nil)
+}
 
 // Impact returns what depends on a node, transitively: what breaks when it goes down.
-func (s *Service) Impact(p WalkParams) (*WalkResult, error) { return s.walk(p, query.Impact) }
+// Hits are query.Analysis's breaks; the result carries the rest of the analysis.
+func (s *Service) Impact(p WalkParams) (*WalkResult, error) {
+	return s.walk(p, query.Impact, func(g *graph.Graph, r *WalkResult) error {
+		a, err := query.Analyze(g, r.Node.ID)
+		if err != nil {
+			return err
+		}
+		r.BlastRadius, r.Rebuild, r.Parts, r.Data = &a.BlastRadius, a.Rebuild, len(a.Parts), a.Data
+		return nil
+	})
+}
 
-func (s *Service) walk(p WalkParams, f func(*graph.Graph, string, int) ([]query.Hit, error)) (*WalkResult, error) {
+// walk pages f's hits; more, when set, adds to the result from the same snapshot.
+func (s *Service) walk(p WalkParams, f func(*graph.Graph, string, int) ([]query.Hit, error), more func(*graph.Graph, *WalkResult) error) (*WalkResult, error) {
 	snap, err := s.snapshot()
 	if err != nil {
 		return nil, err
@@ -288,7 +307,13 @@ func (s *Service) walk(p WalkParams, f func(*graph.Graph, string, int) ([]query.
 	}
 	hits, next := page(all, offset, n)
 	root, _ := snap.Graph.Node(id)
-	return &WalkResult{Node: brief(root), Depth: p.Depth, Stale: stale, Hits: hits, Paging: Paging{Total: len(all), Offset: offset, NextCursor: next}}, nil
+	r := &WalkResult{Node: brief(root), Depth: p.Depth, Stale: stale, Hits: hits, Paging: Paging{Total: len(all), Offset: offset, NextCursor: next}}
+	if more != nil {
+		if err := more(snap.Graph, r); err != nil {
+			return nil, classify(err)
+		}
+	}
+	return r, nil
 }
 
 // brief is a node without its attributes.

@@ -22,18 +22,15 @@ type derived struct {
 	critical               []Critical
 }
 
-// Critical is a node many others depend on, transitively.
+// Critical is a node many others depend on, with query.Analysis's blast radius: the same number
+// INFRA.md and `discover query impact` give.
 type Critical struct {
-	Node       query.Node `json:"node"`
-	Dependents int        `json:"dependents" jsonschema:"how many nodes depend on it, transitively"`
+	Node        query.Node `json:"node"`
+	BlastRadius int        `json:"blast_radius" jsonschema:"how many nodes break at runtime if it goes down (query.Analysis)"`
 }
 
-// criticalCandidates bounds the impact walks made to rank critical components: on a large estate
-// only the nodes with the most direct dependents are walked.
-const (
-	criticalCandidates = 64
-	criticalShown      = 5
-)
+// criticalShown is how many critical components the summary lists.
+const criticalShown = 5
 
 func (s *Snapshot) derived() *derived {
 	s.derivedOnce.Do(func() { s.derivedData = computeDerived(s.Graph) })
@@ -85,44 +82,20 @@ func computeDerived(g *graph.Graph) derived {
 	if d.staleNodes > 0 {
 		d.warnings = append(d.warnings, fmt.Sprintf("%d of %d nodes are stale: not observed in the latest scan (search_nodes with stale=true lists them)", d.staleNodes, d.nodes))
 	}
-	d.critical = critical(g, nodes)
+	d.critical = critical(g)
 	return d
 }
 
-// critical ranks nodes by transitive dependents. Walking from every node is quadratic, so only
-// the nodes with the most direct incoming edges are walked.
-func critical(g *graph.Graph, nodes []graph.Node) []Critical {
-	type cand struct {
-		id string
-		in int
-	}
-	cands := make([]cand, 0, len(nodes))
-	for _, n := range nodes {
-		if in := len(g.In(n.ID)); in > 0 {
-			cands = append(cands, cand{n.ID, in})
-		}
-	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].in > cands[j].in })
-	if len(cands) > criticalCandidates {
-		cands = cands[:criticalCandidates]
-	}
+// critical ranks nodes by blast radius with query.Critical, the ranking INFRA.md shows.
+func critical(g *graph.Graph) []Critical {
+	rs, err := query.Critical(g, criticalShown)
 	out := []Critical{}
-	for _, c := range cands {
-		hits, err := query.Impact(g, c.id, 0)
-		if err != nil || len(hits) == 0 {
-			continue
-		}
-		n, _ := g.Node(c.id)
-		out = append(out, Critical{Node: brief(n), Dependents: len(hits)})
+	if err != nil {
+		return out
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Dependents != out[j].Dependents {
-			return out[i].Dependents > out[j].Dependents
-		}
-		return out[i].Node.ID < out[j].Node.ID
-	})
-	if len(out) > criticalShown {
-		out = out[:criticalShown]
+	for _, r := range rs {
+		n, _ := g.Node(r.Node.ID)
+		out = append(out, Critical{Node: brief(n), BlastRadius: r.BlastRadius})
 	}
 	return out
 }
@@ -233,7 +206,7 @@ func writeSummary(w io.Writer, r *SummaryResult) {
 	if len(r.Critical) > 0 {
 		fmt.Fprintln(w, "\n## Most depended on")
 		for _, c := range r.Critical {
-			fmt.Fprintf(w, "- %s `%s`: %d dependents%s\n", c.Node.Name, c.Node.ID, c.Dependents, staleMark(c.Node))
+			fmt.Fprintf(w, "- %s `%s`: blast radius %d%s\n", c.Node.Name, c.Node.ID, c.BlastRadius, staleMark(c.Node))
 		}
 	}
 	if len(r.Systems) > 0 {

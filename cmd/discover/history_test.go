@@ -283,7 +283,7 @@ func TestQueryCommands(t *testing.T) {
 		"find":      {[]string{"query", "--graph", fixture, "--kind", "droplet"}, exitOK, []string{"digitalocean:droplet:1001", "droplet", "erp-1", "1 node(s)"}},
 		"find none": {[]string{"query", "--graph", fixture, "--name", "zzz"}, exitOK, []string{"no nodes match"}},
 		"bad attr":  {[]string{"query", "--graph", fixture, "--attr", "=x"}, exitUsage, nil},
-		"impact":    {[]string{"query", "--graph", fixture, "impact", "1001", "--depth", "1"}, exitOK, []string{"impact of digitalocean:droplet:1001", "2 node(s)", "docker:engine:erp-1", "runs_on (rule 1.00)"}},
+		"impact":    {[]string{"query", "--graph", fixture, "impact", "1001", "--depth", "1"}, exitOK, []string{"impact of digitalocean:droplet:1001", "blast radius 5", "docker:engine:erp-1", "runs_on (rule 1.00)", "parts: 2 docker container", "destroys database acme"}},
 		"deps":      {[]string{"query", "--graph", fixture, "deps", "erp-odoo-1"}, exitOK, []string{"docker:engine:erp-1", "digitalocean:droplet:1001"}},
 		"stale hit": {[]string{"query", "--graph", fixture, "impact", "odoo:instance:erp.acme-coffee.com"}, exitOK, []string{"digitalocean:app:acme-api", "stale since 2026-11-21T06:00:00Z"}},
 		"path":      {[]string{"query", "--graph", fixture, "path", "prj_admin", "1001"}, exitOK, []string{"<-contains- docker:engine:erp-1", "-runs_on (rule 1.00)-> digitalocean:droplet:1001"}},
@@ -312,14 +312,18 @@ func TestQueryCommands(t *testing.T) {
 	if code := runEnv(context.Background(), []string{"query", "--graph", fixture, "--json", "impact", "1001"}, e); code != exitOK {
 		t.Fatal(code)
 	}
-	var hits []struct {
-		Node struct {
-			ID    string
-			Stale bool
+	var a struct {
+		BlastRadius int `json:"blast_radius"`
+		Breaks      []struct {
+			Node struct {
+				ID    string
+				Stale bool
+			}
+			Distance int
 		}
-		Distance int
+		Parts []struct{ Distance int }
 	}
-	if err := json.Unmarshal(out.Bytes(), &hits); err != nil || len(hits) != 8 || hits[7].Distance != 4 {
+	if err := json.Unmarshal(out.Bytes(), &a); err != nil || len(a.Breaks) != 5 || a.BlastRadius != 5 || a.Breaks[4].Distance != 4 || len(a.Parts) != 4 {
 		t.Errorf("--json impact: %v %s", err, out)
 	}
 }

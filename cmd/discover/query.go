@@ -46,8 +46,11 @@ earlier scan because their collector did not complete) are marked.
   discover query impact acme-prod               # what breaks if it goes down
   discover query path prj_admin 1001            # how two nodes connect
 
-impact follows dependency edges backwards and containment from runtime hosts (a Docker engine's
-containers, a node pool's droplets); deps is the mirror image.`,
+impact is query.Analysis, the same answer INFRA.md, the MCP server and the HTTP API give: runtime
+dependents break (their count is the blast radius); parts go down with their whole (an engine's
+containers, a project's deployments) and what builds from the node cannot redeploy, both listed
+apart; a Compose service and its container stand and fall together; the data a deletion destroys
+is named. deps is the mirror image of the dependency walk.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g, err := loadQueryGraph(o.graph)
@@ -88,6 +91,9 @@ containers, a node pool's droplets); deps is the mirror image.`,
 				if err != nil {
 					return err
 				}
+				if use == "impact" {
+					return impactOut(e.Stdout, g, args[0], hits, o.json)
+				}
 				if o.json {
 					return writeJSON(e.Stdout, hits)
 				}
@@ -102,7 +108,7 @@ containers, a node pool's droplets); deps is the mirror image.`,
 	}
 	cmd.AddCommand(
 		walk("deps", "What a node depends on, transitively", query.Deps, "dependencies of"),
-		walk("impact", "What depends on a node, transitively: what breaks if it goes down", query.Impact, "impact of"),
+		walk("impact", "What breaks if a node goes down, what cannot redeploy, what a deletion destroys", query.Impact, "impact of"),
 		&cobra.Command{
 			Use:   "path FROM TO",
 			Short: "A shortest path between two nodes",
