@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/serve/browsertest"
 )
 
@@ -39,11 +41,20 @@ func TestExplorerOnTheDemo(t *testing.T) {
 	b.Screenshot("demo-home")
 	b.Do("click erp-1", chromedp.Click(chromedp.CSS(`#critical a[href="/n/digitalocean:droplet:1001"]`)), chromedp.WaitVisible(chromedp.ID("impact")))
 	b.Screenshot("demo-erp-1")
-	if h := b.Text("#impact h2"); !strings.HasPrefix(h, "What breaks if erp-1 goes down") || !strings.HasSuffix(strings.TrimSpace(h), "22") {
-		t.Errorf("impact heading %q, want erp-1's 22 dependents", h)
+	g, err := loadQueryGraph(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := query.Analyze(g, "digitalocean:droplet:1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the page counts what query.Analyze counts: the blast radius INFRA.md and MCP give
+	if h := b.Text("#impact h2"); !strings.HasPrefix(h, "What breaks if erp-1 goes down") || !strings.HasSuffix(strings.TrimSpace(h), " "+strconv.Itoa(a.BlastRadius)) {
+		t.Errorf("impact heading %q, want erp-1's blast radius %d", h, a.BlastRadius)
 	}
 	impact := b.Text("#impact")
-	for _, want := range []string{"erp.acme-coffee.com", "odoo instance", "erp-odoo-1", "docker container", "admin", "vercel project", "acme-api"} {
+	for _, want := range []string{"erp.acme-coffee.com", "odoo instance", "erp-proxy-1", "docker container", "admin", "vercel project", "acme-api"} {
 		if !strings.Contains(impact, want) {
 			t.Errorf("what breaks without erp-1 does not name %q:\n%s", want, impact)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/query"
+	"github.com/infragraph/infragraph/termtext"
 )
 
 // impactOut prints `discover query impact`: query.Analysis, with breaks bounded by --depth
@@ -22,25 +23,26 @@ func impactOut(w io.Writer, g *graph.Graph, ref string, hits []query.Hit, asJSON
 		return writeJSON(w, a)
 	}
 	n := a.Node
-	fmt.Fprintf(w, "impact of %s (%s %q)%s: blast radius %d (nodes that break at runtime)\n", n.ID, n.Kind, n.Name, staleNote(n.Stale, n.StaleSince), a.BlastRadius)
+	tw := termtext.Writer(w) // names and ids are provider data: no terminal controls
+	fmt.Fprintf(tw, "impact of %s (%s %q)%s: blast radius %d (nodes that break at runtime)\n", termtext.Escape(n.ID), n.Kind, n.Name, staleNote(n.Stale, n.StaleSince), a.BlastRadius)
 	if err := hitTable(w, hits); err != nil {
 		return err
 	}
 	if len(a.Rebuild) > 0 {
-		fmt.Fprintf(w, "\nbuild from it (keep running, cannot redeploy): %d\n", len(a.Rebuild))
+		fmt.Fprintf(tw, "\nbuild from it (keep running, cannot redeploy): %d\n", len(a.Rebuild))
 		if err := hitTable(w, a.Rebuild); err != nil {
 			return err
 		}
 	}
 	if len(a.Parts) > 0 {
-		fmt.Fprintf(w, "\ngo down with it as parts: %s\n", kindCounts(a.Parts))
+		fmt.Fprintf(tw, "\ngo down with it as parts: %s\n", kindCounts(a.Parts))
 	}
 	for _, d := range a.Data {
 		used := ""
 		if len(d.UsedBy) > 0 {
 			used = ", used by " + strings.Join(d.UsedBy, ", ")
 		}
-		fmt.Fprintf(w, "deleting it destroys %s %s `%s`%s\n", strings.ReplaceAll(d.Node.Kind, "_", " "), d.Node.Name, d.Node.ID, used)
+		fmt.Fprintf(tw, "deleting it destroys %s %s `%s`%s\n", strings.ReplaceAll(d.Node.Kind, "_", " "), termtext.Escape(d.Node.Name), termtext.Escape(d.Node.ID), termtext.Escape(used))
 	}
 	return nil
 }
