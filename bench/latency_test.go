@@ -70,7 +70,40 @@ type provider struct {
 	// ratePerMin and burst describe the provider's documented (or, for Odoo, our own) limit: the
 	// scan cannot finish before (requests - burst) / rate, whatever the latency.
 	ratePerMin, burst float64
-	note              string
+	// limitOf, when set, is a limit counted per request path instead (Supabase counts per
+	// scope and endpoint, and a path names both): the bound is the busiest path's.
+	limitOf func(path string) (perMin, burst float64)
+	note    string
+}
+
+// supabaseLimit is the Management API's documented limit for a path (supabasefake.Limit), with
+// the client's burst (a twelfth of it).
+func supabaseLimit(path string) (float64, float64) {
+	n := float64(supabasefake.Limit(path))
+	return n, max(1, float64(int(n/12)))
+}
+
+// rateBound is how long the requests of log take at the provider's limit, whatever the latency.
+func (p provider) rateBound(log []string) time.Duration {
+	if p.limitOf != nil {
+		byPath := map[string]int{}
+		for _, line := range log {
+			path, _ := parse(line)
+			byPath[path]++
+		}
+		var worst time.Duration
+		for path, n := range byPath {
+			rate, burst := p.limitOf(path)
+			if float64(n) > burst {
+				worst = max(worst, time.Duration((float64(n)-burst)/rate*float64(time.Minute)))
+			}
+		}
+		return worst
+	}
+	if p.ratePerMin > 0 && float64(len(log)) > p.burst {
+		return time.Duration((float64(len(log)) - p.burst) / p.ratePerMin * float64(time.Minute))
+	}
+	return 0
 }
 
 func serve(tb testing.TB, h http.Handler) (*logged, string) {
@@ -333,9 +366,7 @@ func measure(b *testing.B, p provider) measurement {
 	m := measurement{name: p.name, requests: len(log), nodes: len(res[0].Nodes), chain: chain, wall: wall,
 		sequential: time.Duration(len(log)) * latency, bound: time.Duration(chain) * latency, status: res[0].Status.Status,
 		maxInFlight: l.maxInFlight()}
-	if p.ratePerMin > 0 && float64(len(log)) > p.burst {
-		m.rateBound = time.Duration((float64(len(log)) - p.burst) / p.ratePerMin * float64(time.Minute))
-	}
+	m.rateBound = p.rateBound(log)
 	m.boundWithLimits = max(m.bound, m.rateBound)
 	if m.status != graph.StatusOK {
 		b.Fatalf("%s: %s %s %.500v", p.name, m.status, res[0].Status.Reason, res[0].Status.Warnings)
@@ -362,7 +393,7 @@ func (m measurement) report(b *testing.B) {
 //	go test ./bench -run '^$' -bench ScanLatency -benchtime 1x
 func BenchmarkScanLatency(b *testing.B) {
 	fmt.Println("reproduce: go test ./bench -run '^$' -bench ScanLatency -benchtime 1x")
-	for _, p := range append(providers(), supabaseDefaultLimit(), odooProvider(1e6)) {
+	for _, p := range append(append(providers(), supabaseDefaultLimit(), odooProvider(1e6)), hubs()...) {
 		b.Run(p.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				measure(b, p).report(b)
@@ -400,11 +431,7 @@ func BenchmarkScanLatencyAll(b *testing.B) {
 			for _, d := range p.depth(log) {
 				chain = max(chain, d)
 			}
-			pb := time.Duration(chain) * latency
-			if p.ratePerMin > 0 && float64(len(log)) > p.burst {
-				pb = max(pb, time.Duration((float64(len(log))-p.burst)/p.ratePerMin*float64(time.Minute)))
-			}
-			bound = max(bound, pb)
+			bound = max(bound, time.Duration(chain)*latency, p.rateBound(log))
 		}
 		b.ReportMetric(float64(wall.Milliseconds()), "wall-ms")
 		b.ReportMetric(float64(nodes), "nodes")
@@ -413,13 +440,12 @@ func BenchmarkScanLatencyAll(b *testing.B) {
 	}
 }
 
-// supabaseDefaultLimit scans a smaller Supabase estate at the client's default limit (120
-// requests a minute, Supabase's documented Management API limit): the limit, not the latency,
-// sets the time.
+// supabaseDefaultLimit scans a smaller Supabase estate at the client's default pacing: the
+// documented limits, 120 requests a minute per project (or organization) and endpoint.
 func supabaseDefaultLimit() provider {
 	p := providers()[2]
-	p.name, p.kind, p.ratePerMin, p.burst = "supabase-limited", "supabase", 120, 10
-	p.note = "Scaled(3) at the default 120 requests/minute"
+	p.name, p.kind, p.ratePerMin, p.burst, p.limitOf = "supabase-limited", "supabase", 0, 0, supabaseLimit
+	p.note = "Scaled(3) at the documented limits (the client's default)"
 	p.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
 		e := supabasefake.Scaled(3)
 		l, u := serve(tb, supabasefake.New(e, supabasefake.Options{Latency: latency}))
@@ -430,4 +456,85 @@ func supabaseDefaultLimit() provider {
 		return c, l, l.log
 	}
 	return p
+}
+
+// hubs are the shapes real accounts have (issue #16): thousands of droplets in one account,
+// project, VPC and tag; thousands of preview deployments of one Vercel project; hundreds of
+// containers on one Docker network; an organization of 300 Supabase projects at the documented
+// limits. Each uses its provider's rules for the chain bound.
+func hubs() []provider {
+	base := map[string]provider{}
+	for _, p := range providers() {
+		base[p.name] = p
+	}
+	do, vc, dk, sb := base["digitalocean"], base["vercel"], base["docker"], supabaseDefaultLimit()
+	do.name, do.kind, do.note = "digitalocean-hub", "digitalocean", "Hub(3000): 3,000 droplets in one project, VPC and tag, ~90 other resources"
+	do.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
+		f := digitaloceanfake.New(digitaloceanfake.Hub(3000))
+		f.Latency = latency
+		l, u := serve(tb, f)
+		c, err := digitalocean.New(digitalocean.Config{Name: "bench", Token: digitaloceanfake.Token, APIURL: u})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c, l, l.log
+	}
+	vc.name, vc.kind, vc.note = "vercel-hub", "vercel", "Hub(3000): Scaled(10) and 3,000 preview deployments of one project"
+	vc.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
+		l, u := serve(tb, vercelfake.New(vercelfake.Hub(3000), vercelfake.WithLatency(latency)))
+		c, err := vercel.New(vercel.Config{Name: "bench", Token: "scaled-token", APIURL: u})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c, l, l.log
+	}
+	dk.name, dk.kind, dk.note = "docker-hub", "docker", "Hub(300): one Compose project, 300 containers on one network"
+	dk.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
+		f := dockerfake.New(dockerfake.Hub(300))
+		f.SetLatency(latency)
+		l, u := serve(tb, f)
+		c, err := docker.New(docker.Config{Name: "hub-1", Host: "tcp://" + strings.TrimPrefix(u, "http://")})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c, l, l.log
+	}
+	sb.name, sb.note = "supabase-org", "Organization(300): one organization of 300 projects, at the documented limits"
+	sb.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
+		e := supabasefake.Organization(300)
+		l, u := serve(tb, supabasefake.New(e, supabasefake.Options{Latency: latency}))
+		c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c, l, l.log
+	}
+	return []provider{do, vc, dk, sb}
+}
+
+// BenchmarkScanLatencyHub scans the hub estates of DigitalOcean (3,000 droplets) and Vercel
+// (3,000 deployments) at once, as one scan of such an account does.
+//
+//	go test ./bench -run '^$' -bench ScanLatencyHub -benchtime 1x
+func BenchmarkScanLatencyHub(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		ps := hubs()
+		var insts []collectors.Instance
+		for _, p := range ps {
+			c, _, _ := p.start(b)
+			insts = append(insts, collectors.Instance{Provider: p.provider(), Name: "bench", Collector: c})
+		}
+		begin := time.Now()
+		res := collectors.Run(context.Background(), insts, collectors.Options{})
+		wall := time.Since(begin)
+		nodes := 0
+		for _, r := range res {
+			nodes += len(r.Nodes)
+			if r.Status.Status != graph.StatusOK {
+				b.Fatalf("%s: %s %s", r.Status.Key(), r.Status.Status, r.Status.Reason)
+			}
+		}
+		b.ReportMetric(float64(wall.Milliseconds()), "wall-ms")
+		fmt.Printf("hub estates at once (DigitalOcean, Vercel, Docker, Supabase): nodes %d  wall %s\n", nodes, wall.Round(time.Millisecond))
+	}
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -33,8 +34,7 @@ func Infra(o InfraOptions) Renderer {
 		}
 		doc := m.infra()
 		doc.fit(o.MaxBytes)
-		_, err = io.WriteString(w, doc.String())
-		return err
+		return doc.write(w)
 	}
 }
 
@@ -48,10 +48,13 @@ type infraDoc struct {
 }
 
 type system struct {
-	id              string
-	radius          int
-	full, compact   string
-	minimal         string
+	id     string
+	radius int
+	full   string
+	// short writes the compact (1) or minimal (2) section, on demand: only a size budget
+	// needs them, and building all three for every system tripled what a large estate
+	// allocated.
+	short           func(level int) string
 	level           int // 0 full, 1 compact, 2 minimal
 	heading, anchor string
 }
@@ -63,24 +66,28 @@ type part struct {
 }
 
 func (s *system) text() string {
-	switch s.level {
-	case 0:
+	if s.level == 0 {
 		return s.full
-	case 1:
-		return s.compact
 	}
-	return s.minimal
+	return s.short(s.level)
 }
 
 func (d *infraDoc) String() string {
 	var b strings.Builder
+	_ = d.write(&b)
+	return b.String()
+}
+
+// write writes the document to w, part by part.
+func (d *infraDoc) write(w io.Writer) error {
+	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(d.head)
 	if len(d.trimmed) > 0 {
-		fmt.Fprintf(&b, "_Trimmed to fit %d bytes (--max-bytes): %s. graph.json has everything._\n\n", d.budget, strings.Join(d.trimmed, "; "))
+		fmt.Fprintf(b, "_Trimmed to fit %d bytes (--max-bytes): %s. graph.json has everything._\n\n", d.budget, strings.Join(d.trimmed, "; "))
 	}
 	b.WriteString("<a id=\"contents\"></a>\n## Contents\n\n")
 	for _, s := range d.systems {
-		fmt.Fprintf(&b, "- [%s](#%s)\n", s.heading, s.anchor)
+		fmt.Fprintf(b, "- [%s](#%s)\n", s.heading, s.anchor)
 	}
 	if len(d.systems) == 0 {
 		b.WriteString("No systems were found.\n")
@@ -96,7 +103,7 @@ func (d *infraDoc) String() string {
 	for _, p := range d.tail[2:] {
 		b.WriteString(p.text())
 	}
-	return b.String()
+	return b.Flush()
 }
 
 func (p *part) text() string {
@@ -634,36 +641,50 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	fwd, back := m.reachList(id, true, slugs), m.breaksList(id, slugs)
 	state := m.stateLines(id, slugs)
 
+	// One allocation for the section: its parts written in place, not concatenated first.
 	var full strings.Builder
-	full.WriteString(head + what.String())
-	full.WriteString("- **Where it runs**: " + where + "\n")
+	depsText, depsOnText := list(deps), list(depsOn)
+	fwdText, backText := orDefault(fwd, "nothing"), orDefault(back, "nothing breaks")
+	radius := strconv.Itoa(s.radius)
+	full.Grow(len(head) + what.Len() + len(where) + len(domains) + len(contains) + len(depsText) + len(depsOnText) + len(fwdText) + len(backText) + len(state) + 300)
+	for _, p := range []string{head, what.String(), "- **Where it runs**: ", where, "\n"} {
+		full.WriteString(p)
+	}
 	if domains != "" {
-		full.WriteString("- **Domains**: " + domains + "\n")
+		full.WriteString("- **Domains**: ")
+		full.WriteString(domains)
+		full.WriteString("\n")
 	}
 	if contains != "" {
-		full.WriteString("- **Contains**: " + contains + "\n")
+		full.WriteString("- **Contains**: ")
+		full.WriteString(contains)
+		full.WriteString("\n")
 	}
-	full.WriteString("- **Depends on** (direct):" + list(deps) + "\n")
-	full.WriteString("- **Depends on** (transitive): " + orDefault(fwd, "nothing") + "\n")
-	full.WriteString("- **Depended on by** (direct):" + list(depsOn) + "\n")
-	full.WriteString("- **If this goes down, these break** (transitive, blast radius " + strconv.Itoa(s.radius) + "): " + orDefault(back, "nothing breaks") + "\n")
-	full.WriteString(state + "\n")
+	for _, p := range []string{"- **Depends on** (direct):", depsText, "\n- **Depends on** (transitive): ", fwdText,
+		"\n- **Depended on by** (direct):", depsOnText, "\n- **If this goes down, these break** (transitive, blast radius ", radius, "): ", backText, "\n",
+		state, "\n"} {
+		full.WriteString(p)
+	}
 	s.full = full.String()
 
-	var compact strings.Builder
-	compact.WriteString(head + what.String())
-	compact.WriteString("- **Where it runs**: " + where + "\n")
-	compact.WriteString("- **Depends on** (transitive): " + orDefault(fwd, "nothing") + "\n")
-	compact.WriteString("- **If this goes down, these break** (transitive, blast radius " + strconv.Itoa(s.radius) + "): " + orDefault(back, "nothing breaks") + "\n")
-	compact.WriteString(state + "\n")
-	s.compact = compact.String()
-
-	see := "graph.json and diagrams/" + s.anchor + ".mmd"
-	if !m.drawn()[id] {
-		see = "graph.json (this system has no diagram of its own: see diagrams/" + moreUnitsSlug + ".mmd)"
+	whatText := what.String()
+	s.short = func(level int) string {
+		if level == 1 {
+			var compact strings.Builder
+			compact.WriteString(head + whatText)
+			compact.WriteString("- **Where it runs**: " + where + "\n")
+			compact.WriteString("- **Depends on** (transitive): " + fwdText + "\n")
+			compact.WriteString("- **If this goes down, these break** (transitive, blast radius " + radius + "): " + backText + "\n")
+			compact.WriteString(state + "\n")
+			return compact.String()
+		}
+		see := "graph.json and diagrams/" + s.anchor + ".mmd"
+		if !m.drawn()[id] {
+			see = "graph.json (this system has no diagram of its own: see diagrams/" + moreUnitsSlug + ".mmd)"
+		}
+		return fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see %s.\n\n",
+			s.anchor, s.heading, code(id), s.radius, see)
 	}
-	s.minimal = fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see %s.\n\n",
-		s.anchor, s.heading, code(id), s.radius, see)
 	return s
 }
 

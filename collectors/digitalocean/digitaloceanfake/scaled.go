@@ -8,7 +8,14 @@ import (
 // Scaled returns a generated estate with n droplets and proportional numbers of everything else
 // (a VPC per 50 droplets, a domain with 10 records per 10 droplets, a database cluster and an
 // app per 20, a load balancer and a firewall per 25), for benchmarks and the performance demo.
-func Scaled(n int) *Estate {
+func Scaled(n int) *Estate { return scaled(n, false) }
+
+// Hub returns the shape real accounts have: n droplets in one project, one VPC and under one
+// tag, beside about 90 other resources (the first 100 droplets' share of domains, database
+// clusters, apps, load balancers and firewalls).
+func Hub(n int) *Estate { return scaled(n, true) }
+
+func scaled(n int, hub bool) *Estate {
 	if n < 1 {
 		n = 1
 	}
@@ -36,7 +43,16 @@ func Scaled(n int) *Estate {
 		e.ProjectResources[proj] = append(e.ProjectResources[proj], raw(m{"urn": urn, "status": "ok"}))
 	}
 	vpcID := func(i int) string { return fmt.Sprintf("00000000-0000-4000-9000-%012d", i/50) }
-	for i := 0; i < n; i += 50 {
+	group := func(i int) string { return fmt.Sprintf("group-%d", i/25) }
+	extras := func(i int) bool { return true } // this droplet brings its share of other resources
+	step := 50
+	if hub {
+		vpcID = func(int) string { return "00000000-0000-4000-9000-000000000000" }
+		group = func(int) string { return "hub" }
+		extras = func(i int) bool { return i < 100 }
+		step = n
+	}
+	for i := 0; i < n; i += step {
 		id := vpcID(i)
 		e.VPCs = append(e.VPCs, raw(m{"id": id, "urn": "do:vpc:" + id, "name": fmt.Sprintf("vpc-%d", i/50), "region": "fra1", "ip_range": fmt.Sprintf("10.%d.0.0/16", (i/50)%250)}))
 	}
@@ -45,14 +61,19 @@ func Scaled(n int) *Estate {
 		pub := fmt.Sprintf("198.18.%d.%d", (i/250)%250, i%250+1)
 		priv := fmt.Sprintf("10.%d.%d.%d", (i/50)%250, (i/250)%250, i%250+1)
 		e.Droplets = append(e.Droplets, raw(m{"id": id, "name": fmt.Sprintf("droplet-%d", i), "status": "active", "size_slug": "s-1vcpu-1gb",
-			"region": m{"slug": "fra1"}, "tags": []string{fmt.Sprintf("group-%d", i/25)}, "vpc_uuid": vpcID(i), "volume_ids": []string{},
+			"region": m{"slug": "fra1"}, "tags": []string{group(i)}, "vpc_uuid": vpcID(i), "volume_ids": []string{},
 			"networks": m{"v4": []m{{"ip_address": priv, "type": "private"}, {"ip_address": pub, "type": "public"}}}}))
 		addRes(fmt.Sprintf("do:droplet:%d", id))
 		e.VPCMembers[vpcID(i)] = append(e.VPCMembers[vpcID(i)], raw(m{"urn": fmt.Sprintf("do:droplet:%d", id), "name": fmt.Sprintf("droplet-%d", i)}))
-		if i%25 == 0 {
+		if i%25 == 0 && extras(i) {
 			g := i / 25
-			tag := fmt.Sprintf("group-%d", g)
-			e.Tags = append(e.Tags, raw(m{"name": tag, "resources": m{"count": 25}}))
+			tag := group(i)
+			switch {
+			case !hub:
+				e.Tags = append(e.Tags, raw(m{"name": tag, "resources": m{"count": 25}}))
+			case i == 0:
+				e.Tags = append(e.Tags, raw(m{"name": tag, "resources": m{"count": n}}))
+			}
 			e.Firewalls = append(e.Firewalls, raw(m{"id": fmt.Sprintf("fw-%d", g), "name": "fw-" + tag, "status": "succeeded", "tags": []string{tag}, "droplet_ids": []int{},
 				"inbound_rules": []m{{"protocol": "tcp", "ports": "22", "sources": m{"addresses": []string{"198.51.100.0/24"}}}}}))
 			lbID := fmt.Sprintf("lb-%d", g)
@@ -60,7 +81,7 @@ func Scaled(n int) *Estate {
 				"droplet_ids": []int{id}, "vpc_uuid": vpcID(i), "forwarding_rules": []m{{"entry_protocol": "http", "entry_port": 80, "target_protocol": "http", "target_port": 80}}}))
 			addRes("do:loadbalancer:" + lbID)
 		}
-		if i%10 == 0 {
+		if i%10 == 0 && extras(i) {
 			d := fmt.Sprintf("site-%d.example.com", i/10)
 			e.Domains = append(e.Domains, raw(m{"name": d, "ttl": 1800}))
 			addRes("do:domain:" + d)
@@ -68,7 +89,7 @@ func Scaled(n int) *Estate {
 				e.DomainRecords[d] = append(e.DomainRecords[d], raw(m{"id": id*10 + r, "type": "A", "name": fmt.Sprintf("host%d", r), "data": pub, "ttl": 3600}))
 			}
 		}
-		if i%20 == 0 {
+		if i%20 == 0 && extras(i) {
 			k := i / 20
 			dbID := fmt.Sprintf("00000000-0000-4000-a000-%012d", k)
 			host := fmt.Sprintf("db-%d-do-user-1-0.b.db.ondigitalocean.com", k)
@@ -88,7 +109,11 @@ func Scaled(n int) *Estate {
 		}
 	}
 	e.Registry = raw(m{"name": "scaled", "region": "fra1"})
-	for i := 0; i < n/10+1; i++ {
+	repos := n/10 + 1
+	if hub {
+		repos = min(repos, 11)
+	}
+	for i := 0; i < repos; i++ {
 		e.RegistryRepositories = append(e.RegistryRepositories, raw(m{"registry_name": "scaled", "name": fmt.Sprintf("repo-%d", i), "tag_count": 1}))
 	}
 	return e

@@ -70,3 +70,54 @@ func hexID(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// Hub returns one Compose project ("hub") on one engine with n containers on one network: a
+// database and n-1 replicas of an app service naming it ("DB_HOST=db"), the shape of a busy
+// engine where everything shares the default network.
+func Hub(n int) *Estate {
+	e := MustLoad("demo")
+	images := e.Images
+	info := clone(e.Info)
+	info["Name"], info["Containers"], info["ContainersRunning"] = "hub-1", n, n
+	out := &Estate{Info: info, Version: e.Version, Images: images}
+	out.Networks = append(out.Networks, e.Networks[:3]...) // bridge, host, none
+	const proj = "hub"
+	netID := hexID("network " + proj)
+	members := map[string]any{}
+	out.Networks = append(out.Networks, map[string]any{
+		"Name": proj + "_default", "Id": netID, "Scope": "local", "Driver": "bridge", "EnableIPv4": true,
+		"IPAM":       map[string]any{"Driver": "default", "Config": []any{map[string]any{"Subnet": "10.9.0.0/16", "Gateway": "10.9.0.1"}}},
+		"Containers": members, "Options": map[string]any{}, "Labels": map[string]any{"com.docker.compose.project": proj, "com.docker.compose.network": "default"},
+	})
+	for i := 0; i < n; i++ {
+		svc, num := "app", i
+		if i == 0 {
+			svc, num = "db", 1
+		}
+		name := fmt.Sprintf("%s-%s-%d", proj, svc, num)
+		id := hexID("container " + name)
+		ip := fmt.Sprintf("10.9.%d.%d", (i+2)/250, (i+2)%250+2)
+		labels := map[string]any{"com.docker.compose.project": proj, "com.docker.compose.service": svc,
+			"com.docker.compose.oneoff": "False", "com.docker.compose.container-number": fmt.Sprint(num),
+			"com.docker.compose.project.working_dir": "/srv/" + proj}
+		env := []any{"PATH=/usr/bin:/bin"}
+		s := 0
+		if svc == "app" {
+			s = 1
+			labels["com.docker.compose.depends_on"] = "db:service_healthy:false"
+			env = append(env, "DB_HOST=db")
+		}
+		members[id] = map[string]any{"Name": name, "IPv4Address": ip + "/16"}
+		out.Containers = append(out.Containers, map[string]any{
+			"Id": id, "Name": "/" + name, "Image": images[s]["Id"].(string), "Path": "/entrypoint.sh", "RestartCount": 0,
+			"State":      map[string]any{"Status": "running", "Running": true},
+			"HostConfig": map[string]any{"NetworkMode": proj + "_default", "RestartPolicy": map[string]any{"Name": "unless-stopped"}},
+			"Mounts":     []any{},
+			"Config":     map[string]any{"Hostname": id[:12], "Image": images[s]["RepoTags"].([]any)[0].(string), "Env": env, "Labels": labels},
+			"NetworkSettings": map[string]any{"Ports": map[string]any{}, "Networks": map[string]any{
+				proj + "_default": map[string]any{"NetworkID": netID, "IPAddress": ip, "Aliases": []any{name, svc}, "DNSNames": []any{name, svc, id[:12]}},
+			}},
+		})
+	}
+	return out
+}

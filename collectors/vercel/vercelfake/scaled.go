@@ -61,3 +61,19 @@ func Scaled(n int) *Estate {
 	sc.Webhooks = []Object{{"id": "hook_scaled", "url": "https://ci.scaled.dev/hook", "events": []any{"deployment.created"}}}
 	return &Estate{Token: "scaled-token", User: Object{"id": "usr_scaled", "username": "scaled"}, Scopes: []*Scope{sc}}
 }
+
+// Hub returns the shape a busy team has: Scaled(10), plus n preview deployments of its first
+// project, one per pull request.
+func Hub(n int) *Estate {
+	e := Scaled(10)
+	sc := e.Scopes[0]
+	const base = int64(1_800_000_000_000) // newer than Scaled's: previews since the last production deployment
+	for i := 0; i < n; i++ {
+		sc.Deployments = append(sc.Deployments, Object{
+			"uid": fmt.Sprintf("dpl_hub_%05d", i), "name": "app-00000", "projectId": "prj_00000", "url": fmt.Sprintf("app-00000-git-pr%d-scaled.vercel.app", i),
+			"target": nil, "readyState": "READY", "createdAt": base + int64(n-i)*1000,
+			"meta": Object{"githubCommitSha": fmt.Sprintf("%040x", 1_000_000+i), "githubCommitRef": fmt.Sprintf("pr-%d", i), "githubOrg": "scaled", "githubRepo": "app-00000"},
+		})
+	}
+	return e
+}
