@@ -122,14 +122,15 @@ setup_chromium() {
 
 # --- export consumers ---------------------------------------------------------------------------
 # The real readers of `discover export`: Graphviz's dot, xmllint (GraphML XML Schema), and from npm
-# (tools/consumers, pinned by its lock file) Backstage's entity validators and Neo4j's Cypher parser.
+# (tools/consumers, pinned by its lock file) Backstage's entity validators, Neo4j's Cypher parser,
+# an OpenAPI 3.1 validator (serve's /openapi.json) and the Kubernetes schemas (deploy/kubernetes).
 setup_export_consumers() {
   need_pkg dot graphviz
   need_pkg xmllint libxml2-utils
   need_pkg node nodejs
   need_pkg npm npm
   local dir=$ROOT/tools/consumers
-  if [ ! -d "$dir/node_modules/@backstage/catalog-model" ] || [ ! -d "$dir/node_modules/@neo4j-cypher/language-support" ] || [ ! -d "$dir/node_modules/@seriousme/openapi-schema-validator" ]; then
+  if [ ! -d "$dir/node_modules/@backstage/catalog-model" ] || [ ! -d "$dir/node_modules/@neo4j-cypher/language-support" ] || [ ! -d "$dir/node_modules/@seriousme/openapi-schema-validator" ] || [ ! -d "$dir/node_modules/kubernetes-models" ]; then
     log "installing export consumers (npm ci in tools/consumers)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
