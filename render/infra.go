@@ -643,7 +643,7 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 
 	// One allocation for the section: its parts written in place, not concatenated first.
 	var full strings.Builder
-	depsText, depsOnText := list(deps), list(depsOn)
+	depsText, depsOnText := list(capList(deps)), list(capList(depsOn))
 	fwdText, backText := orDefault(fwd, "nothing"), orDefault(back, "nothing breaks")
 	radius := strconv.Itoa(s.radius)
 	full.Grow(len(head) + what.Len() + len(where) + len(domains) + len(contains) + len(depsText) + len(depsOnText) + len(fwdText) + len(backText) + len(state) + 300)
@@ -849,6 +849,15 @@ func (m *model) reachList(id string, forward bool, slugs map[string]string) stri
 }
 
 // --- small text helpers -------------------------------------------------------------------------
+
+// capList keeps the first maxReach items of a direct-dependency list and says how many more
+// there are: a hub (a database 3,000 containers use) would otherwise list every one of them.
+func capList(items []string) []string {
+	if len(items) <= maxReach {
+		return items
+	}
+	return append(items[:maxReach:maxReach], fmt.Sprintf("and %d more (graph.json has them all; `discover query` lists them)", len(items)-maxReach))
+}
 
 func list(items []string) string {
 	if len(items) == 0 {

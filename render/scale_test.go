@@ -18,10 +18,12 @@ func hubEstate(t *testing.T, deployments, droplets int) *graph.Graph {
 	b.observe(team, prj, "contains")
 	repo := b.node("", "git:repo:github.com/hub/storefront", "hub/storefront", nil)
 	b.observe(prj, repo, "builds_from")
+	db := b.node("supabase/hub", "supabase:project:hubhubhubhubhubhubhu", "hub-db", nil)
 	for i := 0; i < deployments; i++ {
 		d := b.node("vercel/hub", fmt.Sprintf("vercel:deployment:dpl_%05d", i), fmt.Sprintf("storefront-git-pr%d-hub.vercel.app", i), graph.Attrs{"target": "preview"})
 		b.observe(prj, d, "contains")
 		b.observe(d, repo, "builds_from")
+		b.observe(d, db, "calls")
 	}
 	acct := b.node("digitalocean/hub", "digitalocean:account:hub", "hub", nil)
 	proj := b.node("digitalocean/hub", "digitalocean:project:hub", "hub-production", nil)
@@ -104,10 +106,25 @@ func TestHubDiagramsBounded(t *testing.T) {
 	if more == nil {
 		t.Fatal("no diagrams/" + moreUnitsSlug + ".mmd")
 	}
-	// The project has the most members, so all the droplets past the cap are left out.
-	left := droplets + 1 - maxDiagramUnits
+	// The database has the largest blast radius and the project the most members, so all the
+	// droplets past the cap are left out.
+	left := droplets + 2 - maxDiagramUnits
 	if want := fmt.Sprintf("%d more: digitalocean droplet", left); !strings.Contains(string(more.Data), want) {
 		t.Errorf("%s does not count %q:\n%s", more.Name, want, more.Data)
 	}
 	mermaidCheck(t, writeDocs(t, append(docs[:0:0], docs[0], docs[1], *more, last)))
+}
+
+// TestHubInfraListsCapped: a system 3,000 deployments call lists the first maxReach of them as
+// its direct dependents and counts the rest, instead of a line per deployment.
+func TestHubInfraListsCapped(t *testing.T) {
+	doc := string(renderBytes(t, Infra(InfraOptions{}), hubEstate(t, 3000, 10)))
+	sec := section(t, doc, "supabase-project-hub-db")
+	by := field(t, sec, "Depended on by")
+	if n := strings.Count(by, "\n  - "); n != maxReach+1 {
+		t.Errorf("%d lines of direct dependents, want %d and a count", n, maxReach+1)
+	}
+	if !strings.Contains(by, fmt.Sprintf("and %d more", 3000-maxReach)) {
+		t.Errorf("no count of the dependents left out:\n%.600s", by)
+	}
 }
