@@ -327,3 +327,30 @@ func (s Store) Dirs() []string {
 	}
 	return out
 }
+
+// RemoveEmpty removes the snapshot directories that hold nothing: a scan killed (or out of disk
+// space) between creating scans/<id>/ and renaming its graph.json into it leaves one behind, and
+// they piled up (issue #26 item 22). Only scans/<id> directories are looked at, never through a
+// symbolic link, and only empty ones go (os.Remove refuses the others), so run output.RemoveTemps
+// over Dirs first to take what an interrupted write left in them. Call it under the output
+// directory's lock. It returns how many it removed.
+func (s Store) RemoveEmpty() (int, error) {
+	if err := output.CheckIn(s.Dir, filepath.Join(s.Dir, scansDir)); err != nil {
+		return 0, fmt.Errorf("remove empty snapshot directories: %w", err)
+	}
+	n := 0
+	for _, dir := range s.Dirs() {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return n, fmt.Errorf("remove empty snapshot directories: %w", err)
+		}
+		if len(ents) > 0 {
+			continue
+		}
+		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove empty snapshot directories: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -38,8 +38,9 @@ func ValidateJSON(data []byte) []string {
 	if err != nil {
 		return []string{"not JSON: " + err.Error()}
 	}
+	dups := DuplicateKeys(data)
 	if err := sch.Validate(inst); err != nil {
-		return []string{"schema: " + strings.TrimSpace(err.Error())}
+		return append(dups, "schema: "+strings.TrimSpace(err.Error()))
 	}
 	var doc struct {
 		Nodes []struct{ ID, Kind, Provider string } `json:"nodes"`
@@ -52,7 +53,7 @@ func ValidateJSON(data []byte) []string {
 	if err != nil {
 		return []string{"vocabulary: " + err.Error()}
 	}
-	var problems []string
+	problems := dups
 	kinds := map[string]string{}
 	for _, n := range doc.Nodes {
 		q := n.Provider + ":" + n.Kind

@@ -137,6 +137,20 @@ func TestValidateRejects(t *testing.T) {
 	}
 }
 
+// TestValidateRejectsDuplicateKeys is issue #26 item 22: two "nodes" arrays (the last one valid)
+// passed as valid.
+func TestValidateRejectsDuplicateKeys(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "g.json")
+	os.WriteFile(p, []byte(`{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:nope:1","kind":"nope","provider":"vercel","name":"x"}],"edges":[],"nodes":[]}`), 0o644)
+	e, out, _ := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"validate", p}, e); code != exitError {
+		t.Errorf("exit %d", code)
+	}
+	if !strings.Contains(out.String(), `duplicate key "nodes" in /`) {
+		t.Errorf("out: %s", out)
+	}
+}
+
 // validate takes what the other commands take: an output directory, and the history's gzip
 // snapshots as well as plain graph.json files.
 func TestValidateDirAndSnapshot(t *testing.T) {

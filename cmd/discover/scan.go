@@ -191,6 +191,11 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	} else if n > 0 {
 		log.Info("removed temp files an interrupted scan left behind", "files", n)
 	}
+	if n, err := (history.Store{Dir: o.out}).RemoveEmpty(); err != nil {
+		log.Warn("empty snapshot directories not removed", "error", err)
+	} else if n > 0 {
+		log.Info("removed empty snapshot directories an interrupted scan left behind", "dirs", n)
+	}
 	// The installation key (beside the outputs, never in them) keys secret fingerprints.
 	ctx := cmd.Context()
 	if key, err := evidence.LoadKey(o.out); err != nil {

@@ -61,3 +61,35 @@ func TestScanRefusesSymlinksInOut(t *testing.T) {
 		})
 	}
 }
+
+// TestScanRemovesEmptySnapshotDirs is issue #26 item 22: empty scans/<id>/ directories left by
+// killed or out-of-space scans piled up. The next scan removes them (and one holding only an
+// interrupted write's temp file), and nothing else: not a directory holding anything else, not
+// one whose name is not a scan id.
+func TestScanRemovesEmptySnapshotDirs(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	scans := filepath.Join(out, "scans")
+	for _, d := range []string{"20261101T000000Z", "20261102T000000Z", "20261103T000000Z", "mine"} {
+		os.MkdirAll(filepath.Join(scans, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(scans, "20261102T000000Z", ".graph.json.tmp-123"), []byte("{"), 0o644)
+	os.WriteFile(filepath.Join(scans, "20261103T000000Z", "notes.txt"), []byte("mine"), 0o644)
+	fail := false
+	e, _, errb := testEnv(nil)
+	withInstances(e, collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: droplets(&fail)})
+	e.Now = clockAt(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	if code := runEnv(context.Background(), []string{"scan", "--out", out}, e); code != exitOK {
+		t.Fatalf("scan: exit %d: %s", code, errb)
+	}
+	var left []string
+	ents, _ := os.ReadDir(scans)
+	for _, en := range ents {
+		left = append(left, en.Name())
+	}
+	if strings.Join(left, " ") != "20261103T000000Z 20261120T060000Z mine" {
+		t.Errorf("scans/ holds %v", left)
+	}
+	if !strings.Contains(errb.String(), "removed empty snapshot directories") {
+		t.Errorf("the scan does not say what it removed: %s", errb)
+	}
+}
