@@ -15,7 +15,6 @@ import (
 	"github.com/kolo/xmlrpc"
 
 	"github.com/infragraph/infragraph/evidence"
-	"github.com/infragraph/infragraph/httpguard"
 	"github.com/infragraph/infragraph/retry"
 )
 
@@ -141,7 +140,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 			if ctx.Err() != nil {
 				return 0, nil, ctx.Err()
 			}
-			if attempt < c.retries && !httpguard.Fatal(err) && !retry.Permanent(err) {
+			if attempt < c.retries && !retry.Permanent(err) {
 				if err := retry.Sleep(ctx, c.backoff<<attempt); err != nil {
 					return 0, nil, err
 				}

@@ -238,7 +238,7 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 				return fmt.Errorf("GET %s: %w", path, ctx.Err())
 			}
 			last = fmt.Errorf("GET %s: %w", path, scrubURLError(err))
-			if httpguard.Fatal(err) || retry.Permanent(err) {
+			if retry.Permanent(err) {
 				return last // refused, unresolvable, untrusted: the cause as it is, at once
 			}
 			if err := c.sleep(ctx, wait); err != nil {
@@ -251,7 +251,7 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 		resp.Body.Close()
 		if err != nil {
 			last = fmt.Errorf("GET %s: read body: %w", path, err)
-			if httpguard.Fatal(err) {
+			if retry.Permanent(err) {
 				return last
 			}
 			continue

@@ -154,7 +154,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errTries >= c.MaxRetries || httpguard.Fatal(err) || retry.Permanent(err) {
+			if errTries >= c.MaxRetries || retry.Permanent(err) {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			errTries++
