@@ -64,8 +64,12 @@ type Filter struct {
 	Stale    bool     `json:"stale,omitempty"`    // only stale nodes
 }
 
-// Find returns the nodes matching f, sorted by id, with their attributes.
+// Find returns the nodes matching f, sorted by id, with their attributes. A kind or provider
+// that neither the vocabulary nor the graph knows is an ErrUnknown error with suggestions.
 func Find(g *graph.Graph, f Filter) ([]Node, error) {
+	if err := checkFilter(g, f); err != nil {
+		return nil, err
+	}
 	type cond struct{ key, value string }
 	var conds []cond
 	for _, a := range f.Attrs {
@@ -132,15 +136,13 @@ func (e *AmbiguousError) Error() string {
 // any match: the full id; then a name (case-insensitive) or an id suffix starting at a boundary
 // (after ":", "/" or "."), so "erp-1", "droplet:1001", "1001" and "public.orders" work; then any
 // id suffix (case-insensitive). A step with several matches is an *AmbiguousError listing them.
+// "provider:ref" (supabase:acme-prod) resolves ref among that provider's nodes only.
 func Resolve(g *graph.Graph, ref string) (string, error) {
-	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return "", fmt.Errorf("empty node reference")
-	}
-	if g.HasNode(ref) {
-		return ref, nil
-	}
-	nodes := g.Nodes()
+	return ResolveIn(g, ref, "")
+}
+
+// resolveAmong is Resolve's matching over nodes.
+func resolveAmong(nodes []graph.Node, ref string) (string, error) {
 	lower := strings.ToLower(ref)
 	// Most specific first: an exact name beats an id that merely ends in it ("storefront" is the
 	// Vercel project, not git:repo:github.com/acme/storefront).
@@ -170,7 +172,11 @@ func Resolve(g *graph.Graph, ref string) (string, error) {
 		}
 		return "", &AmbiguousError{Ref: ref, Candidates: ids}
 	}
-	return "", fmt.Errorf("%q: %w (give a full id, an id suffix or a name; `discover query --name` lists candidates)", ref, ErrNotFound)
+	hint := "give a full id, an id suffix or a name; `discover query --name` lists candidates"
+	if s := suggest(ref, nodeWords(nodes), 3); len(s) > 0 {
+		hint = "did you mean " + strings.Join(s, ", ") + "?"
+	}
+	return "", fmt.Errorf("%q: %w (%s)", ref, ErrNotFound, hint)
 }
 
 // Hit is a node reached by Deps or Impact: how far, and the edge that reached it.

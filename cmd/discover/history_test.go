@@ -288,7 +288,7 @@ func TestQueryCommands(t *testing.T) {
 		"stale hit": {[]string{"query", "--graph", fixture, "impact", "odoo:instance:erp.acme-coffee.com"}, exitOK, []string{"digitalocean:app:acme-api", "stale since 2026-11-21T06:00:00Z"}},
 		"path":      {[]string{"query", "--graph", fixture, "path", "prj_admin", "1001"}, exitOK, []string{"<-contains- docker:engine:erp-1", "-runs_on (rule 1.00)-> digitalocean:droplet:1001"}},
 		"show":      {[]string{"query", "--graph", fixture, "show", "acme-api"}, exitOK, []string{"STALE", "env.ODOO_URL.host", "erp.acme-coffee.com"}},
-		"ambiguous": {[]string{"query", "--graph", fixture, "deps", "erp"}, exitError, nil},
+		"ambiguous": {[]string{"query", "--graph", fixture, "deps", "erp"}, exitUsage, nil},
 		"no graph":  {[]string{"query", "--graph", t.TempDir()}, exitError, nil},
 	} {
 		e, out, errb := testEnv(nil)

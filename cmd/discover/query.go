@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,9 +21,35 @@ import (
 
 type queryOpts struct {
 	graph  string
-	json   bool
+	json   bool   // JSON output: --output json, or the older --json
+	output string // --output, -o: table or json
 	filter query.Filter
 	depth  int
+}
+
+// resolve names one node: ref as query.ResolveIn reads it (an id, an id suffix, a name, or
+// provider:name), within --provider when given. A reference that matches nothing or several
+// nodes is a usage error (exit 2) saying how to pick one.
+func (o *queryOpts) resolve(g *graph.Graph, ref string) (string, error) {
+	id, err := query.ResolveIn(g, ref, o.filter.Provider)
+	var amb *query.AmbiguousError
+	switch {
+	case errors.As(err, &amb):
+		return "", usageErr("%v\nname one by its full id, as provider:name (%s), or with --provider", err, ambiguousExample(g, amb))
+	case err != nil:
+		return "", usageErr("%v", err)
+	}
+	return id, nil
+}
+
+// ambiguousExample is the provider:name form of the first candidate that has one.
+func ambiguousExample(g *graph.Graph, amb *query.AmbiguousError) string {
+	for _, id := range amb.Candidates {
+		if n, ok := g.Node(id); ok && n.Name != "" {
+			return n.Provider + ":" + n.Name
+		}
+	}
+	return "supabase:acme-prod"
 }
 
 // newQueryCmd builds `discover query` and its subcommands. Each prints a text table, or JSON with
@@ -36,14 +63,19 @@ func newQueryCmd(e *env) *cobra.Command {
 answers from it. Without a subcommand it lists the nodes matching every filter given.
 
 A node is named by its full id, an unambiguous id suffix (droplet:1001, 1001, public.orders) or its
-name; an ambiguous one is an error listing the candidates. Stale nodes and edges (kept from an
-earlier scan because their collector did not complete) are marked.
+name, optionally qualified by its provider (supabase:acme-prod) or narrowed with --provider; an
+ambiguous or unknown one exits 2 listing the candidates or the closest names. Stale nodes and
+edges (kept from an earlier scan because their collector did not complete) are marked.
+
+Output: -o table (default) or -o json (the types of package query, as the MCP server returns).
+Exit codes: 0 ok (also when no node matches the filters); 1 error (no graph); 2 bad usage: an
+unknown kind, provider or node, or an ambiguous one.
 
   discover query --kind droplet                 # find
   discover query --attr framework=nextjs
   discover query show erp-odoo-1                # one node, its attributes and edges
   discover query deps prj_storefront --depth 2  # what it depends on
-  discover query impact acme-prod               # what breaks if it goes down
+  discover query impact supabase:acme-prod      # what breaks if it goes down
   discover query path prj_admin 1001            # how two nodes connect
 
 impact is query.Analysis, the same answer INFRA.md, the MCP server and the HTTP API give: runtime
@@ -67,12 +99,18 @@ is named. deps is the mirror image of the dependency walk.`,
 			return nodeTable(e.Stdout, nodes)
 		},
 	}
+	cmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(o.output, o.json, "table")
+		o.json = format == "json"
+		return err
+	}
 	pf := cmd.PersistentFlags()
 	pf.StringVarP(&o.graph, "graph", "g", defaultOut, "graph.json, or an output directory (its latest scan)")
-	pf.BoolVar(&o.json, "json", false, "print JSON")
+	pf.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	pf.BoolVar(&o.json, "json", false, "print JSON (same as --output json)")
+	pf.StringVar(&o.filter.Provider, "provider", "", "only this provider's nodes (and, for deps, impact, path and show, resolve names among them)")
 	f := cmd.Flags()
 	f.StringVar(&o.filter.Kind, "kind", "", "kind (droplet) or provider:kind (digitalocean:droplet)")
-	f.StringVar(&o.filter.Provider, "provider", "", "provider")
 	f.StringVar(&o.filter.Name, "name", "", "part of the name (case-insensitive)")
 	f.StringArrayVar(&o.filter.Attrs, "attr", nil, "attribute key=value, or key to require it (repeatable)")
 	f.BoolVar(&o.filter.Stale, "stale", false, "only stale nodes")
@@ -87,7 +125,11 @@ is named. deps is the mirror image of the dependency walk.`,
 				if err != nil {
 					return err
 				}
-				hits, err := fn(g, args[0], o.depth)
+				id, err := o.resolve(g, args[0])
+				if err != nil {
+					return err
+				}
+				hits, err := fn(g, id, o.depth)
 				if err != nil {
 					return err
 				}
@@ -97,7 +139,6 @@ is named. deps is the mirror image of the dependency walk.`,
 				if o.json {
 					return writeJSON(e.Stdout, hits)
 				}
-				id, _ := query.Resolve(g, args[0])
 				n, _ := g.Node(id)
 				fmt.Fprintf(termtext.Writer(e.Stdout), "%s %s (%s %q)%s: %d node(s)\n", title, termtext.Escape(id), n.Kind, n.Name, staleNote(n.Stale, n.StaleSince), len(hits))
 				return hitTable(e.Stdout, hits)
@@ -118,7 +159,15 @@ is named. deps is the mirror image of the dependency walk.`,
 				if err != nil {
 					return err
 				}
-				steps, err := query.Path(g, args[0], args[1])
+				from, err := o.resolve(g, args[0])
+				if err != nil {
+					return err
+				}
+				to, err := o.resolve(g, args[1])
+				if err != nil {
+					return err
+				}
+				steps, err := query.Path(g, from, to)
 				if err != nil {
 					return err
 				}
@@ -137,7 +186,11 @@ is named. deps is the mirror image of the dependency walk.`,
 				if err != nil {
 					return err
 				}
-				d, err := query.Show(g, args[0])
+				id, err := o.resolve(g, args[0])
+				if err != nil {
+					return err
+				}
+				d, err := query.Show(g, id)
 				if err != nil {
 					return err
 				}
@@ -191,9 +244,11 @@ func nodeTable(w io.Writer, nodes []query.Node) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tNAME\tSTATUS")
+	// The id comes last: a Docker id is 64 hex digits, which would push the readable columns off
+	// the screen.
+	fmt.Fprintln(tw, "PROVIDER\tKIND\tNAME\tSTATUS\tID")
 	for _, n := range nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termtext.Escape(n.ID), n.Kind, termtext.Escape(n.Name), status(n.Stale, n.StaleSince))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Provider, n.Kind, termtext.Escape(n.Name), status(n.Stale, n.StaleSince), termtext.Escape(n.ID))
 	}
 	fmt.Fprintf(tw, "%d node(s)\n", len(nodes))
 	return tw.Flush()
@@ -215,15 +270,22 @@ func hitTable(w io.Writer, hits []query.Hit) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(termtext.Writer(w), 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEPTH\tID\tKIND\tNAME\tVIA\tFROM\tSTATUS")
+	fmt.Fprintln(tw, "DEPTH\tPROVIDER\tKIND\tNAME\tVIA\tSTATUS\tID\tFROM")
 	for _, h := range hits {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Distance, termtext.Escape(h.Node.ID), h.Node.Kind, termtext.Escape(h.Node.Name), edgeLabel(h.Via), termtext.Escape(h.From), status(h.Node.Stale, h.Node.StaleSince))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Distance, h.Node.Provider, h.Node.Kind, termtext.Escape(h.Node.Name), edgeLabel(h.Via), status(h.Node.Stale, h.Node.StaleSince), termtext.Escape(h.Node.ID), termtext.Escape(h.From))
 	}
 	return tw.Flush()
 }
 
 func pathText(w io.Writer, steps []query.Step) error {
 	var b strings.Builder
+	for _, s := range steps[min(1, len(steps)):] {
+		if !s.Forward {
+			// query.Path falls back to ignoring direction when no path follows the edges
+			b.WriteString("no path follows the edges' direction; this one ignores it (<- goes against an edge):\n")
+			break
+		}
+	}
 	for i, s := range steps {
 		n := fmt.Sprintf("%s (%s %q)%s", termtext.Escape(s.Node.ID), s.Node.Kind, s.Node.Name, staleNote(s.Node.Stale, s.Node.StaleSince))
 		if i == 0 {

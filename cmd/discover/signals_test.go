@@ -535,3 +535,54 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("doctor wrote %v", ents)
 	}
 }
+
+// TestQueryResolution: provider:name and --provider pick one of several nodes of the same name;
+// an unknown kind, provider or node exits 2 with "did you mean"; -o json is the format; path
+// says when it ignored the edges' direction; tables put the provider first and the id last.
+func TestQueryResolution(t *testing.T) {
+	fixture := filepath.Join("..", "..", "query", "testdata", "acme.json")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		out  []string
+		err  string
+	}{
+		{"provider:name", []string{"deps", "docker:erp"}, exitOK, []string{"dependencies of docker:compose_project:erp-1/erp"}, ""},
+		{"--provider", []string{"--provider", "docker", "show", "erp"}, exitOK, []string{"docker:compose_project:erp-1/erp"}, ""},
+		{"ambiguous", []string{"impact", "erp"}, exitUsage, nil, "as provider:name"},
+		{"unknown kind", []string{"--kind", "dropletz"}, exitUsage, nil, `unknown kind "dropletz" (did you mean droplet?)`},
+		{"unknown provider", []string{"--provider", "vercle"}, exitUsage, nil, `unknown provider "vercle" (did you mean vercel?)`},
+		{"unknown node", []string{"show", "erp-odo-1"}, exitUsage, nil, "did you mean erp-odoo-1"},
+		{"unknown provider scope", []string{"--provider", "dockr", "show", "erp"}, exitUsage, nil, "did you mean docker"},
+		{"table", []string{"--kind", "droplet"}, exitOK, []string{"PROVIDER      KIND     NAME   STATUS  ID\n", "digitalocean  droplet  erp-1          digitalocean:droplet:1001"}, ""},
+		{"path direction", []string{"path", "prj_admin", "1001"}, exitOK, []string{"no path follows the edges' direction"}, ""},
+		{"path directed", []string{"path", "docker:engine:erp-1", "1001"}, exitOK, []string{"-runs_on (rule 1.00)-> digitalocean:droplet:1001"}, ""},
+		{"bad format", []string{"-o", "yaml"}, exitUsage, nil, "--output must be table or json"},
+	} {
+		e, out, errb := testEnv(nil)
+		code := runEnv(context.Background(), append([]string{"query", "--graph", fixture}, c.args...), e)
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d\n%s%s", c.name, code, c.code, out, errb)
+		}
+		for _, w := range c.out {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s: stdout lacks %q:\n%s", c.name, w, out)
+			}
+		}
+		if !strings.Contains(errb.String(), c.err) {
+			t.Errorf("%s: stderr lacks %q:\n%s", c.name, c.err, errb)
+		}
+		if c.name == "path directed" && strings.Contains(out.String(), "ignores") {
+			t.Errorf("a directed path is said to ignore direction:\n%s", out)
+		}
+	}
+	e, out, errb := testEnv(nil)
+	if code := runEnv(context.Background(), []string{"query", "--graph", fixture, "-o", "json", "show", "docker:erp"}, e); code != exitOK {
+		t.Fatalf("-o json: exit %d %s", code, errb)
+	}
+	var d struct{ Node struct{ ID string } }
+	if err := json.Unmarshal(out.Bytes(), &d); err != nil || d.Node.ID != "docker:compose_project:erp-1/erp" {
+		t.Errorf("-o json show: %v %s", err, out)
+	}
+}
