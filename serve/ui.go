@@ -129,7 +129,7 @@ type webPage struct {
 	Section string // home, systems, scans: the highlighted link
 	Scan    graph.ScanInfo
 	Demo    bool
-	Banners []string
+	Banners []banner
 	Query   string
 	Data    any
 }
@@ -167,13 +167,28 @@ func (w *web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 // frame fills what the layout needs from the snapshot: the scan and the banners.
 func (w *web) frame(p *webPage, snap *Snapshot) {
 	p.Scan, p.Demo = snap.Graph.Scan, snap.Graph.Scan.Demo
-	p.Banners = append(p.Banners, snap.derived().warnings...)
+	for _, w := range snap.derived().warnings {
+		if t, ok := strings.CutSuffix(w, staleHint); ok {
+			p.Banners = append(p.Banners, banner{Text: t + ".", Link: "/?stale=1", LinkText: "Show them"})
+			continue
+		}
+		p.Banners = append(p.Banners, banner{Text: w, Link: "/scans", LinkText: "Collectors"})
+	}
 	if t, err := time.Parse(time.RFC3339, firstNonEmpty(snap.Graph.Scan.FinishedAt, snap.Graph.Scan.StartedAt)); err == nil {
 		if age := w.now().Sub(t); age > staleAfter {
-			p.Banners = append(p.Banners, fmt.Sprintf("The latest scan finished %s ago (%s): the data may be out of date.", roughAge(age), t.UTC().Format(time.RFC3339)))
+			p.Banners = append(p.Banners, banner{Text: fmt.Sprintf("The latest scan finished %s ago (%s): the data may be out of date.", roughAge(age), t.UTC().Format(time.RFC3339)), Link: "/scans", LinkText: "Scans"})
 		}
 	}
 }
+
+// banner is a warning shown on every page, with a link to what it is about.
+type banner struct {
+	Text, Link, LinkText string
+}
+
+// staleHint is how the shared stale-node warning names the MCP tool that lists them; the pages
+// link to the stale filter instead.
+const staleHint = " (search_nodes with stale=true lists them)"
 
 // staleAfter is the age past which the latest scan is called old in a banner: scans are
 // typically daily.
@@ -279,10 +294,10 @@ type searchHit struct {
 // search returns a page of the entries matching every word of q and the filters, best first:
 // exact name, then name prefix, then name substring, then id, kind or host; by id within each.
 // The entries are already sorted by id, so bucketing keeps that order without a sort.
-func (x *uiIndex) search(q, provider, kind string, offset, limit int) ([]searchHit, int) {
+func (x *uiIndex) search(q, provider, kind string, staleOnly bool, offset, limit int) ([]searchHit, int) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	words := strings.Fields(q)
-	if len(words) == 0 && provider == "" && kind == "" {
+	if len(words) == 0 && provider == "" && kind == "" && !staleOnly {
 		// Everything, in id order: the page is a slice of the index.
 		var out []searchHit
 		for i := offset; i < len(x.entries) && len(out) < limit; i++ {
@@ -295,7 +310,7 @@ func (x *uiIndex) search(q, provider, kind string, offset, limit int) ([]searchH
 	var buckets [4][]int32
 	for i := range x.entries {
 		e := &x.entries[i]
-		if provider != "" && e.provider != provider || kind != "" && (e.provider != kp || e.kind != kk) {
+		if provider != "" && e.provider != provider || kind != "" && (e.provider != kp || e.kind != kk) || staleOnly && !e.stale {
 			continue
 		}
 		ok := true
@@ -346,6 +361,7 @@ func (x *uiIndex) search(q, provider, kind string, offset, limit int) ([]searchH
 
 type homeData struct {
 	Q, Provider, Kind string
+	Stale             bool
 	Providers, Kinds  []string
 	Hits              []searchHit
 	Total, Offset     int
@@ -361,20 +377,23 @@ func (w *web) home(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	d := &homeData{Q: q.Get("q"), Provider: q.Get("provider"), Kind: q.Get("kind")}
-	d.Searching = d.Q != "" || d.Provider != "" || d.Kind != ""
+	d := &homeData{Q: q.Get("q"), Provider: q.Get("provider"), Kind: q.Get("kind"), Stale: boolParam(q.Get("stale"))}
+	d.Searching = d.Q != "" || d.Provider != "" || d.Kind != "" || d.Stale
 	pg, _ := strconv.Atoi(q.Get("page"))
 	pg = max(pg, 1)
 	x := snap.uiIndex()
 	d.Providers, d.Kinds = x.providers, x.kinds
 	d.Offset = (pg - 1) * uiPageSize
-	d.Hits, d.Total = x.search(d.Q, d.Provider, d.Kind, d.Offset, uiPageSize)
+	d.Hits, d.Total = x.search(d.Q, d.Provider, d.Kind, d.Stale, d.Offset, uiPageSize)
 	link := func(p int) string {
 		v := url.Values{}
 		for k, s := range map[string]string{"q": d.Q, "provider": d.Provider, "kind": d.Kind} {
 			if s != "" {
 				v.Set(k, s)
 			}
+		}
+		if d.Stale {
+			v.Set("stale", "1")
 		}
 		v.Set("page", strconv.Itoa(p))
 		return "/?" + v.Encode()

@@ -140,11 +140,11 @@ func TestUISearch(t *testing.T) {
 	}
 	snap, _ := st.Current()
 	x := snap.uiIndex()
-	hits, total := x.search("storefront", "", "", 0, 2)
+	hits, total := x.search("storefront", "", "", false, 0, 2)
 	if total < 5 || len(hits) != 2 || hits[0].ID != storefront {
 		t.Errorf("storefront: %d %+v", total, hits)
 	}
-	next, total2 := x.search("storefront", "", "", 2, 2)
+	next, total2 := x.search("storefront", "", "", false, 2, 2)
 	if total2 != total || len(next) != 2 || next[0].ID == hits[1].ID {
 		t.Errorf("second page %+v after %+v", next, hits)
 	}
@@ -157,16 +157,22 @@ func TestUISearch(t *testing.T) {
 		"supabase project":          acmeProd, // every word must match
 		"onerror":                   evilCtr,  // names are searched as text
 	} {
-		hits, _ := x.search(q, "", "", 0, 50)
+		hits, _ := x.search(q, "", "", false, 0, 50)
 		if len(hits) == 0 || hits[0].ID != want {
 			t.Errorf("search %q: %+v, want %s first", q, hits, want)
 		}
 	}
-	if hits, total := x.search("", "vercel", "vercel:env_var", 0, 50); total != 5 || hits[0].Kind != "env_var" {
+	if hits, total := x.search("", "vercel", "vercel:env_var", false, 0, 50); total != 5 || hits[0].Kind != "env_var" {
 		t.Errorf("filter: %d %+v", total, hits)
 	}
-	if _, total := x.search("", "", "", 0, 50); total != 36 {
+	if _, total := x.search("", "", "", false, 0, 50); total != 36 {
 		t.Errorf("everything: %d", total)
+	}
+	if hits, total := x.search("", "", "", true, 0, 50); total != 7 || hits[0].Provider != "digitalocean" || !hits[0].Stale {
+		t.Errorf("stale only: %d %+v", total, hits)
+	}
+	if _, total := x.search("erp", "", "", true, 0, 50); total != 3 {
+		t.Errorf("stale erp: %d", total) // the droplet, its DNS record, and the app whose ODOO_URL host is erp.acme-coffee.com
 	}
 }
 
