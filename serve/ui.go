@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -12,8 +13,10 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,7 +70,7 @@ type web struct {
 	svc    *Service
 	log    *slog.Logger
 	pages  map[string]*template.Template
-	static http.Handler
+	static *staticFiles
 	now    func() time.Time
 }
 
@@ -90,11 +93,7 @@ func newWeb(svc *Service, log *slog.Logger) *web {
 	for _, p := range []string{"home", "node", "systems", "system", "scans", "diff", "error"} {
 		w.pages[p] = template.Must(template.New(p).Funcs(funcs).ParseFS(uiFiles, "ui/layout.html", "ui/diagram.html", "ui/"+p+".html"))
 	}
-	static, err := fs.Sub(uiFiles, "ui/static")
-	if err != nil {
-		panic(err)
-	}
-	w.static = http.StripPrefix("/static/", http.FileServerFS(static))
+	w.static = &staticFiles{}
 	return w
 }
 
@@ -106,11 +105,7 @@ func (w *web) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /s/{id...}", w.system)
 	mux.HandleFunc("GET /scans", w.scans)
 	mux.HandleFunc("GET /scans/diff", w.diff)
-	mux.HandleFunc("GET /static/", func(rw http.ResponseWriter, r *http.Request) {
-		securityHeaders(rw.Header())
-		rw.Header().Set("Cache-Control", "no-cache")
-		w.static.ServeHTTP(rw, r)
-	})
+	mux.HandleFunc("GET /static/{name}", w.static.serve)
 }
 
 func nodeURL(id string) string   { return "/n/" + url.PathEscape(id) }
@@ -849,6 +844,66 @@ func uiAuth(token string, rw http.ResponseWriter, r *http.Request, next http.Han
 	rw.Header().Set("Cache-Control", "no-store")
 	http.Redirect(rw, r, u.RequestURI(), http.StatusSeeOther)
 	return true
+}
+
+// staticFiles serves the embedded assets with an ETag (a hash of the content), so a browser
+// revalidates mermaid's 3.5 MB in one round trip, and gzip-compressed to clients that accept it
+// (compressed once, on first use).
+type staticFiles struct {
+	once  sync.Once
+	files map[string]*staticFile
+}
+
+type staticFile struct {
+	name       string
+	etag       string
+	plain, gz  []byte
+	contentTyp string
+}
+
+func (s *staticFiles) load() {
+	s.files = map[string]*staticFile{}
+	ents, _ := fs.ReadDir(uiFiles, "ui/static")
+	for _, e := range ents {
+		b, err := uiFiles.ReadFile("ui/static/" + e.Name())
+		if err != nil {
+			continue
+		}
+		sum := sha256.Sum256(b)
+		f := &staticFile{name: e.Name(), plain: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentTyp: mime.TypeByExtension(path.Ext(e.Name()))}
+		if f.contentTyp == "" {
+			f.contentTyp = "text/plain; charset=utf-8"
+		}
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
+		_, _ = zw.Write(b)
+		_ = zw.Close()
+		if z.Len() < len(b) {
+			f.gz = z.Bytes()
+		}
+		s.files[e.Name()] = f
+	}
+}
+
+func (s *staticFiles) serve(rw http.ResponseWriter, r *http.Request) {
+	s.once.Do(s.load)
+	f, ok := s.files[r.PathValue("name")]
+	if !ok {
+		http.NotFound(rw, r)
+		return
+	}
+	h := rw.Header()
+	securityHeaders(h)
+	h.Set("Cache-Control", "no-cache") // revalidate: the ETag makes that one cheap round trip
+	h.Set("ETag", f.etag)
+	h.Set("Content-Type", f.contentTyp)
+	h.Set("Vary", "Accept-Encoding")
+	body := f.plain
+	if f.gz != nil && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		body = f.gz
+	}
+	http.ServeContent(rw, r, f.name, time.Time{}, bytes.NewReader(body))
 }
 
 // snapshotUI is the part of Snapshot the explorer computes once per graph.

@@ -326,3 +326,37 @@ func TestMermaidBundleVersion(t *testing.T) {
 		t.Errorf("serve/ui/static/mermaid.min.js differs from the installed mermaid %s: copy tools/mermaid/node_modules/mermaid/dist/mermaid.min.js", want)
 	}
 }
+
+// The assets revalidate by ETag and travel compressed: mermaid is 3.5 MB.
+func TestUIStatic(t *testing.T) {
+	srv := newUI(t, "")
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/static/mermaid.min.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req) // the raw body, not decompressed
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || etag == "" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || len(gz) > 2<<20 {
+		t.Errorf("mermaid.min.js: %d %v, %d bytes", resp.StatusCode, resp.Header, len(gz))
+	}
+	req.Header.Set("If-None-Match", etag)
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation: %d, want 304", resp.StatusCode)
+	}
+	code, h, body := fetchPage(t, srv, "/static/app.css", func(r *http.Request) { r.Header.Set("Accept-Encoding", "identity") })
+	if code != 200 || h.Get("Content-Encoding") != "" || !strings.Contains(body, "prefers-color-scheme: dark") || h.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("app.css: %d %v", code, h)
+	}
+	if code, _, _ := fetchPage(t, srv, "/static/nothing.js", nil); code != 404 {
+		t.Errorf("a missing asset: %d", code)
+	}
+}
