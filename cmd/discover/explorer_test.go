@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/infragraph/infragraph/query"
+	"github.com/infragraph/infragraph/serve"
 	"github.com/infragraph/infragraph/serve/browsertest"
 )
 
@@ -58,5 +63,44 @@ func TestExplorerOnTheDemo(t *testing.T) {
 		if !strings.Contains(impact, want) {
 			t.Errorf("what breaks without erp-1 does not name %q:\n%s", want, impact)
 		}
+	}
+}
+
+// assertExplorerShowsNoCanary serves the explorer over a scan's output directory and reads every
+// page it has (the overview, each node, each system's diagram, the scans and their diff): none
+// shows a planted secret.
+func assertExplorerShowsNoCanary(t *testing.T, dir string, extra ...string) {
+	t.Helper()
+	st, err := serve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &serve.Service{Store: st}
+	srv := httptest.NewServer(serve.Handler(svc, nil, serve.HTTPOptions{}))
+	defer srv.Close()
+	snap, _ := st.Current()
+	paths := []string{"/", "/?stale=1", "/systems", "/scans", "/scans/diff"}
+	for _, n := range snap.Graph.Nodes() {
+		paths = append(paths, "/n/"+url.PathEscape(n.ID), "/s/"+url.PathEscape(n.ID))
+	}
+	read := 0
+	for _, p := range paths {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			read++
+		}
+		for _, c := range append([]string{"CANARY"}, extra...) {
+			if i := strings.Index(string(b), c); i >= 0 {
+				t.Errorf("GET %s shows %q: ...%s...", p, c, b[max(0, i-120):min(len(b), i+60)])
+			}
+		}
+	}
+	if read < len(snap.Graph.Nodes()) {
+		t.Errorf("only %d of %d pages answered", read, len(paths))
 	}
 }

@@ -160,4 +160,5 @@ func TestFailingScanLeaksNoSecret(t *testing.T) {
 		t.Errorf("llm-audit.jsonl does not record the gateway's error (%v):\n%s", err, audit)
 	}
 	assertNoCanaryAnywhere(t, dir, out, errb, "sslmode=require&password")
+	assertExplorerShowsNoCanary(t, dir, "sslmode=require&password")
 }
