@@ -16,6 +16,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/all"
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich/llm"
+	"github.com/infragraph/infragraph/termtext"
 )
 
 type doctorOpts struct {
@@ -92,7 +93,8 @@ func runDoctor(ctx context.Context, e *env, o *doctorOpts) error {
 	for range checked {
 		<-done
 	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
+	// errors quote the provider's answers: no control character reaches the terminal
+	tw := tabwriter.NewWriter(termtext.Writer(e.Stdout), 0, 0, 2, ' ', 0)
 	failed, ok := 0, 0
 	for _, r := range results {
 		in := r.inst
@@ -105,7 +107,7 @@ func runDoctor(ctx context.Context, e *env, o *doctorOpts) error {
 		case in.Collector == nil:
 		case r.err != nil:
 			failed++
-			fmt.Fprintf(tw, "FAIL\t%s\t%s\n", in.Key(), r.err)
+			fmt.Fprintf(tw, "FAIL\t%s\t%s\n", in.Key(), termtext.Escape(r.err.Error()))
 			fmt.Fprintf(tw, "\t\tfix: %s\n", doctorFix(r.err, in.Origin))
 		default:
 			ok++
@@ -118,7 +120,7 @@ func runDoctor(ctx context.Context, e *env, o *doctorOpts) error {
 	}
 	tw.Flush()
 	if creds, err := llm.CredentialsFromEnv(e.Getenv, time.Now()); err != nil {
-		fmt.Fprintf(e.Stdout, "llm: %v\n", err)
+		fmt.Fprintf(e.Stdout, "llm: %s\n", termtext.Escape(err.Error()))
 	} else if creds.Found() {
 		fmt.Fprintf(e.Stdout, "llm: credentials from $%s (not called: a check would spend tokens)\n", creds.Source)
 	} else {

@@ -103,7 +103,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	defer cli.Close()
 	s, err := read(ctx, cli, parallelism(c.cfg.Host), scrubWarnings{emit, c.cfg.Host})
 	if err != nil {
-		err = scrub(c.cfg.Host, err)
+		err = sshCause(scrub(c.cfg.Host, err))
 		if errors.Is(err, errInfo) && (client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) || isDialErr(err)) {
 			return fmt.Errorf("docker engine %s unreachable at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), err)
 		}
@@ -327,4 +327,42 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// sshError leads with what ssh itself said when the docker CLI's ssh connection helper failed
+// ("ssh: connect to host edge-1 port 22: Connection refused", "Permission denied (publickey)"):
+// the client's own message puts it last, after the helper's command line and a hint about Docker
+// versions that is rarely the cause.
+type sshError struct {
+	said string
+	err  error
+}
+
+func (e *sshError) Error() string {
+	return e.said + " (ssh, run by the docker connection helper: check the host, the port, and your keys or ~/.ssh/config)"
+}
+
+func (e *sshError) Unwrap() error { return e.err }
+
+// sshCause wraps err in an sshError when it carries the ssh helper's stderr; else returns it.
+func sshCause(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	i := strings.LastIndex(msg, "stderr=")
+	if i < 0 || !strings.Contains(msg, "dial-stdio") {
+		return err
+	}
+	var lines []string
+	for _, l := range strings.Split(msg[i+len("stderr="):], "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	said := strings.Join(lines, "; ")
+	if said == "" {
+		return err
+	}
+	return &sshError{said: said, err: err}
 }

@@ -376,5 +376,9 @@ func TestSSHUnreachable(t *testing.T) {
 	if out.Err == nil || !strings.Contains(out.Err.Error(), "docker engine edge") || !strings.Contains(out.Err.Error(), host) {
 		t.Fatalf("err = %v", out.Err)
 	}
+	// ssh's own words come first, not after the helper's command line
+	if want := host + ": ssh: connect to host 127.0.0.1 port " + port + ": Connection refused (ssh,"; !strings.Contains(out.Err.Error(), want) {
+		t.Errorf("err = %v\nwant it to contain %q", out.Err, want)
+	}
 	t.Log(out.Err)
 }

@@ -14,7 +14,7 @@ func (c *Collector) Probe(ctx context.Context) error {
 	}
 	defer cli.Close()
 	if _, err := cli.Ping(ctx); err != nil {
-		return fmt.Errorf("docker engine %s unreachable at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), scrub(c.cfg.Host, err))
+		return fmt.Errorf("docker engine %s unreachable at %s: %w", c.cfg.Name, endpoint(c.cfg.Host), sshCause(scrub(c.cfg.Host, err)))
 	}
 	return nil
 }
