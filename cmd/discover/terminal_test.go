@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -51,6 +53,8 @@ func TestHumanOutputEscapesControls(t *testing.T) {
 			t.Errorf("scan's stderr lost the warning: %q", errb)
 		}
 	}
+	bad := filepath.Join(dir, "bad.json") // validate quotes the ids of the nodes it rejects
+	os.WriteFile(bad, []byte(`{"schema_version":"1.0.0","scan":{},"collectors":[],"nodes":[{"id":"vercel:nope:\u001b]0;x\u0007","kind":"nope","provider":"vercel","name":"x"}],"edges":[]}`), 0o644)
 	for _, args := range [][]string{
 		{"query", "--graph", dir},
 		{"query", "--graph", dir, "--name", "evil"},
@@ -61,11 +65,12 @@ func TestHumanOutputEscapesControls(t *testing.T) {
 		{"query", "--graph", dir, "path", "1001", "digitalocean:droplet:" + evil},
 		{"query", "--graph", dir, "show", evil}, // ambiguous: an error listing the candidates
 		{"diff", "--out", dir},
+		{"validate", bad},
 	} {
 		e, out, errb := testEnv(nil)
 		runEnv(context.Background(), args, e)
 		if out.Len() == 0 && errb.Len() == 0 {
-			t.Errorf("%v printed nothing", args[:4])
+			t.Errorf("%q printed nothing", args)
 		}
 		if rawControl.MatchString(out.String()) || rawControl.MatchString(errb.String()) {
 			t.Errorf("%q printed raw control characters:\n%q\n%q", args, out, errb)

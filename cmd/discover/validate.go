@@ -10,6 +10,7 @@ import (
 
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/termtext"
 )
 
 func newValidateCmd(e *env, runF func(path string) error) *cobra.Command {
@@ -31,7 +32,7 @@ func newValidateCmd(e *env, runF func(path string) error) *cobra.Command {
 			}
 			problems := schemas.ValidateJSON(data)
 			for _, p := range problems {
-				fmt.Fprintln(e.Stdout, p)
+				fmt.Fprintln(e.Stdout, termtext.Escape(p)) // problems quote ids from the file
 			}
 			if len(problems) > 0 {
 				return fmt.Errorf("%s: %d problem(s)", path, len(problems))
