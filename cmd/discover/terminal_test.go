@@ -81,3 +81,24 @@ func TestHumanOutputEscapesControls(t *testing.T) {
 		t.Errorf("--json: exit %d, %s", code, out)
 	}
 }
+
+// hostileProbe is a collector whose probe fails with a provider message full of controls.
+type hostileProbe struct{ fakeCollector }
+
+func (hostileProbe) Probe(context.Context) error {
+	return errors.New("GET /v2/account: 401: \x1b]0;pwned\x07\x1b[2J\rall good\u202e\nfake line")
+}
+
+// TestDoctorEscapesControls: doctor prints a provider's error for each failed probe (issue #26
+// item 21).
+func TestDoctorEscapesControls(t *testing.T) {
+	e, out, errb := testEnv(nil)
+	withInstances(e, collectors.Instance{Provider: "digitalocean", Name: "prod", Collector: hostileProbe{fakeCollector(func(context.Context, graph.Emitter) error { return nil })}})
+	runEnv(context.Background(), []string{"doctor"}, e)
+	if !strings.Contains(out.String(), `\x1b]0;pwned`) {
+		t.Fatalf("doctor did not report the probe's error:\n%q", out)
+	}
+	if rawControl.MatchString(out.String()) || rawControl.MatchString(errb.String()) || strings.Contains(out.String(), "\nfake line") {
+		t.Errorf("doctor printed raw control characters:\n%q\n%q", out, errb)
+	}
+}
