@@ -214,9 +214,12 @@ func (s *dbScan) searchRead(ctx context.Context, model string, domain []any, fie
 		if err != nil {
 			return nil, err
 		}
+		// search_read answers a list, [] when nothing matches. A missing or null result (a
+		// JSON-RPC `{}` or `{"result": null}`) is not an empty model: taking it for one would
+		// drop what the last scan found instead of carrying it forward (issue #26 item 10).
 		l, ok := v.([]any)
-		if !ok && v != nil && v != false {
-			return nil, fmt.Errorf("%s search_read: unexpected answer %T", model, v)
+		if !ok {
+			return nil, fmt.Errorf("%s search_read: the answer is %s, not the list Odoo documents", model, describeAnswer(v))
 		}
 		for _, x := range l {
 			if m, ok := x.(map[string]any); ok {
@@ -232,6 +235,14 @@ func (s *dbScan) searchRead(ctx context.Context, model string, domain []any, fie
 			return out, nil
 		}
 	}
+}
+
+// describeAnswer names the type of an unexpected answer without quoting it.
+func describeAnswer(v any) string {
+	if v == nil {
+		return "null or missing"
+	}
+	return fmt.Sprintf("a %T", v)
 }
 
 func anys[T any](in []T) []any {

@@ -2,6 +2,7 @@ package vercel
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -189,12 +190,22 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 		case status < 200 || status > 299:
 			return apiError(path, status, body, c.token.Reveal())
 		}
+		// No Vercel answer is `null` (lists are objects or arrays, the rest objects): decoding it
+		// would leave an empty list, a team without projects, and every project of the last
+		// scan would be dropped instead of carried forward stale (issue #26 item 10).
+		if t := bytes.TrimSpace(body); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+			return fmt.Errorf("%s: %w: the answer is %s", path, ErrShape, cmp.Or(string(t), "empty"))
+		}
 		if err := json.Unmarshal(body, v); err != nil {
 			return fmt.Errorf("%s: decode response: %w", path, decodeErr(err))
 		}
 		return nil
 	}
 }
+
+// ErrShape is an answer without the shape Vercel's API documents: a failure of what asked for
+// it, never an empty result.
+var ErrShape = errors.New("not the shape the Vercel API documents")
 
 // decodeErr keeps json errors free of payload text: syntax errors carry only an offset, type
 // errors only field names and types.
@@ -358,10 +369,12 @@ func list[T any](ctx context.Context, c *Client, s Scope, path, key, param strin
 			return "", err
 		}
 		var items []T
-		if raw, ok := page[key]; ok {
-			if err := json.Unmarshal(raw, &items); err != nil {
-				return "", fmt.Errorf("%s: decode %s: %w", path, key, decodeErr(err))
-			}
+		raw, ok := page[key]
+		if !ok || string(raw) == "null" {
+			return "", fmt.Errorf("%s: %w: no %q list (an empty one is %q: [])", path, ErrShape, key, key)
+		}
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return "", fmt.Errorf("%s: decode %s: %w", path, key, decodeErr(err))
 		}
 		all = append(all, items...)
 		var p Pagination
@@ -718,6 +731,9 @@ func (c *Client) User(ctx context.Context) (User, error) {
 		User User `json:"user"`
 	}
 	err := c.get(ctx, "/v2/user", nil, &r)
+	if err == nil && r.User.ID == "" {
+		err = fmt.Errorf("/v2/user: %w: no user id", ErrShape)
+	}
 	return r.User, err
 }
 
@@ -730,6 +746,9 @@ func (c *Client) Teams(ctx context.Context) ([]Team, error) {
 func (c *Client) Team(ctx context.Context, id string) (Team, error) {
 	var t Team
 	err := c.get(ctx, "/v2/teams/"+url.PathEscape(id), nil, &t)
+	if err == nil && t.ID == "" {
+		err = fmt.Errorf("/v2/teams/%s: %w: no team id", url.PathEscape(id), ErrShape)
+	}
 	return t, err
 }
 
