@@ -264,6 +264,10 @@ var truth = []string{
 	"digitalocean:db_trusted_source:db-1/ts-1 -allows-> digitalocean:droplet:1001",
 	"docker:engine:erp-1 -runs_on-> digitalocean:droplet:1001",
 	"odoo:instance:erp.acme-coffee.com -runs_on-> digitalocean:droplet:1001",
+	// the proxy container serves the instance's own host (traefik Host rule): stopping it stops
+	// Odoo for everyone calling https://erp.acme-coffee.com (issue #17); references to that host
+	// still go to the instance, the system
+	"odoo:instance:erp.acme-coffee.com -runs_on-> docker:container:erp-1/proxy",
 	"odoo:mail_server:erp.acme-coffee.com/acme/1 -sends_mail_via-> external:host:smtp.sendgrid.net",
 	"odoo:server_action:erp.acme-coffee.com/acme/7 -calls-> vercel:project:prj_storefront",
 	"docker:container:worker-1/worker -uses_database-> digitalocean:db_cluster:db-1",
@@ -293,5 +297,4 @@ var decoys = []string{
 	"odoo:company:erp.acme-coffee.com/acme/1",
 	"supabase:pooler:" + sbRef + "/transaction", // the edge goes to the project, not its pooler
 	"docker:container:erp-1/cache",              // "cache" on another engine
-	"docker:container:erp-1/proxy",              // serves erp.acme-coffee.com, but the instance is the system
 }

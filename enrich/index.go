@@ -173,7 +173,8 @@ func (ix *index) addIdentity(typ string, o owner) {
 		}
 		ix.hosts[h] = append(ix.hosts[h], o)
 		if m := supabaseHost.FindStringSubmatch(h); m != nil {
-			ix.refs[m[1]] = append(ix.refs[m[1]], owner{node: o.node, field: o.field, value: m[1]})
+			// the value as it occurs (evidence quotes it): the host, not the ref read from it
+			ix.refs[m[1]] = append(ix.refs[m[1]], owner{node: o.node, field: o.field, value: o.value})
 		}
 	case schemas.TypeIP:
 		ix.addIP(o.value, o)

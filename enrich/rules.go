@@ -844,6 +844,7 @@ func (m *matcher) runsOn(n *graph.Node, ki *kindInfo, keys []string) {
 	for _, a := range ki.kind.AttrsOfType(true, schemas.TypeHost, keys) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
+			m.servedBy(n, a, raw, types)
 			for _, rec := range m.ix.hosts[normHost(raw)] {
 				if rk := m.ix.kind(rec.node); rk == nil || !rk.resolver {
 					continue
@@ -855,6 +856,33 @@ func (m *matcher) runsOn(n *graph.Node, ki *kindInfo, keys []string) {
 				}
 			}
 		}
+	}
+}
+
+// servedBy proposes that an application runs on the container or Compose service that serves its
+// own host: a reverse proxy's router for it (traefik Host(...) or caddy labels, VIRTUAL_HOST,
+// collected as proxy_domains), matched exactly. Which kinds may be linked is the vocabulary's
+// runs_on pairs (an Odoo instance and what serves web.base.url's host).
+func (m *matcher) servedBy(n *graph.Node, field, raw string, types []string) {
+	h := normHost(raw)
+	if !strings.Contains(h, ".") {
+		return // a bare name is a network alias, not a site a proxy serves
+	}
+	var direct []owner
+	for _, o := range m.ix.hosts[h] {
+		if ok := m.ix.kind(o.node); ok != nil && !ok.resolver && o.field == "proxy_domains" {
+			direct = append(direct, o)
+		}
+	}
+	ts := m.targets(direct, n, types)
+	for _, t := range ts {
+		conf := confHost
+		if len(ts) > 1 {
+			conf *= ambiguous
+		}
+		m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: conf, rule: "served-by",
+			ev:  append([]graph.Evidence{{Node: n.ID, Field: field, Value: raw}}, t.ev...),
+			why: fmt.Sprintf("%s %s is a site %s serves (reverse proxy rule)", field, raw, t.node.ID)})
 	}
 }
 

@@ -279,6 +279,7 @@ func Apply(g *graph.Graph, vs []Verdict) (added int) {
 			}
 		}
 		e := p.Edge
+		e.Via = p.Via // kept in graph.json: which env var or record the edge was found through
 		if old, ok := g.Edge(e.Key()); ok {
 			vs[i].Notes = append(vs[i].Notes, fmt.Sprintf("merged with existing %s edge", old.Origin))
 		} else {

@@ -65,6 +65,9 @@ type Edge struct {
 	Origins    []Origin   `json:"origins,omitempty"` // every origin that asserted it, when merged
 	Confidence float64    `json:"confidence"`
 	Evidence   []Evidence `json:"evidence,omitempty"`
+	// Via lists the nodes an inferred edge was found through, sorted: the env var of a project it
+	// was lifted to (so rotating a password names every setting to update), a DNS record.
+	Via []string `json:"via,omitempty"`
 
 	Source     string `json:"source,omitempty"`
 	FirstSeen  string `json:"first_seen,omitempty"`
@@ -209,6 +212,7 @@ func (g *Graph) AddEdge(e Edge) error {
 		c.Origins = nil
 	}
 	c.Evidence = SortEvidence(c.Evidence)
+	c.Via = unionSorted(nil, c.Via)
 	g.edges[k] = &c
 	g.out[e.From] = append(g.out[e.From], k)
 	g.in[e.To] = append(g.in[e.To], k)
@@ -229,9 +233,26 @@ func MergeEdge(dst *Edge, e Edge) {
 		dst.Origins = nil
 	}
 	dst.Evidence = SortEvidence(append(dst.Evidence, e.Evidence...))
+	dst.Via = unionSorted(dst.Via, e.Via)
 	if !e.Stale {
 		dst.Stale, dst.StaleSince = false, ""
 	}
+}
+
+// unionSorted returns the sorted union of a and b without duplicates (nil when both are empty).
+func unionSorted(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	all := append(append([]string(nil), a...), b...)
+	sort.Strings(all)
+	out := all[:1]
+	for _, s := range all[1:] {
+		if s != out[len(out)-1] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 var originRank = map[Origin]int{Observed: 0, Rule: 1, LLM: 2}

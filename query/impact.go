@@ -117,7 +117,7 @@ func (r rules) analyze(g *graph.Graph, id string, depth int) []reached {
 				// reached again at this distance: a runtime break beats a part, a surer edge a
 				// weaker one (uses_database 0.95 beside calls 0.85); on is kept if either says so
 				if rel < l.rel || (rel == l.rel && e.Confidence > l.hit.Via.Confidence) {
-					l.rel, l.hit.From, l.hit.Via = rel, from, edgeOf(e)
+					l.rel, l.hit.From, l.hit.Via = rel, from, edgeOf(g, e)
 				}
 				l.on = l.on || on
 				return
@@ -127,7 +127,7 @@ func (r rules) analyze(g *graph.Graph, id string, depth int) []reached {
 			}
 			n, _ := g.Node(to)
 			at[to] = len(level)
-			level = append(level, reached{hit: Hit{Node: nodeOf(n, false), Distance: d, From: from, Via: edgeOf(e)}, rel: rel, on: on})
+			level = append(level, reached{hit: Hit{Node: nodeOf(n, false), Distance: d, From: from, Via: edgeOf(g, e)}, rel: rel, on: on})
 		}
 		for _, cur := range frontier {
 			cn, _ := g.Node(cur)

@@ -41,6 +41,42 @@ type Edge struct {
 	Origin     graph.Origin `json:"origin"`
 	Confidence float64      `json:"confidence"`
 	Stale      bool         `json:"stale,omitempty"`
+	// Via names the settings an inferred edge was found through (graph.Edge.Via): rotating the
+	// database's password means updating each, in each of its targets.
+	Via []Setting `json:"via,omitempty"`
+}
+
+// Setting is a node an edge was found through: an env var with the deployment targets it applies
+// to, a DNS record.
+type Setting struct {
+	ID      string   `json:"id"`
+	Kind    string   `json:"kind"`
+	Name    string   `json:"name"`
+	Targets []string `json:"targets,omitempty" jsonschema:"deployment targets of an env var (production, preview, development)"`
+}
+
+// SettingsOf resolves an edge's Via ids to settings, skipping ids no longer in g.
+func SettingsOf(g *graph.Graph, e graph.Edge) []Setting {
+	var out []Setting
+	for _, id := range e.Via {
+		n, ok := g.Node(id)
+		if !ok {
+			continue
+		}
+		s := Setting{ID: n.ID, Kind: n.Kind, Name: n.Name}
+		s.Targets, _ = n.AttrValues("targets")
+		out = append(out, s)
+	}
+	return out
+}
+
+// Words is "DATABASE_URL (env var; targets preview, production)".
+func (s Setting) Words() string {
+	w := s.Name + " (" + strings.ReplaceAll(s.Kind, "_", " ")
+	if len(s.Targets) > 0 {
+		w += "; targets " + strings.Join(s.Targets, ", ")
+	}
+	return w + ")"
 }
 
 func nodeOf(n graph.Node, attrs bool) Node {
@@ -51,8 +87,8 @@ func nodeOf(n graph.Node, attrs bool) Node {
 	return r
 }
 
-func edgeOf(e graph.Edge) Edge {
-	return Edge{From: e.From, To: e.To, Type: e.Type, Origin: e.Origin, Confidence: e.Confidence, Stale: e.Stale}
+func edgeOf(g *graph.Graph, e graph.Edge) Edge {
+	return Edge{From: e.From, To: e.To, Type: e.Type, Origin: e.Origin, Confidence: e.Confidence, Stale: e.Stale, Via: SettingsOf(g, e)}
 }
 
 // Filter selects nodes; empty fields match everything, and every set field must match.
@@ -272,7 +308,7 @@ func walk(g *graph.Graph, ref string, depth int) ([]Hit, error) {
 				if j, ok := at[nid]; ok && via[i].Confidence > level[j].Via.Confidence {
 					// reached again at the same distance on a surer edge (uses_database 0.95
 					// beside calls 0.85): show that one
-					level[j].From, level[j].Via = cur, edgeOf(via[i])
+					level[j].From, level[j].Via = cur, edgeOf(g, via[i])
 				}
 				if seen[nid] {
 					continue
@@ -280,7 +316,7 @@ func walk(g *graph.Graph, ref string, depth int) ([]Hit, error) {
 				seen[nid] = true
 				at[nid] = len(level)
 				nn, _ := g.Node(nid)
-				level = append(level, Hit{Node: nodeOf(nn, false), Distance: d, From: cur, Via: edgeOf(via[i])})
+				level = append(level, Hit{Node: nodeOf(nn, false), Distance: d, From: cur, Via: edgeOf(g, via[i])})
 			}
 		}
 		sort.Slice(level, func(i, j int) bool { return level[i].Node.ID < level[j].Node.ID })
@@ -362,7 +398,7 @@ func bfs(g *graph.Graph, from, to string, directed bool) []Step {
 			break
 		}
 		b := parent[cur]
-		e := edgeOf(b.edge)
+		e := edgeOf(g, b.edge)
 		s.Via, s.Forward = &e, b.forward
 		steps = append(steps, s)
 		cur = b.prev
@@ -384,10 +420,10 @@ func Show(g *graph.Graph, ref string) (Detail, error) {
 	n, _ := g.Node(id)
 	d := Detail{Node: nodeOf(n, true), FirstSeen: n.FirstSeen, Out: []Edge{}, In: []Edge{}}
 	for _, e := range g.Out(id) {
-		d.Out = append(d.Out, edgeOf(e))
+		d.Out = append(d.Out, edgeOf(g, e))
 	}
 	for _, e := range g.In(id) {
-		d.In = append(d.In, edgeOf(e))
+		d.In = append(d.In, edgeOf(g, e))
 	}
 	return d, nil
 }

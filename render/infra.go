@@ -822,8 +822,17 @@ func (m *model) directDeps(id string, slugs map[string]string, forward bool) []s
 				continue
 			}
 			line := m.nodeRef(other, slugs) + ": " + e.Type + " (" + originWords(*e) + ")"
+			var via []string
 			if u != id {
-				line += ", via " + md(m.label(u)) + " (" + m.kindOf(u) + ")"
+				via = append(via, md(m.label(u))+" ("+m.kindOf(u)+")")
+			}
+			for _, s := range query.SettingsOf(m.g, *e) {
+				if s.ID != u && m.rep[s.ID] == m.rep[e.From] { // the source side's settings: what to update
+					via = append(via, md(s.Words()))
+				}
+			}
+			if len(via) > 0 {
+				line += ", via " + strings.Join(via, ", ")
 			}
 			out = append(out, line)
 		}

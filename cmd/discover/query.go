@@ -262,6 +262,14 @@ func edgeLabel(e query.Edge) string {
 	if e.Stale {
 		s += " stale"
 	}
+	for i, v := range e.Via {
+		if i == 0 {
+			s += " via "
+		} else {
+			s += ", "
+		}
+		s += v.Words()
+	}
 	return s
 }
 
