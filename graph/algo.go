@@ -63,9 +63,12 @@ func (g *Graph) Reach(id string, forward bool, depth int, filter EdgeFilter) ([]
 		if depth > 0 && dist[cur] >= depth {
 			continue
 		}
-		ks := g.out[cur]
-		if !forward {
-			ks = g.in[cur]
+		// through sortedKeys: a list another reader sorts in place must not be read meanwhile
+		var ks []EdgeKey
+		if forward {
+			ks = g.sortedKeys(g.out, &g.outSorted, cur)
+		} else {
+			ks = g.sortedKeys(g.in, &g.inSorted, cur)
 		}
 		for _, k := range ks {
 			e := g.edges[k]

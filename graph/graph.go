@@ -118,6 +118,12 @@ type Graph struct {
 	once sync.Once
 	st   dg.Graph[string, string]
 	stMu sync.Mutex
+
+	// outSorted and inSorted mark the nodes whose out and in key lists are sorted: Out and In
+	// sort a list in place the first time they are asked for it after it changed, not on every
+	// call (a traversal asks for a hub's 100,000 edges once per visit). adjMu guards the sort.
+	adjMu               sync.Mutex
+	outSorted, inSorted map[string]bool
 }
 
 // New returns an empty graph.
@@ -216,6 +222,8 @@ func (g *Graph) AddEdge(e Edge) error {
 	g.edges[k] = &c
 	g.out[e.From] = append(g.out[e.From], k)
 	g.in[e.To] = append(g.in[e.To], k)
+	delete(g.outSorted, e.From)
+	delete(g.inSorted, e.To)
 	g.invalidate()
 	return nil
 }
@@ -305,6 +313,8 @@ func (g *Graph) RemoveNode(id string) {
 	delete(g.nodes, id)
 	delete(g.out, id)
 	delete(g.in, id)
+	delete(g.outSorted, id)
+	delete(g.inSorted, id)
 	g.invalidate()
 }
 
@@ -394,16 +404,31 @@ func lessKey(a, b EdgeKey) bool {
 }
 
 // Out returns the edges leaving id, sorted.
-func (g *Graph) Out(id string) []Edge { return g.collect(g.out[id]) }
+func (g *Graph) Out(id string) []Edge { return g.collect(g.sortedKeys(g.out, &g.outSorted, id)) }
 
 // In returns the edges entering id, sorted.
-func (g *Graph) In(id string) []Edge { return g.collect(g.in[id]) }
+func (g *Graph) In(id string) []Edge { return g.collect(g.sortedKeys(g.in, &g.inSorted, id)) }
+
+// sortedKeys returns adj[id] sorted, sorting it in place if it changed since it last was.
+// Removing a key keeps the order, so only AddEdge (and a fresh graph) clear the mark.
+func (g *Graph) sortedKeys(adj map[string][]EdgeKey, sorted *map[string]bool, id string) []EdgeKey {
+	g.adjMu.Lock()
+	defer g.adjMu.Unlock()
+	ks := adj[id]
+	if !(*sorted)[id] && len(ks) > 1 {
+		sort.Slice(ks, func(i, j int) bool { return lessKey(ks[i], ks[j]) })
+	}
+	if *sorted == nil {
+		*sorted = map[string]bool{}
+	}
+	(*sorted)[id] = true
+	return ks
+}
 
 func (g *Graph) collect(ks []EdgeKey) []Edge {
 	out := make([]Edge, 0, len(ks))
 	for _, k := range ks {
 		out = append(out, *g.edges[k])
 	}
-	SortEdges(out)
 	return out
 }
