@@ -198,14 +198,17 @@ func parseURL(v string) (Facts, bool) {
 		return Facts{}, false
 	}
 	v, user := splitUserinfo(v)
-	// SQL Server and JDBC URLs end their authority at ";" ("sqlserver://h:1433;password=a@b"):
-	// url.Parse would read what precedes a later "@" as userinfo and the rest as the host.
-	rest := v[len(scheme)+3:]
-	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
-		rest = rest[:end]
-	}
-	if semi := strings.IndexByte(rest, ';'); semi >= 0 {
-		v = scheme + "://" + rest[:semi]
+	// SQL Server URLs (and JDBC's) end their authority at ";" ("sqlserver://h:1433;password=a@b"):
+	// url.Parse would read what precedes a later "@" as userinfo and the rest as the host. In
+	// other URLs a ";" may be part of an unencoded password ("postgres://u:p;w@h").
+	if semicolonScheme(scheme) {
+		rest := v[len(scheme)+3:]
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			rest = rest[:end]
+		}
+		if semi := strings.IndexByte(rest, ';'); semi >= 0 {
+			v = scheme + "://" + rest[:semi]
+		}
 	}
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" {
@@ -268,8 +271,8 @@ func splitUserinfo(v string) (string, string) {
 	scheme, rest := v[:i], v[i+3:]
 	at := strings.LastIndex(rest, "@")
 	end := strings.IndexAny(rest, "/?#")
-	if at < 0 || end < 0 || end > at || strings.Contains(rest[:at], ";") {
-		// With a ";" before it, the "@" may be a property's ("sqlserver://h;password=#@x").
+	if at < 0 || end < 0 || end > at || (semicolonScheme(strings.ToLower(scheme)) && strings.Contains(rest[:at], ";")) {
+		// With a ";" before it, a SQL Server URL's "@" is a property's ("sqlserver://h;password=#@x").
 		return v, ""
 	}
 	if !isDBScheme(strings.ToLower(scheme)) && !hasPassword(rest[:end]) {
@@ -298,6 +301,9 @@ func hasPassword(auth string) bool {
 	_, err := strconv.Atoi(auth[i+1:])
 	return err != nil
 }
+
+// semicolonScheme reports whether a URL scheme ends its authority at ";" (SQL Server's).
+func semicolonScheme(s string) bool { return s == "sqlserver" || s == "mssql" }
 
 func isDBScheme(s string) bool {
 	switch s {
