@@ -135,7 +135,9 @@ func (r rules) analyze(g *graph.Graph, id string, depth int) []reached {
 			if i := seen[cur]; i >= 0 && out[i].rel == relRebuild {
 				continue // build-time dependents are listed, not walked through
 			}
-			for _, e := range g.In(cur) {
+			// EachIn and EachOut: a hub's edges are walked without copying them per visit
+			g.EachIn(cur, func(ep *graph.Edge) {
+				e := *ep
 				cat, build := r.edge(e.Type)
 				switch {
 				case cat == schemas.Dependency && build:
@@ -149,13 +151,13 @@ func (r rules) analyze(g *graph.Graph, id string, depth int) []reached {
 						add(cur, e.From, e, relBreaks, false)
 					}
 				}
-			}
+			})
 			if r.runtimeUnit(cn) {
-				for _, e := range g.Out(cur) {
-					if cat, _ := r.edge(e.Type); cat == schemas.Containment {
-						add(cur, e.To, e, relPart, curOn)
+				g.EachOut(cur, func(ep *graph.Edge) {
+					if cat, _ := r.edge(ep.Type); cat == schemas.Containment {
+						add(cur, ep.To, *ep, relPart, curOn)
 					}
-				}
+				})
 			}
 		}
 		sort.Slice(level, func(i, j int) bool { return level[i].hit.Node.ID < level[j].hit.Node.ID })
@@ -273,11 +275,11 @@ func Critical(g *graph.Graph, limit int) ([]Ranked, error) {
 			continue
 		}
 		in := 0
-		for _, e := range g.In(n.ID) {
+		g.EachIn(n.ID, func(e *graph.Edge) {
 			if cat, build := r.edge(e.Type); cat == schemas.Dependency && !build {
 				in++
 			}
-		}
+		})
 		if in > 0 {
 			cands = append(cands, cand{n, in})
 		}
