@@ -437,6 +437,11 @@ type walkView struct {
 	Hits         []query.Hit
 	Next         string
 	Names        map[string]string // node id -> name, for the "via" column
+	// Impact only, from query.Analysis: what cannot redeploy, how many parts go down with the
+	// broken nodes, the data a deletion destroys.
+	Rebuild []query.Hit
+	Parts   int
+	Data    []query.Data
 }
 
 type edgeView struct {
@@ -473,8 +478,9 @@ func (w *web) node(rw http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return walkView{}, err
 		}
-		v := walkView{Total: res.Total, Stale: res.Stale, Hits: res.Hits, Names: map[string]string{}}
-		for _, h := range res.Hits {
+		v := walkView{Total: res.Total, Stale: res.Stale, Hits: res.Hits, Names: map[string]string{},
+			Rebuild: res.Rebuild, Parts: res.Parts, Data: res.Data}
+		for _, h := range append(res.Hits, res.Rebuild...) {
 			n, _ := g.Node(h.From)
 			v.Names[h.From] = n.Name
 		}

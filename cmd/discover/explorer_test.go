@@ -59,6 +59,11 @@ func TestExplorerOnTheDemo(t *testing.T) {
 		t.Errorf("impact heading %q, want erp-1's blast radius %d", h, a.BlastRadius)
 	}
 	impact := b.Text("#impact")
+	for _, want := range []string{"Data a deletion destroys", "erp_db-data", "used by erp-db-1", "parts go down"} {
+		if !strings.Contains(impact, want) {
+			t.Errorf("the impact section lacks %q:\n%s", want, impact)
+		}
+	}
 	for _, want := range []string{"erp.acme-coffee.com", "odoo instance", "erp-proxy-1", "docker container", "admin", "vercel project", "acme-api"} {
 		if !strings.Contains(impact, want) {
 			t.Errorf("what breaks without erp-1 does not name %q:\n%s", want, impact)
