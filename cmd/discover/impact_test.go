@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -16,8 +17,13 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/infragraph/infragraph/enrich"
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/query"
+	"github.com/infragraph/infragraph/render"
+	"github.com/infragraph/infragraph/scan"
+	"github.com/infragraph/infragraph/schemas"
 	"github.com/infragraph/infragraph/serve"
 )
 
@@ -34,6 +40,61 @@ func TestImpactIsOneAnswer(t *testing.T) {
 	}
 	infra := string(doc)
 
+	sameEverywhere(t, dir, g, infra)
+
+	// The demo's impact truth (docs/demo-estate.md).
+	for _, ref := range []string{"erp-odoo-1", "erp-db-1"} {
+		a, err := query.Analyze(g, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"odoo:instance:erp.acme-coffee.com", "vercel:project:prj_storefront", "vercel:project:prj_admin", "digitalocean:app:c2a93513-8d9b-4223-9d61-5e7272c81cf5"} {
+			if !slices.Contains(hitIDsOf(a.Breaks), want) {
+				t.Errorf("stopping %s does not break %s: %v", ref, want, hitIDsOf(a.Breaks))
+			}
+		}
+		if slices.Contains(hitIDsOf(a.Breaks), "vercel:project:prj_marketing") {
+			t.Errorf("stopping %s breaks the decoy marketing project", ref)
+		}
+	}
+	if s := between(infra, `<a id="docker-compose-project-erp">`, "<a id="); strings.Contains(s, "nothing breaks") || !strings.Contains(s, "storefront") {
+		t.Errorf("the erp Compose project's section does not say the storefront breaks with it:\n%s", s)
+	}
+	store := between(infra, `<a id="vercel-project-storefront">`, "<a id=")
+	if !strings.Contains(store, "via DATABASE_URL (env var; targets preview, production)") {
+		t.Errorf("the storefront's section does not name DATABASE_URL and its targets:\n%s", store)
+	}
+	// graph.json keeps via (g is decoded from it), so `query deps` and MCP name the setting
+	deps, err := query.Deps(g, "vercel:project:prj_storefront", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := false
+	for _, h := range deps {
+		for _, v := range h.Via.Via {
+			named = named || (h.Node.ID == "supabase:project:qwertyuiopasdfghjklz" && v.Name == "DATABASE_URL" && slices.Equal(v.Targets, []string{"preview", "production"}))
+		}
+	}
+	if !named {
+		t.Errorf("query deps storefront does not name DATABASE_URL (preview, production) on the edge to acme-prod: %+v", deps)
+	}
+	drop := between(infra, `<a id="digitalocean-droplet-erp-1">`, "<a id=")
+	if !strings.Contains(drop, "deleting it destroys erp_db-data (docker volume), used by erp-db-1") {
+		t.Errorf("the droplet's section does not say deleting it destroys erp_db-data:\n%s", drop)
+	}
+	repo, _ := query.Analyze(g, "git:repo:github.com/acme/storefront")
+	if repo.BlastRadius != 0 || !slices.Contains(hitIDsOf(repo.Rebuild), "vercel:project:prj_storefront") {
+		t.Errorf("a git repository breaks nothing at runtime, the storefront cannot redeploy: %d breaks, rebuild %v", repo.BlastRadius, hitIDsOf(repo.Rebuild))
+	}
+	noFalseEquality(t, g, infra)
+}
+
+// sameEverywhere asks every surface the impact of every node of the scan in dir (g is its
+// graph.json, infra its INFRA.md): the blast radius and the break list of query.Analyze, `discover
+// query impact --json`, the MCP impact tool, the HTTP API and INFRA.md's system sections agree, and
+// INFRA.md's and the MCP summary's critical components are query.Critical's.
+func sameEverywhere(t *testing.T, dir string, g *graph.Graph, infra string) {
+	t.Helper()
 	st, err := serve.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +109,7 @@ func TestImpactIsOneAnswer(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?m)^`([^`]+)` · .*?blast radius ([0-9]+)").FindAllStringSubmatch(infra, -1) {
 		sections[m[1]], _ = strconv.Atoi(m[2])
 	}
-	if len(sections) < 10 {
+	if len(sections) == 0 {
 		t.Fatalf("INFRA.md has %d system sections with a blast radius", len(sections))
 	}
 
@@ -130,51 +191,6 @@ func TestImpactIsOneAnswer(t *testing.T) {
 		}
 	}
 
-	// The demo's impact truth (docs/demo-estate.md).
-	for _, ref := range []string{"erp-odoo-1", "erp-db-1"} {
-		a, err := query.Analyze(g, ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, want := range []string{"odoo:instance:erp.acme-coffee.com", "vercel:project:prj_storefront", "vercel:project:prj_admin", "digitalocean:app:c2a93513-8d9b-4223-9d61-5e7272c81cf5"} {
-			if !slices.Contains(hitIDsOf(a.Breaks), want) {
-				t.Errorf("stopping %s does not break %s: %v", ref, want, hitIDsOf(a.Breaks))
-			}
-		}
-		if slices.Contains(hitIDsOf(a.Breaks), "vercel:project:prj_marketing") {
-			t.Errorf("stopping %s breaks the decoy marketing project", ref)
-		}
-	}
-	if s := between(infra, `<a id="docker-compose-project-erp">`, "<a id="); strings.Contains(s, "nothing breaks") || !strings.Contains(s, "storefront") {
-		t.Errorf("the erp Compose project's section does not say the storefront breaks with it:\n%s", s)
-	}
-	store := between(infra, `<a id="vercel-project-storefront">`, "<a id=")
-	if !strings.Contains(store, "via DATABASE_URL (env var; targets preview, production)") {
-		t.Errorf("the storefront's section does not name DATABASE_URL and its targets:\n%s", store)
-	}
-	// graph.json keeps via (g is decoded from it), so `query deps` and MCP name the setting
-	deps, err := query.Deps(g, "vercel:project:prj_storefront", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	named := false
-	for _, h := range deps {
-		for _, v := range h.Via.Via {
-			named = named || (h.Node.ID == "supabase:project:qwertyuiopasdfghjklz" && v.Name == "DATABASE_URL" && slices.Equal(v.Targets, []string{"preview", "production"}))
-		}
-	}
-	if !named {
-		t.Errorf("query deps storefront does not name DATABASE_URL (preview, production) on the edge to acme-prod: %+v", deps)
-	}
-	drop := between(infra, `<a id="digitalocean-droplet-erp-1">`, "<a id=")
-	if !strings.Contains(drop, "deleting it destroys erp_db-data (docker volume), used by erp-db-1") {
-		t.Errorf("the droplet's section does not say deleting it destroys erp_db-data:\n%s", drop)
-	}
-	repo, _ := query.Analyze(g, "git:repo:github.com/acme/storefront")
-	if repo.BlastRadius != 0 || !slices.Contains(hitIDsOf(repo.Rebuild), "vercel:project:prj_storefront") {
-		t.Errorf("a git repository breaks nothing at runtime, the storefront cannot redeploy: %d breaks, rebuild %v", repo.BlastRadius, hitIDsOf(repo.Rebuild))
-	}
-	noFalseEquality(t, g, infra)
 }
 
 // noFalseEquality checks every "X (kind) has `field` = `value`" of INFRA.md against the graph:
@@ -244,4 +260,118 @@ func between(s, from, end string) string {
 		s = s[:j]
 	}
 	return s
+}
+
+// TestImpactOnAnotherEstate builds an estate with the demo's shapes and none of its names (a
+// bookkeeping Odoo served by a caddy container of a Compose project "billing" on engine node-7 on
+// droplet app-7, a Vercel project "portal" and an App Platform app "ledger" calling it, a Supabase
+// project used by the portal), infers its edges with the rules and the validator a scan runs, and
+// asks the same questions: nothing here is tuned to Acme Coffee.
+func TestImpactOnAnotherEstate(t *testing.T) {
+	const ref = "abcdefghijklmnopqrst"
+	g := graph.New()
+	node := func(id, name string, attrs graph.Attrs) string {
+		p, k, _, err := graph.ParseID(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.AddNode(graph.Node{ID: id, Provider: p, Kind: k, Name: name, Attrs: attrs, Source: p + "/other"}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	edge := func(from, to, typ string) {
+		if err := g.AddEdge(graph.Observe(from, to, typ)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	envVar := func(id, key, value string, targets ...string) string {
+		a := graph.Attrs{"key": key, "targets": targets}
+		for k, v := range evidence.FromEnv("value", key, value) {
+			a[k] = v
+		}
+		return node(id, key, a)
+	}
+	// DigitalOcean: droplet app-7; App Platform app ledger calling the books
+	drop := node("digitalocean:droplet:7007", "app-7", graph.Attrs{"public_ipv4": "198.51.100.7"})
+	ledger := node("digitalocean:app:ledger-1", "ledger", evidence.FromEnv("env.BOOKS_URL", "BOOKS_URL", "https://books.example.org/api"))
+	// Docker: engine node-7 on it, Compose project billing: edge (caddy) -> api -> pg
+	eng := node("docker:engine:node-7", "node-7", graph.Attrs{"host_ip": "198.51.100.7"})
+	proj := node("docker:compose_project:node-7/billing", "billing", nil)
+	edge(eng, proj, "contains")
+	vol := node("docker:volume:node-7/billing_pg-data", "billing_pg-data", nil)
+	edge(eng, vol, "contains")
+	ctr := map[string]string{}
+	for _, svc := range []string{"edge", "api", "pg"} {
+		s := node("docker:compose_service:node-7/billing/"+svc, svc, graph.Attrs{"service": svc})
+		edge(proj, s, "contains")
+		a := graph.Attrs{"network_aliases": []string{svc}}
+		if svc == "edge" {
+			a["proxy_domains"] = []string{"books.example.org"} // caddy label
+		}
+		ctr[svc] = node("docker:container:node-7/"+svc, "billing-"+svc+"-1", a)
+		edge(s, ctr[svc], "contains")
+	}
+	edge("docker:compose_service:node-7/billing/edge", "docker:compose_service:node-7/billing/api", "depends_on")
+	edge("docker:compose_service:node-7/billing/api", "docker:compose_service:node-7/billing/pg", "depends_on")
+	edge(ctr["pg"], vol, "mounts")
+	// Odoo: the books, whose own URL the caddy container serves
+	books := node("odoo:instance:books.example.org", "books.example.org", graph.Attrs{"url": "https://books.example.org", "host": "books.example.org", "base_url_host": "books.example.org"})
+	// Vercel: portal reads BOOKS_URL and a DATABASE_URL to the Supabase project
+	team := node("vercel:team:team_other", "other", nil)
+	portal := node("vercel:project:prj_portal", "portal", nil)
+	edge(team, portal, "contains")
+	edge(portal, envVar("vercel:env_var:prj_portal/env_books", "BOOKS_URL", "https://books.example.org/jsonrpc", "production"), "contains")
+	edge(portal, envVar("vercel:env_var:prj_portal/env_db", "DATABASE_URL", "postgres://postgres:CANARY-other@db."+ref+".supabase.co:5432/postgres", "development", "production"), "contains")
+	node("supabase:project:"+ref, "main-db", graph.Attrs{"ref": ref, "db_host": "db." + ref + ".supabase.co", "api_host": ref + ".supabase.co"})
+
+	v, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan.Enrich(context.Background(), g, []enrich.Enricher{enrich.Rules{}}, enrich.Validator{Vocab: v, Threshold: scan.DefaultThreshold})
+	for _, want := range []graph.EdgeKey{{From: books, To: ctr["edge"], Type: "runs_on"}, {From: eng, To: drop, Type: "runs_on"},
+		{From: portal, To: books, Type: "calls"}, {From: ledger, To: books, Type: "calls"}, {From: portal, To: "supabase:project:" + ref, Type: "uses_database"}} {
+		if _, ok := g.Edge(want); !ok {
+			t.Errorf("not inferred: %s", want)
+		}
+	}
+
+	dir := t.TempDir()
+	var gj, md bytes.Buffer
+	if err := render.JSON(&gj, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := render.Infra(render.InfraOptions{})(&md, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "graph.json"), gj.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err = graph.Decode(bytes.NewReader(gj.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	infra := md.String()
+	sameEverywhere(t, dir, g, infra)
+
+	for _, c := range []string{"billing-api-1", "billing-pg-1", "billing-edge-1"} {
+		a, err := query.Analyze(g, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{books, portal, ledger} {
+			if !slices.Contains(hitIDsOf(a.Breaks), want) {
+				t.Errorf("stopping %s does not break %s: %v", c, want, hitIDsOf(a.Breaks))
+			}
+		}
+	}
+	a, _ := query.Analyze(g, "app-7")
+	if len(a.Data) == 0 || a.Data[0].Node.ID != vol || !slices.Equal(a.Data[0].UsedBy, []string{"billing-pg-1"}) {
+		t.Errorf("deleting app-7 destroys %+v, want billing_pg-data used by billing-pg-1", a.Data)
+	}
+	if s := between(infra, `<a id="vercel-project-portal">`, "<a id="); !strings.Contains(s, "via DATABASE_URL (env var; targets development, production)") {
+		t.Errorf("portal's section does not name DATABASE_URL and its targets:\n%s", s)
+	}
+	noFalseEquality(t, g, infra)
 }
