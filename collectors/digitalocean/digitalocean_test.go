@@ -664,8 +664,19 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.now++
 	f.top = max(f.top, f.now)
 	f.mu.Unlock()
-	defer func() { f.mu.Lock(); f.now--; f.mu.Unlock() }()
-	f.h.ServeHTTP(w, r)
+	// The answer is buffered and the request counted out before a byte of it is sent: a client
+	// that frees its slot on reading the answer may start its next request before a deferred
+	// decrement here would run, which counted one request too many now and then.
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, r)
+	f.mu.Lock()
+	f.now--
+	f.mu.Unlock()
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
 }
 
 // Behind a slow API the collector keeps its whole pool busy: the sub-resources of 40 domains
