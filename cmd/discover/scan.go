@@ -435,6 +435,6 @@ func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
 		for _, p := range all.Providers {
 			fmt.Fprintf(e.Stderr, "  %-13s %s\n", p, all.Credentials[p])
 		}
-		fmt.Fprintln(e.Stderr, "or write a config file and pass --config FILE (see README.md, \"Configuration\").")
+		fmt.Fprintln(e.Stderr, "or write a config file: ./infragraph.yaml, $XDG_CONFIG_HOME/infragraph/config.yaml, $DISCOVER_CONFIG or --config FILE (see README.md, \"Configuration\"). `discover doctor` checks it without scanning.")
 	}
 }
