@@ -411,10 +411,12 @@ func progressLogger(log *slog.Logger) func(collectors.Event) {
 
 // summarize prints what the scan did, and how to configure providers when none ran.
 func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
-	ran := 0
+	ran, excluded := 0, 0
 	for _, c := range res.Graph.Collectors {
 		switch c.Status {
-		case graph.StatusSkipped, graph.StatusExcluded:
+		case graph.StatusExcluded:
+			excluded++
+		case graph.StatusSkipped:
 		case graph.StatusFailed:
 			ran++
 			log.Warn("collector failed", "collector", c.Key(), "error", c.Reason)
@@ -426,6 +428,10 @@ func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
 		}
 	}
 	log.Info("scan finished", append(scanAttrs(res), "wrote", strings.Join(paths, ","))...)
+	if ran == 0 && excluded > 0 {
+		fmt.Fprintln(e.Stderr, "\nNo collector ran: --only/--skip left out every configured provider (what the excluded ones found before is kept as it was).")
+		return
+	}
 	if ran == 0 {
 		what := "so the graph is empty"
 		if n, _ := res.Graph.Len(); n > 0 {

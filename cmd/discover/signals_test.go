@@ -586,3 +586,14 @@ func TestQueryResolution(t *testing.T) {
 		t.Errorf("-o json show: %v %s", err, out)
 	}
 }
+
+// --only a provider that is not configured says so, not "No provider is configured".
+func TestOnlyUnconfigured(t *testing.T) {
+	cfg := estateConfig(t, nil, "")
+	raw, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, raw[:strings.Index(string(raw), "docker:")], 0o600) // docker not configured
+	code, log := scanCode(t, nil, "--config", cfg, "--out", t.TempDir(), "--only", "docker")
+	if code != exitOK || !strings.Contains(log, "No collector ran: --only/--skip left out every configured provider") || strings.Contains(log, "No provider is configured") {
+		t.Errorf("exit %d\n%s", code, log)
+	}
+}
