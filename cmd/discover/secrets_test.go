@@ -93,6 +93,14 @@ func TestDemoScanLeaksNoSecret(t *testing.T) {
 	if !strings.Contains(errb.String(), "collector finished") {
 		t.Errorf("no progress logged: the test would not see it\n%s", errb)
 	}
+	// The exports read graph.json, which holds no secret: neither do they (checked below with
+	// every other file of dir).
+	for _, f := range []string{"backstage", "csv", "cypher", "dot", "graphml"} {
+		ee, _, eb := testEnv(nil)
+		if code := runEnv(context.Background(), []string{"export", "--format", f, "--graph", dir, "--out", filepath.Join(dir, "export-"+f)}, ee); code != exitOK {
+			t.Fatalf("export %s: exit %d\n%s", f, code, eb)
+		}
+	}
 	assertNoCanaryAnywhere(t, dir, out, errb)
 }
 
