@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -24,10 +25,39 @@ const (
 	AnnotationStale    = "infragraph.dev/stale"
 )
 
-// backstageOwner is the owner of every entity: the graph does not know a team in the
-// organisation's identity provider, and Backstage requires one. Reassign it in the catalog
-// (or with a processor) once imported.
-const backstageOwner = "unknown"
+// BackstageOptions are the choices the graph cannot make for a catalog.
+type BackstageOptions struct {
+	// Owner is every entity's spec.owner, an entity reference ("group:default/platform"): the
+	// graph knows no teams of the organisation's identity provider, and Backstage requires one.
+	// Empty means "unknown".
+	Owner string
+}
+
+// ownerRef is Backstage's entity reference syntax, [kind:][namespace/]name, with its name rules.
+var ownerRef = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9]*:)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/)?[A-Za-z0-9]+([-_.][A-Za-z0-9]+)*$`)
+
+// CheckOwner reports whether owner is an entity reference Backstage accepts.
+func CheckOwner(owner string) error {
+	_, name, found := strings.Cut(owner, "/")
+	if !found {
+		name = owner
+	}
+	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+		name = name[i+1:]
+	}
+	if !ownerRef.MatchString(owner) || len(name) > 63 {
+		return fmt.Errorf("owner %q is not a Backstage entity reference ([kind:][namespace/]name, e.g. group:default/platform)", owner)
+	}
+	return nil
+}
+
+// BackstageWith returns the Backstage writer with o.
+func BackstageWith(o BackstageOptions) func(io.Writer, *graph.Graph) error {
+	if o.Owner == "" {
+		o.Owner = "unknown"
+	}
+	return func(w io.Writer, g *graph.Graph) error { return backstage(w, g, o) }
+}
 
 type entity struct {
 	APIVersion string         `yaml:"apiVersion"`
@@ -65,13 +95,15 @@ type entitySpec struct {
 //   - config and secret nodes (env var and secret names, tags, policies) are left out;
 //   - every other node is a Resource whose type is its kind;
 //   - spec.system is the nearest System containing the node, spec.dependsOn its dependency
-//     edges to exported entities, spec.owner "unknown" (the graph has no owners), lifecycle
+//     edges to exported entities, spec.owner BackstageOptions.Owner ("unknown"), lifecycle
 //     from an environment/target attribute when there is one, else "unknown".
 //
 // Entity names follow Backstage's rules (at most 63 characters of [a-z0-9-_.], alphanumeric at
 // both ends): the kind and name slugged, cut, and a hash of the node id appended, so every node
 // gets the same unique name on every export whatever else is in the graph.
-func Backstage(w io.Writer, g *graph.Graph) error {
+func Backstage(w io.Writer, g *graph.Graph) error { return BackstageWith(BackstageOptions{})(w, g) }
+
+func backstage(w io.Writer, g *graph.Graph, o BackstageOptions) error {
 	vocab, err := schemas.Load()
 	if err != nil {
 		return err
@@ -144,7 +176,7 @@ func Backstage(w io.Writer, g *graph.Graph) error {
 			Metadata: entityMetadata{Name: names[n.ID], Title: n.Name, Description: k.Description,
 				Annotations: map[string]string{AnnotationNodeID: n.ID, AnnotationProvider: n.Provider, AnnotationKind: n.Kind},
 				Tags:        []string{tag(n.Provider), tag(n.Kind)}},
-			Spec: entitySpec{Owner: backstageOwner}}
+			Spec: entitySpec{Owner: o.Owner}}
 		if n.Source != "" {
 			ent.Metadata.Annotations[AnnotationSource] = n.Source
 		}

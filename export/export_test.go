@@ -335,6 +335,13 @@ func TestBackstageValidates(t *testing.T) {
 		os.Rename(p, np)
 		files = append(files, np)
 	}
+	owned := filepath.Join(dir, "owned.yaml")
+	var ob bytes.Buffer
+	if err := BackstageWith(BackstageOptions{Owner: "group:default/platform"})(&ob, hostile(t)); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(owned, ob.Bytes(), 0o644)
+	files = append(files, owned)
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: \"not a name!\"\nspec:\n  type: service\n  lifecycle: x\n  owner: y\n"), 0o644)
 	out, stderr, err := run(t, "node", append([]string{script}, append(files, bad)...)...)
@@ -356,6 +363,19 @@ func TestBackstageValidates(t *testing.T) {
 		}
 		if r.File != bad && r.Entities == 0 {
 			t.Errorf("%s: no entities", r.File)
+		}
+	}
+}
+
+func TestCheckOwner(t *testing.T) {
+	for _, ok := range []string{"unknown", "platform", "group:platform", "group:default/platform", "user:team-a/jane.doe", "Group:default/Platform_1"} {
+		if err := CheckOwner(ok); err != nil {
+			t.Errorf("CheckOwner(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "the platform team", "group:", "/platform", "group:Default/x", "a:b:c", "x<script>", strings.Repeat("a", 64)} {
+		if CheckOwner(bad) == nil {
+			t.Errorf("CheckOwner(%q) accepted it", bad)
 		}
 	}
 }

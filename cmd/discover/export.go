@@ -19,6 +19,7 @@ type exportOpts struct {
 	format string
 	graph  string
 	out    string
+	owner  string
 }
 
 // graphSource loads the graph an export reads. Today that is --graph (a graph.json or an
@@ -62,7 +63,8 @@ files, so it needs --out). The same graph gives the same bytes.
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "", "backstage, csv, cypher, dot or graphml")
 	f.StringVarP(&o.graph, "graph", "g", defaultOut, "graph.json, or an output directory (its latest scan)")
-	f.StringVarP(&o.out, "out", "o", "", "directory to write the files to (default: stdout)")
+	f.StringVar(&o.out, "out", "", "directory to write the files to (default: stdout)")
+	f.StringVar(&o.owner, "owner", "", "backstage: every entity's owner, an entity reference (default unknown), e.g. group:default/platform")
 	return cmd
 }
 
@@ -73,6 +75,15 @@ func runExport(ctx context.Context, e *env, o *exportOpts) error {
 	format, err := export.Lookup(o.format)
 	if err != nil {
 		return usageErr("--format: %v", err)
+	}
+	if o.owner != "" {
+		if format.Name != "backstage" {
+			return usageErr("--owner is for --format backstage")
+		}
+		if err := export.CheckOwner(o.owner); err != nil {
+			return usageErr("--owner: %v", err)
+		}
+		format.Files[0].Write = export.BackstageWith(export.BackstageOptions{Owner: o.owner})
 	}
 	if o.out == "" && len(format.Files) > 1 {
 		return usageErr("--format %s writes %d files: pass --out DIR", format.Name, len(format.Files))

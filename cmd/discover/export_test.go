@@ -26,6 +26,8 @@ func TestExportCommand(t *testing.T) {
 		{[]string{"export", "--format", "graphml", "--graph", src}, exitOK, `<?xml version="1.0" encoding="UTF-8"?>`, ""},
 		{[]string{"export", "--format", "cypher", "--graph", src}, exitOK, "// infragraph export: 94 nodes, 142 edges.", ""},
 		{[]string{"export", "--format", "backstage", "--graph", src}, exitOK, "# infragraph export: Backstage", ""},
+		{[]string{"export", "--format", "dot", "--owner", "group:platform", "--graph", src}, exitUsage, "", "--owner is for --format backstage"},
+		{[]string{"export", "--format", "backstage", "--owner", "the platform team", "--graph", src}, exitUsage, "", "not a Backstage entity reference"},
 	} {
 		e, out, errb := testEnv(nil)
 		if got := runEnv(context.Background(), c.args, e); got != c.code {
@@ -50,5 +52,13 @@ func TestExportCommand(t *testing.T) {
 		if lines := strings.Count(string(data), "\r\n"); lines < 95 {
 			t.Errorf("%s: %d lines", name, lines)
 		}
+	}
+
+	e, out, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"export", "--format", "backstage", "--owner", "group:default/platform", "--graph", src}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if n := strings.Count(out.String(), "\n  owner: group:default/platform\n"); n < 70 || strings.Contains(out.String(), "owner: unknown") {
+		t.Errorf("--owner set on %d entities", n)
 	}
 }
