@@ -53,7 +53,8 @@ type Data struct {
 
 // rules is the vocabulary's view that the walk needs, loaded once per Analyze.
 type rules struct {
-	v *schemas.Vocabulary
+	v     *schemas.Vocabulary
+	kinds map[[2]string]schemas.Kind // by provider, kind: no key built per lookup
 }
 
 func (r rules) edge(typ string) (cat string, build bool) {
@@ -65,8 +66,7 @@ func (r rules) edge(typ string) (cat string, build bool) {
 }
 
 func (r rules) kind(n graph.Node) schemas.Kind {
-	k, _ := r.v.Kind(n.Provider, n.Kind)
-	return k
+	return r.kinds[[2]string{n.Provider, n.Kind}]
 }
 
 // runtimeUnit reports whether n's parts go down with it.
@@ -83,7 +83,11 @@ func loadRules() (rules, error) {
 	if err != nil {
 		return rules{}, fmt.Errorf("load vocabulary: %w", err)
 	}
-	return rules{v: v}, nil
+	r := rules{v: v, kinds: make(map[[2]string]schemas.Kind, len(v.Kinds))}
+	for _, k := range v.Kinds {
+		r.kinds[[2]string{k.Provider, k.Name}] = k
+	}
+	return r, nil
 }
 
 // relation says how a walk reached a node.
@@ -234,14 +238,64 @@ func BlastRadius(g *graph.Graph, id string) (int, error) {
 	return r.radius(g, id), nil
 }
 
+// radius counts what analyze classes as breaks without building hits: the same walk (levels,
+// a break outranking a part reached at the same distance, rebuilds not walked through), with
+// only a relation per node, so ranking a hub's 100,000 dependents allocates two maps.
 func (r rules) radius(g *graph.Graph, id string) int {
-	c := 0
-	for _, x := range r.analyze(g, id, 0) {
-		if x.rel == relBreaks {
-			c++
+	seen := map[string]relation{id: relBreaks}
+	level := map[string]relation{}
+	frontier := []string{id}
+	count := 0
+	for len(frontier) > 0 {
+		clear(level)
+		add := func(to string, rel relation) {
+			if old, ok := level[to]; ok {
+				if rel < old {
+					level[to] = rel
+				}
+				return
+			}
+			if _, ok := seen[to]; !ok {
+				level[to] = rel
+			}
+		}
+		for _, cur := range frontier {
+			if cur != id && seen[cur] == relRebuild {
+				continue
+			}
+			cn, _ := g.Node(cur)
+			cnk := r.kind(cn)
+			g.EachIn(cur, func(e *graph.Edge) {
+				cat, build := r.edge(e.Type)
+				switch {
+				case cat == schemas.Dependency && build:
+					add(e.From, relRebuild)
+				case cat == schemas.Dependency:
+					add(e.From, relBreaks)
+				case cat == schemas.Containment:
+					if p, ok := g.Node(e.From); ok && (r.kind(p).FailsWithMembers || cnk.OwnerFails) {
+						add(e.From, relBreaks)
+					}
+				}
+			})
+			if r.runtimeUnit(cn) {
+				g.EachOut(cur, func(e *graph.Edge) {
+					if cat, _ := r.edge(e.Type); cat == schemas.Containment {
+						add(e.To, relPart)
+					}
+				})
+			}
+		}
+		frontier = frontier[:0]
+		for n, rel := range level {
+			seen[n] = rel
+			if rel == relBreaks {
+				count++
+			}
+			frontier = append(frontier, n)
 		}
 	}
-	return c
+	return count
 }
 
 // Ranked is a node with its blast radius.
@@ -253,7 +307,7 @@ type Ranked struct {
 // criticalCandidates bounds the walks Critical makes: the nodes with the most direct runtime
 // dependents, plus every system. Walking from every node costs the sum of every node's impact
 // set, quadratic on a long chain; a node with few direct dependents rarely tops the ranking.
-const criticalCandidates = 256
+const criticalCandidates = 64
 
 // Critical ranks nodes by blast radius, largest first (ties by id), keeping those with a radius
 // of at least 1, at most limit of them (limit <= 0: all candidates). INFRA.md's critical

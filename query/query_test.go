@@ -179,6 +179,13 @@ func TestImpactAcrossProviders(t *testing.T) {
 	if got, want := hitIDs(hits), []string{"supabase:pooler:qwertyuiopasdfghjklz", "vercel:project:prj_storefront", "supabase:db_webhook:qwertyuiopasdfghjklz/order-created", "vercel:project_domain:prj_storefront/shop.acme-coffee.com"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("supabase impact %v", got)
 	}
+	// Critical's counting walk agrees with Analyze on every node
+	for _, n := range g.Nodes() {
+		a, _ := Analyze(g, n.ID)
+		if r, _ := BlastRadius(g, n.ID); r != a.BlastRadius || r != len(a.Breaks) {
+			t.Errorf("%s: BlastRadius %d, Analyze %d (%d breaks)", n.ID, r, a.BlastRadius, len(a.Breaks))
+		}
+	}
 	repo, _ := Analyze(g, "github.com/acme/storefront")
 	if repo.BlastRadius != 0 || len(repo.Breaks) != 0 || hitIDs(repo.Rebuild)[0] != "vercel:project:prj_storefront" || len(repo.Rebuild) != 1 {
 		t.Errorf("git repo: breaks %v rebuild %v", hitIDs(repo.Breaks), hitIDs(repo.Rebuild))

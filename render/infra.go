@@ -435,7 +435,10 @@ func (m *model) ref(id string, slugs map[string]string) string {
 }
 
 func (m *model) critical(slugs map[string]string, limit int) string {
-	cs, _ := query.Critical(m.g, 0) // the vocabulary loaded in newModel
+	if m.crit == nil {
+		m.crit, _ = query.Critical(m.g, 0) // the vocabulary loaded in newModel
+	}
+	cs := m.crit
 	var b strings.Builder
 	b.WriteString("<a id=\"critical-components\"></a>\n## Critical components\n\nRanked by blast radius: how many nodes break at runtime if the component goes down (the same number `discover query impact` and the MCP server give).\n\n")
 	if len(cs) == 0 {

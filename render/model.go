@@ -47,6 +47,7 @@ type model struct {
 	// query impact`, the MCP server and the HTTP API. It is computed only for the nodes the
 	// document shows (its systems and the critical components).
 	impact map[string]query.Analysis
+	crit   []query.Ranked // query.Critical, once: the full and the short table share it
 }
 
 // drawn is the set of units that get a diagram of their own.

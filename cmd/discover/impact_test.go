@@ -150,8 +150,8 @@ func sameEverywhere(t *testing.T, dir string, g *graph.Graph, infra string) {
 		}
 
 		want := a.BlastRadius
-		if want != len(a.Breaks) {
-			t.Errorf("%s: blast radius %d, %d breaks", n.ID, want, len(a.Breaks))
+		if r, _ := query.BlastRadius(g, n.ID); want != len(a.Breaks) || r != want {
+			t.Errorf("%s: blast radius %d, %d breaks, query.BlastRadius (Critical's walk) %d", n.ID, want, len(a.Breaks), r)
 		}
 		got := map[string]int{"cli": cli.BlastRadius, "mcp": deref(viaMCP.BlastRadius), "mcp total": viaMCP.Total, "http": deref(viaHTTP.BlastRadius), "http total": viaHTTP.Total}
 		if r, ok := sections[n.ID]; ok {
