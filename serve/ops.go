@@ -218,7 +218,7 @@ var (
 )
 
 // statuses are always reported, so a query for status="failed" finds 0 rather than nothing.
-var statuses = []graph.Status{graph.StatusOK, graph.StatusPartial, graph.StatusFailed, graph.StatusSkipped}
+var statuses = []graph.Status{graph.StatusOK, graph.StatusPartial, graph.StatusFailed, graph.StatusSkipped, graph.StatusExcluded}
 
 func (c *graphCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLoaded, descLoads, descScanInfo, descScanFinished, descScanAge, descScanDuration,

@@ -115,7 +115,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "discover",
 		Short:         "Map your infrastructure into one typed knowledge graph",
-		Long:          "discover scans Vercel, Supabase, Odoo, DigitalOcean and Docker concurrently, infers the dependencies no API states, and writes graph.json, Mermaid diagrams and INFRA.md.",
+		Long:          "discover scans Vercel, Supabase, Odoo, DigitalOcean and Docker concurrently, infers the dependencies no API states, and writes graph.json, Mermaid diagrams and INFRA.md.\n\n" + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionString(),

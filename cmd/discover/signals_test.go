@@ -207,6 +207,11 @@ func TestLLMFailureUnderOn(t *testing.T) {
 }
 
 func TestExitCodesInHelp(t *testing.T) {
+	e, root, _ := testEnv(nil)
+	runEnv(context.Background(), []string{"--help"}, e)
+	if !strings.Contains(root.String(), "4 nothing collected") {
+		t.Errorf("discover --help lacks the exit codes:\n%s", root)
+	}
 	e, out, _ := testEnv(nil)
 	runEnv(context.Background(), []string{"scan", "--help"}, e)
 	for code := range 5 {
