@@ -12,6 +12,7 @@ import (
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/termtext"
 )
 
 // InfraOptions configure INFRA.md.
@@ -887,7 +888,7 @@ func md(s string) string {
 		case strings.ContainsRune("\\`*[]<>|", r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r < 0x20 || r == 0x2028 || r == 0x2029:
+		case termtext.Unsafe(r):
 			b.WriteByte(' ')
 		default:
 			b.WriteRune(r)
@@ -902,7 +903,7 @@ func code(s string) string {
 		if r == '`' {
 			return '\''
 		}
-		if r < 0x20 || r == 0x2028 || r == 0x2029 {
+		if termtext.Unsafe(r) {
 			return ' '
 		}
 		return r

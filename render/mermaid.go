@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/termtext"
 )
 
 // Mermaid refuses to render a diagram beyond these (its defaults; mermaid.initialize maxEdges and
@@ -299,7 +300,7 @@ func escape(s string) string {
 			b.WriteString("#39;")
 		case (r == '-' || r == '.') && prev == '-', r == '=' && prev == '=':
 			b.WriteString("#" + strconv.Itoa(int(r)) + ";")
-		case r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029:
+		case termtext.Unsafe(r):
 			b.WriteByte(' ')
 		default:
 			b.WriteRune(r)

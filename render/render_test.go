@@ -786,3 +786,44 @@ func TestInfraQuotesProviderText(t *testing.T) {
 		t.Error("a long provider message is not clipped")
 	}
 }
+
+// terminalControls are the characters termtext escapes for a terminal: C0, DEL, C1 (U+009B is
+// CSI and U+009D OSC to a terminal that reads 8-bit controls), line separators and bidi controls.
+var terminalControls = regexp.MustCompile("[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+// TestInfraHasNoTerminalControls is issue #26 item 21 for the documents: INFRA.md is read with
+// cat and less as often as by agents, and the diagrams in editors. A name, attribute, evidence
+// quote, collector error or warning holding ESC, C1 (an 8-bit OSC hyperlink), DEL or a bidi
+// override must reach neither INFRA.md nor a diagram raw.
+func TestInfraHasNoTerminalControls(t *testing.T) {
+	hostile := "x\x1b]8;;https://evil\x07a\u009d8;;https://evil\u009cb\u009b2Jc\x7fd\u202eexe.gnp\u2066e\u061cf"
+	b := newBuilder(t)
+	team := b.node("vercel/x", "vercel:team:t1", "team "+hostile, nil)
+	p := b.node("vercel/x", "vercel:project:p1", "shop "+hostile, graph.Attrs{"framework": hostile, "domains": []any{"a" + hostile + ".example.com"}})
+	b.observe(team, p, "contains")
+	db := b.node("supabase/x", "supabase:project:r1", "db "+hostile, graph.Attrs{"region": hostile})
+	b.infer(graph.LLM, p, db, "calls", 0.55, ev(p, "note", hostile))
+	ext := b.node("", "external:host:h1.example.com", hostile, nil)
+	b.infer(graph.Rule, p, ext, "calls", 0.8, ev(p, "value.host", hostile))
+	b.g.Collectors = []graph.CollectorStatus{
+		{Provider: "vercel", Instance: "x", Status: graph.StatusFailed, Reason: "403: " + hostile},
+		{Provider: "supabase", Instance: "x", Status: graph.StatusPartial, Warnings: []string{hostile, "`" + hostile + "`"}},
+	}
+	b.g.Scan.Enrichment = map[string]any{"llm.status": "failed: " + hostile}
+	docs := []Document{{Name: "INFRA.md", Data: renderBytes(t, Infra(InfraOptions{}), b.g)}}
+	ds, err := Diagrams(b.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, ds...)
+	for _, d := range docs {
+		if !bytes.Contains(d.Data, []byte("exe.gnp")) {
+			t.Errorf("%s: the hostile text is not in it; the test checks nothing", d.Name)
+		}
+		for _, l := range strings.Split(string(d.Data), "\n") {
+			if loc := terminalControls.FindStringIndex(l); loc != nil {
+				t.Errorf("%s: raw control %q in line %q", d.Name, l[loc[0]:loc[1]], l)
+			}
+		}
+	}
+}

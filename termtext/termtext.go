@@ -44,8 +44,10 @@ func (x writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// unsafe reports whether r must be escaped.
-func unsafe(r rune) bool {
+// Unsafe reports whether r is a character Escape writes as an escape (invalid UTF-8 aside): the
+// one list of terminal controls, which the document renderers also keep out of INFRA.md and the
+// diagrams (read with cat, less and editors as often as by agents).
+func Unsafe(r rune) bool {
 	switch {
 	case r < 0x20, r >= 0x7f && r <= 0x9f:
 		return true
@@ -60,7 +62,7 @@ func unsafe(r rune) bool {
 func needs(s string, layout bool) bool {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || (unsafe(r) && !(layout && (r == '\n' || r == '\t'))) {
+		if (r == utf8.RuneError && size == 1) || (Unsafe(r) && !(layout && (r == '\n' || r == '\t'))) {
 			return true
 		}
 		i += size
@@ -74,7 +76,7 @@ func write(b *strings.Builder, s string, layout bool) {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(b, `\x%02x`, s[i])
-		case layout && (r == '\n' || r == '\t'), !unsafe(r):
+		case layout && (r == '\n' || r == '\t'), !Unsafe(r):
 			b.WriteRune(r)
 		case r == '\n':
 			b.WriteString(`\n`)
