@@ -92,3 +92,12 @@ func quoteN(s []string, n int) string {
 	}
 	return out
 }
+
+// Markdown escapes a name or attribute for one line of markdown prose, as INFRA.md writes it:
+// no line breaks, links, images, html, code spans or emphasis, and none of the controls
+// termtext escapes. The MCP resources and tool texts use it for the same names.
+func Markdown(s string) string { return md(s) }
+
+// Code shows an id as one code span, whole (an agent passes it back to a tool): no backtick,
+// line break or control can end the span or the line.
+func Code(s string) string { return "`" + code(s) + "`" }

@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/infragraph/infragraph/render"
 )
 
 // Resource URIs.
@@ -219,7 +221,7 @@ func (m *mcpServer) addTools() {
 			if err != nil {
 				return nil, nil, err
 			}
-			return text("%s (%s %s) %s: %d edge(s) out, %d in%s.", r.Node.Name, r.Node.Provider, r.Node.Kind, r.Node.ID, r.OutTotal, r.InTotal, staleNote(r.Node.Stale, r.Node.StaleSince)), r, nil
+			return text("%s (%s %s) %s: %d edge(s) out, %d in%s.", render.Markdown(r.Node.Name), r.Node.Provider, r.Node.Kind, render.Markdown(r.Node.ID), r.OutTotal, r.InTotal, staleNote(r.Node.Stale, r.Node.StaleSince)), r, nil
 		})
 	mcp.AddTool(m.srv, &mcp.Tool{Name: "dependencies", Annotations: readOnly("Dependencies"),
 		Description: "What a node depends on, transitively (depth 0: no limit), nearest first, with the edge that reached each and whether it is stale. Paged."},
@@ -228,7 +230,7 @@ func (m *mcpServer) addTools() {
 			if err != nil {
 				return nil, nil, err
 			}
-			return text("%s depends on %d node(s), %d stale%s.", r.Node.Name, r.Total, r.Stale, shown(r.Paging, len(r.Hits))), r, nil
+			return text("%s depends on %d node(s), %d stale%s.", render.Markdown(r.Node.Name), r.Total, r.Stale, shown(r.Paging, len(r.Hits))), r, nil
 		})
 	mcp.AddTool(m.srv, &mcp.Tool{Name: "impact", Annotations: readOnly("Impact"),
 		Description: "What breaks at runtime if a node goes down (depth 0: no limit), nearest first, paged; plus its blast radius, what builds from it, its parts and the data a deletion destroys. The same analysis as INFRA.md and `discover query impact`."},
@@ -237,7 +239,7 @@ func (m *mcpServer) addTools() {
 			if err != nil {
 				return nil, nil, err
 			}
-			return text("%s: blast radius %d (nodes that break at runtime), %d stale%s; %d build from it, %d part(s) go down with it, %d data store(s) a deletion destroys.", r.Node.Name, *r.BlastRadius, r.Stale, shown(r.Paging, len(r.Hits)), len(r.Rebuild), r.Parts, len(r.Data)), r, nil
+			return text("%s: blast radius %d (nodes that break at runtime), %d stale%s; %d build from it, %d part(s) go down with it, %d data store(s) a deletion destroys.", render.Markdown(r.Node.Name), *r.BlastRadius, r.Stale, shown(r.Paging, len(r.Hits)), len(r.Rebuild), r.Parts, len(r.Data)), r, nil
 		})
 	mcp.AddTool(m.srv, &mcp.Tool{Name: "path", Annotations: readOnly("Path"),
 		Description: "A shortest path between two nodes: along edge directions when one exists (from depends on ... to), else ignoring them."},
@@ -251,7 +253,7 @@ func (m *mcpServer) addTools() {
 			}
 			names := make([]string, len(r.Steps))
 			for i, s := range r.Steps {
-				names[i] = s.Node.Name
+				names[i] = render.Markdown(s.Node.Name)
 			}
 			dir := "directed"
 			if !r.Directed {

@@ -198,15 +198,15 @@ func writeSummary(w io.Writer, r *SummaryResult) {
 		var kinds []string
 		for _, k := range r.Kinds {
 			if p, kind, _ := strings.Cut(k.Name, ":"); p == c.Name {
-				kinds = append(kinds, fmt.Sprintf("%s %d", kind, k.Count))
+				kinds = append(kinds, fmt.Sprintf("%s %d", render.Markdown(kind), k.Count))
 			}
 		}
-		fmt.Fprintf(w, "- %s: %d (%s)\n", c.Name, c.Count, strings.Join(kinds, ", "))
+		fmt.Fprintf(w, "- %s: %d (%s)\n", render.Markdown(c.Name), c.Count, strings.Join(kinds, ", "))
 	}
 	if len(r.Critical) > 0 {
 		fmt.Fprintln(w, "\n## Most depended on")
 		for _, c := range r.Critical {
-			fmt.Fprintf(w, "- %s `%s`: blast radius %d%s\n", c.Node.Name, c.Node.ID, c.BlastRadius, staleMark(c.Node))
+			fmt.Fprintf(w, "- %s %s: blast radius %d%s\n", render.Markdown(c.Node.Name), render.Code(c.Node.ID), c.BlastRadius, staleMark(c.Node))
 		}
 	}
 	if len(r.Systems) > 0 {
@@ -216,7 +216,7 @@ func writeSummary(w io.Writer, r *SummaryResult) {
 				fmt.Fprintf(w, "- ... and %d more (search_nodes lists them)\n", len(r.Systems)-i)
 				break
 			}
-			fmt.Fprintf(w, "- %s (%s %s) `%s`%s\n", n.Name, n.Provider, n.Kind, n.ID, staleMark(n))
+			fmt.Fprintf(w, "- %s (%s %s) %s%s\n", render.Markdown(n.Name), n.Provider, n.Kind, render.Code(n.ID), staleMark(n))
 		}
 	}
 	if c := r.Changes; c != nil {
@@ -224,7 +224,7 @@ func writeSummary(w io.Writer, r *SummaryResult) {
 		fmt.Fprintf(w, "%d nodes added, %d removed, %d changed, %d gone stale; %d edges added, %d removed.\n",
 			c.NodesAdded, c.NodesRemoved, c.NodesChanged, c.NodesStale, c.EdgesAdded, c.EdgesRemoved)
 		for _, h := range c.Highlights {
-			fmt.Fprintf(w, "- %s\n", h)
+			fmt.Fprintf(w, "- %s\n", render.Markdown(h))
 		}
 	}
 	fmt.Fprintln(w, "\nAsk further with the tools: search_nodes, get_node, dependencies, impact, path, changes_since, scan_status.")
@@ -250,7 +250,7 @@ func writeSystem(w io.Writer, g *graph.Graph, id string) error {
 	if !ok {
 		return &Error{Code: CodeNotFound, Message: fmt.Sprintf("no node %s", id)}
 	}
-	fmt.Fprintf(w, "# %s\n\n%s %s `%s`%s\n", orDash(n.Name), n.Provider, n.Kind, n.ID, staleMark(brief(n)))
+	fmt.Fprintf(w, "# %s\n\n%s %s %s%s\n", render.Markdown(orDash(n.Name)), n.Provider, n.Kind, render.Code(n.ID), staleMark(brief(n)))
 	if n.Source != "" {
 		fmt.Fprintf(w, "Source %s, last seen %s.\n", n.Source, orDash(n.LastSeen))
 	}
@@ -262,14 +262,14 @@ func writeSystem(w io.Writer, g *graph.Graph, id string) error {
 				break
 			}
 			vals, _ := n.AttrValues(k)
-			fmt.Fprintf(w, "- %s: %s\n", k, strings.Join(vals, ", "))
+			fmt.Fprintf(w, "- %s: %s\n", render.Markdown(k), render.Markdown(strings.Join(vals, ", ")))
 		}
 	}
 	var children []string
 	for _, e := range g.Out(id) {
 		if category(e.Type) == schemas.Containment {
 			c, _ := g.Node(e.To)
-			children = append(children, fmt.Sprintf("%s (%s) `%s`%s", orDash(c.Name), c.Kind, c.ID, staleMark(brief(c))))
+			children = append(children, fmt.Sprintf("%s (%s) %s%s", render.Markdown(orDash(c.Name)), c.Kind, render.Code(c.ID), staleMark(brief(c))))
 		}
 	}
 	list(w, "Contains", children)
@@ -293,7 +293,7 @@ func hitLines(hs []query.Hit) []string {
 		if h.Distance > 1 {
 			hops = fmt.Sprintf(", %d hops", h.Distance)
 		}
-		out = append(out, fmt.Sprintf("%s (%s %s) `%s` via %s, %s%s%s", orDash(h.Node.Name), h.Node.Provider, h.Node.Kind, h.Node.ID, h.Via.Type, h.Via.Origin, hops, staleMark(h.Node)))
+		out = append(out, fmt.Sprintf("%s (%s %s) %s via %s, %s%s%s", render.Markdown(orDash(h.Node.Name)), h.Node.Provider, h.Node.Kind, render.Code(h.Node.ID), h.Via.Type, h.Via.Origin, hops, staleMark(h.Node)))
 	}
 	return out
 }
