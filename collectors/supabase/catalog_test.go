@@ -2,6 +2,7 @@ package supabase
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/url"
@@ -413,4 +414,45 @@ func TestCatalogAsUnprivilegedRole(t *testing.T) {
 		t.Errorf("%d cron jobs visible to another role", n)
 	}
 	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
+}
+
+// What the catalog statements select is what the Management API's read-only query endpoint
+// would send back: the raw documents carry no secret of the test estate (cron bearer headers,
+// webhook headers, vault values, a function's apikey query, the FDW password), only the
+// reduced text the scanners need.
+func TestCatalogDocumentsSelectNoSecret(t *testing.T) {
+	dsn := testDSN(t)
+	loadSupabaseSchema(t, dsn)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	q := txQuerier{tx}
+	probe, err := q.doc(ctx, probeSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pr probes
+	if err := json.Unmarshal(probe, &pr); err != nil || !pr.Cron || !pr.Storage || !pr.Vault || !pr.Webhooks {
+		t.Fatalf("probes %s: %v", probe, err)
+	}
+	doc, err := q.doc(ctx, catalogSQL(pr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reduced texts still carry what the scanners read.
+	for _, want := range []string{"https://abcdefghijklmnopqrst.supabase.co/functions/v1/send-order-email",
+		"https://api.partner.example.com/v1/orders", "public.archive_orders()", "INSERT INTO public.audit_log"} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("the catalog document lacks %q", want)
+		}
+	}
+	collectorstest.AssertAbsent(t, []string{"CANARY", "Bearer", "Authorization", "apikey"}, append(probe, doc...))
 }
