@@ -93,7 +93,7 @@ const notExtensionMember = `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classi
 const urlPattern = `((?:https?|wss?|postgres(?:ql)?|mysql|rediss?|amqps?|mongodb(?:\+srv)?)://[^\s'"<>()\[\]{},;\\?#]+)`
 
 // codePattern matches what is blanked out of code: a quoted identifier (kept, group 1), a line
-// or block comment, an E” or ” string literal, a dollar-quoted string. One alternation, so the
+// or block comment, an escape or plain string literal, a dollar-quoted string. One alternation, so the
 // text is tokenized left to right: an apostrophe in a comment cannot pair with a literal's quote.
 // Greediness: PostgreSQL takes the RE's first quantifier's, so a dollar-quoted span may reach a
 // later tag and blank the code between (less evidence, never a secret kept).
