@@ -38,6 +38,15 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary discover built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // discover builds the binary once, statically as the image does.
 func discover(t *testing.T) string {
 	t.Helper()
