@@ -35,8 +35,9 @@ type Config struct {
 	KeySource string `yaml:"-"`
 	// Models are the cascade tiers, cheapest first: pairs a tier leaves undecided go to the next.
 	Models []string `yaml:"models"`
-	// Fallbacks are tried when a tier's model fails (and sent to the gateway as
-	// providerOptions.gateway.models).
+	// Fallbacks serve when a tier's model fails: the Vercel AI Gateway tries them itself (sent
+	// as providerOptions.gateway.models); against other servers the client tries them (see
+	// Enricher.complete: one mechanism, never both).
 	Fallbacks []string `yaml:"fallbacks"`
 	// ZeroDataRetention and DisallowPromptTraining ask the gateway to route only to providers
 	// that promise so (may leave no provider for some models).
@@ -55,7 +56,8 @@ type Config struct {
 	// starts, retries do not wait past it (a Retry-After beyond it fails the call at once), and
 	// the stage ends with the proposals it has, its error saying the budget ran out.
 	Timeout time.Duration `yaml:"timeout"`
-	// CacheDir holds responses by content hash: an unchanged batch costs no call next scan.
+	// CacheDir holds decisions per candidate pair, keyed by the pair's redacted cards: an
+	// unchanged pair costs no call next scan.
 	CacheDir string `yaml:"-"`
 	// Key is the installation key for secret placeholders (HMAC); set by the caller.
 	Key []byte `yaml:"-"`

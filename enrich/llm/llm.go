@@ -2,9 +2,9 @@
 // Vercel AI Gateway by default), for the edges the rules could not decide. It never sends the
 // graph: it builds candidate pairs deterministically, sends them in batches of compact, redacted
 // node cards, and turns the answers into proposals that the validator checks like any other (an
-// evidence quote that does not occur in the named field is rejected). Answers are cached by
-// content hash, calls run in a bounded pool under a per-scan budget, cheaper models go first and
-// undecided pairs escalate.
+// evidence quote that does not occur in the named field is rejected). Decisions are cached per
+// candidate pair by the content of its two cards, calls run in a bounded pool under a per-scan
+// budget, cheaper models go first and undecided pairs escalate.
 package llm
 
 import (
@@ -44,13 +44,15 @@ type Enricher struct {
 	client *openai.Client
 	vocab  *schemas.Vocabulary
 
-	mu      sync.Mutex
-	calls   int
-	tokens  int
-	usage   map[string]*Usage
-	audit   []AuditRecord
-	notes   []string
-	aborted error // a failure no other model can fix (401, 402, 403)
+	mu     sync.Mutex
+	calls  int
+	tokens int
+	// reserved is the maximum token cost of the calls in flight (see reserve).
+	reserved int
+	usage    map[string]*Usage
+	audit    []AuditRecord
+	notes    []string
+	aborted  error // a failure no other model can fix (401, 402, 403)
 	// answered and failed count the batches that got an answer and those that did not (every
 	// model and retry failed); firstFail is the first failure's cause. A stage where every batch
 	// failed (a gateway answering 500 to everything) is a failed stage, not an empty answer.
@@ -192,8 +194,9 @@ func (e *Enricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Propos
 		if len(pending) == 0 {
 			break
 		}
-		batches := makeBatches(pending, e.cfg.BatchSize)
-		var undecided []Pair
+		ask, replayed, undecided := e.replay(g, model, pending)
+		out = append(out, replayed...)
+		batches := makeBatches(ask, e.cfg.BatchSize)
 		var eg errgroup.Group
 		eg.SetLimit(e.cfg.Workers)
 		for _, b := range batches {
@@ -345,7 +348,7 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 	}
 	schema := responseSchema(InferableTypes)
 	rec := AuditRecord{Model: model, TemplateVersion: TemplateVersion, Pairs: len(b.pairs), Cards: len(cards), Redactions: red.Counts()}
-	content, used, keep, err := e.complete(ctx, model, prompt, schema, &rec)
+	content, used, err := e.complete(ctx, model, prompt, schema, &rec)
 	if err != nil {
 		rec.Error = err.Error()
 		e.record(rec)
@@ -360,8 +363,7 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 		e.outcome(fmt.Errorf("%s: %w", used, err))
 		return nil, b.pairs
 	}
-	e.outcome(nil)
-	keep() // only an answer that parsed is cached (issue #26 item 12)
+	e.outcome(nil) // only an answer that parsed is cached (issue #26 item 12), below
 	byID := map[string]Pair{}
 	for _, p := range b.pairs {
 		byID[p.ID] = p
@@ -376,20 +378,18 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 	}
 	edges, dropped := sanitize(ans, b.pairs)
 	var ps []enrich.Proposal
+	perPair := map[[2]string][]answerEdge{}
 	for _, ae := range edges {
-		conf := ae.Confidence * 0.85 // verbalised confidence runs high: discount it
-		ev := make([]graph.Evidence, 0, len(ae.Evidence))
-		for _, x := range ae.Evidence {
-			ev = append(ev, graph.Evidence{Node: x.NodeID, Field: x.Field, Value: x.Quote})
-		}
-		p := enrich.Proposal{
-			Edge:      graph.Edge{From: ae.FromID, To: ae.ToID, Type: ae.Type, Origin: graph.LLM, Confidence: round2(conf), Evidence: ev},
-			Enricher:  "llm/" + used,
-			Rationale: "proposed by " + used + " from shared evidence",
-			Scope:     b.ids,
-		}
+		p := proposal(used, ae)
 		ps = append(ps, p)
 		rec.Proposals = append(rec.Proposals, AuditProposal{From: ae.FromID, To: ae.ToID, Type: ae.Type, Confidence: p.Edge.Confidence})
+		u := unordered(ae.FromID, ae.ToID)
+		perPair[u] = append(perPair[u], ae)
+	}
+	// Every pair asked gets its own decision in the cache (edges, none, or undecided), keyed by
+	// its own cards: a rescan asks again only about pairs whose cards changed.
+	for _, p := range b.pairs {
+		e.decisionPut(e.pairKey(g, model, p), decision{Model: used, Edges: perPair[unordered(p.A, p.B)], Undecided: seenUnd[p.ID]})
 	}
 	rec.Undecided = len(undecided)
 	rec.Dropped = dropped
@@ -462,6 +462,31 @@ func clipField(s string) string {
 	return s[:i] + "…"
 }
 
+// proposal turns a sanitized answer edge into a proposal of model. The scope is the edge's own
+// pair: sanitize already dropped every edge off the pairs asked.
+func proposal(model string, ae answerEdge) enrich.Proposal {
+	conf := ae.Confidence * 0.85 // verbalised confidence runs high: discount it
+	ev := make([]graph.Evidence, 0, len(ae.Evidence))
+	for _, x := range ae.Evidence {
+		ev = append(ev, graph.Evidence{Node: x.NodeID, Field: x.Field, Value: x.Quote})
+	}
+	scope := []string{ae.FromID, ae.ToID}
+	sort.Strings(scope)
+	return enrich.Proposal{
+		Edge:      graph.Edge{From: ae.FromID, To: ae.ToID, Type: ae.Type, Origin: graph.LLM, Confidence: round2(conf), Evidence: ev},
+		Enricher:  "llm/" + model,
+		Rationale: "proposed by " + model + " from shared evidence",
+		Scope:     scope,
+	}
+}
+
+func unordered(a, b string) [2]string {
+	if a > b {
+		a, b = b, a
+	}
+	return [2]string{a, b}
+}
+
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
 func sha(s string) string {
@@ -475,78 +500,98 @@ func (e *Enricher) record(r AuditRecord) {
 	e.mu.Unlock()
 }
 
-type cached struct {
-	Model            string `json:"model"`
-	Content          string `json:"content"`
-	PromptTokens     int    `json:"prompt_tokens"`
-	CompletionTokens int    `json:"completion_tokens"`
-}
-
-// complete returns the answer for prompt from the cache or from model and its fallbacks, and
-// keep, which caches a fresh answer: the caller calls it once the answer has parsed, so an
-// answer that does not parse is never replayed from the cache.
-func (e *Enricher) complete(ctx context.Context, model, prompt string, schema json.RawMessage, rec *AuditRecord) (content, used string, keep func(), err error) {
-	models := append([]string{model}, e.cfg.Fallbacks...)
+// complete asks model for the answer to prompt and returns its content, the model that served
+// it (the response's own "model": a gateway falling back names the fallback there) and the
+// error. Fallbacks run in one place only (issue #20): when providerOptions.gateway is sent, the
+// Vercel AI Gateway tries Fallbacks itself ("models": "if the primary model fails, the gateway
+// tries the next", https://vercel.com/docs/ai-gateway/models-and-providers/model-fallbacks), so
+// trying them again here would pay for every failure twice, in cost and in latency; against any
+// other OpenAI-compatible server, which ignores providerOptions, this loop tries them.
+func (e *Enricher) complete(ctx context.Context, model, prompt string, schema json.RawMessage, rec *AuditRecord) (content, used string, err error) {
+	models := []string{model}
+	if !e.cfg.sendsGatewayOptions() {
+		models = append(models, e.cfg.Fallbacks...)
+	}
+	rec.RequestSHA256 = sha(strings.Join([]string{TemplateVersion, model, systemPrompt, string(schema), prompt}, "\x00"))
 	var lastErr error
 	for i, m := range models {
 		if i > 0 && m == model {
 			continue
 		}
-		key := sha(strings.Join([]string{TemplateVersion, m, systemPrompt, string(schema), prompt}, "\x00"))
-		rec.RequestSHA256 = key
-		if i > 0 {
-			rec.FallbackFrom, rec.Model = model, m
-		}
-		if c, ok := e.cacheGet(key); ok {
-			e.use(m, func(u *Usage) { u.CacheHits++ })
-			rec.CacheHit = true
-			return c.Content, c.Model, func() {}, nil
-		}
-		if err := e.reserve(); err != nil {
+		need := estimateTokens(systemPrompt, prompt, string(schema)) + maxCompletionTokens
+		if err := e.reserve(need); err != nil {
 			e.abort(err)
-			return "", "", nil, err
+			return "", "", err
 		}
 		resp, err := e.call(ctx, m, prompt, schema)
 		if err != nil {
+			e.release(need, 0)
 			e.use(m, func(u *Usage) { u.Failures++ })
 			lastErr = err
 			if fatal(err) {
 				e.abort(err)
-				return "", "", nil, err
+				return "", "", err
 			}
 			continue
 		}
+		served := m
+		if resp.Model != "" {
+			served = resp.Model
+		}
+		if served != model {
+			rec.FallbackFrom = model
+		}
+		rec.Model = served
 		pt, ct := resp.Usage.PromptTokens, resp.Usage.CompletionTokens
-		e.use(m, func(u *Usage) { u.Calls++; u.PromptTokens += pt; u.CompletionTokens += ct })
-		e.mu.Lock()
-		e.tokens += pt + ct
-		e.mu.Unlock()
+		e.release(need, pt+ct)
+		e.use(served, func(u *Usage) { u.Calls++; u.PromptTokens += pt; u.CompletionTokens += ct })
 		rec.PromptTokens, rec.CompletionTkns = pt, ct
 		if len(resp.Choices) == 0 {
-			lastErr = errors.New(m + ": no choices in the answer")
+			lastErr = errors.New(served + ": no choices in the answer")
 			continue
 		}
-		content := resp.Choices[0].Message.Content
-		return content, m, func() {
-			e.cachePut(key, cached{Model: m, Content: content, PromptTokens: pt, CompletionTokens: ct})
-		}, nil
+		return resp.Choices[0].Message.Content, served, nil
 	}
 	if lastErr == nil {
 		lastErr = errors.New("no model available")
 	}
-	return "", "", nil, lastErr
+	return "", "", lastErr
 }
 
 var errBudget = errors.New("llm budget for this scan exhausted")
 
-func (e *Enricher) reserve() error {
+// maxCompletionTokens bounds every answer (max_completion_tokens).
+const maxCompletionTokens = 4096
+
+// estimateTokens over-estimates the prompt tokens of a request: three bytes a token (English
+// and JSON run nearer four), so a reservation is rarely short.
+func estimateTokens(parts ...string) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n/3 + 1
+}
+
+// reserve takes a call and its maximum token cost (prompt estimate + max_completion_tokens) from
+// the scan's budget before the call is sent, so concurrent calls cannot overshoot MaxTokens
+// together (issue #20); release returns the reserved part and books what the call used.
+func (e *Enricher) reserve(need int) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.calls >= e.cfg.MaxCalls || e.tokens >= e.cfg.MaxTokens {
-		return fmt.Errorf("%w (%d calls, %d tokens)", errBudget, e.calls, e.tokens)
+	if e.calls >= e.cfg.MaxCalls || e.tokens+e.reserved+need > e.cfg.MaxTokens {
+		return fmt.Errorf("%w (%d calls, %d tokens used, %d reserved by calls in flight, %d for the next call, of %d)", errBudget, e.calls, e.tokens, e.reserved, need, e.cfg.MaxTokens)
 	}
 	e.calls++
+	e.reserved += need
 	return nil
+}
+
+func (e *Enricher) release(reserved, used int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.reserved -= reserved
+	e.tokens += used
 }
 
 func (e *Enricher) use(model string, f func(*Usage)) {
@@ -579,7 +624,7 @@ func (e *Enricher) call(ctx context.Context, model, prompt string, schema json.R
 			{Role: openai.ChatMessageRoleUser, Content: prompt},
 		},
 		Seed:                &seed,
-		MaxCompletionTokens: 4096,
+		MaxCompletionTokens: maxCompletionTokens,
 		ResponseFormat: &openai.ChatCompletionResponseFormat{
 			Type:       openai.ChatCompletionResponseFormatTypeJSONSchema,
 			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{Name: "edges", Schema: schema, Strict: true},
@@ -628,33 +673,108 @@ func fatal(err error) bool {
 	return errors.Is(err, errBudget)
 }
 
+// decision is what the cache keeps for one candidate pair: the edges an answer gave for it
+// (already sanitized), or that it left the pair undecided, and the model that answered.
+type decision struct {
+	Model     string       `json:"model"`
+	Edges     []answerEdge `json:"edges"`
+	Undecided bool         `json:"undecided,omitempty"`
+}
+
+// maxDecisionBytes caps a cache entry read back: a decision is at most MaxEdgesPerPair edges of
+// MaxEvidence clipped items, far below it; anything larger was not written by us.
+const maxDecisionBytes = 256 << 10
+
+// pairKey is the cache key of a pair's decision by model: the prompt version, the model asked,
+// the system prompt and schema, and the content of the pair as sent (both redacted cards, the
+// redacted shared tokens, the allowed types). The other pairs of a batch are not in it, so one
+// new pair no longer shifts every later batch's key (issue #20).
+func (e *Enricher) pairKey(g *graph.Graph, model string, p Pair) string {
+	red := NewRedactor(e.cfg.Key)
+	na, _ := g.Node(p.A)
+	nb, _ := g.Node(p.B)
+	shared := make([]string, len(p.Shared))
+	for i, t := range p.Shared {
+		shared[i] = red.Token(t)
+	}
+	b, _ := json.Marshal(struct {
+		A, B   Card
+		Shared []string
+		Types  []string
+	}{card(na, red), card(nb, red), shared, p.Types})
+	return sha(strings.Join([]string{TemplateVersion, model, systemPrompt, string(responseSchema(InferableTypes)), string(b)}, "\x00"))
+}
+
+// replay splits pending into the pairs to ask model about and those it already decided in an
+// earlier scan: their proposals come back from the cache (under the model that answered then),
+// their undecided ones go on to the next tier.
+func (e *Enricher) replay(g *graph.Graph, model string, pending []Pair) (ask []Pair, ps []enrich.Proposal, undecided []Pair) {
+	if e.cfg.CacheDir == "" {
+		return pending, nil, nil
+	}
+	for _, p := range pending {
+		key := e.pairKey(g, model, p)
+		d, ok := e.decisionGet(key, p)
+		if !ok {
+			ask = append(ask, p)
+			continue
+		}
+		rec := AuditRecord{Model: d.Model, TemplateVersion: TemplateVersion, RequestSHA256: key, CacheHit: true, Pairs: 1, Cards: 2, Redactions: map[string]int{}}
+		if d.Model != model {
+			rec.FallbackFrom = model
+		}
+		for _, ae := range d.Edges {
+			pr := proposal(d.Model, ae)
+			ps = append(ps, pr)
+			rec.Proposals = append(rec.Proposals, AuditProposal{From: ae.FromID, To: ae.ToID, Type: ae.Type, Confidence: pr.Edge.Confidence})
+		}
+		if d.Undecided {
+			undecided = append(undecided, p)
+			rec.Undecided = 1
+		}
+		e.use(d.Model, func(u *Usage) { u.CacheHits++ })
+		e.record(rec)
+	}
+	return ask, ps, undecided
+}
+
 func (e *Enricher) cachePath(key string) string {
 	return filepath.Join(e.cfg.CacheDir, key[:2], key+".json")
 }
 
-func (e *Enricher) cacheGet(key string) (cached, bool) {
-	if e.cfg.CacheDir == "" {
-		return cached{}, false
+// decisionGet reads a pair's decision; an entry that is too big, does not parse, names no
+// model, or whose edges sanitize would cut (off the pair, out of bounds) is ignored: ask again.
+func (e *Enricher) decisionGet(key string, p Pair) (decision, bool) {
+	path := e.cachePath(key)
+	if output.CheckIn(e.cfg.CacheDir, path) != nil {
+		return decision{}, false // a symlink in the way: never read through it
 	}
-	b, err := os.ReadFile(e.cachePath(key))
+	f, err := os.Open(path)
 	if err != nil {
-		return cached{}, false
+		return decision{}, false
 	}
-	var c cached
-	if json.Unmarshal(b, &c) != nil || c.Content == "" {
-		return cached{}, false
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxDecisionBytes+1))
+	if err != nil || len(b) > maxDecisionBytes {
+		return decision{}, false
 	}
-	if _, err := parseAnswer(c.Content); err != nil {
-		return cached{}, false // written by a version that cached before parsing: ask again
+	var d decision
+	if json.Unmarshal(b, &d) != nil || d.Model == "" {
+		return decision{}, false
 	}
-	return c, true
+	if kept, dropped := sanitize(Answer{Edges: d.Edges}, []Pair{p}); dropped > 0 || len(kept) != len(d.Edges) {
+		return decision{}, false
+	}
+	return d, true
 }
 
-func (e *Enricher) cachePut(key string, c cached) {
+// decisionPut caches a pair's decision (only ever from an answer that parsed) through output's
+// safe writer: inside CacheDir, never through a symlink, 0600.
+func (e *Enricher) decisionPut(key string, d decision) {
 	if e.cfg.CacheDir == "" {
 		return
 	}
-	b, _ := json.Marshal(c)
+	b, _ := json.Marshal(d)
 	_ = output.WriteFileIn(e.cfg.CacheDir, e.cachePath(key), 0o600, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
