@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/schemas"
@@ -78,7 +79,13 @@ func (r rules) runtimeUnit(n graph.Node) bool {
 	return false
 }
 
-func loadRules() (rules, error) {
+// loadRules indexes the vocabulary once per process: built on every call, it was most of what
+// a per-node walk (a blast radius per system) allocated. rules is read-only after.
+func loadRules() (rules, error) { return rulesOnce() }
+
+var rulesOnce = sync.OnceValues(buildRules)
+
+func buildRules() (rules, error) {
 	v, err := schemas.Load()
 	if err != nil {
 		return rules{}, fmt.Errorf("load vocabulary: %w", err)

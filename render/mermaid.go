@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/termtext"
 )
 
@@ -599,7 +600,9 @@ func (m *model) capUnits(units []string) (drawn, left []string) {
 	order := append([]string(nil), units...)
 	radius := make(map[string]int, len(units))
 	for _, u := range units {
-		radius[u] = m.analysis(u).BlastRadius
+		// the count alone (query's walk that builds no hits): the full analysis of every unit
+		// was most of what the diagrams cost on an estate of 10,000 systems
+		radius[u], _ = query.BlastRadius(m.g, u)
 	}
 	sort.Slice(order, func(i, j int) bool {
 		a, b := order[i], order[j]
