@@ -41,7 +41,9 @@ func Infra(o InfraOptions) Renderer {
 
 // infraDoc is INFRA.md in parts, so the budget can swap detailed parts for shorter ones.
 type infraDoc struct {
-	head    string   // title, warnings, summary, changes, stale list: never trimmed
+	head    string   // title, warnings, summary: never trimmed
+	kinds   part     // node counts by provider and kind: the first part the budget trims
+	head2   string   // changes, stale list: never trimmed
 	systems []system // sorted for reading (by provider, name)
 	tail    []part   // map, critical, inferred, external, legend
 	trimmed []string // what the budget trimmed, reported in the summary
@@ -83,6 +85,8 @@ func (d *infraDoc) String() string {
 func (d *infraDoc) write(w io.Writer) error {
 	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(d.head)
+	b.WriteString(d.kinds.text())
+	b.WriteString(d.head2)
 	if len(d.trimmed) > 0 {
 		fmt.Fprintf(b, "_Trimmed to fit %d bytes (--max-bytes): %s. graph.json has everything._\n\n", d.budget, strings.Join(d.trimmed, "; "))
 	}
@@ -126,6 +130,17 @@ func (d *infraDoc) fit(max int) {
 	if size() <= max {
 		return
 	}
+	// The per-kind table first: a count of every kind helps an agent least, and the line that
+	// replaces it still says how to ask.
+	var omitted []string
+	if !d.kinds.stubbed && d.kinds.full != d.kinds.stub {
+		d.kinds.stubbed = true
+		omitted = append(omitted, "node counts by kind shortened to one line")
+		if size() <= max {
+			d.trimmed = omitted
+			return
+		}
+	}
 	order := make([]int, len(d.systems))
 	for i := range order {
 		order[i] = i
@@ -151,7 +166,6 @@ func (d *infraDoc) fit(max int) {
 			counts[level]++
 		}
 	}
-	var omitted []string
 	for _, name := range []string{"dependency map", "inferred relationships", "external dependencies", "critical components"} {
 		if total <= max {
 			break
@@ -202,9 +216,9 @@ func (m *model) infra() *infraDoc {
 	b.WriteString(DataNote + "\n\n")
 	b.WriteString(m.warnings())
 	b.WriteString(m.summary())
-	b.WriteString(m.changes())
-	b.WriteString(m.staleList())
 	d.head = b.String()
+	d.kinds = m.kindTable()
+	d.head2 = m.changes() + m.staleList()
 
 	slugs := m.slugs(m.systems)
 	for _, id := range m.systems {
@@ -359,8 +373,15 @@ func (m *model) summary() string {
 		}
 		b.WriteString("\n")
 	}
+	return b.String()
+}
+
+// kindTable counts nodes by provider and kind: the table in full, and the one line the size
+// budget swaps it for first (an agent asks `discover query --kind` for a kind it needs).
+func (m *model) kindTable() part {
 	type pk struct{ p, k string }
 	counts := map[pk]int{}
+	byProvider := map[string]int{}
 	var keys []pk
 	for _, n := range m.nodes {
 		k := pk{n.Provider, n.Kind}
@@ -368,6 +389,7 @@ func (m *model) summary() string {
 			keys = append(keys, k)
 		}
 		counts[k]++
+		byProvider[n.Provider]++
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].p != keys[j].p {
@@ -375,14 +397,21 @@ func (m *model) summary() string {
 		}
 		return keys[i].k < keys[j].k
 	})
-	if len(keys) > 0 {
-		b.WriteString("| provider | kind | count |\n|---|---|---:|\n")
-		for _, k := range keys {
-			fmt.Fprintf(&b, "| %s | %s | %d |\n", cell(md(k.p)), cell(md(k.k)), counts[k])
-		}
-		b.WriteString("\n")
+	if len(keys) == 0 {
+		return part{name: "node counts by kind"}
 	}
-	return b.String()
+	var b strings.Builder
+	b.WriteString("| provider | kind | count |\n|---|---|---:|\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "| %s | %s | %d |\n", cell(md(k.p)), cell(md(k.k)), counts[k])
+	}
+	b.WriteString("\n")
+	var ps []string
+	for _, p := range sortedKeys(byProvider) {
+		ps = append(ps, fmt.Sprintf("%s %d", md(p), byProvider[p]))
+	}
+	stub := fmt.Sprintf("Nodes by provider: %s, in %d kinds (`discover query --provider P --kind K` lists them).\n\n", strings.Join(ps, ", "), len(keys))
+	return part{name: "node counts by kind", full: b.String(), stub: stub}
 }
 
 func (m *model) changes() string {
@@ -452,7 +481,7 @@ func (m *model) critical(slugs map[string]string, limit int) string {
 			fmt.Fprintf(&b, "\n%d more components have a smaller blast radius (`discover query impact` or the MCP impact tool answer for any node).\n", len(cs)-limit)
 			break
 		}
-		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.nodeRef(c.Node.ID, slugs)), c.BlastRadius, cell(joinN(m.brokenSystems(c.Node.ID, slugs), 8)))
+		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.nodeRef(c.Node.ID, slugs)), c.BlastRadius, cell(joinN(m.brokenSystems(c.Node.ID, slugs), 4)))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -490,8 +519,8 @@ func (m *model) breaksList(id string, slugs map[string]string) string {
 	}
 	var parts []string
 	for i, r := range order {
-		if i == maxReach {
-			parts = append(parts, fmt.Sprintf("and %d more systems (`discover query impact` lists them all)", len(order)-maxReach))
+		if i == maxBreaks {
+			parts = append(parts, fmt.Sprintf("and %d more (`discover query impact %s` lists them all)", len(order)-maxBreaks, code(id)))
 			break
 		}
 		var named []string
@@ -508,6 +537,10 @@ func (m *model) breaksList(id string, slugs map[string]string) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// maxBreaks caps the systems a section's "If this goes down" names, nearest first; the count is the
+// blast radius and the full list is one query away.
+const maxBreaks = 8
 
 // stateLines says what data the node holds or a deletion destroys, and what cannot redeploy.
 func (m *model) stateLines(id string, slugs map[string]string) string {
@@ -677,7 +710,7 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 			var compact strings.Builder
 			compact.WriteString(head + whatText)
 			compact.WriteString("- **Where it runs**: " + where + "\n")
-			compact.WriteString("- **Depends on** (transitive): " + fwdText + "\n")
+			compact.WriteString("- **Depends on** (direct):" + depsText + "\n")
 			compact.WriteString("- **If this goes down, these break** (transitive, blast radius " + radius + "): " + backText + "\n")
 			compact.WriteString(state + "\n")
 			return compact.String()
@@ -692,12 +725,18 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	return s
 }
 
+// idAttr reports whether an attribute holds an identifier (urn, project_id, vpc_uuid): the node's
+// id line and graph.json have those; in prose they spend an agent's context on noise.
+func idAttr(k string) bool {
+	return k == "urn" || strings.HasSuffix(k, "_id") || strings.HasSuffix(k, "_ids") || strings.HasSuffix(k, "_uuid") || strings.HasSuffix(k, ".id")
+}
+
 // attrSummary lists a node's scalar attributes (not env-derived facts, which the dependency
 // lists already explain), up to max of them.
 func attrSummary(n graph.Node, max int) string {
 	var parts []string
 	for _, k := range n.Attrs.Keys() {
-		if strings.HasPrefix(k, "env.") || strings.HasPrefix(k, "value.") {
+		if strings.HasPrefix(k, "env.") || strings.HasPrefix(k, "value.") || idAttr(k) {
 			continue
 		}
 		vs, _ := n.AttrValues(k)
@@ -799,6 +838,15 @@ func (m *model) containsSummary(id string) string {
 // A member's edge that the system itself also has (a deployment builds from the repository its
 // project builds from) adds nothing and is left out.
 func (m *model) directDeps(id string, slugs map[string]string, forward bool) []string {
+	// Edges between a member of this system and a member of another (a Compose project's
+	// containers running the engine's images, mounting its volumes) are counted per system and
+	// type, not listed one per row.
+	type group struct {
+		rep, typ string
+		names    []string
+	}
+	var groups []*group
+	byKey := map[[2]string]*group{}
 	var out []string
 	own := map[[2]string]bool{} // (other end, type) of the system's own dependency edges
 	es := m.out[id]
@@ -825,6 +873,17 @@ func (m *model) directDeps(id string, slugs map[string]string, forward bool) []s
 			if !m.isDependency(*e) || m.rep[other] == id || (u != id && own[[2]string{other, e.Type}]) {
 				continue
 			}
+			if r := m.rep[other]; r != other && u != id && e.Origin == graph.Observed {
+				k := [2]string{r, e.Type}
+				g := byKey[k]
+				if g == nil {
+					g = &group{rep: r, typ: e.Type}
+					byKey[k] = g
+					groups = append(groups, g)
+				}
+				g.names = append(g.names, md(m.label(other))+" ("+m.kindOf(other)+")")
+				continue
+			}
 			line := m.nodeRef(other, slugs) + ": " + e.Type + " (" + originWords(*e) + ")"
 			var via []string
 			if u != id {
@@ -841,12 +900,20 @@ func (m *model) directDeps(id string, slugs map[string]string, forward bool) []s
 			out = append(out, line)
 		}
 	}
+	for _, g := range groups {
+		names := uniq(g.names)
+		if forward {
+			out = append(out, fmt.Sprintf("%s: %s %s, from its members", m.ref(g.rep, slugs), g.typ, joinN(names, 3)))
+		} else {
+			out = append(out, fmt.Sprintf("%s: %s, from %s", m.ref(g.rep, slugs), g.typ, joinN(names, 3)))
+		}
+	}
 	return uniq(out)
 }
 
 // maxReach caps a transitive list (nearest first): in a long chain of calls every system
 // reaches every other, and the lists would grow with the square of the estate.
-const maxReach = 40
+const maxReach = 12
 
 func (m *model) reachList(id string, forward bool, slugs map[string]string) string {
 	var parts []string

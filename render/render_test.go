@@ -480,7 +480,8 @@ func TestInfraInferredAndExternal(t *testing.T) {
 func TestInfraMaxBytes(t *testing.T) {
 	g := acmeOdooDown(t)
 	full := string(renderBytes(t, Infra(InfraOptions{}), g))
-	head := full[:strings.Index(full, `<a id="contents">`)]
+	// the title, warnings and summary stay; the per-kind table after them goes first
+	head := full[:strings.Index(full, "| provider | kind | count |")]
 	for _, max := range []int{len(full) - 2000, len(full) / 2, 1} {
 		doc := string(renderBytes(t, Infra(InfraOptions{MaxBytes: max}), g))
 		if !strings.HasPrefix(doc, head) {
@@ -521,9 +522,17 @@ func TestInfraMaxBytes(t *testing.T) {
 			}
 		}
 	}
-	// The least critical systems lose detail first: with a budget just under the full size the
-	// marketing decoy (blast radius 0) is shortened while the droplet (radius 5) keeps its detail.
+	// The per-kind table goes first: just under the full size it is one line and every system
+	// keeps its detail.
 	doc := string(renderBytes(t, Infra(InfraOptions{MaxBytes: len(full) - 300}), g))
+	if strings.Contains(doc, "| provider | kind | count |") || !strings.Contains(doc, "Nodes by provider: digitalocean ") ||
+		!strings.Contains(section(t, doc, "vercel-project-marketing"), "Depended on by** (direct)") {
+		t.Error("the per-kind table was not the first part trimmed")
+	}
+	// Then the least critical systems lose detail first: the marketing decoy (blast radius 0) is
+	// shortened while the droplet keeps its detail.
+	saved := len(full) - len(doc)
+	doc = string(renderBytes(t, Infra(InfraOptions{MaxBytes: len(full) - saved - 300}), g))
 	if strings.Contains(section(t, doc, "vercel-project-marketing"), "Depended on by** (direct)") {
 		t.Error("the least critical system kept its full section")
 	}

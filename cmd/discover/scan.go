@@ -24,6 +24,11 @@ import (
 	"github.com/infragraph/infragraph/scan"
 )
 
+// defaultMaxBytes is INFRA.md's default size budget: about 8,000 tokens at 4 bytes a token, an
+// eighth of a 64k context, so an agent reads the whole map and keeps room for its task. What the
+// budget cuts stays one question away (`discover query`, the MCP tools); --max-bytes 0 keeps all.
+const defaultMaxBytes = 32000
+
 type scanOpts struct {
 	configPath string
 	out        string
@@ -92,7 +97,7 @@ abandoned, one that is writing finishes. Only one process may scan into a direct
 	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default) or on")
 	f.DurationVar(&o.llmTimeout, "llm-timeout", 0, "time budget of the whole LLM stage (default 5m, or llm.timeout: in the config file)")
 	f.StringVar(&o.notify, "notify", "", "post a summary (Slack-compatible JSON) to this webhook URL when the graph changed or something failed; a secret, never logged (or $DISCOVER_NOTIFY_URL)")
-	f.IntVar(&o.maxBytes, "max-bytes", 0, "size budget of INFRA.md in bytes, trimming detail from the least critical systems first (0: no limit)")
+	f.IntVar(&o.maxBytes, "max-bytes", defaultMaxBytes, "size budget of INFRA.md in bytes: the per-kind table first, then detail from the least critical systems (0: no limit)")
 	o.demo.flags(f)
 	return cmd
 }
