@@ -102,13 +102,7 @@ func Setup(ctx context.Context, o Options) (shutdown func(context.Context) error
 			return noop, false, exp, fmt.Errorf("telemetry: %w", err)
 		}
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
-		attribute.String("service.name", "infragraph"),
-		attribute.String("service.version", o.Version),
-	))
-	if err != nil {
-		res = resource.Default()
-	}
+	res := serviceResource(ctx, o.Version)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(scrubbing{exporter}), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
@@ -117,6 +111,28 @@ func Setup(ctx context.Context, o Options) (shutdown func(context.Context) error
 		defer cancel()
 		return tp.Shutdown(ctx)
 	}, true, exp, nil
+}
+
+// serviceResource describes infragraph the OpenTelemetry way: service.name "infragraph" and
+// service.version are defaults that OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME override
+// (resource.WithFromEnv runs last, and later detectors win; OTEL_SERVICE_NAME wins over a
+// service.name in OTEL_RESOURCE_ATTRIBUTES, as the SDK environment variable spec says:
+// https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/).
+func serviceResource(ctx context.Context, version string) *resource.Resource {
+	attrs := []attribute.KeyValue{attribute.String("service.name", "infragraph")}
+	if version != "" {
+		attrs = append(attrs, attribute.String("service.version", version))
+	}
+	res, err := resource.New(ctx,
+		resource.WithTelemetrySDK(),
+		resource.WithAttributes(attrs...),
+		resource.WithFromEnv(),
+	)
+	if res == nil || (err != nil && len(res.Attributes()) == 0) {
+		// A malformed OTEL_RESOURCE_ATTRIBUTES: keep what parsed, else the defaults.
+		return resource.NewSchemaless(attrs...)
+	}
+	return res
 }
 
 // preset returns the OTLP traces endpoint and headers of a vendor, from the vendor's own key
@@ -172,17 +188,59 @@ func preset(name string, get func(string) string) (string, map[string]string, er
 		}
 		return endpoint("https://api.axiom.co"), map[string]string{"Authorization": "Bearer " + tok, "X-Axiom-Dataset": ds}, nil
 	case "datadog":
-		// With DD_API_KEY: agentless intake (preview); without: the local Agent's OTLP receiver.
+		// With DD_API_KEY: the agentless OTLP traces intake (Preview); without: the local Agent's
+		// OTLP receiver.
 		if key := get("DD_API_KEY"); key != "" {
-			site := get("DD_SITE")
-			if site == "" {
-				site = "datadoghq.com"
-			}
-			return "https://trace.agent." + site + "/v1/traces", map[string]string{"dd-api-key": key}, nil
+			return datadogIntake(key, get)
 		}
 		return endpoint("http://localhost:4318"), nil, nil
 	}
 	return "", nil, fmt.Errorf("unknown telemetry preset %q (known: %s)", name, strings.Join(Presets, ", "))
+}
+
+// datadogSites maps each Datadog site to its OTLP traces intake endpoint, as "Datadog OTLP
+// Traces Intake Endpoint" documents them (https://docs.datadoghq.com/opentelemetry/setup/otlp_ingest/traces/,
+// the region-param otlp_trace_endpoint of DataDog/documentation; read 2026-12). The page offers
+// no endpoint for the other sites (ddog-gov.com): there DD_OTLP_TRACES_ENDPOINT must say where.
+var datadogSites = map[string]string{
+	"datadoghq.com":     "https://trace.agent.datadoghq.com/v1/traces",
+	"us3.datadoghq.com": "https://trace.agent.us3.datadoghq.com/v1/traces",
+	"us5.datadoghq.com": "https://trace.agent.us5.datadoghq.com/v1/traces",
+	"datadoghq.eu":      "https://trace.agent.datadoghq.eu/v1/traces",
+	"ap1.datadoghq.com": "https://trace.agent.ap1.datadoghq.com/v1/traces",
+	"ap2.datadoghq.com": "https://trace.agent.ap2.datadoghq.com/v1/traces",
+}
+
+// datadogIntake is the agentless preset: the site's endpoint (DD_SITE, default datadoghq.com),
+// or DD_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given (a proxy, a new
+// site), and the headers the same page documents: dd-api-key, and compute_stats=true ("trace
+// metrics are not computed by default for traces sent directly to the intake"); the optional
+// dd-otel-span-mapping from DD_OTEL_SPAN_MAPPING. The dd-protocol and dd-otlp-source headers of
+// an earlier version of the Preview page are no longer documented and are not sent.
+func datadogIntake(key string, get func(string) string) (string, map[string]string, error) {
+	h := map[string]string{"dd-api-key": key, "compute_stats": "true"}
+	if m := get("DD_OTEL_SPAN_MAPPING"); m != "" {
+		h["dd-otel-span-mapping"] = m
+	}
+	for _, v := range []string{"DD_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		if ep := get(v); ep != "" {
+			return ep, h, nil
+		}
+	}
+	site := strings.ToLower(strings.TrimSpace(get("DD_SITE")))
+	if site == "" {
+		site = "datadoghq.com"
+	}
+	ep, ok := datadogSites[site]
+	if !ok {
+		known := make([]string, 0, len(datadogSites))
+		for k := range datadogSites {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		return "", nil, fmt.Errorf("telemetry preset datadog: Datadog documents no OTLP traces intake for DD_SITE=%s (it does for %s); set DD_OTLP_TRACES_ENDPOINT, or unset DD_API_KEY to send to a local Agent", site, strings.Join(known, ", "))
+	}
+	return ep, h, nil
 }
 
 // exporterClient is the OTLP exporter's HTTP client with httpguard's redirect policy: its own

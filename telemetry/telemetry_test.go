@@ -128,13 +128,17 @@ func TestPresets(t *testing.T) {
 		headers  string
 		err      string
 	}{
-		"honeycomb":         {map[string]string{"HONEYCOMB_API_KEY": key}, "https://api.honeycomb.io/v1/traces", "x-honeycomb-team", ""},
-		"honeycomb missing": {nil, "", "", "HONEYCOMB_API_KEY"},
-		"grafana":           {map[string]string{"GRAFANA_OTLP_ENDPOINT": "https://otlp-gateway-prod-eu-west-2.grafana.net/otlp", "GRAFANA_INSTANCE_ID": "1", "GRAFANA_API_TOKEN": key}, "https://otlp-gateway-prod-eu-west-2.grafana.net/otlp/v1/traces", "Authorization", ""},
-		"axiom":             {map[string]string{"AXIOM_TOKEN": key, "AXIOM_DATASET": "traces"}, "https://api.axiom.co/v1/traces", "Authorization,X-Axiom-Dataset", ""},
-		"datadog":           {nil, "http://localhost:4318/v1/traces", "", ""},
-		"datadog agentless": {map[string]string{"DD_API_KEY": key, "DD_SITE": "datadoghq.eu"}, "https://trace.agent.datadoghq.eu/v1/traces", "dd-api-key", ""},
-		"nope":              {nil, "", "", "unknown telemetry preset"},
+		"honeycomb":                  {map[string]string{"HONEYCOMB_API_KEY": key}, "https://api.honeycomb.io/v1/traces", "x-honeycomb-team", ""},
+		"honeycomb missing":          {nil, "", "", "HONEYCOMB_API_KEY"},
+		"grafana":                    {map[string]string{"GRAFANA_OTLP_ENDPOINT": "https://otlp-gateway-prod-eu-west-2.grafana.net/otlp", "GRAFANA_INSTANCE_ID": "1", "GRAFANA_API_TOKEN": key}, "https://otlp-gateway-prod-eu-west-2.grafana.net/otlp/v1/traces", "Authorization", ""},
+		"axiom":                      {map[string]string{"AXIOM_TOKEN": key, "AXIOM_DATASET": "traces"}, "https://api.axiom.co/v1/traces", "Authorization,X-Axiom-Dataset", ""},
+		"datadog":                    {nil, "http://localhost:4318/v1/traces", "", ""},
+		"datadog agentless":          {map[string]string{"DD_API_KEY": key, "DD_SITE": "datadoghq.eu"}, "https://trace.agent.datadoghq.eu/v1/traces", "compute_stats,dd-api-key", ""},
+		"datadog agentless us5":      {map[string]string{"DD_API_KEY": key, "DD_SITE": "us5.datadoghq.com"}, "https://trace.agent.us5.datadoghq.com/v1/traces", "compute_stats,dd-api-key", ""},
+		"datadog agentless default":  {map[string]string{"DD_API_KEY": key}, "https://trace.agent.datadoghq.com/v1/traces", "compute_stats,dd-api-key", ""},
+		"datadog agentless override": {map[string]string{"DD_API_KEY": key, "DD_SITE": "ddog-gov.com", "DD_OTLP_TRACES_ENDPOINT": "https://otlp-proxy.internal/v1/traces"}, "https://otlp-proxy.internal/v1/traces", "compute_stats,dd-api-key", ""},
+		"datadog agentless gov":      {map[string]string{"DD_API_KEY": key, "DD_SITE": "ddog-gov.com"}, "", "", "DD_OTLP_TRACES_ENDPOINT"},
+		"nope":                       {nil, "", "", "unknown telemetry preset"},
 	} {
 		preset := strings.Fields(name)[0]
 		shutdown, enabled, exp, err := telemetry.Setup(context.Background(), telemetry.Options{Preset: preset, Getenv: func(k string) string { return c.env[k] }})
