@@ -548,7 +548,7 @@ type SharedEnvVar struct {
 	Decrypted bool       `json:"decrypted"`
 }
 
-// Deployment is a deployment from GET /v7/deployments.
+// Deployment is a deployment from GET /v6/deployments.
 type Deployment struct {
 	UID                    string            `json:"uid"`
 	Name                   string            `json:"name"`
@@ -782,9 +782,38 @@ func (c *Client) SharedEnvVar(ctx context.Context, s Scope, id string) (SharedEn
 	return e, err
 }
 
-// Deployments lists GET /v7/deployments?projectId= newest first, until stop says enough.
+// deploymentsPath is the documented list endpoint: Vercel's REST reference, "List deployments",
+// GET /v6/deployments (vercel.com/docs/rest-api/deployments/list-deployments; vercel/sdk
+// getDeployments), with projectId, target, limit and until. /v7 answered too but is not
+// documented anywhere (issue #20).
+const deploymentsPath = "/v6/deployments"
+
+// Deployments lists GET /v6/deployments?projectId= newest first, until stop says enough.
 func (c *Client) Deployments(ctx context.Context, s Scope, projectID string, stop func([]Deployment) bool) ([]Deployment, error) {
-	return list(ctx, c, s, "/v7/deployments", "deployments", "until", url.Values{"projectId": {projectID}}, stop)
+	return list(ctx, c, s, deploymentsPath, "deployments", "until", url.Values{"projectId": {projectID}}, stop)
+}
+
+// LatestDeployment reads the newest deployment of a project for one target with
+// GET /v6/deployments?projectId=&target=&limit=1 (the documented `target` filter): one request
+// however many newer deployments other targets have. ok is false when there is none.
+func (c *Client) LatestDeployment(ctx context.Context, s Scope, projectID, target string) (d Deployment, ok bool, err error) {
+	q := s.query(url.Values{"projectId": {projectID}, "target": {target}, "limit": {"1"}})
+	var page map[string]json.RawMessage
+	if err := c.get(ctx, deploymentsPath, q, &page); err != nil {
+		return Deployment{}, false, err
+	}
+	raw, has := page["deployments"]
+	if !has || string(raw) == "null" {
+		return Deployment{}, false, fmt.Errorf("%s: %w: no %q list", deploymentsPath, ErrShape, "deployments")
+	}
+	var ds []Deployment
+	if err := json.Unmarshal(raw, &ds); err != nil {
+		return Deployment{}, false, fmt.Errorf("%s: decode deployments: %w", deploymentsPath, decodeErr(err))
+	}
+	if len(ds) == 0 {
+		return Deployment{}, false, nil
+	}
+	return ds[0], true, nil
 }
 
 // Domains lists GET /v5/domains.

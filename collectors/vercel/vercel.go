@@ -380,9 +380,12 @@ func (c *Collector) stores(ctx context.Context, s Scope, snap *snapshot) error {
 	return nil
 }
 
-// latestDeployments walks a project's deployments newest first and keeps the first one per
-// target ("production", "preview" for none, or a custom environment). It stops once every target
-// the project is known to have (project.targets, latestDeployments) is found, or after
+// latestDeployments finds the latest deployment per target ("production", "preview" for none, or
+// a custom environment). The production deployment is read directly with the documented `target`
+// filter (GET /v6/deployments?target=production&limit=1, Vercel REST reference "List
+// deployments"): it can be older than hundreds of previews, beyond any bounded walk (issue #20).
+// The other targets are looked for in a newest-first walk that stops once every target the
+// project is known to have (project.targets, latestDeployments) is found, or after
 // deploymentPages pages: the answer is then the latest per target among the most recent ones.
 func (c *Collector) latestDeployments(ctx context.Context, s Scope, p Project) ([]Deployment, error) {
 	want := map[string]bool{}
@@ -397,28 +400,42 @@ func (c *Collector) latestDeployments(ctx context.Context, s Scope, p Project) (
 	if len(want) == 0 {
 		want["production"], want["preview"] = true, true
 	}
-	pages := 0
-	sub := *c.client
-	if c.deploymentPages > 0 && c.deploymentPages < sub.MaxPages {
-		sub.MaxPages = c.deploymentPages + 1 // the stop below ends the walk first
-	}
-	all, err := sub.Deployments(ctx, s, p.ID, func(ds []Deployment) bool {
-		pages++
-		seen := map[string]bool{}
-		for _, d := range ds {
-			seen[deploymentTarget(d)] = true
-		}
-		for t := range want {
-			if !seen[t] {
-				return c.deploymentPages > 0 && pages >= c.deploymentPages
-			}
-		}
-		return true
-	})
 	latest := map[string]Deployment{}
-	for _, d := range all { // newest first
-		if t := deploymentTarget(d); latest[t].UID == "" {
-			latest[t] = d
+	if want["production"] {
+		d, ok, err := c.client.LatestDeployment(ctx, s, p.ID, "production")
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			latest["production"] = d
+		}
+		delete(want, "production")
+	}
+	var err error
+	if len(want) > 0 {
+		pages := 0
+		sub := *c.client
+		if c.deploymentPages > 0 && c.deploymentPages < sub.MaxPages {
+			sub.MaxPages = c.deploymentPages + 1 // the stop below ends the walk first
+		}
+		var all []Deployment
+		all, err = sub.Deployments(ctx, s, p.ID, func(ds []Deployment) bool {
+			pages++
+			seen := map[string]bool{}
+			for _, d := range ds {
+				seen[deploymentTarget(d)] = true
+			}
+			for t := range want {
+				if !seen[t] {
+					return c.deploymentPages > 0 && pages >= c.deploymentPages
+				}
+			}
+			return true
+		})
+		for _, d := range all { // newest first
+			if t := deploymentTarget(d); latest[t].UID == "" {
+				latest[t] = d
+			}
 		}
 	}
 	out := make([]Deployment, 0, len(latest))

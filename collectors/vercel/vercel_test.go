@@ -264,7 +264,7 @@ func TestCollectTestEstate(t *testing.T) {
 				t.Errorf("projects paged with until: %s", r)
 			}
 		}
-		if strings.HasPrefix(r, "GET /v7/deployments?") && strings.Contains(r, "projectId=prj_web") {
+		if strings.HasPrefix(r, "GET /v6/deployments?") && strings.Contains(r, "projectId=prj_web") {
 			deploymentPages++
 		}
 	}
@@ -637,4 +637,43 @@ func TestErrorMessageEchoIsScrubbed(t *testing.T) {
 		t.Fatal("no error for a failing /v2/user")
 	}
 	collectorstest.AssertAbsent(t, []string{"CANARY", "test-token"}, []byte(strings.Join(st.Warnings, "\n")), []byte(st.Reason), []byte(out.Err.Error()))
+}
+
+// TestProductionOlderThanManyPreviews: 700 previews newer than the production deployment are 7
+// pages of 100, beyond the bounded newest-first walk (5 pages). The production deployment is read
+// directly (GET /v6/deployments?target=production, Vercel REST reference "List deployments"), so
+// it and its edges are there (issue #20).
+func TestProductionOlderThanManyPreviews(t *testing.T) {
+	const base = int64(1_750_000_000_000)
+	sc := &vercelfake.Scope{
+		Team: vercelfake.Object{"id": "team_busy", "slug": "busy", "name": "Busy", "createdAt": base},
+		Projects: []vercelfake.Object{{"id": "prj_busy", "name": "busy", "accountId": "team_busy", "createdAt": base, "updatedAt": base,
+			"link": vercelfake.Object{"type": "github", "org": "busy", "repo": "app", "productionBranch": "main"}}},
+	}
+	sc.Deployments = append(sc.Deployments, vercelfake.Object{"uid": "dpl_prod", "name": "busy", "projectId": "prj_busy",
+		"url": "busy-prod.vercel.app", "target": "production", "state": "READY", "createdAt": base + 1,
+		"meta": vercelfake.Object{"githubCommitSha": "abc123", "githubCommitRef": "main", "githubOrg": "busy", "githubRepo": "app"}})
+	for i := 0; i < 700; i++ {
+		sc.Deployments = append(sc.Deployments, vercelfake.Object{"uid": fmt.Sprintf("dpl_prev%03d", i), "name": "busy", "projectId": "prj_busy",
+			"url": fmt.Sprintf("busy-prev%03d.vercel.app", i), "target": nil, "state": "READY", "createdAt": base + 1000 + int64(i)})
+	}
+	e := &vercelfake.Estate{Token: "busy-token", User: vercelfake.Object{"id": "usr_busy", "username": "busy"}, Scopes: []*vercelfake.Scope{sc}}
+	fake := vercelfake.New(e)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Name: "busy", Token: "busy-token", APIURL: srv.URL, TeamIDs: []string{"team_busy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "vercel", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	attr(t, out, "vercel:deployment:dpl_prod", "target", "production")
+	has(t, out, "vercel:project:prj_busy", "contains", "vercel:deployment:dpl_prod")
+	has(t, out, "vercel:deployment:dpl_prod", "builds_from", "git:repo:github.com/busy/app")
+	has(t, out, "vercel:project:prj_busy", "contains", "vercel:deployment:dpl_prev699") // the latest preview
+	if n := fake.Count("/v6/deployments"); n > 2 {
+		t.Errorf("%d deployment requests, want 2 (production directly, one page of previews)", n)
+	}
 }

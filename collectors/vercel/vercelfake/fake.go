@@ -286,7 +286,7 @@ func (s *Server) route(r *http.Request, repeat bool) (any, int) {
 			}
 		}
 		return notFound("Shared Environment Variable")
-	case p == "v7/deployments":
+	case p == "v6/deployments":
 		q := r.URL.Query()
 		all := sc.Deployments
 		if pid := q.Get("projectId"); pid != "" {

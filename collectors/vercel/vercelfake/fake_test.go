@@ -32,12 +32,12 @@ func TestWireFormat(t *testing.T) {
 	}
 
 	// Pages: newest first, pagination.next a timestamp, null on the last page.
-	code, _, body = get(t, s, "/v7/deployments?projectId=prj_web&teamId=team_alpha&limit=100", "test-token")
+	code, _, body = get(t, s, "/v6/deployments?projectId=prj_web&teamId=team_alpha&limit=100", "test-token")
 	p := body["pagination"].(map[string]any)
 	if code != 200 || len(body["deployments"].([]any)) != 2 || p["next"] != float64(1760000440000) {
 		t.Errorf("first page: %d %v", code, p)
 	}
-	_, _, body = get(t, s, "/v7/deployments?projectId=prj_web&teamId=team_alpha&until=1750000000000", "test-token")
+	_, _, body = get(t, s, "/v6/deployments?projectId=prj_web&teamId=team_alpha&until=1750000000000", "test-token")
 	if p := body["pagination"].(map[string]any); p["next"] != nil || len(body["deployments"].([]any)) != 1 {
 		t.Errorf("last page: %v", body)
 	}
