@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
@@ -172,6 +173,20 @@ func (c *Collector) soft(family string, err error, emit graph.Emitter) error {
 	return nil
 }
 
+// teamOnly are the families Vercel offers to teams on paid plans only: shared (team) environment
+// variables, account webhooks, drains and Secure Compute (vercel.com/docs: "Shared environment
+// variables" are a team feature; webhooks, drains: Pro and Enterprise; Secure Compute:
+// Enterprise). A Hobby scope answers 403 on them.
+var teamOnly = map[string]bool{"shared env vars": true, "webhooks": true, "drains": true, "secure compute networks": true}
+
+// expectedAbsence reports whether err is a personal or Hobby scope's 403 on a team-only family:
+// an absence the plan explains, not a partial failure, so it is no warning and the collector stays
+// ok (issue #20). A rejected token is never one.
+func (c *Collector) expectedAbsence(sc scopeInfo, family string, err error) bool {
+	hobby := sc.Personal || strings.EqualFold(sc.Plan, "hobby")
+	return hobby && teamOnly[family] && IsStatus(err, http.StatusForbidden, http.StatusPaymentRequired) && !Rejected(err)
+}
+
 // snapshot is what one scope's API calls returned, values already reduced to evidence.
 type snapshot struct {
 	Scope        scopeInfo
@@ -234,7 +249,14 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 		{"aliases", func(ctx context.Context) (err error) { snap.Aliases, err = c.client.Aliases(ctx, s); return }},
 	}
 	for _, st := range steps {
-		g.Go(func() error { return c.soft(label(st.name), st.run(gctx), emit) })
+		g.Go(func() error {
+			err := st.run(gctx)
+			if c.expectedAbsence(sc, st.name, err) {
+				slog.DebugContext(gctx, "vercel: family not offered on this plan", "scope", sc.Slug, "family", st.name, "status", http.StatusForbidden)
+				return nil
+			}
+			return c.soft(label(st.name), err, emit)
+		})
 	}
 	for _, pd := range snap.Projects {
 		g.Go(func() error { return c.project(gctx, s, sc.Slug, pd, emit) })

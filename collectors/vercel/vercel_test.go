@@ -431,8 +431,10 @@ func TestForbiddenEndpointIsPartial(t *testing.T) {
 	if st.Status != graph.StatusPartial {
 		t.Fatalf("status %s (%s), want partial", st.Status, st.Reason)
 	}
-	if len(st.Warnings) != 3 || !strings.Contains(st.Warnings[0], "secure compute networks: not available") {
-		t.Errorf("warnings %v, want one per scope for the networks family", st.Warnings)
+	// The Enterprise team's 403 is a partial failure; the Hobby team's and the personal scope's
+	// are what their plan explains, no warning (issue #20).
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "scope alpha: secure compute networks: not available") {
+		t.Errorf("warnings %v, want one, for the Enterprise team's networks family", st.Warnings)
 	}
 	var networks, projects int
 	for _, n := range res[0].Nodes {
@@ -675,5 +677,50 @@ func TestProductionOlderThanManyPreviews(t *testing.T) {
 	has(t, out, "vercel:project:prj_busy", "contains", "vercel:deployment:dpl_prev699") // the latest preview
 	if n := fake.Count("/v6/deployments"); n > 2 {
 		t.Errorf("%d deployment requests, want 2 (production directly, one page of previews)", n)
+	}
+}
+
+// TestHobbyScopeTeamOnlyFamiliesAreNotWarnings: a personal (Hobby) account answers 403 on the
+// team-only endpoints (shared env vars, webhooks, drains, Secure Compute) on every scan. That is
+// an expected absence: no warning, the collector is ok, the rest is collected (issue #20).
+func TestHobbyScopeTeamOnlyFamiliesAreNotWarnings(t *testing.T) {
+	e := &vercelfake.Estate{Token: "hobby-token", User: vercelfake.Object{"id": "usr_solo", "username": "solo"},
+		Scopes: []*vercelfake.Scope{{Projects: []vercelfake.Object{{"id": "prj_solo", "name": "solo", "accountId": "usr_solo", "createdAt": 1, "updatedAt": 1}}}}}
+	var opts []vercelfake.Option
+	for _, p := range []string{"/v1/env", "/v1/webhooks", "/v1/drains", "/v1/connect/networks"} {
+		opts = append(opts, vercelfake.WithFault(vercelfake.Fault{Path: p, Status: 403, Code: "forbidden",
+			Message: "You don't have permission to access this resource on your current plan"}))
+	}
+	fake := vercelfake.New(e, opts...)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Name: "solo", Token: "hobby-token", APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "vercel", Name: "solo", Collector: c}}, collectors.Options{})
+	st := res[0].Status
+	if st.Status != graph.StatusOK || len(st.Warnings) != 0 {
+		t.Fatalf("status %s, warnings %v; want ok and none", st.Status, st.Warnings)
+	}
+	if n := fake.Count("/v1/webhooks"); n != 1 {
+		t.Errorf("webhooks asked %d times, want 1 (the plan may change; the absence is read, not assumed)", n)
+	}
+	found := false
+	for _, n := range res[0].Nodes {
+		found = found || n.ID == "vercel:project:prj_solo"
+	}
+	if !found {
+		t.Error("the personal project was not collected")
+	}
+
+	// The same 403 on a family every plan has (projects' domains) is still a warning.
+	fake2 := vercelfake.New(e, vercelfake.WithFault(vercelfake.Fault{Path: "/v5/domains", Status: 403}))
+	srv2 := httptest.NewServer(fake2)
+	t.Cleanup(srv2.Close)
+	c2, _ := New(Config{Name: "solo", Token: "hobby-token", APIURL: srv2.URL})
+	res = collectors.Run(context.Background(), []collectors.Instance{{Provider: "vercel", Name: "solo", Collector: c2}}, collectors.Options{})
+	if st := res[0].Status; st.Status != graph.StatusPartial || len(st.Warnings) != 1 {
+		t.Errorf("a 403 on domains: status %s, warnings %v; want partial with one", st.Status, st.Warnings)
 	}
 }
