@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/infragraph/infragraph/render"
 	"github.com/infragraph/infragraph/termtext"
 )
 
@@ -96,17 +97,17 @@ func WriteMarkdown(w io.Writer, c *Changes) error {
 	}
 	section("Nodes added", len(c.NodesAdded), func() {
 		for _, n := range c.NodesAdded {
-			fmt.Fprintf(b, "- `%s` %s\n", n.ID, md(label(n)))
+			fmt.Fprintf(b, "- %s %s\n", render.Code(n.ID), md(label(n)))
 		}
 	})
 	section("Nodes removed", len(c.NodesRemoved), func() {
 		for _, n := range c.NodesRemoved {
-			fmt.Fprintf(b, "- `%s` %s\n", n.ID, md(label(n)))
+			fmt.Fprintf(b, "- %s %s\n", render.Code(n.ID), md(label(n)))
 		}
 	})
 	section("Nodes changed", len(c.NodesChanged), func() {
 		for _, n := range c.NodesChanged {
-			fmt.Fprintf(b, "- `%s` %s\n", n.ID, md(label(n.NodeRef)))
+			fmt.Fprintf(b, "- %s %s\n", render.Code(n.ID), md(label(n.NodeRef)))
 			for _, f := range n.Fields {
 				fmt.Fprintf(b, "  - %s\n", md(fieldLine(f)))
 			}
@@ -114,30 +115,30 @@ func WriteMarkdown(w io.Writer, c *Changes) error {
 	})
 	section("Went stale", len(c.NodesStale)+len(c.EdgesStale), func() {
 		for _, n := range c.NodesStale {
-			fmt.Fprintf(b, "- `%s` %s, stale since %s (%s)\n", n.ID, md(label(n)), n.StaleSince, md(orNone(n.Source)))
+			fmt.Fprintf(b, "- %s %s, stale since %s (%s)\n", render.Code(n.ID), md(label(n)), n.StaleSince, md(orNone(n.Source)))
 		}
 		for _, e := range c.EdgesStale {
-			fmt.Fprintf(b, "- edge %s, stale since %s\n", md(edgeLine(e)), e.StaleSince)
+			fmt.Fprintf(b, "- edge %s, stale since %s\n", edgeMD(e), e.StaleSince)
 		}
 	})
 	section("Observed again", len(c.NodesFresh), func() {
 		for _, n := range c.NodesFresh {
-			fmt.Fprintf(b, "- `%s` %s\n", n.ID, md(label(n)))
+			fmt.Fprintf(b, "- %s %s\n", render.Code(n.ID), md(label(n)))
 		}
 	})
 	section("Edges added", len(c.EdgesAdded), func() {
 		for _, e := range c.EdgesAdded {
-			fmt.Fprintf(b, "- %s\n", md(edgeLine(e)))
+			fmt.Fprintf(b, "- %s\n", edgeMD(e))
 		}
 	})
 	section("Edges removed", len(c.EdgesRemoved), func() {
 		for _, e := range c.EdgesRemoved {
-			fmt.Fprintf(b, "- %s\n", md(edgeLine(e)))
+			fmt.Fprintf(b, "- %s\n", edgeMD(e))
 		}
 	})
 	section("Edges changed", len(c.EdgesChanged), func() {
 		for _, e := range c.EdgesChanged {
-			fmt.Fprintf(b, "- %s\n", md(edgeLine(e.EdgeRef)))
+			fmt.Fprintf(b, "- %s\n", edgeMD(e.EdgeRef))
 			for _, f := range e.Fields {
 				fmt.Fprintf(b, "  - %s\n", md(fieldLine(f)))
 			}
@@ -148,8 +149,13 @@ func WriteMarkdown(w io.Writer, c *Changes) error {
 
 func label(n NodeRef) string { return fmt.Sprintf("%s %q", n.Kind, n.Name) }
 
-func edgeLine(e EdgeRef) string {
-	s := fmt.Sprintf("%s -%s-> %s", e.From, e.Type, e.To)
+func edgeLine(e EdgeRef) string { return edgeWith(e, func(s string) string { return s }) }
+
+// edgeMD is edgeLine for CHANGES.md: the ids and type escaped, our arrow kept readable.
+func edgeMD(e EdgeRef) string { return edgeWith(e, md) }
+
+func edgeWith(e EdgeRef, esc func(string) string) string {
+	s := fmt.Sprintf("%s -%s-> %s", esc(e.From), esc(e.Type), esc(e.To))
 	if e.Origin != "" && e.Origin != "observed" {
 		s += fmt.Sprintf(" (%s, %.2f)", e.Origin, e.Confidence)
 	}
@@ -181,9 +187,9 @@ func value(v any) string {
 }
 
 // md keeps text from breaking a markdown list: pipes and newlines.
-func md(s string) string {
-	return strings.NewReplacer("\n", " ", "|", `\|`).Replace(s)
-}
+// md escapes text for CHANGES.md as INFRA.md does (render.Markdown), pipes included for the
+// table rows.
+func md(s string) string { return render.Markdown(s) }
 
 func orUnknown(id string) string {
 	if id == "" {
