@@ -39,6 +39,15 @@ func TestOccursMatchesWholeTokensOnly(t *testing.T) {
 		{"543", []string{"5432"}, false},                                                                   //
 		{"abcdefghijabcdefghi", []string{"db.abcdefghijabcdefghij.supabase.co"}, false},                    // a ref cut short
 		{"abcdefghijabcdefghij", []string{"postgres.abcdefghijabcdefghij", "abcdefghijabcdefghijk"}, true}, // pooler user
+		// a URL's scheme, or a word for nothing, names no node (review of item 13)
+		{"https", []string{"https://api.stripe.com/v1/charges"}, false},
+		{"http", []string{"http://shop.example.com"}, false},
+		{"postgres", []string{"postgres://u@db.x.supabase.co:5432/app"}, false},
+		{"POSTGRESQL", []string{"postgresql://db.example.com/app"}, false},
+		{"postgres", []string{"postgres://u@db.x.supabase.co:5432/postgres"}, true}, // the database's name
+		{"null", []string{"null"}, false},
+		{"None", []string{"none"}, false},
+		{"undefined", []string{"undefined"}, false},
 	}
 	for _, c := range cases {
 		if got := occurs(c.quote, c.vals); got != c.want {

@@ -225,10 +225,11 @@ const minQuote = 4
 // (case-insensitively), or a component of it of at least minQuote characters that starts and
 // ends on a boundary of a host, URL or list (a host inside a URL, a project ref that is a label
 // of a host, a path segment). A fragment of a word ("acme" in "acme_prod", "fals" in "false") is
-// not, and neither is a boolean: "true" names nothing (issue #26 item 13).
+// not, and neither is a boolean or a URL's scheme: "true" and "https" name nothing (issue #26
+// item 13).
 func occurs(value string, vals []string) bool {
 	lv := strings.ToLower(strings.TrimSpace(value))
-	if lv == "" || lv == "true" || lv == "false" {
+	if lv == "" || namesNothing[lv] {
 		return false
 	}
 	for _, v := range vals {
@@ -246,7 +247,8 @@ func occurs(value string, vals []string) bool {
 			}
 			i += off
 			j := i + len(lv)
-			if (i == 0 || boundary(lw[i-1])) && (j == len(lw) || boundary(lw[j])) && !boundary(lv[0]) && !boundary(lv[len(lv)-1]) {
+			scheme := strings.HasPrefix(lw[j:], "://") // a URL's scheme says how, not what
+			if (i == 0 || boundary(lw[i-1])) && (j == len(lw) || boundary(lw[j])) && !boundary(lv[0]) && !boundary(lv[len(lv)-1]) && !scheme {
 				return true
 			}
 			off = i + 1
@@ -254,6 +256,10 @@ func occurs(value string, vals []string) bool {
 	}
 	return false
 }
+
+// namesNothing are values that name no resource, whole or as a component: booleans and the
+// words for an empty value.
+var namesNothing = map[string]bool{"true": true, "false": true, "null": true, "nil": true, "none": true, "undefined": true}
 
 // boundary reports whether c separates the components of a host, URL, DSN or list: what a
 // quote may start or end next to.
