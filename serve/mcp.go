@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/infragraph/infragraph/render"
@@ -59,7 +61,7 @@ func NewMCPServer(svc *Service, o MCPOptions) *mcp.Server {
 		Description: "Counts per provider and kind, collector statuses, stale warnings and the most depended-on components of the latest scan."}, m.readSummary)
 	srv.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: SystemURITemplate, Name: "system", Title: "One system", MIMEType: "text/markdown",
 		Description: "A system node (a Vercel project, a Supabase project, a droplet, an Odoo instance, ...): attributes, contents, dependencies and dependents. {id} is a node id."}, m.readSystem)
-	srv.AddReceivingMiddleware(m.refresh)
+	srv.AddReceivingMiddleware(m.refresh, validErrorData)
 	m.sync()
 	return srv
 }
@@ -92,6 +94,25 @@ func (m *mcpServer) refresh(next mcp.MethodHandler) mcp.MethodHandler {
 			m.sync()
 		}
 		return next(ctx, method, req)
+	}
+}
+
+// validErrorData keeps every error answer encodable. The SDK's ResourceNotFoundError writes the
+// URI into its data with Go's %q, whose \x00, \a, \v and \x7f are not JSON: the answer then
+// failed to marshal and the stdio connection closed, for one read of "infragraph://system/\u0000"
+// (a valid frame the guard passes). Data that is not JSON is re-encoded: the URI of a resource
+// read, else dropped.
+func validErrorData(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		var e *jsonrpc.Error
+		if errors.As(err, &e) && len(e.Data) > 0 && !json.Valid(e.Data) {
+			e.Data = nil
+			if p, ok := req.GetParams().(*mcp.ReadResourceParams); ok && p != nil {
+				e.Data, _ = json.Marshal(map[string]string{"uri": p.URI})
+			}
+		}
+		return res, err
 	}
 }
 

@@ -238,3 +238,20 @@ func TestAgentQuestion(t *testing.T) {
 		t.Errorf("why stale: %q", why)
 	}
 }
+
+// TestResourceNotFoundWithControlsKeepsServing: the SDK's ResourceNotFoundError writes the URI
+// into its error data with Go's %q, whose \x00, \a, \v and \x7f are not JSON; a valid frame
+// reading "infragraph://system/\u0000" made the answer unmarshalable and the stdio server exit
+// (review of issue #26 item 20). Every such read must answer "not found" and the session live on.
+func TestResourceNotFoundWithControlsKeepsServing(t *testing.T) {
+	cs := connect(t, writeEstate(t))
+	for _, uri := range []string{"infragraph://system/\x00", "infragraph://system/a\x7fb", "infragraph://nothing\a\v", InfraDocURI + "\x01"} {
+		_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: uri})
+		if err == nil || !strings.Contains(err.Error(), "not found") {
+			t.Errorf("read %q: %v, want resource not found", uri, err)
+		}
+		if err := cs.Ping(context.Background(), nil); err != nil {
+			t.Fatalf("after reading %q the session is gone: %v", uri, err)
+		}
+	}
+}
