@@ -136,16 +136,21 @@ func (e *Estate) vercel(context.Context, Options) error {
 
 func (e *Estate) supabase(ctx context.Context, o Options) error {
 	est := supabasefake.Demo()
-	url := e.serve(supabasefake.New(est, supabasefake.Options{}))
-	cfg := supabase.Config{Name: "acme", AccessToken: evidence.Secret(est.Token), APIURL: url}
-	e.Notes = append(e.Notes, "supabase: fake Management API on "+url)
-	if o.PostgresDSN.Set() {
+	// With a PostgreSQL the catalog is read the way a token alone reads it: the fake's
+	// read-only query endpoint runs the collector's SQL in the demo database. Without one the
+	// fake has nothing to run it on, and the catalog half is reported skipped.
+	opts := supabasefake.Options{}
+	apiCatalog := o.PostgresDSN.Set()
+	if apiCatalog {
 		dsn, err := e.catalogDatabase(ctx, o.PostgresDSN)
 		if err != nil {
 			return err
 		}
-		cfg.Databases = map[string]evidence.Secret{est.Refs()[0]: dsn}
+		opts.Databases = map[string]string{est.Refs()[0]: dsn.Reveal()}
 	}
+	url := e.serve(supabasefake.New(est, opts))
+	cfg := supabase.Config{Name: "acme", AccessToken: evidence.Secret(est.Token), APIURL: url, APICatalog: &apiCatalog}
+	e.Notes = append(e.Notes, "supabase: fake Management API on "+url)
 	c, err := supabase.New(cfg)
 	if err := e.add("supabase", "acme", c, err); err != nil {
 		return err

@@ -371,3 +371,24 @@ func decodeCatalog(b []byte, cat *catalog) error {
 	}
 	return nil
 }
+
+// apiQuerier runs statements through the Management API's read-only query endpoint.
+type apiQuerier struct {
+	c   *client
+	ref string
+}
+
+func (q apiQuerier) doc(ctx context.Context, sql string) ([]byte, error) {
+	rows, err := q.c.readOnlyQuery(ctx, q.ref, sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) != 1 {
+		return nil, fmt.Errorf("the read-only query answered %d rows, want 1", len(rows))
+	}
+	var s string
+	if err := json.Unmarshal(rows[0]["doc"], &s); err != nil {
+		return nil, fmt.Errorf("the read-only query's doc column is not text: %w", err)
+	}
+	return []byte(s), nil
+}

@@ -48,6 +48,7 @@ var ErrUnauthorized = errors.New("the access token was rejected (401)") // the r
 
 // apiError is a non-2xx answer from the Management API.
 type apiError struct {
+	Method  string // GET when empty
 	Status  int
 	Path    string
 	Message string
@@ -58,7 +59,7 @@ func (e *apiError) Error() string {
 	if msg == "" {
 		msg = http.StatusText(e.Status)
 	}
-	return fmt.Sprintf("GET %s: HTTP %d: %s", e.Path, e.Status, msg)
+	return fmt.Sprintf("%s %s: HTTP %d: %s", cmp.Or(e.Method, http.MethodGet), e.Path, e.Status, msg)
 }
 
 // gated reports whether the status means "not available to this plan or token" rather than a
@@ -214,6 +215,12 @@ func (l *limits) observe(path string, status int, h http.Header) {
 
 // get fetches path (with query) and decodes the JSON answer into out.
 func (c *client) get(ctx context.Context, path string, query url.Values, out any) error {
+	return c.do(ctx, http.MethodGet, path, query, nil, out)
+}
+
+// do sends one request (a JSON body when body is not nil) and decodes the JSON answer into out.
+// Every request, whatever its method, is paced by the same per-path and overall limits.
+func (c *client) do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
 	u := *c.base
 	u.Path = strings.TrimRight(u.Path, "/") + path
 	u.RawQuery = query.Encode()
@@ -221,36 +228,43 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 	var last error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		if err := c.limits.wait(ctx, path, c.sleep); err != nil {
-			return fmt.Errorf("GET %s: %w", path, err)
+			return fmt.Errorf("%s %s: %w", method, path, err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 		if err != nil {
-			return fmt.Errorf("GET %s: %w", path, err)
+			return fmt.Errorf("%s %s: %w", method, path, err)
 		}
 		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", userAgent)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		sent := time.Now()
 		resp, err := c.http.Do(req)
 		c.rtt.add(time.Since(sent))
 		if err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("GET %s: %w", path, ctx.Err())
+				return fmt.Errorf("%s %s: %w", method, path, ctx.Err())
 			}
-			last = fmt.Errorf("GET %s: %w", path, scrubURLError(err))
+			last = fmt.Errorf("%s %s: %w", method, path, scrubURLError(err))
 			if retry.Permanent(err) {
 				return last // refused, unresolvable, untrusted: the cause as it is, at once
 			}
 			if err := c.sleep(ctx, wait); err != nil {
-				return fmt.Errorf("GET %s: %w", path, err)
+				return fmt.Errorf("%s %s: %w", method, path, err)
 			}
 			wait *= 2
 			continue
 		}
-		body, err := io.ReadAll(resp.Body)
+		answer, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			last = fmt.Errorf("GET %s: read body: %w", path, err)
+			last = fmt.Errorf("%s %s: read body: %w", method, path, err)
 			if retry.Permanent(err) {
 				return last
 			}
@@ -261,29 +275,29 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 			return ErrUnauthorized
 		case resp.StatusCode == http.StatusTooManyRequests:
 			d := retryAfter(resp.Header)
-			last = &apiError{Status: resp.StatusCode, Path: path, Message: "rate limited"}
+			last = &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: "rate limited"}
 			if err := c.sleep(ctx, d); err != nil {
-				return fmt.Errorf("GET %s: waiting out the rate limit: %w", path, err)
+				return fmt.Errorf("%s %s: waiting out the rate limit: %w", method, path, err)
 			}
 			continue
 		case resp.StatusCode >= 500:
-			last = &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body, c.token.Reveal())}
+			last = &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: errorMessage(answer, c.token.Reveal())}
 			if err := c.sleep(ctx, wait); err != nil {
-				return fmt.Errorf("GET %s: %w", path, err)
+				return fmt.Errorf("%s %s: %w", method, path, err)
 			}
 			wait *= 2
 			continue
 		case resp.StatusCode < 200 || resp.StatusCode > 299:
-			return &apiError{Status: resp.StatusCode, Path: path, Message: errorMessage(body, c.token.Reveal())}
+			return &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: errorMessage(answer, c.token.Reveal())}
 		}
 		// No Management API answer is `null` (lists are arrays, the rest objects): decoding it
 		// would leave an empty list, an account without projects, and every project of the
 		// last scan would be dropped instead of carried forward stale (issue #26 item 10).
-		if t := bytes.TrimSpace(body); len(t) == 0 || bytes.Equal(t, []byte("null")) {
-			return fmt.Errorf("GET %s: the answer is %s, not the JSON the Management API documents", path, cmp.Or(string(t), "empty"))
+		if t := bytes.TrimSpace(answer); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+			return fmt.Errorf("%s %s: the answer is %s, not the JSON the Management API documents", method, path, cmp.Or(string(t), "empty"))
 		}
-		if err := json.Unmarshal(body, out); err != nil {
-			return fmt.Errorf("GET %s: the answer is not the expected JSON: %w", path, err)
+		if err := json.Unmarshal(answer, out); err != nil {
+			return fmt.Errorf("%s %s: the answer is not the expected JSON: %w", method, path, err)
 		}
 		return nil
 	}
@@ -500,4 +514,21 @@ func (c *client) buckets(ctx context.Context, ref string) ([]apiBucket, error) {
 func (c *client) authConfig(ctx context.Context, ref string) (apiAuthConfig, error) {
 	var out apiAuthConfig
 	return out, c.get(ctx, "/v1/projects/"+ref+"/config/auth", nil, &out)
+}
+
+// readOnlyQuery runs sql through POST /v1/projects/{ref}/database/query/read-only (operationId
+// v1-read-only-query in packages/api/src/generated/openapi.json of supabase/cli; body
+// {"query", "parameters"}, answer 201 with the rows as a JSON array of objects). Supabase runs it
+// as a read-only role in a read-only transaction. The request counts against the project's
+// budget for that endpoint like every other call (limits, by path).
+func (c *client) readOnlyQuery(ctx context.Context, ref, sql string) ([]map[string]json.RawMessage, error) {
+	body, err := json.Marshal(struct {
+		Query      string `json:"query"`
+		Parameters []any  `json:"parameters"`
+	}{sql, []any{}})
+	if err != nil {
+		return nil, err
+	}
+	var rows []map[string]json.RawMessage
+	return rows, c.do(ctx, http.MethodPost, "/v1/projects/"+ref+"/database/query/read-only", nil, body, &rows)
 }

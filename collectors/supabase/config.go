@@ -28,7 +28,14 @@ type Config struct {
 	// RequestsPerMinute caps Management API calls across all endpoints (default: no cap beyond
 	// the API's own, 120 a minute per scope and endpoint; see DefaultRequestsPerMinute).
 	RequestsPerMinute int `yaml:"requests_per_minute"`
+	// APICatalog reads the catalog of every active project without a connection string through
+	// the Management API's read-only query endpoint (default true; api_catalog: false turns it
+	// off, and only configured connection strings are read).
+	APICatalog *bool `yaml:"api_catalog"`
 }
+
+// apiCatalog reports whether catalogs are read through the Management API.
+func (c *Config) apiCatalog() bool { return c.APICatalog == nil || *c.APICatalog }
 
 var refRE = regexp.MustCompile(`^[a-z]{20}$`)
 

@@ -141,6 +141,9 @@ func (c *Collector) collectAPI(ctx context.Context, st *state) ([]apiProject, er
 	}
 	sort.Slice(projects, func(i, j int) bool { return projects[i].Ref < projects[j].Ref })
 	c.plan(ctx, projects)
+	// Projects with a connection string have their catalog read through it (Collect), the
+	// others through the Management API.
+	dbs, _ := c.databases(projects) // its warning is Collect's
 	seenOrg := map[string]bool{}
 	for _, o := range orgs {
 		st.organization(o)
@@ -157,7 +160,8 @@ func (c *Collector) collectAPI(ctx context.Context, st *state) ([]apiProject, er
 	g.SetLimit(projectsInFlight)
 	for i, p := range projects {
 		g.Go(func() error {
-			a, err := c.project(gctx, st.emit, p)
+			_, dsn := dbs[p.Ref]
+			a, err := c.project(gctx, st.emit, p, !dsn && c.cfg.apiCatalog())
 			applies[i] = a
 			return err
 		})
@@ -195,8 +199,13 @@ func inactive(status string) bool {
 // the pace, and 32 connections is polite for an API serving a dashboard.
 const projectsInFlight = 32
 
-// readsPerProject is how many requests a project costs (an inactive one two fewer).
-const readsPerProject = 10
+// readsPerProject is how many requests a project's API families cost (an inactive one two
+// fewer); catalogReads more when its catalog is read through the Management API (a probe and
+// the catalog document).
+const (
+	readsPerProject = 10
+	catalogReads    = 2
+)
 
 // plan estimates how long reading projects takes and tells the runner (collectors.Expect),
 // which gives the collector that much time when the user set no timeout and logs the estimate.
@@ -207,8 +216,11 @@ func (c *Collector) plan(ctx context.Context, projects []apiProject) time.Durati
 	reqs := 0
 	for _, p := range projects {
 		reqs += readsPerProject
-		if inactive(p.Status) {
+		switch {
+		case inactive(p.Status):
 			reqs -= 2
+		case c.cfg.apiCatalog():
+			reqs += catalogReads
 		}
 	}
 	rt := c.api.rtt.mean(500 * time.Millisecond)
@@ -230,7 +242,7 @@ func (c *Collector) plan(ctx context.Context, projects []apiProject) time.Durati
 // 401 (or cancellation) ends the scan; any other failure is a warning naming the project and the
 // family. It may run concurrently with other projects: it touches the state only through the
 // returned functions, and warns through emit (safe for concurrent use).
-func (c *Collector) project(ctx context.Context, emit graph.Emitter, p apiProject) ([]func(*state), error) {
+func (c *Collector) project(ctx context.Context, emit graph.Emitter, p apiProject, catalog bool) ([]func(*state), error) {
 	ref := p.Ref
 	var apply []func(*state)
 	// family runs one read; it returns a non-nil error only when the scan must stop.
@@ -341,6 +353,21 @@ func (c *Collector) project(ctx context.Context, emit graph.Emitter, p apiProjec
 	}
 	for _, r := range reads {
 		if err := family(r.what, r.read); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case !catalog:
+	case inactive(p.Status):
+		emit.Warn(projectErr(ref, "database catalog", fmt.Errorf("skipped: the project is %s, its database does not answer (paused or going away)", p.Status)))
+	default:
+		if err := family("database catalog (read-only query)", func() error {
+			cat, err := readCatalogWith(ctx, apiQuerier{c: c.api, ref: ref})
+			if err == nil {
+				apply = append(apply, func(st *state) { st.catalog(ref, cat) })
+			}
+			return err
+		}); err != nil {
 			return nil, err
 		}
 	}

@@ -35,6 +35,11 @@ func newTestCollector(t testing.TB, estate *supabasefake.Estate, opts supabasefa
 	if cfg.Name == "" {
 		cfg.Name = "test"
 	}
+	// A fake without databases cannot answer the read-only query endpoint: tests of the API
+	// families leave the catalog to the connection strings they configure.
+	if cfg.APICatalog == nil && opts.Databases == nil {
+		cfg.APICatalog = new(bool)
+	}
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -520,7 +525,7 @@ func TestOrganizationOf300Projects(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(Config{Name: "org", APIURL: srv.URL, AccessToken: evidence.Secret(estate.Token)})
+	c, err := New(Config{Name: "org", APIURL: srv.URL, AccessToken: evidence.Secret(estate.Token), APICatalog: new(bool)})
 	if err != nil {
 		t.Fatal(err)
 	}

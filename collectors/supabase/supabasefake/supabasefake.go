@@ -173,6 +173,10 @@ type Options struct {
 	Garbage map[string]bool
 	// Unauthorized answers every request with 401 (a revoked token).
 	Unauthorized bool
+	// Databases maps a project ref to a PostgreSQL DSN: the read-only query endpoint runs the
+	// SQL it receives there, in a read-only transaction. A project without one answers that
+	// endpoint 404, as an unknown route.
+	Databases map[string]string
 }
 
 // Fake is an http.Handler serving an Estate.
@@ -279,6 +283,14 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.opts.Garbage[r.URL.Path] {
 		_, _ = w.Write([]byte("<html>upstream error</html>"))
+		return
+	}
+	if m := projectPath.FindStringSubmatch(r.URL.Path); m != nil && m[2] == "/database/query/read-only" && r.Method == http.MethodPost {
+		if dsn, ok := f.opts.Databases[m[1]]; ok && f.projects[m[1]] != nil {
+			f.readOnlyQuery(w, r, dsn)
+			return
+		}
+		writeError(w, http.StatusNotFound, "Cannot POST "+r.URL.Path)
 		return
 	}
 	if r.Method != http.MethodGet {
