@@ -1,9 +1,10 @@
 // Package supabase collects a Supabase account into the graph, in two halves: the Management API
 // (organizations, projects, branches, edge functions, secret and key names, poolers, domains,
-// network restrictions, buckets, auth evidence) and, for each project with a connection string,
-// its database catalog (schemas, tables, foreign keys, views, functions, triggers, policies,
-// pg_cron jobs, webhooks, publications, foreign servers), read in one read-only transaction
-// without reading row data. Function bodies, cron commands and webhook arguments are scanned in
+// network restrictions, buckets, auth evidence) and each project's database catalog (schemas,
+// tables, foreign keys, views, functions, triggers, policies, pg_cron jobs, webhooks,
+// publications, foreign servers), read without row data through the project's connection string
+// (one read-only transaction) or, without one, the Management API's read-only SQL endpoint: the
+// same two statements either way (catalogsql.go). Function bodies, cron commands and webhook arguments are scanned in
 // memory for URLs and table names; they, headers, keys and passwords are never emitted.
 package supabase
 
@@ -47,8 +48,8 @@ func New(cfg Config) (*Collector, error) {
 	return c, nil
 }
 
-// Collect reads the Management API (when a token is configured), then the catalog of every
-// project with a connection string. A bad token fails the instance; an unreachable database or a
+// Collect reads the Management API (when a token is configured, with the catalogs of the active
+// projects without a connection string), then the catalog of every project with one. A bad token fails the instance; an unreachable database or a
 // plan-gated endpoint is a warning and the rest is kept.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	st := newState(emit)
