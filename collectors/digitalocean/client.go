@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -397,11 +398,12 @@ type estate struct {
 	firewalls   []godo.Firewall
 	lbs         []godo.LoadBalancer
 	reservedIPs []godo.ReservedIP
+	reservedV6  []godo.ReservedIPV6
 	domains     []godo.Domain
 	databases   []godo.Database
 	clusters    []*godo.KubernetesCluster
 	apps        []*godo.App
-	registry    *godo.Registry
+	registries  []*godo.Registry
 	certs       []godo.Certificate
 	cdns        []godo.CDN
 	tags        []godo.Tag
@@ -414,7 +416,7 @@ type estate struct {
 	pools            map[string][]godo.DatabasePool
 	dbRules          map[string][]godo.DatabaseFirewallRule
 	nodePools        map[string][]*godo.KubernetesNodePool
-	repos            []*godo.RepositoryV2
+	repos            map[string][]*godo.RepositoryV2 // registry name -> repositories
 }
 
 func put[T any](e *estate, m *map[string]T, key string, v T) {
@@ -463,6 +465,14 @@ func topFamilies() []family {
 			})
 			return err
 		}},
+		// Reserved IPv6 addresses: GET /v2/reserved_ipv6 (DO API reference "List All Reserved
+		// IPv6s"; godo ReservedIPV6s.List), paginated like reserved IPv4s (issue #20).
+		{name: "reserved ipv6s", optional: true, fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			e.reservedV6, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.ReservedIPV6, *godo.Response, error) {
+				return api.ReservedIPV6s.List(ctx, o)
+			})
+			return err
+		}},
 		{name: "domains", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
 			e.domains, err = listAll(ctx, func(o *godo.ListOptions) ([]godo.Domain, *godo.Response, error) { return api.Domains.List(ctx, o) })
 			return err
@@ -484,8 +494,18 @@ func topFamilies() []family {
 			})
 			return err
 		}},
-		{name: "registry", optional: true, fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
-			e.registry, _, err = api.Registry.Get(ctx)
+		// Every container registry: GET /v2/registries (godo Registries.List). The legacy GET
+		// /v2/registry (godo Registry.Get) "is not compatible with multiple registries in a DO
+		// account" (DO API reference, "Get Container Registry Information"): it answered one
+		// and an account's others were lost (issue #20).
+		{name: "registries", optional: true, fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
+			rs, _, err := api.Registries.List(ctx)
+			for _, r := range rs {
+				if r != nil && r.Name != "" {
+					e.registries = append(e.registries, r)
+				}
+			}
+			sort.Slice(e.registries, func(i, j int) bool { return e.registries[i].Name < e.registries[j].Name })
 			return err
 		}},
 		{name: "certificates", fetch: func(ctx context.Context, api *godo.Client, e *estate) (err error) {
@@ -577,15 +597,14 @@ func (e *estate) subFamilies() []family {
 			return err
 		})
 	}
-	if e.registry != nil {
-		name := e.registry.Name
+	for _, reg := range e.registries {
+		name := reg.Name
+		// GET /v2/registries/{name}/repositoriesV2 (godo Registries.ListRepositoriesV2).
 		add("repositories of registry "+name, func(ctx context.Context, api *godo.Client, e *estate) error {
 			rs, err := listAllTokens(ctx, func(o *godo.TokenListOptions) ([]*godo.RepositoryV2, *godo.Response, error) {
-				return api.Registry.ListRepositoriesV2(ctx, name, o)
+				return api.Registries.ListRepositoriesV2(ctx, name, o)
 			})
-			e.mu.Lock()
-			e.repos = rs
-			e.mu.Unlock()
+			put(e, &e.repos, name, rs)
 			return err
 		})
 	}

@@ -282,8 +282,9 @@ func TestDemoEstate(t *testing.T) {
 	if out.Err != nil || len(out.Warnings) > 0 {
 		t.Fatalf("demo: err %v, warnings %v (no registry is a 404 and must not warn)", out.Err, out.Warnings)
 	}
-	if h.srv.Count("/v2/registry") != 1 {
-		t.Errorf("registry asked %d times", h.srv.Count("/v2/registry"))
+	if h.srv.Count("/v2/registries") != 1 || h.srv.Count("/v2/registry") != 0 {
+		t.Errorf("registries asked %d times, the legacy single registry %d times; want 1 and 0",
+			h.srv.Count("/v2/registries"), h.srv.Count("/v2/registry"))
 	}
 	app := out.Node(t, did("app", app1))
 	if app.Attrs["default_ingress_host"] != "acme-api-x7k2p.ondigitalocean.app" || app.Attrs["env.ODOO_URL.host"] != "erp.acme-coffee.com" {
@@ -443,7 +444,7 @@ func TestTokenRevokedMidScan(t *testing.T) {
 func TestOptionalFamilies404(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
 		s.Fail("/v2/kubernetes/clusters", http.StatusNotFound, -1)
-		s.Fail("/v2/registry", http.StatusNotFound, -1)
+		s.Fail("/v2/registries", http.StatusNotFound, -1)
 		s.Fail("/v2/cdn/endpoints", http.StatusNotFound, -1)
 	})
 	out := collectorstest.Collect(t, "digitalocean", h.c)
@@ -785,5 +786,46 @@ func TestPagesReadAtOnce(t *testing.T) {
 	}
 	if droplets.top < pagesInFlight/2 {
 		t.Errorf("at most %d droplet pages in flight: pages are read one after another", droplets.top)
+	}
+}
+
+// TestSeveralRegistriesAndReservedIPv6: an account with two container registries keeps both and
+// their repositories (GET /v2/registries, /v2/registries/{name}/repositoriesV2; the legacy
+// /v2/registry answers one), and reserved IPv6 addresses (GET /v2/reserved_ipv6) are read, with
+// the droplet they are assigned to (issue #20).
+func TestSeveralRegistriesAndReservedIPv6(t *testing.T) {
+	e := testEstate(t)
+	e.Registries = []json.RawMessage{json.RawMessage(`{"name": "acme-ml", "storage_usage_bytes": 1024, "created_at": "2025-01-02T03:04:05Z", "region": "sfo3"}`)}
+	e.RegistriesRepositories = map[string][]json.RawMessage{"acme-ml": {
+		json.RawMessage(`{"registry_name": "acme-ml", "name": "trainer", "tag_count": 2, "manifest_count": 2, "latest_manifest": {"digest": "sha256:aa", "tags": ["v2"]}}`),
+	}}
+	e.ReservedIPv6s = []json.RawMessage{
+		json.RawMessage(`{"ip": "2409:40d0:f7:1017:74b4:3a96:105e:1c77", "region_slug": "nyc3", "reserved_at": "2024-06-20T16:44:05Z", "droplet": {"id": 1001, "name": "web-1"}}`),
+		json.RawMessage(`{"ip": "2409:40d0:f7:1017::1", "region_slug": "fra1", "reserved_at": "2024-06-21T16:44:05Z"}`),
+	}
+	h := start(t, e, digitaloceanfake.Token, nil)
+	out := collectorstest.Collect(t, "digitalocean", h.c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	for _, r := range []string{"acme", "acme-ml"} {
+		if !out.HasEdge(did("account", team), "contains", did("registry", r)) {
+			t.Errorf("registry %s missing", r)
+		}
+	}
+	if !out.HasEdge(did("registry", "acme-ml"), "contains", did("registry_repo", "acme-ml/trainer")) {
+		t.Error("the second registry's repository is missing")
+	}
+	out.Node(t, did("registry_repo", "acme/tools")) // the first registry's repositories are still read
+	v6 := did("reserved_ip", "2409:40d0:f7:1017:74b4:3a96:105e:1c77")
+	if n := out.Node(t, v6); n.Attrs["region"] != "nyc3" || n.Attrs["urn"] != "do:reservedipv6:2409:40d0:f7:1017:74b4:3a96:105e:1c77" {
+		t.Errorf("reserved IPv6 attrs %v", n.Attrs)
+	}
+	if !out.HasEdge(v6, "assigned_to", did("droplet", "1001")) {
+		t.Error("the reserved IPv6 is not assigned to its droplet")
+	}
+	out.Node(t, did("reserved_ip", "2409:40d0:f7:1017::1"))
+	if h.srv.Count("/v2/registry") != 0 {
+		t.Error("the legacy single-registry endpoint was asked")
 	}
 }

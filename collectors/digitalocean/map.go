@@ -131,6 +131,9 @@ func mapEstate(e *estate, instance string) *mapped {
 	for _, r := range e.reservedIPs {
 		m.mapReservedIP(r)
 	}
+	for _, r := range e.reservedV6 {
+		m.mapReservedIPv6(r)
+	}
 	for _, k := range e.clusters {
 		m.mapKubernetes(acct, k, e.nodePools[k.ID])
 	}
@@ -140,8 +143,8 @@ func mapEstate(e *estate, instance string) *mapped {
 	for _, fw := range e.firewalls {
 		m.mapFirewall(acct, fw)
 	}
-	if e.registry != nil {
-		m.mapRegistry(acct, e.registry, e.repos)
+	for _, r := range e.registries {
+		m.mapRegistry(acct, r, e.repos[r.Name])
 	}
 	for _, c := range e.cdns {
 		cid := m.node("cdn_endpoint", c.ID, firstNonEmpty(c.CustomDomain, c.Endpoint), graph.Attrs{
@@ -464,6 +467,25 @@ func (m *mapped) mapFirewall(acct string, fw godo.Firewall) {
 	}
 }
 
+// mapReservedIPv6 emits a reserved IPv6 address (GET /v2/reserved_ipv6: ip, region_slug,
+// reserved_at, droplet) as a reserved_ip, like its IPv4 counterpart.
+func (m *mapped) mapReservedIPv6(r godo.ReservedIPV6) {
+	ip := canonIP(r.IP)
+	if ip == "" {
+		return
+	}
+	attrs := graph.Attrs{"urn": r.URN(), "ip": ip, "region": r.RegionSlug}
+	if r.Droplet != nil {
+		attrs["droplet_id"] = strconv.Itoa(r.Droplet.ID)
+	}
+	rid := m.node("reserved_ip", ip, ip, attrs)
+	m.urns[r.URN()] = rid
+	m.ips[ip] = rid
+	if r.Droplet != nil {
+		m.edge(rid, "assigned_to", id("droplet", strconv.Itoa(r.Droplet.ID)), "droplet.id", strconv.Itoa(r.Droplet.ID))
+	}
+}
+
 func (m *mapped) mapRegistry(acct string, r *godo.Registry, repos []*godo.RepositoryV2) {
 	rid := m.node("registry", r.Name, r.Name, graph.Attrs{"region": r.Region, "storage_usage_bytes": int64(r.StorageUsageBytes),
 		"image_prefix": "registry.digitalocean.com/" + r.Name})
@@ -691,9 +713,9 @@ func (m *mapped) mapApp(a *godo.App, e *estate) {
 		}
 	}
 
-	registry := ""
-	if e.registry != nil {
-		registry = e.registry.Name
+	registry := "" // an image spec without a registry name is in the account's only registry
+	if len(e.registries) == 1 {
+		registry = e.registries[0].Name
 	}
 	for _, c := range components(s) {
 		ca := c.extra

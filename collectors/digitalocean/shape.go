@@ -58,6 +58,8 @@ func documentedKey(path string) string {
 	}
 	seg := strings.Split(strings.Trim(rest, "/"), "/")
 	switch {
+	case len(seg) == 1 && seg[0] == "reserved_ipv6":
+		return "reserved_ipv6s" // godo reserved_ipv6.go reservedIPV6sRoot
 	case len(seg) == 1:
 		return seg[0] // account, registry, projects, droplets, volumes, vpcs, firewalls, ...
 	case len(seg) == 2 && seg[0] == "kubernetes" && seg[1] == "clusters":
@@ -68,7 +70,7 @@ func documentedKey(path string) string {
 		return "domain_records"
 	case len(seg) == 3 && seg[0] == "databases" && seg[2] == "firewall":
 		return "rules"
-	case len(seg) == 3 && seg[0] == "registry" && seg[2] == "repositoriesV2":
+	case len(seg) == 3 && (seg[0] == "registry" || seg[0] == "registries") && seg[2] == "repositoriesV2":
 		return "repositories"
 	case len(seg) == 3 && (seg[2] == "resources" || seg[2] == "members" || seg[2] == "replicas" || seg[2] == "pools"):
 		return seg[2]

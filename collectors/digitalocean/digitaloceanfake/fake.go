@@ -43,6 +43,7 @@ type Estate struct {
 	Firewalls            []json.RawMessage            `json:"firewalls"`
 	LoadBalancers        []json.RawMessage            `json:"load_balancers"`
 	ReservedIPs          []json.RawMessage            `json:"reserved_ips"`
+	ReservedIPv6s        []json.RawMessage            `json:"reserved_ipv6s"`
 	Domains              []json.RawMessage            `json:"domains"`
 	DomainRecords        map[string][]json.RawMessage `json:"domain_records"`
 	Databases            []json.RawMessage            `json:"databases"`
@@ -54,9 +55,13 @@ type Estate struct {
 	Apps                 []json.RawMessage            `json:"apps"`
 	Registry             json.RawMessage              `json:"registry"` // null: no registry (404)
 	RegistryRepositories []json.RawMessage            `json:"registry_repositories"`
-	Certificates         []json.RawMessage            `json:"certificates"`
-	CDNEndpoints         []json.RawMessage            `json:"cdn_endpoints"`
-	Tags                 []json.RawMessage            `json:"tags"`
+	// Registries are an account's further registries (multi-registry accounts), served with
+	// Registry by GET /v2/registries; RegistriesRepositories holds their repositories by name.
+	Registries             []json.RawMessage            `json:"registries"`
+	RegistriesRepositories map[string][]json.RawMessage `json:"registries_repositories"`
+	Certificates           []json.RawMessage            `json:"certificates"`
+	CDNEndpoints           []json.RawMessage            `json:"cdn_endpoints"`
+	Tags                   []json.RawMessage            `json:"tags"`
 }
 
 // Load returns a fixture estate: "demo" (the Acme Coffee estate of docs/demo-estate.md) or
@@ -276,6 +281,21 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.list(w, r, "load_balancers", e.LoadBalancers)
 	case len(parts) == 1 && parts[0] == "reserved_ips":
 		s.list(w, r, "reserved_ips", e.ReservedIPs)
+	case len(parts) == 1 && parts[0] == "reserved_ipv6":
+		// GET /v2/reserved_ipv6 answers {"reserved_ipv6s": [...], links, meta} (DO API reference,
+		// "List All Reserved IPv6s"; godo reserved_ipv6.go reservedIPV6sRoot).
+		s.list(w, r, "reserved_ipv6s", e.ReservedIPv6s)
+	case len(parts) == 1 && parts[0] == "registries":
+		// GET /v2/registries (DO API reference "List All Container Registries"; godo
+		// RegistriesServiceOp.List): every registry of the account, not paginated.
+		writeJSON(w, map[string]any{"registries": nonNil(e.allRegistries())})
+	case len(parts) == 3 && parts[0] == "registries" && parts[2] == "repositoriesV2":
+		repos, ok := e.registryRepos(parts[1])
+		if !ok {
+			notFound(w)
+			return
+		}
+		s.tokenList(w, r, "repositories", repos)
 	case len(parts) == 1 && parts[0] == "domains":
 		s.list(w, r, "domains", e.Domains)
 	case len(parts) == 3 && parts[0] == "domains" && parts[2] == "records":
@@ -463,6 +483,32 @@ func (s *Server) tokenList(w http.ResponseWriter, r *http.Request, key string, i
 		"links": map[string]any{"pages": pages},
 		"meta":  map[string]int{"total": len(items)},
 	})
+}
+
+// allRegistries is the legacy single registry (if any) and the further ones.
+func (e *Estate) allRegistries() []json.RawMessage {
+	var out []json.RawMessage
+	if len(e.Registry) > 0 && string(e.Registry) != "null" {
+		out = append(out, e.Registry)
+	}
+	return append(out, e.Registries...)
+}
+
+// registryRepos is the repositories of the registry named name.
+func (e *Estate) registryRepos(name string) ([]json.RawMessage, bool) {
+	for i, raw := range e.allRegistries() {
+		var r struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(raw, &r) != nil || r.Name != name {
+			continue
+		}
+		if i == 0 && len(e.Registry) > 0 && string(e.Registry) != "null" {
+			return e.RegistryRepositories, true
+		}
+		return e.RegistriesRepositories[name], true
+	}
+	return nil, false
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
