@@ -846,13 +846,12 @@ func (c *Client) EdgeConfigs(ctx context.Context, s Scope) ([]EdgeConfig, error)
 	return getArray[EdgeConfig](ctx, c, s, "/v1/edge-config", nil)
 }
 
-// Stores lists GET /v1/storage/stores ({stores: [...]}).
+// Stores lists GET /v1/storage/stores ({stores: [...], pagination}). The listing is paginated
+// like Vercel's other lists (pagination.next, `until`; vercel/sdk docs/models pagination, the
+// REST reference's "Pagination" section): it was read as one page and stores past the first were
+// lost (issue #20). The walk keeps the repeated-cursor and page-cap guard of every list.
 func (c *Client) Stores(ctx context.Context, s Scope) ([]Store, error) {
-	var r struct {
-		Stores []Store `json:"stores"`
-	}
-	err := c.get(ctx, "/v1/storage/stores", s.query(nil), &r)
-	return r.Stores, err
+	return list[Store](ctx, c, s, "/v1/storage/stores", "stores", "until", nil, nil)
 }
 
 // Store reads GET /v1/storage/stores/{id} ({store: {...}}).

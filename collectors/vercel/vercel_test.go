@@ -274,6 +274,18 @@ func TestCollectTestEstate(t *testing.T) {
 	if deploymentPages < 2 {
 		t.Errorf("%d deployment pages for prj_web, want several", deploymentPages)
 	}
+	// Stores page like the other lists (page size 2, three stores): the third is on page two.
+	out.Node(t, "vercel:storage_store:store_kv")
+	out.Node(t, "vercel:storage_store:store_blob")
+	storePages := 0
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r, "GET /v1/storage/stores?") && strings.Contains(r, "teamId=team_alpha") {
+			storePages++
+		}
+	}
+	if storePages != 2 {
+		t.Errorf("%d store list pages for team_alpha, want 2", storePages)
+	}
 	if n := h.fake.Count("/v1/storage/stores/store_neon"); n != 1 {
 		t.Errorf("store without projectsMetadata read %d times, want 1", n)
 	}

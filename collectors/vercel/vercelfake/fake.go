@@ -319,7 +319,7 @@ func (s *Server) route(r *http.Request, repeat bool) (any, int) {
 	case p == "v1/edge-config":
 		return orEmpty(sc.EdgeConfigs), http.StatusOK
 	case p == "v1/storage/stores":
-		return Object{"stores": orEmpty(sc.Stores)}, http.StatusOK
+		return s.page(r, "stores", sc.Stores, "createdAt", "until", repeat, false), http.StatusOK
 	case len(parts) == 4 && parts[0] == "v1" && parts[1] == "storage" && parts[2] == "stores":
 		for _, st := range sc.Stores {
 			if st["id"] == parts[3] {
