@@ -458,12 +458,43 @@ type Project struct {
 	RootDirectory            string                   `json:"rootDirectory"`
 	NodeVersion              string                   `json:"nodeVersion"`
 	ServerlessFunctionRegion string                   `json:"serverlessFunctionRegion"`
-	ConnectConfigurationID   string                   `json:"connectConfigurationId"`
+	ConnectConfigurationID   string                   `json:"connectConfigurationId"` // deprecated
+	ConnectConfigurations    []ConnectConfiguration   `json:"connectConfigurations"`
 	Link                     *ProjectLink             `json:"link"`
 	ResourceConfig           *ResourceConfig          `json:"resourceConfig"`
 	Targets                  map[string]*TargetDeploy `json:"targets"`
 	LatestDeployments        []TargetDeploy           `json:"latestDeployments"`
 	Alias                    []ProjectAlias           `json:"alias"`
+}
+
+// ConnectConfiguration is one entry of project.connectConfigurations: the Secure Compute network
+// an environment's functions (and, with buildsEnabled, builds) run in (vercel/sdk docs/models
+// GetProjectsConnectConfigurations / UpdateProjectConnectConfigurations: envId,
+// connectConfigurationId, passive, buildsEnabled). It supersedes the deprecated top-level
+// connectConfigurationId, which names one network for the whole project.
+type ConnectConfiguration struct {
+	EnvID                  string `json:"envId"`
+	ConnectConfigurationID string `json:"connectConfigurationId"`
+	Passive                bool   `json:"passive"`
+	BuildsEnabled          bool   `json:"buildsEnabled"`
+}
+
+// SecureNetworks returns the project's Secure Compute network ids: connectConfigurations first
+// (in their order), then the deprecated connectConfigurationId if it names another one
+// (issue #20).
+func (p Project) SecureNetworks() []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, cc := range p.ConnectConfigurations {
+		if id := cc.ConnectConfigurationID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if id := p.ConnectConfigurationID; id != "" && !seen[id] {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // ResourceConfig holds a project's function regions.

@@ -262,15 +262,24 @@ func (m *mapper) project(pd *projectData, team string, hosts []string, s *snapsh
 			attrs["deploy_hook_refs"] = refs
 		}
 	}
-	attrs["secure_network_id"] = p.ConnectConfigurationID
+	// Secure Compute: connectConfigurations[].connectConfigurationId, then the deprecated
+	// connectConfigurationId (Project.SecureNetworks). The first is secure_network_id; several
+	// are all listed in secure_network_ids.
+	networks := p.SecureNetworks()
+	netField := "secure_network_id"
+	if len(networks) > 0 {
+		attrs["secure_network_id"] = networks[0]
+	}
+	if len(networks) > 1 {
+		attrs["secure_network_ids"], netField = networks, "secure_network_ids"
+	}
 	pid := m.node("project", p.ID, p.Name, attrs)
 	m.edge(team, "contains", pid)
 	if r := m.repoNode(repo); r != "" {
 		m.edge(pid, "builds_from", r, ev(pid, "repo", repo))
 	}
-	if p.ConnectConfigurationID != "" {
-		nid := id("secure_network", p.ConnectConfigurationID)
-		m.edge(pid, "uses_network", nid, ev(pid, "secure_network_id", p.ConnectConfigurationID))
+	for _, n := range networks {
+		m.edge(pid, "uses_network", id("secure_network", n), ev(pid, netField, n))
 	}
 
 	for _, e := range pd.Envs {

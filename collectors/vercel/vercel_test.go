@@ -736,3 +736,41 @@ func TestHobbyScopeTeamOnlyFamiliesAreNotWarnings(t *testing.T) {
 		t.Errorf("a 403 on domains: status %s, warnings %v; want partial with one", st.Status, st.Warnings)
 	}
 }
+
+// TestSecureComputeConnectConfigurations: a project's Secure Compute networks are read from
+// connectConfigurations (per environment; vercel/sdk GetProjectsConnectConfigurations) first and
+// the deprecated connectConfigurationId second: a project with only the new field is linked, and
+// one naming two networks is linked to both (issue #20).
+func TestSecureComputeConnectConfigurations(t *testing.T) {
+	sc := &vercelfake.Scope{
+		Team: vercelfake.Object{"id": "team_sc", "slug": "sc", "name": "SC", "createdAt": 1, "billing": vercelfake.Object{"plan": "enterprise"}},
+		Projects: []vercelfake.Object{
+			{"id": "prj_new", "name": "new", "accountId": "team_sc", "createdAt": 1, "updatedAt": 1,
+				"connectConfigurations": []any{vercelfake.Object{"envId": "production", "connectConfigurationId": "net_prod", "passive": false, "buildsEnabled": true, "createdAt": 1, "updatedAt": 1}}},
+			{"id": "prj_both", "name": "both", "accountId": "team_sc", "createdAt": 2, "updatedAt": 2, "connectConfigurationId": "net_prod",
+				"connectConfigurations": []any{
+					vercelfake.Object{"envId": "production", "connectConfigurationId": "net_prod", "passive": false, "buildsEnabled": false, "createdAt": 1, "updatedAt": 1},
+					vercelfake.Object{"envId": "preview", "connectConfigurationId": "net_preview", "passive": true, "buildsEnabled": false, "createdAt": 1, "updatedAt": 1}}},
+		},
+		Networks: []vercelfake.Object{
+			{"id": "net_prod", "name": "prod", "region": "iad1", "awsRegion": "us-east-1", "cidr": "10.1.0.0/16", "status": "ready", "egressIpAddresses": []any{"3.1.1.1"}},
+			{"id": "net_preview", "name": "preview", "region": "iad1", "awsRegion": "us-east-1", "cidr": "10.2.0.0/16", "status": "ready", "egressIpAddresses": []any{"3.1.1.2"}},
+		},
+	}
+	e := &vercelfake.Estate{Token: "sc-token", User: vercelfake.Object{"id": "usr_sc", "username": "sc"}, Scopes: []*vercelfake.Scope{sc}}
+	srv := httptest.NewServer(vercelfake.New(e))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Name: "sc", Token: "sc-token", APIURL: srv.URL, TeamIDs: []string{"team_sc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "vercel", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	has(t, out, "vercel:project:prj_new", "uses_network", "vercel:secure_network:net_prod")
+	attr(t, out, "vercel:project:prj_new", "secure_network_id", "net_prod")
+	has(t, out, "vercel:project:prj_both", "uses_network", "vercel:secure_network:net_prod")
+	has(t, out, "vercel:project:prj_both", "uses_network", "vercel:secure_network:net_preview")
+	attr(t, out, "vercel:project:prj_both", "secure_network_ids", []string{"net_preview", "net_prod"}) // lists are kept sorted
+}
