@@ -77,3 +77,32 @@ func TestSnapshotRecordedInTheFutureIsIgnored(t *testing.T) {
 		t.Errorf("skipped %v", skipped)
 	}
 }
+
+// A directory named like a scan id whose date does not exist (month 13, hour 99) sorted after
+// every real id, so future() could not date it and it stayed "latest" and "previous" forever: the
+// hole item 11 closed for 2099 (review of issue #26 item 11). Such a name is not a scan id.
+func TestImpossibleDateIsNotASnapshot(t *testing.T) {
+	now := time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
+	s := Store{Dir: t.TempDir(), Now: func() time.Time { return now }}
+	if _, err := s.Save(scanGraph(t, "20261120T060000Z"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"99991399T000000Z", "20261121T996060Z", "20261100T060000Z"} {
+		path := filepath.Join(s.Dir, "scans", id, "graph.json")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := output.WriteFile(path, 0o644, func(w io.Writer) error { return graph.Encode(w, scanGraph(t, "20261121T060000Z")) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Save(scanGraph(t, id), 0); err == nil {
+			t.Errorf("save accepted the scan id %s", id)
+		}
+	}
+	if sn, err := s.Resolve("latest"); err != nil || sn.ID != "20261120T060000Z" {
+		t.Errorf("latest: %v %v", sn.ID, err)
+	}
+	if g, _, err := s.Previous(); err != nil || g == nil || g.Scan.ID != "20261120T060000Z" {
+		t.Errorf("previous: %v %v", g, err)
+	}
+}

@@ -78,9 +78,19 @@ const (
 	gzFile    = "graph.json.gz"
 )
 
-// scanID matches the ids scan.Run gives (UTC start, second precision). Only directories that
-// match are ever read, compressed or pruned.
-var scanID = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z$`)
+// scanIDShape is the shape of the ids scan.Run gives (UTC start, second precision).
+var scanIDShape = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z$`)
+
+// isScanID reports whether s is a scan id: the shape, and a date that exists. Only directories
+// named so are ever read, compressed or pruned; "99991399T000000Z" has the shape, sorts after
+// every real id and cannot be dated, so it would stay latest forever (issue #26 item 11).
+func isScanID(s string) bool {
+	if !scanIDShape.MatchString(s) {
+		return false
+	}
+	_, err := time.Parse(idLayout, s)
+	return err == nil
+}
 
 // Snapshot is one stored scan.
 type Snapshot struct {
@@ -116,7 +126,7 @@ func (s Store) list() ([]Snapshot, error) {
 	}
 	var out []Snapshot
 	for _, e := range ents {
-		if !e.IsDir() || !scanID.MatchString(e.Name()) {
+		if !e.IsDir() || !isScanID(e.Name()) {
 			continue
 		}
 		dir := filepath.Join(s.Dir, scansDir, e.Name())
@@ -136,7 +146,7 @@ func (s Store) list() ([]Snapshot, error) {
 // keeps every snapshot). Every file is written atomically. It returns the snapshot's path.
 func (s Store) Save(g *graph.Graph, keep int) (string, error) {
 	id := g.Scan.ID
-	if !scanID.MatchString(id) {
+	if !isScanID(id) {
 		return "", fmt.Errorf("save snapshot: scan id %q is not a UTC timestamp like 20261121T060000Z", id)
 	}
 	dir := filepath.Join(s.Dir, scansDir, id)
@@ -321,7 +331,7 @@ func (s Store) Dirs() []string {
 	}
 	var out []string
 	for _, e := range ents {
-		if e.IsDir() && scanID.MatchString(e.Name()) {
+		if e.IsDir() && isScanID(e.Name()) {
 			out = append(out, filepath.Join(s.Dir, scansDir, e.Name()))
 		}
 	}
