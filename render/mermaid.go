@@ -882,6 +882,9 @@ func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, lef
 	for _, e := range edges {
 		st, lb := edgeLabel(e)
 		if m.category(e.Type) == "containment" {
+			if e.From == rep && m.rep[e.To] == rep {
+				continue // its subgraph already draws the unit containing its members: once, not twice
+			}
 			st, lb = stylePlain, ""
 		}
 		d.edges = append(d.edges, dedge{from: x.get(e.From), to: x.get(e.To), style: st, label: lb})
