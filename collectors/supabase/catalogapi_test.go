@@ -9,10 +9,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
@@ -210,5 +213,79 @@ func TestReadOnlyQueryRefusesWrites(t *testing.T) {
 	rows, err := c.api.readOnlyQuery(context.Background(), testRef, "SELECT 1 AS one, 'x' AS two")
 	if err != nil || len(rows) != 1 || string(rows[0]["one"]) != "1" || string(rows[0]["two"]) != `"x"` {
 		t.Fatalf("rows %v, err %v", rows, err)
+	}
+}
+
+// tempDatabase creates a database with one table on the test server and drops it afterwards.
+func tempDatabase(t *testing.T, dsn, table string) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	db := "infragraph_sb_" + table + "_" + strconv.FormatInt(time.Now().UnixNano()%1_000_000, 10)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin, err := pgx.Connect(ctx, dsn)
+		if err == nil {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+			admin.Close(ctx)
+		}
+	})
+	u, _ := url.Parse(dsn)
+	u.Path = "/" + db
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TABLE public."+table+" (id int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
+
+// A db_url whose host and user name no project (127.0.0.1, postgres) is tied to its project by
+// asking: its database's fingerprint against each active project's through the read-only query
+// endpoint. That project's catalog is then read through the connection string; one that matches
+// no project is a warning saying how to map it.
+func TestDBURLMatchedByAsking(t *testing.T) {
+	dsn := testDSN(t)
+	first := tempDatabase(t, dsn, "first_notes")
+	second := tempDatabase(t, dsn, "second_notes")
+	nowhere := tempDatabase(t, dsn, "nowhere_notes")
+	opts := supabasefake.Options{Databases: map[string]string{testRef: first, otherRef: second}}
+
+	c, fake, _ := apiCollector(t, opts, Config{DBURL: evidence.Secret(second)})
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil || len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], pausedRef) {
+		t.Fatalf("err %v, warnings %q", out.Err, out.Warnings)
+	}
+	out.Node(t, "supabase:table:"+testRef+"/public.first_notes")
+	out.Node(t, "supabase:table:"+otherRef+"/public.second_notes")
+	// testRef: the fingerprint, then its catalog (probe and document); otherRef: the
+	// fingerprint only, its catalog came through db_url.
+	for ref, n := range map[string]int{testRef: 3, otherRef: 1, pausedRef: 0} {
+		if p := posts(fake, ref); p != n {
+			t.Errorf("%s: %d read-only queries, want %d", ref, p, n)
+		}
+	}
+
+	c, _, _ = apiCollector(t, opts, Config{DBURL: evidence.Secret(nowhere)})
+	out = collectorstest.Collect(t, "supabase", c)
+	var warned bool
+	for _, w := range out.Warnings {
+		warned = warned || strings.HasPrefix(w, "db_url: cannot tell which project it belongs to") &&
+			strings.Contains(w, "none of the active ones answers with this database") && strings.Contains(w, "map it under databases: <ref>")
+	}
+	if out.Err != nil || !warned {
+		t.Errorf("err %v, warnings %q", out.Err, out.Warnings)
+	}
+	if _, ok := out.Graph.Node("supabase:table:" + testRef + "/public.nowhere_notes"); ok {
+		t.Error("an unmatched db_url was read as some project's")
 	}
 }

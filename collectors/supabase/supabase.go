@@ -53,19 +53,20 @@ func New(cfg Config) (*Collector, error) {
 // plan-gated endpoint is a warning and the rest is kept.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	st := newState(emit)
-	var projects []apiProject
+	var dbs map[string]evidence.Secret
 	if c.api != nil {
 		var err error
-		if projects, err = c.collectAPI(ctx, st); err != nil {
+		if dbs, err = c.collectAPI(ctx, st); err != nil {
 			return err
 		}
-	}
-	dbs, err := c.databases(projects)
-	if err != nil {
-		if c.api == nil && len(dbs) == 0 {
-			return err
+	} else {
+		var err error
+		if dbs, err = c.databases(ctx, nil); err != nil {
+			if len(dbs) == 0 {
+				return err
+			}
+			emit.Warn(err)
 		}
-		emit.Warn(err)
 	}
 	refs := make([]string, 0, len(dbs))
 	for ref := range dbs {
@@ -98,8 +99,10 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	return nil
 }
 
-// databases resolves which project each configured connection string belongs to.
-func (c *Collector) databases(projects []apiProject) (map[string]evidence.Secret, error) {
+// databases resolves which project each configured connection string belongs to. A db_url that
+// names no project is matched by asking: its database's fingerprint against each active
+// project's, through the read-only query endpoint.
+func (c *Collector) databases(ctx context.Context, projects []apiProject) (map[string]evidence.Secret, error) {
 	dbs := map[string]evidence.Secret{}
 	for ref, dsn := range c.cfg.Databases {
 		dbs[ref] = dsn
@@ -121,14 +124,26 @@ func (c *Collector) databases(projects []apiProject) (map[string]evidence.Secret
 	}
 	why := "there is no access token to list projects"
 	if c.api != nil {
-		why = fmt.Sprintf("the access token sees %d projects", len(projects))
+		ref, err := c.matchDSN(ctx, c.cfg.DBURL, projects)
+		switch {
+		case err != nil:
+			why = fmt.Sprintf("the access token sees %d projects and asking which one has this database failed (%v)", len(projects), err)
+		case ref != "":
+			if _, dup := dbs[ref]; !dup {
+				dbs[ref] = c.cfg.DBURL
+			}
+			return dbs, nil
+		default:
+			why = fmt.Sprintf("the access token sees %d projects and none of the active ones answers with this database through the read-only query endpoint", len(projects))
+		}
 	}
 	return dbs, fmt.Errorf("db_url: cannot tell which project it belongs to: its host is not db.<ref>.supabase.co, its user is not postgres.<ref>, and %s; map it under databases: <ref> instead", why)
 }
 
-// collectAPI reads the Management API. It returns the projects it saw; an error means the
+// collectAPI reads the Management API. It returns the connection string of each project whose
+// catalog is read through one (the others' were read through the API); an error means the
 // instance failed (bad token, projects unreadable).
-func (c *Collector) collectAPI(ctx context.Context, st *state) ([]apiProject, error) {
+func (c *Collector) collectAPI(ctx context.Context, st *state) (map[string]evidence.Secret, error) {
 	orgs, err := c.api.organizations(ctx)
 	if err != nil {
 		if errors.Is(err, ErrUnauthorized) || ctx.Err() != nil {
@@ -144,7 +159,13 @@ func (c *Collector) collectAPI(ctx context.Context, st *state) ([]apiProject, er
 	c.plan(ctx, projects)
 	// Projects with a connection string have their catalog read through it (Collect), the
 	// others through the Management API.
-	dbs, _ := c.databases(projects) // its warning is Collect's
+	dbs, err := c.databases(ctx, projects)
+	if err != nil {
+		if errors.Is(err, ErrUnauthorized) || ctx.Err() != nil {
+			return nil, err
+		}
+		st.emit.Warn(err)
+	}
 	seenOrg := map[string]bool{}
 	for _, o := range orgs {
 		st.organization(o)
@@ -182,7 +203,7 @@ func (c *Collector) collectAPI(ctx context.Context, st *state) ([]apiProject, er
 			st.contains(id("organization", slug), id("project", p.Ref))
 		}
 	}
-	return projects, nil
+	return dbs, nil
 }
 
 // inactive projects are paused or going away: their own services (storage, auth) do not answer.
@@ -378,4 +399,36 @@ func (c *Collector) project(ctx context.Context, emit graph.Emitter, p apiProjec
 // String names the instance without its secrets (for logs).
 func (c *Collector) String() string {
 	return "supabase/" + strings.TrimSpace(c.cfg.Name)
+}
+
+// fingerprintSQL names one database: its cluster's system identifier (random, set by initdb)
+// and its name. Both functions are executable by PUBLIC.
+const fingerprintSQL = `SELECT json_build_object('system', (SELECT system_identifier::text FROM pg_control_system()),
+  'database', current_database())::text AS doc`
+
+// matchDSN finds the active project whose database answers the read-only query endpoint with
+// dsn's fingerprint: one request a project, in ref order, until one matches ("" when none).
+func (c *Collector) matchDSN(ctx context.Context, dsn evidence.Secret, projects []apiProject) (string, error) {
+	conn, secrets, err := connect(ctx, dsn)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var want string
+	if err := conn.QueryRow(ctx, fingerprintSQL).Scan(&want); err != nil {
+		return "", fmt.Errorf("fingerprint: %w", scrub(err, secrets))
+	}
+	for _, p := range projects {
+		if inactive(p.Status) {
+			continue
+		}
+		got, err := (apiQuerier{c: c.api, ref: p.Ref}).doc(ctx, fingerprintSQL)
+		if errors.Is(err, ErrUnauthorized) || ctx.Err() != nil {
+			return "", err
+		}
+		if err == nil && string(got) == want {
+			return p.Ref, nil
+		}
+	}
+	return "", nil
 }

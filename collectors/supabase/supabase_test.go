@@ -347,16 +347,16 @@ func TestRefFromDSN(t *testing.T) {
 func TestDBURLProject(t *testing.T) {
 	one := []apiProject{{Ref: testRef}}
 	c := &Collector{cfg: Config{DBURL: "postgres://postgres:x@127.0.0.1:5432/postgres"}, api: &client{}}
-	dbs, err := c.databases(one)
+	dbs, err := c.databases(context.Background(), one)
 	if err != nil || dbs[testRef] == "" {
 		t.Errorf("the only project: %v %v", dbs, err)
 	}
-	_, err = c.databases(append(one, apiProject{Ref: "bcdefghijklmnopqrstu"}))
+	_, err = c.databases(context.Background(), append(one, apiProject{Ref: "bcdefghijklmnopqrstu"}))
 	if err == nil || !strings.HasPrefix(err.Error(), "db_url: ") || !strings.Contains(err.Error(), "2 projects") {
 		t.Errorf("two projects: %v", err)
 	}
 	c.api = nil
-	if _, err = c.databases(nil); err == nil || !strings.Contains(err.Error(), "no access token") {
+	if _, err = c.databases(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "no access token") {
 		t.Errorf("no token: %v", err)
 	}
 	// Without a token, an unattributable db_url fails the instance with that error.
