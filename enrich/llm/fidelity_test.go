@@ -188,3 +188,23 @@ func TestTokenBudgetReservesTheCallMaximum(t *testing.T) {
 }
 
 func readFileT(p string) ([]byte, error) { return os.ReadFile(p) }
+
+// Issue #20: seed is not sent to Anthropic models (ignored there); max_completion_tokens is
+// sent to every model (documented as supported, and the budget's bound).
+func TestParametersFollowTheModelsDocs(t *testing.T) {
+	for model, wantSeed := range map[string]bool{"anthropic/claude-haiku-4.5": false, "openai/gpt-5-mini": true} {
+		f := &fakeAPI{behave: good}
+		e, _ := setup(t, f, func(c *Config) { c.Models = []string{model}; c.Fallbacks = []string{}; c.BatchSize = 50 })
+		if _, err := e.Propose(context.Background(), estate(t)); err != nil {
+			t.Fatal(err)
+		}
+		var req map[string]any
+		json.Unmarshal([]byte(f.bodies[0]), &req)
+		if _, ok := req["seed"]; ok != wantSeed {
+			t.Errorf("%s: seed sent %v, want %v", model, ok, wantSeed)
+		}
+		if req["max_completion_tokens"] != float64(maxCompletionTokens) {
+			t.Errorf("%s: max_completion_tokens %v", model, req["max_completion_tokens"])
+		}
+	}
+}

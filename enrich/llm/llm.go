@@ -616,24 +616,37 @@ func (e *Enricher) call(ctx context.Context, model, prompt string, schema json.R
 		}
 		telemetry.EndChat(span, resp.Model, resp.ID, reasons, resp.Usage.PromptTokens, resp.Usage.CompletionTokens, err)
 	}()
-	seed := 7
-	resp, err = e.client.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
+	req := openai.ChatCompletionRequest{
 		Model: model,
 		Messages: []openai.ChatCompletionMessage{
 			{Role: openai.ChatMessageRoleSystem, Content: systemPrompt},
 			{Role: openai.ChatMessageRoleUser, Content: prompt},
 		},
-		Seed:                &seed,
 		MaxCompletionTokens: maxCompletionTokens,
 		ResponseFormat: &openai.ChatCompletionResponseFormat{
 			Type:       openai.ChatCompletionResponseFormatTypeJSONSchema,
 			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{Name: "edges", Schema: schema, Strict: true},
 		},
-	})
+	}
+	if sendsSeed(model) {
+		seed := 7
+		req.Seed = &seed
+	}
+	resp, err = e.client.CreateChatCompletion(ctx, req)
 	if err != nil {
 		return resp, describe(model, err, e.cfg.APIKey.Reveal())
 	}
 	return resp, nil
+}
+
+// sendsSeed reports whether seed means anything to model. Anthropic's models have none: the
+// Messages API takes no seed, and Anthropic's own OpenAI-compatible layer lists "seed: Ignored"
+// (https://platform.claude.com/docs/en/api/openai-sdk, "Request fields"), so it is not sent to
+// anthropic/* ids. max_completion_tokens stays for every model: the same table lists it "Fully
+// supported", and it is the bound the token budget reserves (see reserve).
+func sendsSeed(model string) bool {
+	m := strings.ToLower(model)
+	return !strings.HasPrefix(m, "anthropic/") && !strings.HasPrefix(m, "claude")
 }
 
 // describe turns a client error into a short message with the status and the API's error type.
