@@ -342,11 +342,32 @@ func (ix *index) publishedOn(engine *graph.Node) map[int64][]owner {
 	}
 	ps := map[int64][]owner{}
 	if engine.Provider == "docker" && engine.Kind == "engine" {
-		for _, e := range ix.g.Out(engine.ID) {
-			c := ix.byID[e.To]
-			if c == nil || c.Kind != "container" || ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
-				continue
+		// the engine's containers, directly or through its Compose projects and services
+		// (engine -> project -> service -> container, as the collector emits them)
+		var ctrs []*graph.Node
+		seen := map[string]bool{engine.ID: true}
+		level := []string{engine.ID}
+		for depth := 0; depth < 3 && len(level) > 0; depth++ {
+			var next []string
+			for _, id := range level {
+				for _, e := range ix.g.Out(id) {
+					c := ix.byID[e.To]
+					if c == nil || seen[c.ID] || ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
+						continue
+					}
+					seen[c.ID] = true
+					switch c.Kind {
+					case "container":
+						ctrs = append(ctrs, c)
+					case "compose_project", "compose_service":
+						next = append(next, c.ID)
+					}
+				}
 			}
+			level = next
+		}
+		sort.Slice(ctrs, func(i, j int) bool { return ctrs[i].ID < ctrs[j].ID })
+		for _, c := range ctrs {
 			vals, _ := c.AttrValues("published_ports")
 			for _, v := range vals {
 				host, _, _ := strings.Cut(v, "->")

@@ -850,6 +850,13 @@ func (m *matcher) runsOn(n *graph.Node, ki *kindInfo, keys []string) {
 					continue
 				}
 				for _, res := range m.resolve(rec.node, 0) {
+					if res.ip != "" {
+						// the machine's Docker engine publishes the app's port: the container
+						// behind it serves the app (DNS -> droplet -> engine -> container)
+						chain := append([]graph.Evidence{{Node: n.ID, Field: a, Value: raw}, {Node: rec.node.ID, Field: rec.field, Value: rec.value}}, res.ev...)
+						site := ref{field: a, value: raw, host: normHost(raw), scheme: siteScheme(n)}
+						m.matchPublished(n, site, types, res.ip, append([]string{rec.node.ID, res.to.ID}, res.via...), graph.Evidence{}, min(confRunsOnDNS, res.conf), chain...)
+					}
 					m.emit(candidate{src: n, types: types, to: res.to, via: append([]string{rec.node.ID}, res.via...), conf: min(confRunsOnDNS, res.conf), rule: "runs-on-dns",
 						ev:  append([]graph.Evidence{{Node: n.ID, Field: a, Value: raw}, {Node: rec.node.ID, Field: rec.field, Value: rec.value}}, res.ev...),
 						why: fmt.Sprintf("%s %s has a DNS record that %s", a, raw, res.why)})
@@ -857,6 +864,14 @@ func (m *matcher) runsOn(n *graph.Node, ki *kindInfo, keys []string) {
 			}
 		}
 	}
+}
+
+// siteScheme is the scheme an application is served on: its own URL's, https when it has none.
+func siteScheme(n *graph.Node) string {
+	if u := n.Str("url"); strings.HasPrefix(strings.ToLower(u), "http://") {
+		return "http"
+	}
+	return "https"
 }
 
 // servedBy proposes that an application runs on the container or Compose service that serves its

@@ -403,3 +403,40 @@ func TestVercelDNSTargets(t *testing.T) {
 		}
 	}
 }
+
+// An application whose host has an A record to a droplet, where a Docker engine publishes the
+// application's port from a Compose container, runs on that container: DNS -> droplet -> engine
+// -> project -> service -> container, as the collectors nest them (issue #17). No proxy label says
+// so here; the published port does.
+func TestRulesServedThroughDNSAndPublishedPort(t *testing.T) {
+	e := estate{t: t, g: graph.New()}
+	e.node("digitalocean:droplet:42", "web-2", graph.Attrs{"public_ipv4": "192.0.2.42"})
+	dom := e.node("digitalocean:domain:example.net", "example.net", nil)
+	e.edge(dom, e.node("digitalocean:dns_record:example.net/books", "books", graph.Attrs{"fqdn": "books.example.net", "type": "A", "ip": "192.0.2.42", "name": "books"}), "contains")
+	eng := e.node("docker:engine:web-2", "web-2", graph.Attrs{"host_ip": "192.0.2.42"})
+	proj := e.node("docker:compose_project:web-2/books", "books", nil)
+	e.edge(eng, proj, "contains")
+	svc := e.node("docker:compose_service:web-2/books/front", "front", graph.Attrs{"service": "front"})
+	e.edge(proj, svc, "contains")
+	front := e.node("docker:container:web-2/front", "books-front-1", graph.Attrs{"published_ports": []string{"0.0.0.0:443->8443/tcp"}})
+	e.edge(svc, front, "contains")
+	other := e.node("docker:container:web-2/other", "other-1", graph.Attrs{"published_ports": []string{"0.0.0.0:8080->80/tcp"}})
+	e.edge(eng, other, "contains")
+	inst := e.node("odoo:instance:books.example.net", "books.example.net", graph.Attrs{"url": "https://books.example.net", "host": "books.example.net"})
+	ps, err := Rules{}.Propose(context.Background(), e.g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range ps {
+		if p.Edge.From == inst && p.Edge.Type == "runs_on" {
+			if p.Edge.To == other {
+				t.Errorf("runs on a container that does not publish 443: %+v", p.Edge)
+			}
+			found = found || p.Edge.To == front
+		}
+	}
+	if !found {
+		t.Errorf("no runs_on to the container publishing 443: %v", ps)
+	}
+}
