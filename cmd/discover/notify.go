@@ -16,7 +16,9 @@ import (
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/httpguard"
+	"github.com/infragraph/infragraph/render"
 	"github.com/infragraph/infragraph/scan"
+	"github.com/infragraph/infragraph/termtext"
 )
 
 // notifier posts a scan's summary to an incoming webhook (Slack's format, which Mattermost,
@@ -123,10 +125,12 @@ func notifyPayload(res *scan.Result, exit error) ([]byte, bool) {
 	head := fmt.Sprintf("infragraph scan %s: %s. %d nodes, %d edges.", g.Scan.ID, verdict, nodes, edges)
 	var lines []string
 	for _, c := range failed {
-		lines = append(lines, fmt.Sprintf("collector %s failed: %s", c.Key(), c.Reason))
+		// Our own sentence first; the reason is provider text, so it follows quoted and attributed
+		// as data (issue #26 item 19), like INFRA.md's warnings.
+		lines = append(lines, fmt.Sprintf("collector %s failed: %s. It reported: %s", c.Key(), render.Problem(c), render.Quote(c.Reason)))
 	}
 	if llm != "" {
-		lines = append(lines, "LLM enrichment failed: "+llm)
+		lines = append(lines, "LLM enrichment failed. It reported: "+render.Quote(llm))
 	}
 	switch s := g.Scan.Changes; {
 	case s != nil:
@@ -136,9 +140,14 @@ func notifyPayload(res *scan.Result, exit error) ([]byte, bool) {
 	case res.Changes == nil:
 		lines = append(lines, "first scan in this directory")
 	}
-	text := head
+	// A name or a provider's message holding a line break, CR or other control would forge a line
+	// of its own in the plain-text fallback (what Mattermost and mail bridges show): one line each.
+	for i, l := range lines {
+		lines[i] = termtext.Escape(l)
+	}
+	text := slackEscape(head)
 	if len(lines) > 0 {
-		text += "\n" + strings.Join(lines, "\n")
+		text += "\n" + slackEscape(strings.Join(lines, "\n"))
 	}
 	bullets := make([]string, len(lines))
 	for i, l := range lines {
