@@ -169,8 +169,8 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 			if rateTries >= c.MaxRateRetries {
 				return fmt.Errorf("%s: rate limited (429) %d times, giving up", path, rateTries+1)
 			}
-			if d > c.MaxWait {
-				return fmt.Errorf("%s: rate limited (429) for %s, longer than the %s wait cap", path, d.Round(time.Second), c.MaxWait)
+			if d > c.MaxWait && !withinBudget(ctx, d) {
+				return fmt.Errorf("%s: rate limited (429) for %s, longer than the %s wait cap and the collector's remaining time", path, d.Round(time.Second), c.MaxWait)
 			}
 			rateTries++
 			if werr := c.wait(ctx, d); werr != nil {
@@ -201,6 +201,20 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 		}
 		return nil
 	}
+}
+
+// withinBudget reports whether waiting d still leaves the collector time to finish: ctx carries
+// the collector's own timeout (collectors.Run), and a 429 window longer than MaxWait is waited
+// out when it ends well before that deadline (a tenth of what is left, at least 5 s, stays for
+// the rest of the scan) instead of failing the family (issue #20). Without a deadline there is
+// no budget to spend, and MaxWait is the cap.
+func withinBudget(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return false
+	}
+	left := time.Until(deadline)
+	return d <= left-max(left/10, 5*time.Second)
 }
 
 // ErrShape is an answer without the shape Vercel's API documents: a failure of what asked for

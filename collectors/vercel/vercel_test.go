@@ -774,3 +774,31 @@ func TestSecureComputeConnectConfigurations(t *testing.T) {
 	has(t, out, "vercel:project:prj_both", "uses_network", "vercel:secure_network:net_preview")
 	attr(t, out, "vercel:project:prj_both", "secure_network_ids", []string{"net_preview", "net_prod"}) // lists are kept sorted
 }
+
+// TestRateLimitLongerThanCapWaitsWithinBudget: a 429 window longer than MaxWait (60 s) is waited
+// out when the collector's deadline leaves room for it, instead of failing the family; one
+// longer than the time left still fails it (issue #20).
+func TestRateLimitLongerThanCapWaitsWithinBudget(t *testing.T) {
+	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/webhooks", Status: 429, RetryAfter: "90", Times: 1}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out := collectorstest.CollectContext(t, ctx, "vercel", h.c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
+	}
+	if got := h.waits.all(); !slices.Equal(got, []time.Duration{90 * time.Second}) {
+		t.Errorf("waits %v, want the 90 s window waited out", got)
+	}
+	out.Node(t, "vercel:webhook:hook_deploys")
+
+	h = setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/webhooks", Status: 429, RetryAfter: "90", Times: 1}))
+	ctx, cancel = context.WithTimeout(context.Background(), 80*time.Second)
+	defer cancel()
+	out = collectorstest.CollectContext(t, ctx, "vercel", h.c)
+	if len(out.Warnings) == 0 || !strings.Contains(strings.Join(out.Warnings, "\n"), "remaining time") {
+		t.Errorf("warnings %v, want the webhooks family given up: 90 s does not fit in 80 s", out.Warnings)
+	}
+	if len(h.waits.all()) != 0 {
+		t.Errorf("waited %v past the budget", h.waits.all())
+	}
+}
