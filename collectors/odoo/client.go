@@ -204,6 +204,9 @@ func (c *client) clean(msg string) string {
 	return evidence.Scrub(line)
 }
 
+// errNoEndpoint is a 404 on an RPC endpoint: a server without it (XML-RPC is removed in Odoo 22).
+var errNoEndpoint = errors.New("HTTP 404 (no such endpoint on this server)")
+
 // ---- XML-RPC ----
 
 type xmlrpcTransport struct{ c *client }
@@ -216,6 +219,9 @@ func (t *xmlrpcTransport) rpc(ctx context.Context, path, method, call string, ar
 	status, data, err := t.c.do(ctx, http.MethodPost, path, body, http.Header{"Content-Type": {"text/xml"}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", call, err)
+	}
+	if status == http.StatusNotFound {
+		return nil, fmt.Errorf("%s: POST %s: %w", call, path, errNoEndpoint)
 	}
 	if status != http.StatusOK {
 		return nil, fmt.Errorf("%s: POST %s: HTTP %d", call, path, status)

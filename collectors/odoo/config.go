@@ -16,7 +16,8 @@ type Config struct {
 	Username string          `yaml:"username"`
 	Password evidence.Secret `yaml:"password"` // a password or an API key
 	APIKey   evidence.Secret `yaml:"api_key"`  // JSON-2 API (Odoo 19+) bearer key
-	// Protocol is xmlrpc (default), jsonrpc or json2.
+	// Protocol is xmlrpc, jsonrpc or json2; empty picks by version: JSON-2 on Odoo 19+ when an
+	// API key is set, XML-RPC otherwise.
 	Protocol string `yaml:"protocol"`
 	// RequestsPerSecond throttles calls (Odoo has no server-side limit); default 5.
 	RequestsPerSecond float64       `yaml:"requests_per_second"`
@@ -44,11 +45,15 @@ func (c *Config) Validate() error {
 	default:
 		return errors.New("protocol: must be xmlrpc, jsonrpc or json2")
 	}
-	if c.Protocol == "json2" {
+	switch {
+	case c.Protocol == "json2":
 		if !c.APIKey.Set() {
 			return errors.New("api_key: required for protocol json2 (ODOO_API_KEY)")
 		}
-	} else if c.Username == "" || !c.Password.Set() && !c.APIKey.Set() {
+	case c.Protocol == "" && c.APIKey.Set() && c.Username == "":
+		// Automatic protocol with only an API key: JSON-2, which Odoo 19+ serves; an older
+		// server is refused once its version is known.
+	case c.Username == "" || !c.Password.Set() && !c.APIKey.Set():
 		return errors.New("username: username and password (or api_key) are required (ODOO_USERNAME, ODOO_PASSWORD)")
 	}
 	if c.RequestsPerSecond < 0 {

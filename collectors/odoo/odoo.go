@@ -93,6 +93,13 @@ func trimSlash(p string) string {
 // list fails it; one model the user may not read is a warning.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	info, err := c.tr.version(ctx)
+	if err != nil && c.cfg.Protocol == "" && errors.Is(err, errNoEndpoint) {
+		// A server without XML-RPC (Odoo 22, Online 21.1: external_rpc_api.rst) still answers
+		// GET /web/version.
+		if v, verr := (&json2Transport{c: c.cl}).version(ctx); verr == nil {
+			info, err = v, nil
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("odoo: detect version of %s: %w", c.host, err)
 	}
@@ -100,9 +107,28 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	if c.cfg.Protocol == "json2" && ver.major < 19 {
 		return fmt.Errorf("odoo: protocol json2 needs Odoo 19 or later; %s runs %s (use xmlrpc or jsonrpc)", c.host, ver.str)
 	}
+	json2 := c.cfg.Protocol == "json2"
+	if c.cfg.Protocol == "" {
+		// Automatic: XML-RPC and JSON-RPC are deprecated from Odoo 19 and JSON-2 replaces them
+		// (odoo/documentation external_rpc_api.rst, "deprecated:: 19.0"; external_api.rst): on
+		// 19+ with an API key the scan speaks JSON-2, below it XML-RPC.
+		switch {
+		case ver.major >= 19 && c.cfg.APIKey.Set():
+			cl := *c.cl
+			cl.secret = c.cfg.APIKey
+			c.tr, json2 = &json2Transport{c: &cl, rpc: &jsonrpcTransport{c: &cl}}, true
+		case c.cfg.Username == "":
+			return fmt.Errorf("odoo: %s runs %s, below 19 there is no JSON-2 API: set username and password (ODOO_USERNAME, ODOO_PASSWORD)", c.host, ver.str)
+		}
+	}
 	inst := c.instanceNode(ver)
 
 	dbs := []string{c.cfg.Database}
+	if c.cfg.Database == "" && ver.dbServiceGone() {
+		// "The db service was removed in Odoo 20 (fall 2026) and Online 19.1" (odoo/documentation
+		// external_rpc_api.rst): there is nothing to list databases with; never call it.
+		return fmt.Errorf("odoo: %s runs %s, which has no database listing service (removed in Odoo 20 and Online 19.1): set database in the configuration (ODOO_DB)", c.host, ver.str)
+	}
 	if c.cfg.Database == "" {
 		dbs, err = c.tr.listDBs(ctx)
 		if err != nil {
@@ -118,7 +144,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	}
 
 	who := "user " + c.cfg.Username
-	if c.cfg.Protocol == "json2" {
+	if json2 {
 		who = "the API key"
 	}
 	var scans []*dbScan
@@ -183,6 +209,9 @@ type version struct {
 
 // parseVersion reads version_info [17, 0, 0, "final", 0, "e"]; the last element is "e" on
 // Enterprise ("+e" in server_version).
+// dbServiceGone reports a server without the db service: Odoo 20+, Online 19.1+.
+func (v version) dbServiceGone() bool { return v.major >= 20 || v.major == 19 && v.minor >= 1 }
+
 func parseVersion(info []any) version {
 	v := version{edition: "community"}
 	if len(info) > 0 {

@@ -634,3 +634,71 @@ func BenchmarkCollect(b *testing.B) {
 		})
 	}
 }
+
+// TestAutomaticProtocol: without a protocol the collector reads the version and speaks JSON-2
+// on Odoo 19+ when it has an API key (XML-RPC and JSON-RPC are deprecated from 19:
+// odoo/documentation external_rpc_api.rst), XML-RPC below (issue #20).
+func TestAutomaticProtocol(t *testing.T) {
+	paths := func(f *fixture) map[string]int {
+		m := map[string]int{}
+		for _, c := range f.fake.Calls() {
+			switch {
+			case strings.HasPrefix(c.Path, "/json/2/"):
+				m["json2"]++
+			case strings.HasPrefix(c.Path, "/xmlrpc/2/object"):
+				m["xmlrpc"]++
+			}
+		}
+		return m
+	}
+	cfg := Config{Database: "erp", Username: "admin", Password: "CANARY-odoo-test-admin-password", APIKey: "CANARY-odoo-test-admin-api-key"}
+	f := start(t, "test", odoofake.Options{Version: 19})
+	out := collectorstest.Collect(t, "odoo", f.collector(t, cfg))
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("19: err %v warnings %v", out.Err, out.Warnings)
+	}
+	if p := paths(f); p["json2"] == 0 || p["xmlrpc"] != 0 {
+		t.Errorf("Odoo 19 with an API key: %v, want JSON-2 only", p)
+	}
+	f.check(t, out)
+
+	// Only an API key (no username) is a valid configuration for JSON-2.
+	f = start(t, "test", odoofake.Options{Version: 19})
+	out = collectorstest.Collect(t, "odoo", f.collector(t, Config{Database: "erp", APIKey: "CANARY-odoo-test-admin-api-key"}))
+	if out.Err != nil || out.CountKind("database") != 1 {
+		t.Fatalf("19, API key only: err %v, %d databases", out.Err, out.CountKind("database"))
+	}
+
+	f = start(t, "test", odoofake.Options{Version: 18})
+	out = collectorstest.Collect(t, "odoo", f.collector(t, cfg))
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("18: err %v warnings %v", out.Err, out.Warnings)
+	}
+	if p := paths(f); p["xmlrpc"] == 0 || p["json2"] != 0 {
+		t.Errorf("Odoo 18: %v, want XML-RPC only", p)
+	}
+}
+
+// TestNoDBServiceAsksForDatabase: Odoo 20 (and Online 19.1) have no db service
+// (external_rpc_api.rst: "The db service was removed in Odoo 20"): without a configured
+// database the collector asks for ODOO_DB and never calls db.list (issue #20).
+func TestNoDBServiceAsksForDatabase(t *testing.T) {
+	for _, cfg := range []Config{{}, {Protocol: "json2", APIKey: "CANARY-odoo-test-admin-api-key"}, {APIKey: "CANARY-odoo-test-admin-api-key"}} {
+		f := start(t, "test", odoofake.Options{Version: 20})
+		out := collectorstest.Collect(t, "odoo", f.collector(t, cfg))
+		if out.Err == nil || !strings.Contains(out.Err.Error(), "ODOO_DB") || !strings.Contains(out.Err.Error(), "no database listing") {
+			t.Errorf("%+v: err = %v, want a request for ODOO_DB", cfg.Protocol, out.Err)
+		}
+		for _, c := range f.fake.Calls() {
+			if c.Method == "db.list" || c.Path == "/web/database/list" {
+				t.Errorf("%+v: called %s %s where the db service is gone", cfg.Protocol, c.Path, c.Method)
+			}
+		}
+	}
+	// With the database configured, Odoo 20 is scanned.
+	f := start(t, "test", odoofake.Options{Version: 20})
+	out := collectorstest.Collect(t, "odoo", f.collector(t, Config{Database: "erp", APIKey: "CANARY-odoo-test-admin-api-key"}))
+	if out.Err != nil || out.CountKind("database") != 1 {
+		t.Fatalf("20 with ODOO_DB: err %v, %d databases", out.Err, out.CountKind("database"))
+	}
+}

@@ -26,7 +26,7 @@ import (
 
 // Options shape the server.
 type Options struct {
-	// Version is the major Odoo version served (15 to 19; default 17).
+	// Version is the major Odoo version served (15 to 20; default 17). 20 has no db service.
 	Version int
 	// Enterprise marks the server as Enterprise ("+e").
 	Enterprise bool
@@ -432,6 +432,12 @@ func (s *Server) dispatch(path, service, method string, args []any) (any, *odooE
 		}
 		return false, nil
 	case "db.list":
+		s.record(Call{Path: path, Method: "db.list"})
+		if s.opts.Version >= 20 {
+			// The db service was removed in Odoo 20 and Online 19.1 (odoo/documentation
+			// external_rpc_api.rst, "deprecated:: 19.0").
+			return nil, serverError("KeyError: 'db'")
+		}
 		if s.opts.NoListDB {
 			return nil, accessDenied()
 		}
