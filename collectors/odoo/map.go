@@ -448,7 +448,7 @@ func (s *dbScan) crons(ctx context.Context) error {
 	}
 	recs, err := s.read(ctx, "ir.cron", []any{activeAny()},
 		"cron_name", "name", "active", "interval_number", "interval_type", "priority", "numbercall", "doall",
-		"failure_count", "model_id", "state", "code", "ir_actions_server_id")
+		"failure_count", "model_id", "state", "code", "ir_actions_server_id", "webhook_url")
 	if err != nil {
 		return err
 	}
@@ -468,6 +468,10 @@ func (s *dbScan) crons(ctx context.Context) error {
 		if _, ok := r["failure_count"]; ok {
 			attrs["failure_count"] = asInt(r["failure_count"])
 		}
+		// A cron is its server action (ir.cron _inherits ir.actions.server, whose usage is then
+		// ir_cron): one that runs a webhook (state webhook, 17+) carries webhook_url. The cron
+		// is where that action is mapped, so its URL is kept here (issue #20).
+		webhookAttrs(attrs, r)
 		id := s.node("cron", strconv.FormatInt(asInt(r["id"]), 10), name, attrs)
 		s.useModel(id, r["model_id"])
 	}
@@ -522,20 +526,51 @@ func (s *dbScan) fetchmailServers(ctx context.Context) error {
 // URL literals, and those an automation runs (resolved in automations). A database holds hundreds
 // of module-defined actions with nothing external; they are left out.
 func (s *dbScan) serverActions(ctx context.Context) error {
-	recs, err := s.read(ctx, "ir.actions.server", []any{[]any{"usage", "!=", "ir_cron"}, []any{"state", "in", []any{"code", "webhook"}}},
-		"name", "state", "usage", "model_id", "code", "webhook_url", "base_automation_id")
+	// usage ir_cron actions are the crons' own (ir.cron _inherits ir.actions.server): the cron
+	// read maps them, webhook_url included. multi actions run child_ids (Odoo's
+	// ir_actions.py, state 'multi'): followed below.
+	recs, err := s.read(ctx, "ir.actions.server", []any{[]any{"usage", "!=", "ir_cron"}, []any{"state", "in", []any{"code", "webhook", "multi"}}},
+		"name", "state", "usage", "model_id", "code", "webhook_url", "base_automation_id", "child_ids")
 	if err != nil {
 		return err
 	}
+	var multi []record
+	external := map[int64]bool{} // actions that call out, directly or through their children
 	for _, r := range recs {
 		id := asInt(r["id"])
 		hosts := codeHosts(r["code"])
 		_, hook := r["webhook_url"].(string)
 		if len(hosts) == 0 && !hook {
-			s.pending[id] = r // emitted only if an automation runs it
+			s.pending[id] = r // emitted only if an automation (or a multi action) runs it
+			if asString(r["state"]) == "multi" {
+				multi = append(multi, r)
+			}
 			continue
 		}
+		external[id] = true
 		s.emitAction(r)
+	}
+	// A multi action that runs (directly or through another multi) an action that calls out
+	// is emitted with its links; repeated until nothing changes, for multis of multis.
+	for changed := true; changed; {
+		changed = false
+		for _, r := range multi {
+			id := asInt(r["id"])
+			if external[id] {
+				continue
+			}
+			for _, child := range ids(r["child_ids"]) {
+				if external[child] {
+					external[id], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	for _, r := range multi {
+		if external[asInt(r["id"])] {
+			s.emitAction(r)
+		}
 	}
 	return nil
 }
@@ -548,6 +583,29 @@ func (s *dbScan) emitAction(r record) string {
 	}
 	s.actions[id] = true
 	attrs := graph.Attrs{"state": asString(r["state"]), "usage": asString(r["usage"]), "code_hosts": codeHosts(r["code"]), "model": modelRef(r["model_id"])}
+	webhookAttrs(attrs, r)
+	s.node("server_action", strconv.FormatInt(id, 10), asString(r["name"]), attrs)
+	s.useModel(nid, r["model_id"])
+	// A multi action runs its child actions (child_ids) in sequence: each is linked, and a
+	// child without anything external of its own is emitted for the link.
+	for _, child := range ids(r["child_ids"]) {
+		var to string
+		if s.actions[child] {
+			to = s.id("server_action", strconv.FormatInt(child, 10))
+		} else if pr, ok := s.pending[child]; ok {
+			to = s.emitAction(pr)
+		} else {
+			continue
+		}
+		s.edges = append(s.edges, graph.Observe(nid, to, "executes",
+			graph.Evidence{Node: nid, Field: "child_ids", Value: strconv.FormatInt(child, 10)}))
+	}
+	return nid
+}
+
+// webhookAttrs keeps a webhook URL's host and path (the URL reduced by evidence.Parse: no
+// userinfo, no query).
+func webhookAttrs(attrs graph.Attrs, r record) {
 	if u := asString(r["webhook_url"]); u != "" {
 		if f, ok := evidence.Parse(u); ok {
 			attrs["webhook_url"], attrs["webhook_host"] = f.URL(), f.Host
@@ -556,9 +614,6 @@ func (s *dbScan) emitAction(r record) string {
 			}
 		}
 	}
-	s.node("server_action", strconv.FormatInt(id, 10), asString(r["name"]), attrs)
-	s.useModel(nid, r["model_id"])
-	return nid
 }
 
 func (s *dbScan) automations(ctx context.Context) error {

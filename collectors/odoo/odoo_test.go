@@ -702,3 +702,42 @@ func TestNoDBServiceAsksForDatabase(t *testing.T) {
 		t.Fatalf("20 with ODOO_DB: err %v, %d databases", out.Err, out.CountKind("database"))
 	}
 }
+
+// TestCronWebhookAndMultiActions: a scheduled action that runs a webhook (17+) keeps its URL
+// (ir.cron _inherits ir.actions.server, so webhook_url is the cron's field), and a multi server
+// action is linked to its child actions (child_ids), through a multi of multis too (issue #20).
+func TestCronWebhookAndMultiActions(t *testing.T) {
+	e := odoofake.MustLoad("test")
+	db := e.Databases["erp"]
+	db.Records["ir.cron"] = append(db.Records["ir.cron"], map[string]any{"id": int64(4), "name": "Nightly export", "cron_name": "Nightly export",
+		"active": true, "interval_number": int64(1), "interval_type": "days", "priority": int64(5), "numbercall": int64(-1), "doall": false,
+		"failure_count": int64(0), "model_id": int64(301), "state": "webhook", "webhook_url": "https://user:CANARY-odoo-cron-hook-pass@export.test.example/odoo/nightly?token=CANARY-odoo-cron-hook-token"})
+	db.Records["ir.actions.server"] = append(db.Records["ir.actions.server"],
+		map[string]any{"id": int64(30), "name": "Print and mark", "state": "multi", "usage": "ir_actions_server", "model_id": int64(303), "child_ids": []any{int64(24), int64(23)}},
+		map[string]any{"id": int64(31), "name": "Only internal", "state": "multi", "usage": "ir_actions_server", "model_id": int64(301), "child_ids": []any{int64(23)}},
+		map[string]any{"id": int64(32), "name": "Outer", "state": "multi", "usage": "ir_actions_server", "model_id": int64(303), "child_ids": []any{int64(30)}})
+	fk := odoofake.New(e, odoofake.Options{Version: 17})
+	srv := httptest.NewServer(fk)
+	t.Cleanup(srv.Close)
+	f := &fixture{fake: fk, srv: srv, est: e}
+	out := collectorstest.Collect(t, "odoo", f.collector(t, Config{Database: "erp"}))
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)
+	}
+	h := hostOf(srv.URL)
+	cron := out.Node(t, graph.ID("odoo", "cron", h+"/erp/4"))
+	if cron.Attrs["webhook_host"] != "export.test.example" || cron.Attrs["webhook_path"] != "/odoo/nightly" {
+		t.Errorf("cron webhook attrs: %v", cron.Attrs)
+	}
+	sa := func(id string) string { return graph.ID("odoo", "server_action", h+"/erp/"+id) }
+	for _, e := range [][2]string{{"30", "24"}, {"30", "23"}, {"32", "30"}} {
+		if !out.HasEdge(sa(e[0]), "executes", sa(e[1])) {
+			t.Errorf("missing %s executes %s", e[0], e[1])
+		}
+	}
+	if out.Graph.HasNode(sa("31")) {
+		t.Error("a multi action running nothing external was emitted")
+	}
+	f.check(t, out)
+	collectorstest.AssertAbsent(t, []string{"CANARY-odoo-cron-hook"}, out.JSON())
+}
