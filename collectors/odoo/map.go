@@ -184,7 +184,24 @@ func (s *dbScan) read(ctx context.Context, model string, domain []any, want ...s
 			fields = append(fields, f)
 		}
 	}
-	return s.searchRead(ctx, model, domain, fields)
+	return s.searchRead(ctx, model, domainFor(have, domain), fields)
+}
+
+// domainFor keeps the leaves of an implicitly and-ed domain whose field the instance reports
+// (fields_get): a leaf on a field the model lacks is a ValueError ("Invalid field") that fails the
+// whole read. Dropping it is what it meant: `active in (true, false)` asks for archived records
+// too, and a model without `active` has none (issue #20).
+func domainFor(have map[string]bool, domain []any) []any {
+	out := make([]any, 0, len(domain))
+	for _, leaf := range domain {
+		if l, ok := leaf.([]any); ok && len(l) == 3 {
+			if f, _ := l[0].(string); f != "id" && !have[f] {
+				continue
+			}
+		}
+		out = append(out, leaf)
+	}
+	return out
 }
 
 // maxReadPages bounds one search_read walk: 2,000 pages of 500 are a million records of one

@@ -741,3 +741,24 @@ func TestCronWebhookAndMultiActions(t *testing.T) {
 	f.check(t, out)
 	collectorstest.AssertAbsent(t, []string{"CANARY-odoo-cron-hook"}, out.JSON())
 }
+
+// TestDomainsFromReportedFields: an instance whose models lack `active` (reported by fields_get)
+// is read without an `active` leaf; before, every such family failed with Invalid field
+// (issue #20).
+func TestDomainsFromReportedFields(t *testing.T) {
+	f := start(t, "test", odoofake.Options{Version: 17, Missing: []string{"ir.cron.active", "res.company.active", "ir.mail_server.active"}})
+	out := collectorstest.Collect(t, "odoo", f.collector(t, Config{Database: "erp"}))
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)
+	}
+	h := hostOf(f.srv.URL)
+	out.Node(t, graph.ID("odoo", "cron", h+"/erp/1"))
+	out.Node(t, graph.ID("odoo", "company", h+"/erp/1"))
+	out.Node(t, graph.ID("odoo", "mail_server", h+"/erp/1"))
+	for _, c := range f.fake.Calls() {
+		if c.Method == "search_read" && (c.Model == "ir.cron" || c.Model == "res.company") && strings.Contains(c.Domain, "active") {
+			t.Errorf("%s searched with %s, a field it lacks", c.Model, c.Domain)
+		}
+	}
+	f.check(t, out)
+}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,9 @@ type Options struct {
 	NoListDB bool
 	// Forbid makes every search_read/read on these models an AccessError for every user.
 	Forbid []string
+	// Missing lists "model.field" entries this instance's models lack (a customised or trimmed
+	// database): fields_get does not report them and a domain naming them is an Invalid field.
+	Missing []string
 	// Latency is added to every request.
 	Latency time.Duration
 }
@@ -226,6 +230,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// withoutMissing is m without the fields Options.Missing removes from model name.
+func (s *Server) withoutMissing(name string, m model) model {
+	if len(s.opts.Missing) == 0 {
+		return m
+	}
+	out := m
+	out.fields = nil
+	for _, fl := range m.fields {
+		if !slices.Contains(s.opts.Missing, name+"."+fl.name) {
+			out.fields = append(out.fields, fl)
+		}
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -496,6 +515,7 @@ func (s *Server) execute(path, dbName string, db *Database, user *User, modelNam
 	}
 	v := s.opts.Version
 	m, ok := schema[modelName]
+	m = s.withoutMissing(modelName, m)
 	present := ok && m.in(v) && db.hasModel(modelName, m)
 	if !present {
 		return nil, serverError(fmt.Sprintf("KeyError: '%s'", modelName))
