@@ -606,18 +606,24 @@ func (s *dbScan) emitAction(r record) string {
 	// A multi action runs its child actions (child_ids) in sequence: each is linked, and a
 	// child without anything external of its own is emitted for the link.
 	for _, child := range ids(r["child_ids"]) {
-		var to string
-		if s.actions[child] {
-			to = s.id("server_action", strconv.FormatInt(child, 10))
-		} else if pr, ok := s.pending[child]; ok {
-			to = s.emitAction(pr)
-		} else {
-			continue
-		}
-		s.edges = append(s.edges, graph.Observe(nid, to, "executes",
-			graph.Evidence{Node: nid, Field: "child_ids", Value: strconv.FormatInt(child, 10)}))
+		s.executes(nid, child, "child_ids")
 	}
 	return nid
+}
+
+// executes links from to the server action act, emitting it if it was read but held back
+// (nothing external of its own); an action that was not read (not readable, not code, webhook
+// or multi) has nothing to link.
+func (s *dbScan) executes(from string, act int64, field string) {
+	var to string
+	if s.actions[act] {
+		to = s.id("server_action", strconv.FormatInt(act, 10))
+	} else if pr, ok := s.pending[act]; ok {
+		to = s.emitAction(pr)
+	} else {
+		return
+	}
+	s.edges = append(s.edges, graph.Observe(from, to, "executes", graph.Evidence{Node: from, Field: field, Value: strconv.FormatInt(act, 10)}))
 }
 
 // webhookAttrs keeps a webhook URL's host and path (the URL reduced by evidence.Parse: no
@@ -668,16 +674,7 @@ func (s *dbScan) automations(ctx context.Context) error {
 			acts = []int64{id}
 		}
 		for _, act := range acts {
-			var to string
-			if s.actions[act] {
-				to = s.id("server_action", strconv.FormatInt(act, 10))
-			} else if pr, ok := s.pending[act]; ok {
-				to = s.emitAction(pr)
-			} else {
-				continue // not readable or not code/webhook: nothing to link
-			}
-			s.edges = append(s.edges, graph.Observe(aid, to, "executes",
-				graph.Evidence{Node: aid, Field: "action_server_ids", Value: strconv.FormatInt(act, 10)}))
+			s.executes(aid, act, "action_server_ids")
 		}
 	}
 	return nil
