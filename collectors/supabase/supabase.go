@@ -247,7 +247,11 @@ func (c *Collector) plan(ctx context.Context, projects []apiProject) time.Durati
 	}
 	rt := c.api.rtt.mean(500 * time.Millisecond)
 	rounds := (len(projects) + projectsInFlight - 1) / projectsInFlight
-	expected := time.Duration(rounds*readsPerProject) * rt
+	perProject := readsPerProject
+	if c.cfg.apiCatalog() {
+		perProject += catalogReads // an upper bound: a project read through its DSN costs two fewer
+	}
+	expected := time.Duration(rounds*perProject) * rt
 	how := fmt.Sprintf("%d projects, %d requests, %d projects at once at %s a request", len(projects), reqs, projectsInFlight, rt.Round(time.Millisecond))
 	if c.api.limits.overall != nil {
 		rate := float64(c.api.limits.overall.Limit()) // per second
