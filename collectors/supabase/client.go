@@ -519,7 +519,10 @@ func (c *client) authConfig(ctx context.Context, ref string) (apiAuthConfig, err
 // readOnlyQuery runs sql through POST /v1/projects/{ref}/database/query/read-only (operationId
 // v1-read-only-query in packages/api/src/generated/openapi.json of supabase/cli; body
 // {"query", "parameters"}, answer 201 with the rows as a JSON array of objects). Supabase runs it
-// as a read-only role in a read-only transaction. The request counts against the project's
+// as supabase_read_only_user in a read-only transaction; that role is created "with login
+// bypassrls" and granted pg_read_all_data (supabase/postgres
+// migrations/db/init-scripts/00000000000000-initial-schema.sql), so it sees cron.job past
+// pg_cron's row security, and vault.secrets, of which only names are selected. The request counts against the project's
 // budget for that endpoint like every other call (limits, by path).
 func (c *client) readOnlyQuery(ctx context.Context, ref, sql string) ([]map[string]json.RawMessage, error) {
 	body, err := json.Marshal(struct {
