@@ -267,12 +267,28 @@ func (s *Service) Dependencies(p WalkParams) (*WalkResult, error) {
 
 // Impact returns what depends on a node, transitively: what breaks when it goes down.
 // Hits are query.Analysis's breaks; the result carries the rest of the analysis.
+//
+// One analysis per request: the hits are its breaks up to the depth (a breadth-first walk's first
+// levels do not depend on how far it goes on), not a second walk.
 func (s *Service) Impact(p WalkParams) (*WalkResult, error) {
-	return s.walk(p, query.Impact, func(g *graph.Graph, r *WalkResult) error {
-		a, err := query.Analyze(g, r.Node.ID)
-		if err != nil {
-			return err
+	var a query.Analysis
+	breaks := func(g *graph.Graph, id string, depth int) ([]query.Hit, error) {
+		var err error
+		if a, err = query.Analyze(g, id); err != nil {
+			return nil, err
 		}
+		if depth <= 0 {
+			return a.Breaks, nil
+		}
+		hits := []query.Hit{}
+		for _, h := range a.Breaks {
+			if h.Distance <= depth {
+				hits = append(hits, h)
+			}
+		}
+		return hits, nil
+	}
+	return s.walk(p, breaks, func(_ *graph.Graph, r *WalkResult) error {
 		r.BlastRadius, r.Rebuild, r.Parts, r.Data = &a.BlastRadius, a.Rebuild, len(a.Parts), a.Data
 		return nil
 	})
