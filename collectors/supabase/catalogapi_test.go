@@ -97,12 +97,31 @@ func posts(fake *supabasefake.Fake, ref string) int {
 func TestCatalogThroughAPIEqualsDSN(t *testing.T) {
 	dsn := testDSN(t)
 	loadSupabaseSchema(t, dsn)
+	// The endpoint runs as Supabase's read-only role, created as Supabase creates it
+	// (supabase/postgres migrations/db/init-scripts/00000000000000-initial-schema.sql): it must
+	// see what the connection string's superuser sees, pg_cron's jobs past row security included.
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	const role = "infragraph_read_only_user"
+	if _, err := admin.Exec(ctx, "DROP ROLE IF EXISTS "+role+"; CREATE ROLE "+role+" WITH LOGIN BYPASSRLS; GRANT pg_read_all_data TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if conn, err := pgx.Connect(ctx, dsn); err == nil {
+			_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+role)
+			conn.Close(ctx)
+		}
+	})
 	on := true
 	viaDSN, _, _ := apiCollector(t, supabasefake.Options{}, Config{APICatalog: &on,
 		Databases: map[string]evidence.Secret{testRef: evidence.Secret(dsn), otherRef: evidence.Secret(dsn)}})
 	want := collectorstest.Collect(t, "supabase", viaDSN)
 
-	viaAPI, fake, rec := apiCollector(t, supabasefake.Options{Databases: map[string]string{testRef: dsn, otherRef: dsn}}, Config{})
+	viaAPI, fake, rec := apiCollector(t, supabasefake.Options{Databases: map[string]string{testRef: dsn, otherRef: dsn}, Role: role}, Config{})
 	got := collectorstest.Collect(t, "supabase", viaAPI)
 	if got.Err != nil || want.Err != nil {
 		t.Fatalf("errors: api %v, dsn %v", got.Err, want.Err)

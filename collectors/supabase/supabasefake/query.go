@@ -31,7 +31,7 @@ func (f *Fake) readOnlyQuery(w http.ResponseWriter, r *http.Request, dsn string)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	rows, err := runReadOnly(ctx, dsn, in.Query, in.Parameters)
+	rows, err := runReadOnly(ctx, dsn, f.opts.Role, in.Query, in.Parameters)
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) {
@@ -50,7 +50,7 @@ func (f *Fake) readOnlyQuery(w http.ResponseWriter, r *http.Request, dsn string)
 	_, _ = w.Write(out)
 }
 
-func runReadOnly(ctx context.Context, dsn, sql string, params []any) ([]map[string]any, error) {
+func runReadOnly(ctx context.Context, dsn, role, sql string, params []any) ([]map[string]any, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return nil, err
@@ -61,6 +61,11 @@ func runReadOnly(ctx context.Context, dsn, sql string, params []any) ([]map[stri
 		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	if role != "" {
+		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+pgx.Identifier{role}.Sanitize()); err != nil {
+			return nil, err
+		}
+	}
 	rows, err := tx.Query(ctx, sql, params...)
 	if err != nil {
 		return nil, err

@@ -177,6 +177,9 @@ type Options struct {
 	// SQL it receives there, in a read-only transaction. A project without one answers that
 	// endpoint 404, as an unknown route.
 	Databases map[string]string
+	// Role, when set, runs the read-only queries as that role (SET LOCAL ROLE), as Supabase runs
+	// them as supabase_read_only_user (BYPASSRLS, pg_read_all_data).
+	Role string
 }
 
 // Fake is an http.Handler serving an Estate.
