@@ -392,7 +392,13 @@ func TestCatalogAsUnprivilegedRole(t *testing.T) {
 	if _, err := admin.Exec(ctx, "DROP ROLE IF EXISTS "+role+"; CREATE ROLE "+role+" LOGIN"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = admin.Exec(ctx, "DROP ROLE IF EXISTS "+role) })
+	// admin is closed when the test function returns, before cleanups run: drop on a fresh one.
+	t.Cleanup(func() {
+		if conn, err := pgx.Connect(ctx, dsn); err == nil {
+			_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+role)
+			conn.Close(ctx)
+		}
+	})
 	u, _ := url.Parse(dsn)
 	u.User = url.User(role)
 	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{
