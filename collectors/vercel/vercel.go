@@ -252,7 +252,9 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 		g.Go(func() error {
 			err := st.run(gctx)
 			if c.expectedAbsence(sc, st.name, err) {
-				slog.DebugContext(gctx, "vercel: family not offered on this plan", "scope", sc.Slug, "family", st.name, "status", http.StatusForbidden)
+				var ae *APIError
+				errors.As(err, &ae)
+				slog.DebugContext(gctx, "vercel: family not offered on this plan", "scope", sc.Slug, "family", st.name, "status", ae.Status)
 				return nil
 			}
 			return c.soft(label(st.name), err, emit)
