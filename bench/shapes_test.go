@@ -35,12 +35,14 @@ var shapes = []shape{
 		}})
 	}},
 	{"vercel-hub", func(tb testing.TB, n int) []collectors.Result {
-		// the storefront project: nine in ten clones are preview deployments building from its
-		// repository, one in ten is an env var naming its database, the payments API or Supabase.
+		// the storefront project: nine in ten clones are deployments building from its repository
+		// (copies of the production deployment without its aliases: the demo reads no preview
+		// since the collector lists deployments from /v6/deployments), one in ten is an env var
+		// naming its database, the payments API or Supabase.
 		dep := hubTemplate{
-			id: "vercel:deployment:dpl_storefront_preview", weight: 9,
+			id: "vercel:deployment:dpl_storefront_prod", weight: 9, keep: keepKinds("project", "repo"),
 			tokens: func(i int) []string {
-				return []string{"storefront-git-feat-acme", fmt.Sprintf("storefront-git-pr%d-acme", i), "feat/gift-cards", fmt.Sprintf("pr/%d", i)}
+				return []string{"storefront-abc123-acme", fmt.Sprintf("storefront-git-pr%d-acme", i), `"commit_ref":"main"`, fmt.Sprintf(`"commit_ref":"pr/%d"`, i)}
 			},
 		}
 		var envs []hubTemplate
