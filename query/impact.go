@@ -219,17 +219,22 @@ func Analyze(g *graph.Graph, ref string) (Analysis, error) {
 	}
 	a.BlastRadius = len(a.Breaks)
 	for _, dn := range destroyed {
-		d := Data{Node: nodeOf(dn, false)}
-		for _, e := range g.In(dn.ID) {
-			if cat, build := r.edge(e.Type); cat == schemas.Dependency && !build {
-				if u, _ := g.Node(e.From); len(d.UsedBy) == 0 || d.UsedBy[len(d.UsedBy)-1] != u.Name {
-					d.UsedBy = append(d.UsedBy, u.Name) // In is sorted by from: one name per user
-				}
-			}
-		}
-		a.Data = append(a.Data, d)
+		a.Data = append(a.Data, dataOf(g, r, dn))
 	}
 	return a, nil
+}
+
+// dataOf is a node holding data and the names of those using it.
+func dataOf(g *graph.Graph, r rules, dn graph.Node) Data {
+	d := Data{Node: nodeOf(dn, false)}
+	g.EachIn(dn.ID, func(e *graph.Edge) {
+		if cat, build := r.edge(e.Type); cat == schemas.Dependency && !build {
+			if u, _ := g.Node(e.From); len(d.UsedBy) == 0 || d.UsedBy[len(d.UsedBy)-1] != u.Name {
+				d.UsedBy = append(d.UsedBy, u.Name) // sorted by from: one name per user
+			}
+		}
+	})
+	return d
 }
 
 // BlastRadius is Analysis.BlastRadius without building the lists: how many nodes break at runtime
@@ -320,55 +325,9 @@ const criticalCandidates = 64
 // of at least 1, at most limit of them (limit <= 0: all candidates). INFRA.md's critical
 // components and the MCP summary both call it, so they rank and count alike.
 func Critical(g *graph.Graph, limit int) ([]Ranked, error) {
-	r, err := loadRules()
+	x, err := NewImpactIndex(g)
 	if err != nil {
 		return nil, err
 	}
-	type cand struct {
-		n  graph.Node
-		in int
-	}
-	var cands []cand
-	var systems []graph.Node
-	for _, n := range g.Nodes() {
-		if r.kind(n).System {
-			systems = append(systems, n)
-			continue
-		}
-		in := 0
-		g.EachIn(n.ID, func(e *graph.Edge) {
-			if cat, build := r.edge(e.Type); cat == schemas.Dependency && !build {
-				in++
-			}
-		})
-		if in > 0 {
-			cands = append(cands, cand{n, in})
-		}
-	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].in > cands[j].in })
-	if len(cands) > criticalCandidates {
-		cands = cands[:criticalCandidates]
-	}
-	for _, c := range cands {
-		systems = append(systems, c.n)
-	}
-	var out []Ranked
-	for _, n := range systems {
-		if c := r.radius(g, n.ID); c > 0 {
-			out = append(out, Ranked{Node: nodeOf(n, false), BlastRadius: c})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].BlastRadius != out[j].BlastRadius {
-			return out[i].BlastRadius > out[j].BlastRadius
-		}
-		return out[i].Node.ID < out[j].Node.ID
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	if out == nil {
-		out = []Ranked{}
-	}
-	return out, nil
+	return x.Critical(limit), nil
 }

@@ -179,11 +179,22 @@ func TestImpactAcrossProviders(t *testing.T) {
 	if got, want := hitIDs(hits), []string{"supabase:pooler:qwertyuiopasdfghjklz", "vercel:project:prj_storefront", "supabase:db_webhook:qwertyuiopasdfghjklz/order-created", "vercel:project_domain:prj_storefront/shop.acme-coffee.com"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("supabase impact %v", got)
 	}
-	// Critical's counting walk agrees with Analyze on every node
+	// Critical's counting walk and the prepared index (INFRA.md's) agree with Analyze on every node
+	x, err := NewImpactIndex(g)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, n := range g.Nodes() {
 		a, _ := Analyze(g, n.ID)
-		if r, _ := BlastRadius(g, n.ID); r != a.BlastRadius || r != len(a.Breaks) {
-			t.Errorf("%s: BlastRadius %d, Analyze %d (%d breaks)", n.ID, r, a.BlastRadius, len(a.Breaks))
+		if r, _ := BlastRadius(g, n.ID); r != a.BlastRadius || r != len(a.Breaks) || x.Radius(n.ID) != r {
+			t.Errorf("%s: BlastRadius %d, index %d, Analyze %d (%d breaks)", n.ID, r, x.Radius(n.ID), a.BlastRadius, len(a.Breaks))
+		}
+		if xa := x.Analyze(n.ID); !reflect.DeepEqual(xa, a) {
+			t.Errorf("%s: index analysis differs:\n%+v\n%+v", n.ID, xa, a)
+		}
+		s := x.Summary(n.ID)
+		if !reflect.DeepEqual(s, Summary{BlastRadius: a.BlastRadius, Breaks: hitIDs(a.Breaks), Parts: hitIDs(a.Parts), Rebuild: hitIDs(a.Rebuild), Data: a.Data}) {
+			t.Errorf("%s: summary %+v, analysis %+v", n.ID, s, a)
 		}
 	}
 	repo, _ := Analyze(g, "github.com/acme/storefront")

@@ -466,7 +466,7 @@ func (m *model) ref(id string, slugs map[string]string) string {
 
 func (m *model) critical(slugs map[string]string, limit int) string {
 	if m.crit == nil {
-		m.crit, _ = query.Critical(m.g, 0) // the vocabulary loaded in newModel
+		m.crit = m.impacts().Critical(0) // query.Critical over the prepared index
 	}
 	cs := m.crit
 	var b strings.Builder
@@ -492,7 +492,7 @@ func (m *model) brokenSystems(id string, slugs map[string]string) []string {
 	var out []string
 	seen := map[string]bool{m.rep[id]: true}
 	for _, h := range m.analysis(id).Breaks {
-		if r := m.rep[h.Node.ID]; !seen[r] {
+		if r := m.rep[h]; !seen[r] {
 			seen[r] = true
 			out = append(out, m.ref(r, slugs))
 		}
@@ -504,17 +504,27 @@ func (m *model) brokenSystems(id string, slugs map[string]string) []string {
 // (vercel project): the project, 2 of its parts (shop.acme-coffee.com, ...)".
 func (m *model) breaksList(id string, slugs map[string]string) string {
 	a := m.analysis(id)
+	// per system: its first three broken members (the words joinN shows) and how many there are;
+	// a hub's thousands of broken members are counted, not labelled
+	type broken struct {
+		named []string
+		n     int
+	}
 	var order []string
-	members := map[string][]string{}
+	members := map[string]*broken{}
 	for _, h := range a.Breaks {
-		r := m.rep[h.Node.ID]
-		if _, ok := members[r]; !ok {
+		r := m.rep[h]
+		b, ok := members[r]
+		if !ok {
+			b = &broken{}
+			members[r] = b
 			order = append(order, r)
 		}
-		if h.Node.ID != r {
-			members[r] = append(members[r], md(m.label(h.Node.ID))+" ("+m.kindOf(h.Node.ID)+")")
-		} else {
-			members[r] = append(members[r], "")
+		if h != r {
+			if b.n < 3 {
+				b.named = append(b.named, md(m.label(h))+" ("+m.kindOf(h)+")")
+			}
+			b.n++
 		}
 	}
 	var parts []string
@@ -523,15 +533,12 @@ func (m *model) breaksList(id string, slugs map[string]string) string {
 			parts = append(parts, fmt.Sprintf("and %d more (`discover query impact %s` lists them all)", len(order)-maxBreaks, code(id)))
 			break
 		}
-		var named []string
-		for _, x := range members[r] {
-			if x != "" {
-				named = append(named, x)
-			}
-		}
 		p := m.ref(r, slugs)
-		if len(named) > 0 {
-			p += ": " + joinN(named, 3)
+		if b := members[r]; b.n > 0 {
+			p += ": " + joinN(b.named, 3)
+			if b.n > 3 {
+				p += fmt.Sprintf(" and %d more", b.n-3)
+			}
 		}
 		parts = append(parts, p)
 	}
@@ -563,7 +570,7 @@ func (m *model) stateLines(id string, slugs map[string]string) string {
 	}
 	var rebuild []string
 	for _, h := range a.Rebuild {
-		rebuild = append(rebuild, m.nodeRef(h.Node.ID, slugs))
+		rebuild = append(rebuild, m.nodeRef(h, slugs))
 	}
 	if len(rebuild) > 0 {
 		b.WriteString("- **Builds from it** (keep running, cannot redeploy while it is down): " + joinN(rebuild, 8) + "\n")

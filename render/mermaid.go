@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/infragraph/infragraph/graph"
-	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/termtext"
 )
 
@@ -602,7 +601,7 @@ func (m *model) capUnits(units []string) (drawn, left []string) {
 	for _, u := range units {
 		// the count alone (query's walk that builds no hits): the full analysis of every unit
 		// was most of what the diagrams cost on an estate of 10,000 systems
-		radius[u], _ = query.BlastRadius(m.g, u)
+		radius[u] = m.impacts().Radius(u)
 	}
 	sort.Slice(order, func(i, j int) bool {
 		a, b := order[i], order[j]

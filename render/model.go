@@ -46,8 +46,11 @@ type model struct {
 	// impact caches query.Analyze per node: the one impact answer INFRA.md shares with `discover
 	// query impact`, the MCP server and the HTTP API. It is computed only for the nodes the
 	// document shows (its systems and the critical components).
-	impact map[string]query.Analysis
+	impact map[string]query.Summary
 	crit   []query.Ranked // query.Critical, once: the full and the short table share it
+	// index is query's impact walk prepared once for this graph (dense node numbers, classed
+	// edges, visited marks reused across walks): INFRA.md asks it for every system.
+	index *query.ImpactIndex
 }
 
 // drawn is the set of units that get a diagram of their own.
@@ -69,7 +72,7 @@ func newModel(g *graph.Graph) (*model, error) {
 		byID: map[string]*graph.Node{}, kinds: map[string]schemas.Kind{},
 		parents: map[string][]string{}, children: map[string][]string{},
 		rep: map[string]string{}, members: map[string][]string{}, org: map[string]string{},
-		impact: map[string]query.Analysis{},
+		impact: map[string]query.Summary{},
 	}
 	for i := range m.nodes {
 		n := &m.nodes[i]
@@ -244,14 +247,22 @@ func (m *model) lift() {
 	m.lifted = l
 }
 
-// analysis is query.Analyze of id, computed once.
-func (m *model) analysis(id string) query.Analysis {
+// analysis is query.Analyze of id by node ids, computed once.
+func (m *model) analysis(id string) query.Summary {
 	a, ok := m.impact[id]
 	if !ok {
-		a, _ = query.Analyze(m.g, id) // id is a node of m.g: only the vocabulary can fail, and newModel loaded it
+		a = m.impacts().Summary(id)
 		m.impact[id] = a
 	}
 	return a
+}
+
+// impacts is query's impact index over m.g, prepared on first use.
+func (m *model) impacts() *query.ImpactIndex {
+	if m.index == nil {
+		m.index, _ = query.NewImpactIndex(m.g) // only the vocabulary can fail, and newModel loaded it
+	}
+	return m.index
 }
 
 // reach returns the reps transitively reached from rep id, forward (what it depends on) or

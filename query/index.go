@@ -1,0 +1,334 @@
+package query
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
+)
+
+// ImpactIndex is the impact analysis of Analyze prepared for many questions about one graph: nodes
+// get dense numbers (in id order), each node keeps only the edges the walk can follow, already
+// classed by the vocabulary, and a walk marks what it reached in arrays stamped with a walk
+// number instead of maps of ids. INFRA.md asks it for every system and the critical ranking:
+// one Analyze per system built maps and hits for every node its walk reached (a hub's 90,000
+// members for each system that reaches the hub). The graph must not change while it is used.
+type ImpactIndex struct {
+	g     *graph.Graph
+	r     rules
+	ids   []string
+	num   map[string]int32
+	state []bool
+	in    [][]inEdge  // per node, the edges into it the walk follows, in EachIn's order
+	parts [][]outEdge // per runtime unit, its containment edges out, in EachOut's order
+	pool  sync.Pool   // *walker
+}
+
+// in-edge classes: how the walk treats an edge into a broken node.
+const (
+	inRebuild uint8 = iota // a build-time dependency: its source is Rebuild, not walked through
+	inDep                  // a runtime dependency: its source breaks
+	inGroup                // containment whose source fails with its member or owns a setting
+)
+
+type inEdge struct {
+	from   int32
+	class  uint8
+	runsOn bool
+	e      *graph.Edge
+}
+
+type outEdge struct {
+	to int32
+	e  *graph.Edge
+}
+
+// NewImpactIndex prepares g for impact questions.
+func NewImpactIndex(g *graph.Graph) (*ImpactIndex, error) {
+	r, err := loadRules()
+	if err != nil {
+		return nil, err
+	}
+	nodes := g.Nodes()
+	x := &ImpactIndex{g: g, r: r, ids: make([]string, len(nodes)), num: make(map[string]int32, len(nodes)),
+		state: make([]bool, len(nodes)), in: make([][]inEdge, len(nodes)), parts: make([][]outEdge, len(nodes))}
+	kinds := make([]schemas.Kind, len(nodes))
+	for i, n := range nodes {
+		x.ids[i] = n.ID
+		x.num[n.ID] = int32(i)
+		kinds[i] = r.kind(n)
+		x.state[i] = kinds[i].State
+	}
+	for i := range nodes {
+		id := x.ids[i]
+		g.EachIn(id, func(e *graph.Edge) {
+			from, ok := x.num[e.From]
+			if !ok {
+				return
+			}
+			cat, build := r.edge(e.Type)
+			switch {
+			case cat == schemas.Dependency && build:
+				x.in[i] = append(x.in[i], inEdge{from: from, class: inRebuild, e: e})
+			case cat == schemas.Dependency:
+				x.in[i] = append(x.in[i], inEdge{from: from, class: inDep, runsOn: e.Type == "runs_on", e: e})
+			case cat == schemas.Containment:
+				if kinds[from].FailsWithMembers || kinds[i].OwnerFails {
+					x.in[i] = append(x.in[i], inEdge{from: from, class: inGroup, e: e})
+				}
+			}
+		})
+		switch kinds[i].Category {
+		case "compute", "app", "database":
+			g.EachOut(id, func(e *graph.Edge) {
+				if cat, _ := r.edge(e.Type); cat == schemas.Containment {
+					if to, ok := x.num[e.To]; ok {
+						x.parts[i] = append(x.parts[i], outEdge{to: to, e: e})
+					}
+				}
+			})
+		}
+	}
+	return x, nil
+}
+
+// step is what a walk reached: a node, the node it was reached from and by which edge.
+type step struct {
+	node, from int32
+	d          int32
+	rel        relation
+	on         bool
+	e          *graph.Edge
+}
+
+// walker holds one walk's marks; the stamps make clearing them free between walks.
+type walker struct {
+	stamp    uint32
+	seen     []uint32 // == stamp: reached in this walk
+	at       []uint32 // == level stamp: reached in the level being built
+	pos      []int32  // index in out (seen) or in level (at)
+	out, lvl []step
+	frontier []int32
+	lvlStamp uint32
+}
+
+func (x *ImpactIndex) walker() *walker {
+	if w, ok := x.pool.Get().(*walker); ok {
+		return w
+	}
+	n := len(x.ids)
+	return &walker{seen: make([]uint32, n), at: make([]uint32, n), pos: make([]int32, n)}
+}
+
+// walk is analyze over the prepared graph: the same levels, the same order (a level sorted by
+// id), the same choice between two edges reaching a node at the same distance. It returns the
+// walker, whose out holds the steps; give it back with x.pool.Put.
+func (x *ImpactIndex) walk(start int32) *walker {
+	w := x.walker()
+	w.stamp++
+	w.out, w.frontier = w.out[:0], append(w.frontier[:0], start)
+	w.seen[start] = w.stamp
+	w.pos[start] = -1
+	onStart := func(n int32) bool { return n == start || (w.pos[n] >= 0 && w.out[w.pos[n]].on) }
+	for d := int32(1); len(w.frontier) > 0; d++ {
+		w.lvlStamp++
+		w.lvl = w.lvl[:0]
+		add := func(from, to int32, e *graph.Edge, rel relation, on bool) {
+			if w.at[to] == w.lvlStamp {
+				l := &w.lvl[w.pos[to]]
+				if rel < l.rel || (rel == l.rel && e.Confidence > l.e.Confidence) {
+					l.rel, l.from, l.e = rel, from, e
+				}
+				l.on = l.on || on
+				return
+			}
+			if w.seen[to] == w.stamp {
+				return
+			}
+			w.at[to] = w.lvlStamp
+			w.pos[to] = int32(len(w.lvl))
+			w.lvl = append(w.lvl, step{node: to, from: from, d: d, rel: rel, on: on, e: e})
+		}
+		for _, cur := range w.frontier {
+			if cur != start && w.out[w.pos[cur]].rel == relRebuild {
+				continue
+			}
+			curOn := onStart(cur)
+			for _, ie := range x.in[cur] {
+				switch ie.class {
+				case inRebuild:
+					add(cur, ie.from, ie.e, relRebuild, false)
+				case inDep:
+					add(cur, ie.from, ie.e, relBreaks, curOn && ie.runsOn)
+				default:
+					add(cur, ie.from, ie.e, relBreaks, false)
+				}
+			}
+			for _, oe := range x.parts[cur] {
+				add(cur, oe.to, oe.e, relPart, curOn)
+			}
+		}
+		sort.Slice(w.lvl, func(i, j int) bool { return w.lvl[i].node < w.lvl[j].node })
+		w.frontier = w.frontier[:0]
+		for _, l := range w.lvl {
+			w.seen[l.node] = w.stamp
+			w.pos[l.node] = int32(len(w.out))
+			w.out = append(w.out, l)
+			w.frontier = append(w.frontier, l.node)
+		}
+	}
+	return w
+}
+
+// Summary is an Analysis by node ids: the same lists in the same order, without the hits' nodes
+// and edges (what INFRA.md needs: counts, names and links).
+type Summary struct {
+	BlastRadius int
+	Breaks      []string
+	Parts       []string
+	Rebuild     []string
+	Data        []Data
+}
+
+// Radius is BlastRadius(g, id); an id not in the graph has none.
+func (x *ImpactIndex) Radius(id string) int {
+	s, ok := x.num[id]
+	if !ok {
+		return 0
+	}
+	w := x.walk(s)
+	defer x.pool.Put(w)
+	c := 0
+	for _, st := range w.out {
+		if st.rel == relBreaks {
+			c++
+		}
+	}
+	return c
+}
+
+// Summary is Analyze(g, id) by ids; an id not in the graph gives an empty one.
+func (x *ImpactIndex) Summary(id string) Summary {
+	s := Summary{Breaks: []string{}, Parts: []string{}, Rebuild: []string{}, Data: []Data{}}
+	start, ok := x.num[id]
+	if !ok {
+		return s
+	}
+	w := x.walk(start)
+	defer x.pool.Put(w)
+	destroyed := []int32{}
+	if x.state[start] {
+		destroyed = append(destroyed, start)
+	}
+	for _, st := range w.out {
+		nid := x.ids[st.node]
+		switch st.rel {
+		case relBreaks:
+			s.Breaks = append(s.Breaks, nid)
+		case relPart:
+			s.Parts = append(s.Parts, nid)
+		case relRebuild:
+			s.Rebuild = append(s.Rebuild, nid)
+		}
+		if st.on && x.state[st.node] {
+			destroyed = append(destroyed, st.node)
+		}
+	}
+	s.BlastRadius = len(s.Breaks)
+	for _, dn := range destroyed {
+		s.Data = append(s.Data, x.data(dn))
+	}
+	return s
+}
+
+// Analyze is Analyze(g, id) over the prepared graph.
+func (x *ImpactIndex) Analyze(id string) Analysis {
+	start, ok := x.num[id]
+	if !ok {
+		return Analysis{Breaks: []Hit{}, Parts: []Hit{}, Rebuild: []Hit{}, Data: []Data{}}
+	}
+	n, _ := x.g.Node(id)
+	a := Analysis{Node: nodeOf(n, false), Breaks: []Hit{}, Parts: []Hit{}, Rebuild: []Hit{}, Data: []Data{}}
+	w := x.walk(start)
+	defer x.pool.Put(w)
+	destroyed := []int32{}
+	if x.state[start] {
+		destroyed = append(destroyed, start)
+	}
+	for _, st := range w.out {
+		hn, _ := x.g.Node(x.ids[st.node])
+		h := Hit{Node: nodeOf(hn, false), Distance: int(st.d), From: x.ids[st.from], Via: edgeOf(x.g, *st.e)}
+		switch st.rel {
+		case relBreaks:
+			a.Breaks = append(a.Breaks, h)
+		case relPart:
+			a.Parts = append(a.Parts, h)
+		case relRebuild:
+			a.Rebuild = append(a.Rebuild, h)
+		}
+		if st.on && x.state[st.node] {
+			destroyed = append(destroyed, st.node)
+		}
+	}
+	a.BlastRadius = len(a.Breaks)
+	for _, dn := range destroyed {
+		a.Data = append(a.Data, x.data(dn))
+	}
+	return a
+}
+
+func (x *ImpactIndex) data(n int32) Data {
+	dn, _ := x.g.Node(x.ids[n])
+	return dataOf(x.g, x.r, dn)
+}
+
+// Critical is Critical(g, limit) over the prepared graph.
+func (x *ImpactIndex) Critical(limit int) []Ranked {
+	type cand struct {
+		n  int32
+		in int
+	}
+	var cands []cand
+	var systems []int32
+	for i, id := range x.ids {
+		n := x.g.NodePtr(id)
+		if x.r.kind(*n).System {
+			systems = append(systems, int32(i))
+			continue
+		}
+		in := 0
+		for _, ie := range x.in[i] {
+			if ie.class == inDep {
+				in++
+			}
+		}
+		if in > 0 {
+			cands = append(cands, cand{int32(i), in})
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].in > cands[j].in })
+	if len(cands) > criticalCandidates {
+		cands = cands[:criticalCandidates]
+	}
+	for _, c := range cands {
+		systems = append(systems, c.n)
+	}
+	out := []Ranked{}
+	for _, s := range systems {
+		if c := x.Radius(x.ids[s]); c > 0 {
+			n, _ := x.g.Node(x.ids[s])
+			out = append(out, Ranked{Node: nodeOf(n, false), BlastRadius: c})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].BlastRadius != out[j].BlastRadius {
+			return out[i].BlastRadius > out[j].BlastRadius
+		}
+		return out[i].Node.ID < out[j].Node.ID
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
