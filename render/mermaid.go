@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -104,6 +105,7 @@ type dedge struct {
 
 type diagram struct {
 	title string
+	note  string // said after the title, a constant of ours (written as is)
 	nodes []dnode
 	edges []dedge
 	ids   *ids   // the mermaid ids given out, for links
@@ -147,7 +149,11 @@ func (d *diagram) text() string {
 
 func (d *diagram) write() string {
 	var b strings.Builder
-	b.WriteString("%% " + comment(d.title) + "\n")
+	b.WriteString("%% " + comment(d.title))
+	if d.note != "" {
+		b.WriteString(". " + d.note) // one comment line: names never add a second
+	}
+	b.WriteString("\n")
 	b.WriteString("flowchart LR\n")
 	type tree struct {
 		g        group
@@ -391,26 +397,6 @@ type aggEdge struct {
 	conf     float64
 }
 
-// overview returns the most detailed overview that fits: systems and other top-level units with
-// labelled aggregated dependencies; then without labels; then systems and external hosts only;
-// then accounts; then providers, which always fits.
-func (m *model) overview() *diagram {
-	for _, level := range []func() *diagram{
-		func() *diagram { return m.unitOverview(true, false) },
-		func() *diagram { return m.unitOverview(false, false) },
-		func() *diagram { return m.unitOverview(false, true) },
-		func() *diagram { return m.groupOverview(false) },
-		func() *diagram { return m.groupOverview(true) },
-	} {
-		if d := level(); d != nil && d.fits() {
-			return d
-		}
-	}
-	// Unreachable with real provider names: the provider level has a handful of nodes. Still
-	// never emit a diagram mermaid refuses.
-	return &diagram{title: "infragraph overview: too large to draw; see INFRA.md"}
-}
-
 func (m *model) aggregate(mapTo func(string) string) (map[[2]string]*aggEdge, [][2]string) {
 	agg := map[[2]string]*aggEdge{}
 	var keys [][2]string
@@ -464,21 +450,103 @@ func (a *aggEdge) edge(from, to string, withLabel bool) dedge {
 	return e
 }
 
-func (m *model) unitOverview(labels, systemsOnly bool) *diagram {
-	keep := func(id string) bool {
-		k := m.kinds[id]
-		if systemsOnly {
-			return k.System || k.Category == "external"
+// overviewDetail follows the overview's title: where the detail it leaves out lives.
+const overviewDetail = "Detail: one diagram per system in diagrams/ (diagrams/SLUG.mmd, SLUG being the system anchor in INFRA.md)"
+
+// overview returns the most detailed overview that fits: one node per system (and external
+// host), nested by provider, account and containing system, with labelled aggregated
+// dependencies; then without labels; then accounts; then providers, which always fits.
+// Containment is drawn only as nesting: never as an edge.
+func (m *model) overview() *diagram {
+	for _, level := range []func() *diagram{
+		func() *diagram { return m.systemOverview(true) },
+		func() *diagram { return m.systemOverview(false) },
+		func() *diagram { return m.groupOverview(false) },
+		func() *diagram { return m.groupOverview(true) },
+	} {
+		if d := level(); d != nil && d.fits() {
+			return d
 		}
-		return !m.isGroup(id)
 	}
+	// Unreachable with real provider names: the provider level has a handful of nodes. Still
+	// never emit a diagram mermaid refuses.
+	return &diagram{title: "infragraph overview: too large to draw; see INFRA.md", note: overviewDetail}
+}
+
+// inOverview reports whether a node is drawn in the system overview: a system or an external
+// host. Everything else (aliases, domains and their records, networks, repositories, members of
+// a system) is detail of the per-system diagrams.
+func (m *model) inOverview(id string) bool {
+	if m.rep[id] != id {
+		return false
+	}
+	k := m.kinds[id]
+	return k.System || k.Category == "external"
+}
+
+// hostSystems is the chain of systems containing system id, nearest first (a compose project's
+// Docker engine): the overview nests id inside each of them.
+func (m *model) hostSystems(id string) []string {
+	var chain []string
+	seen := map[string]bool{id: true}
+	for p := m.owningSystem(id); p != "" && !seen[p]; p = m.owningSystem(p) {
+		seen[p] = true
+		chain = append(chain, p)
+	}
+	return chain
+}
+
+// overviewGroups is a drawn node's subgraph path in the overview: the provider and account
+// path of its outermost containing system, then one subgraph per containing system, then its
+// own subgraph when it contains other drawn systems (so it sits inside the box it draws).
+func (m *model) overviewGroups(id string, hosts bool) []group {
+	chain := m.hostSystems(id)
+	top := id
+	if len(chain) > 0 {
+		top = chain[len(chain)-1]
+	}
+	gs := m.groupsOf(top)
+	for i := len(chain) - 1; i >= 0; i-- {
+		gs = append(gs, m.systemGroup(chain[i]))
+	}
+	if hosts {
+		gs = append(gs, m.systemGroup(id))
+	}
+	return gs
+}
+
+func (m *model) systemGroup(id string) group {
+	return group{key: "unit:" + id, title: m.label(id) + " (" + m.kindOf(id) + ")"}
+}
+
+// nested reports whether a is drawn inside b's box or b inside a's: an edge between them would
+// draw containment a second time.
+func nested(hosts map[string][]string, a, b string) bool {
+	return slices.Contains(hosts[a], b) || slices.Contains(hosts[b], a)
+}
+
+func (m *model) systemOverview(labels bool) *diagram {
 	mapTo := func(id string) string {
-		if r := m.rep[id]; keep(r) {
+		if r := m.rep[id]; m.inOverview(r) {
 			return r
 		}
 		return ""
 	}
-	agg, keys := m.aggregate(mapTo)
+	agg, all := m.aggregate(mapTo)
+	hosts := map[string][]string{}
+	hosting := map[string]bool{}
+	for _, s := range m.systems {
+		hosts[s] = m.hostSystems(s)
+		for _, h := range hosts[s] {
+			hosting[h] = true
+		}
+	}
+	var keys [][2]string
+	for _, k := range all {
+		if !nested(hosts, k[0], k[1]) {
+			keys = append(keys, k)
+		}
+	}
 	shown := map[string]bool{}
 	for _, s := range m.systems {
 		shown[s] = true
@@ -490,14 +558,14 @@ func (m *model) unitOverview(labels, systemsOnly bool) *diagram {
 		return nil // cannot fit: not worth drawing
 	}
 	title := "infragraph overview: systems and their dependencies"
-	if systemsOnly {
-		title = "infragraph overview: systems and external hosts (aggregated to fit mermaid's limits)"
+	if !labels {
+		title = "infragraph overview: systems and their dependencies (edge labels dropped to fit mermaid's limits)"
 	}
 	x := newIDs()
-	d := &diagram{title: title, ids: x}
+	d := &diagram{title: title, note: overviewDetail, ids: x}
 	for _, n := range m.nodes {
 		if shown[n.ID] {
-			d.nodes = append(d.nodes, m.dnode(x, n.ID, m.groupsOf(n.ID)))
+			d.nodes = append(d.nodes, m.dnode(x, n.ID, m.overviewGroups(n.ID, hosting[n.ID])))
 		}
 	}
 	for _, k := range keys {
@@ -506,19 +574,31 @@ func (m *model) unitOverview(labels, systemsOnly bool) *diagram {
 	return d
 }
 
-// groupOverview draws accounts (nearest org ancestor, or the provider) or providers alone.
+// topOrg is the outermost org containing id (or id itself when it is a group): its account.
+func (m *model) topOrg(id string) string {
+	top := ""
+	if m.isGroup(id) {
+		top = id
+	}
+	seen := map[string]bool{}
+	for o := m.org[id]; o != "" && !seen[o]; o = m.org[o] {
+		seen[o] = true
+		top = o
+	}
+	return top
+}
+
+// groupOverview draws accounts (outermost org ancestor, or the provider) or providers alone.
+// Accounts do not nest (a project of resources is drawn as its account), so no edge between
+// two of them means containment.
 func (m *model) groupOverview(providers bool) *diagram {
 	mapTo := func(id string) string {
-		n := m.byID[id]
 		if !providers {
-			if o := m.org[id]; o != "" {
+			if o := m.topOrg(id); o != "" {
 				return o
 			}
-			if m.isGroup(id) {
-				return id
-			}
 		}
-		return "provider:" + n.Provider
+		return "provider:" + m.byID[id].Provider
 	}
 	counts := map[string]int{}
 	for _, s := range m.systems {
@@ -540,7 +620,7 @@ func (m *model) groupOverview(providers bool) *diagram {
 		title = "infragraph overview: providers (aggregated to fit mermaid's limits)"
 	}
 	x := newIDs()
-	d := &diagram{title: title, ids: x}
+	d := &diagram{title: title, note: overviewDetail, ids: x}
 	for _, k := range nodes {
 		sub := fmt.Sprintf("%d systems", counts[k])
 		if p, ok := strings.CutPrefix(k, "provider:"); ok {
