@@ -15,14 +15,15 @@ import (
 // one Analyze per system built maps and hits for every node its walk reached (a hub's 90,000
 // members for each system that reaches the hub). The graph must not change while it is used.
 type ImpactIndex struct {
-	g     *graph.Graph
-	r     rules
-	ids   []string
-	num   map[string]int32
-	state []bool
-	in    [][]inEdge  // per node, the edges into it the walk follows, in EachIn's order
-	parts [][]outEdge // per runtime unit, its containment edges out, in EachOut's order
-	pool  sync.Pool   // *walker
+	g      *graph.Graph
+	r      rules
+	ids    []string
+	num    map[string]int32
+	state  []bool
+	system []bool
+	in     [][]inEdge  // per node, the edges into it the walk follows, in EachIn's order
+	parts  [][]outEdge // per runtime unit, its containment edges out, in EachOut's order
+	pool   sync.Pool   // *walker
 }
 
 // in-edge classes: how the walk treats an edge into a broken node.
@@ -46,49 +47,59 @@ type outEdge struct {
 
 // NewImpactIndex prepares g for impact questions.
 func NewImpactIndex(g *graph.Graph) (*ImpactIndex, error) {
+	return NewImpactIndexOf(g, g.Nodes(), g.Edges())
+}
+
+// NewImpactIndexOf is NewImpactIndex for a caller that already holds g's nodes sorted by id and
+// its edges sorted by key (what g.Nodes and g.Edges return; a renderer has them): the index keeps
+// pointers into edges and walks a node's edges in that order, EachIn's and EachOut's.
+func NewImpactIndexOf(g *graph.Graph, nodes []graph.Node, edges []graph.Edge) (*ImpactIndex, error) {
 	r, err := loadRules()
 	if err != nil {
 		return nil, err
 	}
-	nodes := g.Nodes()
 	x := &ImpactIndex{g: g, r: r, ids: make([]string, len(nodes)), num: make(map[string]int32, len(nodes)),
 		state: make([]bool, len(nodes)), in: make([][]inEdge, len(nodes)), parts: make([][]outEdge, len(nodes))}
 	kinds := make([]schemas.Kind, len(nodes))
+	unit := make([]bool, len(nodes))
 	for i, n := range nodes {
 		x.ids[i] = n.ID
 		x.num[n.ID] = int32(i)
 		kinds[i] = r.kind(n)
 		x.state[i] = kinds[i].State
-	}
-	for i := range nodes {
-		id := x.ids[i]
-		g.EachIn(id, func(e *graph.Edge) {
-			from, ok := x.num[e.From]
-			if !ok {
-				return
-			}
-			cat, build := r.edge(e.Type)
-			switch {
-			case cat == schemas.Dependency && build:
-				x.in[i] = append(x.in[i], inEdge{from: from, class: inRebuild, e: e})
-			case cat == schemas.Dependency:
-				x.in[i] = append(x.in[i], inEdge{from: from, class: inDep, runsOn: e.Type == "runs_on", e: e})
-			case cat == schemas.Containment:
-				if kinds[from].FailsWithMembers || kinds[i].OwnerFails {
-					x.in[i] = append(x.in[i], inEdge{from: from, class: inGroup, e: e})
-				}
-			}
-		})
 		switch kinds[i].Category {
 		case "compute", "app", "database":
-			g.EachOut(id, func(e *graph.Edge) {
-				if cat, _ := r.edge(e.Type); cat == schemas.Containment {
-					if to, ok := x.num[e.To]; ok {
-						x.parts[i] = append(x.parts[i], outEdge{to: to, e: e})
-					}
-				}
-			})
+			unit[i] = true
 		}
+	}
+	for j := range edges {
+		e := &edges[j]
+		from, ok := x.num[e.From]
+		if !ok {
+			continue
+		}
+		to, ok := x.num[e.To]
+		if !ok {
+			continue
+		}
+		cat, build := r.edge(e.Type)
+		switch {
+		case cat == schemas.Dependency && build:
+			x.in[to] = append(x.in[to], inEdge{from: from, class: inRebuild, e: e})
+		case cat == schemas.Dependency:
+			x.in[to] = append(x.in[to], inEdge{from: from, class: inDep, runsOn: e.Type == "runs_on", e: e})
+		case cat == schemas.Containment:
+			if kinds[from].FailsWithMembers || kinds[to].OwnerFails {
+				x.in[to] = append(x.in[to], inEdge{from: from, class: inGroup, e: e})
+			}
+			if unit[from] {
+				x.parts[from] = append(x.parts[from], outEdge{to: to, e: e})
+			}
+		}
+	}
+	x.system = make([]bool, len(nodes))
+	for i := range kinds {
+		x.system[i] = kinds[i].System
 	}
 	return x, nil
 }
@@ -291,9 +302,8 @@ func (x *ImpactIndex) Critical(limit int) []Ranked {
 	}
 	var cands []cand
 	var systems []int32
-	for i, id := range x.ids {
-		n := x.g.NodePtr(id)
-		if x.r.kind(*n).System {
+	for i := range x.ids {
+		if x.system[i] {
 			systems = append(systems, int32(i))
 			continue
 		}

@@ -260,7 +260,7 @@ func (m *model) analysis(id string) query.Summary {
 // impacts is query's impact index over m.g, prepared on first use.
 func (m *model) impacts() *query.ImpactIndex {
 	if m.index == nil {
-		m.index, _ = query.NewImpactIndex(m.g) // only the vocabulary can fail, and newModel loaded it
+		m.index, _ = query.NewImpactIndexOf(m.g, m.nodes, m.edges) // only the vocabulary can fail, and newModel loaded it
 	}
 	return m.index
 }
