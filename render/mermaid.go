@@ -769,8 +769,8 @@ const pageBudget = MaxTextSize - 2000
 // unitEdges are the edges a page draws for id: all of its edges except those to a group (drawn
 // as the enclosing subgraph) and, for the rep, those to its own members (drawn with the member,
 // on the member's page).
-func (m *model) unitEdges(rep, id string, inUnit map[string]bool) []graph.Edge {
-	var out []graph.Edge
+func (m *model) unitEdges(rep, id string, inUnit map[string]bool) []*graph.Edge {
+	var out []*graph.Edge // pointers: copies of a hub's edges were most of what diagrams allocated
 	for _, es := range [][]*graph.Edge{m.out[id], m.in[id]} {
 		for _, e := range es {
 			other := e.To
@@ -783,7 +783,7 @@ func (m *model) unitEdges(rep, id string, inUnit map[string]bool) []graph.Edge {
 			if id == rep && inUnit[other] && other != rep {
 				continue
 			}
-			out = append(out, *e)
+			out = append(out, e)
 		}
 	}
 	return out
@@ -828,7 +828,8 @@ func (m *model) fill(rep string, rest []string, inUnit map[string]bool, last boo
 	// is not taken, or, first on its page, is taken with its neighbours capped).
 	add := func(id string) (int, int) {
 		var sz, ne int
-		for _, e := range m.unitEdges(rep, id, inUnit) {
+		for _, ep := range m.unitEdges(rep, id, inUnit) {
+			e := *ep
 			if size+sz > budget || edges+ne > MaxEdges {
 				break
 			}
@@ -909,7 +910,8 @@ func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, lef
 	dropped := 0                                    // edges between drawn nodes past maxEdges
 	var firstDropped graph.Edge
 	for _, id := range append([]string{rep}, chunk...) {
-		for _, e := range m.unitEdges(rep, id, inUnit) {
+		for _, ep := range m.unitEdges(rep, id, inUnit) {
+			e := *ep
 			if seen[e.Key()] {
 				continue
 			}
