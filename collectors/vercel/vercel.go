@@ -435,8 +435,11 @@ func (c *Collector) latestDeployments(ctx context.Context, s Scope, p Project) (
 		}
 		delete(want, "production")
 	}
+	// The walk reads at least its first page even when only production was wanted: the latest
+	// preview (or custom environment) a project's targets do not list is on it, and the demo's
+	// storefront preview was lost when the walk was skipped.
 	var err error
-	if len(want) > 0 {
+	{
 		pages := 0
 		sub := *c.client
 		if c.deploymentPages > 0 && c.deploymentPages < sub.MaxPages {

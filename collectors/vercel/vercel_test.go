@@ -101,6 +101,18 @@ func noAttrPrefix(t *testing.T, out collectorstest.Output, id, prefix string) {
 	}
 }
 
+// A project whose targets list only production still shows its latest preview: the production
+// deployment is read directly, and the newest-first walk is not skipped for that.
+func TestPreviewBesideDirectProductionRead(t *testing.T) {
+	h := setup(t, "demo", nil)
+	out := collectorstest.Collect(t, "vercel", h.c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	out.Node(t, "vercel:deployment:dpl_storefront_preview")
+	out.Node(t, "vercel:deployment:dpl_storefront_prod")
+}
+
 func TestCollectTestEstate(t *testing.T) {
 	h := setup(t, "test", nil)
 	out := collectorstest.Collect(t, "vercel", h.c)
