@@ -226,13 +226,7 @@ func (x *ImpactIndex) Summary(id string) Summary {
 	if !ok {
 		return s
 	}
-	w := x.walk(start)
-	defer x.pool.Put(w)
-	destroyed := []int32{}
-	if x.state[start] {
-		destroyed = append(destroyed, start)
-	}
-	for _, st := range w.out {
+	s.Data = x.each(start, func(st *step) {
 		nid := x.ids[st.node]
 		switch st.rel {
 		case relBreaks:
@@ -242,14 +236,8 @@ func (x *ImpactIndex) Summary(id string) Summary {
 		case relRebuild:
 			s.Rebuild = append(s.Rebuild, nid)
 		}
-		if st.on && x.state[st.node] {
-			destroyed = append(destroyed, st.node)
-		}
-	}
+	})
 	s.BlastRadius = len(s.Breaks)
-	for _, dn := range destroyed {
-		s.Data = append(s.Data, x.data(dn))
-	}
 	return s
 }
 
@@ -260,14 +248,8 @@ func (x *ImpactIndex) Analyze(id string) Analysis {
 		return Analysis{Breaks: []Hit{}, Parts: []Hit{}, Rebuild: []Hit{}, Data: []Data{}}
 	}
 	n, _ := x.g.Node(id)
-	a := Analysis{Node: nodeOf(n, false), Breaks: []Hit{}, Parts: []Hit{}, Rebuild: []Hit{}, Data: []Data{}}
-	w := x.walk(start)
-	defer x.pool.Put(w)
-	destroyed := []int32{}
-	if x.state[start] {
-		destroyed = append(destroyed, start)
-	}
-	for _, st := range w.out {
+	a := Analysis{Node: nodeOf(n, false), Breaks: []Hit{}, Parts: []Hit{}, Rebuild: []Hit{}}
+	a.Data = x.each(start, func(st *step) {
 		hn, _ := x.g.Node(x.ids[st.node])
 		h := Hit{Node: nodeOf(hn, false), Distance: int(st.d), From: x.ids[st.from], Via: edgeOf(x.g, *st.e)}
 		switch st.rel {
@@ -278,15 +260,32 @@ func (x *ImpactIndex) Analyze(id string) Analysis {
 		case relRebuild:
 			a.Rebuild = append(a.Rebuild, h)
 		}
+	})
+	a.BlastRadius = len(a.Breaks)
+	return a
+}
+
+// each walks from start, hands every step to f in walk order, and returns what the walk destroys:
+// the data held by start and by what runs on it (the one loop Summary and Analyze share).
+func (x *ImpactIndex) each(start int32, f func(*step)) []Data {
+	w := x.walk(start)
+	defer x.pool.Put(w)
+	destroyed := []int32{}
+	if x.state[start] {
+		destroyed = append(destroyed, start)
+	}
+	for i := range w.out {
+		st := &w.out[i]
+		f(st)
 		if st.on && x.state[st.node] {
 			destroyed = append(destroyed, st.node)
 		}
 	}
-	a.BlastRadius = len(a.Breaks)
+	data := make([]Data, 0, len(destroyed))
 	for _, dn := range destroyed {
-		a.Data = append(a.Data, x.data(dn))
+		data = append(data, x.data(dn))
 	}
-	return a
+	return data
 }
 
 func (x *ImpactIndex) data(n int32) Data {
