@@ -59,6 +59,8 @@ type Enricher struct {
 	answered, failed int
 	firstFail        error
 	dropped          int // proposals dropped from answers (see sanitize)
+	// people are the graph's personal names (Personal), redacted from every prompt like secrets.
+	people People
 }
 
 // Bounds on what one answer may bring (issue #26 items 5 and 7). An answer is small JSON: at most
@@ -180,6 +182,7 @@ type batch struct {
 
 // Propose implements enrich.Enricher.
 func (e *Enricher) Propose(ctx context.Context, g *graph.Graph) ([]enrich.Proposal, error) {
+	e.people = Personal(g)
 	pending := Candidates(g, e.vocab, e.cfg.MaxPairs)
 	if len(pending) == 0 {
 		e.note("no candidate pairs: the rules settled everything")
@@ -327,7 +330,7 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 	if ctx.Err() != nil || e.abortErr() != nil {
 		return nil, b.pairs // the time budget ran out (or a fatal error): no call starts
 	}
-	red := NewRedactor(e.cfg.Key)
+	red := e.redactor()
 	cards := make([]Card, 0, len(b.ids))
 	for _, id := range b.ids {
 		n, _ := g.Node(id)
@@ -348,7 +351,7 @@ func (e *Enricher) runBatch(ctx context.Context, g *graph.Graph, model string, b
 	}
 	schema := responseSchema(InferableTypes)
 	rec := AuditRecord{Model: model, TemplateVersion: TemplateVersion, Pairs: len(b.pairs), Cards: len(cards), Redactions: red.Counts()}
-	content, used, err := e.complete(ctx, model, prompt, schema, &rec)
+	content, used, err := e.complete(ctx, model, request{version: TemplateVersion, system: systemPrompt, prompt: prompt, name: "edges", schema: schema}, &rec)
 	if err != nil {
 		rec.Error = err.Error()
 		e.record(rec)
@@ -494,6 +497,9 @@ func sha(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// redactor returns the redactor of one prompt: secrets and the graph's personal names.
+func (e *Enricher) redactor() *Redactor { return NewRedactor(e.cfg.Key).WithPeople(e.people) }
+
 func (e *Enricher) record(r AuditRecord) {
 	e.mu.Lock()
 	e.audit = append(e.audit, r)
@@ -507,23 +513,23 @@ func (e *Enricher) record(r AuditRecord) {
 // tries the next", https://vercel.com/docs/ai-gateway/models-and-providers/model-fallbacks), so
 // trying them again here would pay for every failure twice, in cost and in latency; against any
 // other OpenAI-compatible server, which ignores providerOptions, this loop tries them.
-func (e *Enricher) complete(ctx context.Context, model, prompt string, schema json.RawMessage, rec *AuditRecord) (content, used string, err error) {
+func (e *Enricher) complete(ctx context.Context, model string, q request, rec *AuditRecord) (content, used string, err error) {
 	models := []string{model}
 	if !e.cfg.sendsGatewayOptions() {
 		models = append(models, e.cfg.Fallbacks...)
 	}
-	rec.RequestSHA256 = sha(strings.Join([]string{TemplateVersion, model, systemPrompt, string(schema), prompt}, "\x00"))
+	rec.RequestSHA256 = sha(strings.Join([]string{q.version, model, q.system, string(q.schema), q.prompt}, "\x00"))
 	var lastErr error
 	for i, m := range models {
 		if i > 0 && m == model {
 			continue
 		}
-		need := estimateTokens(systemPrompt, prompt, string(schema)) + maxCompletionTokens
+		need := estimateTokens(q.system, q.prompt, string(q.schema)) + maxCompletionTokens
 		if err := e.reserve(need); err != nil {
 			e.abort(err)
 			return "", "", err
 		}
-		resp, err := e.call(ctx, m, prompt, schema)
+		resp, err := e.call(ctx, m, q)
 		if err != nil {
 			e.release(need, 0)
 			e.use(m, func(u *Usage) { u.Failures++ })
@@ -605,10 +611,35 @@ func (e *Enricher) use(model string, f func(*Usage)) {
 	f(u)
 }
 
-func (e *Enricher) call(ctx context.Context, model, prompt string, schema json.RawMessage) (resp openai.ChatCompletionResponse, err error) {
+// request is one question with a structured answer: the prompt's version (part of the audit
+// hash), the system and user prompts, and the answer's JSON schema and its name.
+type request struct {
+	version, system, prompt, name string
+	schema                        json.RawMessage
+}
+
+func (e *Enricher) call(ctx context.Context, model string, q request) (openai.ChatCompletionResponse, error) {
+	req := openai.ChatCompletionRequest{
+		Model: model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: q.system},
+			{Role: openai.ChatMessageRoleUser, Content: q.prompt},
+		},
+		MaxCompletionTokens: maxCompletionTokens,
+		ResponseFormat: &openai.ChatCompletionResponseFormat{
+			Type:       openai.ChatCompletionResponseFormatTypeJSONSchema,
+			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{Name: q.name, Schema: q.schema, Strict: true},
+		},
+	}
+	return e.send(ctx, req)
+}
+
+// send sends one chat completion request (a seed where the model takes one) under the call's
+// timeout and a telemetry span; a failure is described without the key.
+func (e *Enricher) send(ctx context.Context, req openai.ChatCompletionRequest) (resp openai.ChatCompletionResponse, err error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.CallTimeout)
 	defer cancel()
-	ctx, span := telemetry.StartChat(ctx, model, e.cfg.BaseURL)
+	ctx, span := telemetry.StartChat(ctx, req.Model, e.cfg.BaseURL)
 	defer func() {
 		var reasons []string
 		for _, c := range resp.Choices {
@@ -616,25 +647,13 @@ func (e *Enricher) call(ctx context.Context, model, prompt string, schema json.R
 		}
 		telemetry.EndChat(span, resp.Model, resp.ID, reasons, resp.Usage.PromptTokens, resp.Usage.CompletionTokens, err)
 	}()
-	req := openai.ChatCompletionRequest{
-		Model: model,
-		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: systemPrompt},
-			{Role: openai.ChatMessageRoleUser, Content: prompt},
-		},
-		MaxCompletionTokens: maxCompletionTokens,
-		ResponseFormat: &openai.ChatCompletionResponseFormat{
-			Type:       openai.ChatCompletionResponseFormatTypeJSONSchema,
-			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{Name: "edges", Schema: schema, Strict: true},
-		},
-	}
-	if sendsSeed(model) {
+	if sendsSeed(req.Model) {
 		seed := 7
 		req.Seed = &seed
 	}
 	resp, err = e.client.CreateChatCompletion(ctx, req)
 	if err != nil {
-		return resp, describe(model, err, e.cfg.APIKey.Reveal())
+		return resp, describe(req.Model, err, e.cfg.APIKey.Reveal())
 	}
 	return resp, nil
 }
@@ -703,7 +722,7 @@ const maxDecisionBytes = 256 << 10
 // redacted shared tokens, the allowed types). The other pairs of a batch are not in it, so one
 // new pair no longer shifts every later batch's key (issue #20).
 func (e *Enricher) pairKey(g *graph.Graph, model string, p Pair) string {
-	red := NewRedactor(e.cfg.Key)
+	red := e.redactor()
 	na, _ := g.Node(p.A)
 	nb, _ := g.Node(p.B)
 	shared := make([]string, len(p.Shared))

@@ -18,6 +18,10 @@ import (
 type Redactor struct {
 	key    []byte
 	counts map[string]int
+	// people are the personal names known for this graph (see Personal): redacted wherever they
+	// occur; words are their words, redacted when one stands alone as a shared token.
+	people *regexp.Regexp
+	words  map[string]bool
 }
 
 // NewRedactor returns a redactor keyed with the installation key.
@@ -28,33 +32,47 @@ type rule struct {
 	re   *regexp.Regexp
 	// group is the submatch that holds the secret (0: all of it).
 	group int
+	// pii marks personal data (an email's mailbox) rather than a credential: its placeholder
+	// reads ⟨pii:…⟩.
+	pii bool
 }
 
 // Rules, most specific first. Patterns follow gitleaks' rules for the providers we touch, plus
 // Supabase and Vercel tokens (which gitleaks lacks) and generic shapes.
 var rules = []rule{
-	{"private-key", regexp.MustCompile(`-----BEGIN[ A-Z]*PRIVATE KEY-----[\s\S]*?(-----END[ A-Z]*PRIVATE KEY-----|$)`), 0},
-	{"jwt", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`), 0},
-	{"url-password", regexp.MustCompile(`://[^/\s:@]*:([^@\s/]+)@`), 1},
-	{"query-secret", regexp.MustCompile(`(?i)[?&](?:token|access_token|api_key|apikey|key|sig|signature|password|secret|auth)=([^&\s#]+)`), 1},
-	{"bearer", regexp.MustCompile(`(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})`), 1},
-	{"keyword-assignment", regexp.MustCompile(`(?i)\b(?:pass(?:word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential)s?\s*[:=]\s*['"]?([^\s'",;]{4,})`), 1},
-	{"github-token", regexp.MustCompile(`\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}`), 0},
-	{"digitalocean-token", regexp.MustCompile(`\bdo[opr]_v1_[a-f0-9]{64}\b`), 0},
-	{"supabase-token", regexp.MustCompile(`\bsbp_[a-z0-9]{40}\b|\bsb_secret_[A-Za-z0-9_-]{10,}`), 0},
-	{"vercel-token", regexp.MustCompile(`\bvck_[A-Za-z0-9]{20,}`), 0},
-	{"openai-key", regexp.MustCompile(`\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}`), 0},
-	{"stripe-key", regexp.MustCompile(`\b(?:sk|rk|pk|whsec)_(?:live_|test_)?[A-Za-z0-9_-]{8,}`), 0},
-	{"aws-key", regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), 0},
-	{"slack-token", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), 0},
-	{"high-entropy", regexp.MustCompile(`[A-Za-z0-9+/_=]{24,}`), 0},
+	{"private-key", regexp.MustCompile(`-----BEGIN[ A-Z]*PRIVATE KEY-----[\s\S]*?(-----END[ A-Z]*PRIVATE KEY-----|$)`), 0, false},
+	{"jwt", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`), 0, false},
+	{"url-password", regexp.MustCompile(`://[^/\s:@]*:([^@\s/]+)@`), 1, false},
+	{"query-secret", regexp.MustCompile(`(?i)[?&](?:token|access_token|api_key|apikey|key|sig|signature|password|secret|auth)=([^&\s#]+)`), 1, false},
+	{"bearer", regexp.MustCompile(`(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})`), 1, false},
+	{"keyword-assignment", regexp.MustCompile(`(?i)\b(?:pass(?:word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential)s?\s*[:=]\s*['"]?([^\s'",;]{4,})`), 1, false},
+	// An email's mailbox is personal data (issue #23); its domain stays, it is evidence (an Odoo
+	// mail server's from_filter, a fetchmail login name the mail host). A userinfo after "://"
+	// is a connection's user (a Supabase pooler's "postgres.<ref>"), not an email: the character
+	// before the mailbox must not be "/".
+	{"email", regexp.MustCompile(`(?:^|[^/A-Za-z0-9._%+-])([A-Za-z0-9._%+-]+)@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}`), 1, true},
+	{"github-token", regexp.MustCompile(`\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}`), 0, false},
+	{"digitalocean-token", regexp.MustCompile(`\bdo[opr]_v1_[a-f0-9]{64}\b`), 0, false},
+	{"supabase-token", regexp.MustCompile(`\bsbp_[a-z0-9]{40}\b|\bsb_secret_[A-Za-z0-9_-]{10,}`), 0, false},
+	{"vercel-token", regexp.MustCompile(`\bvck_[A-Za-z0-9]{20,}`), 0, false},
+	{"openai-key", regexp.MustCompile(`\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}`), 0, false},
+	{"stripe-key", regexp.MustCompile(`\b(?:sk|rk|pk|whsec)_(?:live_|test_)?[A-Za-z0-9_-]{8,}`), 0, false},
+	{"aws-key", regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), 0, false},
+	{"slack-token", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), 0, false},
+	{"high-entropy", regexp.MustCompile(`[A-Za-z0-9+/_=]{24,}`), 0, false},
 }
 
-var placeholderRE = regexp.MustCompile(`⟨secret:[^⟩]*⟩`)
+var placeholderRE = regexp.MustCompile(`⟨(?:secret|pii):[^⟩]*⟩`)
 
 // String redacts one value. Each rule sees only the text outside the placeholders earlier rules
 // wrote, so no rule re-matches (and mangles) another's placeholder.
 func (r *Redactor) String(s string) string {
+	if r.people != nil {
+		s = r.people.ReplaceAllStringFunc(s, func(m string) string {
+			r.counts["name"]++
+			return r.pii("name", strings.ToLower(m))
+		})
+	}
 	for _, ru := range rules {
 		s = outsidePlaceholders(s, func(seg string) string { return r.apply(ru, seg) })
 	}
@@ -91,7 +109,11 @@ func (r *Redactor) apply(ru rule, s string) string {
 			return m
 		}
 		r.counts[ru.name]++
-		return strings.Replace(m, secret, r.placeholder(ru.name, secret), 1)
+		ph := r.placeholder(ru.name, secret)
+		if ru.pii {
+			ph = r.pii(ru.name, secret)
+		}
+		return strings.Replace(m, secret, ph, 1)
 	})
 }
 
@@ -105,6 +127,10 @@ func (r *Redactor) Attr(name, value string) string {
 		r.counts["secret-name"]++
 		return r.placeholder("secret-name", value)
 	}
+	if PersonalKey(last) && value != "" {
+		r.counts["name"]++
+		return r.pii("name", strings.ToLower(value))
+	}
 	return r.String(value)
 }
 
@@ -115,7 +141,17 @@ func (r *Redactor) Token(s string) string {
 		r.counts["token"]++
 		return r.placeholder("token", s)
 	}
+	if r.words[strings.ToLower(s)] {
+		r.counts["name"]++
+		return r.pii("name", strings.ToLower(s))
+	}
 	return r.String(s)
+}
+
+// pii is the placeholder of personal data: like a secret's, stable per value, so the model still
+// sees that two attributes name the same person, never who.
+func (r *Redactor) pii(kind, value string) string {
+	return "⟨pii:" + strings.TrimPrefix(r.placeholder(kind, value), "⟨secret:")
 }
 
 func (r *Redactor) placeholder(kind, secret string) string {
