@@ -1,7 +1,9 @@
 package llm
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -82,16 +84,7 @@ func Personal(g *graph.Graph) People {
 			}
 		}
 	}
-	return People{Names: sortedSet(names), Words: sortedSet(words)}
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for s := range m {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
+	return People{Names: slices.Sorted(maps.Keys(names)), Words: slices.Sorted(maps.Keys(words))}
 }
 
 // WithPeople makes r replace every one of p's names (case-insensitive) with a ⟨pii:name:…⟩
