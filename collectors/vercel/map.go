@@ -1,11 +1,14 @@
 package vercel
 
 import (
+	"cmp"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -14,34 +17,22 @@ const provider = "vercel"
 
 func id(kind, native string) string { return graph.ID(provider, kind, native) }
 
-// mapper emits one scope's nodes and edges, never an edge whose endpoints it did not emit.
+// mapper turns each scope's snapshot into nodes and edges, through one collectors.Builder: each
+// node emitted once, no edge whose ends were not both emitted.
 type mapper struct {
-	emit    graph.Emitter
-	emitted map[string]bool
-	edges   map[graph.EdgeKey]bool
+	b *collectors.Builder
 }
 
 func (m *mapper) node(kind, native, name string, attrs graph.Attrs) string {
 	nid := id(kind, native)
-	m.add(graph.Node{ID: nid, Kind: kind, Provider: provider, Name: firstNonEmpty(name, native), Attrs: attrs})
+	m.add(graph.Node{ID: nid, Kind: kind, Provider: provider, Name: cmp.Or(name, native), Attrs: attrs})
 	return nid
 }
 
-func (m *mapper) add(n graph.Node) {
-	if m.emitted[n.ID] {
-		return
-	}
-	m.emitted[n.ID] = true
-	m.emit.Node(n)
-}
+func (m *mapper) add(n graph.Node) { m.b.Node(n) }
 
 func (m *mapper) edge(from, typ, to string, ev ...graph.Evidence) {
-	k := graph.EdgeKey{From: from, To: to, Type: typ}
-	if from == to || !m.emitted[from] || !m.emitted[to] || m.edges[k] {
-		return
-	}
-	m.edges[k] = true
-	m.emit.Edge(graph.Observe(from, to, typ, ev...))
+	m.b.Edge(graph.Observe(from, to, typ, ev...))
 }
 
 func ev(node, field, value string) graph.Evidence {
@@ -58,9 +49,7 @@ func (m *mapper) repoNode(repo string) string {
 	return nid
 }
 
-func newMapper(emit graph.Emitter) *mapper {
-	return &mapper{emit: emit, emitted: map[string]bool{}, edges: map[graph.EdgeKey]bool{}}
-}
+func newMapper(emit graph.Emitter) *mapper { return &mapper{b: collectors.NewBuilder(emit)} }
 
 // scope turns one scope's snapshot into nodes and edges. A mapper spans every scope of a scan,
 // so shared nodes (git repos) are emitted once.
@@ -77,7 +66,7 @@ func (m *mapper) scope(s *snapshot) {
 		m.edge(team, "contains", nid)
 	}
 	for _, ic := range s.Integrations {
-		nid := m.node("integration_config", ic.ID, firstNonEmpty(ic.Slug, ic.IntegrationID), graph.Attrs{
+		nid := m.node("integration_config", ic.ID, cmp.Or(ic.Slug, ic.IntegrationID), graph.Attrs{
 			"slug": ic.Slug, "integration_id": ic.IntegrationID, "installation_type": ic.InstallationType,
 			"status": ic.Status, "source": ic.Source, "type": ic.Type, "scopes": ic.Scopes,
 			"project_selection": ic.ProjectSelection, "projects": ic.Projects,
@@ -137,7 +126,7 @@ func (m *mapper) scope(s *snapshot) {
 		from := id("integration_config", ic.ID)
 		targets := ic.Projects
 		if ic.ProjectSelection == "all" {
-			targets = sortedKeys(projects)
+			targets = slices.Sorted(maps.Keys(projects))
 		}
 		for _, p := range targets {
 			m.edge(from, "installed_on", id("project", p), ev(from, "projects", p))
@@ -187,14 +176,14 @@ func (m *mapper) scope(s *snapshot) {
 	m.aliases(s, deployments, projects)
 
 	for _, dr := range s.Drains {
-		attrs := graph.Attrs{"status": dr.Status, "schemas": sortedKeys(dr.Schemas)}
+		attrs := graph.Attrs{"status": dr.Status, "schemas": slices.Sorted(maps.Keys(dr.Schemas))}
 		if dr.Source != nil {
 			attrs["source"] = dr.Source.Kind
 			attrs["integration_config_id"] = dr.Source.IntegrationConfigurationID
 		}
 		if d := dr.Delivery; d != nil {
 			attrs["delivery_type"] = d.Type
-			attrs["header_names"] = sortedKeys(d.Headers)
+			attrs["header_names"] = slices.Sorted(maps.Keys(d.Headers))
 			for _, e := range d.Endpoint {
 				if f, ok := evidence.Parse(e); ok {
 					for k, v := range f.Attrs("endpoint") {
@@ -363,7 +352,7 @@ func (m *mapper) deployment(pid, projectRepo string, d Deployment, pinned bool) 
 		repo = projectRepo
 	}
 	attrs := graph.Attrs{
-		"target": deploymentTarget(d), "state": firstNonEmpty(d.ReadyState, d.State), "url_host": host,
+		"target": deploymentTarget(d), "state": cmp.Or(d.ReadyState, d.State), "url_host": host,
 		"source": d.Source, "commit_sha": sha, "commit_ref": ref, "repo": repo,
 		"secure_network_id": d.ConnectConfigurationID,
 	}
@@ -371,10 +360,10 @@ func (m *mapper) deployment(pid, projectRepo string, d Deployment, pinned bool) 
 		delete(attrs, "target")
 		attrs["pinned_by_alias"] = true
 	}
-	if ms := firstNonZero(d.CreatedAt, d.Created); ms > 0 {
+	if ms := cmp.Or(d.CreatedAt, d.Created); ms > 0 {
 		attrs["created_at"] = time.UnixMilli(ms).UTC().Format(time.RFC3339)
 	}
-	nid := m.node("deployment", d.UID, firstNonEmpty(host, d.Name), attrs)
+	nid := m.node("deployment", d.UID, cmp.Or(host, d.Name), attrs)
 	m.edge(pid, "contains", nid)
 	if r := m.repoNode(repo); r != "" {
 		m.edge(nid, "builds_from", r, ev(nid, "commit_sha", sha))
@@ -396,7 +385,7 @@ func (m *mapper) record(did, domain string, r DNSRecord) {
 	case "CNAME", "ALIAS":
 		attrs["target"] = evidence.NormalizeHost(r.Value)
 	case "MX":
-		attrs["priority"] = firstNonZero(r.MXPriority, r.Priority)
+		attrs["priority"] = cmp.Or(r.MXPriority, r.Priority)
 	}
 	nid := m.node("dns_record", domain+"/"+r.ID, fqdn, attrs)
 	m.edge(did, "contains", nid)
@@ -442,7 +431,7 @@ func repoOf(l *ProjectLink) string {
 		}
 	case "github-custom-host":
 		if l.Org != "" && l.Repo != "" {
-			r = firstNonEmpty(evidence.NormalizeHost(l.Host), "github.com") + "/" + l.Org + "/" + l.Repo
+			r = cmp.Or(evidence.NormalizeHost(l.Host), "github.com") + "/" + l.Org + "/" + l.Repo
 		}
 	case "gitlab":
 		if u, err := url.Parse(l.ProjectURL); err == nil && u.Host != "" && strings.Trim(u.Path, "/") != "" {
@@ -462,8 +451,8 @@ func repoOf(l *ProjectLink) string {
 func commitOf(meta map[string]string) (sha, ref, repo string) {
 	switch {
 	case meta["githubCommitSha"] != "":
-		org := firstNonEmpty(meta["githubOrg"], meta["githubCommitOrg"])
-		name := firstNonEmpty(meta["githubRepo"], meta["githubCommitRepo"])
+		org := cmp.Or(meta["githubOrg"], meta["githubCommitOrg"])
+		name := cmp.Or(meta["githubRepo"], meta["githubCommitRepo"])
 		if org != "" && name != "" {
 			repo = "github.com/" + org + "/" + name
 		}
@@ -490,22 +479,4 @@ func normHosts(hs []string) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func firstNonZero(ns ...int64) int64 {
-	for _, n := range ns {
-		if n != 0 {
-			return n
-		}
-	}
-	return 0
 }

@@ -6,6 +6,7 @@
 package vercel
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -56,6 +58,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 		return err
 	}
 	m := newMapper(emit)
+	defer m.b.Flush() // what was mapped is emitted even when a later scope fails, as it always was
 	for _, sc := range scopes {
 		snap, err := c.collectScope(ctx, sc, emit)
 		if err != nil {
@@ -83,14 +86,14 @@ func (c *Collector) scopes(ctx context.Context, emit graph.Emitter) ([]scopeInfo
 		defaultTeam := u.DefaultTeamID
 		switch {
 		case err == nil:
-			out = append(out, scopeInfo{ID: u.ID, Slug: u.Username, Name: firstNonEmpty(u.Username, u.Name, u.ID), Personal: true})
+			out = append(out, scopeInfo{ID: u.ID, Slug: u.Username, Name: cmp.Or(u.Username, u.Name, u.ID), Personal: true})
 		case IsStatus(err, http.StatusForbidden) && !Rejected(err):
 			emit.Warn(fmt.Errorf("personal scope skipped: %w", err))
 		default:
 			return nil, fmt.Errorf("vercel: read user: %w", err)
 		}
 		teams, err := c.client.Teams(ctx)
-		if err := c.soft("teams", err, emit); err != nil {
+		if err := c.soft(ctx, "teams", err, emit); err != nil {
 			return nil, err
 		}
 		for _, t := range teams {
@@ -146,31 +149,32 @@ func (c *Collector) scopes(ctx context.Context, emit graph.Emitter) ([]scopeInfo
 }
 
 func teamScope(t Team) scopeInfo {
-	s := scopeInfo{Scope: Scope{TeamID: t.ID}, ID: t.ID, Slug: t.Slug, Name: firstNonEmpty(t.Slug, t.Name, t.ID)}
+	s := scopeInfo{Scope: Scope{TeamID: t.ID}, ID: t.ID, Slug: t.Slug, Name: cmp.Or(t.Slug, t.Name, t.ID)}
 	if t.Billing != nil {
 		s.Plan = t.Billing.Plan
 	}
 	return s
 }
 
-// soft classifies a resource family's error: nil when it was recorded as a warning (or there was
-// none), the error itself when the whole collector must stop (a rejected token, cancellation).
-func (c *Collector) soft(family string, err error, emit graph.Emitter) error {
-	if err == nil {
-		return nil
+// rule is Vercel's reading of a failed family (collectors.Families): a rejected token or the
+// scan's end fails the collector; a 402, 403 or 404 is a family the token or plan does not reach;
+// anything else a warning.
+func rule(family string, err error) (collectors.Verdict, error) {
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return collectors.Fail, err
+	case Rejected(err):
+		return collectors.Fail, fmt.Errorf("vercel: %w", err)
+	case IsStatus(err, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound):
+		return collectors.Warn, fmt.Errorf("%s: not available to this token or plan: %w", family, err)
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	if Rejected(err) {
-		return fmt.Errorf("vercel: %w", err)
-	}
-	if IsStatus(err, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound) {
-		emit.Warn(fmt.Errorf("%s: not available to this token or plan: %w", family, err))
-		return nil
-	}
-	emit.Warn(fmt.Errorf("%s: %w", family, err))
-	return nil
+	return collectors.Warn, fmt.Errorf("%s: %w", family, err)
+}
+
+// soft records a family's failure by rule: nil when it was a warning (or there was none), the
+// error when the whole collector must stop.
+func (c *Collector) soft(ctx context.Context, family string, err error, emit graph.Emitter) error {
+	return collectors.Families{Emit: emit, Rule: rule}.Check(ctx, family, err)
 }
 
 // teamOnly are the families Vercel offers to teams on paid plans only: shared (team) environment
@@ -218,7 +222,7 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 	label := func(family string) string { return "scope " + sc.Slug + ": " + family }
 
 	projects, err := c.client.Projects(ctx, s)
-	if err := c.soft(label("projects"), err, emit); err != nil {
+	if err := c.soft(ctx, label("projects"), err, emit); err != nil {
 		return nil, err
 	}
 	for _, p := range projects {
@@ -257,7 +261,7 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 				slog.DebugContext(gctx, "vercel: family not offered on this plan", "scope", sc.Slug, "family", st.name, "status", ae.Status)
 				return nil
 			}
-			return c.soft(label(st.name), err, emit)
+			return c.soft(ctx, label(st.name), err, emit)
 		})
 	}
 	for _, pd := range snap.Projects {
@@ -274,7 +278,7 @@ func (c *Collector) project(ctx context.Context, s Scope, slug string, pd *proje
 	label := func(family string) string { return "scope " + slug + ": project " + p.Name + ": " + family }
 
 	envs, err := c.client.EnvVars(ctx, s, p.ID)
-	if err := c.soft(label("env vars"), err, emit); err != nil {
+	if err := c.soft(ctx, label("env vars"), err, emit); err != nil {
 		return err
 	}
 	var failed []string
@@ -284,7 +288,7 @@ func (c *Collector) project(ctx context.Context, s Scope, slug string, pd *proje
 		facts, err := c.envFacts(ctx, s, p.ID, e)
 		if err != nil {
 			if Rejected(err) || ctx.Err() != nil {
-				return c.soft(label("env vars"), err, emit)
+				return c.soft(ctx, label("env vars"), err, emit)
 			}
 			failed = append(failed, e.Key)
 			if firstErr == nil {
@@ -301,12 +305,12 @@ func (c *Collector) project(ctx context.Context, s Scope, slug string, pd *proje
 	pd.Envs = envs
 
 	pd.Domains, err = c.client.ProjectDomains(ctx, s, p.ID)
-	if err := c.soft(label("domains"), err, emit); err != nil {
+	if err := c.soft(ctx, label("domains"), err, emit); err != nil {
 		return err
 	}
 
 	pd.Deployments, err = c.latestDeployments(ctx, s, p)
-	return c.soft(label("deployments"), err, emit)
+	return c.soft(ctx, label("deployments"), err, emit)
 }
 
 // envFacts reduces an env var's value to evidence and clears it: plain values come with the list,
@@ -376,7 +380,7 @@ func (c *Collector) domains(ctx context.Context, s Scope, snap *snapshot, emit g
 	snap.Domains = domains
 	for _, d := range domains {
 		recs, rerr := c.client.Records(ctx, s, d.Name)
-		if ferr := c.soft("scope "+snap.Scope.Slug+": dns records of "+d.Name, rerr, emit); ferr != nil {
+		if ferr := c.soft(ctx, "scope "+snap.Scope.Slug+": dns records of "+d.Name, rerr, emit); ferr != nil {
 			return ferr
 		}
 		snap.Records[d.Name] = recs
@@ -485,13 +489,4 @@ func targetName(t string) string {
 		return "preview"
 	}
 	return t
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
