@@ -89,6 +89,16 @@ func (b *Builder) Has(id string) bool {
 	return b.nodes[id] != nil
 }
 
+// Kind returns the kind of the node with id ("" when there is none).
+func (b *Builder) Kind(id string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n := b.nodes[id]; n != nil {
+		return n.Kind
+	}
+	return ""
+}
+
 // Edge records e, or merges its evidence into the edge of the same key (graph.MergeEdge). An edge
 // without an origin is observed, with confidence 1.
 func (b *Builder) Edge(e graph.Edge) {

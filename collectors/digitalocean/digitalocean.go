@@ -22,6 +22,7 @@ import (
 	"github.com/digitalocean/godo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/retry"
 )
@@ -110,7 +111,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	mapEstate(e, c.cfg.Name).emit(emit)
+	mapEstate(e, c.cfg.Name, emit).b.Flush()
 	return nil
 }
 
@@ -126,19 +127,11 @@ func (c *Collector) run(ctx context.Context, api *godo.Client, e *estate, emit g
 			if ctx.Err() != nil {
 				return nil
 			}
-			err := f.fetch(ctx, api, e)
-			if err == nil {
-				return nil
-			}
-			switch st := statusOf(err); {
-			case st == http.StatusUnauthorized:
+			err := collectors.Families{Emit: emit, Rule: f.rule}.Check(ctx, f.name, f.fetch(ctx, api, e))
+			if errors.Is(err, errTokenRejected) {
 				mu.Lock()
 				rejected = true
 				mu.Unlock()
-			case st == http.StatusNotFound && f.optional:
-			case ctx.Err() != nil:
-			default:
-				emit.Warn(fmt.Errorf("%s: %w", f.name, explain(err)))
 			}
 			return nil
 		})
@@ -148,6 +141,19 @@ func (c *Collector) run(ctx context.Context, api *godo.Client, e *estate, emit g
 		return errTokenRejected
 	}
 	return ctx.Err()
+}
+
+// rule is DigitalOcean's reading of a failed family (collectors.Families): a 401 fails the
+// collector, a 404 on an optional family is a product the account does not use, anything else a
+// warning with a hint.
+func (f family) rule(name string, err error) (collectors.Verdict, error) {
+	switch st := statusOf(err); {
+	case st == http.StatusUnauthorized:
+		return collectors.Fail, errTokenRejected
+	case st == http.StatusNotFound && f.optional:
+		return collectors.Absent, nil
+	}
+	return collectors.Warn, fmt.Errorf("%s: %w", name, explain(err))
 }
 
 // explain adds a hint to errors whose status says more than godo's message.

@@ -1,15 +1,18 @@
 package digitalocean
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/digitalocean/godo"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -18,13 +21,14 @@ const provider = "digitalocean"
 
 func id(kind, native string) string { return graph.ID(provider, kind, native) }
 
-// mapped is the graph built from an estate: nodes by id, edges by key, and the indexes that
-// resolve references (URNs, IPs, names) to node ids.
+// mapped is the graph built from an estate (a collectors.Builder: each node once, its
+// attributes merged; an edge to a resource that was not listed, because its family failed or it
+// lives in another account, is left out and the reference stays in the from node's attributes),
+// and the indexes that resolve references (URNs, IPs, names) to node ids.
 type mapped struct {
-	nodes map[string]*graph.Node
-	edges map[graph.EdgeKey]graph.Edge
-	urns  map[string]string // "do:droplet:123" -> node id
-	ips   map[string]string // address -> droplet, load balancer or reserved IP node id
+	b    *collectors.Builder
+	urns map[string]string // "do:droplet:123" -> node id
+	ips  map[string]string // address -> droplet, load balancer or reserved IP node id
 	// scope qualifies names that are only unique inside an account (tags): the team or account
 	// uuid, else the instance name. Every other DigitalOcean id is global.
 	scope string
@@ -32,30 +36,19 @@ type mapped struct {
 
 func (m *mapped) node(kind, native, name string, attrs graph.Attrs) string {
 	nid := id(kind, native)
-	if name == "" {
-		name = native
-	}
-	for k, v := range attrs { // leave out empty values: they say nothing and clutter outputs
+	// leave out empty values: they say nothing and clutter outputs
+	maps.DeleteFunc(attrs, func(_ string, v any) bool {
 		switch x := v.(type) {
 		case string:
-			if x == "" {
-				delete(attrs, k)
-			}
+			return x == ""
 		case []string:
-			if len(x) == 0 {
-				delete(attrs, k)
-			}
+			return len(x) == 0
 		}
-	}
-	if old, ok := m.nodes[nid]; ok {
-		for k, v := range attrs {
-			if _, ok := old.Attrs[k]; !ok {
-				old.Attrs[k] = v
-			}
-		}
+		return false
+	})
+	if !m.b.Add(graph.Node{ID: nid, Kind: kind, Provider: provider, Name: cmp.Or(name, native), Attrs: attrs}) {
 		return nid
 	}
-	m.nodes[nid] = &graph.Node{ID: nid, Kind: kind, Provider: provider, Name: name, Attrs: attrs}
 	if urn, ok := attrs["urn"].(string); ok {
 		m.urns[urn] = nid
 	}
@@ -64,45 +57,15 @@ func (m *mapped) node(kind, native, name string, attrs graph.Attrs) string {
 
 // edge records an observed edge with one piece of evidence: field=value on the from node.
 func (m *mapped) edge(from, typ, to, field, value string) {
-	e := graph.Observe(from, to, typ, graph.Evidence{Node: from, Field: field, Value: value})
-	if old, ok := m.edges[e.Key()]; ok {
-		graph.MergeEdge(&old, e)
-		m.edges[e.Key()] = old
-		return
-	}
-	m.edges[e.Key()] = e
+	m.b.Edge(graph.Observe(from, to, typ, graph.Evidence{Node: from, Field: field, Value: value}))
 }
 
-// emit sends nodes and then the edges whose endpoints both exist, sorted. An edge to a resource
-// that was not listed (its family failed, or it lives in another account) is left out: the
-// reference stays in the from node's attributes.
-func (m *mapped) emit(emit graph.Emitter) {
-	ids := make([]string, 0, len(m.nodes))
-	for k := range m.nodes {
-		ids = append(ids, k)
-	}
-	sort.Strings(ids)
-	for _, k := range ids {
-		emit.Node(*m.nodes[k])
-	}
-	edges := make([]graph.Edge, 0, len(m.edges))
-	for _, e := range m.edges {
-		if m.nodes[e.From] != nil && m.nodes[e.To] != nil && e.From != e.To {
-			edges = append(edges, e)
-		}
-	}
-	graph.SortEdges(edges)
-	for _, e := range edges {
-		emit.Edge(e)
-	}
-}
-
-func (m *mapped) has(nid string) bool { return m.nodes[nid] != nil }
+func (m *mapped) has(nid string) bool { return m.b.Has(nid) }
 
 // mapEstate turns what the API returned into nodes and edges. Order matters only for indexes:
 // nodes first, then the edges that resolve references through them.
-func mapEstate(e *estate, instance string) *mapped {
-	m := &mapped{nodes: map[string]*graph.Node{}, edges: map[graph.EdgeKey]graph.Edge{}, urns: map[string]string{}, ips: map[string]string{}, scope: instance}
+func mapEstate(e *estate, instance string, emit graph.Emitter) *mapped {
+	m := &mapped{b: collectors.NewBuilder(emit), urns: map[string]string{}, ips: map[string]string{}, scope: instance}
 	acct := m.mapAccount(e, instance)
 	for _, t := range e.tags {
 		m.tag(acct, t.Name, t.Resources)
@@ -147,7 +110,7 @@ func mapEstate(e *estate, instance string) *mapped {
 		m.mapRegistry(acct, r, e.repos[r.Name])
 	}
 	for _, c := range e.cdns {
-		cid := m.node("cdn_endpoint", c.ID, firstNonEmpty(c.CustomDomain, c.Endpoint), graph.Attrs{
+		cid := m.node("cdn_endpoint", c.ID, cmp.Or(c.CustomDomain, c.Endpoint), graph.Attrs{
 			"origin": evidence.NormalizeHost(c.Origin), "endpoint": evidence.NormalizeHost(c.Endpoint), "custom_domain": evidence.NormalizeHost(c.CustomDomain),
 			"ttl": int64(c.TTL), "certificate_id": c.CertificateID})
 		if c.CertificateID != "" {
@@ -167,7 +130,7 @@ func mapEstate(e *estate, instance string) *mapped {
 	for vpcID, members := range e.vpcMembers {
 		vid := id("vpc", vpcID)
 		for _, mem := range members {
-			if nid, ok := m.urns[mem.URN]; ok && attachable[m.nodes[nid].Kind] {
+			if nid, ok := m.urns[mem.URN]; ok && attachable[m.b.Kind(nid)] {
 				m.edge(nid, "attached_to", vid, "vpc members", mem.URN)
 			}
 		}
@@ -193,7 +156,7 @@ func (m *mapped) mapAccount(e *estate, instance string) string {
 		native = instance
 	}
 	m.scope = native
-	return m.node("account", native, firstNonEmpty(name, instance), attrs)
+	return m.node("account", native, cmp.Or(name, instance), attrs)
 }
 
 // tag returns the node of an account's tag. Tag names are per account, so the id is scoped
@@ -219,7 +182,7 @@ func (m *mapped) mapDroplet(acct string, d godo.Droplet) {
 		"public_ipv4": canonIP(pub4), "private_ipv4": canonIP(priv4), "public_ipv6": canonIP(pub6),
 		"vpc_uuid": d.VPCUUID, "volume_ids": d.VolumeIDs, "tags": d.Tags, "vcpus": int64(d.Vcpus), "memory_mb": int64(d.Memory)}
 	if d.Image != nil {
-		attrs["image"] = firstNonEmpty(d.Image.Slug, d.Image.Name)
+		attrs["image"] = cmp.Or(d.Image.Slug, d.Image.Name)
 	}
 	did := m.node("droplet", native, d.Name, attrs)
 	for _, ip := range []string{pub4, priv4, pub6} {
@@ -418,7 +381,7 @@ func (m *mapped) mapDatabase(acct string, db godo.Database, replicas []godo.Data
 		case "tag":
 			m.edge(did, "allows", m.tag(acct, r.Value, nil), "trusted_sources", r.Type+":"+r.Value)
 		case "ip_addr":
-			native := db.ID + "/" + firstNonEmpty(r.UUID, r.Value)
+			native := db.ID + "/" + cmp.Or(r.UUID, r.Value)
 			tid := m.node("db_trusted_source", native, db.Name+" ← "+r.Value, graph.Attrs{"type": r.Type, "cidr": cidrOf(r.Value), "cluster": db.Name})
 			m.edge(did, "contains", tid, "trusted_sources", r.Value)
 		}
@@ -428,7 +391,7 @@ func (m *mapped) mapDatabase(acct string, db godo.Database, replicas []godo.Data
 func (m *mapped) mapFirewall(acct string, fw godo.Firewall) {
 	var in, out, ports []string
 	for _, r := range fw.InboundRules {
-		ports = append(ports, r.Protocol+":"+firstNonEmpty(r.PortRange, "all"))
+		ports = append(ports, r.Protocol+":"+cmp.Or(r.PortRange, "all"))
 		if r.Sources != nil {
 			in = append(in, r.Sources.Addresses...)
 		}
@@ -735,7 +698,7 @@ func (m *mapped) mapApp(a *godo.App, e *estate) {
 		if im := c.image; im != nil { // registry_credentials is a secret and never read
 			ref := strings.Trim(im.Registry+"/"+im.Repository, "/")
 			if im.RegistryType == godo.ImageSourceSpecRegistryType_DOCR {
-				reg := firstNonEmpty(im.Registry, registry)
+				reg := cmp.Or(im.Registry, registry)
 				ref = "registry.digitalocean.com/" + strings.Trim(reg+"/"+im.Repository, "/")
 				if reg != "" {
 					imageRepo = id("registry_repo", reg+"/"+im.Repository)
@@ -750,7 +713,7 @@ func (m *mapped) mapApp(a *godo.App, e *estate) {
 		m.edge(aid, "contains", cid, "spec."+c.typ+"s", c.name)
 		if repo != "" {
 			gid := graph.ID("git", "repo", repo)
-			m.nodes[gid] = &graph.Node{ID: gid, Kind: "repo", Provider: "git", Name: repo, Attrs: graph.Attrs{"repo": repo}}
+			m.b.Node(graph.Node{ID: gid, Kind: "repo", Provider: "git", Name: repo, Attrs: graph.Attrs{"repo": repo}})
 			m.edge(cid, "builds_from", gid, "source", repo)
 		}
 		if imageRepo != "" {
@@ -863,24 +826,12 @@ func intStrings(xs []int) []string {
 	return out
 }
 
+// uniq returns xs sorted, without duplicates or empty strings (nil when nothing is left).
 func uniq(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if x != "" && !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
+	out := slices.DeleteFunc(slices.Clone(xs), func(x string) bool { return x == "" })
+	if len(out) == 0 {
+		return nil
 	}
-	sort.Strings(out)
-	return out
-}
-
-func firstNonEmpty(xs ...string) string {
-	for _, x := range xs {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
+	slices.Sort(out)
+	return slices.Compact(out)
 }
