@@ -27,6 +27,7 @@ import (
 	"github.com/docker/docker/client"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/graph"
 )
 
@@ -134,11 +135,9 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 	}
 	s.Info = info
 	s.APIVersion = cli.ClientVersion()
-	warn := func(what string, err error) {
-		if ctx.Err() == nil { // a cancelled read fails as a whole, below
-			emit.Warn(fmt.Errorf("%s: %w", what, err))
-		}
-	}
+	// Every family but Info is a warning when it fails ("list images: ..."); a cancelled read
+	// fails as a whole, below.
+	warn := func(what string, err error) { _ = collectors.Families{Emit: emit}.Check(ctx, what, err) }
 
 	// The families are read at once, each into its own field; the inspects of containers and
 	// networks share one pool of slots, so no more than parallel of them are in flight.

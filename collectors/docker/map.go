@@ -2,7 +2,9 @@ package docker
 
 import (
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,24 +13,24 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/go-connections/nat"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
 
 const provider = "docker"
 
-// mapper turns one engine's snapshot into nodes and edges. It remembers what it emitted so every
+// mapper turns one engine's snapshot into nodes and edges through a collectors.Builder, so every
 // edge has both endpoints (a container may reference an image the image list no longer has).
 type mapper struct {
-	engine  string // Config.Name, the scope of every native id
-	engID   string
-	emit    graph.Emitter
-	emitted map[string]bool
-	edges   map[graph.EdgeKey]bool
+	engine string // Config.Name, the scope of every native id
+	engID  string
+	b      *collectors.Builder
 }
 
 func mapSnapshot(cfg Config, s snapshot, emit graph.Emitter) {
-	m := &mapper{engine: cfg.Name, emit: emit, emitted: map[string]bool{}, edges: map[graph.EdgeKey]bool{}}
+	m := &mapper{engine: cfg.Name, b: collectors.NewBuilder(emit)}
+	defer m.b.Flush()
 	m.engID = graph.ID(provider, "engine", cfg.Name)
 	m.node(graph.Node{ID: m.engID, Kind: "engine", Name: cfg.Name, Attrs: engineAttrs(cfg, s)})
 
@@ -94,22 +96,12 @@ func mapSnapshot(cfg Config, s snapshot, emit graph.Emitter) {
 func (m *mapper) id(kind, native string) string { return graph.ID(provider, kind, m.engine+"/"+native) }
 
 func (m *mapper) node(n graph.Node) {
-	if m.emitted[n.ID] {
-		return
-	}
 	n.Provider = provider
-	m.emitted[n.ID] = true
-	m.emit.Node(n)
+	m.b.Node(n)
 }
 
-// edge emits e once, and only when both endpoints were emitted.
-func (m *mapper) edge(e graph.Edge) {
-	if !m.emitted[e.From] || !m.emitted[e.To] || m.edges[e.Key()] {
-		return
-	}
-	m.edges[e.Key()] = true
-	m.emit.Edge(e)
-}
+// edge records e; it is emitted once, and only when both endpoints were.
+func (m *mapper) edge(e graph.Edge) { m.b.Edge(e) }
 
 func engineAttrs(cfg Config, s snapshot) graph.Attrs {
 	i := s.Info
@@ -171,7 +163,6 @@ func (m *mapper) containers(s snapshot, netByID map[string]string) {
 	}
 	services := map[string]*composeService{}
 	projects := map[string]graph.Attrs{}
-	var later []func() // edges between containers wait until every container is emitted
 	for _, c := range s.Containers {
 		if c.ContainerJSONBase == nil {
 			continue
@@ -265,7 +256,7 @@ func (m *mapper) containers(s snapshot, netByID map[string]string) {
 			m.edge(graph.Observe(m.engID, id, "contains"))
 		}
 
-		later = append(later, func() { m.containerEdges(c, id, nets, vols, links, byName, netByID) })
+		m.containerEdges(c, id, nets, vols, links, byName, netByID)
 
 		if proj != "" {
 			pa := projects[proj]
@@ -296,16 +287,13 @@ func (m *mapper) containers(s snapshot, netByID map[string]string) {
 			}
 		}
 	}
-	for _, f := range later {
-		f()
-	}
 	m.compose(projects, services)
 }
 
 func (m *mapper) containerEdges(c container.InspectResponse, id string, nets, vols, links []string, byName, netByID map[string]string) {
 	if c.Image != "" {
 		img := m.id("image", c.Image)
-		if !m.emitted[img] { // the image list failed or the image was removed: keep the edge
+		if !m.b.Has(img) { // the image list failed or the image was removed: keep the edge
 			ref := ""
 			if c.Config != nil {
 				ref = c.Config.Image
@@ -328,7 +316,7 @@ func (m *mapper) containerEdges(c container.InspectResponse, id string, nets, vo
 	}
 	for _, v := range vols {
 		vid := m.id("volume", v)
-		if !m.emitted[vid] {
+		if !m.b.Has(vid) {
 			m.node(graph.Node{ID: vid, Kind: "volume", Name: v, Attrs: graph.Attrs{"missing": true}})
 		}
 		m.edge(graph.Observe(id, vid, "mounts", graph.Evidence{Node: id, Field: "volumes", Value: v}))
@@ -351,11 +339,7 @@ func (m *mapper) containerEdges(c container.InspectResponse, id string, nets, vo
 // compose emits projects and services, containment down to containers and depends_on between
 // services. A service named only by another's depends_on (no container left) is still a node.
 func (m *mapper) compose(projects map[string]graph.Attrs, services map[string]*composeService) {
-	keys := make([]string, 0, len(services))
-	for k := range services {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(services))
 	perProject := map[string][]string{}
 	for _, k := range keys {
 		cs := services[k]
@@ -392,7 +376,7 @@ func (m *mapper) compose(projects map[string]graph.Attrs, services map[string]*c
 		cs := services[k]
 		for _, d := range cs.dependsOn {
 			tid := svcID(cs.project, d.Service)
-			if !m.emitted[tid] {
+			if !m.b.Has(tid) {
 				m.node(graph.Node{ID: tid, Kind: "compose_service", Name: d.Service, Attrs: graph.Attrs{
 					"project": cs.project, "service": d.Service, "containers": 0}})
 				m.edge(graph.Observe(m.id("compose_project", cs.project), tid, "contains"))
