@@ -3,7 +3,6 @@ package collectors
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -167,7 +166,8 @@ type Families struct {
 // Check decides what err, the failure of family, means: nil when there was none, or it was
 // recorded as a warning, or the rule says it is an expected absence; else the error that fails
 // the collector. Once ctx is done a failure is never a warning (the scan is over, not the
-// family): Check returns the rule's wording if it said Fail, else ctx's error.
+// family): Check returns the rule's wording if it said Fail, else ctx's error. A call that timed
+// out on its own while the scan goes on is the rule's to judge.
 func (f Families) Check(ctx context.Context, family string, err error) error {
 	if err == nil {
 		return nil
@@ -181,8 +181,6 @@ func (f Families) Check(ctx context.Context, family string, err error) error {
 		return cmp.Or(werr, err)
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return err
 	case v == Warn:
 		f.Emit.Warn(cmp.Or(werr, err))
 	}

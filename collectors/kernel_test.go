@@ -118,7 +118,7 @@ func TestFamilies(t *testing.T) {
 		{name: "no rule: a warning naming the family", ctx: live, err: errors.New("500"), wantWarn: "drains: 500"},
 		{name: "a scan that ended is no warning", rule: rule, ctx: done, err: errors.New("500"), wantErr: "context canceled"},
 		{name: "the rule's failure wins over the ended scan", rule: rule, ctx: done, err: rejected, wantErr: "acme: 401 token rejected"},
-		{name: "a cancelled call is no warning", rule: rule, ctx: live, err: fmt.Errorf("get: %w", context.DeadlineExceeded), wantErr: "get: context deadline exceeded"},
+		{name: "a call that timed out alone is the rule's to judge", rule: rule, ctx: live, err: fmt.Errorf("get: %w", context.DeadlineExceeded), wantWarn: "drains: get: context deadline exceeded (hint)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out order

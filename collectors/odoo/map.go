@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -40,7 +41,9 @@ const pageSize = 500
 
 type record map[string]any
 
-// dbScan reads one database; its nodes and edges are buffered until the instance node exists.
+// dbScan reads one database. Its nodes and edges are kept until the database was read (acts_on
+// edges and model attributes are rewritten once ir.model names the models) and then go into the
+// collector's Builder, which emits each once and drops an edge whose end was not found.
 type dbScan struct {
 	c    *Collector
 	db   string
@@ -56,7 +59,6 @@ type dbScan struct {
 	modelUsed   map[string]string          // model acted on -> its label
 	actions     map[int64]bool             // server actions emitted
 	pending     map[int64]record           // server actions emitted only if an automation runs them
-	emitted     map[string]bool
 	baseURLHost string
 }
 
@@ -72,28 +74,27 @@ func (s *dbScan) node(kind, native, name string, attrs graph.Attrs) string {
 		name = native
 	}
 	s.nodes = append(s.nodes, graph.Node{ID: id, Kind: kind, Provider: "odoo", Name: name, Attrs: attrs})
-	s.emitted[id] = true
 	s.edges = append(s.edges, graph.Observe(s.dbID(), id, "contains"))
 	return id
 }
 
-func (s *dbScan) flush() {
+// flush hands what the database held to b.
+func (s *dbScan) flush(b *collectors.Builder) {
 	for _, n := range s.nodes {
-		s.emit.Node(n)
+		b.Node(n)
 	}
 	for _, e := range s.edges {
-		s.emit.Edge(e)
+		b.Edge(e)
 	}
 }
 
-// warn records a family that could not be read; an AccessError (a non-admin user) is expected
-// and worded as such.
-func (s *dbScan) warn(what string, err error) {
+// rule is Odoo's reading of a family that could not be read (collectors.Families): always a
+// warning, and an AccessError (a non-admin user) is expected and worded as such.
+func (s *dbScan) rule(what string, err error) (collectors.Verdict, error) {
 	if isKind(err, errAccess) {
-		s.emit.Warn(fmt.Errorf("odoo: %s/%s: %s skipped: user %s may not read it (%w)", s.c.host, s.db, what, s.c.cfg.Username, err))
-		return
+		return collectors.Warn, fmt.Errorf("odoo: %s/%s: %s skipped: user %s may not read it (%w)", s.c.host, s.db, what, s.c.cfg.Username, err)
 	}
-	s.emit.Warn(fmt.Errorf("odoo: %s/%s: %s skipped: %w", s.c.host, s.db, what, err))
+	return collectors.Warn, fmt.Errorf("odoo: %s/%s: %s skipped: %w", s.c.host, s.db, what, err)
 }
 
 // candidateModels are the models the collector may read; ir.model says which exist here.
@@ -106,7 +107,6 @@ func (s *dbScan) run(ctx context.Context) error {
 	s.modelUsed = map[string]string{}
 	s.actions = map[int64]bool{}
 	s.pending = map[int64]record{}
-	s.emitted = map[string]bool{}
 	s.nodes = append(s.nodes, graph.Node{ID: s.dbID(), Kind: "database", Provider: "odoo", Name: s.db, Attrs: graph.Attrs{"name": s.db}})
 	s.edges = append(s.edges, graph.Observe(graph.ID("odoo", "instance", s.c.host), s.dbID(), "contains"))
 
@@ -137,21 +137,13 @@ func (s *dbScan) run(ctx context.Context) error {
 		{"websites (website)", s.websites},
 		{"payment providers", s.paymentProviders},
 	}
+	families := collectors.Families{Emit: s.emit, Rule: s.rule}
 	for _, st := range steps {
-		if err := st.fn(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			s.warn(st.what, err)
+		if err := families.Check(ctx, st.what, st.fn(ctx)); err != nil {
+			return err
 		}
 	}
-	if err := s.emitModels(ctx); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		s.warn("model names (ir.model)", err)
-	}
-	return nil
+	return families.Check(ctx, "model names (ir.model)", s.emitModels(ctx))
 }
 
 // fieldsOf probes a model's fields once (fields_get with attributes, so the answer stays small).
@@ -356,14 +348,12 @@ func (s *dbScan) modules(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("dependencies: %w", err)
 	}
-	seen := map[[2]string]bool{}
 	for _, d := range deps {
 		mid, _ := m2o(d["module_id"])
 		from, to := byID[mid], asString(d["name"])
-		if from == "" || !installed[to] || from == to || seen[[2]string{from, to}] {
+		if from == "" || !installed[to] {
 			continue
 		}
-		seen[[2]string{from, to}] = true
 		s.edges = append(s.edges, graph.Observe(s.id("module", from), s.id("module", to), "depends_on"))
 	}
 	return nil
@@ -700,10 +690,7 @@ func (s *dbScan) companies(ctx context.Context) error {
 
 func (s *dbScan) companyEdge(from string, v any) {
 	if id, _ := m2o(v); id != 0 {
-		to := s.id("company", strconv.FormatInt(id, 10))
-		if s.emitted[to] {
-			s.edges = append(s.edges, graph.Observe(from, to, "belongs_to"))
-		}
+		s.edges = append(s.edges, graph.Observe(from, s.id("company", strconv.FormatInt(id, 10)), "belongs_to"))
 	}
 }
 

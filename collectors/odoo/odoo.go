@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/httpguard"
@@ -190,10 +191,12 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	if len(done) == 0 {
 		return fmt.Errorf("odoo: no database of %s could be read", c.host)
 	}
-	emit.Node(inst)
+	b := collectors.NewBuilder(emit)
+	b.Node(inst)
 	for _, s := range done {
-		s.flush()
+		s.flush(b)
 	}
+	b.Flush()
 	for _, err := range authErrs {
 		emit.Warn(err)
 	}
