@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -90,91 +89,38 @@ func (g *Graph) Document() Document {
 	return Document{SchemaVersion: SchemaVersion, Scan: g.Scan, Collectors: cs, Nodes: g.Nodes(), Edges: g.Edges()}
 }
 
-// Encode writes g as indented, deterministic JSON (keys of attrs are sorted by encoding/json).
-// It streams: each node and edge is encoded on its own, so memory stays near the size of one
-// element instead of the whole document. The bytes are those of json.Encoder with
-// SetIndent("", "  ") and SetEscapeHTML(false) over g.Document().
+// Encode writes g as indented, deterministic JSON (keys of attrs sorted, as encoding/json sorts
+// them). It streams: nodes and edges are written one at a time into a reused buffer by
+// jsonOut, in the bytes json.Encoder with SetIndent("", "  ") and SetEscapeHTML(false) writes
+// for g.Document(), without copying the graph into a Document first.
 func Encode(w io.Writer, g *Graph) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	el := &elementEncoder{}
-	d := g.Document() // small parts only: nodes and edges are streamed below
-	bw.WriteString("{\n  \"schema_version\": ")
-	if err := el.write(bw, d.SchemaVersion, "  "); err != nil {
-		return err
+	o := &jsonOut{w: w, buf: make([]byte, 0, 1<<17)}
+	cs := append([]CollectorStatus(nil), g.Collectors...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Key() < cs[j].Key() })
+	if cs == nil {
+		cs = []CollectorStatus{}
 	}
-	bw.WriteString(",\n  \"scan\": ")
-	if err := el.write(bw, d.Scan, "  "); err != nil {
-		return err
-	}
-	bw.WriteString(",\n  \"collectors\": ")
-	if err := el.write(bw, d.Collectors, "  "); err != nil {
-		return err
-	}
-	bw.WriteString(",\n  \"nodes\": ")
-	ids := make([]string, 0, len(g.nodes))
-	for id := range g.nodes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	if err := writeArray(bw, el, len(ids), func(i int) any { return g.nodes[ids[i]] }); err != nil {
-		return err
-	}
-	bw.WriteString(",\n  \"edges\": ")
-	keys := make([]EdgeKey, 0, len(g.edges))
-	for k := range g.edges {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return lessKey(keys[i], keys[j]) })
-	if err := writeArray(bw, el, len(keys), func(i int) any { return g.edges[keys[i]] }); err != nil {
-		return err
-	}
-	bw.WriteString("\n}\n")
-	return bw.Flush()
+	o.buf = append(o.buf, "{\n  \"schema_version\": "...)
+	o.buf = appendJSONString(o.buf, SchemaVersion)
+	o.buf = append(o.buf, ",\n  \"scan\": "...)
+	o.value(1, g.Scan)
+	o.buf = append(o.buf, ",\n  \"collectors\": "...)
+	o.value(1, cs)
+	o.buf = append(o.buf, ",\n  \"nodes\": "...)
+	nodes := g.sortedNodes()
+	o.array(1, len(nodes), func(i int) { o.node(2, nodes[i]); o.flush(false) })
+	o.buf = append(o.buf, ",\n  \"edges\": "...)
+	edges := g.sortedEdges(nodes)
+	o.array(1, len(edges), func(i int) { o.edge(2, edges[i]); o.flush(false) })
+	o.buf = append(o.buf, "\n}\n"...)
+	o.flush(true)
+	return o.err
 }
 
-// elementEncoder encodes one value as encoding/json would at a given depth of an indented
-// document.
+// elementEncoder holds the buffer jsonOut hands encoding/json for values it does not write
+// itself.
 type elementEncoder struct {
-	buf  bytes.Buffer
-	encs map[string]*json.Encoder // by prefix, reused across elements
-}
-
-func (e *elementEncoder) write(w *bufio.Writer, v any, prefix string) error {
-	e.buf.Reset()
-	enc := e.encs[prefix]
-	if enc == nil {
-		enc = json.NewEncoder(&e.buf)
-		enc.SetIndent(prefix, "  ")
-		enc.SetEscapeHTML(false)
-		if e.encs == nil {
-			e.encs = map[string]*json.Encoder{}
-		}
-		e.encs[prefix] = enc
-	}
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("encode graph: %w", err)
-	}
-	_, err := w.Write(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
-	return err
-}
-
-func writeArray(w *bufio.Writer, el *elementEncoder, n int, at func(int) any) error {
-	if n == 0 {
-		_, err := w.WriteString("[]")
-		return err
-	}
-	w.WriteString("[\n")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			w.WriteString(",\n")
-		}
-		w.WriteString("    ")
-		if err := el.write(w, at(i), "    "); err != nil {
-			return err
-		}
-	}
-	_, err := w.WriteString("\n  ]")
-	return err
+	buf bytes.Buffer
 }
 
 // Decode reads a graph.json document.

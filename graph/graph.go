@@ -371,12 +371,7 @@ func (g *Graph) Len() (nodes, edges int) { return len(g.nodes), len(g.edges) }
 
 // Nodes returns every node sorted by id.
 func (g *Graph) Nodes() []Node {
-	// sort pointers, then copy: swapping whole nodes was most of the sort's cost at 100k
-	ps := make([]*Node, 0, len(g.nodes))
-	for _, n := range g.nodes {
-		ps = append(ps, n)
-	}
-	slices.SortFunc(ps, func(a, b *Node) int { return strings.Compare(a.ID, b.ID) })
+	ps := g.sortedNodes()
 	out := make([]Node, len(ps))
 	for i, n := range ps {
 		out[i] = *n
@@ -386,15 +381,53 @@ func (g *Graph) Nodes() []Node {
 
 // Edges returns every edge sorted by (from, to, type).
 func (g *Graph) Edges() []Edge {
-	// sort pointers, then copy: swapping whole edges was most of the sort's cost at 100k
-	ps := make([]*Edge, 0, len(g.edges))
-	for _, e := range g.edges {
-		ps = append(ps, e)
-	}
-	slices.SortFunc(ps, func(a, b *Edge) int { return compareKey(a.Key(), b.Key()) })
+	ps := g.sortedEdges(g.sortedNodes())
 	out := make([]Edge, len(ps))
 	for i, e := range ps {
 		out[i] = *e
+	}
+	return out
+}
+
+// sortedNodes returns the stored nodes sorted by id: pointers are sorted, not 150-byte nodes.
+func (g *Graph) sortedNodes() []*Node {
+	ps := make([]*Node, 0, len(g.nodes))
+	for _, n := range g.nodes {
+		ps = append(ps, n)
+	}
+	slices.SortFunc(ps, func(a, b *Node) int { return strings.Compare(a.ID, b.ID) })
+	return ps
+}
+
+// sortedEdges returns the stored edges sorted by (from, to, type), given the nodes sorted by
+// id. Edges are sorted by the ranks of their ends in that order: integer comparisons, where
+// comparing keys compared long ids sharing their "provider:kind:" prefix, most of the sort's
+// time at 100k nodes.
+func (g *Graph) sortedEdges(nodes []*Node) []*Edge {
+	rank := make(map[string]int32, len(nodes))
+	for i, n := range nodes {
+		rank[n.ID] = int32(i)
+	}
+	type ranked struct {
+		from, to int32
+		e        *Edge
+	}
+	rs := make([]ranked, 0, len(g.edges))
+	for _, e := range g.edges {
+		rs = append(rs, ranked{rank[e.From], rank[e.To], e})
+	}
+	slices.SortFunc(rs, func(a, b ranked) int {
+		if a.from != b.from {
+			return int(a.from - b.from)
+		}
+		if a.to != b.to {
+			return int(a.to - b.to)
+		}
+		return strings.Compare(a.e.Type, b.e.Type)
+	})
+	out := make([]*Edge, len(rs))
+	for i, r := range rs {
+		out[i] = r.e
 	}
 	return out
 }

@@ -180,6 +180,23 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 	g.NodePtr("p:k:b").Stale, g.NodePtr("p:k:b").StaleSince = true, "2026-11-21T06:00:00Z"
 	g.Scan = ScanInfo{ID: "x", Enrichment: map[string]any{"rules.proposed": 3, "note": "a <b>"}, Changes: &ChangeSummary{Since: "y", Highlights: []string{"h"}}}
 	g.Collectors = []CollectorStatus{{Provider: "p", Instance: "i", Status: StatusOK, Warnings: []string{"w"}}}
+	// every value type and every escape encoding/json makes: the streamed writer formats these
+	// itself, and must not differ by a byte
+	odd := "q\"\\/\b\f\n\r\t\x00\x1f\x7f<>&\u2028\u2029é😀\xff\xc3"
+	g.NodePtr("p:k:c").Attrs = Attrs{
+		odd: odd, "list": []string{odd, "", "b"}, "empty": []string{}, "nil": []string(nil),
+		"f1": 1e-7, "f2": 1e21, "f3": -123456789.125, "f4": 0.0, "f5": 1e20, "f6": -2.5e-9,
+		"i": int64(-42), "no": false, "int": 7, "map": map[string]any{"b": 1, "a": []any{"x", 2.5}},
+		"any": []any{"x", 1}, "u": uint8(3),
+	}
+	g.NodePtr("p:k:c").Source, g.NodePtr("p:k:c").FirstSeen, g.NodePtr("p:k:c").LastSeen, g.NodePtr("p:k:c").Name = "s/"+odd, "f", "l", ""
+	ek := EdgeKey{From: "p:k:a", To: "p:k:c", Type: "x"}
+	e := g.EdgePtr(ek)
+	e.Origins = []Origin{Observed, Rule}
+	e.Confidence = 0.875
+	e.Evidence = []Evidence{{Node: "p:k:a", Field: odd, Value: "v<"}, {Node: "p:k:c", Field: "g", Value: ""}}
+	e.Via = []string{"p:k:b", odd}
+	e.Source, e.FirstSeen, e.LastSeen, e.Stale, e.StaleSince = "src", "1", "2", true, "3"
 	for _, gr := range []*Graph{g, New()} {
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
