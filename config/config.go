@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/infragraph/infragraph/alerts"
 	"github.com/infragraph/infragraph/collectors/digitalocean"
 	"github.com/infragraph/infragraph/collectors/docker"
 	"github.com/infragraph/infragraph/collectors/odoo"
@@ -38,6 +39,8 @@ type File struct {
 
 	Enrich Enrich     `yaml:"enrich"`
 	LLM    llm.Config `yaml:"llm"`
+	// Alerts configures the drift alerts each scan raises against the previous one.
+	Alerts alerts.Options `yaml:"alerts"`
 
 	// FromEnv lists the providers whose default instance came from environment variables.
 	FromEnv []string `yaml:"-"`
@@ -390,6 +393,10 @@ func (f *File) Validate() error {
 	if err := f.LLM.Validate(); err != nil {
 		field, msg, _ := strings.Cut(err.Error(), ": ")
 		errs = append(errs, &Error{File: f.Path, Line: f.lines["llm."+field], Field: "llm." + field, Msg: msg})
+	}
+	if err := f.Alerts.Validate(); err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		errs = append(errs, &Error{File: f.Path, Line: f.lines["alerts."+field], Field: "alerts." + field, Msg: msg})
 	}
 	if t := f.Enrich.Threshold; !(t >= 0 && t <= 1) { // NaN and ±Inf too: YAML reads .nan and .inf
 		errs = append(errs, &Error{File: f.Path, Line: f.lines["enrich.threshold"], Field: "enrich.threshold", Msg: fmt.Sprintf("must be a number within [0,1], not %v", t)})

@@ -114,6 +114,8 @@ func TestLoadErrors(t *testing.T) {
 		"llm timeout":    {"llm:\n  timeout: -1s\n", nil, []string{"infragraph.yaml:2:", "llm.timeout", "must not be negative"}},
 		"threshold nan":  {"enrich:\n  threshold: .nan\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold", "NaN"}},
 		"threshold inf":  {"timeout: 1m\nenrich:\n  threshold: .inf\n", nil, []string{"infragraph.yaml:3:", "enrich.threshold"}},
+		"alerts stale":   {"timeout: 1m\nalerts:\n  stale_scans: -2\n", nil, []string{"infragraph.yaml:3:", "alerts.stale_scans", "negative"}},
+		"alerts repos":   {"alerts:\n  known_repos: [\"github.com/*/x\"]\n", nil, []string{"infragraph.yaml:2:", "alerts.known_repos"}},
 		"threshold -inf": {"enrich:\n  threshold: -.Inf\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
 		"threshold neg":  {"enrich:\n  threshold: -0.1\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
 	} {

@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion is the version of graph.json's format (schemas/graph.schema.json). Bump the minor
 // for additions, the major for anything a reader of the previous version would misread.
-const SchemaVersion = "1.1.0" // 1.1: collector status "excluded"
+const SchemaVersion = "1.2.0" // 1.1: collector status "excluded"; 1.2: scan.alerts, scan.implicit_edges, collectors[].stale_scans
 
 // ScanInfo describes the run that produced a graph.
 type ScanInfo struct {
@@ -23,6 +23,11 @@ type ScanInfo struct {
 	Enrichment map[string]any `json:"enrichment,omitempty"`
 	// Changes summarises what changed since the previous scan (filled by the history stage).
 	Changes *ChangeSummary `json:"changes,omitempty"`
+	// ImplicitEdges counts the inferred edges by origin (a trend across scans in `discover diff`).
+	ImplicitEdges *EdgeCounts `json:"implicit_edges,omitempty"`
+	// Alerts are what changed since the previous scan that an operator must see (package alerts);
+	// absent on the first scan and when there is nothing to report.
+	Alerts []Alert `json:"alerts,omitempty"`
 }
 
 // ChangeSummary counts what changed between the previous scan and this one.
@@ -65,6 +70,9 @@ type CollectorStatus struct {
 	// Stale counts the nodes carried forward from an earlier scan because this instance did not
 	// complete.
 	Stale int `json:"stale,omitempty"`
+	// StaleScans counts the scans in a row, this one included, in which this instance failed or
+	// was skipped while holding data from an earlier scan (0: it completed, or never held any).
+	StaleScans int `json:"stale_scans,omitempty"`
 }
 
 // Key is "provider/instance", the scope of staleness.

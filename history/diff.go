@@ -27,8 +27,27 @@ type Changes struct {
 	EdgesChanged []EdgeChange `json:"edges_changed"`
 	EdgesStale   []EdgeRef    `json:"edges_stale"`
 
+	// ImplicitEdges are the two scans' inferred-edge counts by origin (graph.json's
+	// scan.implicit_edges, counted for graphs written before it): the trend of what rules and the
+	// LLM find.
+	ImplicitEdges ImplicitTrend `json:"implicit_edges"`
+
 	// statuses of the new graph's collectors, to explain staleness in highlights.
 	statuses map[string]graph.CollectorStatus
+}
+
+// ImplicitTrend is the inferred-edge count of the old scan and of the new one.
+type ImplicitTrend struct {
+	Old graph.EdgeCounts `json:"old"`
+	New graph.EdgeCounts `json:"new"`
+}
+
+// implicit is g's recorded inferred-edge count, or its count now for a graph that has none.
+func implicit(g *graph.Graph) graph.EdgeCounts {
+	if g.Scan.ImplicitEdges != nil {
+		return *g.Scan.ImplicitEdges
+	}
+	return graph.Implicit(g)
 }
 
 // NodeRef names a node in a change list.
@@ -109,7 +128,8 @@ func Volatile(key string) bool {
 // stale in old and fresh in new was "observed again". Something absent from old is added even
 // when it is stale in new (possible only between non-adjacent scans).
 func Diff(old, new *graph.Graph) *Changes {
-	c := &Changes{Since: old.Scan.ID, Until: new.Scan.ID, statuses: map[string]graph.CollectorStatus{}}
+	c := &Changes{Since: old.Scan.ID, Until: new.Scan.ID, statuses: map[string]graph.CollectorStatus{},
+		ImplicitEdges: ImplicitTrend{Old: implicit(old), New: implicit(new)}}
 	for _, s := range new.Collectors {
 		c.statuses[s.Key()] = s
 	}

@@ -21,6 +21,9 @@ func WriteText(w io.Writer, c *Changes) error {
 		len(c.NodesAdded), len(c.NodesRemoved), len(c.NodesChanged), len(c.NodesStale), len(c.NodesFresh))
 	fmt.Fprintf(b, "edges: %d added, %d removed, %d changed, %d went stale\n",
 		len(c.EdgesAdded), len(c.EdgesRemoved), len(c.EdgesChanged), len(c.EdgesStale))
+	t := c.ImplicitEdges
+	fmt.Fprintf(b, "implicit edges: %d -> %d (rules %d -> %d, LLM %d -> %d)\n",
+		t.Old.Rule+t.Old.LLM, t.New.Rule+t.New.LLM, t.Old.Rule, t.New.Rule, t.Old.LLM, t.New.LLM)
 	if c.Empty() {
 		fmt.Fprintln(b, "\nNo changes.")
 		return b.Flush()

@@ -214,6 +214,7 @@ func (m *model) infra() *infraDoc {
 	var b strings.Builder
 	b.WriteString("# INFRA.md: infrastructure map\n\n")
 	b.WriteString(DataNote + "\n\n")
+	b.WriteString(m.alerts())
 	b.WriteString(m.warnings())
 	b.WriteString(m.summary())
 	d.head = b.String()

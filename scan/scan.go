@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/infragraph/infragraph/alerts"
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
@@ -33,6 +34,8 @@ type Options struct {
 	// complete contributed to it is carried forward as stale, and Result.Changes compares with
 	// it (see package history).
 	Previous *graph.Graph
+	// Alerts configures the drift alerts raised against Previous (package alerts).
+	Alerts alerts.Options
 }
 
 // Result is a finished scan.
@@ -43,6 +46,9 @@ type Result struct {
 	// Changes compares the graph with Options.Previous (nil without one).
 	Changes *history.Changes
 }
+
+// Alerts are the graph's drift alerts (also in Graph.Scan.Alerts).
+func (r *Result) Alerts() []graph.Alert { return r.Graph.Scan.Alerts }
 
 // Failed reports whether any collector instance failed.
 func (r *Result) Failed() bool {
@@ -94,6 +100,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Changes = history.Diff(opts.Previous, g)
 		g.Scan.Changes = res.Changes.Summary()
 	}
+	alerts.Streaks(opts.Previous, g)
+	g.Scan.Alerts = alerts.Detect(opts.Previous, g, res.Changes, opts.Alerts)
+	ic := graph.Implicit(g)
+	g.Scan.ImplicitEdges = &ic
 	g.Scan.FinishedAt = opts.Now().UTC().Format(time.RFC3339)
 	n, e := g.Len()
 	span.SetAttributes(attribute.String("scan.id", g.Scan.ID), attribute.Int("graph.nodes", n), attribute.Int("graph.edges", e))

@@ -106,7 +106,7 @@ func notifyPayload(res *scan.Result, exit error) ([]byte, bool) {
 		}
 	}
 	llm := llmFailed(g)
-	if !changed && len(failed) == 0 && llm == "" && exit == nil {
+	if !changed && len(failed) == 0 && llm == "" && exit == nil && len(g.Scan.Alerts) == 0 {
 		return nil, false
 	}
 	verdict := "ok"
@@ -131,6 +131,9 @@ func notifyPayload(res *scan.Result, exit error) ([]byte, bool) {
 	}
 	if llm != "" {
 		lines = append(lines, "LLM enrichment failed. It reported: "+render.Quote(llm))
+	}
+	for _, a := range g.Scan.Alerts { // alerts first among the news: they are why an operator looks
+		lines = append(lines, "ALERT "+render.AlertWords(a.Kind)+": "+a.Message)
 	}
 	switch s := g.Scan.Changes; {
 	case s != nil:

@@ -130,6 +130,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.AddCommand(
 		newScanCmd(e, g, nil),
 		newDiffCmd(e, nil),
+		newAlertsCmd(e, nil),
 		newQueryCmd(e),
 		newMCPCmd(e, g, nil),
 		newServeCmd(e, g, nil),

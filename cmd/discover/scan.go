@@ -172,6 +172,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		Collect:   collectors.Options{Timeout: timeout},
 		Enrichers: []enrich.Enricher{enrich.Rules{}},
 		Threshold: cfg.Enrich.Threshold,
+		Alerts:    cfg.Alerts,
 		Demo:      o.demo.on,
 		Generator: "infragraph " + versionString(),
 		Now:       e.Now,
