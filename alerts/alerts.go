@@ -138,7 +138,7 @@ var world = map[string]bool{"0.0.0.0/0": true, "::/0": true, "0.0.0.0": true, ":
 func openings(n graph.Node) []string {
 	var out []string
 	worldIn := func(field, what string) {
-		for _, v := range strs(n.Attrs[field]) {
+		for _, v := range vals(n, field) {
 			if world[strings.TrimPrefix(v, "ip_addr:")] {
 				out = append(out, what+" "+strings.TrimPrefix(v, "ip_addr:"))
 			}
@@ -155,8 +155,8 @@ func openings(n graph.Node) []string {
 	case "db_cluster":
 		worldIn("trusted_sources", "connections from trusted source")
 	case "db_trusted_source":
-		if world[str(n.Attrs["cidr"])] {
-			out = append(out, "connections from trusted source "+str(n.Attrs["cidr"]))
+		if world[n.Str("cidr")] {
+			out = append(out, "connections from trusted source "+n.Str("cidr"))
 		}
 	case "storage_bucket", "bucket", "spaces_bucket":
 		if b, _ := n.Attrs["public"].(bool); b {
@@ -199,9 +199,9 @@ func (d *detector) exposures(ch *history.Changes) {
 		}
 		// A DigitalOcean database with no trusted source accepts connections from anywhere: the
 		// last rule removed opens it as surely as a 0.0.0.0/0 rule would.
-		if n.Kind == "db_cluster" && len(strs(o.Attrs["trusted_sources"])) > 0 && len(strs(n.Attrs["trusted_sources"])) == 0 {
+		if n.Kind == "db_cluster" && len(vals(o, "trusted_sources")) > 0 && len(vals(n, "trusted_sources")) == 0 {
 			d.add(graph.Alert{Kind: graph.AlertExposureOpened, Subject: n.ID, Nodes: d.withParents(n.ID),
-				Was: strings.Join(strs(o.Attrs["trusted_sources"]), ", "), Now: "no trusted sources",
+				Was: strings.Join(vals(o, "trusted_sources"), ", "), Now: "no trusted sources",
 				Message: fmt.Sprintf("database cluster %s has no trusted sources any more: it accepts connections from any address", quote(n.Name))})
 		}
 	}
@@ -313,7 +313,7 @@ func (d *detector) databases() {
 		case len(now[k]) == 0 && !inSpec:
 			// The variable still exists but reaches no database this graph has: say where it goes.
 			o, _ := d.prev.Node(subject)
-			if h, oh := str(n.Attrs["value.host"]), str(o.Attrs["value.host"]); h != oh || str(n.Attrs["value.database"]) != str(o.Attrs["value.database"]) {
+			if h, oh := n.Str("value.host"), o.Str("value.host"); h != oh || n.Str("value.database") != o.Str("value.database") {
 				d.add(graph.Alert{Kind: graph.AlertDatabaseMoved, Subject: subject, Nodes: append([]string{subject}, present(d.cur, was[k])...),
 					Was: strings.Join(was[k], ", "), Now: orDash(h),
 					Message: fmt.Sprintf("setting %s now points at host %s, which no scanned database owns (it pointed at %s)", label, quote(orDash(h)), strings.Join(was[k], ", "))})
@@ -368,16 +368,16 @@ func (d *detector) deploys(ch *history.Changes) {
 		if n.Kind == "repo" {
 			known[n.Name] = true
 		}
-		if r := str(n.Attrs["repo"]); r != "" {
+		if r := n.Str("repo"); r != "" {
 			known[r] = true
 		}
 	}
 	for _, r := range ch.NodesAdded {
 		n, ok := d.cur.Node(r.ID)
-		if !ok || n.Kind != "deployment" || n.Stale || d.baseline(n) || str(n.Attrs["target"]) != "production" {
+		if !ok || n.Kind != "deployment" || n.Stale || d.baseline(n) || n.Str("target") != "production" {
 			continue
 		}
-		repo := str(n.Attrs["repo"])
+		repo := n.Str("repo")
 		if repo == "" || known[repo] || d.allowed(repo) {
 			continue
 		}
@@ -403,27 +403,11 @@ func (d *detector) allowed(repo string) bool {
 
 // --- small helpers ------------------------------------------------------------------------------
 
-func strs(v any) []string {
-	switch x := v.(type) {
-	case []string:
-		return x
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	case string:
-		if x != "" {
-			return []string{x}
-		}
-	}
-	return nil
+// vals is a string or list attribute's values (nil when absent).
+func vals(n graph.Node, field string) []string {
+	v, _ := n.AttrValues(field)
+	return v
 }
-
-func str(v any) string { s, _ := v.(string); return s }
 
 func words(kind string) string { return strings.ReplaceAll(kind, "_", " ") }
 
