@@ -13,6 +13,7 @@ package alerts
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -282,12 +283,7 @@ func settingKeys(g *graph.Graph, e graph.Edge) []string {
 
 func (d *detector) databases() {
 	was, now := settings(d.prev), settings(d.cur)
-	keys := make([]string, 0, len(was))
-	for k := range was {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(was)) {
 		subject, name, inSpec := strings.Cut(k, " env ")
 		n, ok := d.cur.Node(subject)
 		if !ok || n.Stale {
