@@ -21,6 +21,9 @@ type InfraOptions struct {
 	// systems first, then from the long tables; the title, the warnings and the summary are
 	// never trimmed, so a document whose summary alone is larger stays larger.
 	MaxBytes int
+	// Narratives are the systems' checked, model-written narratives by system id (nil: none,
+	// the LLM was off); see Narrative.
+	Narratives map[string]Narrative
 }
 
 // Infra returns the renderer of INFRA.md, the memory doc an agent reads before it touches the
@@ -33,6 +36,7 @@ func Infra(o InfraOptions) Renderer {
 		if err != nil {
 			return err
 		}
+		m.narratives = o.Narratives
 		doc := m.infra()
 		doc.fit(o.MaxBytes)
 		return doc.write(w)
@@ -707,7 +711,7 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	}
 	for _, p := range []string{"- **Depends on** (direct):", depsText, "\n- **Depends on** (transitive): ", fwdText,
 		"\n- **Depended on by** (direct):", depsOnText, "\n- **If this goes down, these break** (transitive, blast radius ", radius, "): ", backText, "\n",
-		state, "\n"} {
+		state, m.narrativeText(id), "\n"} {
 		full.WriteString(p)
 	}
 	s.full = full.String()

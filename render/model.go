@@ -51,6 +51,8 @@ type model struct {
 	// index is query's impact walk prepared once for this graph (dense node numbers, classed
 	// edges, visited marks reused across walks): INFRA.md asks it for every system.
 	index *query.ImpactIndex
+	// narratives are INFRA.md's model-written system narratives (InfraOptions.Narratives).
+	narratives map[string]Narrative
 }
 
 // drawn is the set of units that get a diagram of their own.

@@ -32,13 +32,15 @@ type File struct {
 type RenderOptions struct {
 	// MaxBytes caps INFRA.md (0: no cap); see render.InfraOptions.
 	MaxBytes int
+	// Narratives are the systems' model-written narratives for INFRA.md (nil: none).
+	Narratives map[string]render.Narrative
 }
 
 // DefaultFiles are the documents a scan writes, graph.json first.
 func DefaultFiles(o RenderOptions) []File {
 	return []File{
 		{Name: "graph.json", Render: render.JSON},
-		{Name: "INFRA.md", Render: render.Infra(render.InfraOptions{MaxBytes: o.MaxBytes})},
+		{Name: "INFRA.md", Render: render.Infra(render.InfraOptions{MaxBytes: o.MaxBytes, Narratives: o.Narratives})},
 		{Name: "graph.mmd, diagrams/*.mmd", Set: render.Diagrams, Dir: "diagrams", Ext: ".mmd"},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/output"
+	"github.com/infragraph/infragraph/render"
 	"github.com/infragraph/infragraph/scan"
 )
 
@@ -110,4 +112,34 @@ func llmMode(cfg *config.File, mode string) (string, error) {
 		return mode, nil
 	}
 	return "", usageErr("--llm must be off, auto or on, not %q", mode)
+}
+
+// narratives asks the model for the systems' narratives once the graph is final (the accepted
+// LLM edges in it), records what it did in graph.json's scan.enrichment (narrative.*), and
+// returns them for INFRA.md. Without the LLM, or when its stage failed, there are none and
+// nothing is recorded: the deterministic documents are unchanged.
+func narratives(ctx context.Context, log *slog.Logger, ai *llm.Enricher, g *graph.Graph) map[string]render.Narrative {
+	if ai == nil || llmFailed(g) != "" {
+		return nil
+	}
+	ns := ai.Narrate(ctx, g)
+	notes := ai.NarrativeNotes()
+	if len(ns) == 0 && len(notes) == 0 {
+		return nil
+	}
+	for k, v := range llm.NarrativeSummary(ns, notes) {
+		g.Scan.Enrichment[k] = v
+	}
+	for _, n := range notes {
+		log.Warn("LLM narrative", "note", evidence.Scrub(n))
+	}
+	out := make(map[string]render.Narrative, len(ns))
+	for _, n := range ns {
+		r := render.Narrative{Model: n.Model, Dropped: n.DroppedTotal()}
+		for _, s := range n.Sentences {
+			r.Sentences = append(r.Sentences, render.NarrativeSentence{Text: s.Text, Cites: s.Cites})
+		}
+		out[n.System] = r
+	}
+	return out
 }

@@ -220,8 +220,8 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err
 	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
-		files: files,
-		ai:    func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
+		render: scan.RenderOptions{MaxBytes: o.maxBytes},
+		ai:     func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
 	once := func(ctx context.Context) (*scan.Result, []string, error) {
 		res, paths, err := sc.once(ctx)
 		if err == nil && notify != nil {
@@ -273,12 +273,13 @@ var errInterrupted = errors.New("scan interrupted before writing; the output dir
 
 // scanner runs one scan on top of the directory's history and writes it.
 type scanner struct {
-	opts  scan.Options
-	store history.Store
-	keep  int
-	log   *slog.Logger
-	files []scan.File                           // the documents to render
-	ai    func() (*llm.Enricher, string, error) // the LLM enricher for one scan (nil: none)
+	opts   scan.Options
+	store  history.Store
+	keep   int
+	log    *slog.Logger
+	files  []scan.File // the documents to render (nil: scan.DefaultFiles(render))
+	render scan.RenderOptions
+	ai     func() (*llm.Enricher, string, error) // the LLM enricher for one scan (nil: none)
 }
 
 // once scans and writes: the snapshot first, then the top-level files, each atomically. A scan
@@ -321,7 +322,9 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 	warnDropped(s.log, prev, res.Graph)
 	files := s.files
 	if files == nil {
-		files = scan.Files
+		ro := s.render
+		ro.Narratives = narratives(ctx, s.log, ai, res.Graph)
+		files = scan.DefaultFiles(ro)
 	}
 	// Every top-level file is rendered before anything is replaced, so that a failure (a full
 	// disk, a renderer error) leaves the directory as the previous scan left it, not a mix.

@@ -52,6 +52,10 @@ type Config struct {
 	MaxTokens      int           `yaml:"max_tokens"` // per scan, prompt + completion (default 400000)
 	MaxPairs       int           `yaml:"max_pairs"`  // candidate pairs considered (default 400)
 	CallTimeout    time.Duration `yaml:"call_timeout"`
+	// Narratives is how many systems get a model-written narrative in INFRA.md per scan, the
+	// most connected first (default 20; -1: none). They share the scan's MaxCalls and MaxTokens
+	// with edge proposals, which go first.
+	Narratives int `yaml:"narratives"`
 	// Timeout is the whole stage's time budget (default 5m, flag --llm-timeout): past it no call
 	// starts, retries do not wait past it (a Retry-After beyond it fails the call at once), and
 	// the stage ends with the proposals it has, its error saying the budget ran out.
@@ -120,6 +124,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return errors.New("timeout: must not be negative")
+	}
+	if c.Narratives < -1 {
+		return errors.New("narratives: must be -1 (none), 0 (the default) or more")
 	}
 	return nil
 }

@@ -61,6 +61,8 @@ type Enricher struct {
 	dropped          int // proposals dropped from answers (see sanitize)
 	// people are the graph's personal names (Personal), redacted from every prompt like secrets.
 	people People
+	// narrNotes are what Narrate could not do.
+	narrNotes []string
 }
 
 // Bounds on what one answer may bring (issue #26 items 5 and 7). An answer is small JSON: at most
@@ -93,6 +95,10 @@ type Usage struct {
 
 // AuditRecord is one line of the audit log: hashes and counts, never a secret or a prompt.
 type AuditRecord struct {
+	// Task is what was asked: edges (empty, the default), "narrative" or "ask"; Subject what
+	// about (a narrative's system id).
+	Task            string          `json:"task,omitempty"`
+	Subject         string          `json:"subject,omitempty"`
 	Model           string          `json:"model"`
 	TemplateVersion string          `json:"template_version"`
 	RequestSHA256   string          `json:"request_sha256"`
@@ -109,6 +115,10 @@ type AuditRecord struct {
 	FallbackFrom    string          `json:"fallback_from,omitempty"`
 	Error           string          `json:"error,omitempty"`
 	Verdicts        []AuditVerdict  `json:"verdicts,omitempty"`
+	// Sentences counts a narrative's sentences kept (Dropped those the check dropped).
+	Sentences int `json:"sentences,omitempty"`
+	// ToolCalls counts the tool calls an ask answer requested.
+	ToolCalls int `json:"tool_calls,omitempty"`
 }
 
 // AuditProposal is a proposal as the audit log keeps it.
@@ -777,21 +787,8 @@ func (e *Enricher) cachePath(key string) string {
 // decisionGet reads a pair's decision; an entry that is too big, does not parse, names no
 // model, or whose edges sanitize would cut (off the pair, out of bounds) is ignored: ask again.
 func (e *Enricher) decisionGet(key string, p Pair) (decision, bool) {
-	path := e.cachePath(key)
-	if output.CheckIn(e.cfg.CacheDir, path) != nil {
-		return decision{}, false // a symlink in the way: never read through it
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return decision{}, false
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxDecisionBytes+1))
-	if err != nil || len(b) > maxDecisionBytes {
-		return decision{}, false
-	}
 	var d decision
-	if json.Unmarshal(b, &d) != nil || d.Model == "" {
+	if !e.cacheGet(key, &d) || d.Model == "" {
 		return decision{}, false
 	}
 	if kept, dropped := sanitize(Answer{Edges: d.Edges}, []Pair{p}); dropped > 0 || len(kept) != len(d.Edges) {
@@ -800,13 +797,38 @@ func (e *Enricher) decisionGet(key string, p Pair) (decision, bool) {
 	return d, true
 }
 
-// decisionPut caches a pair's decision (only ever from an answer that parsed) through output's
-// safe writer: inside CacheDir, never through a symlink, 0600.
-func (e *Enricher) decisionPut(key string, d decision) {
+// decisionPut caches a pair's decision (only ever from an answer that parsed).
+func (e *Enricher) decisionPut(key string, d decision) { e.cachePut(key, d) }
+
+// cacheGet reads the cache entry of key into v; an entry that is missing, behind a symlink, over
+// maxDecisionBytes or not JSON is a miss.
+func (e *Enricher) cacheGet(key string, v any) bool {
+	if e.cfg.CacheDir == "" {
+		return false
+	}
+	path := e.cachePath(key)
+	if output.CheckIn(e.cfg.CacheDir, path) != nil {
+		return false // a symlink in the way: never read through it
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxDecisionBytes+1))
+	if err != nil || len(b) > maxDecisionBytes {
+		return false
+	}
+	return json.Unmarshal(b, v) == nil
+}
+
+// cachePut writes v as key's entry through output's safe writer: inside CacheDir, never through
+// a symlink, 0600.
+func (e *Enricher) cachePut(key string, v any) {
 	if e.cfg.CacheDir == "" {
 		return
 	}
-	b, _ := json.Marshal(d)
+	b, _ := json.Marshal(v)
 	_ = output.WriteFileIn(e.cfg.CacheDir, e.cachePath(key), 0o600, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
