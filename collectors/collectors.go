@@ -253,7 +253,7 @@ func (r *Recorder) Node(n graph.Node) {
 		r.warns = append(r.warns, fmt.Sprintf("node %s: provider %s may not emit %s nodes", n.ID, r.Provider, n.Provider))
 		return
 	}
-	n.Attrs = graph.NormalizeAttrs(n.Attrs)
+	n.Normalize()
 	r.nodes = append(r.nodes, n)
 }
 

@@ -165,38 +165,38 @@ func (m *matcher) node(n *graph.Node) {
 	}
 }
 
-// refsOf collects a node's host and URL references. A host reference borrows scheme, port and
-// user from its siblings (value.host next to value.scheme) or from a URL reference to the same
-// host, so the edge type can be told.
+// refsOf collects a node's host and URL references. A reference's scheme, port and user are the
+// facts its collector recorded with it (graph.Ref: value.host, value.port and value.url are one
+// reference); a host reference without them borrows them from a URL reference to the same host,
+// so the edge type can be told.
 func (m *matcher) refsOf(n *graph.Node, ki *kindInfo, keys []string) (hosts, urls []ref) {
 	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeURL, keys) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
-			f, ok := evidence.Parse(raw)
-			if !ok {
-				continue
+			if r, ok := urlRef(n, a, raw, len(vals) == 1); ok {
+				urls = append(urls, r)
 			}
-			r := ref{field: a, value: raw, host: f.Host, scheme: f.Scheme, port: int64(f.Port), url: strings.TrimRight(f.URL(), "/")}
-			if len(vals) == 1 {
-				m.siblings(n, strings.TrimSuffix(a, "url"), &r)
-			}
-			urls = append(urls, r)
 		}
 	}
 	seen := map[string]bool{}
 	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeHost, keys) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
-			h := normHost(raw)
-			if h == "" {
+			r := ref{field: a, value: raw}
+			if p, ok := strings.CutSuffix(a, "host"); ok && len(vals) == 1 {
+				if g, recorded, _ := n.RefAt(p); recorded && g.Host == raw {
+					r.host = g.Host // recorded normalised
+				}
+				withFacts(&r, n, p)
+			}
+			if r.host == "" {
+				r.host = normHost(raw)
+			}
+			if r.host == "" {
 				continue
 			}
-			r := ref{field: a, value: raw, host: h}
-			if len(vals) == 1 && strings.HasSuffix(a, "host") {
-				m.siblings(n, strings.TrimSuffix(a, "host"), &r)
-			}
 			for _, u := range urls {
-				if u.host == h && r.scheme == "" {
+				if u.host == r.host && r.scheme == "" {
 					r.scheme, r.port = u.scheme, u.port
 				}
 			}
@@ -216,6 +216,29 @@ func (m *matcher) refsOf(n *graph.Node, ki *kindInfo, keys []string) (hosts, url
 	return hosts, urls
 }
 
+// urlRef reads a URL reference: the Ref its collector recorded (value.url with value.host,
+// value.port, ...), else, for a URL in a list or on a node read from graph.json, the facts of
+// the URL and the attributes beside it.
+func urlRef(n *graph.Node, a, raw string, single bool) (ref, bool) {
+	p, _ := strings.CutSuffix(a, "url")
+	if single {
+		if g, recorded, _ := n.RefAt(p); recorded && g.URL == raw {
+			r := ref{field: a, value: raw, host: g.Host, url: strings.TrimRight(g.URL, "/")}
+			withFacts(&r, n, p)
+			return r, true
+		}
+	}
+	f, ok := evidence.Parse(raw)
+	if !ok {
+		return ref{}, false
+	}
+	r := ref{field: a, value: raw, host: f.Host, scheme: f.Scheme, port: int64(f.Port), url: strings.TrimRight(f.URL(), "/")}
+	if single {
+		withFacts(&r, n, p)
+	}
+	return r, true
+}
+
 func refKey(r ref) string { return fmt.Sprintf("%s|%s|%d|%s", r.host, r.scheme, r.port, r.user) }
 
 func hostSeen(rs []ref, h string) bool {
@@ -227,16 +250,21 @@ func hostSeen(rs []ref, h string) bool {
 	return false
 }
 
-// siblings fills scheme, port and user from the attributes that share the reference's prefix.
-func (m *matcher) siblings(n *graph.Node, prefix string, r *ref) {
-	if s := n.Str(prefix + "scheme"); s != "" && r.scheme == "" {
-		r.scheme = strings.ToLower(s)
+// withFacts fills a reference's scheme and port (when it has none) and user from the Ref at
+// prefix: what the collector recorded with it, or the attributes that spell it.
+func withFacts(r *ref, n *graph.Node, prefix string) {
+	g, _, ok := n.RefAt(prefix)
+	if !ok {
+		return
 	}
-	if p, ok := n.Attrs[prefix+"port"].(int64); ok && r.port == 0 {
-		r.port = p
+	if r.scheme == "" {
+		r.scheme = strings.ToLower(g.Scheme)
 	}
-	if u := n.Str(prefix + "user"); u != "" {
-		r.user, r.userAt = u, prefix+"user"
+	if r.port == 0 {
+		r.port = g.Port
+	}
+	if g.User != "" {
+		r.user, r.userAt = g.User, prefix+"user"
 	}
 }
 

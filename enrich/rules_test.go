@@ -440,3 +440,24 @@ func TestRulesServedThroughDNSAndPublishedPort(t *testing.T) {
 		t.Errorf("no runs_on to the container publishing 443: %v", ps)
 	}
 }
+
+// The rules read a reference as its collector recorded it (graph.Ref), not the attributes that
+// spell it: the port recorded with an env var's host makes the match exact (host and port of the
+// cluster) even when no value.port attribute says so.
+func TestRulesReadTheRecordedRef(t *testing.T) {
+	g := graph.New()
+	e := estate{t: t, g: g}
+	db := e.node("digitalocean:db_cluster:c1", "c1", graph.Attrs{"host": "db-c1.example.com", "port": 25060})
+	p := e.node("vercel:project:p1", "p1", nil)
+	v := e.node("vercel:env_var:p1/e1", "PGHOST", graph.Attrs{"key": "PGHOST", "value.": graph.Ref{Host: "db-c1.example.com", Port: 25060}})
+	e.edge(p, v, "contains")
+	delete(g.NodePtr(v).Attrs, "value.port")
+	ps, _ := infer(t, g)
+	var got []string
+	for _, pr := range ps {
+		got = append(got, fmt.Sprintf("%s %v", pr.Edge.Key(), pr.Edge.Confidence))
+	}
+	if want := fmt.Sprintf("%s 0.95", graph.EdgeKey{From: p, To: db, Type: "uses_database"}); len(got) != 1 || got[0] != want {
+		t.Errorf("proposals %v, want [%s]", got, want)
+	}
+}

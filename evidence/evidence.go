@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/infragraph/infragraph/graph"
 )
 
 // Facts are the non-secret parts of a URL or connection string.
@@ -49,6 +51,15 @@ func (f Facts) URL() string {
 		b.WriteString(f.Path)
 	}
 	return b.String()
+}
+
+// Ref returns the facts as the typed reference a collector records on a node (graph.Ref): the
+// graph writes it as the attributes Attrs gives, and the rules read it as it is.
+func (f Facts) Ref() graph.Ref {
+	if f.Host == "" {
+		return graph.Ref{}
+	}
+	return graph.Ref{Scheme: f.Scheme, Host: f.Host, Port: int64(f.Port), Database: f.Database, User: f.User, Path: f.Path, URL: f.URL()}
 }
 
 // Attrs returns the facts as flat node attributes under prefix ("value" gives value.host,
@@ -530,14 +541,33 @@ func SecretKey(name string) bool { return secretKey.MatchString(name) }
 // yields facts when it parses as a URL or DSN, and never when the key names a secret (a password
 // that happens to look like a host). Attributes are returned under prefix.
 func FromEnv(prefix, key, value string) map[string]any {
-	if SecretKey(key) && !strings.Contains(value, "://") {
+	if _, ok := RefFromEnv(key, value); !ok {
 		return map[string]any{}
+	}
+	f, _ := Parse(value)
+	return f.Attrs(prefix)
+}
+
+// RefFromEnv is FromEnv's reference: the facts of one environment variable's value as the typed
+// value a collector records on a node (Attrs{"value.": ref}); ok is false when there are none.
+func RefFromEnv(key, value string) (graph.Ref, bool) {
+	if SecretKey(key) && !strings.Contains(value, "://") {
+		return graph.Ref{}, false
 	}
 	f, ok := Parse(value)
 	if !ok {
-		return map[string]any{}
+		return graph.Ref{}, false
 	}
-	return f.Attrs(prefix)
+	return f.Ref(), true
+}
+
+// EnvRef is RefFromEnv as the attributes a collector adds to a node: {prefix+".": ref}, which the
+// graph writes as FromEnv's attributes (prefix.host, prefix.port, ...). Empty without facts.
+func EnvRef(prefix, key, value string) graph.Attrs {
+	if r, ok := RefFromEnv(key, value); ok {
+		return graph.Attrs{prefix + ".": r}
+	}
+	return graph.Attrs{}
 }
 
 // Fingerprint is a keyed hash (HMAC-SHA256, 16 hex digits) of a secret: two services that share

@@ -16,7 +16,7 @@ func NormalizeAttrs(a Attrs) Attrs {
 	out := make(Attrs, len(a))
 	for k, v := range a {
 		switch x := v.(type) {
-		case nil:
+		case nil, Ref: // a Ref is written by Node.Normalize
 		case string:
 			if x != "" {
 				out[k] = x

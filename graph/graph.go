@@ -40,6 +40,9 @@ type Node struct {
 	Provider string `json:"provider"`
 	Name     string `json:"name"`
 	Attrs    Attrs  `json:"attrs,omitempty"`
+	// Refs are the references the collector recorded, by attribute prefix (see Ref). graph.json
+	// carries them as attributes only.
+	Refs map[string]Ref `json:"-"`
 
 	// Provenance and freshness, filled by the scan pipeline, never by collectors.
 	Source     string `json:"source,omitempty"` // collector instance, "digitalocean/main"
@@ -143,7 +146,7 @@ func (g *Graph) AddNode(n Node) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	n.Attrs = NormalizeAttrs(n.Attrs)
+	n.Normalize()
 	if old, ok := g.nodes[n.ID]; ok {
 		if old.Name == "" {
 			old.Name = n.Name
@@ -154,6 +157,14 @@ func (g *Graph) AddNode(n Node) error {
 					old.Attrs = Attrs{}
 				}
 				old.Attrs[k] = v
+			}
+		}
+		for k, r := range n.Refs {
+			if _, ok := old.Refs[k]; !ok {
+				if old.Refs == nil {
+					old.Refs = map[string]Ref{}
+				}
+				old.Refs[k] = r
 			}
 		}
 		return nil
@@ -169,7 +180,7 @@ func (g *Graph) SetNode(n Node) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	n.Attrs = NormalizeAttrs(n.Attrs)
+	n.Normalize()
 	if _, ok := g.nodes[n.ID]; !ok {
 		g.invalidate()
 	}

@@ -529,7 +529,7 @@ func envAttrs(attrs graph.Attrs, envs []*godo.AppVariableDefinition) (refs []str
 			secret = append(secret, v.Key)
 			continue
 		}
-		for k, x := range evidence.FromEnv("env."+v.Key, v.Key, v.Value) {
+		for k, x := range evidence.EnvRef("env."+v.Key, v.Key, v.Value) {
 			attrs[k] = x
 		}
 		for _, mm := range bindable.FindAllStringSubmatch(v.Value, -1) {

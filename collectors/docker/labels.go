@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/infragraph/infragraph/evidence"
+	"github.com/infragraph/infragraph/graph"
 )
 
 // Compose writes these labels on every container it creates (compose-spec, docker/compose
@@ -145,11 +146,12 @@ func cleanDomains(in []string) []string {
 }
 
 // envFacts reads a container's environment. Values are secrets: only the names are kept, plus the
-// facts evidence.FromEnv derives from URL/DSN/host:port values, plus bare host names ("db") in
-// variables whose name says they hold a host (DB_HOST, REDIS_HOST, SMTP_SERVER). Proxy variables
-// (VIRTUAL_HOST) become domains the container serves, not references it makes.
-func envFacts(env []string) (keys []string, attrs map[string]any, domains []string) {
-	attrs = map[string]any{}
+// references evidence.RefFromEnv derives from URL/DSN/host:port values, plus bare host names
+// ("db") in variables whose name says they hold a host (DB_HOST, REDIS_HOST, SMTP_SERVER), each
+// recorded by its attribute prefix ("env.DATABASE_URL."). Proxy variables (VIRTUAL_HOST) become
+// domains the container serves, not references it makes.
+func envFacts(env []string) (keys []string, refs map[string]graph.Ref, domains []string) {
+	refs = map[string]graph.Ref{}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == "" {
@@ -160,20 +162,17 @@ func envFacts(env []string) (keys []string, attrs map[string]any, domains []stri
 			domains = append(domains, hostList(v)...)
 			continue
 		}
-		prefix := "env." + k
-		facts := evidence.FromEnv(prefix, k, v)
-		if len(facts) == 0 && hostKey(k) && !evidence.SecretKey(k) {
-			facts = bareHost(prefix, v)
+		r, ok := evidence.RefFromEnv(k, v)
+		if !ok && hostKey(k) && !evidence.SecretKey(k) {
+			r = bareHost(v)
 		}
-		if h, _ := facts[prefix+".host"].(string); h == "" || localHost(h) {
+		if r.Host == "" || localHost(r.Host) {
 			continue
 		}
-		for a, x := range facts {
-			attrs[a] = x
-		}
+		refs["env."+k+"."] = r
 	}
 	sort.Strings(keys)
-	return keys, attrs, cleanDomains(domains)
+	return keys, refs, cleanDomains(domains)
 }
 
 var (
@@ -185,22 +184,21 @@ var (
 // SMTP_SERVER, REDIS_ADDR. Only a whole "_HOST" word counts (GHOST_URL is not a host key).
 func hostKey(k string) bool { return hostKeyName.MatchString(k) && !proxyEnvKeys[strings.ToUpper(k)] }
 
-// bareHost turns "db" or "db:5432" into prefix.host (and prefix.port): the Compose service names
-// other containers reach each other by.
-func bareHost(prefix, v string) map[string]any {
+// bareHost turns "db" or "db:5432" into a reference to host db (port 5432): the Compose service
+// names other containers reach each other by. No URL: the value is no URL.
+func bareHost(v string) graph.Ref {
 	m := bareHostVal.FindStringSubmatch(strings.TrimSpace(v))
 	if m == nil || evidence.LooksSecret(m[1]) {
-		return nil
+		return graph.Ref{}
 	}
 	if _, err := strconv.Atoi(m[1]); err == nil { // a number is not a host
-		return nil
+		return graph.Ref{}
 	}
-	out := map[string]any{prefix + ".host": evidence.NormalizeHost(m[1])}
+	r := graph.Ref{Host: evidence.NormalizeHost(m[1])}
 	if m[2] != "" {
-		p, _ := strconv.Atoi(m[2])
-		out[prefix+".port"] = p
+		r.Port, _ = strconv.ParseInt(m[2], 10, 64)
 	}
-	return out
+	return r
 }
 
 // localHost reports addresses that name the container itself or every interface: they are bind

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/infragraph/infragraph/graph"
 )
 
 func TestParseDependsOn(t *testing.T) {
@@ -87,12 +89,11 @@ func TestEnvFacts(t *testing.T) {
 	if !reflect.DeepEqual(keys, wantKeys) {
 		t.Errorf("keys = %v", keys)
 	}
-	want := map[string]any{
-		"env.DATABASE_URL.scheme": "postgres", "env.DATABASE_URL.host": "db.internal", "env.DATABASE_URL.port": 5432,
-		"env.DATABASE_URL.database": "acme", "env.DATABASE_URL.user": "odoo", "env.DATABASE_URL.url": "postgres://db.internal:5432",
-		"env.DB_HOST.host": "db", "env.PGHOST.host": "pg", "env.PGHOST.port": 5433,
-		"env.REDIS_ADDR.host": "cache", "env.REDIS_ADDR.port": 6379,
-		"env.GHOST_URL.scheme": "https", "env.GHOST_URL.host": "blog.example.com", "env.GHOST_URL.url": "https://blog.example.com",
+	want := map[string]graph.Ref{
+		"env.DATABASE_URL.": {Scheme: "postgres", Host: "db.internal", Port: 5432, Database: "acme", User: "odoo", URL: "postgres://db.internal:5432"},
+		"env.DB_HOST.":      {Host: "db"}, "env.PGHOST.": {Host: "pg", Port: 5433},
+		"env.REDIS_ADDR.": {Host: "cache", Port: 6379},
+		"env.GHOST_URL.":  {Scheme: "https", Host: "blog.example.com", URL: "https://blog.example.com"},
 	}
 	if !reflect.DeepEqual(attrs, want) {
 		t.Errorf("attrs = %v\nwant    %v", attrs, want)

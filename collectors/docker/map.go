@@ -192,10 +192,10 @@ func (m *mapper) containers(s snapshot, netByID map[string]string) {
 			links = append(links, hc.Links...)
 		}
 		a["exposed_ports"] = portKeys(cfg.ExposedPorts)
-		keys, envAttrs, envDomains := envFacts(cfg.Env)
+		keys, envRefs, envDomains := envFacts(cfg.Env)
 		a["env_keys"] = keys
-		for k, v := range envAttrs {
-			a[k] = v
+		for k, r := range envRefs {
+			a[k] = r
 		}
 		for k, v := range labelAttrs(cfg.Labels) {
 			a[k] = v

@@ -186,9 +186,7 @@ func (m *mapper) scope(s *snapshot) {
 			attrs["header_names"] = slices.Sorted(maps.Keys(d.Headers))
 			for _, e := range d.Endpoint {
 				if f, ok := evidence.Parse(e); ok {
-					for k, v := range f.Attrs("endpoint") {
-						attrs[k] = v
-					}
+					attrs["endpoint."] = f.Ref()
 					break
 				}
 			}
@@ -201,9 +199,7 @@ func (m *mapper) scope(s *snapshot) {
 		attrs := graph.Attrs{"events": w.Events}
 		name := w.ID
 		if f, ok := evidence.Parse(w.URL); ok {
-			for k, v := range f.Attrs("url") {
-				attrs[k] = v
-			}
+			attrs["url."] = f.Ref()
 			name = f.Host
 		}
 		nid := m.node("webhook", w.ID, name, attrs)

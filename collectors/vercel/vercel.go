@@ -320,7 +320,7 @@ func (c *Collector) envFacts(ctx context.Context, s Scope, projectID string, e *
 	defer func() { e.Value = "" }()
 	switch e.Type {
 	case "plain":
-		return evidence.FromEnv("value", e.Key, e.Value), nil
+		return evidence.EnvRef("value", e.Key, e.Value), nil
 	case "encrypted":
 		if !c.readEncrypted() || e.ID == "" {
 			return nil, nil
@@ -332,7 +332,7 @@ func (c *Collector) envFacts(ctx context.Context, s Scope, projectID string, e *
 		v := full.Value
 		full.Value = ""
 		if full.Decrypted || full.Type == "plain" {
-			return evidence.FromEnv("value", e.Key, v), nil
+			return evidence.EnvRef("value", e.Key, v), nil
 		}
 		return nil, nil
 	}
@@ -364,7 +364,7 @@ func (c *Collector) sharedEnv(ctx context.Context, s Scope, snap *snapshot, emit
 			}
 		}
 		v.Value = ""
-		if f := evidence.FromEnv("value", v.Key, value); len(f) > 0 {
+		if f := evidence.EnvRef("value", v.Key, value); len(f) > 0 {
 			snap.sharedFacts[v.ID] = f
 		}
 	}
