@@ -38,9 +38,9 @@ type Enricher interface {
 type Verdict struct {
 	Proposal Proposal `json:"proposal"`
 	Accepted bool     `json:"accepted"`
-	// Reasons lists every rejection reason, each "code: explanation" with a stable code (see the
-	// Reason constants); empty when accepted.
-	Reasons []string `json:"reasons,omitempty"`
+	// Reasons lists every rejection reason, each with a stable code (see Code), sorted as their
+	// "code: explanation" strings; empty when accepted.
+	Reasons []Reason `json:"reasons,omitempty"`
 	// Notes say what happened to an accepted proposal ("merged with observed edge").
 	Notes []string `json:"notes,omitempty"`
 }

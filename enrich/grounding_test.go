@@ -79,7 +79,7 @@ func TestValidatorRejectsFragmentQuotes(t *testing.T) {
 	}
 	n := 0
 	for _, r := range vs[0].Reasons {
-		if ReasonCode(r) == ReasonUngrounded {
+		if r.Code == ReasonUngrounded {
 			n++
 		}
 	}
@@ -94,7 +94,7 @@ func TestValidatorRejectsConfidenceOutsideUnitInterval(t *testing.T) {
 		p := good()
 		p.Edge.Confidence = c
 		vs := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(small(t), []Proposal{p})
-		if vs[0].Accepted || !contains(codesOf(vs[0]), ReasonConfidence) {
+		if vs[0].Accepted || !contains(codesOf(vs[0]), string(ReasonConfidence)) {
 			t.Errorf("confidence %v: accepted=%v reasons %v", c, vs[0].Accepted, vs[0].Reasons)
 		}
 	}
@@ -110,7 +110,7 @@ func TestValidatorRejectsConfidenceOutsideUnitInterval(t *testing.T) {
 func codesOf(v Verdict) []string {
 	var out []string
 	for _, r := range v.Reasons {
-		out = append(out, ReasonCode(r))
+		out = append(out, string(r.Code))
 	}
 	return out
 }

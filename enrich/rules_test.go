@@ -138,7 +138,7 @@ func TestRulesEvidenceAndVia(t *testing.T) {
 	ps, vs := infer(t, g)
 	for _, v := range vs {
 		for _, r := range v.Reasons {
-			if c := ReasonCode(r); c != ReasonBelowThreshold {
+			if c := r.Code; c != ReasonBelowThreshold {
 				t.Errorf("rule proposal %s rejected for %s: a rule must only propose what the validator accepts", v.Proposal.Edge.Key(), r)
 			}
 		}
@@ -362,7 +362,7 @@ func TestRulesAmbiguousOwnersAreNotAccepted(t *testing.T) {
 		t.Fatalf("want a proposal per owner, got %d", len(vs))
 	}
 	for _, v := range vs {
-		if v.Accepted || ReasonCode(v.Reasons[0]) != ReasonBelowThreshold {
+		if v.Accepted || v.Reasons[0].Code != ReasonBelowThreshold {
 			t.Errorf("%s: an identity two systems claim must not be accepted: %v", v.Proposal.Edge.Key(), v.Reasons)
 		}
 	}

@@ -1,45 +1,54 @@
 package enrich
 
 import (
+	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/schemas"
 )
 
-// Rejection reasons: the stable codes that start every reason in proposals.json.
+// Code is a rejection reason's stable code: proposals.json starts every reason with it.
+type Code string
+
+// Rejection codes.
 const (
-	ReasonMissingEndpoint = "endpoint_missing"
-	ReasonSelfLoop        = "self_loop"
-	ReasonUnknownType     = "unknown_edge_type"
-	ReasonPairNotAllowed  = "pair_not_allowed"
-	ReasonConfidence      = "confidence_out_of_range"
-	ReasonBelowThreshold  = "below_threshold"
-	ReasonNoEvidence      = "no_evidence"
-	ReasonUngrounded      = "evidence_ungrounded"
-	ReasonBadOrigin       = "bad_origin"
-	ReasonBadNewNode      = "new_node_invalid"
-	ReasonBadVia          = "via_missing"
-	ReasonOutOfScope      = "endpoint_not_offered"
-	ReasonNameOnly        = "evidence_name_only"
-	ReasonOneSided        = "evidence_one_sided"
+	ReasonMissingEndpoint Code = "endpoint_missing"
+	ReasonSelfLoop        Code = "self_loop"
+	ReasonUnknownType     Code = "unknown_edge_type"
+	ReasonPairNotAllowed  Code = "pair_not_allowed"
+	ReasonConfidence      Code = "confidence_out_of_range"
+	ReasonBelowThreshold  Code = "below_threshold"
+	ReasonNoEvidence      Code = "no_evidence"
+	ReasonUngrounded      Code = "evidence_ungrounded"
+	ReasonBadOrigin       Code = "bad_origin"
+	ReasonBadNewNode      Code = "new_node_invalid"
+	ReasonBadVia          Code = "via_missing"
+	ReasonOutOfScope      Code = "endpoint_not_offered"
+	ReasonNameOnly        Code = "evidence_name_only"
+	ReasonOneSided        Code = "evidence_one_sided"
 )
 
 // Reasons lists every rejection code, for documentation and tests.
-var Reasons = []string{
+var Reasons = []Code{
 	ReasonMissingEndpoint, ReasonSelfLoop, ReasonUnknownType, ReasonPairNotAllowed, ReasonConfidence,
 	ReasonBelowThreshold, ReasonNoEvidence, ReasonUngrounded, ReasonBadOrigin, ReasonBadNewNode, ReasonBadVia,
 	ReasonOutOfScope, ReasonNameOnly, ReasonOneSided,
 }
 
-// ReasonCode returns the code of a reason string ("below_threshold: 0.40 < 0.50" gives
-// "below_threshold").
-func ReasonCode(reason string) string {
-	code, _, _ := strings.Cut(reason, ":")
-	return code
+// Reason is one rejection reason: its code, and what was wrong in words. proposals.json carries
+// it as one string, "code: detail" (String).
+type Reason struct {
+	Code   Code
+	Detail string
 }
+
+func (r Reason) String() string { return string(r.Code) + ": " + r.Detail }
+
+// MarshalJSON writes the reason as proposals.json has always carried it: "code: detail".
+func (r Reason) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
 
 // Validator checks proposals against the graph and the vocabulary. Every proposal, from the rules
 // or from the LLM, passes it before it enters the graph.
@@ -75,10 +84,12 @@ func nodeOf(g *graph.Graph, p Proposal, id string) (graph.Node, bool) {
 	return graph.Node{}, false
 }
 
-func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) []string {
+func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) []Reason {
 	e := p.Edge
-	var rs []string
-	add := func(code, format string, args ...any) { rs = append(rs, code+": "+fmt.Sprintf(format, args...)) }
+	var rs []Reason
+	add := func(code Code, format string, args ...any) {
+		rs = append(rs, Reason{code, fmt.Sprintf(format, args...)})
+	}
 
 	for _, n := range p.NewNodes {
 		switch {
@@ -172,7 +183,7 @@ func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) [
 			add(ReasonUngrounded, "%s.%s does not contain %q", n.ID, ev.Field, clip(ev.Value))
 		}
 	}
-	sort.Strings(rs)
+	slices.SortFunc(rs, func(a, b Reason) int { return strings.Compare(a.String(), b.String()) })
 	return rs
 }
 

@@ -1,7 +1,9 @@
 package enrich
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -72,7 +74,7 @@ func TestValidatorAcceptsGrounded(t *testing.T) {
 func TestValidatorRejectsEachReason(t *testing.T) {
 	ext := graph.Node{ID: "external:host:api.stripe.com", Provider: "external", Kind: "host", Name: "api.stripe.com", Attrs: graph.Attrs{"host": "api.stripe.com"}}
 	cases := []struct {
-		code   string
+		code   Code
 		mutate func(p *Proposal)
 	}{
 		{ReasonMissingEndpoint, func(p *Proposal) { p.Edge.To = "supabase:project:nope" }},
@@ -109,7 +111,7 @@ func TestValidatorRejectsEachReason(t *testing.T) {
 			p.Edge.Evidence = p.Edge.Evidence[1:]
 		}},
 	}
-	covered := map[string]bool{}
+	covered := map[Code]bool{}
 	v := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}
 	for _, c := range cases {
 		p := good()
@@ -120,11 +122,11 @@ func TestValidatorRejectsEachReason(t *testing.T) {
 			t.Errorf("%s: accepted", c.code)
 			continue
 		}
-		var codes []string
+		var codes []Code
 		for _, r := range vs[0].Reasons {
-			codes = append(codes, ReasonCode(r))
+			codes = append(codes, r.Code)
 		}
-		if !contains(codes, c.code) {
+		if !slices.Contains(codes, c.code) {
 			t.Errorf("%s: reasons %v", c.code, vs[0].Reasons)
 		}
 		covered[c.code] = true
@@ -143,12 +145,12 @@ func TestValidatorReturnsEveryReason(t *testing.T) {
 	p.Edge.Evidence = nil
 	p.Edge.To = p.Edge.From
 	vs := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(small(t), []Proposal{p})
-	var codes []string
+	var codes []Code
 	for _, r := range vs[0].Reasons {
-		codes = append(codes, ReasonCode(r))
+		codes = append(codes, r.Code)
 	}
-	for _, want := range []string{ReasonBadOrigin, ReasonConfidence, ReasonNoEvidence, ReasonSelfLoop, ReasonPairNotAllowed} {
-		if !contains(codes, want) {
+	for _, want := range []Code{ReasonBadOrigin, ReasonConfidence, ReasonNoEvidence, ReasonSelfLoop, ReasonPairNotAllowed} {
+		if !slices.Contains(codes, want) {
 			t.Errorf("missing %s in %v", want, vs[0].Reasons)
 		}
 	}
@@ -203,7 +205,7 @@ func TestApplyMergesDuplicates(t *testing.T) {
 func TestReasonCodesStable(t *testing.T) {
 	// proposals.json consumers match on these strings.
 	want := "endpoint_missing self_loop unknown_edge_type pair_not_allowed confidence_out_of_range below_threshold no_evidence evidence_ungrounded bad_origin new_node_invalid via_missing endpoint_not_offered evidence_name_only evidence_one_sided"
-	if got := strings.Join(Reasons, " "); got != want {
+	if got := strings.Trim(fmt.Sprint(Reasons), "[]"); got != want {
 		t.Errorf("reason codes changed:\n got %s\nwant %s", got, want)
 	}
 }

@@ -132,8 +132,8 @@ type AuditProposal struct {
 // AuditVerdict is the validator's verdict on an audited proposal.
 type AuditVerdict struct {
 	AuditProposal
-	Accepted bool     `json:"accepted"`
-	Reasons  []string `json:"reasons,omitempty"`
+	Accepted bool            `json:"accepted"`
+	Reasons  []enrich.Reason `json:"reasons,omitempty"`
 }
 
 // New returns an enricher; base is the HTTP transport to build on (nil: the default).

@@ -227,13 +227,13 @@ func TestBadAnswersAreRejectedWithReasons(t *testing.T) {
 		if v.Accepted {
 			t.Errorf("accepted: %+v", v.Proposal.Edge)
 		}
-		reasons[v.Proposal.Edge.From+" "+v.Proposal.Edge.Type+" "+v.Proposal.Edge.Evidence[0].Value] = strings.Join(v.Reasons, ";")
+		reasons[v.Proposal.Edge.From+" "+v.Proposal.Edge.Type+" "+v.Proposal.Edge.Evidence[0].Value] = fmt.Sprint(v.Reasons)
 	}
-	for k, code := range map[string]string{
+	for k, code := range map[string]enrich.Code{
 		"vercel:env_var:prj_admin/env_odoo calls shop.acme-coffee.com": enrich.ReasonUngrounded, // quote not in field
 		"vercel:project:prj_evil calls erp":                            enrich.ReasonNameOnly,   // names are not evidence
 	} {
-		if !strings.Contains(reasons[k], code) {
+		if !strings.Contains(reasons[k], string(code)) {
 			t.Errorf("%s: reasons %q lack %s", k, reasons[k], code)
 		}
 	}

@@ -71,15 +71,18 @@ func TestScanWithLLM(t *testing.T) {
 	if err := scan.WriteProposals(&buf, res.Verdicts); err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Proposals []enrich.Verdict `json:"proposals"`
+	var doc struct { // proposals.json as a consumer reads it: each reason one "code: detail" string
+		Proposals []struct {
+			Accepted bool
+			Reasons  []string
+		} `json:"proposals"`
 	}
 	json.Unmarshal(buf.Bytes(), &doc)
 	rejected := 0
 	for _, v := range doc.Proposals {
 		if !v.Accepted {
 			rejected++
-			if !strings.Contains(strings.Join(v.Reasons, ";"), enrich.ReasonNameOnly) {
+			if !strings.Contains(strings.Join(v.Reasons, ";"), string(enrich.ReasonNameOnly)+": ") {
 				t.Errorf("rejected without the reason: %+v", v)
 			}
 		}
