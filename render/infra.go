@@ -145,6 +145,13 @@ func (d *infraDoc) fit(max int) {
 			return
 		}
 	}
+	if d.shortenRestore() {
+		omitted = append(omitted, "restore order shortened to its waves")
+		if size() <= max {
+			d.trimmed = omitted
+			return
+		}
+	}
 	order := make([]int, len(d.systems))
 	for i := range order {
 		order[i] = i
@@ -245,6 +252,7 @@ func (m *model) infra() *infraDoc {
 	d.tail = []part{
 		{name: "dependency map", full: m.depMap(), stub: "<a id=\"dependency-map\"></a>\n## Dependency map\n\nOmitted to fit the size budget: see graph.mmd and diagrams/.\n\n"},
 		{name: "critical components", full: m.critical(slugs, 10), stub: m.critical(slugs, 5)},
+		m.restorePart(slugs),
 		{name: "inferred relationships", full: m.inferred(slugs), stub: "<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nOmitted to fit the size budget: see graph.json (edges whose origin is rule or llm) and proposals.json.\n\n"},
 		{name: "external dependencies", full: m.externals(slugs), stub: "<a id=\"external-dependencies\"></a>\n## External dependencies\n\nOmitted to fit the size budget: see graph.json (nodes external:*).\n\n"},
 		{name: "legend", full: legend, stub: legend},
@@ -687,7 +695,7 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	contains := m.containsSummary(id)
 
 	deps, depsOn := m.directDeps(id, slugs, true), m.directDeps(id, slugs, false)
-	fwd, back := m.reachList(id, true, slugs), m.breaksList(id, slugs)
+	fwd, back := m.reachList(id, slugs), m.breaksList(id, slugs)
 	state := m.stateLines(id, slugs)
 
 	// One allocation for the section: its parts written in place, not concatenated first.
@@ -927,12 +935,14 @@ func (m *model) directDeps(id string, slugs map[string]string, forward bool) []s
 // reaches every other, and the lists would grow with the square of the estate.
 const maxReach = 12
 
-func (m *model) reachList(id string, forward bool, slugs map[string]string) string {
+// reachList is what rep id depends on transitively, nearest first: the first maxReach and a
+// count of the rest. The count comes from the restore order's one pass, so a system in a long
+// chain does not walk the chain (a walk per system was quadratic).
+func (m *model) reachList(id string, slugs map[string]string) string {
 	var parts []string
-	rs := m.reach(id, forward)
-	for i, r := range rs {
+	for i, r := range m.nearDeps(id) {
 		if i == maxReach {
-			parts = append(parts, fmt.Sprintf("and %d more further away (graph.json has them all)", len(rs)-maxReach))
+			parts = append(parts, fmt.Sprintf("and %d more further away (graph.json has them all)", m.restore().Reached(id)-maxReach))
 			break
 		}
 		parts = append(parts, m.ref(r.ID, slugs)+" ("+strconv.Itoa(r.Distance)+")")

@@ -53,6 +53,10 @@ type model struct {
 	index *query.ImpactIndex
 	// narratives are INFRA.md's model-written system narratives (InfraOptions.Narratives).
 	narratives map[string]Narrative
+	// order and near serve the transitive lists and the restore order (restore.go): the lifted
+	// graph's cycles, waves and reach counts in one pass, and each rep's nearest dependencies.
+	order *graph.Order
+	near  map[string][]graph.Reached
 }
 
 // drawn is the set of units that get a diagram of their own.
@@ -265,13 +269,6 @@ func (m *model) impacts() *query.ImpactIndex {
 		m.index, _ = query.NewImpactIndexOf(m.g, m.nodes, m.edges) // only the vocabulary can fail, and newModel loaded it
 	}
 	return m.index
-}
-
-// reach returns the reps transitively reached from rep id, forward (what it depends on) or
-// backward (what depends on it), sorted by distance then id.
-func (m *model) reach(id string, forward bool) []graph.Reached {
-	r, _ := m.lifted.Reach(id, forward, 0, nil)
-	return r
 }
 
 // unit returns a rep and its members, the rep first.

@@ -529,9 +529,17 @@ func TestInfraMaxBytes(t *testing.T) {
 		!strings.Contains(section(t, doc, "vercel-project-marketing"), "Depended on by** (direct)") {
 		t.Error("the per-kind table was not the first part trimmed")
 	}
+	// Then the restore order keeps its cycles and waves, not what to restore before each system,
+	// and every system still keeps its detail.
+	saved := len(full) - len(doc)
+	doc = string(renderBytes(t, Infra(InfraOptions{MaxBytes: len(full) - saved - 300}), g))
+	if strings.Contains(doc, "| wave | system | restore first, in order |") || !strings.Contains(doc, "- Wave 1: ") ||
+		!strings.Contains(section(t, doc, "vercel-project-marketing"), "Depended on by** (direct)") {
+		t.Error("the restore order was not the second part trimmed")
+	}
 	// Then the least critical systems lose detail first: the marketing decoy (blast radius 0) is
 	// shortened while the droplet keeps its detail.
-	saved := len(full) - len(doc)
+	saved = len(full) - len(doc)
 	doc = string(renderBytes(t, Infra(InfraOptions{MaxBytes: len(full) - saved - 300}), g))
 	if strings.Contains(section(t, doc, "vercel-project-marketing"), "Depended on by** (direct)") {
 		t.Error("the least critical system kept its full section")
