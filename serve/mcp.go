@@ -282,6 +282,19 @@ func (m *mcpServer) addTools() {
 			}
 			return text("%s (%d hop(s), %s).", strings.Join(names, " -> "), len(r.Steps)-1, dir), r, nil
 		})
+	mcp.AddTool(m.srv, &mcp.Tool{Name: "restore_order", Annotations: readOnly("Restore order"),
+		Description: "The order to bring systems back after an outage, dependencies first (INFRA.md's Restore order): with an id, everything the system holding it depends on, by wave, the system last; without, every system by wave. Wave 1 depends on nothing; a system in a dependency cycle shares its wave with the rest of its cycle. Also lists the dependency cycles."},
+		func(_ context.Context, _ *mcp.CallToolRequest, p RestoreParams) (*mcp.CallToolResult, *render.RestorePlan, error) {
+			r, err := m.svc.Restore(p)
+			if err != nil {
+				return nil, nil, err
+			}
+			names := make([]string, len(r.Steps))
+			for i, s := range r.Steps {
+				names[i] = fmt.Sprintf("%s (wave %d)", render.Markdown(s.Name), s.Wave)
+			}
+			return text("%s; %d dependency cycle(s).", strings.Join(names, ", "), len(r.Cycles)), r, nil
+		})
 	mcp.AddTool(m.srv, &mcp.Tool{Name: "changes_since", Annotations: readOnly("Changes since"),
 		Description: "What changed between an earlier scan of the history and the latest: nodes and edges added, removed, changed, gone stale, observed again. since: previous (default), a scan id or an RFC 3339 time."},
 		func(_ context.Context, _ *mcp.CallToolRequest, p ChangesParams) (*mcp.CallToolResult, *ChangesResult, error) {

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/infragraph/infragraph/render"
 )
 
 // connect serves dir over in-memory transports and returns a client session: every test below
@@ -99,7 +102,7 @@ func TestListTools(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"changes_since", "dependencies", "get_node", "impact", "path", "scan_status", "search_nodes"}
+	want := []string{"changes_since", "dependencies", "get_node", "impact", "path", "restore_order", "scan_status", "search_nodes"}
 	if !slices.Equal(names, want) {
 		t.Errorf("tools %v, want %v", names, want)
 	}
@@ -308,6 +311,39 @@ func TestPath(t *testing.T) {
 	}
 	if msg := callErr(t, cs, "path", map[string]any{"from": "prj_admin", "to": "nowhere"}); !strings.Contains(msg, "no such node") {
 		t.Errorf("unknown to: %q", msg)
+	}
+}
+
+// TestRestoreOrder: the restore_order tool gives INFRA.md's order, dependencies first, the
+// system asked about last, and the estate's dependency cycles.
+func TestRestoreOrder(t *testing.T) {
+	cs := connect(t, writeEstate(t))
+	var r render.RestorePlan
+	txt := call(t, cs, "restore_order", map[string]any{"id": "prj_admin"}, &r)
+	if r.System != "vercel:project:prj_admin" || len(r.Steps) == 0 || r.Steps[len(r.Steps)-1].ID != r.System {
+		t.Fatalf("restore %+v", r)
+	}
+	pos := map[string]int{}
+	for i, s := range r.Steps {
+		pos[s.ID] = i
+		if i > 0 && s.Wave < r.Steps[i-1].Wave {
+			t.Errorf("step %d (%s, wave %d) after wave %d", i, s.ID, s.Wave, r.Steps[i-1].Wave)
+		}
+	}
+	// admin calls the Odoo instance, which runs in a container on the droplet: the droplet first
+	if d, o := pos["digitalocean:droplet:1001"], pos["odoo:instance:erp.acme-coffee.com"]; d >= o {
+		t.Errorf("droplet at %d, odoo at %d: %+v", d, o, r.Steps)
+	}
+	if !strings.HasSuffix(txt, "admin (wave "+strconv.Itoa(r.Steps[len(r.Steps)-1].Wave)+"); "+strconv.Itoa(len(r.Cycles))+" dependency cycle(s).") {
+		t.Errorf("text %q", txt)
+	}
+	var all render.RestorePlan
+	call(t, cs, "restore_order", nil, &all)
+	if all.System != "" || len(all.Steps) < 5 || all.Cycles == nil {
+		t.Errorf("every system: %+v", all)
+	}
+	if msg := callErr(t, cs, "restore_order", map[string]any{"id": "nowhere"}); !strings.Contains(msg, "no such node") {
+		t.Errorf("unknown id: %q", msg)
 	}
 }
 

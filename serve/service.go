@@ -271,12 +271,17 @@ func (s *Service) Dependencies(p WalkParams) (*WalkResult, error) {
 // One analysis per request: the hits are its breaks up to the depth (a breadth-first walk's first
 // levels do not depend on how far it goes on), not a second walk.
 func (s *Service) Impact(p WalkParams) (*WalkResult, error) {
+	snap, err := s.snapshot()
+	if err != nil {
+		return nil, err
+	}
 	var a query.Analysis
 	breaks := func(g *graph.Graph, id string, depth int) ([]query.Hit, error) {
-		var err error
-		if a, err = query.Analyze(g, id); err != nil {
+		x, err := snap.impacts()
+		if err != nil {
 			return nil, err
 		}
+		a = x.Analyze(id)
 		if depth <= 0 {
 			return a.Breaks, nil
 		}
@@ -288,7 +293,7 @@ func (s *Service) Impact(p WalkParams) (*WalkResult, error) {
 		}
 		return hits, nil
 	}
-	return s.walk(p, breaks, func(_ *graph.Graph, r *WalkResult) error {
+	return s.walkIn(snap, p, breaks, func(_ *graph.Graph, r *WalkResult) error {
 		r.BlastRadius, r.Rebuild, r.Parts, r.Data = &a.BlastRadius, a.Rebuild, len(a.Parts), a.Data
 		return nil
 	})
@@ -300,6 +305,11 @@ func (s *Service) walk(p WalkParams, f func(*graph.Graph, string, int) ([]query.
 	if err != nil {
 		return nil, err
 	}
+	return s.walkIn(snap, p, f, more)
+}
+
+// walkIn is walk over snap.
+func (s *Service) walkIn(snap *Snapshot, p WalkParams, f func(*graph.Graph, string, int) ([]query.Hit, error), more func(*graph.Graph, *WalkResult) error) (*WalkResult, error) {
 	if p.Depth < 0 {
 		return nil, badRequest("depth must not be negative")
 	}

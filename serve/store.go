@@ -33,6 +33,7 @@ type Snapshot struct {
 	derivedOnce sync.Once
 	derivedData derived
 	snapshotUI
+	impactIndex
 }
 
 type fileStamp struct {

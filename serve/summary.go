@@ -227,7 +227,7 @@ func writeSummary(w io.Writer, r *SummaryResult) {
 			fmt.Fprintf(w, "- %s\n", render.Markdown(h))
 		}
 	}
-	fmt.Fprintln(w, "\nAsk further with the tools: search_nodes, get_node, dependencies, impact, path, changes_since, scan_status.")
+	fmt.Fprintln(w, "\nAsk further with the tools: search_nodes, get_node, dependencies, impact, path, restore_order, changes_since, scan_status.")
 }
 
 func staleMark(n query.Node) string {

@@ -287,6 +287,7 @@ func TestQueryCommands(t *testing.T) {
 		"deps":      {[]string{"query", "--graph", fixture, "deps", "erp-odoo-1"}, exitOK, []string{"docker:engine:erp-1", "digitalocean:droplet:1001"}},
 		"stale hit": {[]string{"query", "--graph", fixture, "impact", "odoo:instance:erp.acme-coffee.com"}, exitOK, []string{"digitalocean:app:acme-api", "stale since 2026-11-21T06:00:00Z"}},
 		"path":      {[]string{"query", "--graph", fixture, "path", "prj_admin", "1001"}, exitOK, []string{"<-contains- docker:engine:erp-1", "-runs_on (rule 1.00)-> digitalocean:droplet:1001"}},
+		"restore":   {[]string{"query", "--graph", fixture, "restore", "erp-odoo-1"}, exitOK, []string{"restore order of docker:engine:erp-1: 2 step(s)", "1     digitalocean droplet  erp-1  digitalocean:droplet:1001\n2     docker engine", "supabase:project:qwertyuiopasdfghjklz <-> vercel:project:prj_storefront"}},
 		"show":      {[]string{"query", "--graph", fixture, "show", "acme-api"}, exitOK, []string{"STALE", "env.ODOO_URL.host", "erp.acme-coffee.com"}},
 		"ambiguous": {[]string{"query", "--graph", fixture, "deps", "erp"}, exitUsage, nil},
 		"no graph":  {[]string{"query", "--graph", t.TempDir()}, exitError, nil},

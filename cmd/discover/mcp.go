@@ -22,7 +22,7 @@ func newMCPCmd(e *env, g *globalOpts, runF func(*mcpOpts) error) *cobra.Command 
 		Long: `mcp speaks the Model Context Protocol on stdin and stdout, read-only, over the latest scan in
 --graph (an output directory of discover scan); a new scan is picked up on the next request.
 
-Tools: search_nodes, get_node, dependencies, impact, path, changes_since, scan_status.
+Tools: search_nodes, get_node, dependencies, impact, path, restore_order, changes_since, scan_status.
 Resources: infragraph://summary (read it first), infragraph://infra.md, infragraph://system/{id}.
 
 Add it to an MCP client's configuration, e.g. for Claude Desktop or Claude Code:

@@ -77,6 +77,7 @@ unknown kind, provider or node, or an ambiguous one.
   discover query deps prj_storefront --depth 2  # what it depends on
   discover query impact supabase:acme-prod      # what breaks if it goes down
   discover query path prj_admin 1001            # how two nodes connect
+  discover query restore prj_storefront         # what to bring back first after an outage
 
 impact is query.Analysis, the same answer INFRA.md, the MCP server and the HTTP API give: runtime
 dependents break (their count is the blast radius); parts go down with their whole (an engine's
@@ -150,6 +151,7 @@ is named. deps is the mirror image of the dependency walk.`,
 	cmd.AddCommand(
 		walk("deps", "What a node depends on, transitively", query.Deps, "dependencies of"),
 		walk("impact", "What breaks if a node goes down, what cannot redeploy, what a deletion destroys", query.Impact, "impact of"),
+		newRestoreCmd(e, o),
 		&cobra.Command{
 			Use:   "path FROM TO",
 			Short: "A shortest path between two nodes",
