@@ -138,6 +138,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newExportCmd(e, nil),
 		newVersionCmd(e),
 		newDoctorCmd(e),
+		newAskCmd(e),
 	)
 	return root
 }

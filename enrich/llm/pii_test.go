@@ -94,3 +94,29 @@ func TestRedactorPersonalData(t *testing.T) {
 		t.Errorf("%q != %q", a, b)
 	}
 }
+
+// A tool result for `discover ask` is redacted by field: node ids stay (they are how the model
+// cites), a personal scope's name and slug, an author, an email and a secret-named value go.
+func TestRedactJSONToolResult(t *testing.T) {
+	g := estate(t)
+	plantPII(t, g)
+	red := NewRedactor([]byte("k")).WithPeople(Personal(g))
+	in := `{"nodes":[{"id":"vercel:team:usr_jane","name":"Jane Q Public","attrs":{"slug":"janeqp","personal":true}},
+	 {"id":"odoo:instance:erp.acme-coffee.com","name":"erp.acme-coffee.com","attrs":{"author":"Jane Doe","password":"` + canary + `","host":"erp.acme-coffee.com"}}],
+	 "edges":[{"from":"vercel:env_var:prj_admin/env_odoo","evidence":[{"node":"odoo:instance:erp.acme-coffee.com","field":"from_filter","value":"billing@acme-coffee.com"}]}],
+	 "total":2}`
+	out := RedactJSON(red, g, in)
+	for _, bad := range append([]string{"CANARY"}, planted...) {
+		if strings.Contains(strings.ToLower(out), strings.ToLower(bad)) {
+			t.Errorf("%q left in %s", bad, out)
+		}
+	}
+	for _, keep := range []string{`"id":"vercel:team:usr_jane"`, `"from":"vercel:env_var:prj_admin/env_odoo"`, `"host":"erp.acme-coffee.com"`, `@acme-coffee.com"`, `"total":2`, `"personal":true`} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("%s lost from %s", keep, out)
+		}
+	}
+	if got := RedactJSON(red, g, "not json: jane.doe@acme-coffee.com"); strings.Contains(got, "jane.doe") {
+		t.Errorf("text result %q", got)
+	}
+}
