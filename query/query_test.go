@@ -2,26 +2,37 @@ package query
 
 import (
 	"errors"
-	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/infragraph/infragraph/demo/demograph"
 	"github.com/infragraph/infragraph/graph"
 )
 
-// acme is testdata/acme.json: the Acme Coffee estate across the five providers, with the
-// acme-api app stale (its DigitalOcean collector failed).
+// Ids of the shared test estate (package demograph: the demo's scanned graph).
+const (
+	acmeAPI  = "digitalocean:app:c2a93513-8d9b-4223-9d61-5e7272c81cf5"
+	recordA  = "digitalocean:dns_record:acme-coffee.com/28448433" // erp.acme-coffee.com A -> the droplet
+	odooCtr  = "docker:container:erp-1/74c9f980a83afa91ae6a20a051156707eab6981f3d3be35da73c3ba9cde2a7ec"
+	proxyCtr = "docker:container:erp-1/4405fb6763b7aa4c394bc98815d55f3c6f420e822e862de5d8719dfb502ec55c"
+	dbCtr    = "docker:container:erp-1/9012ca8ecfc28947fad934e8ada910f3380cc0d30aa817d26628760129f94948"
+	odoo     = "odoo:instance:erp.acme-coffee.com"
+	sbProj   = "supabase:project:qwertyuiopasdfghjklz"
+	staleAt  = "2026-11-21T06:00:00Z"
+)
+
+// acme is the demo's graph after a second scan in which DigitalOcean's collector failed for the
+// acme-api app: the app and its edges are carried forward stale (as package history marks them).
 func acme(t *testing.T) *graph.Graph {
 	t.Helper()
-	f, err := os.Open("testdata/acme.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	g, err := graph.Decode(f)
-	if err != nil {
-		t.Fatal(err)
+	g := demograph.Graph(t)
+	n := g.NodePtr(acmeAPI)
+	n.Stale, n.StaleSince = true, staleAt
+	for _, e := range append(g.Out(acmeAPI), g.In(acmeAPI)...) {
+		p := g.EdgePtr(e.Key())
+		p.Stale, p.StaleSince = true, staleAt
 	}
 	return g
 }
@@ -42,13 +53,13 @@ func TestResolve(t *testing.T) {
 		"digitalocean:droplet:1001": "digitalocean:droplet:1001", // full id
 		"1001":                      "digitalocean:droplet:1001", // suffix at ":"
 		"droplet:1001":              "digitalocean:droplet:1001",
-		"orders":                    "supabase:table:qwertyuiopasdfghjklz/public.orders", // after "."
-		"public.orders":             "supabase:table:qwertyuiopasdfghjklz/public.orders",
-		"c0ffee01":                  "docker:container:erp-1/c0ffee01", // after "/"
-		"ffee01":                    "docker:container:erp-1/c0ffee01", // any suffix, last resort
-		"ERP-ODOO-1":                "docker:container:erp-1/c0ffee01", // name, any case
+		"sale.order":                "odoo:model:erp.acme-coffee.com/acme/sale.order", // after "/"
+		"order":                     "odoo:model:erp.acme-coffee.com/acme/sale.order", // after "."
+		"product-images":            "supabase:storage_bucket:qwertyuiopasdfghjklz/product-images",
+		"ba9cde2a7ec":               odooCtr, // any suffix, last resort
+		"ERP-ODOO-1":                odooCtr, // name, any case
 		"prj_storefront":            "vercel:project:prj_storefront",
-		"acme-prod":                 "supabase:project:qwertyuiopasdfghjklz",
+		"acme-api":                  acmeAPI,
 		// an exact name beats an id that ends in it (git:repo:github.com/acme/storefront)
 		"storefront": "vercel:project:prj_storefront",
 	} {
@@ -62,10 +73,12 @@ func TestResolve(t *testing.T) {
 func TestResolveAmbiguousAndMissing(t *testing.T) {
 	g := acme(t)
 	for ref, want := range map[string][]string{
-		// names of three nodes, and a suffix of two ids
-		"erp": {"digitalocean:dns_record:acme-coffee.com/erp", "docker:compose_project:erp-1/erp", "odoo:instance:erp.acme-coffee.com"},
+		// a DigitalOcean tag and the Compose project are both named erp
+		"erp": {"digitalocean:tag:5df3e3004a17e242b7c20ca6c9fc25b701a47ece/erp", "docker:compose_project:erp-1/erp"},
 		// the engine's id ends in erp-1, the droplet is named erp-1
 		"erp-1": {"digitalocean:droplet:1001", "docker:engine:erp-1"},
+		// the DigitalOcean project and the Supabase project share a name
+		"acme-prod": {"digitalocean:project:4e1bfbc3-dc3e-41f2-a18f-1b4d7ba71679", sbProj},
 	} {
 		_, err := Resolve(g, ref)
 		var amb *AmbiguousError
@@ -90,14 +103,15 @@ func TestFind(t *testing.T) {
 		f    Filter
 		want []string
 	}{
-		"kind":            {Filter{Kind: "project"}, []string{"supabase:project:qwertyuiopasdfghjklz", "vercel:project:prj_admin", "vercel:project:prj_marketing", "vercel:project:prj_storefront"}},
+		"kind":            {Filter{Kind: "project"}, []string{"digitalocean:project:4e1bfbc3-dc3e-41f2-a18f-1b4d7ba71679", sbProj, "vercel:project:prj_admin", "vercel:project:prj_marketing", "vercel:project:prj_storefront"}},
 		"qualified kind":  {Filter{Kind: "vercel:project"}, []string{"vercel:project:prj_admin", "vercel:project:prj_marketing", "vercel:project:prj_storefront"}},
-		"provider + name": {Filter{Provider: "docker", Name: "ERP-"}, []string{"docker:container:erp-1/c0ffee01", "docker:container:erp-1/c0ffee02", "docker:engine:erp-1"}},
+		"provider + name": {Filter{Provider: "docker", Name: "ERP-"}, []string{proxyCtr, odooCtr, dbCtr, "docker:engine:erp-1"}},
 		"attr value":      {Filter{Attrs: []string{"framework=NextJS"}}, []string{"vercel:project:prj_admin", "vercel:project:prj_storefront"}},
 		"attr list value": {Filter{Attrs: []string{"domains=shop.acme-coffee.com"}}, []string{"vercel:project:prj_storefront"}},
-		"attr presence":   {Filter{Attrs: []string{"env.ODOO_URL.host"}}, []string{"digitalocean:app:acme-api", "vercel:project:prj_admin"}},
-		"two attrs":       {Filter{Attrs: []string{"framework=nextjs", "env.ODOO_URL.host=erp.acme-coffee.com"}}, []string{"vercel:project:prj_admin"}},
-		"stale":           {Filter{Stale: true}, []string{"digitalocean:app:acme-api"}},
+		"attr presence":   {Filter{Attrs: []string{"env.ODOO_URL.host"}}, []string{acmeAPI}},
+		"attr of a ref":   {Filter{Attrs: []string{"value.host=erp.acme-coffee.com"}}, []string{"vercel:env_var:prj_admin/env_admin_odoo_url", "vercel:env_var:prj_storefront/env_sf_odoo"}},
+		"two attrs":       {Filter{Attrs: []string{"framework=nextjs", "repo=github.com/acme/admin"}}, []string{"vercel:project:prj_admin"}},
+		"stale":           {Filter{Stale: true}, []string{acmeAPI}},
 		"nothing":         {Filter{Kind: "droplet", Name: "zzz"}, []string{}},
 	} {
 		got, err := Find(g, c.f)
@@ -117,11 +131,12 @@ func TestFind(t *testing.T) {
 	}
 }
 
-// "What breaks if this droplet goes down": DNS that points at it, the Docker engine on it, the Odoo
-// running in one of the engine's containers, and the Vercel project and DigitalOcean app calling
-// Odoo. The engine's containers and Compose project are parts (down with the engine, listed
-// apart, not counted). The firewall protecting it (association) and the domain containing the
-// record (containment from a non-host) are not impacted.
+// "What breaks if this droplet goes down": the DNS record that points at it, the Docker engine
+// and the Odoo instance running on it, everything calling Odoo (the admin and storefront projects,
+// the stale acme-api app), and what reaches those (their domains, DNS records and aliases, the
+// Odoo jobs calling the storefront). The engine's Compose project, services, images, networks
+// and volumes and Odoo's database are parts (down with it, listed apart, not counted). The
+// firewall protecting it (association) is not impacted.
 func TestImpactAcrossProviders(t *testing.T) {
 	g := acme(t)
 	hits, err := Impact(g, "1001", 0)
@@ -129,9 +144,13 @@ func TestImpactAcrossProviders(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"digitalocean:dns_record:acme-coffee.com/erp", "docker:engine:erp-1", // 1
-		"odoo:instance:erp.acme-coffee.com",                     // 3
-		"digitalocean:app:acme-api", "vercel:project:prj_admin", // 4
+		recordA, "docker:engine:erp-1", odoo, // 1
+		acmeAPI, "vercel:project:prj_admin", "vercel:project:prj_storefront", // 2: Odoo's callers
+		"digitalocean:dns_record:acme-coffee.com/28448435", "digitalocean:dns_record:acme-coffee.com/28448436", "digitalocean:domain:acme-coffee.com", // 3
+		proxyCtr, odooCtr, dbCtr, // 3: the containers run images of the engine
+		"odoo:cron:erp.acme-coffee.com/acme/2", "odoo:server_action:erp.acme-coffee.com/acme/10",
+		"vercel:project_domain:prj_admin/admin-acme.vercel.app", "vercel:project_domain:prj_storefront/shop.acme-coffee.com", "vercel:project_domain:prj_storefront/storefront-acme.vercel.app",
+		"vercel:alias:als_admin_app", "vercel:alias:als_shop", "vercel:alias:als_storefront_app", // 4
 	}
 	if got := hitIDs(hits); !reflect.DeepEqual(got, want) {
 		t.Fatalf("impact:\n got %v\nwant %v", got, want)
@@ -143,40 +162,58 @@ func TestImpactAcrossProviders(t *testing.T) {
 	if !reflect.DeepEqual(hitIDs(a.Breaks), want) || a.BlastRadius != len(want) {
 		t.Errorf("Analyze breaks %v radius %d", hitIDs(a.Breaks), a.BlastRadius)
 	}
-	if got, want := hitIDs(a.Parts), []string{"docker:compose_project:erp-1/erp", "docker:container:erp-1/c0ffee01", "docker:container:erp-1/c0ffee02", "odoo:database:erp.acme-coffee.com/acme"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("parts %v, want %v", got, want)
+	parts := hitIDs(a.Parts)
+	for _, p := range []string{"docker:compose_project:erp-1/erp", "docker:compose_service:erp-1/erp/odoo", "docker:volume:erp-1/erp_db-data", "odoo:database:erp.acme-coffee.com/acme"} {
+		if !slices.Contains(parts, p) {
+			t.Errorf("parts lack %s: %v", p, parts)
+		}
 	}
-	// Deleting the droplet destroys what runs on it and holds data: Odoo runs on a container of
-	// the engine that runs on the droplet, and its database is a part of it.
-	if len(a.Data) != 1 || a.Data[0].Node.ID != "odoo:database:erp.acme-coffee.com/acme" {
-		t.Errorf("data %+v", a.Data)
+	for _, b := range want {
+		if slices.Contains(parts, b) {
+			t.Errorf("%s is both a break and a part", b)
+		}
+	}
+	if slices.Contains(parts, "digitalocean:firewall:bb4b2611-3d72-467b-8602-280330ecd65c") || slices.Contains(want, "digitalocean:firewall:bb4b2611-3d72-467b-8602-280330ecd65c") {
+		t.Error("the firewall protecting the droplet is impacted")
+	}
+	// Deleting the droplet destroys what runs on it and holds data: the engine's three volumes,
+	// and the Odoo database, a part of the instance that runs on it.
+	var data []string
+	for _, d := range a.Data {
+		data = append(data, d.Node.ID)
+	}
+	if want := []string{"docker:volume:erp-1/erp_db-data", "docker:volume:erp-1/erp_letsencrypt", "docker:volume:erp-1/erp_odoo-data", "odoo:database:erp.acme-coffee.com/acme"}; !reflect.DeepEqual(data, want) {
+		t.Errorf("data %v, want %v", data, want)
 	}
 	dist := map[string]int{}
 	for _, h := range hits {
 		dist[h.Node.ID] = h.Distance
 	}
-	if dist["docker:engine:erp-1"] != 1 || dist["odoo:instance:erp.acme-coffee.com"] != 3 || dist["vercel:project:prj_admin"] != 4 {
+	if dist["docker:engine:erp-1"] != 1 || dist[odoo] != 1 || dist["vercel:project:prj_admin"] != 2 || dist["vercel:alias:als_shop"] != 4 {
 		t.Errorf("distances %v", dist)
 	}
-	last := hits[3]
-	if last.Node.ID != "digitalocean:app:acme-api" || !last.Node.Stale || last.Via.Type != "calls" || !last.Via.Stale || last.From != "odoo:instance:erp.acme-coffee.com" {
-		t.Errorf("stale hit: %+v", last)
+	api := hits[3]
+	if api.Node.ID != acmeAPI || !api.Node.Stale || api.Via.Type != "calls" || !api.Via.Stale || api.From != odoo {
+		t.Errorf("stale hit: %+v", api)
 	}
 	if h := hits[1]; h.Via.Type != "runs_on" || h.Via.Origin != graph.Rule || h.From != "digitalocean:droplet:1001" {
 		t.Errorf("engine via %+v", h)
 	}
 
 	// depth bounds the walk
-	hits, _ = Impact(g, "droplet:1001", 2)
-	if len(hits) != 2 {
-		t.Errorf("depth 2: %v", hitIDs(hits))
+	hits, _ = Impact(g, "droplet:1001", 1)
+	if len(hits) != 3 {
+		t.Errorf("depth 1: %v", hitIDs(hits))
 	}
 	// A Supabase project: its pooler (a part that is also a pool of it: a runtime dependent), the
-	// Vercel project using the pooler and its domain, and the database webhook calling the Vercel
-	// project (a part of the project too: a break outranks a part). The storefront builds from git: the repository
-	// going down breaks nothing at runtime, it is listed as a rebuild.
-	hits, _ = Impact(g, "acme-prod", 0)
-	if got, want := hitIDs(hits), []string{"supabase:pooler:qwertyuiopasdfghjklz", "vercel:project:prj_storefront", "supabase:db_webhook:qwertyuiopasdfghjklz/order-created", "vercel:project_domain:prj_storefront/shop.acme-coffee.com"}; !reflect.DeepEqual(got, want) {
+	// storefront using its database, and what reaches the storefront (its domains and aliases,
+	// the Odoo jobs calling it and the automation running one). The storefront's deployments and
+	// env vars are parts of a break, not breaks.
+	hits, _ = Impact(g, sbProj, 0)
+	if got, want := hitIDs(hits), []string{"supabase:pooler:qwertyuiopasdfghjklz/qwertyuiopasdfghjklz", "vercel:project:prj_storefront",
+		"digitalocean:dns_record:acme-coffee.com/28448435", "odoo:cron:erp.acme-coffee.com/acme/2", "odoo:server_action:erp.acme-coffee.com/acme/10",
+		"vercel:project_domain:prj_storefront/shop.acme-coffee.com", "vercel:project_domain:prj_storefront/storefront-acme.vercel.app",
+		"odoo:automation:erp.acme-coffee.com/acme/1", "vercel:alias:als_shop", "vercel:alias:als_storefront_app"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("supabase impact %v", got)
 	}
 	// Critical's counting walk and the prepared index (INFRA.md's) agree with Analyze on every node
@@ -197,9 +234,11 @@ func TestImpactAcrossProviders(t *testing.T) {
 			t.Errorf("%s: summary %+v, analysis %+v", n.ID, s, a)
 		}
 	}
+	// The storefront builds from git: the repository going down breaks nothing at runtime; the
+	// project (and its deployments) are listed as rebuilds.
 	repo, _ := Analyze(g, "github.com/acme/storefront")
-	if repo.BlastRadius != 0 || len(repo.Breaks) != 0 || hitIDs(repo.Rebuild)[0] != "vercel:project:prj_storefront" || len(repo.Rebuild) != 1 {
-		t.Errorf("git repo: breaks %v rebuild %v", hitIDs(repo.Breaks), hitIDs(repo.Rebuild))
+	if got := hitIDs(repo.Rebuild); repo.BlastRadius != 0 || len(repo.Breaks) != 0 || !reflect.DeepEqual(got, []string{"vercel:deployment:dpl_storefront_preview", "vercel:deployment:dpl_storefront_prod", "vercel:project:prj_storefront"}) {
+		t.Errorf("git repo: breaks %v rebuild %v", hitIDs(repo.Breaks), got)
 	}
 	if _, err := Impact(g, "erp", 0); err == nil {
 		t.Error("ambiguous reference accepted")
@@ -212,18 +251,24 @@ func TestDeps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// the container depends on the container it links to and on its engine (its runtime host),
-	// which runs on the droplet
-	if got, want := hitIDs(hits), []string{"docker:container:erp-1/c0ffee02", "docker:engine:erp-1", "digitalocean:droplet:1001"}; !reflect.DeepEqual(got, want) {
+	// the Odoo container uses the Compose database service, runs its image, is attached to the
+	// project's network, mounts its volume and runs on its engine, which runs on the droplet in
+	// its VPC
+	if got, want := hitIDs(hits), []string{"docker:compose_service:erp-1/erp/db", "docker:image:erp-1/sha256:7a05d947a0d0853f9c704597faaef6ca65ef038372403906a85c290f69de7622",
+		"docker:network:erp-1/c52135bab0a80cdb73677b22260565e6b3568a3868d6628bafc2ccda65900226", "docker:volume:erp-1/erp_odoo-data", "docker:engine:erp-1",
+		"digitalocean:droplet:1001", "digitalocean:vpc:5a4981aa-9653-4bd1-bef5-d6bff52042e4"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("deps %v", got)
 	}
 	hits, _ = Deps(g, "prj_admin", 1)
-	if got := hitIDs(hits); !reflect.DeepEqual(got, []string{"odoo:instance:erp.acme-coffee.com"}) {
+	if got := hitIDs(hits); !reflect.DeepEqual(got, []string{"git:repo:github.com/acme/admin", odoo}) {
 		t.Errorf("depth 1: %v", got)
 	}
+	// admin calls Odoo, which runs on the droplet and on the reverse proxy's container (it serves
+	// erp.acme-coffee.com), which runs on the engine
 	hits, _ = Deps(g, "prj_admin", 0)
-	if got := hitIDs(hits); !reflect.DeepEqual(got, []string{"odoo:instance:erp.acme-coffee.com", "docker:container:erp-1/c0ffee01",
-		"docker:container:erp-1/c0ffee02", "docker:engine:erp-1", "digitalocean:droplet:1001"}) {
+	if got := hitIDs(hits); !reflect.DeepEqual(got, []string{"git:repo:github.com/acme/admin", odoo, "digitalocean:droplet:1001", proxyCtr,
+		"digitalocean:vpc:5a4981aa-9653-4bd1-bef5-d6bff52042e4", "docker:image:erp-1/sha256:c42ea63469aed0c53418855c5e558bc7a280ce681118048baa1a077786132b53",
+		"docker:network:erp-1/c52135bab0a80cdb73677b22260565e6b3568a3868d6628bafc2ccda65900226", "docker:volume:erp-1/erp_letsencrypt", "docker:engine:erp-1"}) {
 		t.Errorf("deps of admin: %v", got)
 	}
 	hits, _ = Deps(g, "prj_marketing", 0)
@@ -263,28 +308,31 @@ func TestDepsShowsSurestEdge(t *testing.T) {
 
 func TestPath(t *testing.T) {
 	g := acme(t)
-	steps, err := Path(g, "prj_admin", "1001")
+	steps, err := Path(g, "prj_admin", "erp_db-data")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := ids(steps, func(s Step) string { return s.Node.ID })
-	want := []string{"vercel:project:prj_admin", "odoo:instance:erp.acme-coffee.com", "docker:container:erp-1/c0ffee01", "docker:engine:erp-1", "digitalocean:droplet:1001"}
+	want := []string{"vercel:project:prj_admin", odoo, "digitalocean:droplet:1001", "docker:engine:erp-1", "docker:volume:erp-1/erp_db-data"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("path %v", got)
 	}
-	// the engine contains the container: that hop goes against the edge's direction
-	if steps[0].Via != nil || !steps[1].Forward || steps[3].Forward || steps[3].Via.Type != "contains" || !steps[4].Forward {
+	// the engine runs on the droplet: that hop goes against the edge's direction
+	if steps[0].Via != nil || !steps[1].Forward || !steps[2].Forward || steps[3].Forward || steps[3].Via.Type != "runs_on" || !steps[4].Forward || steps[4].Via.Type != "contains" {
 		t.Errorf("steps %+v", steps)
 	}
 	// a directed path is preferred when one exists
 	steps, _ = Path(g, "digitalocean:domain:acme-coffee.com", "1001")
-	if len(steps) != 3 || !steps[1].Forward || !steps[2].Forward {
+	if len(steps) != 3 || steps[1].Node.ID != recordA || !steps[1].Forward || !steps[2].Forward {
 		t.Errorf("directed path %+v", steps)
 	}
-	if _, err := Path(g, "prj_marketing", "orders"); err != nil {
-		t.Errorf("marketing and orders connect through the team and storefront: %v", err)
+	if _, err := Path(g, "prj_marketing", "product-images"); err != nil {
+		t.Errorf("marketing and the bucket connect through the team and storefront: %v", err)
 	}
-	if _, err := Path(g, "orders", "smtp.sendgrid.net"); err == nil || !strings.Contains(err.Error(), "not connected") {
+	if err := g.AddNode(graph.Node{ID: "external:host:example.org", Provider: "external", Kind: "host", Name: "example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Path(g, "product-images", "example.org"); err == nil || !strings.Contains(err.Error(), "not connected") {
 		t.Errorf("unconnected: %v", err)
 	}
 }
@@ -294,7 +342,11 @@ func TestShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.Node.Stale || len(d.Out) != 1 || d.Out[0].Type != "calls" || len(d.In) != 0 || d.FirstSeen == "" {
-		t.Errorf("%+v", d)
+	var out []string
+	for _, e := range d.Out {
+		out = append(out, e.Type+" "+e.To)
+	}
+	if want := []string{"contains digitalocean:app_component:c2a93513-8d9b-4223-9d61-5e7272c81cf5/api", "uses_database digitalocean:db_cluster:9cc10173-e9ea-4176-9dbc-a4cee4c4ff30", "calls " + odoo}; !d.Node.Stale || !reflect.DeepEqual(out, want) || len(d.In) != 4 || d.FirstSeen == "" {
+		t.Errorf("%+v\nout %v", d, out)
 	}
 }
