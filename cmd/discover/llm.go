@@ -127,7 +127,7 @@ func narratives(ctx context.Context, log *slog.Logger, ai *llm.Enricher, g *grap
 	if len(ns) == 0 && len(notes) == 0 {
 		return nil
 	}
-	for k, v := range llm.NarrativeSummary(ns, notes) {
+	for k, v := range ai.NarrativeSummary(ns) {
 		g.Scan.Enrichment[k] = v
 	}
 	for _, n := range notes {

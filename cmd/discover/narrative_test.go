@@ -67,7 +67,7 @@ func TestScanWritesNarratives(t *testing.T) {
 	if systems < 5 || int(systems) != asked {
 		t.Fatalf("%v narratives from %d requests: %v", systems, asked, en)
 	}
-	if en["narrative.dropped.unknown-id"] != systems || en["narrative.dropped.contradicts-graph"] == nil || en["narrative.sentences"] == nil {
+	if en["narrative.dropped.unknown-id"] != systems || en["narrative.calls"] != systems || en["narrative.dropped.contradicts-graph"] == nil || en["narrative.sentences"] == nil {
 		t.Errorf("enrichment %v", en)
 	}
 	doc, _ := os.ReadFile(filepath.Join(dir, "INFRA.md"))
@@ -91,7 +91,7 @@ func TestScanWritesNarratives(t *testing.T) {
 	if d := narrativeRequests(gw) - asked; d != 0 {
 		t.Errorf("rescan of an unchanged estate asked for %d narratives", d)
 	}
-	if en := readGraph(t, dir).Scan.Enrichment; en["narrative.cache_hits"] != systems {
+	if en := readGraph(t, dir).Scan.Enrichment; en["narrative.cache_hits"] != systems || en["narrative.calls"] != 0.0 {
 		t.Errorf("rescan enrichment %v", en)
 	}
 	again, _ := os.ReadFile(filepath.Join(dir, "INFRA.md"))

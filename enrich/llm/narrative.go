@@ -490,8 +490,9 @@ func (e *Enricher) narrNote(s string) {
 }
 
 // NarrativeSummary counts what Narrate did for graph.json's scan.enrichment: systems narrated,
-// sentences kept, sentences dropped by reason, cache hits, and its notes.
-func NarrativeSummary(ns []Narrative, notes []string) map[string]any {
+// sentences kept, sentences dropped by reason, cache hits, the calls and tokens narratives cost
+// (apart from the edge proposals' llm.usage, which the scan recorded before), and the notes.
+func (e *Enricher) NarrativeSummary(ns []Narrative) map[string]any {
 	s := map[string]any{"narrative.systems": len(ns)}
 	kept, cached := 0, 0
 	dropped := map[string]int{}
@@ -512,6 +513,18 @@ func NarrativeSummary(ns []Narrative, notes []string) map[string]any {
 		total += c
 	}
 	s["narrative.dropped"] = total
+	calls, pt, ct := 0, 0, 0
+	e.mu.Lock()
+	for _, r := range e.audit {
+		if r.Task == "narrative" && !r.CacheHit && r.Error == "" {
+			calls++
+			pt += r.PromptTokens
+			ct += r.CompletionTkns
+		}
+	}
+	notes := append([]string(nil), e.narrNotes...)
+	e.mu.Unlock()
+	s["narrative.calls"], s["narrative.prompt_tokens"], s["narrative.completion_tokens"] = calls, pt, ct
 	if len(notes) > 0 {
 		sort.Strings(notes)
 		s["narrative.notes"] = strings.Join(notes, "; ")

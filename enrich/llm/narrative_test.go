@@ -122,8 +122,9 @@ func TestNarrativeSentencesAreGrounded(t *testing.T) {
 	if !strings.Contains(all, "⟨pii:name:") || !strings.Contains(all, `"name\":\"ODOO_URL\"`) {
 		t.Error("the subgraph was not sent as expected")
 	}
-	s := NarrativeSummary(ns, e.NarrativeNotes())
-	if s["narrative.dropped"] != 5 || s["narrative.dropped.contradicts-graph"] != 1 || s["narrative.sentences"] != 4 {
+	s := e.NarrativeSummary(ns)
+	if s["narrative.dropped"] != 5 || s["narrative.dropped.contradicts-graph"] != 1 || s["narrative.sentences"] != 4 ||
+		s["narrative.calls"] != 4 || s["narrative.prompt_tokens"] != 3600 || s["narrative.completion_tokens"] != 480 {
 		t.Errorf("summary %v", s)
 	}
 	var sb strings.Builder
