@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -50,20 +52,19 @@ func refFromDSN(dsn evidence.Secret) (string, bool) {
 
 // state is what one Collect call knows across its two halves.
 type state struct {
+	// emit is b: each node emitted once, edges only between nodes found.
 	emit graph.Emitter
-	// projects emitted, by ref.
-	projects map[string]bool
+	b    *collectors.Builder
 	// edgeFunctions found by the Management API, by node id.
 	edgeFunctions map[string]bool
 	// hostRef maps every host a project answers on (API host, custom hostname, vanity
 	// subdomain) to its ref, for matching edge-function URLs.
 	hostRef map[string]string
-	// buckets emitted, by node id: the API and the catalog both list them.
-	buckets map[string]bool
 }
 
 func newState(emit graph.Emitter) *state {
-	return &state{emit: emit, projects: map[string]bool{}, edgeFunctions: map[string]bool{}, hostRef: map[string]string{}, buckets: map[string]bool{}}
+	b := collectors.NewBuilder(emit)
+	return &state{emit: b, b: b, edgeFunctions: map[string]bool{}, hostRef: map[string]string{}}
 }
 
 func (s *state) contains(parent, child string) { s.emit.Edge(graph.Observe(parent, child, "contains")) }
@@ -120,7 +121,6 @@ func (s *state) project(p apiProject, x projectExtras) {
 		name = p.Ref
 	}
 	s.emit.Node(node("project", p.Ref, name, a))
-	s.projects[p.Ref] = true
 	s.hostRef[apiHost(p.Ref)] = p.Ref
 }
 
@@ -133,13 +133,11 @@ func orgSlug(p apiProject) string {
 
 // bareProject is a project known only from a configured connection string.
 func (s *state) bareProject(ref string) {
-	if s.projects[ref] {
+	if !s.b.Add(node("project", ref, ref, graph.Attrs{
+		"ref": ref, "api_host": apiHost(ref), "api_url": "https://" + apiHost(ref), "db_host": dbHost(ref),
+	})) {
 		return
 	}
-	s.emit.Node(node("project", ref, ref, graph.Attrs{
-		"ref": ref, "api_host": apiHost(ref), "api_url": "https://" + apiHost(ref), "db_host": dbHost(ref),
-	}))
-	s.projects[ref] = true
 	s.hostRef[apiHost(ref)] = ref
 }
 
@@ -234,19 +232,10 @@ func (s *state) networkRestrictions(ref string, nr apiNetworkRestrictions) {
 	sort.Strings(cidrs)
 	n := node("network_restriction", ref, "network restrictions", graph.Attrs{
 		"allowed_cidrs": cidrs, "status": nr.Status, "entitlement": nr.Entitlement,
-		"unrestricted": len(cidrs) == 0 || contains(cidrs, "0.0.0.0/0"),
+		"unrestricted": len(cidrs) == 0 || slices.Contains(cidrs, "0.0.0.0/0"),
 	})
 	s.emit.Node(n)
 	s.contains(id("project", ref), n.ID)
-}
-
-func contains(ss []string, v string) bool {
-	for _, s := range ss {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *state) bucket(ref, bucketID, name string, public bool) {
@@ -254,11 +243,9 @@ func (s *state) bucket(ref, bucketID, name string, public bool) {
 		name = bucketID
 	}
 	n := node("storage_bucket", ref+"/"+bucketID, name, graph.Attrs{"public": public})
-	if s.buckets[n.ID] {
+	if !s.b.Add(n) { // the API and the catalog both list buckets
 		return
 	}
-	s.buckets[n.ID] = true
-	s.emit.Node(n)
 	s.contains(id("project", ref), n.ID)
 }
 

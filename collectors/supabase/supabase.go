@@ -53,6 +53,7 @@ func New(cfg Config) (*Collector, error) {
 // plan-gated endpoint is a warning and the rest is kept.
 func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	st := newState(emit)
+	defer st.b.Flush() // what was found is emitted even when a later part fails, as it always was
 	var dbs map[string]evidence.Secret
 	if c.api != nil {
 		var err error
@@ -271,25 +272,23 @@ func (c *Collector) plan(ctx context.Context, projects []apiProject) time.Durati
 func (c *Collector) project(ctx context.Context, emit graph.Emitter, p apiProject, catalog bool) ([]func(*state), error) {
 	ref := p.Ref
 	var apply []func(*state)
-	// family runs one read; it returns a non-nil error only when the scan must stop.
-	family := func(what string, read func() error) error {
-		err := read()
+	// Supabase's rule (collectors.Families): a 401 or the scan's end stops the scan, a plan-gated
+	// family is worded as such, anything else is a warning naming the project and the family.
+	families := collectors.Families{Emit: emit, Rule: func(what string, err error) (collectors.Verdict, error) {
 		switch {
-		case err == nil:
-			return nil
 		case errors.Is(err, ErrUnauthorized):
-			return projectErr(ref, what, err)
+			return collectors.Fail, projectErr(ref, what, err)
 		case ctx.Err() != nil:
-			return projectErr(ref, what, ctx.Err())
+			return collectors.Fail, projectErr(ref, what, ctx.Err())
 		}
 		var ae *apiError
 		if errors.As(err, &ae) && ae.gated() {
-			emit.Warn(projectErr(ref, what, fmt.Errorf("not available to this plan or token (HTTP %d)", ae.Status)))
-			return nil
+			return collectors.Warn, projectErr(ref, what, fmt.Errorf("not available to this plan or token (HTTP %d)", ae.Status))
 		}
-		emit.Warn(projectErr(ref, what, err))
-		return nil
-	}
+		return collectors.Warn, projectErr(ref, what, err)
+	}}
+	// family runs one read; it returns a non-nil error only when the scan must stop.
+	family := func(what string, read func() error) error { return families.Check(ctx, what, read()) }
 	var x projectExtras
 	if err := family("custom hostname", func() (err error) {
 		x.custom, err = c.api.customHostname(ctx, ref)
