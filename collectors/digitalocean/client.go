@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -34,14 +33,17 @@ const (
 	pagesInFlight = 8
 )
 
-// retryTransport retries 429 and 5xx answers of idempotent requests. A 429 waits for
-// Retry-After, else until ratelimit-reset when ratelimit-remaining is 0 (DigitalOcean's
-// rate-limit headers, specification/description.yml "Rate Limit"), else backs off. Waits honour
-// the request's context and are bounded by maxWait: a longer Retry-After (the hourly quota is
-// spent) fails the request instead of stalling the scan.
+// retryTransport is DigitalOcean's policy over retry.Transport: it retries 429 and 5xx answers
+// of idempotent requests. A 429 waits for Retry-After, else until ratelimit-reset when
+// ratelimit-remaining is 0 (DigitalOcean's rate-limit headers, specification/description.yml
+// "Rate Limit"), else backs off. Waits honour the request's context and are bounded by maxWait:
+// a longer Retry-After (the hourly quota is spent) fails the request instead of stalling the
+// scan. Each attempt has its own deadline (a hung connection), and an error answer's body is
+// scrubbed before godo reads it.
 //
 // We do not use godo.WithRetryAndBackoffs: go-retryablehttp's waits cannot be observed in tests
-// and it requires an oauth2 transport underneath.
+// and it requires an oauth2 transport underneath. godo's own retries are off unless that option
+// is given (godo.New leaves RetryConfig empty), so requests are never retried twice over.
 type retryTransport struct {
 	base      http.RoundTripper
 	retries   int           // retries after the first attempt
@@ -54,49 +56,25 @@ type retryTransport struct {
 	token     string                               // scrubbed from error bodies
 }
 
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead
-	for attempt := 0; ; attempt++ {
-		resp, err := t.try(req)
-		if ctxErr := req.Context().Err(); ctxErr != nil {
-			if resp != nil {
-				resp.Body.Close()
-			}
-			return nil, ctxErr
-		}
-		var wait time.Duration
-		switch {
-		case err != nil && retry.Permanent(err):
-			return nil, err // refused, unresolvable, untrusted: the cause as it is, at once
-		case err != nil:
-			wait = t.backoff << attempt
-		case resp.StatusCode == http.StatusTooManyRequests:
-			wait = t.rateLimitWait(resp, attempt)
-		case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-			wait = t.backoff << attempt
-			if ra, ok := retryAfter(resp, t.now()); ok {
-				wait = ra
-			}
-		default:
-			return t.scrubbed(resp), nil
-		}
-		if !idempotent || attempt >= t.retries || wait > t.maxWait {
-			return t.scrubbed(resp), err // godo turns the last answer into an *godo.ErrorResponse
-		}
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-		}
-		if t.onRetried != nil {
-			t.onRetried(status, wait)
-		}
-		if err := t.sleep(req.Context(), wait); err != nil {
-			return nil, err
-		}
+// policy is the retry.Transport the fields describe.
+func (t *retryTransport) policy() *retry.Transport {
+	return &retry.Transport{
+		Next:    roundTripFunc(t.try),
+		Retries: t.retries, RateRetries: t.retries, MaxAttempts: t.retries + 1,
+		Backoff: t.backoff, Reset: retry.Reset, HonourRetryAfter5xx: true,
+		MaxWait: t.maxWait, IdempotentOnly: true,
+		Sleep: t.sleep, Now: t.now, OnRetry: t.onRetried,
 	}
 }
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.policy().RoundTrip(req)
+	return t.scrubbed(resp), err // godo turns the last answer into an *godo.ErrorResponse
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // scrubbed replaces an error answer's body by DigitalOcean's error JSON with its message
 // scrubbed (evidence.Scrub): godo's ErrorResponse prints the message, or the whole body when it
@@ -152,26 +130,6 @@ func (c *cancelOnClose) Close() error {
 	err := c.ReadCloser.Close()
 	c.cancel()
 	return err
-}
-
-func (t *retryTransport) rateLimitWait(resp *http.Response, attempt int) time.Duration {
-	if ra, ok := retryAfter(resp, t.now()); ok {
-		return ra
-	}
-	if resp.Header.Get("ratelimit-remaining") == "0" {
-		if reset, err := strconv.ParseInt(resp.Header.Get("ratelimit-reset"), 10, 64); err == nil {
-			if d := time.Unix(reset, 0).Sub(t.now()); d > 0 {
-				return d
-			}
-		}
-	}
-	return t.backoff << attempt
-}
-
-// retryAfter reads Retry-After; a date already past means "now".
-func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
-	d, ok := retry.After(resp.Header.Get("Retry-After"), now)
-	return max(d, 0), ok
 }
 
 // maxBody caps one answer (httpguard.LimitBody): a page is at most 200 objects (perPage), a

@@ -498,35 +498,26 @@ func TestScaledEstate(t *testing.T) {
 	collectorstest.AssertAbsent(t, canaries(), out.JSON())
 }
 
+// DigitalOcean's 429 waits (Retry-After, then ratelimit-reset) are retry.Transport's, tested
+// there; this checks the policy reads them.
 func TestRetryAfterParsing(t *testing.T) {
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, c := range []struct {
-		header string
-		want   time.Duration
-		ok     bool
-	}{
-		{"3", 3 * time.Second, true},
-		{now.Add(7 * time.Second).Format(http.TimeFormat), 7 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
-		{"soon", 0, false},
-		{"", 0, false},
-	} {
-		resp := &http.Response{Header: http.Header{}}
-		if c.header != "" {
-			resp.Header.Set("Retry-After", c.header)
-		}
-		got, ok := retryAfter(resp, now)
-		if got != c.want || ok != c.ok {
-			t.Errorf("Retry-After %q: got %v %v, want %v %v", c.header, got, ok, c.want, c.ok)
-		}
-	}
-	// Without Retry-After, an exhausted window waits for ratelimit-reset.
 	tr := &retryTransport{backoff: time.Second, now: func() time.Time { return now }}
-	resp := &http.Response{Header: http.Header{}}
-	resp.Header.Set("ratelimit-remaining", "0")
-	resp.Header.Set("ratelimit-reset", "1735787065") // now + 20s
-	if got := tr.rateLimitWait(resp, 0); got != 20*time.Second {
-		t.Errorf("ratelimit-reset wait: %v", got)
+	for _, c := range []struct {
+		header http.Header
+		want   time.Duration
+	}{
+		{http.Header{"Retry-After": {"3"}}, 3 * time.Second},
+		{http.Header{"Retry-After": {now.Add(7 * time.Second).Format(http.TimeFormat)}}, 7 * time.Second},
+		{http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, 0},
+		{http.Header{"Retry-After": {"soon"}}, time.Second},
+		// Without Retry-After, an exhausted window waits for ratelimit-reset.
+		{http.Header{"Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"1735787065"}}, 20 * time.Second}, // now + 20s
+		{http.Header{}, time.Second},
+	} {
+		if got := tr.policy().RateWait(c.header, now, 0); got != c.want {
+			t.Errorf("429 with %v: wait %v, want %v", c.header, got, c.want)
+		}
 	}
 }
 
