@@ -225,8 +225,15 @@ func (t *Transport) RateWait(h http.Header, now time.Time, n int) time.Duration 
 	return t.backoff(n)
 }
 
-// afford checks wait against MaxWait and the context's deadline: the wait to make, or why not.
+// afford checks wait against the context's deadline (with FailLongWait: a wait the deadline
+// does not leave room for fails now, before any cap shortens it, since the server would only
+// answer the same) and MaxWait: the wait to make, or why not.
 func (t *Transport) afford(ctx context.Context, status int, wait time.Duration) (time.Duration, error) {
+	if dl, ok := ctx.Deadline(); ok && t.FailLongWait {
+		if left := time.Until(dl); left < wait {
+			return 0, &WaitError{Status: status, Wait: wait, Left: left}
+		}
+	}
 	if t.MaxWait > 0 && wait > t.MaxWait {
 		switch {
 		case t.CapWait:
@@ -234,12 +241,6 @@ func (t *Transport) afford(ctx context.Context, status int, wait time.Duration) 
 		case t.Budget != nil && t.Budget(ctx, wait):
 		default:
 			return 0, &WaitError{Status: status, Wait: wait}
-		}
-	}
-	if dl, ok := ctx.Deadline(); ok && t.FailLongWait {
-		// Sleeping into the deadline would only hold the scan: fail now.
-		if left := time.Until(dl); left < wait {
-			return 0, &WaitError{Status: status, Wait: wait, Left: left}
 		}
 	}
 	return wait, nil

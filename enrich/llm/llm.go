@@ -154,7 +154,13 @@ func New(cfg Config, base http.RoundTripper) (*Enricher, error) {
 		rt = gatewayOptions{next: rt, opts: cfg.gatewayOptions}
 	}
 	rt = telemetry.Transport(rt)
-	rt = retrying{next: rt, attempts: 4, maxWait: 30 * time.Second, sleep: retry.Sleep}
+	// 408, 409, 429 and 5xx are retried, four attempts in all, with jittered backoff or the
+	// answer's Retry-After (capped at 30 s); a wait the time budget (the stage's Timeout, the
+	// call's CallTimeout) cannot afford fails the call now: sleeping into the deadline would
+	// only hold the scan and its lock.
+	rt = &retry.Transport{Next: rt, Retries: 3, RateRetries: 3, MaxAttempts: 4,
+		Backoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, Jitter: true, HonourRetryAfter5xx: true,
+		Retryable: retryable, MaxWait: 30 * time.Second, CapWait: true, FailLongWait: true}
 	oc := openai.DefaultConfig(cfg.APIKey.Reveal())
 	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	oc.HTTPClient = httpguard.Client(&http.Client{Transport: rt}) // same-origin redirects only
