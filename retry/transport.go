@@ -279,3 +279,12 @@ func Reset(h http.Header, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// Through is a RoundTripper that sends each attempt with hc.Do: its redirect policy, its body
+// caps (httpguard.Guard) and its Timeout apply to every attempt, not to all of them together.
+// A client whose Timeout bounds one request puts its Transport's retries around it so.
+func Through(hc *http.Client) http.RoundTripper { return through{hc} }
+
+type through struct{ hc *http.Client }
+
+func (t through) RoundTrip(r *http.Request) (*http.Response, error) { return t.hc.Do(r) }

@@ -327,3 +327,34 @@ func TestReset(t *testing.T) {
 		}
 	}
 }
+
+// Through sends each attempt with the client's Do: its Timeout bounds one attempt, and an
+// attempt that timed out is retried.
+func TestThrough(t *testing.T) {
+	var n int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		if first {
+			<-r.Context().Done() // hang until the client gives up
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	hc := httpguard.Guard(&http.Client{Timeout: 100 * time.Millisecond}, 1024)
+	tr := &Transport{Next: Through(hc), Retries: 1, Backoff: time.Millisecond}
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" || n != 2 {
+		t.Errorf("%q after %d requests, want ok after 2", b, n)
+	}
+}

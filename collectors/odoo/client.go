@@ -117,57 +117,47 @@ func (t *throttle) wait(ctx context.Context) error {
 const maxBody = 64 << 20
 
 // do sends one request, retrying 429 (honouring Retry-After, which a reverse proxy in front of
-// Odoo may send) and 502/503/504 with backoff. It returns the status and the body.
+// Odoo may send) and 502/503/504 with backoff (retry.Transport, each attempt throttled and
+// bounded by the client's timeout). It returns the status and the body.
 func (c *client) do(ctx context.Context, method, path string, body []byte, header http.Header) (int, []byte, error) {
-	for attempt := 0; ; attempt++ {
-		if err := c.throttle.wait(ctx); err != nil {
-			return 0, nil, err
-		}
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-		if err != nil {
-			return 0, nil, err
-		}
-		for k, v := range header {
-			req.Header[k] = v
-		}
-		req.Header.Set("User-Agent", "infragraph-odoo")
-		resp, err := c.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return 0, nil, ctx.Err()
-			}
-			if attempt < c.retries && !retry.Permanent(err) {
-				if err := retry.Sleep(ctx, c.backoff<<attempt); err != nil {
-					return 0, nil, err
-				}
-				continue
-			}
-			return 0, nil, fmt.Errorf("%s %s: %w", method, path, scrubErr(err))
-		}
-		data, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return 0, nil, fmt.Errorf("%s %s: read body: %w", method, path, scrubErr(err))
-		}
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			if attempt < c.retries {
-				wait := c.backoff << attempt
-				if d, ok := retry.After(resp.Header.Get("Retry-After"), time.Now()); ok {
-					wait = max(d, 0)
-				}
-				if err := retry.Sleep(ctx, wait); err != nil {
-					return 0, nil, err
-				}
-				continue
-			}
-		}
-		return resp.StatusCode, data, nil
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body) // replayed on a retry (GetBody)
 	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", "infragraph-odoo")
+	rt := &retry.Transport{
+		Next:    retry.Through(c.http),
+		Retries: c.retries, RateRetries: c.retries, MaxAttempts: c.retries + 1,
+		Backoff: c.backoff, HonourRetryAfter5xx: true,
+		Retryable: func(status int) bool {
+			switch status {
+			case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+				return true
+			}
+			return false
+		},
+		Before: func(ctx context.Context, _ *http.Request) error { return c.throttle.wait(ctx) },
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+		return 0, nil, fmt.Errorf("%s %s: %w", method, path, scrubErr(err))
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s %s: read body: %w", method, path, scrubErr(err))
+	}
+	return resp.StatusCode, data, nil
 }
 
 // scrubErr drops the URL from net/http errors (it is our configured URL, but keep errors short
