@@ -219,116 +219,89 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 }
 
 // do sends one request (a JSON body when body is not nil) and decodes the JSON answer into out.
-// Every request, whatever its method, is paced by the same per-path and overall limits.
+// Every request, whatever its method, is paced by the same per-path and overall limits, before
+// each attempt; the retries are retry.Transport's (policy).
 func (c *client) do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
 	u := *c.base
 	u.Path = strings.TrimRight(u.Path, "/") + path
 	u.RawQuery = query.Encode()
-	wait := c.backoff
-	var last error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		if err := c.limits.wait(ctx, path, c.sleep); err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", userAgent)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		sent := time.Now()
-		resp, err := c.http.Do(req)
-		c.rtt.add(time.Since(sent))
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("%s %s: %w", method, path, ctx.Err())
-			}
-			last = fmt.Errorf("%s %s: %w", method, path, scrubURLError(err))
-			if retry.Permanent(err) {
-				return last // refused, unresolvable, untrusted: the cause as it is, at once
-			}
-			if err := c.sleep(ctx, wait); err != nil {
-				return fmt.Errorf("%s %s: %w", method, path, err)
-			}
-			wait *= 2
-			continue
-		}
-		answer, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			last = fmt.Errorf("%s %s: read body: %w", method, path, err)
-			if retry.Permanent(err) {
-				return last
-			}
-			continue
-		}
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized:
-			return ErrUnauthorized
-		case resp.StatusCode == http.StatusTooManyRequests:
-			d := retryAfter(resp.Header)
-			last = &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: "rate limited"}
-			if err := c.sleep(ctx, d); err != nil {
-				return fmt.Errorf("%s %s: waiting out the rate limit: %w", method, path, err)
-			}
-			continue
-		case resp.StatusCode >= 500:
-			last = &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: errorMessage(answer, c.token.Reveal())}
-			if err := c.sleep(ctx, wait); err != nil {
-				return fmt.Errorf("%s %s: %w", method, path, err)
-			}
-			wait *= 2
-			continue
-		case resp.StatusCode < 200 || resp.StatusCode > 299:
-			return &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: errorMessage(answer, c.token.Reveal())}
-		}
-		// No Management API answer is `null` (lists are arrays, the rest objects): decoding it
-		// would leave an empty list, an account without projects, and every project of the
-		// last scan would be dropped instead of carried forward stale (issue #26 item 10).
-		if t := bytes.TrimSpace(answer); len(t) == 0 || bytes.Equal(t, []byte("null")) {
-			return fmt.Errorf("%s %s: the answer is %s, not the JSON the Management API documents", method, path, cmp.Or(string(t), "empty"))
-		}
-		if err := json.Unmarshal(answer, out); err != nil {
-			return fmt.Errorf("%s %s: the answer is not the expected JSON: %w", method, path, err)
-		}
-		return nil
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body) // replayed on a retry (GetBody)
 	}
-	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, last)
-}
-
-// retryAfter reads how long to wait after a 429: Retry-After (seconds or an HTTP date), else
-// X-RateLimit-Reset (seconds until the window resets, per Supabase's docs), else a full window.
-func retryAfter(h http.Header) time.Duration {
-	d, ok := retry.After(h.Get("Retry-After"), time.Now())
-	if !ok || d < 0 { // a date already past may be our clock running ahead: trust the reset
-		d = -1
-		if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
-			if n, err := strconv.ParseFloat(v, 64); err == nil {
-				// A value that looks like a Unix time is an absolute reset moment.
-				if n > 1e9 {
-					d = time.Until(time.Unix(int64(n), 0))
-				} else {
-					d = time.Duration(n * float64(time.Second))
-				}
-			}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.policy(path).RoundTrip(req)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("%s %s: %w", method, path, ctx.Err())
+		case retry.Permanent(err): // refused, unresolvable, untrusted: the cause as it is, at once
+			return fmt.Errorf("%s %s: %w", method, path, scrubURLError(err))
 		}
+		return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, fmt.Errorf("%s %s: %w", method, path, scrubURLError(err)))
+	}
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("%s %s: read body: %w", method, path, err)
 	}
 	switch {
-	case d < 0:
-		return 60 * time.Second
-	case d > maxRetryWait:
-		return maxRetryWait
+	case resp.StatusCode == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: "rate limited"})
+	case resp.StatusCode >= 500:
+		return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: errorMessage(answer, c.token.Reveal())})
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return &apiError{Method: method, Status: resp.StatusCode, Path: path, Message: errorMessage(answer, c.token.Reveal())}
 	}
-	return d
+	// No Management API answer is `null` (lists are arrays, the rest objects): decoding it
+	// would leave an empty list, an account without projects, and every project of the
+	// last scan would be dropped instead of carried forward stale (issue #26 item 10).
+	if t := bytes.TrimSpace(answer); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return fmt.Errorf("%s %s: the answer is %s, not the JSON the Management API documents", method, path, cmp.Or(string(t), "empty"))
+	}
+	if err := json.Unmarshal(answer, out); err != nil {
+		return fmt.Errorf("%s %s: the answer is not the expected JSON: %w", method, path, err)
+	}
+	return nil
 }
+
+// policy is Supabase's retry.Transport for a request to path: maxAttempts in all; a 429 waits
+// Retry-After (seconds or an HTTP date), else X-RateLimit-Reset (seconds until the window
+// resets, per Supabase's docs; a date already past may be our clock running ahead, so the reset
+// is trusted then), else a full window, never more than maxRetryWait; a 5xx or a transport
+// error backs off from c.backoff, doubling. Each attempt waits for the limits and is timed for
+// the plan (rtt).
+func (c *client) policy(path string) *retry.Transport {
+	return &retry.Transport{
+		Next: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			sent := time.Now()
+			resp, err := c.http.Do(r)
+			c.rtt.add(time.Since(sent))
+			return resp, err
+		}),
+		Retries: maxAttempts - 1, RateRetries: maxAttempts - 1, MaxAttempts: maxAttempts,
+		Backoff:   c.backoff,
+		Retryable: func(status int) bool { return status == http.StatusTooManyRequests || status >= 500 },
+		Reset:     retry.Reset, RateDefault: 60 * time.Second, MaxWait: maxRetryWait, CapWait: true,
+		Before: func(ctx context.Context, _ *http.Request) error { return c.limits.wait(ctx, path, c.sleep) },
+		Sleep:  func(ctx context.Context, d time.Duration) error { return c.sleep(ctx, d) },
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // errorMessage takes the "message" of a Management API error body, scrubbed of the token and
 // anything secret-looking (evidence.Scrub: an API may echo what it was sent) and shortened;

@@ -215,7 +215,9 @@ func TestRetryAfter(t *testing.T) {
 		"past date: reset":     {http.Header{"Retry-After": {"Mon, 02 Jan 2006 15:04:05 GMT"}, "X-Ratelimit-Reset": {"5"}}, 5 * time.Second},
 		"garbage: full window": {http.Header{"Retry-After": {"soon"}}, 60 * time.Second},
 	} {
-		if got := retryAfter(tc.h); got != tc.want {
+		// The wait retry.Transport makes under Supabase's policy: RateWait, capped at MaxWait.
+		p := (&client{}).policy("/v1/projects")
+		if got := min(p.RateWait(tc.h, time.Now(), 0), p.MaxWait); got != tc.want {
 			t.Errorf("%s: %v, want %v", name, got, tc.want)
 		}
 	}
