@@ -23,6 +23,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/supabase"
 	"github.com/infragraph/infragraph/collectors/vercel"
 	"github.com/infragraph/infragraph/enrich/llm"
+	"github.com/infragraph/infragraph/evidence"
 )
 
 // File is the configuration: the file's content with environment defaults applied.
@@ -41,6 +42,10 @@ type File struct {
 	LLM    llm.Config `yaml:"llm"`
 	// Alerts configures the drift alerts each scan raises against the previous one.
 	Alerts alerts.Options `yaml:"alerts"`
+
+	// Store is the PostgreSQL store a scan publishes to (`discover scan --store`): a secret,
+	// best given as ${DISCOVER_STORE_URL}.
+	Store evidence.Secret `yaml:"store"`
 
 	// FromEnv lists the providers whose default instance came from environment variables.
 	FromEnv []string `yaml:"-"`

@@ -112,7 +112,7 @@ func (s *Store) fail(op string, err error) error {
 		return nil
 	}
 	var se *Error
-	if errors.As(err, &se) {
+	if errors.As(err, &se) || errors.Is(err, ErrNoNode) {
 		return err
 	}
 	var ve *VersionError

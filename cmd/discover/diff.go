@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,6 +20,7 @@ type diffOpts struct {
 	output   string // text or json (--output, -o)
 	exitCode bool   // --exit-code: exit 1 when something changed
 	old, new string
+	store    string // the organisation's store: compare its snapshots
 }
 
 // newDiffCmd builds `discover diff`. runF replaces the command's work in tests that only check
@@ -50,27 +52,28 @@ git diff --exit-code does (an error is also 1, with a message on stderr; bad usa
 			if runF != nil {
 				return runF(o)
 			}
-			return runDiff(e, o)
+			return runDiff(cmd.Context(), e, o)
 		},
 	}
 	cmd.Flags().StringVar(&o.out, "out", defaultOut, "output directory whose history holds the scans")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (same as --output json)")
 	cmd.Flags().BoolVar(&o.exitCode, "exit-code", false, "exit 1 when something changed, 0 when nothing did")
+	storeFlag(cmd.Flags(), &o.store)
 	return cmd
 }
 
-func runDiff(e *env, o *diffOpts) error {
+func runDiff(ctx context.Context, e *env, o *diffOpts) error {
 	format, err := outputFormat(o.output, o.json, "text")
 	if err != nil {
 		return err
 	}
-	store := history.Store{Dir: o.out}
-	old, err := loadGraphRef(store, o.old)
-	if err != nil {
-		return err
+	var old, new *graph.Graph
+	if dsn := storeURL(e, o.store, nil); dsn != "" {
+		old, new, err = storeSnapshots(ctx, dsn, o.old, o.new)
+	} else {
+		old, new, err = fileSnapshots(history.Store{Dir: o.out}, o.old, o.new)
 	}
-	new, err := loadGraphRef(store, o.new)
 	if err != nil {
 		return err
 	}
@@ -84,6 +87,16 @@ func runDiff(e *env, o *diffOpts) error {
 		return &codeError{code: exitError} // "changed", silently: the output said what
 	}
 	return err
+}
+
+func fileSnapshots(store history.Store, oldRef, newRef string) (old, new *graph.Graph, err error) {
+	if old, err = loadGraphRef(store, oldRef); err != nil {
+		return nil, nil, err
+	}
+	if new, err = loadGraphRef(store, newRef); err != nil {
+		return nil, nil, err
+	}
+	return old, new, nil
 }
 
 // outputFormat resolves --output (-o) with the older --json flag: "json", or the command's

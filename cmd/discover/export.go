@@ -20,13 +20,17 @@ type exportOpts struct {
 	graph  string
 	out    string
 	owner  string
+	store  string // the organisation's store instead of --graph
 }
 
 // graphSource loads the graph an export reads. Today that is --graph (a graph.json or an
 // output directory); another source (a --store DSN) plugs in here as one more case.
 type graphSource func(ctx context.Context) (*graph.Graph, error)
 
-func (o *exportOpts) source() graphSource {
+func (o *exportOpts) source(e *env) graphSource {
+	if dsn := storeURL(e, o.store, nil); dsn != "" {
+		return func(ctx context.Context) (*graph.Graph, error) { return storeGraph(ctx, dsn) }
+	}
 	return func(context.Context) (*graph.Graph, error) { return loadQueryGraph(o.graph) }
 }
 
@@ -64,6 +68,7 @@ files, so it needs --out). The same graph gives the same bytes.
 	f.StringVar(&o.format, "format", "", "backstage, csv, cypher, dot or graphml")
 	f.StringVarP(&o.graph, "graph", "g", defaultOut, "graph.json, or an output directory (its latest scan)")
 	f.StringVar(&o.out, "out", "", "directory to write the files to (default: stdout)")
+	storeFlag(f, &o.store)
 	f.StringVar(&o.owner, "owner", "", "backstage: every entity's owner, an entity reference (default unknown), e.g. group:default/platform")
 	return cmd
 }
@@ -88,7 +93,7 @@ func runExport(ctx context.Context, e *env, o *exportOpts) error {
 	if o.out == "" && len(format.Files) > 1 {
 		return usageErr("--format %s writes %d files: pass --out DIR", format.Name, len(format.Files))
 	}
-	g, err := o.source()(ctx)
+	g, err := o.source(e)(ctx)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -10,7 +11,10 @@ import (
 )
 
 type mcpOpts struct {
-	graph string
+	graph    string
+	store    string        // the organisation's store (--store, $DISCOVER_STORE_URL)
+	poll     time.Duration // how often to look for a new publish in the store
+	graphSet bool
 }
 
 // newMCPCmd builds `discover mcp`: the graph as an MCP server on stdin/stdout.
@@ -32,6 +36,7 @@ Add it to an MCP client's configuration, e.g. for Claude Desktop or Claude Code:
 Logs go to stderr; stdout carries only the protocol.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.graphSet = cmd.Flags().Changed("graph")
 			if runF != nil {
 				return runF(o)
 			}
@@ -39,7 +44,15 @@ Logs go to stderr; stdout carries only the protocol.`,
 			if err != nil {
 				return err
 			}
-			st, err := openStore(o.graph)
+			dir, cleanup, err := storeServe(cmd.Context(), e, log, o.store, o.graph, o.graphSet, o.poll)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			if dir == "" {
+				dir = o.graph
+			}
+			st, err := openStore(dir)
 			if err != nil {
 				return err
 			}
@@ -49,6 +62,8 @@ Logs go to stderr; stdout carries only the protocol.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.graph, "graph", "g", defaultOut, "output directory of discover scan (its graph.json, INFRA.md and scans/)")
+	storeFlag(cmd.Flags(), &o.store)
+	cmd.Flags().DurationVar(&o.poll, "poll", 10*time.Second, "with --store, how often to look for a new publish (--graph: where to render it, default a temporary directory)")
 	return cmd
 }
 

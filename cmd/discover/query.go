@@ -21,6 +21,7 @@ import (
 
 type queryOpts struct {
 	graph  string
+	store  string // the organisation's store (--store, $DISCOVER_STORE_URL) instead of --graph
 	json   bool   // JSON output: --output json, or the older --json
 	output string // --output, -o: table or json
 	filter query.Filter
@@ -86,7 +87,7 @@ apart; a Compose service and its container stand and fall together; the data a d
 is named. deps is the mirror image of the dependency walk.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadQueryGraph(o.graph)
+			g, err := o.load(cmd.Context(), e)
 			if err != nil {
 				return err
 			}
@@ -108,6 +109,7 @@ is named. deps is the mirror image of the dependency walk.`,
 	pf := cmd.PersistentFlags()
 	pf.StringVarP(&o.graph, "graph", "g", defaultOut, "graph.json, or an output directory (its latest scan)")
 	pf.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&o.store, "store", "", storeFlagHelp)
 	pf.BoolVar(&o.json, "json", false, "print JSON (same as --output json)")
 	pf.StringVar(&o.filter.Provider, "provider", "", "only this provider's nodes (and, for deps, impact, path and show, resolve names among them)")
 	f := cmd.Flags()
@@ -122,7 +124,7 @@ is named. deps is the mirror image of the dependency walk.`,
 			Short: short,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				g, err := loadQueryGraph(o.graph)
+				g, err := o.loadFor(cmd.Context(), e, use, args[0])
 				if err != nil {
 					return err
 				}
@@ -157,7 +159,7 @@ is named. deps is the mirror image of the dependency walk.`,
 			Short: "A shortest path between two nodes",
 			Args:  cobra.ExactArgs(2),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				g, err := loadQueryGraph(o.graph)
+				g, err := o.load(cmd.Context(), e)
 				if err != nil {
 					return err
 				}
@@ -184,7 +186,7 @@ is named. deps is the mirror image of the dependency walk.`,
 			Short: "One node: attributes, freshness and edges",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				g, err := loadQueryGraph(o.graph)
+				g, err := o.load(cmd.Context(), e)
 				if err != nil {
 					return err
 				}

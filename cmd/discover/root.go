@@ -136,6 +136,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newServeCmd(e, g, nil),
 		newValidateCmd(e, nil),
 		newExportCmd(e, nil),
+		newInferCmd(e, g),
 		newVersionCmd(e),
 		newDoctorCmd(e),
 		newAskCmd(e),

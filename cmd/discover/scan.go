@@ -22,6 +22,7 @@ import (
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/scan"
+	"github.com/infragraph/infragraph/store"
 )
 
 // defaultMaxBytes is INFRA.md's default size budget: about 8,000 tokens at 4 bytes a token, an
@@ -43,6 +44,7 @@ type scanOpts struct {
 	llmTimeout time.Duration
 	maxBytes   int
 	notify     string // webhook URL (a secret)
+	store      string // PostgreSQL store URL (a secret)
 	demo       demoOpts
 }
 
@@ -98,6 +100,7 @@ abandoned, one that is writing finishes. Only one process may scan into a direct
 	f.DurationVar(&o.llmTimeout, "llm-timeout", 0, "time budget of the whole LLM stage (default 5m, or llm.timeout: in the config file)")
 	f.StringVar(&o.notify, "notify", "", "post a summary (Slack-compatible JSON) to this webhook URL when the graph changed or something failed; a secret, never logged (or $DISCOVER_NOTIFY_URL)")
 	f.IntVar(&o.maxBytes, "max-bytes", defaultMaxBytes, "size budget of INFRA.md in bytes: the per-kind table first, then detail from the least critical systems (0: no limit)")
+	storeFlag(f, &o.store)
 	o.demo.flags(f)
 	return cmd
 }
@@ -219,9 +222,13 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if err != nil {
 		return err
 	}
+	pg, err := openPG(storeURL(e, o.store, cfg))
+	if err != nil {
+		return err
+	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
-		render: scan.RenderOptions{MaxBytes: o.maxBytes},
-		ai:     func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
+		render: scan.RenderOptions{MaxBytes: o.maxBytes}, pg: pg,
+		ai: func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
 	once := func(ctx context.Context) (*scan.Result, []string, error) {
 		res, paths, err := sc.once(ctx)
 		if err == nil && notify != nil {
@@ -237,6 +244,11 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return runEvery(ctx, log, o.every, jitter, once)
 	}
 	res, paths, err := once(ctx)
+	var sf *storeFailedError
+	if errors.As(err, &sf) && res != nil {
+		summarize(e, log, res, paths)
+		return &codeError{code: exitPartial, err: fmt.Errorf("graph written to %s, but the store failed: %w", o.out, sf.err)}
+	}
 	if err != nil {
 		return err
 	}
@@ -280,12 +292,16 @@ type scanner struct {
 	files  []scan.File // the documents to render (nil: scan.DefaultFiles(render))
 	render scan.RenderOptions
 	ai     func() (*llm.Enricher, string, error) // the LLM enricher for one scan (nil: none)
+	pg     *store.Store                          // the organisation's store (nil: none; see onceStore)
 }
 
 // once scans and writes: the snapshot first, then the top-level files, each atomically. A scan
 // whose context ended (SIGINT, SIGTERM) is abandoned before the first write, since its collectors
 // were cancelled; once writing has begun it completes.
 func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
+	if s.pg != nil {
+		return s.onceStore(ctx)
+	}
 	prev, skipped, err := s.store.Previous()
 	for _, err := range skipped {
 		s.log.Warn("earlier scan unreadable, using an older one", "error", err)
@@ -320,34 +336,43 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 	}
 	llmOutcome(s.log, res, aiStatus)
 	warnDropped(s.log, prev, res.Graph)
+	paths, err := s.write(ctx, res, ai)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, paths, nil
+}
+
+// write renders res into the output directory. Every top-level file is rendered before anything
+// is replaced, so that a failure (a full disk, a renderer error) leaves the directory as the
+// previous scan left it, not a mix.
+func (s *scanner) write(ctx context.Context, res *scan.Result, ai *llm.Enricher) ([]string, error) {
 	files := s.files
 	if files == nil {
 		ro := s.render
 		ro.Narratives = narratives(ctx, s.log, ai, res.Graph)
 		files = scan.DefaultFiles(ro)
 	}
-	// Every top-level file is rendered before anything is replaced, so that a failure (a full
-	// disk, a renderer error) leaves the directory as the previous scan left it, not a mix.
 	staged, err := scan.Stage(s.store.Dir, res, files)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer staged.Discard()
 	if ai != nil {
 		err := staged.Add(filepath.Join(s.store.Dir, llmAuditFile), 0o600, func(w io.Writer) error { return ai.WriteAudit(w, res.Verdicts) })
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	snap, err := s.store.Save(res.Graph, s.keep)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	paths, err := staged.Commit()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return res, append(paths, snap), nil
+	return append(paths, snap), nil
 }
 
 // warnDropped names each collector instance of the previous scan that this scan did not have at

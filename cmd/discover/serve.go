@@ -14,8 +14,11 @@ import (
 )
 
 type serveOpts struct {
-	graph string
-	addr  string
+	graph    string
+	addr     string
+	store    string        // the organisation's store (--store, $DISCOVER_STORE_URL)
+	poll     time.Duration // how often to look for a new publish in the store
+	graphSet bool
 }
 
 // newServeCmd builds `discover serve`: the JSON HTTP API and MCP over streamable HTTP.
@@ -44,6 +47,7 @@ opens the explorer once with ?token=<token>: the server answers with an HttpOnly
 cookie (an HMAC of the token, not the token) and drops the token from the address.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.graphSet = cmd.Flags().Changed("graph")
 			if runF != nil {
 				return runF(o)
 			}
@@ -53,6 +57,8 @@ cookie (an HMAC of the token, not the token) and drops the token from the addres
 	f := cmd.Flags()
 	f.StringVarP(&o.graph, "graph", "g", defaultOut, "output directory of discover scan")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8765", "address to listen on (host:port)")
+	storeFlag(f, &o.store)
+	f.DurationVar(&o.poll, "poll", 10*time.Second, "with --store, how often to look for a new publish (--graph: where to render it, default a temporary directory)")
 	return cmd
 }
 
@@ -65,7 +71,15 @@ func runServe(ctx context.Context, e *env, g *globalOpts, o *serveOpts) error {
 	if err := serve.CheckBind(o.addr, token); err != nil {
 		return usageErr("%v", err)
 	}
-	st, err := openStore(o.graph)
+	dir, cleanup, err := storeServe(ctx, e, log, o.store, o.graph, o.graphSet, o.poll)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if dir == "" {
+		dir = o.graph
+	}
+	st, err := openStore(dir)
 	if err != nil {
 		return err
 	}
@@ -80,7 +94,7 @@ func runServe(ctx context.Context, e *env, g *globalOpts, o *serveOpts) error {
 	}
 	srv := serve.NewHTTPServer(o.addr, h, log)
 	url := "http://" + ln.Addr().String()
-	log.Info("serving "+url, "graph", o.graph, "explorer", url+"/", "api", url+"/api/v1/", "mcp", url+"/mcp", "token", token != "")
+	log.Info("serving "+url, "graph", dir, "explorer", url+"/", "api", url+"/api/v1/", "mcp", url+"/mcp", "token", token != "")
 	if token == "" {
 		fmt.Fprintf(e.Stdout, "infragraph explorer: %s/\n", url)
 	} else {
