@@ -204,6 +204,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return &Error{Op: "migrate", Err: err}
 	}
+	// Up to date: nothing to write (a read-only role may call this).
+	if err := s.tx(ctx, "migrate", readOnly, func(tx pgx.Tx) error { return checkVersion(ctx, tx) }); err == nil {
+		return nil
+	}
 	return s.tx(ctx, "migrate", pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if err := xactLock(ctx, tx, migrateLock, false); err != nil {
 			return err

@@ -3,18 +3,12 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/demo"
@@ -23,80 +17,8 @@ import (
 	"github.com/infragraph/infragraph/scan"
 	"github.com/infragraph/infragraph/schemas"
 	"github.com/infragraph/infragraph/store"
+	"github.com/infragraph/infragraph/store/storetest"
 )
-
-// adminDSN is the superuser DSN of the PostgreSQL scripts/test.sh starts. Without it the tests
-// fail under CI=true and are skipped otherwise.
-func adminDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("INFRAGRAPH_TEST_PG_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("INFRAGRAPH_TEST_PG_DSN is not set: run the tests through scripts/test.sh")
-		}
-		t.Skip("INFRAGRAPH_TEST_PG_DSN not set (scripts/test.sh starts PostgreSQL)")
-	}
-	return dsn
-}
-
-// modes are the two ways the store talks to PostgreSQL: pgx's default (prepared statements
-// cached per connection) and the pooler-safe simple protocol. Every store test runs in both.
-var modes = []string{"", "simple_protocol"}
-
-// eachMode runs f against a fresh, empty database in each mode.
-func eachMode(t *testing.T, f func(t *testing.T, dsn string)) {
-	for _, m := range modes {
-		name := m
-		if name == "" {
-			name = "extended"
-		}
-		t.Run(name, func(t *testing.T) { f(t, freshDB(t, m)) })
-	}
-}
-
-// freshDB creates a database for one test and returns its DSN in mode (dropped at the end).
-func freshDB(t testing.TB, mode string) string {
-	t.Helper()
-	admin := adminDSN(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "infragraph_store_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), admin)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Error(err)
-		}
-	})
-	return withDB(t, admin, name, mode)
-}
-
-func withDB(t testing.TB, dsn, db, mode string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + db
-	q := u.Query()
-	if mode != "" {
-		q.Set("default_query_exec_mode", mode)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func open(t testing.TB, dsn string) *store.Store {
 	t.Helper()
@@ -221,7 +143,7 @@ func TestShardsPublishedConcurrentlyEqualOneScan(t *testing.T) {
 	if inferred == 0 {
 		t.Fatal("the single scan inferred no edge: cross-shard inference would be untested")
 	}
-	eachMode(t, func(t *testing.T, dsn string) {
+	storetest.EachMode(t, func(t *testing.T, dsn string) {
 		st := open(t, dsn)
 		ctx := context.Background()
 		for round := 0; round < 2; round++ { // the second round publishes over the first
@@ -269,7 +191,7 @@ func TestFailedShardLeavesItsNodesStaleAndTheOthersFresh(t *testing.T) {
 	// the file history's answer: one scan of everything at t1, then one with Vercel down at t2
 	// (the servers' nodes are fresh in it; in the store they were last seen at t1)
 	wantT2 := single(t, allDown, single(t, all, nil, t1), t2)
-	eachMode(t, func(t *testing.T, dsn string) {
+	storetest.EachMode(t, func(t *testing.T, dsn string) {
 		st := open(t, dsn)
 		ctx := context.Background()
 		for _, insts := range [][]collectors.Instance{saas, servers} {

@@ -1,0 +1,132 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/query"
+	"github.com/infragraph/infragraph/store"
+	"github.com/infragraph/infragraph/store/storetest"
+)
+
+// ReaderGrants are the README's GRANTs for a read-only role (README.md, "One graph for an
+// organisation"), with the role's name in place of infragraph_reader.
+func readerGrants(role string) []string {
+	return []string{
+		"CREATE ROLE " + role + " LOGIN PASSWORD 'CANARY-store-reader-password'",
+		"GRANT USAGE ON SCHEMA infragraph TO " + role,
+		"GRANT SELECT ON ALL TABLES IN SCHEMA infragraph TO " + role,
+	}
+}
+
+// readerDSN creates a role with the README's GRANTs on the database of dsn and returns dsn
+// logged in as it (dropped at the end).
+func readerDSN(t *testing.T, dsn string) string {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	role := "infragraph_reader_" + hex.EncodeToString(b)
+	storetest.Exec(t, dsn, readerGrants(role)...)
+	t.Cleanup(func() { storetest.Exec(t, dsn, "DROP OWNED BY "+role, "DROP ROLE "+role) })
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, "CANARY-store-reader-password")
+	return u.String()
+}
+
+// TestReadOnlyRoleReads: a role with the README's SELECT grants reads everything a reader
+// needs (the graph, a neighbourhood, snapshots, the stamp) and cannot publish.
+func TestReadOnlyRoleReads(t *testing.T) {
+	all, saas, servers := estate(t)
+	t1 := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	want := single(t, all, nil, t1)
+	storetest.EachMode(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		for _, insts := range [][]collectors.Instance{saas, servers} {
+			if _, err := shard(ctx, t, open(t, dsn), insts, t1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := open(t, readerDSN(t, dsn))
+		got, err := r.Graph(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameBody(t, "the graph read by the read-only role", got, want)
+		if _, err := r.Stamp(ctx); err != nil {
+			t.Error(err)
+		}
+		if snaps, err := r.Snapshots(ctx); err != nil || len(snaps) == 0 {
+			t.Errorf("snapshots: %v, %v", snaps, err)
+		} else if _, err := r.Snapshot(ctx, snaps[0].Seq); err != nil {
+			t.Error(err)
+		}
+		if _, err := r.Neighbourhood(ctx, "supabase:project:qwertyuiopasdfghjklz"); err != nil {
+			t.Error(err)
+		}
+		if err := r.Migrate(ctx); err != nil { // nothing to do: a reader may call it
+			t.Errorf("migrate an up-to-date store as a reader: %v", err)
+		}
+		_, err = shard(ctx, t, r, servers, t1)
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("a read-only role published (err %v)", err)
+		}
+		if strings.Contains(err.Error(), "CANARY") {
+			t.Errorf("the error quotes the password: %v", err)
+		}
+	})
+}
+
+// TestNeighbourhoodAnswersImpactAsTheWholeGraph: for every node, query.Analyze over the
+// neighbourhood the store reads equals query.Analyze over the whole graph.
+func TestNeighbourhoodAnswersImpactAsTheWholeGraph(t *testing.T) {
+	_, saas, servers := estate(t)
+	t1 := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	dsn := storetest.FreshDB(t, "")
+	ctx := context.Background()
+	st := open(t, dsn)
+	for _, insts := range [][]collectors.Instance{saas, servers} {
+		if _, err := shard(ctx, t, st, insts, t1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole, err := st.Graph(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smaller := 0
+	for _, n := range whole.Nodes() {
+		sub, err := st.Neighbourhood(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := query.Analyze(whole, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := query.Analyze(sub, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x, y := mustJSON(t, a), mustJSON(t, b); x != y {
+			t.Fatalf("impact of %s differs on the neighbourhood:\n whole %s\n part  %s", n.ID, x, y)
+		}
+		if k, _ := sub.Len(); k < func() int { k, _ := whole.Len(); return k }() {
+			smaller++
+		}
+	}
+	if smaller == 0 {
+		t.Error("every neighbourhood was the whole graph: the fast path reads no less")
+	}
+	if _, err := st.Neighbourhood(ctx, "no:such:node"); err != store.ErrNoNode {
+		t.Errorf("unknown id: %v, want ErrNoNode", err)
+	}
+}
