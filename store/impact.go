@@ -52,26 +52,17 @@ func (s *Store) Neighbourhood(ctx context.Context, id string) (*graph.Graph, err
 				UNION SELECT from_id FROM infragraph.inferred_edges WHERE to_id = ANY($1)
 				UNION SELECT to_id FROM infragraph.edges WHERE from_id = ANY($1) AND type = ANY($2)
 				UNION SELECT to_id FROM infragraph.inferred_edges WHERE from_id = ANY($1) AND type = ANY($2)`, frontier, containment)
+			found, err := texts(rs, err)
 			if err != nil {
 				return err
 			}
-			var next []string
-			for rs.Next() {
-				var n string
-				if err := rs.Scan(&n); err != nil {
-					rs.Close()
-					return err
-				}
+			frontier = frontier[:0]
+			for _, n := range found {
 				if !seen[n] {
 					seen[n] = true
-					next = append(next, n)
+					frontier = append(frontier, n)
 				}
 			}
-			rs.Close()
-			if err := rs.Err(); err != nil {
-				return err
-			}
-			frontier = next
 		}
 		ids := make([]string, 0, len(seen))
 		for n := range seen {
@@ -84,23 +75,15 @@ func (s *Store) Neighbourhood(ctx context.Context, id string) (*graph.Graph, err
 				SELECT doc FROM infragraph.edges WHERE to_id = ANY($1) AND from_id = ANY($1)
 				UNION ALL SELECT doc FROM infragraph.inferred_edges WHERE to_id = ANY($1) AND from_id = ANY($1)
 			) e, jsonb_array_elements_text(coalesce(e.doc->'via', '[]'::jsonb)) v`, ids)
+		via, err := texts(rs, err)
 		if err != nil {
 			return err
 		}
-		for rs.Next() {
-			var n string
-			if err := rs.Scan(&n); err != nil {
-				rs.Close()
-				return err
-			}
+		for _, n := range via {
 			if !seen[n] {
 				seen[n] = true
 				ids = append(ids, n)
 			}
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return err
 		}
 		g, err = readGraph(ctx, tx, selection{ids: ids})
 		return err
@@ -112,4 +95,12 @@ func (s *Store) Neighbourhood(ctx context.Context, id string) (*graph.Graph, err
 		return nil, err
 	}
 	return g, nil
+}
+
+// texts collects a one-column text query's rows.
+func texts(rs pgx.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rs, pgx.RowTo[string])
 }

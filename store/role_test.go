@@ -2,9 +2,6 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -14,33 +11,6 @@ import (
 	"github.com/infragraph/infragraph/store"
 	"github.com/infragraph/infragraph/store/storetest"
 )
-
-// ReaderGrants are the README's GRANTs for a read-only role (README.md, "One graph for an
-// organisation"), with the role's name in place of infragraph_reader.
-func readerGrants(role string) []string {
-	return []string{
-		"CREATE ROLE " + role + " LOGIN PASSWORD 'CANARY-store-reader-password'",
-		"GRANT USAGE ON SCHEMA infragraph TO " + role,
-		"GRANT SELECT ON ALL TABLES IN SCHEMA infragraph TO " + role,
-	}
-}
-
-// readerDSN creates a role with the README's GRANTs on the database of dsn and returns dsn
-// logged in as it (dropped at the end).
-func readerDSN(t *testing.T, dsn string) string {
-	t.Helper()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	role := "infragraph_reader_" + hex.EncodeToString(b)
-	storetest.Exec(t, dsn, readerGrants(role)...)
-	t.Cleanup(func() { storetest.Exec(t, dsn, "DROP OWNED BY "+role, "DROP ROLE "+role) })
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.UserPassword(role, "CANARY-store-reader-password")
-	return u.String()
-}
 
 // TestReadOnlyRoleReads: a role with the README's SELECT grants reads everything a reader
 // needs (the graph, a neighbourhood, snapshots, the stamp) and cannot publish.
@@ -55,7 +25,7 @@ func TestReadOnlyRoleReads(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		r := open(t, readerDSN(t, dsn))
+		r := open(t, storetest.Reader(t, dsn))
 		got, err := r.Graph(ctx)
 		if err != nil {
 			t.Fatal(err)

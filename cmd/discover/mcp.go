@@ -49,9 +49,6 @@ Logs go to stderr; stdout carries only the protocol.`,
 				return err
 			}
 			defer cleanup()
-			if dir == "" {
-				dir = o.graph
-			}
 			st, err := openStore(dir)
 			if err != nil {
 				return err

@@ -316,17 +316,11 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 		prev = nil
 	}
 	opts.Previous = prev
-	var ai *llm.Enricher
-	aiStatus := "off"
-	if s.ai != nil {
-		if ai, aiStatus, err = s.ai(); err != nil {
-			return nil, nil, err
-		}
+	ai, aiStatus, enrichers, err := s.enrichers()
+	if err != nil {
+		return nil, nil, err
 	}
-	if ai != nil {
-		// after the rules: it asks only about what they left undecided
-		opts.Enrichers = append(append([]enrich.Enricher(nil), opts.Enrichers...), ai)
-	}
+	opts.Enrichers = enrichers
 	res, err := scan.Run(ctx, opts)
 	if err != nil {
 		return nil, nil, err
@@ -373,6 +367,22 @@ func (s *scanner) write(ctx context.Context, res *scan.Result, ai *llm.Enricher)
 		return nil, err
 	}
 	return append(paths, snap), nil
+}
+
+// enrichers returns the scan's enrichers: the rules, then the LLM when it runs this scan (after
+// the rules: it asks only about what they left undecided), with the LLM's status.
+func (s *scanner) enrichers() (ai *llm.Enricher, status string, all []enrich.Enricher, err error) {
+	status = "off"
+	if s.ai != nil {
+		if ai, status, err = s.ai(); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	all = s.opts.Enrichers
+	if ai != nil {
+		all = append(append([]enrich.Enricher(nil), all...), ai)
+	}
+	return ai, status, all, nil
 }
 
 // warnDropped names each collector instance of the previous scan that this scan did not have at

@@ -76,9 +76,6 @@ func runServe(ctx context.Context, e *env, g *globalOpts, o *serveOpts) error {
 		return err
 	}
 	defer cleanup()
-	if dir == "" {
-		dir = o.graph
-	}
 	st, err := openStore(dir)
 	if err != nil {
 		return err

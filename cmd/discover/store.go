@@ -14,7 +14,6 @@ import (
 
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich"
-	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/output"
@@ -82,7 +81,6 @@ func validator(threshold float64) (enrich.Validator, error) {
 // (inferred here) and the error is a *storeFailedError.
 func (s *scanner) onceStore(ctx context.Context) (*scan.Result, []string, error) {
 	opts := s.opts
-	enrichers := opts.Enrichers
 	v, err := validator(opts.Threshold)
 	if err != nil {
 		return nil, nil, err
@@ -96,15 +94,9 @@ func (s *scanner) onceStore(ctx context.Context) (*scan.Result, []string, error)
 			prev = nil
 		}
 	}
-	var ai *llm.Enricher
-	aiStatus := "off"
-	if s.ai != nil {
-		if ai, aiStatus, err = s.ai(); err != nil {
-			return nil, nil, err
-		}
-	}
-	if ai != nil {
-		enrichers = append(append([]enrich.Enricher(nil), enrichers...), ai)
+	ai, aiStatus, enrichers, err := s.enrichers()
+	if err != nil {
+		return nil, nil, err
 	}
 	opts.Previous, opts.Enrichers = prev, nil // the store infers over every shard's graph
 	res, err := scan.Run(ctx, opts)
@@ -370,13 +362,13 @@ func (m *mirror) run(ctx context.Context) {
 	}
 }
 
-// storeServe points serve or mcp at a store: the directory they read becomes a mirror of it,
-// kept fresh in the background. It returns the directory and a cleanup; dir is "" when no store
-// is given (then graphDir applies as before).
+// storeServe is the directory serve or mcp reads: graphDir, or with a store a mirror of it kept
+// fresh in the background (in graphDir when given, else a temporary directory the returned
+// cleanup removes).
 func storeServe(ctx context.Context, e *env, log *slog.Logger, flag, graphDir string, graphSet bool, poll time.Duration) (string, func(), error) {
 	pg, err := openPG(storeURL(e, flag, nil))
 	if err != nil || pg == nil {
-		return "", func() {}, err
+		return graphDir, func() {}, err
 	}
 	dir := ""
 	if graphSet {

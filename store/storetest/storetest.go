@@ -51,12 +51,11 @@ func FreshDB(t testing.TB, mode string) string {
 	name := "infragraph_store_" + hex.EncodeToString(b)
 	Exec(t, admin, "CREATE DATABASE "+name)
 	t.Cleanup(func() { Exec(t, admin, "DROP DATABASE "+name+" WITH (FORCE)") })
-	return WithDB(t, admin, name, mode, "")
+	return WithDB(t, admin, name, mode)
 }
 
-// WithDB is dsn pointed at database db in mode, logging in as user when set (the test server
-// trusts local connections: any password goes).
-func WithDB(t testing.TB, dsn, db, mode, user string) string {
+// WithDB is dsn pointed at database db (when set) in mode.
+func WithDB(t testing.TB, dsn, db, mode string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -64,9 +63,6 @@ func WithDB(t testing.TB, dsn, db, mode, user string) string {
 	}
 	if db != "" {
 		u.Path = "/" + db
-	}
-	if user != "" {
-		u.User = url.UserPassword(user, "CANARY-store-reader-password")
 	}
 	q := u.Query()
 	q.Del("default_query_exec_mode")
@@ -137,4 +133,31 @@ func Dump(t testing.TB, dsn string) string {
 		out = append(out, gunzip(t, s)...)
 	}
 	return string(out)
+}
+
+// ReaderGrants are the README's GRANTs for a read-only role (README.md, "One graph for an
+// organisation"), for a role named role.
+func ReaderGrants(role string) []string {
+	return []string{
+		"CREATE ROLE " + role + " LOGIN PASSWORD 'CANARY-store-reader-password'",
+		"GRANT USAGE ON SCHEMA infragraph TO " + role,
+		"GRANT SELECT ON ALL TABLES IN SCHEMA infragraph TO " + role,
+	}
+}
+
+// Reader creates a role with the README's GRANTs on the store at dsn and returns dsn logged in
+// as it. The role is dropped when the test ends.
+func Reader(t testing.TB, dsn string) string {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	role := "infragraph_reader_" + hex.EncodeToString(b)
+	Exec(t, dsn, ReaderGrants(role)...)
+	t.Cleanup(func() { Exec(t, dsn, "DROP OWNED BY "+role, "DROP ROLE "+role) })
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, "CANARY-store-reader-password")
+	return u.String()
 }
