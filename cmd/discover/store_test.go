@@ -224,7 +224,9 @@ func TestServeStoreAsReadOnlyRole(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		se, _, serr := testEnv(nil)
 		done := make(chan int)
-		go func() { done <- runEnv(ctx, []string{"serve", "--store", reader, "--addr", addr, "--poll", "100ms"}, se) }()
+		go func() {
+			done <- runEnv(ctx, []string{"serve", "--store", reader, "--addr", addr, "--poll", "100ms"}, se)
+		}()
 		defer func() {
 			cancel()
 			if code := <-done; code != exitOK {
