@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -38,7 +37,7 @@ func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (
 	if lc.Key, err = evidence.LoadKey(out); err != nil {
 		return nil, "", err
 	}
-	lc.CacheDir = filepath.Join(out, ".cache", "llm")
+	lc.CacheDir = llmCacheDir(out)
 	if err := output.MkdirIn(out, lc.CacheDir); err != nil {
 		// a link planted as .cache or .cache/llm: no cache rather than writing through it
 		log.Warn("LLM cache off", "error", err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -227,7 +227,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err
 	}
 	sc := &scanner{opts: opts, store: history.Store{Dir: o.out}, keep: o.keep, log: log,
-		render: scan.RenderOptions{MaxBytes: o.maxBytes}, pg: pg,
+		render: scan.RenderOptions{MaxBytes: o.maxBytes}, pg: pg, keepLLM: cfg.LLM.Retention,
 		ai: func() (*llm.Enricher, string, error) { return llmEnricher(e, log, cfg, o.llm, o.out) }}
 	once := func(ctx context.Context) (*scan.Result, []string, error) {
 		res, paths, err := sc.once(ctx)
@@ -293,6 +293,8 @@ type scanner struct {
 	render scan.RenderOptions
 	ai     func() (*llm.Enricher, string, error) // the LLM enricher for one scan (nil: none)
 	pg     *store.Store                          // the organisation's store (nil: none; see onceStore)
+	// keepLLM is how long the LLM's audit records and cache entries are kept (0: the default).
+	keepLLM time.Duration
 }
 
 // once scans and writes: the snapshot first, then the top-level files, each atomically. A scan
@@ -352,9 +354,10 @@ func (s *scanner) write(ctx context.Context, res *scan.Result, ai *llm.Enricher)
 		return nil, err
 	}
 	defer staged.Discard()
-	if ai != nil {
-		err := staged.Add(filepath.Join(s.store.Dir, llmAuditFile), 0o600, func(w io.Writer) error { return ai.WriteAudit(w, res.Verdicts) })
-		if err != nil {
+	if write, ok, err := s.auditLog(ai, res); err != nil {
+		return nil, err
+	} else if ok {
+		if err := staged.Add(filepath.Join(s.store.Dir, llmAuditFile), 0o600, write); err != nil {
 			return nil, err
 		}
 	}
@@ -372,6 +375,11 @@ func (s *scanner) write(ctx context.Context, res *scan.Result, ai *llm.Enricher)
 // enrichers returns the scan's enrichers: the rules, then the LLM when it runs this scan (after
 // the rules: it asks only about what they left undecided), with the LLM's status.
 func (s *scanner) enrichers() (ai *llm.Enricher, status string, all []enrich.Enricher, err error) {
+	now := time.Now
+	if s.opts.Now != nil {
+		now = s.opts.Now
+	}
+	s.pruneLLMCache(now().UTC()) // before the LLM reads its cache: expired entries are not replayed
 	status = "off"
 	if s.ai != nil {
 		if ai, status, err = s.ai(); err != nil {

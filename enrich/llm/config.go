@@ -60,6 +60,9 @@ type Config struct {
 	// starts, retries do not wait past it (a Retry-After beyond it fails the call at once), and
 	// the stage ends with the proposals it has, its error saying the budget ran out.
 	Timeout time.Duration `yaml:"timeout"`
+	// Retention is how long the audit log keeps a scan's records and the response cache an
+	// entry (default 90 days, DefaultRetention): older ones are deleted at the next scan.
+	Retention time.Duration `yaml:"retention"`
 	// CacheDir holds decisions per candidate pair, keyed by the pair's redacted cards: an
 	// unchanged pair costs no call next scan.
 	CacheDir string `yaml:"-"`
@@ -98,6 +101,16 @@ func (c *Config) defaults() {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
+	c.Retention = c.RetentionOrDefault()
+}
+
+// RetentionOrDefault is Retention, or DefaultRetention when unset: the CLI prunes the audit log
+// and the cache every scan, with the LLM on or off.
+func (c *Config) RetentionOrDefault() time.Duration {
+	if c.Retention <= 0 {
+		return DefaultRetention
+	}
+	return c.Retention
 }
 
 func (c *Config) sendsGatewayOptions() bool {
@@ -124,6 +137,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return errors.New("timeout: must not be negative")
+	}
+	if c.Retention < 0 {
+		return errors.New("retention: must not be negative (e.g. 2160h for 90 days)")
 	}
 	if c.Narratives < -1 {
 		return errors.New("narratives: must be -1 (none), 0 (the default) or more")

@@ -95,6 +95,10 @@ type Usage struct {
 
 // AuditRecord is one line of the audit log: hashes and counts, never a secret or a prompt.
 type AuditRecord struct {
+	// Scan is the id of the scan that made the record and At its start (RFC 3339, UTC): the log
+	// keeps every scan's records for Config.Retention (see KeepAudit).
+	Scan string `json:"scan,omitempty"`
+	At   string `json:"at,omitempty"`
 	// Task is what was asked: edges (empty, the default), "narrative" or "ask"; Subject what
 	// about (a narrative's system id).
 	Task            string          `json:"task,omitempty"`
@@ -878,6 +882,12 @@ func (e *Enricher) Summary() map[string]any {
 // WriteAudit writes the audit log as JSON lines, joining each record's proposals with the
 // validator's verdicts. Records are sorted by request hash, so the file is deterministic.
 func (e *Enricher) WriteAudit(w io.Writer, verdicts []enrich.Verdict) error {
+	return e.WriteScanAudit(w, verdicts, "", time.Time{})
+}
+
+// WriteScanAudit is WriteAudit with each record stamped with the scan's id and start (at), as
+// the audit log that keeps every scan's records needs them.
+func (e *Enricher) WriteScanAudit(w io.Writer, verdicts []enrich.Verdict, scan string, at time.Time) error {
 	e.mu.Lock()
 	recs := append([]AuditRecord(nil), e.audit...)
 	e.mu.Unlock()
@@ -896,6 +906,10 @@ func (e *Enricher) WriteAudit(w io.Writer, verdicts []enrich.Verdict) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, r := range recs {
+		r.Scan = scan
+		if !at.IsZero() {
+			r.At = at.UTC().Format(time.RFC3339)
+		}
 		for _, p := range r.Proposals {
 			if v, ok := byKey[vk{p.From, p.To, p.Type, "llm/" + r.Model}]; ok {
 				r.Verdicts = append(r.Verdicts, AuditVerdict{AuditProposal: p, Accepted: v.Accepted, Reasons: v.Reasons})
