@@ -46,8 +46,7 @@ type index struct {
 	refs  map[string][]owner // Supabase project ref -> the project (or branch) with that ref
 	nets  []netEntry         // IP and CIDR identities by address
 
-	dnsIPs  map[string]int     // how many DNS records point at an IP
-	secrets map[string][]owner // secret fingerprint (evidence.Fingerprint) -> nodes holding it
+	dnsIPs map[string]int // how many DNS records point at an IP
 
 	parents map[string][]*graph.Node     // containment parents, filled lazily
 	pairs   map[pairKey]bool             // InferAllowed, memoised
@@ -81,7 +80,7 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 	ix := &index{
 		vocab: v, g: g, nodes: g.Nodes(), kinds: map[string]*kindInfo{},
 		hosts: map[string][]owner{}, ips: map[string][]owner{}, urls: map[string][]owner{},
-		repos: map[string][]owner{}, refs: map[string][]owner{}, dnsIPs: map[string]int{}, secrets: map[string][]owner{},
+		repos: map[string][]owner{}, refs: map[string][]owner{}, dnsIPs: map[string]int{},
 		parents: map[string][]*graph.Node{}, pairs: map[pairKey]bool{}, ports: map[string]map[int64][]owner{},
 	}
 	ix.byID = make(map[string]*graph.Node, len(ix.nodes))
@@ -100,14 +99,6 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 				vals, _ := n.AttrValues(a)
 				for _, raw := range vals {
 					ix.addIdentity(typ, owner{node: n, field: a, value: raw})
-				}
-			}
-		}
-		// Keyed hashes of secrets (evidence.FingerprintIn): the same password in two places.
-		for _, a := range keys {
-			if strings.HasSuffix(a, "fingerprint") {
-				if v := n.Str(a); strings.HasPrefix(v, "hmac:") {
-					ix.secrets[v] = append(ix.secrets[v], owner{node: n, field: a, value: v})
 				}
 			}
 		}

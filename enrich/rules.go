@@ -26,7 +26,6 @@ const (
 	confARecord    = 0.8  // an A/AAAA record to an IP exactly one node owns
 	confARecordMny = 0.7  // ... an IP that several records point at (shared hosting)
 	confRunsOnDNS  = 0.75 // a node's host resolves, by DNS, to a machine
-	confSecret     = 0.8  // a service holds the database's password (same keyed hash)
 	confCIDRHost   = 0.7  // an allowlist entry that is exactly a node's IP
 	confCIDR       = 0.55 // an allowlist range that contains a node's IP
 	ambiguous      = 0.5  // factor when several systems own the same identity
@@ -77,7 +76,6 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 		}
 		m.node(&m.ix.nodes[i])
 	}
-	m.sharedSecrets()
 	return m.proposals(), nil
 }
 
@@ -926,35 +924,6 @@ func (m *matcher) servedBy(n *graph.Node, field, raw string, types []string) {
 		m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: conf, rule: "served-by",
 			ev:  append([]graph.Evidence{{Node: n.ID, Field: field, Value: raw}}, t.ev...),
 			why: fmt.Sprintf("%s %s is a site %s serves (reverse proxy rule)", field, raw, t.node.ID)})
-	}
-}
-
-// sharedSecrets links a service to the database whose password it holds: both carry the same
-// keyed hash (evidence.FingerprintIn), so the link is visible and the secret is not. A secret
-// shared by more than four nodes (a default password) says nothing about a particular pair.
-func (m *matcher) sharedSecrets() {
-	fps := make([]string, 0, len(m.ix.secrets))
-	for fp, os := range m.ix.secrets {
-		if len(os) >= 2 && len(os) <= 4 {
-			fps = append(fps, fp)
-		}
-	}
-	sort.Strings(fps)
-	for _, fp := range fps {
-		os := m.ix.secrets[fp]
-		for _, a := range os {
-			for _, b := range os {
-				if a.node.ID == b.node.ID {
-					continue
-				}
-				if bk := m.ix.kind(b.node); bk == nil || bk.kind.Category != "database" {
-					continue
-				}
-				m.emit(candidate{src: a.node, types: []string{usesDatabase}, to: b.node, conf: confSecret, rule: "shared-secret",
-					ev:  []graph.Evidence{{Node: a.node.ID, Field: a.field, Value: a.value}, {Node: b.node.ID, Field: b.field, Value: b.value}},
-					why: fmt.Sprintf("%s and %s of %s are the same secret (keyed hash)", a.field, b.field, b.node.ID)})
-			}
-		}
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/schemas"
 )
@@ -365,31 +364,6 @@ func TestRulesAmbiguousOwnersAreNotAccepted(t *testing.T) {
 		if v.Accepted || v.Reasons[0].Code != ReasonBelowThreshold {
 			t.Errorf("%s: an identity two systems claim must not be accepted: %v", v.Proposal.Edge.Key(), v.Reasons)
 		}
-	}
-}
-
-func TestRulesSharedSecretNeedsADatabaseAndFewHolders(t *testing.T) {
-	fp := evidence.Fingerprint(testKey, "CANARY-default")
-	build := func(holders int) *graph.Graph {
-		g := graph.New()
-		_ = g.AddNode(graph.Node{ID: "digitalocean:db_cluster:d1", Provider: "digitalocean", Kind: "db_cluster", Attrs: graph.Attrs{"password_fingerprint": fp}})
-		for i := 0; i < holders; i++ {
-			_ = g.AddNode(graph.Node{ID: fmt.Sprintf("docker:container:e/c%d", i), Provider: "docker", Kind: "container", Attrs: graph.Attrs{"env.API_TOKEN.fingerprint": fp}})
-		}
-		return g
-	}
-	if ps, _ := infer(t, build(3)); len(ps) != 3 {
-		t.Errorf("3 holders of the cluster's password: %d proposals, want 3", len(ps))
-	}
-	if ps, _ := infer(t, build(4)); len(ps) != 0 {
-		t.Errorf("a secret five nodes share linked %d pairs", len(ps))
-	}
-	g := graph.New()
-	for _, id := range []string{"docker:container:e/a", "docker:container:e/b"} {
-		_ = g.AddNode(graph.Node{ID: id, Provider: "docker", Kind: "container", Attrs: graph.Attrs{"env.API_TOKEN.fingerprint": fp}})
-	}
-	if ps, _ := infer(t, g); len(ps) != 0 {
-		t.Errorf("two apps sharing an API token are not a dependency: %v", ps)
 	}
 }
 

@@ -5,9 +5,6 @@
 package evidence
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"math"
 	"net"
 	"net/url"
@@ -568,13 +565,4 @@ func EnvRef(prefix, key, value string) graph.Attrs {
 		return graph.Attrs{prefix + ".": r}
 	}
 	return graph.Attrs{}
-}
-
-// Fingerprint is a keyed hash (HMAC-SHA256, 16 hex digits) of a secret: two services that share
-// a secret get the same fingerprint, and the secret cannot be recovered from it. key is the
-// installation's key (kept beside the output, never in it).
-func Fingerprint(key []byte, secret string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(secret))
-	return "hmac:" + hex.EncodeToString(m.Sum(nil))[:16]
 }

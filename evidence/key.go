@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -14,9 +13,10 @@ import (
 	"github.com/infragraph/infragraph/output"
 )
 
-// KeyFile is the per-installation key of Fingerprint, kept in the output directory beside
-// graph.json (never inside it) with mode 0600. Fingerprints from one installation compare with
-// each other across scans; without the file nobody can test a guessed secret against them.
+// KeyFile is the per-installation key, kept in the output directory beside graph.json (never
+// inside it) with mode 0600. It keys the LLM redactor's placeholders (an HMAC of each secret), so
+// one secret reads the same in every prompt and across scans, and nobody without the file can
+// test a guessed secret against them.
 const KeyFile = ".infragraph.key"
 
 // LoadKey returns the installation key in dir, creating dir and the key (32 random bytes,
@@ -68,23 +68,4 @@ func LoadKey(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("write key: %w", err)
 	}
 	return key, nil
-}
-
-type keyCtx struct{}
-
-// WithKey returns a context that carries the installation key to the collectors of one scan.
-func WithKey(ctx context.Context, key []byte) context.Context {
-	return context.WithValue(ctx, keyCtx{}, key)
-}
-
-// FingerprintIn is Fingerprint with the key the scan's context carries: "" when there is no key
-// (fingerprints are optional) or no secret. Collectors store it as an attribute whose name ends
-// in "fingerprint" ("env.PGPASSWORD.fingerprint", "password_fingerprint"); the rules enricher
-// links a service to the database whose password it holds.
-func FingerprintIn(ctx context.Context, secret string) string {
-	key, _ := ctx.Value(keyCtx{}).([]byte)
-	if len(key) == 0 || secret == "" {
-		return ""
-	}
-	return Fingerprint(key, secret)
 }

@@ -205,12 +205,11 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	} else if n > 0 {
 		log.Info("removed empty snapshot directories an interrupted scan left behind", "dirs", n)
 	}
-	// The installation key (beside the outputs, never in them) keys secret fingerprints.
+	// The installation key (beside the outputs, never in them) keys the LLM redactor's
+	// placeholders; it is made on the first scan, so that the first scan with the LLM finds it.
 	ctx := cmd.Context()
-	if key, err := evidence.LoadKey(o.out); err != nil {
-		log.Warn("no secret fingerprints this scan", "error", err)
-	} else {
-		ctx = evidence.WithKey(ctx, key)
+	if _, err := evidence.LoadKey(o.out); err != nil {
+		log.Warn("no installation key", "error", err)
 	}
 	// Fail on a bad --llm before the first scan; each scan then gets a fresh enricher (its budget
 	// and usage are per scan).
