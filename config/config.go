@@ -2,6 +2,10 @@
 // variables each provider's ecosystem already uses. Only cmd/discover calls it; collectors get
 // their Config values passed down. Secrets are referenced as ${ENV_NAME} and never need to be in
 // the file. Errors name the file, the line and the field.
+//
+// Provider sections are decoded through the registry (collectors.Registry): each provider
+// declares its section's type, environment defaults and validation, and this package knows none
+// of them by name (it imports no provider package; TestNoProviderImports checks it).
 package config
 
 import (
@@ -9,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,11 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/infragraph/infragraph/alerts"
-	"github.com/infragraph/infragraph/collectors/digitalocean"
-	"github.com/infragraph/infragraph/collectors/docker"
-	"github.com/infragraph/infragraph/collectors/odoo"
-	"github.com/infragraph/infragraph/collectors/supabase"
-	"github.com/infragraph/infragraph/collectors/vercel"
+	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/evidence"
 )
@@ -31,12 +32,6 @@ type File struct {
 	Path string `yaml:"-"`
 	// Timeout bounds each collector (default 5m).
 	Timeout time.Duration `yaml:"timeout"`
-
-	Vercel       []vercel.Config       `yaml:"vercel"`
-	Supabase     []supabase.Config     `yaml:"supabase"`
-	Odoo         []odoo.Config         `yaml:"odoo"`
-	DigitalOcean []digitalocean.Config `yaml:"digitalocean"`
-	Docker       []docker.Config       `yaml:"docker"`
 
 	Enrich Enrich     `yaml:"enrich"`
 	LLM    llm.Config `yaml:"llm"`
@@ -49,10 +44,13 @@ type File struct {
 
 	// FromEnv lists the providers whose default instance came from environment variables.
 	FromEnv []string `yaml:"-"`
-	lines   map[string]int
-	values  map[string]yaml.Node // each field path's value node (line and tag), for type errors
-	refs    map[string]string    // field path -> the ${ENV} variable its value came from
-	getenv  func(string) string  // for Origin of instances built from the environment
+
+	providers collectors.Registry
+	sections  map[string]any // provider -> its decoded section (a value of its ListType)
+	lines     map[string]int
+	values    map[string]yaml.Node // each field path's value node (line and tag), for type errors
+	refs      map[string]string    // field path -> the ${ENV} variable its value came from
+	getenv    func(string) string  // for Origin of instances built from the environment
 }
 
 // Enrich configures inference.
@@ -85,10 +83,12 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Load reads path (empty: no file) and applies environment defaults from getenv. exists reports
-// whether a filesystem path exists (for Docker's default socket).
-func Load(path string, getenv func(string) string, exists func(string) bool) (*File, error) {
-	f := &File{Path: path, lines: map[string]int{}, values: map[string]yaml.Node{}, refs: map[string]string{}, getenv: getenv}
+// Load reads path (empty: no file), with a section for each provider of providers, and applies
+// environment defaults from getenv. exists reports whether a filesystem path exists (for
+// Docker's default socket).
+func Load(path string, providers collectors.Registry, getenv func(string) string, exists func(string) bool) (*File, error) {
+	f := &File{Path: path, providers: providers, sections: map[string]any{},
+		lines: map[string]int{}, values: map[string]yaml.Node{}, refs: map[string]string{}, getenv: getenv}
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
@@ -117,10 +117,10 @@ func (f *File) parse(raw []byte, getenv func(string) string) error {
 	}
 	// Pass 1 on the raw text: unknown fields, reported with their lines. Type errors wait for
 	// pass 2, since a ${ENV} reference is a string until it is expanded.
-	var probe File
+	doc := f.document()
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(&probe); err != nil {
+	if err := dec.Decode(reflect.New(doc).Interface()); err != nil {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			return f.yamlError(err)
@@ -141,10 +141,43 @@ func (f *File) parse(raw []byte, getenv func(string) string) error {
 		return err
 	}
 	// Pass 2 decodes the expanded node tree, whose nodes keep the file's lines.
-	if err := root.Content[0].Decode(f); err != nil {
+	v := reflect.New(doc)
+	if err := root.Content[0].Decode(v.Interface()); err != nil {
 		return f.yamlError(err)
 	}
+	d := v.Elem()
+	for i, fl := range fileFields() { // File's own settings: copied over by name
+		reflect.ValueOf(f).Elem().FieldByIndex(fl.Index).Set(d.Field(i))
+	}
+	for i, p := range f.providers {
+		if l := d.Field(len(fileFields()) + i); !l.IsNil() { // "vercel: []" is a section with no instance: no defaults either
+			f.sections[p.Name] = l.Interface()
+		}
+	}
 	return nil
+}
+
+// document is the Go type the file decodes into: File's own settings, then a field per
+// provider, its section's ListType, built from the registry so that yaml.v3 reports unknown
+// fields and values of the wrong type inside a provider's section with their lines, as it does
+// for the rest.
+func (f *File) document() reflect.Type {
+	fields := fileFields()
+	for i, p := range f.providers {
+		fields = append(fields, reflect.StructField{Name: "P" + strconv.Itoa(i), Type: p.Config.ListType(), Tag: reflect.StructTag(`yaml:"` + p.Name + `"`)})
+	}
+	return reflect.StructOf(fields)
+}
+
+// fileFields are File's fields the file sets: exported, with a yaml name.
+func fileFields() []reflect.StructField {
+	var out []reflect.StructField
+	for fl := range reflect.TypeFor[File]().Fields() {
+		if name, _, _ := strings.Cut(fl.Tag.Get("yaml"), ","); fl.IsExported() && name != "-" && name != "" {
+			out = append(out, fl)
+		}
+	}
+	return out
 }
 
 // walk records the line of every field path ("vercel[0].token") and expands ${ENV} references in
@@ -206,7 +239,9 @@ func (f *File) yamlError(err error) error {
 		msgs = te.Errors
 	}
 	var out []string
+	doc := f.document().String()
 	for _, m := range msgs {
+		m = strings.ReplaceAll(m, doc, "config.File") // the document's type, as yaml.v3 names it
 		if sm := lineRE.FindStringSubmatch(m); sm != nil {
 			line, _ := strconv.Atoi(sm[1])
 			msg := sm[2]
@@ -319,37 +354,45 @@ func (f *File) pathAtLine(line int) string {
 }
 
 func (f *File) applyEnv(getenv func(string) string, exists func(string) bool) {
-	fromEnv(f, "vercel", &f.Vercel, func() (vercel.Config, bool) { return vercel.ConfigFromEnv(getenv) })
-	fromEnv(f, "supabase", &f.Supabase, func() (supabase.Config, bool) { return supabase.ConfigFromEnv(getenv) })
-	fromEnv(f, "odoo", &f.Odoo, func() (odoo.Config, bool) { return odoo.ConfigFromEnv(getenv) })
-	fromEnv(f, "digitalocean", &f.DigitalOcean, func() (digitalocean.Config, bool) { return digitalocean.ConfigFromEnv(getenv) })
-	fromEnv(f, "docker", &f.Docker, func() (docker.Config, bool) { return docker.ConfigFromEnv(getenv, exists) })
-}
-
-// fromEnv gives a provider the file does not configure the one instance its environment
-// variables describe, if any.
-func fromEnv[C any](f *File, provider string, instances *[]C, load func() (C, bool)) {
-	if *instances != nil {
-		return
-	}
-	if c, ok := load(); ok {
-		*instances, f.FromEnv = []C{c}, append(f.FromEnv, provider)
+	for _, p := range f.providers {
+		if _, ok := f.sections[p.Name]; ok {
+			continue // the file configures the provider
+		}
+		// The provider's one instance its environment variables describe, if any.
+		if l, ok := p.Config.EnvList(getenv, exists); ok {
+			f.sections[p.Name], f.FromEnv = l, append(f.FromEnv, p.Name)
+		}
 	}
 }
 
-type validator interface{ Validate() error }
+// Section returns the instances of provider as its package's Config type C (nil when none is
+// configured).
+func Section[C any](f *File, provider string) []C {
+	l, _ := f.sections[provider].([]C)
+	return l
+}
+
+// instances returns the configured instances of p.
+func (f *File) instances(p collectors.Provider) []collectors.Settings {
+	l, ok := f.sections[p.Name]
+	if !ok {
+		return nil
+	}
+	return p.Config.Instances(l)
+}
 
 // Validate checks every instance; errors name file, line and field.
 func (f *File) Validate() error {
 	var errs []error
 	seen := map[string]bool{}
 	// check validates instance i of provider, naming it when unnamed, and reports a name used twice.
-	check := func(provider string, i int, name *string, c validator) {
-		if *name == "" {
-			*name = "default"
+	check := func(provider string, i int, c collectors.Settings) {
+		if c.Name() == "" {
+			name := "default"
 			if i > 0 {
-				*name = strconv.Itoa(i)
+				name = strconv.Itoa(i)
 			}
+			c.SetName(name)
 		}
 		if err := c.Validate(); err != nil {
 			field, msg, ok := strings.Cut(err.Error(), ": ")
@@ -371,26 +414,16 @@ func (f *File) Validate() error {
 			}
 			errs = append(errs, &Error{File: file, Line: line, Field: full, Msg: msg})
 		}
-		if k := provider + "/" + *name; seen[k] {
-			errs = append(errs, &Error{File: f.Path, Line: f.lines[provider], Field: provider, Msg: fmt.Sprintf("two instances are named %q: give each a distinct name", *name)})
+		if k := provider + "/" + c.Name(); seen[k] {
+			errs = append(errs, &Error{File: f.Path, Line: f.lines[provider], Field: provider, Msg: fmt.Sprintf("two instances are named %q: give each a distinct name", c.Name())})
 		} else {
 			seen[k] = true
 		}
 	}
-	for i := range f.Vercel {
-		check("vercel", i, &f.Vercel[i].Name, &f.Vercel[i])
-	}
-	for i := range f.Supabase {
-		check("supabase", i, &f.Supabase[i].Name, &f.Supabase[i])
-	}
-	for i := range f.Odoo {
-		check("odoo", i, &f.Odoo[i].Name, &f.Odoo[i])
-	}
-	for i := range f.DigitalOcean {
-		check("digitalocean", i, &f.DigitalOcean[i].Name, &f.DigitalOcean[i])
-	}
-	for i := range f.Docker {
-		check("docker", i, &f.Docker[i].Name, &f.Docker[i])
+	for _, p := range f.providers {
+		for i, c := range f.instances(p) {
+			check(p.Name, i, c)
+		}
 	}
 	if f.Timeout < 0 {
 		errs = append(errs, &Error{File: f.Path, Line: f.lines["timeout"], Field: "timeout", Msg: "must not be negative"})
@@ -409,16 +442,6 @@ func (f *File) Validate() error {
 	return errors.Join(errs...)
 }
 
-// envSources names, per provider and field, the environment variables its default instance reads
-// (in the order ConfigFromEnv tries them).
-var envSources = map[string]map[string][]string{
-	"vercel":       {"token": {"VERCEL_TOKEN"}, "api_url": {"VERCEL_API_URL"}},
-	"digitalocean": {"token": {"DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"}, "api_url": {"DIGITALOCEAN_API_URL"}},
-	"supabase":     {"access_token": {"SUPABASE_ACCESS_TOKEN"}, "db_url": {"SUPABASE_DB_URL"}, "api_url": {"SUPABASE_API_URL"}},
-	"odoo":         {"url": {"ODOO_URL"}, "password": {"ODOO_PASSWORD"}, "api_key": {"ODOO_API_KEY"}, "database": {"ODOO_DB"}, "username": {"ODOO_USERNAME"}},
-	"docker":       {"host": {"DOCKER_HOST"}},
-}
-
 // Origin says where field (its yaml name: "token", "api_url") of instance i of provider came
 // from, without its value: "token from $DO_STAGING_TOKEN, infragraph.yaml:14", "api_url at
 // infragraph.yaml:15", "token from $DIGITALOCEAN_TOKEN". It is "" when the field is not set
@@ -431,7 +454,8 @@ func (f *File) Origin(provider string, i int, field string) string {
 		if f.getenv == nil {
 			return ""
 		}
-		for _, v := range envSources[provider][field] {
+		p, _ := f.providers.Lookup(provider)
+		for _, v := range p.Env[field] {
 			if f.getenv(v) != "" {
 				return field + " from $" + v
 			}
@@ -465,3 +489,33 @@ func (f *File) Origins(provider string, i int, fields ...string) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// Instances builds one instance per configured provider instance, and a skipped instance for each
+// provider that has none (with the reason and how to configure it).
+func (f *File) Instances() []collectors.Instance {
+	var out []collectors.Instance
+	have := map[string]bool{}
+	for _, p := range f.providers {
+		for i, c := range f.instances(p) {
+			inst := collectors.Instance{Provider: p.Name, Name: c.Name(), Timeout: c.Timeout(),
+				Origin: f.Origins(p.Name, i, p.OriginFields...)}
+			if col, err := c.New(); err != nil {
+				inst.Skip = "invalid configuration: " + err.Error()
+			} else {
+				inst.Collector = col
+			}
+			out, have[p.Name] = append(out, inst), true
+		}
+	}
+	for _, name := range f.providers.Names() {
+		if !have[name] {
+			p, _ := f.providers.Lookup(name)
+			out = append(out, collectors.Instance{Provider: name, Name: "default",
+				Skip: fmt.Sprintf("not configured: set %s, or add a %s section to the config file", p.Credentials, name)})
+		}
+	}
+	return out
+}
+
+// Providers is the registry the file was read with.
+func (f *File) Providers() collectors.Registry { return f.providers }

@@ -6,6 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/infragraph/infragraph/collectors/all"
+	"github.com/infragraph/infragraph/collectors/digitalocean"
+	"github.com/infragraph/infragraph/collectors/docker"
+	"github.com/infragraph/infragraph/collectors/odoo"
+	"github.com/infragraph/infragraph/collectors/supabase"
+	"github.com/infragraph/infragraph/collectors/vercel"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -21,31 +28,31 @@ func write(t *testing.T, body string) string {
 }
 
 func TestLoadNothingConfigured(t *testing.T) {
-	f, err := Load("", env(nil), none)
+	f, err := Load("", all.Registry, env(nil), none)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Vercel)+len(f.Supabase)+len(f.Odoo)+len(f.DigitalOcean)+len(f.Docker) != 0 {
+	if len(Section[vercel.Config](f, "vercel"))+len(Section[supabase.Config](f, "supabase"))+len(Section[odoo.Config](f, "odoo"))+len(Section[digitalocean.Config](f, "digitalocean"))+len(Section[docker.Config](f, "docker")) != 0 {
 		t.Fatalf("instances from nowhere: %+v", f)
 	}
 }
 
 func TestLoadEnvDefaults(t *testing.T) {
-	f, err := Load("", env(map[string]string{
+	f, err := Load("", all.Registry, env(map[string]string{
 		"VERCEL_TOKEN": "v", "VERCEL_TEAM_ID": "team_1", "DIGITALOCEAN_ACCESS_TOKEN": "d", "DIGITALOCEAN_API_URL": "http://127.0.0.1:1",
 		"SUPABASE_DB_URL": "postgres://x", "ODOO_URL": "https://erp.example.com", "ODOO_USERNAME": "admin", "ODOO_PASSWORD": "p", "DOCKER_HOST": "tcp://h:2376",
 	}), none)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Vercel) != 1 || f.Vercel[0].TeamIDs[0] != "team_1" || f.Vercel[0].Token.Reveal() != "v" {
-		t.Errorf("vercel %+v", f.Vercel)
+	if len(Section[vercel.Config](f, "vercel")) != 1 || Section[vercel.Config](f, "vercel")[0].TeamIDs[0] != "team_1" || Section[vercel.Config](f, "vercel")[0].Token.Reveal() != "v" {
+		t.Errorf("vercel %+v", Section[vercel.Config](f, "vercel"))
 	}
-	if len(f.DigitalOcean) != 1 || f.DigitalOcean[0].Token.Reveal() != "d" || f.DigitalOcean[0].APIURL != "http://127.0.0.1:1" {
-		t.Errorf("do %+v", f.DigitalOcean)
+	if len(Section[digitalocean.Config](f, "digitalocean")) != 1 || Section[digitalocean.Config](f, "digitalocean")[0].Token.Reveal() != "d" || Section[digitalocean.Config](f, "digitalocean")[0].APIURL != "http://127.0.0.1:1" {
+		t.Errorf("do %+v", Section[digitalocean.Config](f, "digitalocean"))
 	}
-	if len(f.Supabase) != 1 || len(f.Odoo) != 1 || len(f.Docker) != 1 || f.Docker[0].Host != "tcp://h:2376" {
-		t.Errorf("others: %+v %+v %+v", f.Supabase, f.Odoo, f.Docker)
+	if len(Section[supabase.Config](f, "supabase")) != 1 || len(Section[odoo.Config](f, "odoo")) != 1 || len(Section[docker.Config](f, "docker")) != 1 || Section[docker.Config](f, "docker")[0].Host != "tcp://h:2376" {
+		t.Errorf("others: %+v %+v %+v", Section[supabase.Config](f, "supabase"), Section[odoo.Config](f, "odoo"), Section[docker.Config](f, "docker"))
 	}
 	if strings.Join(f.FromEnv, ",") != "vercel,supabase,odoo,digitalocean,docker" {
 		t.Errorf("FromEnv %v", f.FromEnv)
@@ -74,15 +81,15 @@ enrich:
 llm:
   timeout: 2m
 `)
-	f, err := Load(p, env(map[string]string{"DO_PROD": "p1", "DO_STAGING": "p2", "VERCEL_TOKEN": "vt", "DIGITALOCEAN_TOKEN": "ignored"}), none)
+	f, err := Load(p, all.Registry, env(map[string]string{"DO_PROD": "p1", "DO_STAGING": "p2", "VERCEL_TOKEN": "vt", "DIGITALOCEAN_TOKEN": "ignored"}), none)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Timeout != 90*time.Second || len(f.DigitalOcean) != 2 || f.DigitalOcean[1].Token.Reveal() != "p2" || f.DigitalOcean[0].Name != "prod" {
+	if f.Timeout != 90*time.Second || len(Section[digitalocean.Config](f, "digitalocean")) != 2 || Section[digitalocean.Config](f, "digitalocean")[1].Token.Reveal() != "p2" || Section[digitalocean.Config](f, "digitalocean")[0].Name != "prod" {
 		t.Errorf("do: %+v", f)
 	}
-	if len(f.Docker) != 2 || f.Vercel[0].Name != "default" || *f.Vercel[0].ReadEncrypted || len(f.Vercel[0].TeamIDs) != 2 {
-		t.Errorf("docker/vercel: %+v %+v", f.Docker, f.Vercel)
+	if len(Section[docker.Config](f, "docker")) != 2 || Section[vercel.Config](f, "vercel")[0].Name != "default" || *Section[vercel.Config](f, "vercel")[0].ReadEncrypted || len(Section[vercel.Config](f, "vercel")[0].TeamIDs) != 2 {
+		t.Errorf("docker/vercel: %+v %+v", Section[docker.Config](f, "docker"), Section[vercel.Config](f, "vercel"))
 	}
 	if f.Enrich.Threshold != 0.7 {
 		t.Errorf("threshold %v", f.Enrich.Threshold)
@@ -119,7 +126,7 @@ func TestLoadErrors(t *testing.T) {
 		"threshold -inf": {"enrich:\n  threshold: -.Inf\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
 		"threshold neg":  {"enrich:\n  threshold: -0.1\n", nil, []string{"infragraph.yaml:2:", "enrich.threshold"}},
 	} {
-		_, err := Load(write(t, c.body), env(c.env), none)
+		_, err := Load(write(t, c.body), all.Registry, env(c.env), none)
 		if err == nil {
 			t.Errorf("%s: no error", name)
 			continue
@@ -134,12 +141,12 @@ func TestLoadErrors(t *testing.T) {
 
 func TestSecretsNotInErrors(t *testing.T) {
 	const canary = "CANARY-cfg-71c2"
-	_, err := Load(write(t, "vercel:\n  - token: ${T}\n    api_url: not-a-url\n"), env(map[string]string{"T": canary}), none)
+	_, err := Load(write(t, "vercel:\n  - token: ${T}\n    api_url: not-a-url\n"), all.Registry, env(map[string]string{"T": canary}), none)
 	if err == nil || strings.Contains(err.Error(), canary) {
 		t.Fatalf("err = %v", err)
 	}
 	// A secret referenced where another type belongs: not even its first characters are quoted.
-	_, err = Load(write(t, "vercel:\n  - token: x\n    read_encrypted: ${T}\n"), env(map[string]string{"T": canary}), none)
+	_, err = Load(write(t, "vercel:\n  - token: x\n    read_encrypted: ${T}\n"), all.Registry, env(map[string]string{"T": canary}), none)
 	if err == nil || strings.Contains(err.Error(), "CANARY") || !strings.Contains(err.Error(), "vercel[0].read_encrypted: expected true or false") {
 		t.Fatalf("err = %v", err)
 	}
@@ -149,7 +156,7 @@ func TestSecretsNotInErrors(t *testing.T) {
 // nothing of it (issue #26, item 3).
 func TestSecretWithBacktickNotInTypeError(t *testing.T) {
 	for _, secret := range []string{"CA`NARY-x", "`CANARY", "CANAR`Y`", "CANARY` into x", "CANARY-``-x"} {
-		_, err := Load(write(t, "vercel:\n  - token: x\n    read_encrypted: ${T}\n"), env(map[string]string{"T": secret}), none)
+		_, err := Load(write(t, "vercel:\n  - token: x\n    read_encrypted: ${T}\n"), all.Registry, env(map[string]string{"T": secret}), none)
 		if err == nil || strings.Contains(err.Error(), "CA") || !strings.Contains(err.Error(), "vercel[0].read_encrypted: expected true or false") {
 			t.Errorf("secret %q: err = %v", secret, err)
 		}
@@ -161,7 +168,7 @@ func TestOrigin(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "infragraph.yaml")
 	os.WriteFile(p, []byte("digitalocean:\n  - name: prod\n    token: literal-CANARY\n  - name: staging\n    token: ${DO_STAGING_TOKEN}\n"), 0o600)
 	env := map[string]string{"DO_STAGING_TOKEN": "CANARY-x", "VERCEL_TOKEN": "CANARY-v"}
-	f, err := Load(p, func(k string) string { return env[k] }, func(string) bool { return false })
+	f, err := Load(p, all.Registry, func(k string) string { return env[k] }, func(string) bool { return false })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,35 +12,35 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
 )
 
-// catalogDatabase creates a fresh database on the server admin connects to, loads the demo
-// estate's schema into it and returns its DSN. Close drops it.
+// catalogDatabase creates a fresh database on the server of the demo's PostgresDSN, loads sql
+// into it and returns its DSN and name (collectors.Demo's Database). Close drops it.
 //
 // pg_cron installs only in the database cron.database_name names, so the estate's cron job
 // (notify-orders) cannot be created in a fresh database: those statements are left out, and
 // the demo says so, rather than writing into an existing database.
-func (e *Estate) catalogDatabase(ctx context.Context, admin evidence.Secret) (evidence.Secret, error) {
+func (e *Estate) catalogDatabase(ctx context.Context, sql string) (evidence.Secret, string, error) {
+	admin := e.d.PostgresDSN
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	u, err := url.Parse(admin.Reveal())
 	if err != nil || u.Scheme == "" {
-		return "", errors.New("demo database: the DSN must be a postgres:// URL")
+		return "", "", errors.New("demo database: the DSN must be a postgres:// URL")
 	}
 	conn, err := pgx.Connect(ctx, admin.Reveal())
 	if err != nil {
-		return "", fmt.Errorf("demo database: connect: %w", redact(err, admin))
+		return "", "", fmt.Errorf("demo database: connect: %w", redact(err, admin))
 	}
 	defer conn.Close(ctx)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "infragraph_demo_" + hex.EncodeToString(b)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", fmt.Errorf("demo database: create %s: %w", name, err)
+		return "", "", fmt.Errorf("demo database: create %s: %w", name, err)
 	}
-	e.closers = append(e.closers, func() error {
+	e.d.OnClose(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, admin.Reveal())
@@ -57,14 +57,13 @@ func (e *Estate) catalogDatabase(ctx context.Context, admin evidence.Secret) (ev
 	dsn := u.String()
 	db, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return "", fmt.Errorf("demo database: connect to %s: %w", name, redact(err, admin))
+		return "", "", fmt.Errorf("demo database: connect to %s: %w", name, redact(err, admin))
 	}
 	defer db.Close(ctx)
-	if _, err := db.Exec(ctx, withoutCron(supabasefake.DemoSQL())); err != nil {
-		return "", fmt.Errorf("demo database: load the estate: %w", err)
+	if _, err := db.Exec(ctx, withoutCron(sql)); err != nil {
+		return "", "", fmt.Errorf("demo database: load the estate: %w", err)
 	}
-	e.Notes = append(e.Notes, "supabase: catalog loaded into the temporary database "+name+" (dropped afterwards); the pg_cron job notify-orders is left out, since pg_cron installs only in cron.database_name")
-	return evidence.Secret(dsn), nil
+	return evidence.Secret(dsn), name, nil
 }
 
 // withoutCron drops the statements that need pg_cron: CREATE EXTENSION pg_cron and the

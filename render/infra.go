@@ -779,7 +779,7 @@ func attrSummary(n graph.Node, max int) string {
 
 func (m *model) where(id string, slugs map[string]string) string {
 	n := m.byID[id]
-	path := []string{providerTitle(n.Provider)}
+	path := []string{m.providerTitle(n.Provider)}
 	for _, g := range m.groupsOf(id)[1:] {
 		path = append(path, md(g.title))
 	}

@@ -352,22 +352,14 @@ func (x *ids) get(key string) string {
 
 // --- placement ----------------------------------------------------------------------------------
 
-var providerTitles = map[string]string{
-	"vercel": "Vercel", "supabase": "Supabase", "digitalocean": "DigitalOcean", "docker": "Docker",
-	"odoo": "Odoo", "git": "Git repositories", "external": "External",
-}
-
-func providerTitle(p string) string {
-	if t, ok := providerTitles[p]; ok {
-		return t
-	}
-	return p
-}
+// providerTitle is a provider's name for people: its vocabulary's title (a provider package's
+// own vocabulary when it brings one, see collectors.Provider).
+func (m *model) providerTitle(p string) string { return m.vocab.Title(p) }
 
 // groupsOf is a node's subgraph path: its provider, then its org ancestors outermost first.
 func (m *model) groupsOf(id string) []group {
 	n := m.byID[id]
-	gs := []group{{key: "provider:" + n.Provider, title: providerTitle(n.Provider)}}
+	gs := []group{{key: "provider:" + n.Provider, title: m.providerTitle(n.Provider)}}
 	var chain []group
 	seen := map[string]bool{}
 	for o := m.org[id]; o != "" && !seen[o]; o = m.org[o] {
@@ -624,11 +616,11 @@ func (m *model) groupOverview(providers bool) *diagram {
 	for _, k := range nodes {
 		sub := fmt.Sprintf("%d systems", counts[k])
 		if p, ok := strings.CutPrefix(k, "provider:"); ok {
-			d.nodes = append(d.nodes, dnode{id: x.get(k), label: providerTitle(p), sub: sub, shape: "org"})
+			d.nodes = append(d.nodes, dnode{id: x.get(k), label: m.providerTitle(p), sub: sub, shape: "org"})
 			continue
 		}
 		d.nodes = append(d.nodes, dnode{id: x.get(k), label: m.label(k) + " (" + m.kindOf(k) + ")", sub: sub, shape: "org",
-			groups: []group{{key: "provider:" + m.byID[k].Provider, title: providerTitle(m.byID[k].Provider)}}})
+			groups: []group{{key: "provider:" + m.byID[k].Provider, title: m.providerTitle(m.byID[k].Provider)}}})
 	}
 	for _, k := range keys {
 		d.edges = append(d.edges, agg[k].edge(x.get(k[0]), x.get(k[1]), false))
@@ -720,7 +712,7 @@ func (m *model) moreUnits(drawn int, left []string) *diagram {
 	for _, k := range kinds {
 		p, kind, _ := strings.Cut(k, ":")
 		d.nodes = append(d.nodes, dnode{id: x.get("left:" + k), label: fmt.Sprintf("%d more: %s", counts[k], kindLabel(p, kind)),
-			sub: "discover query --kind " + k, shape: "more", groups: []group{{key: "provider:" + p, title: providerTitle(p)}}})
+			sub: "discover query --kind " + k, shape: "more", groups: []group{{key: "provider:" + p, title: m.providerTitle(p)}}})
 	}
 	return d
 }

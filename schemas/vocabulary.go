@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -45,8 +46,10 @@ const (
 type Vocabulary struct {
 	EdgeTypes map[string]EdgeType
 	Kinds     map[string]Kind // by qualified kind "provider:kind"
-	pairs     map[string][]Pair
-	inferred  map[string][]Pair // the pairs of inferred.yaml only
+	// Titles are the providers' names for people ("Vercel", "Git repositories"), by provider.
+	Titles   map[string]string
+	pairs    map[string][]Pair
+	inferred map[string][]Pair // the pairs of inferred.yaml only
 }
 
 // EdgeType is one kind of relationship.
@@ -103,20 +106,38 @@ type pairSpec struct {
 
 type providerFile struct {
 	Provider string                `yaml:"provider"`
+	Title    string                `yaml:"title"`
 	Kinds    map[string]Kind       `yaml:"kinds"`
 	Edges    map[string][]pairSpec `yaml:"edges"`
 }
 
 var (
-	loadOnce sync.Once
-	loaded   *Vocabulary
-	loadErr  error
+	mu      sync.Mutex
+	loaded  *Vocabulary
+	loadErr error
+	// registered are the vocabulary files provider packages bring (collectors.Provider's
+	// Vocabulary), by their place among the embedded ones: "vocabulary/<provider>.yaml".
+	registered = map[string][]byte{}
 )
 
-// Load returns the embedded vocabulary, parsed once.
+// Load returns the embedded vocabulary and the registered ones, parsed once.
 func Load() (*Vocabulary, error) {
-	loadOnce.Do(func() { loaded, loadErr = Parse(files) })
+	mu.Lock()
+	defer mu.Unlock()
+	if loaded == nil && loadErr == nil {
+		loaded, loadErr = parse(files, registered)
+	}
 	return loaded, loadErr
+}
+
+// Register adds the vocabulary file of a provider whose package brings its own (the built-in
+// providers' files are embedded here) under vocabulary/<provider>.yaml; the next Load parses it
+// with the rest. collectors.NewRegistry calls it for each provider it lists.
+func Register(provider string, file []byte) {
+	mu.Lock()
+	defer mu.Unlock()
+	registered["vocabulary/"+provider+".yaml"] = file
+	loaded, loadErr = nil, nil
 }
 
 // MustLoad is Load for callers that cannot go on without the vocabulary; the embedded files are
@@ -130,8 +151,12 @@ func MustLoad() *Vocabulary {
 }
 
 // Parse reads vocabulary/*.yaml from fsys.
-func Parse(fsys fs.FS) (*Vocabulary, error) {
-	v := &Vocabulary{EdgeTypes: map[string]EdgeType{}, Kinds: map[string]Kind{}, pairs: map[string][]Pair{}, inferred: map[string][]Pair{}}
+func Parse(fsys fs.FS) (*Vocabulary, error) { return parse(fsys, nil) }
+
+// parse reads vocabulary/*.yaml from fsys and the files of extra, by name.
+func parse(fsys fs.FS, extra map[string][]byte) (*Vocabulary, error) {
+	v := &Vocabulary{EdgeTypes: map[string]EdgeType{}, Kinds: map[string]Kind{}, Titles: map[string]string{},
+		pairs: map[string][]Pair{}, inferred: map[string][]Pair{}}
 	raw, err := fs.ReadFile(fsys, "vocabulary/edges.yaml")
 	if err != nil {
 		return nil, err
@@ -153,18 +178,32 @@ func Parse(fsys fs.FS) (*Vocabulary, error) {
 	if err != nil {
 		return nil, err
 	}
+	for name := range extra {
+		if slices.Contains(names, name) {
+			return nil, fmt.Errorf("%s: registered, and embedded in schemas", name)
+		}
+		names = append(names, name)
+	}
 	sort.Strings(names)
 	for _, name := range names {
 		if path.Base(name) == "edges.yaml" {
 			continue
 		}
-		raw, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
+		raw, ok := extra[name]
+		if !ok {
+			if raw, err = fs.ReadFile(fsys, name); err != nil {
+				return nil, err
+			}
 		}
 		var pf providerFile
 		if err := strictUnmarshal(raw, &pf); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if pf.Title != "" {
+			if pf.Provider == "" {
+				return nil, fmt.Errorf("%s: a title needs a provider", name)
+			}
+			v.Titles[pf.Provider] = pf.Title
 		}
 		for kname, k := range pf.Kinds {
 			if pf.Provider == "" {
@@ -229,6 +268,14 @@ func strictUnmarshal(raw []byte, out any) error {
 	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
 	dec.KnownFields(true)
 	return dec.Decode(out)
+}
+
+// Title is a provider's name for people ("Vercel"): its vocabulary's title, else its id.
+func (v *Vocabulary) Title(provider string) string {
+	if t, ok := v.Titles[provider]; ok {
+		return t
+	}
+	return provider
 }
 
 // Kind returns the declared kind for provider and kind.

@@ -70,7 +70,7 @@ func runAsk(ctx context.Context, e *env, o *askOpts, question string) error {
 		return usageErr("--rounds must be at least 1")
 	}
 	path, _ := configFile(e, o.configPath)
-	cfg, err := config.Load(path, e.Getenv, e.Exists)
+	cfg, err := config.Load(path, e.providers(), e.Getenv, e.Exists)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infragraph/infragraph/collectors"
-	"github.com/infragraph/infragraph/collectors/all"
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/termtext"
@@ -52,7 +51,7 @@ Exit codes: 0 every instance works; 2 the configuration is invalid; 3 some insta
 
 func runDoctor(ctx context.Context, e *env, o *doctorOpts) error {
 	path, from := configFile(e, o.configPath)
-	cfg, err := config.Load(path, e.Getenv, e.Exists)
+	cfg, err := config.Load(path, e.providers(), e.Getenv, e.Exists)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
@@ -61,7 +60,7 @@ func runDoctor(ctx context.Context, e *env, o *doctorOpts) error {
 	} else {
 		fmt.Fprintln(e.Stdout, "configuration: no file; providers from their environment variables")
 	}
-	build := all.Instances
+	build := (*config.File).Instances
 	if e.Instances != nil {
 		build = e.Instances
 	}

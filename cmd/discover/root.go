@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/collectors/all"
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/termtext"
 )
@@ -75,9 +76,20 @@ type env struct {
 	Exists         func(string) bool
 	IsTerminal     bool
 	// Now is the clock (nil: time.Now); Instances builds the collectors from the configuration
-	// (nil: all.Instances). Tests replace them.
+	// (nil: config.File.Instances). Tests replace them.
 	Now       func() time.Time
 	Instances func(*config.File) []collectors.Instance
+	// Providers is the provider list (nil: collectors/all's); the test of README.md's "Adding a
+	// provider" walkthrough adds its toy provider to it.
+	Providers collectors.Registry
+}
+
+// providers is the provider list commands read configuration, --only and --skip with.
+func (e *env) providers() collectors.Registry {
+	if e.Providers == nil {
+		return all.Registry
+	}
+	return e.Providers
 }
 
 func osEnv(stdout, stderr io.Writer) *env {

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infragraph/infragraph/collectors"
-	"github.com/infragraph/infragraph/collectors/all"
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/enrich/llm"
@@ -124,7 +123,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		return err
 	}
 	defer flush()
-	cfg, err := config.Load(path, e.Getenv, e.Exists)
+	cfg, err := config.Load(path, e.providers(), e.Getenv, e.Exists)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
@@ -146,7 +145,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if o.maxBytes < 0 {
 		return usageErr("--max-bytes must not be negative")
 	}
-	build := all.Instances
+	build := (*config.File).Instances
 	if e.Instances != nil {
 		build = e.Instances
 	}
@@ -159,7 +158,7 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 		defer closeDemo(log, d)
 		source = d.Instances
 	}
-	insts, err := all.Filter(source, o.only, o.skip)
+	insts, err := e.providers().Filter(source, o.only, o.skip)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
@@ -489,8 +488,8 @@ func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
 			what = "so the graph holds only what earlier scans found, marked stale"
 		}
 		fmt.Fprintf(e.Stderr, "\nNo provider is configured, %s. Configure one with its usual environment variables:\n", what)
-		for _, p := range all.Providers {
-			fmt.Fprintf(e.Stderr, "  %-13s %s\n", p, all.Credentials[p])
+		for _, p := range e.providers().Sorted() {
+			fmt.Fprintf(e.Stderr, "  %-13s %s\n", p.Name, p.Credentials)
 		}
 		fmt.Fprintln(e.Stderr, "or write a config file: ./infragraph.yaml, $XDG_CONFIG_HOME/infragraph/config.yaml, $DISCOVER_CONFIG or --config FILE (see README.md, \"Configuration\"). `discover doctor` checks it without scanning.")
 	}

@@ -188,7 +188,7 @@ func runInfer(ctx context.Context, e *env, g *globalOpts, o *inferOpts) error {
 		return err
 	}
 	path, _ := configFile(e, o.configPath)
-	cfg, err := config.Load(path, e.Getenv, e.Exists)
+	cfg, err := config.Load(path, e.providers(), e.Getenv, e.Exists)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
