@@ -326,7 +326,7 @@ func TestInfraStartsWithFailedCollectorWarning(t *testing.T) {
 		t.Fatalf("INFRA.md does not start with the failed collector's warning:\n%s", doc[:min(len(doc), 600)])
 	}
 	warn := rest[:strings.Index(rest, "\n\n")]
-	for _, want := range []string{"vercel/acme is PARTIAL", "list drains: 403", "6 STALE resources", "odoo/erp: 6"} {
+	for _, want := range []string{"vercel/acme is PARTIAL", "list drains: 403", "22 STALE resources", "odoo/erp: 22"} { // the demo's 22 Odoo resources
 		if !strings.Contains(warn, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warn)
 		}
@@ -396,37 +396,43 @@ func TestInfraAnswersQuestions(t *testing.T) {
 	// What does the storefront depend on?
 	store := section(t, doc, "vercel-project-storefront")
 	containsAll(t, "storefront depends on (direct)", field(t, store, "Depends on** (direct)"),
-		[]string{"transaction pooler (supabase pooler) of [acme-prod (supabase project)](#supabase-project-acme-prod): uses_database (rule, 0.95), via DATABASE_URL (vercel env var)",
+		[]string{"[acme-prod (supabase project)](#supabase-project-acme-prod): uses_database (rule, 0.95), via DATABASE_URL (env var; targets preview, production)",
+			"[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com): calls (rule, 0.90), via ODOO_API_URL",
 			"api.stripe.com (external host)", "acme/storefront (git repo)"},
-		[]string{"odoo", "marketing"})
+		[]string{"marketing", "erp-1"})
+	// ... and through Odoo on the machine it runs on; through Supabase Auth on SendGrid
 	containsAll(t, "storefront depends on (transitive)", field(t, store, "Depends on** (transitive)"),
-		[]string{"[acme-prod (supabase project)](#supabase-project-acme-prod) (1)", "smtp.sendgrid.net (external host)"},
-		[]string{"erp-1"})
+		[]string{"[acme-prod (supabase project)](#supabase-project-acme-prod) (1)", "[erp-1 (digitalocean droplet)](#digitalocean-droplet-erp-1) (2)", "smtp.sendgrid.net (external host)"},
+		[]string{"marketing"})
 	containsAll(t, "storefront domains", field(t, store, "Domains"), []string{"`shop.acme-coffee.com`", "`storefront-acme.vercel.app`"}, nil)
 
 	// What breaks if the droplet erp-1 goes down?
 	drop := section(t, doc, "digitalocean-droplet-erp-1")
 	containsAll(t, "droplet erp-1 blast", field(t, drop, "If this goes down"),
-		[]string{"blast radius 10)", "[erp-1 (docker engine)](#docker-engine-erp-1);", "[erp (docker compose project)](#docker-compose-project-erp): db (docker compose service)",
-			"[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com);",
-			"[admin (vercel project)](#vercel-project-admin)", "[acme-api (digitalocean app)](#digitalocean-app-acme-api)"},
-		[]string{"storefront", "marketing", "acme-prod"})
+		[]string{"blast radius 20)", "[erp-1 (docker engine)](#docker-engine-erp-1);",
+			"[erp (docker compose project)](#docker-compose-project-erp): erp-proxy-1 (docker container), erp-odoo-1 (docker container), erp-db-1 (docker container)",
+			"[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com): ",
+			"[admin (vercel project)](#vercel-project-admin)", "[acme-api (digitalocean app)](#digitalocean-app-acme-api)",
+			"[storefront (vercel project)](#vercel-project-storefront)"}, // it calls Odoo
+		[]string{"marketing", "acme-prod"})
 	containsAll(t, "droplet domains", field(t, drop, "Domains"), []string{"`erp.acme-coffee.com`"}, []string{"legacy"})
 
 	// What breaks if the Supabase project goes down? (the storefront, which uses its pooler)
 	// (and, transitively, Odoo, whose server action calls the storefront)
 	containsAll(t, "acme-prod blast", field(t, section(t, doc, "supabase-project-acme-prod"), "If this goes down"),
-		[]string{"[storefront (vercel project)](#vercel-project-storefront): ", "DATABASE_URL (vercel env var)", "[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com): "},
+		[]string{"pooler aws-0-eu-central-1.pooler.supabase.com (supabase pooler)", "[storefront (vercel project)](#vercel-project-storefront): ", "[erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com): "},
 		[]string{"marketing", "erp-1"})
 
-	// The decoy project depends on nothing and nothing on it.
+	// The decoy project depends on nothing, and nothing but its own domain and alias on it.
 	mkt := section(t, doc, "vercel-project-marketing")
-	containsAll(t, "marketing", mkt, []string{"- **Depends on** (direct): nothing", "If this goes down, these break** (transitive, blast radius 0): nothing breaks"}, nil)
+	containsAll(t, "marketing", mkt, []string{"- **Depends on** (direct): nothing",
+		"If this goes down, these break** (transitive, blast radius 2): [marketing (vercel project)](#vercel-project-marketing): marketing-acme.vercel.app (vercel project domain); marketing-acme.vercel.app (vercel alias)"},
+		[]string{"storefront", "erp"})
 
 	// What is stale? Every Odoo resource, and its system section says so.
 	stale := section(t, doc, "stale-resources")
 	for _, id := range []string{"odoo:instance:erp.acme-coffee.com", "odoo:database:erp.acme-coffee.com/acme", "odoo:mail_server:erp.acme-coffee.com/acme/1",
-		"odoo:server_action:erp.acme-coffee.com/acme/42", "odoo:payment_provider:erp.acme-coffee.com/acme/stripe", "odoo:company:erp.acme-coffee.com/acme/1"} {
+		"odoo:server_action:erp.acme-coffee.com/acme/10", "odoo:payment_provider:erp.acme-coffee.com/acme/1", "odoo:company:erp.acme-coffee.com/acme/1"} {
 		if !strings.Contains(stale, "`"+id+"`") {
 			t.Errorf("stale list lacks %s", id)
 		}
@@ -465,10 +471,11 @@ func TestInfraMemberEdgeNotRepeated(t *testing.T) {
 func TestInfraInferredAndExternal(t *testing.T) {
 	doc := string(renderBytes(t, Infra(InfraOptions{}), acme(t)))
 	for _, want := range []string{
-		"| DATABASE_URL (vercel env var) of [storefront (vercel project)](#vercel-project-storefront) | uses_database | transaction pooler (supabase pooler) of [acme-prod (supabase project)](#supabase-project-acme-prod) | rule | 0.95 | transaction pooler (supabase pooler) has `db_host` = `aws-0-eu-central-1.pooler.supabase.com`; DATABASE_URL (vercel env var) has `value.host` = `aws-0-eu-central-1.pooler.supabase.com` |",
-		"| stripe (odoo payment provider) of [erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com) | calls | api.stripe.com (external host) `external:host:api.stripe.com` | llm | 0.70 | stripe (odoo payment provider) has `code` = `stripe` |",
-		"| smtp.sendgrid.net `external:host:smtp.sendgrid.net` | SendGrid (odoo mail server) of [erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com): sends_mail_via (rule, 0.95)",
-		"## What changed\n\nSince scan `20261120T060000Z`: nodes +2 added",
+		// the pooler user names the project: the env var's host and user are the evidence
+		"| [storefront (vercel project)](#vercel-project-storefront) | uses_database | [acme-prod (supabase project)](#supabase-project-acme-prod) | rule | 0.95 | acme-prod (supabase project) has `api_host` = `qwertyuiopasdfghjklz.supabase.co`; acme-prod (supabase project) has `db_host` = `db.qwertyuiopasdfghjklz.supabase.co`; acme-prod (supabase project) has `ref` = `qwertyuiopasdfghjklz`; DATABASE_URL (vercel env var) has `value.host` = `aws-0-eu-central-1.pooler.supabase.com`; DATABASE_URL (vercel env var) has `value.user` = `postgres.qwertyuiopasdfghjklz` |",
+		"| Stripe (odoo payment provider) of [erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com) | calls | api.stripe.com (external host) `external:host:api.stripe.com` | llm | 0.70 | Stripe (odoo payment provider) has `code` = `stripe` |",
+		"| smtp.sendgrid.net `external:host:smtp.sendgrid.net` | SendGrid (odoo mail server) of [erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com): sends_mail_via (rule, 0.90)",
+		"## What changed\n\nSince scan `20261119T060000Z`: nodes +2 added",
 		"- new: vercel project marketing",
 	} {
 		if !strings.Contains(doc, want) {
@@ -630,7 +637,7 @@ func TestOrgInsideSystemIsAMember(t *testing.T) {
 	if r := m.rep["vercel:team:team_acme"]; r != "vercel:team:team_acme" || !m.isGroup(r) {
 		t.Errorf("a Vercel team is a group, got rep %q", r)
 	}
-	if r := m.rep["docker:container:erp-1/c-odoo"]; r != "docker:compose_project:erp-1/erp" {
+	if r := m.rep["docker:container:erp-1/74c9f980a83afa91ae6a20a051156707eab6981f3d3be35da73c3ba9cde2a7ec"]; r != "docker:compose_project:erp-1/erp" { // erp-odoo-1
 		t.Errorf("a compose container belongs to its compose project, not its engine: %q", r)
 	}
 }

@@ -66,13 +66,14 @@ func TestRestoreAgreesWithInfra(t *testing.T) {
 	}
 }
 
-// TestRestoreCycleAndHub: the dependency cycle of the small estate is named, and a hub's
+// TestRestoreCycleAndHub: the dependency cycle of the small estate (Odoo calls the storefront's
+// webhook, the storefront calls Odoo's API) is named, and a hub's
 // 1,200 droplets that need the same things first are one row naming a few of them, not 1,200.
 func TestRestoreCycleAndHub(t *testing.T) {
 	doc := string(renderBytes(t, Infra(InfraOptions{}), acme(t)))
 	cycles := section(t, doc, "dependency-cycles")
-	if !strings.Contains(cycles, "- [acme-prod (supabase project)](#supabase-project-acme-prod), [storefront (vercel project)](#vercel-project-storefront)\n") {
-		t.Errorf("the storefront / acme-prod cycle is not listed:\n%s", cycles)
+	if !strings.Contains(cycles, "- [erp.acme-coffee.com (odoo instance)](#odoo-instance-erp-acme-coffee-com), [storefront (vercel project)](#vercel-project-storefront)\n") {
+		t.Errorf("the storefront / Odoo cycle is not listed:\n%s", cycles)
 	}
 	doc = string(renderBytes(t, Infra(InfraOptions{}), hubEstate(t, 300, 1200)))
 	table := section(t, doc, "dependency-cycles")
