@@ -39,7 +39,8 @@ func newAskCmd(e *env) *cobra.Command {
 		Short: "Answer a plain-language question about the graph with a model that calls the MCP tools",
 		Long: `ask puts a question in plain language ("what breaks if I rotate the acme-prod database
 password?") to a model that answers by calling the read-only tools of discover mcp (search_nodes,
-get_node, dependencies, impact, path, changes_since, scan_status) over the latest scan in --graph.
+get_node, dependencies, impact, path, restore_order, changes_since, scan_status) over the latest
+scan in --graph.
 It prints the tool calls the model made, its answer, and the node ids the answer cites, checked
 against the graph: an id the graph does not have is flagged.
 

@@ -63,7 +63,7 @@ func TestAskAnswersWithTools(t *testing.T) {
 	if len(bodies) != 2 {
 		t.Fatalf("%d requests, want 2", len(bodies))
 	}
-	for _, tool := range []string{"search_nodes", "get_node", "dependencies", "impact", "path", "changes_since", "scan_status"} {
+	for _, tool := range []string{"search_nodes", "get_node", "dependencies", "impact", "path", "restore_order", "changes_since", "scan_status"} {
 		if !strings.Contains(bodies[0], `"name":"`+tool+`"`) {
 			t.Errorf("tool %s not offered", tool)
 		}
