@@ -143,7 +143,7 @@ func (e *Enricher) Ask(ctx context.Context, g *graph.Graph, question, model stri
 				content = clipBytes(content, maxToolResult) + "… (clipped: ask for fewer results, a smaller limit or depth)"
 			}
 			res.Calls = append(res.Calls, use)
-			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, ToolCallID: tc.ID, Name: tc.Function.Name, Content: content})
+			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, ToolCallID: tc.ID, Content: content})
 		}
 	}
 	return res, fmt.Errorf("%w within %d rounds", ErrNoAnswer, rounds)
