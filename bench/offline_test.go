@@ -17,6 +17,7 @@ import (
 	"github.com/infragraph/infragraph/demo"
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/render"
 	"github.com/infragraph/infragraph/scan"
 	"github.com/infragraph/infragraph/schemas"
@@ -202,8 +203,10 @@ func appendNew(xs []string, x string) []string {
 	return append(xs, x)
 }
 
-// BenchmarkOffline times the stages after collection for 1k, 10k and 100k nodes: graph build
-// (scan.Merge), inference and validation (scan.Enrich with the enrichers a scan runs), and
+// BenchmarkOffline times the stages after collection for 10k and 100k nodes of each shape:
+// graph build (scan.Merge), inference and validation (scan.Enrich with the enrichers a scan
+// runs), carrying a failed collector's part of the previous scan forward (history.Carry and
+// CarryInferred), the diff against the previous scan (history.Diff), proposals.json, and
 // rendering graph.json, the Mermaid diagrams and INFRA.md.
 //
 //	go test ./bench -run '^$' -bench Offline -benchtime 3x -timeout 30m
@@ -252,6 +255,35 @@ func offline(b *testing.B, vocab *schemas.Vocabulary, shape string, n int, resul
 			i++
 		})
 	})
+	// The stages of a scan after one before it: the largest collector instance failed this time,
+	// so history carries its part of the previous graph forward stale (before inference) and the
+	// previous scan's inferred edges over them (after it); then the diff against the previous
+	// scan and proposals.json.
+	t0 := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	t1 := t0.Add(6 * time.Hour)
+	prev := history.CarryInferred(nil, history.Carry(nil, enriched, t0), t0)
+	failed := failLargest(results)
+	cur := scan.Merge(failed)
+	carried := history.Carry(prev, cur, t1)
+	verdicts := scan.Enrich(context.Background(), carried, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
+	after := history.CarryInferred(prev, carried, t1)
+	b.Run("carry-forward", func(b *testing.B) {
+		_, e := prev.Len()
+		stage(b, label("carry-forward"), nodes, e, func() {
+			history.CarryInferred(prev, history.Carry(prev, cur, t1), t1)
+		})
+	})
+	b.Run("history-diff", func(b *testing.B) {
+		_, e := after.Len()
+		stage(b, label("history diff"), nodes, e, func() { history.Diff(prev, after) })
+	})
+	b.Run("proposals", func(b *testing.B) {
+		stage(b, label("proposals.json"), nodes, len(verdicts), func() {
+			if err := scan.WriteProposals(io.Discard, verdicts); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
 	for _, r := range []struct {
 		name string
 		f    func() error
@@ -269,6 +301,22 @@ func offline(b *testing.B, vocab *schemas.Vocabulary, shape string, n int, resul
 			})
 		})
 	}
+}
+
+// failLargest returns results with the instance that found the most nodes failed, nothing
+// collected: what history then carries forward.
+func failLargest(results []collectors.Result) []collectors.Result {
+	out := append([]collectors.Result(nil), results...)
+	big := 0
+	for i, r := range out {
+		if len(r.Nodes) > len(out[big].Nodes) {
+			big = i
+		}
+	}
+	out[big].Status.Status = graph.StatusFailed
+	out[big].Status.Reason = "bench: failed"
+	out[big].Nodes, out[big].Edges = nil, nil
+	return out
 }
 
 // enrichers are the enrichers a scan runs without the LLM.

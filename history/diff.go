@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -214,6 +215,9 @@ func nodeFields(o, n graph.Node) []FieldChange {
 	if o.Name != n.Name {
 		fs = append(fs, FieldChange{Field: "name", Old: o.Name, New: n.Name})
 	}
+	if sameAttrs(o.Attrs, n.Attrs) {
+		return fs // the common case, answered without building the sorted key list
+	}
 	keys := map[string]bool{}
 	for k := range o.Attrs {
 		keys[k] = true
@@ -239,8 +243,47 @@ func nodeFields(o, n graph.Node) []FieldChange {
 	return fs
 }
 
+// sameAttrs reports whether two attribute sets hold the same values, volatile keys aside.
+func sameAttrs(a, b graph.Attrs) bool {
+	for k, av := range a {
+		if Volatile(k) {
+			continue
+		}
+		bv, ok := b[k]
+		if !ok || !sameValue(av, bv) {
+			return false
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok && !Volatile(k) {
+			return false
+		}
+	}
+	return true
+}
+
 // sameValue compares attribute values after a JSON round trip may have changed their Go types.
 func sameValue(a, b any) bool {
+	// the types a graph holds compare directly; normalising builds two maps per call, most of a
+	// 100k-node diff's time
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return x == y
+		}
+	case []string:
+		if y, ok := b.([]string); ok && slices.Equal(x, y) {
+			return true // unequal lists may still hold the same set
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return x == y
+		}
+	case int64:
+		if y, ok := b.(int64); ok {
+			return x == y
+		}
+	}
 	a = graph.NormalizeAttrs(graph.Attrs{"v": a})["v"]
 	b = graph.NormalizeAttrs(graph.Attrs{"v": b})["v"]
 	return reflect.DeepEqual(a, b)
