@@ -162,7 +162,7 @@ func FromDocument(d Document) (*Graph, error) {
 
 // Clone returns a deep copy of g.
 func (g *Graph) Clone() *Graph {
-	c := New()
+	c := NewSized(len(g.nodes), len(g.edges))
 	c.Scan = g.Scan
 	c.Collectors = append([]CollectorStatus(nil), g.Collectors...)
 	for _, n := range g.nodes {

@@ -131,12 +131,16 @@ type Graph struct {
 }
 
 // New returns an empty graph.
-func New() *Graph {
+func New() *Graph { return NewSized(0, 0) }
+
+// NewSized returns an empty graph with room for about nodes nodes and edges edges: a graph
+// built from 100k nodes otherwise spends a good part of its time growing its maps.
+func NewSized(nodes, edges int) *Graph {
 	return &Graph{
-		nodes: map[string]*Node{},
-		edges: map[EdgeKey]*Edge{},
-		out:   map[string][]EdgeKey{},
-		in:    map[string][]EdgeKey{},
+		nodes: make(map[string]*Node, nodes),
+		edges: make(map[EdgeKey]*Edge, edges),
+		out:   make(map[string][]EdgeKey, nodes),
+		in:    make(map[string][]EdgeKey, nodes),
 	}
 }
 
@@ -225,9 +229,11 @@ func (g *Graph) AddEdge(e Edge) error {
 		return nil
 	}
 	c := e
-	c.Origins = mergeOrigins(nil, append([]Origin{e.Origin}, e.Origins...))
-	if len(c.Origins) == 1 {
-		c.Origins = nil
+	if len(e.Origins) > 0 { // one origin (nearly every edge) needs no merging
+		c.Origins = mergeOrigins(nil, append([]Origin{e.Origin}, e.Origins...))
+		if len(c.Origins) == 1 {
+			c.Origins = nil
+		}
 	}
 	c.Evidence = SortEvidence(c.Evidence)
 	c.Via = unionSorted(nil, c.Via)
@@ -243,14 +249,16 @@ func (g *Graph) AddEdge(e Edge) error {
 // MergeEdge folds e into dst: highest confidence, union of evidence and origins. An observed
 // origin always leads.
 func MergeEdge(dst *Edge, e Edge) {
-	all := mergeOrigins(append([]Origin{dst.Origin}, dst.Origins...), append([]Origin{e.Origin}, e.Origins...))
 	if e.Confidence > dst.Confidence {
 		dst.Confidence = e.Confidence
 	}
-	dst.Origin = all[0]
-	dst.Origins = all
-	if len(all) == 1 {
-		dst.Origins = nil
+	if len(e.Origins) > 0 || (e.Origin != dst.Origin && !slices.Contains(dst.Origins, e.Origin)) {
+		all := mergeOrigins(append([]Origin{dst.Origin}, dst.Origins...), append([]Origin{e.Origin}, e.Origins...))
+		dst.Origin = all[0]
+		dst.Origins = all
+		if len(all) == 1 {
+			dst.Origins = nil
+		}
 	}
 	dst.Evidence = SortEvidence(append(dst.Evidence, e.Evidence...))
 	dst.Via = unionSorted(dst.Via, e.Via)
@@ -294,6 +302,9 @@ func mergeOrigins(a, b []Origin) []Origin {
 func SortEvidence(ev []Evidence) []Evidence {
 	if len(ev) == 0 {
 		return nil
+	}
+	if len(ev) == 1 {
+		return ev
 	}
 	sort.Slice(ev, func(i, j int) bool {
 		a, b := ev[i], ev[j]

@@ -121,7 +121,11 @@ func Merge(results []collectors.Result) *graph.Graph { return MergeCarrying(resu
 // history.Carry keeps it so. Such an edge is a fresh observation: its collector completed, and it
 // is not dropped nor its collector marked partial. now is the scan's start.
 func MergeCarrying(results []collectors.Result, prev *graph.Graph, now time.Time) *graph.Graph {
-	g := graph.New()
+	nodes, edges := 0, 0
+	for _, r := range results {
+		nodes, edges = nodes+len(r.Nodes), edges+len(r.Edges)
+	}
+	g := graph.NewSized(nodes, edges)
 	sorted := append([]collectors.Result(nil), results...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Status.Key() < sorted[j].Status.Key() })
 	statuses := make([]graph.CollectorStatus, len(sorted)) // as the collectors ended, before any edge is dropped
