@@ -761,10 +761,12 @@ func attrSummary(n graph.Node, max int) string {
 		}
 		vs, _ := n.AttrValues(k)
 		v := strings.Join(vs, ", ")
-		if r := []rune(v); len(r) > 80 {
-			v = string(r[:79]) + "…"
+		if len(v) > 80 { // more than 80 runes needs more than 80 bytes
+			if r := []rune(v); len(r) > 80 {
+				v = string(r[:79]) + "…"
+			}
 		}
-		parts = append(parts, fmt.Sprintf("%s `%s`", md(k), code(v)))
+		parts = append(parts, md(k)+" `"+code(v)+"`")
 	}
 	more := ""
 	if len(parts) > max {
@@ -971,6 +973,14 @@ func list(items []string) string {
 // md escapes text for markdown prose: no links, html, code or stars from names. Underscores
 // stay (GFM ignores them inside words, and agents grep for DATABASE_URL).
 func md(s string) string {
+	plain := true // printable ASCII with nothing to escape: s itself, no copy
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x7f && strings.IndexByte("\\`*[]<>|", c) < 0
+	}
+	if plain {
+		return s
+	}
 	var b strings.Builder
 	for _, r := range s {
 		switch {
@@ -1002,6 +1012,9 @@ func code(s string) string {
 
 // cell makes text safe in a GFM table cell: pipes are escaped (also inside code spans).
 func cell(s string) string {
+	if !strings.ContainsAny(s, "|\n") {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == '|' && (i == 0 || s[i-1] != '\\') {

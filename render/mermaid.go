@@ -518,6 +518,9 @@ func nested(hosts map[string][]string, a, b string) bool {
 }
 
 func (m *model) systemOverview(labels bool) *diagram {
+	if len(m.systems)*minNodeBytes > MaxTextSize {
+		return nil // every system is drawn: cannot fit, whatever the edges
+	}
 	mapTo := func(id string) string {
 		if r := m.rep[id]; m.inOverview(r) {
 			return r
@@ -584,13 +587,19 @@ func (m *model) topOrg(id string) string {
 // Accounts do not nest (a project of resources is drawn as its account), so no edge between
 // two of them means containment.
 func (m *model) groupOverview(providers bool) *diagram {
+	memo := make(map[string]string, len(m.nodes)) // asked for both ends of every edge
 	mapTo := func(id string) string {
+		if to, ok := memo[id]; ok {
+			return to
+		}
+		to := "provider:" + m.byID[id].Provider
 		if !providers {
 			if o := m.topOrg(id); o != "" {
-				return o
+				to = o
 			}
 		}
-		return "provider:" + m.byID[id].Provider
+		memo[id] = to
+		return to
 	}
 	counts := map[string]int{}
 	for _, s := range m.systems {

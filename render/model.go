@@ -57,6 +57,10 @@ type model struct {
 	// graph's cycles, waves and reach counts in one pass, and each rep's nearest dependencies.
 	order *graph.Order
 	near  map[string][]graph.Reached
+	// owner caches owningSystem, asked for every node and again per system; kindLabels caches
+	// kindLabel per provider and kind (asked for nearly every name written).
+	owner      map[string]string
+	kindLabels map[[2]string]string
 }
 
 // drawn is the set of units that get a diagram of their own.
@@ -72,13 +76,15 @@ func newModel(g *graph.Graph) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
+	nodes := g.Nodes()
+	n := len(nodes)
 	m := &model{
-		g: g, vocab: vocab, nodes: g.Nodes(), edges: g.Edges(),
-		out: map[string][]*graph.Edge{}, in: map[string][]*graph.Edge{},
-		byID: map[string]*graph.Node{}, kinds: map[string]schemas.Kind{},
-		parents: map[string][]string{}, children: map[string][]string{},
-		rep: map[string]string{}, members: map[string][]string{}, org: map[string]string{},
-		impact: map[string]query.Summary{},
+		g: g, vocab: vocab, nodes: nodes, edges: g.Edges(),
+		out: make(map[string][]*graph.Edge, n), in: make(map[string][]*graph.Edge, n),
+		byID: make(map[string]*graph.Node, n), kinds: make(map[string]schemas.Kind, n),
+		parents: make(map[string][]string, n), children: map[string][]string{},
+		rep: make(map[string]string, n), members: map[string][]string{}, org: make(map[string]string, n),
+		impact: map[string]query.Summary{}, owner: make(map[string]string, n), kindLabels: map[[2]string]string{},
 	}
 	for i := range m.nodes {
 		n := &m.nodes[i]
@@ -127,6 +133,9 @@ func (m *model) isGroup(id string) bool { return m.kinds[id].Category == "org" &
 // nearest walks containment parents breadth-first and returns the closest ancestor passing ok
 // (ties broken by id), or "".
 func (m *model) nearest(id string, ok func(string) bool) string {
+	if len(m.parents[id]) == 0 {
+		return "" // most nodes of a large estate: no map to allocate
+	}
 	seen := map[string]bool{id: true}
 	level := m.parents[id]
 	for len(level) > 0 {
@@ -169,6 +178,18 @@ func (m *model) ancestors(id string) map[string]int {
 // contains no other (a container listed under both its engine and its compose service belongs to
 // the compose project), the nearest, then the smallest id.
 func (m *model) owningSystem(id string) string {
+	if s, ok := m.owner[id]; ok {
+		return s
+	}
+	s := m.findOwningSystem(id)
+	m.owner[id] = s
+	return s
+}
+
+func (m *model) findOwningSystem(id string) string {
+	if len(m.parents[id]) == 0 {
+		return ""
+	}
 	anc := m.ancestors(id)
 	var cands []string
 	for a := range anc {
@@ -293,10 +314,17 @@ func kindLabel(provider, kind string) string {
 }
 
 func (m *model) kindOf(id string) string {
-	if n := m.byID[id]; n != nil {
-		return kindLabel(n.Provider, n.Kind)
+	n := m.byID[id]
+	if n == nil {
+		return ""
 	}
-	return ""
+	k := [2]string{n.Provider, n.Kind}
+	l, ok := m.kindLabels[k]
+	if !ok {
+		l = kindLabel(n.Provider, n.Kind)
+		m.kindLabels[k] = l
+	}
+	return l
 }
 
 // slugs assigns every system (and any other rep that gets a diagram) a stable, unique slug
