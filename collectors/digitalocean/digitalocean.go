@@ -100,12 +100,9 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 		e.account = acct
 	}
 
-	// Phase 1: the top-level lists.
-	if err := c.run(ctx, api, e, emit, topFamilies()); err != nil {
-		return err
-	}
-	// Phase 2: per-parent sub-resources, now that the parents are known.
-	if err := c.run(ctx, api, e, emit, e.subFamilies()); err != nil {
+	// The top-level lists, and each one's per-parent sub-resources as soon as it is read (a
+	// project's resources wait for the projects, not for 3,000 droplets).
+	if err := c.run(ctx, api, e, emit, topFamilies(), e.subFamiliesOf); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -115,28 +112,37 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	return nil
 }
 
-// run fetches families through a bounded pool. A 401 anywhere fails the collector; other
-// failures become warnings, except a 404 on an optional family.
-func (c *Collector) run(ctx context.Context, api *godo.Client, e *estate, emit graph.Emitter, fams []family) error {
-	var g errgroup.Group
+// run fetches families through a bounded pool, and the families then names for each one
+// (its sub-listings) through a second pool once it is read. A 401 anywhere fails the
+// collector; other failures become warnings, except a 404 on an optional family.
+func (c *Collector) run(ctx context.Context, api *godo.Client, e *estate, emit graph.Emitter, fams []family, then func(name string) []family) error {
+	var g, sub errgroup.Group // sub's goroutines start none: no pool waits on itself
 	g.SetLimit(c.parallel)
+	sub.SetLimit(c.parallel)
 	var mu sync.Mutex
 	var rejected bool
-	for _, f := range fams {
-		g.Go(func() error {
-			if ctx.Err() != nil {
-				return nil
-			}
-			err := collectors.Families{Emit: emit, Rule: f.rule}.Check(ctx, f.name, f.fetch(ctx, api, e))
-			if errors.Is(err, errTokenRejected) {
+	var start func(grp *errgroup.Group, fams []family, then func(string) []family)
+	start = func(grp *errgroup.Group, fams []family, then func(string) []family) {
+		for _, f := range fams {
+			grp.Go(func() error {
+				if ctx.Err() != nil {
+					return nil
+				}
+				err := collectors.Families{Emit: emit, Rule: f.rule}.Check(ctx, f.name, f.fetch(ctx, api, e))
 				mu.Lock()
-				rejected = true
+				rejected = rejected || errors.Is(err, errTokenRejected)
+				stop := rejected
 				mu.Unlock()
-			}
-			return nil
-		})
+				if then != nil && !stop {
+					start(&sub, then(f.name), nil)
+				}
+				return nil
+			})
+		}
 	}
-	_ = g.Wait()
+	start(&g, fams, then)
+	_ = g.Wait() // every sub.Go happened in g's goroutines
+	_ = sub.Wait()
 	if rejected {
 		return errTokenRejected
 	}

@@ -780,6 +780,42 @@ func TestPagesReadAtOnce(t *testing.T) {
 	}
 }
 
+// A top-level listing's sub-listings start once it is read, not after every other top-level
+// listing: the project's resources are asked for while the droplets are still being read. The
+// droplet listing is held until a project-resources request arrives (or 3 s pass); before,
+// sub-listings waited for every listing and the hold always ran out.
+func TestSubListingsStartWithTheirParent(t *testing.T) {
+	fake := digitaloceanfake.New(digitaloceanfake.Hub(300))
+	resources := make(chan struct{})
+	var once sync.Once
+	var released atomic.Bool // the droplets were let go by a resources request, not the timer
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v2/droplets":
+			select {
+			case <-resources:
+				released.Store(true)
+			case <-time.After(3 * time.Second):
+			}
+		case strings.HasPrefix(r.URL.Path, "/v2/projects/") && strings.HasSuffix(r.URL.Path, "/resources"):
+			once.Do(func() { close(resources) })
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Name: "hub", Token: evidence.Secret(digitaloceanfake.Token), APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "digitalocean", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)
+	}
+	if !released.Load() {
+		t.Error("no project resources were asked for while the droplets were being read: sub-listings wait for every top-level listing")
+	}
+}
+
 // TestSeveralRegistriesAndReservedIPv6: an account with two container registries keeps both and
 // their repositories (GET /v2/registries, /v2/registries/{name}/repositoriesV2; the legacy
 // /v2/registry answers one), and reserved IPv6 addresses (GET /v2/reserved_ipv6) are read, with
