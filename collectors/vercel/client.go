@@ -44,6 +44,9 @@ type Client struct {
 	// wait sleeps for d or until ctx is done (tests replace it to record waits).
 	wait func(ctx context.Context, d time.Duration) error
 	now  func() time.Time
+	// slots, when set, bounds the requests in flight (a retry's wait holds none): the
+	// collector's reads run concurrently at several levels, the requests stay within its pool.
+	slots chan struct{}
 }
 
 // maxBody caps one answer (httpguard.LimitBody): a page of 100 projects or deployments is
@@ -243,6 +246,14 @@ func (c *Client) do(ctx context.Context, u string) ([]byte, http.Header, int, er
 	req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "infragraph-discover")
+	if c.slots != nil {
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, nil, 0, ctx.Err()
+		}
+		defer func() { <-c.slots }()
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, nil, 0, scrubURLError(err)

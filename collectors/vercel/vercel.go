@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -41,7 +42,11 @@ func New(cfg Config) (*Collector, error) {
 	// Vercel limits requests per endpoint and minute, not concurrency; the client waits out a 429
 	// (Retry-After, X-RateLimit-Reset). 16 in flight (the client's idle connections) keeps a
 	// 50 ms API from turning 120 projects × 5 reads into 30 sequential rounds (BENCHMARKS.md).
-	return &Collector{cfg: cfg, client: NewClient(cfg.APIURL, cfg.Token, nil), parallel: 16, deploymentPages: 5}, nil
+	// The pool bounds requests, not families: a project reads its env values, domains and
+	// deployments at once.
+	c := &Collector{cfg: cfg, client: NewClient(cfg.APIURL, cfg.Token, nil), parallel: 16, deploymentPages: 5}
+	c.client.slots = make(chan struct{}, c.parallel)
+	return c, nil
 }
 
 func (c *Collector) readEncrypted() bool { return c.cfg.ReadEncrypted == nil || *c.cfg.ReadEncrypted }
@@ -277,15 +282,49 @@ func (c *Collector) project(ctx context.Context, s Scope, slug string, pd *proje
 	p := pd.Project
 	label := func(family string) string { return "scope " + slug + ": project " + p.Name + ": " + family }
 
+	// A project's domains and deployments need nothing from its env vars: they are read beside
+	// them, so a project costs the longest of its reads, not their sum.
+	var side sync.WaitGroup
+	var domErr, depErr error
+	side.Go(func() { pd.Domains, domErr = c.client.ProjectDomains(ctx, s, p.ID) })
+	side.Go(func() { pd.Deployments, depErr = c.latestDeployments(ctx, s, p) })
+	envErr := c.projectEnvs(ctx, s, pd, label, emit)
+	side.Wait()
+	if envErr != nil {
+		return envErr
+	}
+	if err := c.soft(ctx, label("domains"), domErr, emit); err != nil {
+		return err
+	}
+	return c.soft(ctx, label("deployments"), depErr, emit)
+}
+
+// encryptedInFlight bounds one project's encrypted env values read at once.
+const encryptedInFlight = 8
+
+// projectEnvs lists a project's env vars and reads their encrypted values, several at once.
+func (c *Collector) projectEnvs(ctx context.Context, s Scope, pd *projectData, label func(string) string, emit graph.Emitter) error {
+	p := pd.Project
 	envs, err := c.client.EnvVars(ctx, s, p.ID)
 	if err := c.soft(ctx, label("env vars"), err, emit); err != nil {
 		return err
 	}
+	facts := make([]map[string]any, len(envs))
+	errs := make([]error, len(envs))
+	var g errgroup.Group
+	g.SetLimit(encryptedInFlight)
+	for i := range envs {
+		g.Go(func() error {
+			facts[i], errs[i] = c.envFacts(ctx, s, p.ID, &envs[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
 	var failed []string
 	var firstErr error
 	for i := range envs {
 		e := &envs[i]
-		facts, err := c.envFacts(ctx, s, p.ID, e)
+		facts, err := facts[i], errs[i]
 		if err != nil {
 			if Rejected(err) || ctx.Err() != nil {
 				return c.soft(ctx, label("env vars"), err, emit)
@@ -303,14 +342,7 @@ func (c *Collector) project(ctx context.Context, s Scope, slug string, pd *proje
 		emit.Warn(fmt.Errorf("%s: could not read %d encrypted values (%s): %w", label("env vars"), len(failed), strings.Join(failed, ", "), firstErr))
 	}
 	pd.Envs = envs
-
-	pd.Domains, err = c.client.ProjectDomains(ctx, s, p.ID)
-	if err := c.soft(ctx, label("domains"), err, emit); err != nil {
-		return err
-	}
-
-	pd.Deployments, err = c.latestDeployments(ctx, s, p)
-	return c.soft(ctx, label("deployments"), err, emit)
+	return nil
 }
 
 // envFacts reduces an env var's value to evidence and clears it: plain values come with the list,
@@ -429,14 +461,13 @@ func (c *Collector) latestDeployments(ctx context.Context, s Scope, p Project) (
 		want["production"], want["preview"] = true, true
 	}
 	latest := map[string]Deployment{}
+	// production is read beside the walk (the walk does not look for it)
+	var prod sync.WaitGroup
+	var prodDep Deployment
+	var prodOK bool
+	var prodErr error
 	if want["production"] {
-		d, ok, err := c.client.LatestDeployment(ctx, s, p.ID, "production")
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			latest["production"] = d
-		}
+		prod.Go(func() { prodDep, prodOK, prodErr = c.client.LatestDeployment(ctx, s, p.ID, "production") })
 		delete(want, "production")
 	}
 	// The walk reads at least its first page even when only production was wanted: the latest
@@ -463,6 +494,13 @@ func (c *Collector) latestDeployments(ctx context.Context, s Scope, p Project) (
 			}
 			return true
 		})
+		prod.Wait()
+		if prodErr != nil {
+			return nil, prodErr
+		}
+		if prodOK {
+			latest["production"] = prodDep
+		}
 		for _, d := range all { // newest first
 			if t := deploymentTarget(d); latest[t].UID == "" {
 				latest[t] = d

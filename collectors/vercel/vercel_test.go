@@ -642,6 +642,46 @@ func TestProjectReadsConcurrentUnderLatency(t *testing.T) {
 	}
 }
 
+// A project's domains and deployments are read beside its env vars, not after them: the env
+// listing is held until the project's domains are asked for (or 3 s pass). Before, a project's
+// reads followed each other and the hold always ran out.
+func TestProjectReadsOverlap(t *testing.T) {
+	fake := vercelfake.New(vercelfake.Scaled(1))
+	domains := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	released := false // the env listing was let go by a domains request, not the timer
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v10/projects/") && strings.HasSuffix(r.URL.Path, "/env"):
+			select {
+			case <-domains:
+				mu.Lock()
+				released = true
+				mu.Unlock()
+			case <-time.After(3 * time.Second):
+			}
+		case strings.HasPrefix(r.URL.Path, "/v9/projects/") && strings.HasSuffix(r.URL.Path, "/domains"):
+			once.Do(func() { close(domains) })
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Name: "overlap", Token: "scaled-token", APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "vercel", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !released {
+		t.Error("no project domains were asked for while the env vars were being read: a project's reads follow each other")
+	}
+}
+
 // An error body that echoes what it was sent (the token, a connection string) must not carry it
 // into a warning or the instance's error.
 func TestErrorMessageEchoIsScrubbed(t *testing.T) {
