@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/schemas"
 )
 
@@ -19,7 +20,8 @@ import (
 // subgraph, each checked against the graph before INFRA.md shows it.
 //
 // What the model is shown is derived facts only: node ids, kinds, categories, names and host
-// identities (through the redactor), and edges (type, direction, origin). Never an attribute
+// identities (through the redactor), stale and holds-data flags, the system's blast radius, and
+// edges (type, direction, origin). Never an attribute
 // value beyond those: no env var value, no credential, no email.
 //
 // What it answers is structured: sentences, each with "cites" (the node ids it rests on) and
@@ -95,7 +97,8 @@ type Claim struct {
 
 const narrativeSystem = `You write the short memory a team keeps about one system of its infrastructure, for engineers and
 AI agents. You receive the system's subgraph: nodes (id, kind, provider, category, name, host names)
-and edges ("from" depends on or contains "to", with the edge type and who asserted it).
+and edges ("from" depends on or contains "to", with the edge type and who asserted it). The system's
+blast_radius is how many nodes break at runtime if it goes down.
 
 Write 2 to 5 sentences: what the system is for, how requests and data flow through it, and what to
 be careful about when changing it.
@@ -146,6 +149,9 @@ type subNode struct {
 	Stale    bool     `json:"stale,omitempty"`
 	Data     bool     `json:"holds_data,omitempty"`
 	Member   bool     `json:"member,omitempty"` // part of the system (else a neighbour)
+	// BlastRadius is, for the system itself, how many nodes break at runtime when it goes down
+	// (query.BlastRadius: the number INFRA.md prints).
+	BlastRadius int `json:"blast_radius,omitempty"`
 }
 
 type subEdge struct {
@@ -240,6 +246,9 @@ func systemSubgraph(g *graph.Graph, v *schemas.Vocabulary, system string, red *R
 					sn.Hosts = append(sn.Hosts, red.Attr(a, h))
 				}
 			}
+		}
+		if id == system {
+			sn.BlastRadius, _ = query.BlastRadius(g, id)
 		}
 		sub.Nodes = append(sub.Nodes, sn)
 	}

@@ -119,7 +119,7 @@ func TestNarrativeSentencesAreGrounded(t *testing.T) {
 			t.Errorf("%q sent in a narrative request", s)
 		}
 	}
-	if !strings.Contains(all, "⟨pii:name:") || !strings.Contains(all, `"name\":\"ODOO_URL\"`) {
+	if !strings.Contains(all, `\"blast_radius\":`) || !strings.Contains(all, "⟨pii:name:") || !strings.Contains(all, `"name\":\"ODOO_URL\"`) {
 		t.Error("the subgraph was not sent as expected")
 	}
 	s := e.NarrativeSummary(ns)
