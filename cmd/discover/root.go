@@ -143,6 +143,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newScanCmd(e, g, nil),
 		newDiffCmd(e, nil),
 		newAlertsCmd(e, nil),
+		newEvalCmd(e, nil),
 		newQueryCmd(e),
 		newMCPCmd(e, g, nil),
 		newServeCmd(e, g, nil),
