@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -112,7 +113,7 @@ func writeEval(w io.Writer, r eval.Report) error {
 	for _, c := range []string{eval.ClassRules, eval.ClassLLM} {
 		reasons := r.Rejections[c]
 		var parts []string
-		for _, code := range sortedCodes(reasons) {
+		for _, code := range slices.Sorted(maps.Keys(reasons)) {
 			parts = append(parts, fmt.Sprintf("%s %d", code, reasons[code]))
 		}
 		if len(parts) == 0 {
@@ -155,13 +156,4 @@ func pct(f float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f%%", 100*f)
-}
-
-func sortedCodes(m map[string]int) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
