@@ -215,12 +215,12 @@ func (m *matcher) refsOf(n *graph.Node, ki *kindInfo, keys []string) (hosts, url
 }
 
 // urlRef reads a URL reference: the Ref its collector recorded (value.url with value.host,
-// value.port, ...), else, for a URL in a list or on a node read from graph.json, the facts of
-// the URL and the attributes beside it.
+// value.port, ...) or, on a node read from graph.json, the Ref those attributes spell; only a URL
+// with no facts beside it (an entry of a list of URLs) is parsed.
 func urlRef(n *graph.Node, a, raw string, single bool) (ref, bool) {
 	p, _ := strings.CutSuffix(a, "url")
 	if single {
-		if g, recorded, _ := n.RefAt(p); recorded && g.URL == raw {
+		if g, _, _ := n.RefAt(p); g.Host != "" && g.URL == raw {
 			r := ref{field: a, value: raw, host: g.Host, url: strings.TrimRight(g.URL, "/")}
 			withFacts(&r, n, p)
 			return r, true
