@@ -210,3 +210,31 @@ func TestLLMAutoSkipsQuietlyWithoutCredentials(t *testing.T) {
 		t.Errorf("--llm maybe: exit %d", code)
 	}
 }
+
+// The exit code is decided by the error's type, never by its words: an error that merely quotes
+// "arg(s)" or "unknown command" (a path, a name) is not a usage error, and cobra's own argument
+// checks (a command's, cobra's completion command's) and an unknown command are (issue #22).
+func TestExitCodeByType(t *testing.T) {
+	dir := t.TempDir()
+	for name, c := range map[string]struct {
+		args []string
+		code int
+		err  string
+	}{
+		"path quoting arg(s)":           {[]string{"validate", filepath.Join(dir, "arg(s).json")}, exitError, "arg(s).json: no such file"},
+		"path quoting unknown command":  {[]string{"validate", filepath.Join(dir, "unknown command")}, exitError, "no such file"},
+		"too many args":                 {[]string{"validate", "a", "b"}, exitUsage, "accepts 1 arg(s), received 2"},
+		"args to a command taking none": {[]string{"scan", "extra", "--out", dir}, exitUsage, `unknown command "extra" for "discover scan"`},
+		"cobra's completion command":    {[]string{"completion", "bash", "extra"}, exitUsage, `unknown command "extra"`},
+		"unknown command":               {[]string{"scna"}, exitUsage, "Did you mean this?\n\tscan"},
+		"help":                          {[]string{"help", "scan"}, exitOK, ""},
+	} {
+		e, _, errb := testEnv(nil)
+		if got := runEnv(context.Background(), c.args, e); got != c.code {
+			t.Errorf("%s: exit %d, want %d (%s)", name, got, c.code, errb)
+		}
+		if !strings.Contains(errb.String(), c.err) {
+			t.Errorf("%s: stderr %q lacks %q", name, errb, c.err)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +51,44 @@ func (e *codeError) Unwrap() error { return e.err }
 
 func usageErr(format string, args ...any) error {
 	return &codeError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// checkUsage makes bad usage an error of its own type (a codeError with exitUsage), never a
+// message parsed back: every command's positional-argument check returns one (usageArgs), and so
+// does an unknown command, which cobra finds before running anything and reports with a plain
+// error, so it is looked up here first. The commands cobra adds itself (help, completion) are put
+// in place before; shell completion's hidden request command is left to cobra.
+func checkUsage(root *cobra.Command, args []string) error {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return nil
+	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd(args...)
+	usageArgs(root)
+	if _, _, err := root.Find(args); err != nil {
+		return &codeError{code: exitUsage, err: err}
+	}
+	return nil
+}
+
+// usageArgs makes the positional-argument check of c and every command under it a usage error by
+// type (exit 2): cobra's validators (NoArgs, ExactArgs ...) return plain errors.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				var ce *codeError
+				if errors.As(err, &ce) {
+					return err
+				}
+				return &codeError{code: exitUsage, err: err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -164,7 +201,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func runEnv(ctx context.Context, args []string, e *env) int {
 	root := newRootCmd(e)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := checkUsage(root, args)
+	if err == nil {
+		err = root.ExecuteContext(ctx)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -172,8 +212,6 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	code := exitError
 	if errors.As(err, &ce) {
 		code = ce.code
-	} else if strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "arg(s)") {
-		code = exitUsage
 	}
 	if ce == nil || ce.err != nil {
 		fmt.Fprintln(termtext.Writer(e.Stderr), "discover:", err) // errors quote names: no raw control characters
