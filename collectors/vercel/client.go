@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/infragraph/infragraph/evidence"
@@ -140,69 +141,75 @@ func (s Scope) query(q url.Values) url.Values {
 	return q
 }
 
-// get performs one GET with retries and decodes the JSON answer into v.
+// get performs one GET with retries (retry.Transport, policy) and decodes the JSON answer into v.
 func (c *Client) get(ctx context.Context, path string, q url.Values, v any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	rateTries, errTries := 0, 0
-	backoff := c.Backoff
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "infragraph-discover")
+	rateTries := 0
+	resp, err := c.policy(&rateTries).RoundTrip(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		body, hdr, status, err := c.do(ctx, u)
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return ctx.Err()
+		return fmt.Errorf("%s: %w", path, scrubURLError(err))
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("%s: read response: %w", path, scrubURLError(err))
+	}
+	switch status := resp.StatusCode; {
+	case status == http.StatusTooManyRequests && rateTries >= c.MaxRateRetries:
+		return fmt.Errorf("%s: rate limited (429) %d times, giving up", path, rateTries+1)
+	case status == http.StatusTooManyRequests:
+		return fmt.Errorf("%s: rate limited (429) for %s, longer than the %s wait cap and the collector's remaining time", path, c.retryAfter(resp.Header).Round(time.Second), c.MaxWait)
+	case status < 200 || status > 299:
+		return apiError(path, status, body, c.token.Reveal())
+	}
+	// No Vercel answer is `null` (lists are objects or arrays, the rest objects): decoding it
+	// would leave an empty list, a team without projects, and every project of the last
+	// scan would be dropped instead of carried forward stale (issue #26 item 10).
+	if t := bytes.TrimSpace(body); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return fmt.Errorf("%s: %w: the answer is %s", path, ErrShape, cmp.Or(string(t), "empty"))
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%s: decode response: %w", path, decodeErr(err))
+	}
+	return nil
+}
+
+// policy is Vercel's retry.Transport: a 429 waits Retry-After, else X-RateLimit-Reset (epoch
+// seconds), else a second, MaxRateRetries times, and a wait longer than MaxWait only when the
+// collector's time allows it (withinBudget); a 5xx or a transport error backs off from Backoff,
+// doubling, MaxRetries times. Each attempt is one c.http.Do (its timeout, httpguard's rules) in
+// a request slot (send).
+// rateTries, when not nil, counts the 429 retries.
+func (c *Client) policy(rateTries *int) *retry.Transport {
+	return &retry.Transport{
+		Next:    roundTripFunc(c.send),
+		Retries: c.MaxRetries, RateRetries: c.MaxRateRetries,
+		Backoff: c.Backoff, Reset: retry.Reset, RateDefault: time.Second,
+		Retryable: func(status int) bool { return status == http.StatusTooManyRequests || status >= 500 },
+		MaxWait:   c.MaxWait, Budget: withinBudget,
+		OnRetry: func(status int, _ time.Duration) {
+			if status == http.StatusTooManyRequests && rateTries != nil {
+				*rateTries++
 			}
-			if errTries >= c.MaxRetries || retry.Permanent(err) {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			errTries++
-			if werr := c.wait(ctx, backoff); werr != nil {
-				return werr
-			}
-			backoff *= 2
-			continue
-		case status == http.StatusTooManyRequests:
-			d := c.retryAfter(hdr)
-			if rateTries >= c.MaxRateRetries {
-				return fmt.Errorf("%s: rate limited (429) %d times, giving up", path, rateTries+1)
-			}
-			if d > c.MaxWait && !withinBudget(ctx, d) {
-				return fmt.Errorf("%s: rate limited (429) for %s, longer than the %s wait cap and the collector's remaining time", path, d.Round(time.Second), c.MaxWait)
-			}
-			rateTries++
-			if werr := c.wait(ctx, d); werr != nil {
-				return werr
-			}
-			continue
-		case status >= 500:
-			if errTries >= c.MaxRetries {
-				return apiError(path, status, body, c.token.Reveal())
-			}
-			errTries++
-			if werr := c.wait(ctx, backoff); werr != nil {
-				return werr
-			}
-			backoff *= 2
-			continue
-		case status < 200 || status > 299:
-			return apiError(path, status, body, c.token.Reveal())
-		}
-		// No Vercel answer is `null` (lists are objects or arrays, the rest objects): decoding it
-		// would leave an empty list, a team without projects, and every project of the last
-		// scan would be dropped instead of carried forward stale (issue #26 item 10).
-		if t := bytes.TrimSpace(body); len(t) == 0 || bytes.Equal(t, []byte("null")) {
-			return fmt.Errorf("%s: %w: the answer is %s", path, ErrShape, cmp.Or(string(t), "empty"))
-		}
-		if err := json.Unmarshal(body, v); err != nil {
-			return fmt.Errorf("%s: decode response: %w", path, decodeErr(err))
-		}
-		return nil
+		},
+		Sleep: func(ctx context.Context, d time.Duration) error { return c.wait(ctx, d) },
+		Now:   func() time.Time { return c.now() },
 	}
 }
 
@@ -238,34 +245,6 @@ func decodeErr(err error) error {
 	return errors.New("not the expected JSON")
 }
 
-func (c *Client) do(ctx context.Context, u string) ([]byte, http.Header, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "infragraph-discover")
-	if c.slots != nil {
-		select {
-		case c.slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil, nil, 0, ctx.Err()
-		}
-		defer func() { <-c.slots }()
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, nil, 0, scrubURLError(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("read response: %w", err)
-	}
-	return body, resp.Header, resp.StatusCode, nil
-}
-
 // scrubURLError drops the URL from transport errors: ours hold only ids and cursors, but an
 // error message is no place for a query string.
 func scrubURLError(err error) error {
@@ -276,21 +255,47 @@ func scrubURLError(err error) error {
 	return err
 }
 
-// retryAfter reads Retry-After (seconds or an HTTP date) or X-RateLimit-Reset (epoch seconds),
-// defaulting to one second.
+// send makes one attempt with c.http, holding one of the request slots until its body is closed
+// (a retry's wait holds none).
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if c.slots == nil {
+		return c.http.Do(req)
+	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		<-c.slots
+		return nil, err
+	}
+	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: func() { <-c.slots }}
+	return resp, nil
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// releaseOnClose calls release once, when the body is closed.
+type releaseOnClose struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releaseOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// retryAfter is a 429's wait under the policy: Retry-After (seconds or an HTTP date), else
+// X-RateLimit-Reset (epoch seconds), else one second.
 func (c *Client) retryAfter(h http.Header) time.Duration {
-	if d, ok := retry.After(h.Get("Retry-After"), c.now()); ok {
-		return max(d, 0)
-	}
-	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			if d := time.Unix(n, 0).Sub(c.now()); d > 0 {
-				return d
-			}
-			return 0
-		}
-	}
-	return time.Second
+	return c.policy(nil).RateWait(h, c.now(), 0)
 }
 
 // apiError reads Vercel's error body. Its message is scrubbed (evidence.Scrub) of the token and
