@@ -93,7 +93,7 @@ func TestHostileEstateLeaksNoCanary(t *testing.T) {
 	svc["envs"] = envs
 	de.Apps[0], _ = json.Marshal(app)
 	df := digitaloceanfake.New(de)
-	df.Garbage("/v2/tags", -1) // a malformed body
+	df.Fault("/v2/tags", -1, fakeapi.Fault{Garbage: true}) // a malformed body
 	dSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/volumes" { // an oversized one, echoing a canary in its padding
 			fakeapi.WriteHuge(w, `{"volumes":[],"padding":"CANARY-h-huge-body `, `"}`, 33<<20)

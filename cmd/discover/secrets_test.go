@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
@@ -125,8 +126,8 @@ func TestFailingScanLeaksNoSecret(t *testing.T) {
 
 	df := digitaloceanfake.New(digitaloceanfake.MustLoad("demo"))
 	df.Token = doToken
-	df.FailWith("/v2/load_balancers", http.StatusConflict, -1, echo(doToken))
-	df.FailWithBody("/v2/tags", http.StatusForbidden, -1, "<html>proxy error; request had Authorization: Bearer "+doToken+"</html>")
+	df.Fault("/v2/load_balancers", -1, fakeapi.Fault{Status: http.StatusConflict, Message: echo(doToken)})
+	df.Fault("/v2/tags", -1, fakeapi.Fault{Status: http.StatusForbidden, Body: "<html>proxy error; request had Authorization: Bearer " + doToken + "</html>"})
 	dSrv := httptest.NewServer(df)
 	t.Cleanup(dSrv.Close)
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
@@ -43,7 +44,7 @@ func estateConfig(t *testing.T, bad map[string]bool, fail500 string) string {
 	df := digitaloceanfake.New(digitaloceanfake.MustLoad("demo"))
 	df.Token = "good-do-token"
 	if fail500 == "digitalocean" {
-		df.Fail("/v2/account", http.StatusInternalServerError, -1)
+		df.Fault("/v2/account", -1, fakeapi.Fault{Status: http.StatusInternalServerError})
 	}
 	dURL := serve(df)
 	est := supabasefake.Demo()

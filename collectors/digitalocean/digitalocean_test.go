@@ -17,6 +17,7 @@ import (
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -309,8 +310,8 @@ func TestDemoEstate(t *testing.T) {
 
 func TestServerErrorThenSuccess(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.Fail("/v2/droplets", http.StatusInternalServerError, 1)
-		s.Fail("/v2/domains/acme-coffee.com/records", http.StatusBadGateway, 2)
+		s.Fault("/v2/droplets", 1, fakeapi.Fault{Status: http.StatusInternalServerError})
+		s.Fault("/v2/domains/acme-coffee.com/records", 2, fakeapi.Fault{Status: http.StatusBadGateway})
 	})
 	out := collectorstest.Collect(t, "digitalocean", h.c)
 	if out.Err != nil || len(out.Warnings) > 0 {
@@ -336,8 +337,8 @@ func TestServerErrorThenSuccess(t *testing.T) {
 
 func TestFailingFamilyIsPartial(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.Fail("/v2/load_balancers", http.StatusInternalServerError, -1)
-		s.Garbage("/v2/tags", -1)
+		s.Fault("/v2/load_balancers", -1, fakeapi.Fault{Status: http.StatusInternalServerError})
+		s.Fault("/v2/tags", -1, fakeapi.Fault{Garbage: true})
 	})
 	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "digitalocean", Name: "test", Collector: h.c}}, collectors.Options{})
 	st := res[0].Status
@@ -369,7 +370,7 @@ func TestFailingFamilyIsPartial(t *testing.T) {
 
 func TestRateLimitRetryAfter(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.RateLimit("/v2/droplets", 1, 1)
+		s.Fault("/v2/droplets", 1, fakeapi.RateLimited(1))
 	})
 	begin := time.Now()
 	out := collectorstest.Collect(t, "digitalocean", h.c)
@@ -389,7 +390,7 @@ func TestRateLimitRetryAfter(t *testing.T) {
 
 func TestRateLimitTooLongIsPartial(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.RateLimit("/v2/certificates", -1, 3600) // the hourly quota is spent
+		s.Fault("/v2/certificates", -1, fakeapi.RateLimited(3600)) // the hourly quota is spent
 	})
 	out := collectorstest.Collect(t, "digitalocean", h.c)
 	if out.Err != nil {
@@ -433,7 +434,7 @@ func TestTokenRejected(t *testing.T) {
 
 func TestTokenRevokedMidScan(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.Fail("/v2/droplets", http.StatusUnauthorized, -1)
+		s.Fault("/v2/droplets", -1, fakeapi.Fault{Status: http.StatusUnauthorized})
 	})
 	out := collectorstest.Collect(t, "digitalocean", h.c)
 	if !errors.Is(out.Err, errTokenRejected) {
@@ -443,9 +444,9 @@ func TestTokenRevokedMidScan(t *testing.T) {
 
 func TestOptionalFamilies404(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.Fail("/v2/kubernetes/clusters", http.StatusNotFound, -1)
-		s.Fail("/v2/registries", http.StatusNotFound, -1)
-		s.Fail("/v2/cdn/endpoints", http.StatusNotFound, -1)
+		s.Fault("/v2/kubernetes/clusters", -1, fakeapi.Fault{Status: http.StatusNotFound})
+		s.Fault("/v2/registries", -1, fakeapi.Fault{Status: http.StatusNotFound})
+		s.Fault("/v2/cdn/endpoints", -1, fakeapi.Fault{Status: http.StatusNotFound})
 	})
 	out := collectorstest.Collect(t, "digitalocean", h.c)
 	if out.Err != nil || len(out.Warnings) > 0 {
@@ -465,7 +466,7 @@ func TestCancelled(t *testing.T) {
 
 func TestCancelDuringRetryAfter(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.RateLimit("/v2/account", -1, 60)
+		s.Fault("/v2/account", -1, fakeapi.RateLimited(60))
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -615,8 +616,8 @@ func TestUnreachableAndHung(t *testing.T) {
 
 func TestSubFamilyFailureIsPartial(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.Fail("/v2/domains/acme-coffee.com/records", http.StatusServiceUnavailable, -1)
-		s.Fail("/v2/databases/"+pg+"/firewall", http.StatusForbidden, -1)
+		s.Fault("/v2/domains/acme-coffee.com/records", -1, fakeapi.Fault{Status: http.StatusServiceUnavailable})
+		s.Fault("/v2/databases/"+pg+"/firewall", -1, fakeapi.Fault{Status: http.StatusForbidden})
 	})
 	out := collectorstest.Collect(t, "digitalocean", h.c)
 	if out.Err != nil {
@@ -723,8 +724,8 @@ func TestConcurrencyUnderLatency(t *testing.T) {
 func TestErrorBodyEchoIsScrubbed(t *testing.T) {
 	echo := "token " + digitaloceanfake.Token + " refused for postgres://doadmin:CANARY-pw-echo@db.example.com:25060/defaultdb?password=CANARY-q"
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.FailWith("/v2/load_balancers", http.StatusConflict, -1, echo)
-		s.FailWithBody("/v2/tags", http.StatusBadGateway, -1, "<html>proxy: Authorization: Bearer "+digitaloceanfake.Token+" CANARY-html</html>")
+		s.Fault("/v2/load_balancers", -1, fakeapi.Fault{Status: http.StatusConflict, Message: echo})
+		s.Fault("/v2/tags", -1, fakeapi.Fault{Status: http.StatusBadGateway, Body: "<html>proxy: Authorization: Bearer " + digitaloceanfake.Token + " CANARY-html</html>"})
 	})
 	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "digitalocean", Name: "test", Collector: h.c}}, collectors.Options{})
 	st := res[0].Status
@@ -735,7 +736,7 @@ func TestErrorBodyEchoIsScrubbed(t *testing.T) {
 		t.Errorf("warnings %q lost the non-secret facts", st.Warnings)
 	}
 	h = start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.FailWith("/v2/account", http.StatusBadRequest, -1, echo)
+		s.Fault("/v2/account", -1, fakeapi.Fault{Status: http.StatusBadRequest, Message: echo})
 	})
 	out := collectorstest.Collect(t, "digitalocean", h.c)
 	if out.Err == nil {

@@ -14,6 +14,7 @@
 package digitaloceanfake
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -100,55 +101,14 @@ type Server struct {
 	// Latency delays every response (honouring the request's context).
 	Latency time.Duration
 
-	mu     sync.Mutex
-	remain int
-	faults fakeapi.Faults[fault]
-	log    fakeapi.Log
-}
-
-type fault struct {
-	status     int
-	retryAfter int
-	body       string
-	message    string
+	mu               sync.Mutex
+	remain           int
+	fakeapi.Injector // Fault: a status, rate limit, garbage, hang or hollow answer on a route
+	log              fakeapi.Log
 }
 
 // New returns a server for e.
 func New(e *Estate) *Server { return &Server{Estate: e} }
-
-// Fail makes the next times requests to path answer status (times < 0: always). A path ending
-// in "/" matches every path below it.
-func (s *Server) Fail(path string, status, times int) {
-	s.addFault(path, times, fault{status: status})
-}
-
-// FailWith is Fail with the error body's message given: an API (or a proxy before it) that
-// echoes what it was sent. A message that is not JSON-safe text is still sent as the message.
-func (s *Server) FailWith(path string, status, times int, message string) {
-	s.addFault(path, times, fault{status: status, message: message})
-}
-
-// FailWithBody is Fail with a raw body, JSON or not (a proxy's error page).
-func (s *Server) FailWithBody(path string, status, times int, body string) {
-	s.addFault(path, times, fault{status: status, body: body})
-}
-
-// RateLimit makes the next times requests to path answer 429 with Retry-After retryAfter seconds.
-func (s *Server) RateLimit(path string, times, retryAfter int) {
-	s.addFault(path, times, fault{status: http.StatusTooManyRequests, retryAfter: retryAfter})
-}
-
-// Garbage makes the next times requests to path answer 200 with a body that is not JSON.
-func (s *Server) Garbage(path string, times int) {
-	s.addFault(path, times, fault{status: http.StatusOK, body: "<html>gateway says hi"})
-}
-
-// addFault matches path exactly, or every path below it when it ends in "/".
-func (s *Server) addFault(path string, times int, f fault) {
-	s.faults.Add(func(p string) bool {
-		return p == path || (strings.HasSuffix(path, "/") && strings.HasPrefix(p, path))
-	}, times, f)
-}
 
 // Requests returns every request served so far as "GET /v2/droplets?page=2&per_page=200".
 func (s *Server) Requests() []string { return s.log.Lines() }
@@ -167,7 +127,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.remain--
 	remain := s.remain
 	s.mu.Unlock()
-	f, faulty := s.faults.Take(r.URL.Path)
+	f, faulty := s.Take(r.URL.Path)
 
 	if !fakeapi.Delay(r, s.Latency) {
 		return
@@ -188,19 +148,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if faulty {
-		switch {
-		case f.body != "":
-			w.WriteHeader(f.status)
-			_, _ = w.Write([]byte(f.body))
-		case f.status == http.StatusTooManyRequests:
-			h.Set("retry-after", strconv.Itoa(f.retryAfter))
-			h.Set("ratelimit-remaining", "0")
-			writeError(w, f.status, "too_many_requests", "API Rate limit exceeded.")
-		case f.message != "":
-			writeError(w, f.status, errorID(f.status), f.message)
-		default:
-			writeError(w, f.status, errorID(f.status), http.StatusText(f.status))
-		}
+		f.Serve(w, r, providerError, http.HandlerFunc(s.route))
 		return
 	}
 	if r.Method != http.MethodGet {
@@ -208,6 +156,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.route(w, r)
+}
+
+// providerError is DigitalOcean's answer to a fault's status: its error JSON, and on a 429 the
+// exhausted window's ratelimit-remaining.
+func providerError(w http.ResponseWriter, status int, message string) {
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("ratelimit-remaining", "0")
+		writeError(w, status, "too_many_requests", cmp.Or(message, "API Rate limit exceeded."))
+		return
+	}
+	writeError(w, status, errorID(status), cmp.Or(message, http.StatusText(status)))
 }
 
 func errorID(status int) string {
