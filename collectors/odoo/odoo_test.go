@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -438,8 +439,8 @@ func TestJSON2NeedsOdoo19(t *testing.T) {
 // TestTransientFaults: 503s and a 429 with Retry-After are retried; the scan is complete.
 func TestTransientFaults(t *testing.T) {
 	f := start(t, "test", odoofake.Options{Version: 17})
-	f.fake.FailPath("/xmlrpc/2/object", http.StatusServiceUnavailable, 2)
-	f.fake.RetryAfter("/xmlrpc/2/common", 1, 1)
+	f.fake.Fault("/xmlrpc/2/object", 2, fakeapi.Fault{Status: http.StatusServiceUnavailable})
+	f.fake.Fault("/xmlrpc/2/common", 1, fakeapi.RateLimited(1))
 	out := collectorstest.Collect(t, "odoo", f.collector(t, Config{Database: "erp"}))
 	if out.Err != nil || len(out.Warnings) > 0 {
 		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)
@@ -452,7 +453,7 @@ func TestTransientFaults(t *testing.T) {
 func TestPersistentFailures(t *testing.T) {
 	t.Run("garbage", func(t *testing.T) {
 		f := start(t, "test", odoofake.Options{Version: 17})
-		f.fake.Garbage("/xmlrpc/2/common")
+		f.fake.Fault("/xmlrpc/2/common", 1, fakeapi.Fault{Garbage: true})
 		out := collectorstest.Collect(t, "odoo", f.collector(t, Config{Database: "erp"}))
 		if out.Err == nil || !strings.Contains(out.Err.Error(), "not an XML-RPC response") {
 			t.Fatalf("err = %v", out.Err)
@@ -460,7 +461,7 @@ func TestPersistentFailures(t *testing.T) {
 	})
 	t.Run("5xx", func(t *testing.T) {
 		f := start(t, "test", odoofake.Options{Version: 17})
-		f.fake.FailPath("/jsonrpc", http.StatusBadGateway, 100)
+		f.fake.Fault("/jsonrpc", 100, fakeapi.Fault{Status: http.StatusBadGateway})
 		out := collectorstest.Collect(t, "odoo", f.collector(t, Config{Database: "erp", Protocol: "jsonrpc"}))
 		if out.Err == nil || !strings.Contains(out.Err.Error(), "HTTP 502") {
 			t.Fatalf("err = %v", out.Err)

@@ -10,6 +10,7 @@ package odoofake
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +18,6 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,21 +53,15 @@ type Call struct {
 	Status int    // non-200 HTTP status, or 0
 }
 
-type fault struct {
-	status     int
-	retryAfter int
-	garbage    bool
-}
-
 // Server is the fake. It is safe for concurrent use.
 type Server struct {
 	opts   Options
 	estate *Estate
 
-	mu     sync.Mutex
-	calls  []Call
-	n      int
-	faults fakeapi.Faults[fault]
+	mu               sync.Mutex
+	calls            []Call
+	n                int
+	fakeapi.Injector // Fault: a status, rate limit, garbage, hang or hollow answer on a route
 }
 
 // New serves e with opts.
@@ -76,27 +70,6 @@ func New(e *Estate, opts Options) *Server {
 		opts.Version = 17
 	}
 	return &Server{opts: opts, estate: e}
-}
-
-// FailPath answers the next times requests to path with an HTTP status.
-func (s *Server) FailPath(path string, status, times int) {
-	s.addFault(path, times, fault{status: status})
-}
-
-// RetryAfter answers the next times requests to path with 429 and Retry-After: secs.
-func (s *Server) RetryAfter(path string, times, secs int) {
-	s.addFault(path, times, fault{status: http.StatusTooManyRequests, retryAfter: secs})
-}
-
-// Garbage answers the next request to path with 200 and a body that is not XML-RPC or JSON.
-func (s *Server) Garbage(path string) {
-	s.addFault(path, 1, fault{status: 200, garbage: true})
-}
-
-// addFault queues f for the next times requests to exactly path, after the faults queued
-// before it.
-func (s *Server) addFault(path string, times int, f fault) {
-	s.faults.Add(func(p string) bool { return p == path }, max(times, 0), f)
 }
 
 // Requests counts HTTP requests served.
@@ -202,22 +175,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.n++
 	s.mu.Unlock()
-	ft, faulty := s.faults.Take(r.URL.Path)
+	ft, faulty := s.Take(r.URL.Path)
 	if !fakeapi.Delay(r, s.opts.Latency) {
 		return
 	}
 	if faulty {
-		if ft.garbage {
-			_, _ = io.WriteString(w, "<html><body>502 upstream garbage {{{")
-			return
-		}
-		if ft.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(ft.retryAfter))
-		}
-		s.record(Call{Path: r.URL.Path, Status: ft.status})
-		http.Error(w, http.StatusText(ft.status), ft.status)
+		ft.Serve(w, r, func(w http.ResponseWriter, status int, msg string) {
+			s.record(Call{Path: r.URL.Path, Status: status})
+			http.Error(w, cmp.Or(msg, http.StatusText(status)), status)
+		}, http.HandlerFunc(s.serve))
 		return
 	}
+	s.serve(w, r)
+}
+
+// serve answers a request that no fault took.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/xmlrpc/2/"):
 		s.serveXMLRPC(w, r)
