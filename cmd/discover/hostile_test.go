@@ -111,7 +111,7 @@ func TestHostileEstateLeaksNoCanary(t *testing.T) {
 	}
 	cfg["Env"] = env
 	kf := dockerfake.New(ke)
-	kf.Fail("/volumes", dockerfake.Fault{Garbage: true})
+	kf.Fault("/volumes", fakeapi.Always, fakeapi.Fault{Garbage: true})
 	kSrv := httptest.NewServer(kf)
 	t.Cleanup(kSrv.Close)
 

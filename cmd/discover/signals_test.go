@@ -54,7 +54,7 @@ func estateConfig(t *testing.T, bad map[string]bool, fail500 string) string {
 	dk := dockerfake.New(dockerfake.MustLoad("demo"))
 	dk.SetAPIVersion("1.41")
 	if bad["docker"] {
-		dk.Fail("*", dockerfake.Fault{Status: http.StatusUnauthorized})
+		dk.Fault("*", fakeapi.Always, fakeapi.Fault{Status: http.StatusUnauthorized})
 	}
 	kURL := serve(dk)
 	pick := func(p, good string) string {

@@ -1,6 +1,7 @@
 package docker_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -19,6 +20,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/docker"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/graph"
 )
 
@@ -211,23 +213,24 @@ func TestEngineErrors(t *testing.T) {
 	cases := []struct {
 		name      string
 		route     string
-		fault     dockerfake.Fault
+		fault     fakeapi.Fault
+		times     int    // how many requests fault (0: every one)
 		fails     string // substring of the instance error; "" = must succeed
 		warns     string // substring of a warning
 		keepsKind string // a kind still emitted
 	}{
-		{"info 500", "/info", dockerfake.Fault{Status: 500}, "docker engine e at tcp://", "", ""},
-		{"info garbage", "/info", dockerfake.Fault{Garbage: true}, "engine info", "", ""},
-		{"info 500 once recovers", "/info", dockerfake.Fault{Status: 500, Times: 1}, "", "", "container"},
-		{"volumes 500", "/volumes", dockerfake.Fault{Status: 500}, "", "list volumes", "container"},
-		{"images garbage", "/images/json", dockerfake.Fault{Garbage: true}, "", "list images", "network"},
-		{"inspect 500", "/containers/{id}/json", dockerfake.Fault{Status: 500}, "", "inspect 3 containers", "container"},
-		{"network inspect 500", "/networks/{id}", dockerfake.Fault{Status: 500}, "", "inspect 4 networks", "network"},
+		{"info 500", "/info", fakeapi.Fault{Status: 500}, 0, "docker engine e at tcp://", "", ""},
+		{"info garbage", "/info", fakeapi.Fault{Garbage: true}, 0, "engine info", "", ""},
+		{"info 500 once recovers", "/info", fakeapi.Fault{Status: 500}, 1, "", "", "container"},
+		{"volumes 500", "/volumes", fakeapi.Fault{Status: 500}, 0, "", "list volumes", "container"},
+		{"images garbage", "/images/json", fakeapi.Fault{Garbage: true}, 0, "", "list images", "network"},
+		{"inspect 500", "/containers/{id}/json", fakeapi.Fault{Status: 500}, 0, "", "inspect 3 containers", "container"},
+		{"network inspect 500", "/networks/{id}", fakeapi.Fault{Status: 500}, 0, "", "inspect 4 networks", "network"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f, c := fakeEngine(t, "e", dockerfake.MustLoad("demo"))
-			f.Fail(tc.route, tc.fault)
+			f.Fault(tc.route, cmp.Or(tc.times, fakeapi.Always), tc.fault)
 			out := collectorstest.Collect(t, "docker", c)
 			collectorstest.AssertAbsent(t, canaries, out.JSON())
 			switch {
@@ -251,7 +254,7 @@ func TestEngineErrors(t *testing.T) {
 	}
 	t.Run("5xx retried with a bound", func(t *testing.T) {
 		f, c := fakeEngine(t, "e", dockerfake.MustLoad("demo"))
-		f.Fail("/info", dockerfake.Fault{Status: 500})
+		f.Fault("/info", fakeapi.Always, fakeapi.Fault{Status: 500})
 		_ = collectorstest.Collect(t, "docker", c)
 		if n := f.Count("/info"); n != 3 {
 			t.Errorf("/info asked %d times, want 3 (bounded retries)", n)
@@ -259,7 +262,7 @@ func TestEngineErrors(t *testing.T) {
 	})
 	t.Run("inspect falls back to list data", func(t *testing.T) {
 		f, c := fakeEngine(t, "e", dockerfake.MustLoad("demo"))
-		f.Fail("/containers/{id}/json", dockerfake.Fault{Status: 500})
+		f.Fault("/containers/{id}/json", fakeapi.Always, fakeapi.Fault{Status: 500})
 		out := collectorstest.Collect(t, "docker", c)
 		odoo := containerNamed(t, out, "erp-odoo-1")
 		if odoo.Str("compose.service") != "odoo" || !out.HasEdge(odoo.ID, "attached_to", "docker:network:e/"+hexPrefixOf(out, "erp_default")) {
@@ -268,7 +271,7 @@ func TestEngineErrors(t *testing.T) {
 	})
 	t.Run("hanging engine honours the deadline", func(t *testing.T) {
 		f, c := fakeEngine(t, "e", dockerfake.MustLoad("demo"))
-		f.Fail("*", dockerfake.Fault{Hang: true})
+		f.Fault("*", fakeapi.Always, fakeapi.Fault{Hang: true})
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		out := collectorstest.CollectContext(t, ctx, "docker", c)
@@ -278,7 +281,7 @@ func TestEngineErrors(t *testing.T) {
 	})
 	t.Run("deadline midway fails the read, not as unreachable", func(t *testing.T) {
 		f, c := fakeEngine(t, "e", dockerfake.MustLoad("demo"))
-		f.Fail("/containers/json", dockerfake.Fault{Hang: true})
+		f.Fault("/containers/json", fakeapi.Always, fakeapi.Fault{Hang: true})
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		out := collectorstest.CollectContext(t, ctx, "docker", c)

@@ -8,6 +8,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/docker"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 // A DOCKER_HOST carrying credentials (userinfo, a ?token= query) reaches no error, warning or
@@ -17,8 +18,8 @@ func TestHostCredentialsNeverEchoed(t *testing.T) {
 	deadAddr := dead.Listener.Addr().String()
 	dead.Close()
 	f := dockerfake.New(dockerfake.MustLoad("demo"))
-	f.Fail("/volumes", dockerfake.Fault{Status: 500})
-	f.Fail("/info", dockerfake.Fault{Status: 500, Times: 1})
+	f.Fault("/volumes", fakeapi.Always, fakeapi.Fault{Status: 500})
+	f.Fault("/info", 1, fakeapi.Fault{Status: 500})
 	live := httptest.NewServer(f)
 	t.Cleanup(live.Close)
 	for name, addr := range map[string]string{"unreachable": deadAddr, "failing family": live.Listener.Addr().String()} {

@@ -23,7 +23,7 @@ type Fault struct {
 	Body string
 	// Header is added to the answer (Retry-After, a provider's rate-limit reset).
 	Header http.Header
-	// Garbage answers 200 with a body that is neither JSON nor XML-RPC.
+	// Garbage answers 200 with a body that is neither JSON nor XML-RPC, labelled JSON.
 	Garbage bool
 	// Hang never answers: the request ends when the client gives up.
 	Hang bool
@@ -53,6 +53,7 @@ func (f Fault) Serve(w http.ResponseWriter, r *http.Request, providerError func(
 	case f.Hollow != "":
 		Hollow(next, f.Hollow).ServeHTTP(w, r)
 	case f.Garbage:
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, garbage)
 	case f.Body != "":

@@ -12,6 +12,7 @@
 package dockerfake
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -55,21 +56,14 @@ func Load(name string) (*Estate, error) {
 // MustLoad is Load for tests and the demo command.
 func MustLoad(name string) *Estate { return fakeapi.Must(Load(name)) }
 
-// Fault is what a faulty path answers.
-type Fault struct {
-	Status  int  // an error status with a JSON {"message": ...} body (0: none)
-	Garbage bool // 200 with a body that is not JSON
-	Hang    bool // never answer; the request ends when the client gives up
-	Times   int  // how many requests fault before the path recovers (0: always)
-}
-
 // Server is the fake engine. It is safe for concurrent use.
 type Server struct {
 	estate     *Estate
 	apiVersion string
 
+	fakeapi.Injector // Fault, by route pattern ("/containers/{id}/json", "*" for every route)
+
 	mu      sync.Mutex
-	faults  map[string]*faultState
 	latency time.Duration
 	log     fakeapi.Log
 }
@@ -77,7 +71,7 @@ type Server struct {
 // New returns a fake engine serving e. It answers as API 1.51 unless SetAPIVersion says
 // otherwise.
 func New(e *Estate) *Server {
-	return &Server{estate: e, apiVersion: "1.51", faults: map[string]*faultState{}}
+	return &Server{estate: e, apiVersion: "1.51"}
 }
 
 // SetAPIVersion sets the highest API version the fake speaks ("1.41" for Debian's 20.10).
@@ -85,19 +79,9 @@ func New(e *Estate) *Server {
 // negotiates gets answers.
 func (s *Server) SetAPIVersion(v string) { s.mu.Lock(); s.apiVersion = v; s.mu.Unlock() }
 
-// Fail makes a route fault. route is the unversioned path pattern: "/info", "/containers/json",
-// "/containers/{id}/json", "/networks", "/networks/{id}", "/volumes", "/images/json", "/_ping",
-// "/nodes", "/services", "/tasks", or "*" for every route.
-func (s *Server) Fail(route string, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[route] = &faultState{f: f}
-}
-
-type faultState struct {
-	f    Fault
-	used int
-}
+// A fault's route (Injector.Fault) is the unversioned path pattern: "/info",
+// "/containers/json", "/containers/{id}/json", "/networks", "/networks/{id}", "/volumes",
+// "/images/json", "/_ping", "/nodes", "/services", "/tasks", or "*" for every route.
 
 // SetLatency delays every answer by d.
 func (s *Server) SetLatency(d time.Duration) { s.mu.Lock(); s.latency = d; s.mu.Unlock() }
@@ -135,32 +119,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	latency, maxVersion := s.latency, s.apiVersion
 	route := routeOf(stripVersion(r.URL.Path))
-	var fault *Fault
-	for _, key := range []string{route, "*"} {
-		if st := s.faults[key]; st != nil && (st.f.Times == 0 || st.used < st.f.Times) {
-			st.used++
-			fault = &st.f
-			break
-		}
-	}
 	s.mu.Unlock()
+	fault, faulty := s.Take(route)
 	if !fakeapi.Delay(r, latency) {
 		return
 	}
-	if fault != nil {
-		switch {
-		case fault.Hang:
-			<-r.Context().Done()
-			return
-		case fault.Garbage:
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte("<html>502 Bad Gateway</html>{not json"))
-			return
-		case fault.Status != 0:
-			apiError(w, fault.Status, fmt.Sprintf("fault injected for %s", route))
-			return
-		}
+	if faulty {
+		fault.Serve(w, r, func(w http.ResponseWriter, status int, msg string) {
+			apiError(w, status, cmp.Or(msg, fmt.Sprintf("fault injected for %s", route)))
+		}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, route, maxVersion) }))
+		return
 	}
+	s.serve(w, r, route, maxVersion)
+}
+
+// serve answers a request that no fault took.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, route, maxVersion string) {
 	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil && versionLess(maxVersion, m[1]) {
 		apiError(w, http.StatusBadRequest, fmt.Sprintf("client version %s is too new. Maximum supported API version is %s", m[1], maxVersion))
 		return

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 func get(t *testing.T, h http.Handler, path string) (int, string) {
@@ -57,13 +59,13 @@ func TestWireFormat(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	s := New(MustLoad("demo"))
-	s.Fail("/info", Fault{Status: 500, Times: 2})
+	s.Fault("/info", 2, fakeapi.Fault{Status: 500})
 	for i, want := range []int{500, 500, 200} {
 		if code, _ := get(t, s, "/info"); code != want {
 			t.Errorf("request %d: %d, want %d", i, code, want)
 		}
 	}
-	s.Fail("/volumes", Fault{Garbage: true})
+	s.Fault("/volumes", fakeapi.Always, fakeapi.Fault{Garbage: true})
 	if _, body := get(t, s, "/v1.51/volumes"); json.Valid([]byte(body)) {
 		t.Errorf("garbage is valid JSON: %s", body)
 	}
