@@ -119,8 +119,8 @@ func TestFailingScanLeaksNoSecret(t *testing.T) {
 	echo := func(token string) string { return "token " + token + " may not read this; tried " + dsn }
 
 	vf := vercelfake.New(vercelfake.MustLoad("demo"),
-		vercelfake.WithFault(vercelfake.Fault{Path: "/v1/connect/networks", Status: http.StatusForbidden, Code: "forbidden", Message: echo(vercelToken)}),
-		vercelfake.WithFault(vercelfake.Fault{Path: "/v1/edge-config", Status: http.StatusBadRequest, Code: "bad_request", Message: echo(vercelToken)}))
+		vercelfake.WithFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: http.StatusForbidden, Message: echo(vercelToken)}),
+		vercelfake.WithFault("/v1/edge-config", fakeapi.Always, fakeapi.Fault{Status: http.StatusBadRequest, Message: echo(vercelToken)}))
 	vSrv := httptest.NewServer(vf)
 	t.Cleanup(vSrv.Close)
 

@@ -72,8 +72,8 @@ type Injector struct {
 
 // Fault makes the next times requests on route answer f (times Always or any negative number:
 // every one of them; 0 adds nothing). route is a path, matched exactly; one ending in "/" is a
-// family and matches every path below it; "" or "*" matches every path. Faults answer in the
-// order added.
+// family and matches that path and every path below it; "" or "*" matches every path. Faults
+// answer in the order added.
 func (in *Injector) Fault(route string, times int, f Fault) {
 	in.faults.Add(Route(route), times, f)
 }
@@ -84,6 +84,7 @@ func (in *Injector) Take(path string) (Fault, bool) { return in.faults.Take(path
 // Route is Fault's route matching: exact, a family ("…/"), or everything ("" or "*").
 func Route(route string) func(path string) bool {
 	return func(p string) bool {
-		return route == "" || route == "*" || p == route || strings.HasSuffix(route, "/") && strings.HasPrefix(p, route)
+		family, ok := strings.CutSuffix(route, "/")
+		return route == "" || route == "*" || p == route || ok && (p == family || strings.HasPrefix(p, route))
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/collectors/collectorstest"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -323,7 +324,7 @@ func TestReadEncryptedOff(t *testing.T) {
 }
 
 func TestRepeatedCursorEndsWithWarning(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v5/domains/alpha.dev/records", RepeatCursor: true}))
+	h := setup(t, "test", nil, vercelfake.WithRepeatCursor("/v5/domains/alpha.dev/records"))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil {
 		t.Fatal(out.Err)
@@ -363,8 +364,8 @@ func TestPageCapEndsWithWarning(t *testing.T) {
 
 func TestRateLimitThenSuccess(t *testing.T) {
 	h := setup(t, "test", nil,
-		vercelfake.WithFault(vercelfake.Fault{Path: "/v10/projects", Status: 429, Times: 2, RetryAfter: "3"}),
-		vercelfake.WithFault(vercelfake.Fault{Path: "/v5/domains", Status: 429, Times: 1, RateLimitReset: strconv.FormatInt(1_760_000_007, 10)}),
+		vercelfake.WithFault("/v10/projects", 2, fakeapi.RateLimited(3)),
+		vercelfake.WithFault("/v5/domains", 1, fakeapi.Fault{Status: 429, Header: http.Header{"X-RateLimit-Reset": {strconv.FormatInt(1_760_000_007, 10)}}}),
 	)
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil || len(out.Warnings) > 0 {
@@ -381,7 +382,7 @@ func TestRateLimitThenSuccess(t *testing.T) {
 }
 
 func TestRateLimitBeyondCap(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/webhooks", Status: 429, RetryAfter: "3600"}))
+	h := setup(t, "test", nil, vercelfake.WithFault("/v1/webhooks", fakeapi.Always, fakeapi.RateLimited(3600)))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil {
 		t.Fatal(out.Err)
@@ -395,7 +396,7 @@ func TestRateLimitBeyondCap(t *testing.T) {
 }
 
 func TestServerErrorsRetryWithBackoff(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/drains", Status: 502, Times: 2}))
+	h := setup(t, "test", nil, vercelfake.WithFault("/v1/drains", 2, fakeapi.Fault{Status: 502}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil || len(out.Warnings) > 0 {
 		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
@@ -408,7 +409,7 @@ func TestServerErrorsRetryWithBackoff(t *testing.T) {
 	}
 
 	// A persistent 500 gives up after MaxRetries and becomes a warning.
-	h = setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/drains", Status: 500}))
+	h = setup(t, "test", nil, vercelfake.WithFault("/v1/drains", fakeapi.Always, fakeapi.Fault{Status: 500}))
 	out = collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil || len(out.Warnings) != 3 || !strings.Contains(out.Warnings[0], "drains: /v1/drains: 500") {
 		t.Fatalf("err %v, warnings %v, want one per scope", out.Err, out.Warnings)
@@ -422,7 +423,7 @@ func TestServerErrorsRetryWithBackoff(t *testing.T) {
 }
 
 func TestUnauthorized(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Status: 401}))
+	h := setup(t, "test", nil, vercelfake.WithFault("*", fakeapi.Always, fakeapi.Fault{Status: 401}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err == nil || !strings.Contains(out.Err.Error(), "401") || !strings.Contains(out.Err.Error(), "token") {
 		t.Fatalf("err = %v, want a clear 401", out.Err)
@@ -440,7 +441,7 @@ func TestUnauthorized(t *testing.T) {
 	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
 
 	// A token revoked mid-scan fails the instance as well, even inside a family.
-	h = setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/projects/prj_web/env/", Status: 401}))
+	h = setup(t, "test", nil, vercelfake.WithFault("/v1/projects/prj_web/env/", fakeapi.Always, fakeapi.Fault{Status: 401}))
 	out = collectorstest.Collect(t, "vercel", h.c)
 	if out.Err == nil {
 		t.Fatal("a 401 on an env read did not fail the instance")
@@ -448,8 +449,7 @@ func TestUnauthorized(t *testing.T) {
 }
 
 func TestForbiddenEndpointIsPartial(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/connect/networks", Status: 403,
-		Code: "forbidden", Message: "Secure Compute is available on Enterprise plans"}))
+	h := setup(t, "test", nil, vercelfake.WithFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: 403, Message: "Secure Compute is available on Enterprise plans"}))
 	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "vercel", Name: "test", Collector: h.c}}, collectors.Options{})
 	st := res[0].Status
 	if st.Status != graph.StatusPartial {
@@ -480,7 +480,7 @@ func TestForbiddenEndpointIsPartial(t *testing.T) {
 }
 
 func TestGarbageBody(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v2/user", Garbage: true}))
+	h := setup(t, "test", nil, vercelfake.WithFault("/v2/user", fakeapi.Always, fakeapi.Fault{Garbage: true}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err == nil || !strings.Contains(out.Err.Error(), "not valid JSON") {
 		t.Fatalf("err = %v, want a clear decode error", out.Err)
@@ -541,7 +541,7 @@ func TestCancelled(t *testing.T) {
 }
 
 func TestRetryWaitHonoursContext(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v2/user", Status: 429, RetryAfter: "30"}))
+	h := setup(t, "test", nil, vercelfake.WithFault("/v2/user", fakeapi.Always, fakeapi.RateLimited(30)))
 	h.c.client.wait = retry.Sleep
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -687,7 +687,7 @@ func TestProjectReadsOverlap(t *testing.T) {
 func TestErrorMessageEchoIsScrubbed(t *testing.T) {
 	const echo = "token test-token is not allowed; tried postgres://app:CANARY-pw-echo@db.example.com/orders?password=CANARY-q"
 	h := setup(t, "test", nil,
-		vercelfake.WithFault(vercelfake.Fault{Path: "/v1/connect/networks", Status: 403, Code: "forbidden", Message: echo}))
+		vercelfake.WithFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: 403, Message: echo}))
 	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "vercel", Name: "test", Collector: h.c}}, collectors.Options{})
 	st := res[0].Status
 	if st.Status != graph.StatusPartial || len(st.Warnings) == 0 {
@@ -697,7 +697,7 @@ func TestErrorMessageEchoIsScrubbed(t *testing.T) {
 		t.Errorf("warning %q lost the non-secret facts of the message", st.Warnings[0])
 	}
 	h = setup(t, "test", nil,
-		vercelfake.WithFault(vercelfake.Fault{Path: "/v2/user", Status: 400, Code: "bad_request", Message: echo}))
+		vercelfake.WithFault("/v2/user", fakeapi.Always, fakeapi.Fault{Status: 400, Message: echo}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err == nil {
 		t.Fatal("no error for a failing /v2/user")
@@ -752,8 +752,7 @@ func TestHobbyScopeTeamOnlyFamiliesAreNotWarnings(t *testing.T) {
 		Scopes: []*vercelfake.Scope{{Projects: []vercelfake.Object{{"id": "prj_solo", "name": "solo", "accountId": "usr_solo", "createdAt": 1, "updatedAt": 1}}}}}
 	var opts []vercelfake.Option
 	for _, p := range []string{"/v1/env", "/v1/webhooks", "/v1/drains", "/v1/connect/networks"} {
-		opts = append(opts, vercelfake.WithFault(vercelfake.Fault{Path: p, Status: 403, Code: "forbidden",
-			Message: "You don't have permission to access this resource on your current plan"}))
+		opts = append(opts, vercelfake.WithFault(p, fakeapi.Always, fakeapi.Fault{Status: 403, Message: "You don't have permission to access this resource on your current plan"}))
 	}
 	fake := vercelfake.New(e, opts...)
 	srv := httptest.NewServer(fake)
@@ -779,7 +778,7 @@ func TestHobbyScopeTeamOnlyFamiliesAreNotWarnings(t *testing.T) {
 	}
 
 	// The same 403 on a family every plan has (projects' domains) is still a warning.
-	fake2 := vercelfake.New(e, vercelfake.WithFault(vercelfake.Fault{Path: "/v5/domains", Status: 403}))
+	fake2 := vercelfake.New(e, vercelfake.WithFault("/v5/domains", fakeapi.Always, fakeapi.Fault{Status: 403}))
 	srv2 := httptest.NewServer(fake2)
 	t.Cleanup(srv2.Close)
 	c2, _ := New(Config{Name: "solo", Token: "hobby-token", APIURL: srv2.URL})
@@ -831,7 +830,7 @@ func TestSecureComputeConnectConfigurations(t *testing.T) {
 // out when the collector's deadline leaves room for it, instead of failing the family; one
 // longer than the time left still fails it (issue #20).
 func TestRateLimitLongerThanCapWaitsWithinBudget(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/webhooks", Status: 429, RetryAfter: "90", Times: 1}))
+	h := setup(t, "test", nil, vercelfake.WithFault("/v1/webhooks", 1, fakeapi.RateLimited(90)))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out := collectorstest.CollectContext(t, ctx, "vercel", h.c)
@@ -843,7 +842,7 @@ func TestRateLimitLongerThanCapWaitsWithinBudget(t *testing.T) {
 	}
 	out.Node(t, "vercel:webhook:hook_deploys")
 
-	h = setup(t, "test", nil, vercelfake.WithFault(vercelfake.Fault{Path: "/v1/webhooks", Status: 429, RetryAfter: "90", Times: 1}))
+	h = setup(t, "test", nil, vercelfake.WithFault("/v1/webhooks", 1, fakeapi.RateLimited(90)))
 	ctx, cancel = context.WithTimeout(context.Background(), 80*time.Second)
 	defer cancel()
 	out = collectorstest.CollectContext(t, ctx, "vercel", h.c)

@@ -9,6 +9,7 @@
 package vercelfake
 
 import (
+	"cmp"
 	"embed"
 	"encoding/base32"
 	"encoding/json"
@@ -71,26 +72,14 @@ func Load(name string) (*Estate, error) {
 // MustLoad is Load for tests and the demo.
 func MustLoad(name string) *Estate { return fakeapi.Must(Load(name)) }
 
-// Fault makes the fake misbehave on requests whose path starts with Path ("" = every path).
-type Fault struct {
-	Path           string
-	Status         int    // answer this status with a Vercel error body
-	Code, Message  string // the error body (defaults from Status)
-	Times          int    // how many requests are faulted; 0 = all of them
-	RetryAfter     string // Retry-After header (for 429)
-	RateLimitReset string // X-RateLimit-Reset header (epoch seconds)
-	InvalidToken   bool   // add "invalidToken": true to the error body
-	Garbage        bool   // answer 200 with a body that is not JSON
-	RepeatCursor   bool   // answer normally, but repeat the incoming cursor as pagination.next
-}
-
 // Server is the fake API.
 type Server struct {
 	estate  *Estate
 	latency time.Duration
 
-	faults fakeapi.Faults[Fault]
-	log    fakeapi.Log
+	fakeapi.Injector // Fault: a status, rate limit, garbage, hang or hollow answer on a route
+	repeat           fakeapi.Faults[bool]
+	log              fakeapi.Log
 
 	indexOnce sync.Once
 	byProject map[*Scope]map[string][]Object // deployments per project id
@@ -114,18 +103,16 @@ func (s *Server) deploymentsOf(sc *Scope, projectID string) []Object {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithFault adds a fault.
-func WithFault(f Fault) Option {
-	times := f.Times
-	switch {
-	case times == 0:
-		times = fakeapi.Always
-	case times < 0:
-		times = 0
-	}
-	return func(s *Server) {
-		s.faults.Add(func(p string) bool { return strings.HasPrefix(p, f.Path) }, times, f)
-	}
+// WithFault makes the next times requests on route answer f (fakeapi.Injector.Fault: a path,
+// a family "…/", or "*"). A 429 carries Vercel's X-RateLimit-Limit and X-RateLimit-Remaining.
+func WithFault(route string, times int, f fakeapi.Fault) Option {
+	return func(s *Server) { s.Fault(route, times, f) }
+}
+
+// WithRepeatCursor answers the lists on route normally, except that each repeats the incoming
+// cursor as pagination.next: a walk that never ends.
+func WithRepeatCursor(route string) Option {
+	return func(s *Server) { s.repeat.Add(fakeapi.Route(route), fakeapi.Always, true) }
 }
 
 // WithLatency delays every answer by d.
@@ -150,7 +137,7 @@ func (s *Server) Count(prefix string) int {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.Add(r.Method + " " + r.URL.RequestURI())
-	fault, faulty := s.faults.Take(r.URL.Path)
+	fault, faulty := s.Take(r.URL.Path)
 	if !fakeapi.Delay(r, s.latency) {
 		return
 	}
@@ -161,39 +148,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if faulty {
-		switch {
-		case fault.Garbage:
-			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write([]byte("<html>upstream error</html>"))
-			return
-		case fault.Status != 0:
-			if fault.RetryAfter != "" {
-				w.Header().Set("Retry-After", fault.RetryAfter)
-			}
-			if fault.RateLimitReset != "" {
-				w.Header().Set("X-RateLimit-Limit", "100")
-				w.Header().Set("X-RateLimit-Remaining", "0")
-				w.Header().Set("X-RateLimit-Reset", fault.RateLimitReset)
-			}
-			code, msg := fault.Code, fault.Message
-			if code == "" {
-				code, msg = defaultError(fault.Status)
-			}
-			writeError(w, fault.Status, code, msg, fault.InvalidToken)
-			return
-		}
+		fault.Serve(w, r, providerError, http.HandlerFunc(s.serve))
+		return
 	}
+	s.serve(w, r)
+}
+
+// serve answers a request that no fault took.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Only GET is served by this fake", false)
 		return
 	}
-	body, status := s.route(r, faulty && fault.RepeatCursor)
+	_, repeat := s.repeat.Take(r.URL.Path)
+	body, status := s.route(r, repeat)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }
 
+// providerError is Vercel's answer to a fault's status: {"error":{"code","message"}}, and on a
+// 429 the exhausted window's X-RateLimit-Limit and X-RateLimit-Remaining.
+func providerError(w http.ResponseWriter, status int, message string) {
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("X-RateLimit-Limit", "100")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+	}
+	code, msg := defaultError(status)
+	writeError(w, status, code, cmp.Or(message, msg), false)
+}
+
 func defaultError(status int) (string, string) {
 	switch status {
+	case http.StatusBadRequest:
+		return "bad_request", "Bad request"
 	case http.StatusUnauthorized:
 		return "unauthorized", "Missing or invalid authorization"
 	case http.StatusForbidden:
