@@ -134,8 +134,9 @@ func TestFailingScanLeaksNoSecret(t *testing.T) {
 	est := supabasefake.Demo()
 	est.Token = "sbp_CANARY_e2e_supabase_token"
 	secrets := "/v1/projects/" + est.Projects[0].Ref() + "/secrets"
-	sSrv := httptest.NewServer(supabasefake.New(est, supabasefake.Options{
-		Status: map[string]int{secrets: http.StatusConflict}, Message: map[string]string{secrets: echo(est.Token)}}))
+	sf := supabasefake.New(est, supabasefake.Options{})
+	sf.Fault(secrets, fakeapi.Always, fakeapi.Fault{Status: http.StatusConflict, Message: echo(est.Token)})
+	sSrv := httptest.NewServer(sf)
 	t.Cleanup(sSrv.Close)
 
 	oSrv := httptest.NewServer(odoofake.New(odoofake.MustLoad("demo"), odoofake.Options{Version: 17}))

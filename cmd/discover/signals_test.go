@@ -48,7 +48,11 @@ func estateConfig(t *testing.T, bad map[string]bool, fail500 string) string {
 	}
 	dURL := serve(df)
 	est := supabasefake.Demo()
-	sURL := serve(supabasefake.New(est, supabasefake.Options{Unauthorized: bad["supabase"]}))
+	sf := supabasefake.New(est, supabasefake.Options{})
+	if bad["supabase"] {
+		sf.Fault("*", fakeapi.Always, fakeapi.Fault{Status: http.StatusUnauthorized}) // a revoked token
+	}
+	sURL := serve(sf)
 	odb := odoofake.MustLoad("demo")
 	oURL := serve(odoofake.New(odb, odoofake.Options{Version: 17}))
 	dk := dockerfake.New(dockerfake.MustLoad("demo"))

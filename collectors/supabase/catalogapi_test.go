@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
 )
@@ -165,11 +166,9 @@ func TestCatalogThroughAPIEqualsDSN(t *testing.T) {
 func TestCatalogEndpointForbidden(t *testing.T) {
 	dsn := testDSN(t)
 	loadSupabaseSchema(t, dsn)
-	c, _, _ := apiCollector(t, supabasefake.Options{
-		Databases: map[string]string{testRef: dsn, otherRef: dsn},
-		Status: map[string]int{"/v1/projects/" + testRef + "/database/query/read-only": http.StatusForbidden,
-			"/v1/projects/" + otherRef + "/database/query/read-only": http.StatusPaymentRequired},
-	}, Config{})
+	c, fake, _ := apiCollector(t, supabasefake.Options{Databases: map[string]string{testRef: dsn, otherRef: dsn}}, Config{})
+	fake.Fault("/v1/projects/"+testRef+"/database/query/read-only", fakeapi.Always, fakeapi.Fault{Status: http.StatusForbidden})
+	fake.Fault("/v1/projects/"+otherRef+"/database/query/read-only", fakeapi.Always, fakeapi.Fault{Status: http.StatusPaymentRequired})
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err != nil {
 		t.Fatal(out.Err)

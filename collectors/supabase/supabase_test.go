@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -172,7 +173,8 @@ func TestDemoEstate(t *testing.T) {
 }
 
 func TestRateLimited429(t *testing.T) {
-	c, fake := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{RateLimited: 3, RetryAfter: 1}, Config{})
+	c, fake := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{}, Config{})
+	fake.Fault("*", 3, fakeapi.RateLimited(1))
 	var slept []time.Duration
 	c.api.sleep = func(ctx context.Context, d time.Duration) error {
 		slept = append(slept, d)
@@ -193,7 +195,8 @@ func TestRateLimited429(t *testing.T) {
 }
 
 func TestRateLimitWaitHonoursContext(t *testing.T) {
-	c, _ := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{RateLimited: 100, RetryAfter: 30}, Config{})
+	c, fake := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{}, Config{})
+	fake.Fault("*", 100, fakeapi.RateLimited(30))
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	out := collectorstest.CollectContext(t, ctx, "supabase", c)
@@ -261,7 +264,8 @@ func TestUnauthorized(t *testing.T) {
 	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
 
 	// A token revoked mid-scan fails the instance too.
-	c, _ = newTestCollector(t, supabasefake.Test(), supabasefake.Options{Status: map[string]int{"/v1/projects/" + testRef + "/secrets": 401}}, Config{})
+	c, fake = newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	fake.Fault("/v1/projects/"+testRef+"/secrets", fakeapi.Always, fakeapi.Fault{Status: 401})
 	out = collectorstest.Collect(t, "supabase", c)
 	if !errors.Is(out.Err, ErrUnauthorized) {
 		t.Fatalf("mid-scan 401: err = %v", out.Err)
@@ -270,15 +274,12 @@ func TestUnauthorized(t *testing.T) {
 
 func TestPlanGatedAndFailingFamiliesArePartial(t *testing.T) {
 	base := "/v1/projects/" + testRef
-	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{
-		Status: map[string]int{
-			base + "/network-restrictions": 402,
-			base + "/branches":             403,
-			base + "/custom-hostname":      404,
-			base + "/secrets":              500,
-		},
-		Garbage: map[string]bool{base + "/storage/buckets": true},
-	}, Config{})
+	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	fake.Fault(base+"/network-restrictions", fakeapi.Always, fakeapi.Fault{Status: 402})
+	fake.Fault(base+"/branches", fakeapi.Always, fakeapi.Fault{Status: 403})
+	fake.Fault(base+"/custom-hostname", fakeapi.Always, fakeapi.Fault{Status: 404})
+	fake.Fault(base+"/secrets", fakeapi.Always, fakeapi.Fault{Status: 500})
+	fake.Fault(base+"/storage/buckets", fakeapi.Always, fakeapi.Fault{Garbage: true})
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err != nil {
 		t.Fatalf("Collect: %v", out.Err)
@@ -314,7 +315,8 @@ func TestPlanGatedAndFailingFamiliesArePartial(t *testing.T) {
 }
 
 func TestProjectsUnreadableFailsInstance(t *testing.T) {
-	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{Status: map[string]int{"/v1/projects": 503}}, Config{})
+	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	fake.Fault("/v1/projects", fakeapi.Always, fakeapi.Fault{Status: 503})
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err == nil || !strings.Contains(out.Err.Error(), "list projects") {
 		t.Fatalf("err = %v", out.Err)
@@ -439,18 +441,14 @@ func TestErrorMessageEchoIsScrubbed(t *testing.T) {
 	est := supabasefake.Test()
 	echo := "token " + est.Token + " refused for postgres://postgres:CANARY-pw-echo@db.example.com:5432/postgres?password=CANARY-q"
 	base := "/v1/projects/" + testRef
-	c, _ := newTestCollector(t, est, supabasefake.Options{
-		Status:  map[string]int{base + "/secrets": 409},
-		Message: map[string]string{base + "/secrets": echo},
-	}, Config{})
+	c, fake := newTestCollector(t, est, supabasefake.Options{}, Config{})
+	fake.Fault(base+"/secrets", fakeapi.Always, fakeapi.Fault{Status: 409, Message: echo})
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err != nil || len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "db.example.com") {
 		t.Fatalf("err %v, warnings %q: want one warning keeping the message's facts", out.Err, out.Warnings)
 	}
-	c, _ = newTestCollector(t, est, supabasefake.Options{
-		Status:  map[string]int{"/v1/projects": 400},
-		Message: map[string]string{"/v1/projects": echo},
-	}, Config{})
+	c, fake = newTestCollector(t, est, supabasefake.Options{}, Config{})
+	fake.Fault("/v1/projects", fakeapi.Always, fakeapi.Fault{Status: 400, Message: echo})
 	out2 := collectorstest.Collect(t, "supabase", c)
 	if out2.Err == nil {
 		t.Fatal("no error for an unreadable project list")

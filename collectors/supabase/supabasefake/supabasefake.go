@@ -6,6 +6,7 @@
 package supabasefake
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -156,23 +157,10 @@ func raw(v any) json.RawMessage {
 	return b
 }
 
-// Options are the faults and latency a fake injects.
+// Options are the latency and databases of a fake; faults are said with Fault (fakeapi.Injector).
 type Options struct {
 	// Latency is added to every request.
 	Latency time.Duration
-	// Status answers a path (without query) with this status and a {"message"} body.
-	Status map[string]int
-	// Message replaces the {"message"} of a Status answer for a path: an API that echoes what
-	// it was sent.
-	Message map[string]string
-	// RateLimited answers the first N requests with 429, Retry-After and X-RateLimit-Reset set
-	// to RetryAfter seconds.
-	RateLimited int
-	RetryAfter  int
-	// Garbage answers these paths with a 200 that is not JSON.
-	Garbage map[string]bool
-	// Unauthorized answers every request with 401 (a revoked token).
-	Unauthorized bool
 	// Databases maps a project ref to a PostgreSQL DSN: the read-only query endpoint runs the
 	// SQL it receives there, in a read-only transaction. A project without one answers that
 	// endpoint 404, as an unknown route.
@@ -188,6 +176,8 @@ type Fake struct {
 	opts     Options
 	projects map[string]*Project
 	log      fakeapi.Log
+
+	fakeapi.Injector // Fault: a status, rate limit, garbage, hang or hollow answer on a route
 
 	mu      sync.Mutex
 	windows map[string]*window // rate-limit windows by path
@@ -252,7 +242,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		line += "?" + r.URL.RawQuery
 	}
-	n := f.log.Add(line)
+	f.log.Add(line)
 	if !fakeapi.Delay(r, f.opts.Latency) {
 		return
 	}
@@ -265,29 +255,31 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "Too many requests")
 		return
 	}
-	if f.opts.Unauthorized || r.Header.Get("Authorization") != "Bearer "+f.estate.Token {
+	if r.Header.Get("Authorization") != "Bearer "+f.estate.Token {
 		writeError(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
-	if n <= f.opts.RateLimited {
-		w.Header().Set("Retry-After", strconv.Itoa(f.opts.RetryAfter))
+	if ft, ok := f.Take(r.URL.Path); ok {
+		ft.Serve(w, r, providerError, http.HandlerFunc(f.serve))
+		return
+	}
+	f.serve(w, r)
+}
+
+// providerError is the Management API's answer to a fault's status: {"message"}, and on a 429
+// nothing remaining until the Retry-After (X-RateLimit-Reset in seconds, as Supabase sends it).
+func providerError(w http.ResponseWriter, status int, message string) {
+	if status == http.StatusTooManyRequests {
 		w.Header().Set("X-RateLimit-Remaining", "0")
-		w.Header().Set("X-RateLimit-Reset", strconv.Itoa(f.opts.RetryAfter))
-		writeError(w, http.StatusTooManyRequests, "Too many requests")
-		return
-	}
-	if st, ok := f.opts.Status[r.URL.Path]; ok {
-		msg := http.StatusText(st)
-		if m, ok := f.opts.Message[r.URL.Path]; ok {
-			msg = m
+		if ra := w.Header().Get("Retry-After"); ra != "" {
+			w.Header().Set("X-RateLimit-Reset", ra)
 		}
-		writeError(w, st, msg)
-		return
 	}
-	if f.opts.Garbage[r.URL.Path] {
-		_, _ = w.Write([]byte("<html>upstream error</html>"))
-		return
-	}
+	writeError(w, status, cmp.Or(message, http.StatusText(status)))
+}
+
+// serve answers a request that no fault took.
+func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	if m := projectPath.FindStringSubmatch(r.URL.Path); m != nil && m[2] == "/database/query/read-only" && r.Method == http.MethodPost {
 		if dsn, ok := f.opts.Databases[m[1]]; ok && f.projects[m[1]] != nil {
 			f.readOnlyQuery(w, r, dsn)

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"testing"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 var refRE = regexp.MustCompile(`^[a-z]{20}$`)
@@ -63,11 +65,15 @@ func TestWireFormatAndFaults(t *testing.T) {
 	if resp.StatusCode != 401 || string(body) != "{\"message\":\"Unauthorized\"}\n" {
 		t.Errorf("wrong token: %d %s", resp.StatusCode, body)
 	}
-	resp, _ = get(t, New(e, Options{RateLimited: 1, RetryAfter: 3}), "/v1/organizations", e.Token)
+	limited := New(e, Options{})
+	limited.Fault("*", 1, fakeapi.RateLimited(3))
+	resp, _ = get(t, limited, "/v1/organizations", e.Token)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "3" || resp.Header.Get("X-RateLimit-Reset") != "3" {
 		t.Errorf("429: %d %v", resp.StatusCode, resp.Header)
 	}
-	resp, _ = get(t, New(e, Options{Status: map[string]int{"/v1/projects/abcdefghijklmnopqrst/branches": 402}}), "/v1/projects/abcdefghijklmnopqrst/branches", e.Token)
+	gated := New(e, Options{})
+	gated.Fault("/v1/projects/abcdefghijklmnopqrst/branches", fakeapi.Always, fakeapi.Fault{Status: 402})
+	resp, _ = get(t, gated, "/v1/projects/abcdefghijklmnopqrst/branches", e.Token)
 	if resp.StatusCode != 402 {
 		t.Errorf("status fault: %d", resp.StatusCode)
 	}
