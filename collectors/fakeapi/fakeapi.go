@@ -1,10 +1,11 @@
 // Package fakeapi is the machinery the collectors' fake provider APIs (vercelfake,
 // supabasefake, digitaloceanfake, dockerfake, odoofake) share: loading an embedded estate, a
-// per-request latency that gives up with the client, a request log, and faults that answer a
-// counted number of requests.
+// per-request latency that gives up with the client, a request log, and one fault API (Fault,
+// Injector) every fake embeds: a status, headers, garbage, a hang or a hollow answer on a route or
+// a family, a counted number of times.
 //
-// What a fault looks like on the wire (error bodies, rate-limit headers, garbage) stays in each
-// fake: it is the provider's format, not machinery.
+// Only the provider's own wire format of a fault (its error body, its rate-limit header names)
+// stays in each fake, as the function it passes to Fault.Serve.
 package fakeapi
 
 import (
