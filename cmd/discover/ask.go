@@ -40,9 +40,8 @@ func newAskCmd(e *env) *cobra.Command {
 		Long: `ask puts a question in plain language ("what breaks if I rotate the acme-prod database
 password?") to a model that answers by calling the read-only tools of discover mcp (search_nodes,
 get_node, dependencies, impact, path, restore_order, changes_since, scan_status) over the latest
-scan in --graph.
-It prints the tool calls the model made, its answer, and the node ids the answer cites, checked
-against the graph: an id the graph does not have is flagged.
+scan in --graph. It prints the tool calls the model made, its answer, and the node ids the answer
+cites, checked against the graph: an id the graph does not have is flagged.
 
 Every tool result is redacted before it is sent (secrets, emails, personal names), like the
 scan's prompts. At most --rounds model calls are made; the last one offers no tools.
