@@ -48,7 +48,6 @@ func ev(node, field, value string) graph.Evidence {
 	return graph.Evidence{Node: node, Field: field, Value: value}
 }
 
-
 // acme is Acme Coffee as a scan of the demo writes it (the shared test estate, package
 // demograph: the real collectors over the fake APIs, then the rules), with what one scan of the
 // demo cannot show on top: an edge the LLM proposed and the validator accepted, and the changes
