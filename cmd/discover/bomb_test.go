@@ -51,7 +51,7 @@ func TestGzipBombIsRefused(t *testing.T) {
 		t.Fatalf("the bomb is %d bytes: not a bomb", st.Size())
 	}
 	want := "bomb.json.gz: larger than 256 MiB of JSON"
-	fixture := filepath.Join("..", "..", "query", "testdata", "acme.json")
+	fixture := acmeGraphFile(t)
 	for name, args := range map[string][]string{
 		"validate": {"validate", bomb},
 		"diff":     {"diff", bomb, fixture},

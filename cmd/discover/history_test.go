@@ -274,7 +274,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestQueryCommands(t *testing.T) {
-	fixture := filepath.Join("..", "..", "query", "testdata", "acme.json")
+	fixture := acmeGraphFile(t)
 	for name, c := range map[string]struct {
 		args []string
 		code int
@@ -283,11 +283,11 @@ func TestQueryCommands(t *testing.T) {
 		"find":      {[]string{"query", "--graph", fixture, "--kind", "droplet"}, exitOK, []string{"digitalocean:droplet:1001", "droplet", "erp-1", "1 node(s)"}},
 		"find none": {[]string{"query", "--graph", fixture, "--name", "zzz"}, exitOK, []string{"no nodes match"}},
 		"bad attr":  {[]string{"query", "--graph", fixture, "--attr", "=x"}, exitUsage, nil},
-		"impact":    {[]string{"query", "--graph", fixture, "impact", "1001", "--depth", "1"}, exitOK, []string{"impact of digitalocean:droplet:1001", "blast radius 5", "docker:engine:erp-1", "runs_on (rule 1.00)", "parts: 2 docker container", "destroys database acme"}},
+		"impact":    {[]string{"query", "--graph", fixture, "impact", "1001", "--depth", "1"}, exitOK, []string{"impact of digitalocean:droplet:1001", "blast radius 20", "docker:engine:erp-1", "runs_on (rule 0.90)", "parts: 7 odoo module", "3 docker compose service", "destroys database acme", "destroys volume erp_db-data"}},
 		"deps":      {[]string{"query", "--graph", fixture, "deps", "erp-odoo-1"}, exitOK, []string{"docker:engine:erp-1", "digitalocean:droplet:1001"}},
-		"stale hit": {[]string{"query", "--graph", fixture, "impact", "odoo:instance:erp.acme-coffee.com"}, exitOK, []string{"digitalocean:app:acme-api", "stale since 2026-11-21T06:00:00Z"}},
-		"path":      {[]string{"query", "--graph", fixture, "path", "prj_admin", "1001"}, exitOK, []string{"<-contains- docker:engine:erp-1", "-runs_on (rule 1.00)-> digitalocean:droplet:1001"}},
-		"restore":   {[]string{"query", "--graph", fixture, "restore", "erp-odoo-1"}, exitOK, []string{"restore order of docker:engine:erp-1: 2 step(s)", "1     digitalocean droplet  erp-1  digitalocean:droplet:1001\n2     docker engine", "supabase:project:qwertyuiopasdfghjklz <-> vercel:project:prj_storefront"}},
+		"stale hit": {[]string{"query", "--graph", fixture, "impact", "odoo:instance:erp.acme-coffee.com"}, exitOK, []string{acmeAPI, "stale since 2026-11-21T06:00:00Z"}},
+		"path":      {[]string{"query", "--graph", fixture, "path", "prj_admin", "erp_db-data"}, exitOK, []string{"-runs_on (rule 0.75) via erp.acme-coffee.com A (dns record)-> digitalocean:droplet:1001", "<-runs_on (rule 0.90)- docker:engine:erp-1", "-contains-> docker:volume:erp-1/erp_db-data"}},
+		"restore":   {[]string{"query", "--graph", fixture, "restore", "erp-odoo-1"}, exitOK, []string{"restore order of docker:compose_project:erp-1/erp: 4 step(s)", "2     digitalocean droplet    erp-1         digitalocean:droplet:1001\n3     docker engine", "odoo:instance:erp.acme-coffee.com <-> vercel:project:prj_storefront"}},
 		"show":      {[]string{"query", "--graph", fixture, "show", "acme-api"}, exitOK, []string{"STALE", "env.ODOO_URL.host", "erp.acme-coffee.com"}},
 		"ambiguous": {[]string{"query", "--graph", fixture, "deps", "erp"}, exitUsage, nil},
 		"no graph":  {[]string{"query", "--graph", t.TempDir()}, exitError, nil},
@@ -324,7 +324,7 @@ func TestQueryCommands(t *testing.T) {
 		}
 		Parts []struct{ Distance int }
 	}
-	if err := json.Unmarshal(out.Bytes(), &a); err != nil || len(a.Breaks) != 5 || a.BlastRadius != 5 || a.Breaks[4].Distance != 4 || len(a.Parts) != 4 {
+	if err := json.Unmarshal(out.Bytes(), &a); err != nil || len(a.Breaks) != 20 || a.BlastRadius != 20 || a.Breaks[19].Distance != 4 || len(a.Parts) != 44 {
 		t.Errorf("--json impact: %v %s", err, out)
 	}
 }

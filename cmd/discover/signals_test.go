@@ -586,7 +586,7 @@ func TestDoctor(t *testing.T) {
 // an unknown kind, provider or node exits 2 with "did you mean"; -o json is the format; path
 // says when it ignored the edges' direction; tables put the provider first and the id last.
 func TestQueryResolution(t *testing.T) {
-	fixture := filepath.Join("..", "..", "query", "testdata", "acme.json")
+	fixture := acmeGraphFile(t)
 	for _, c := range []struct {
 		name string
 		args []string
@@ -602,8 +602,8 @@ func TestQueryResolution(t *testing.T) {
 		{"unknown node", []string{"show", "erp-odo-1"}, exitUsage, nil, "did you mean erp-odoo-1"},
 		{"unknown provider scope", []string{"--provider", "dockr", "show", "erp"}, exitUsage, nil, "did you mean docker"},
 		{"table", []string{"--kind", "droplet"}, exitOK, []string{"PROVIDER      KIND     NAME   STATUS  ID\n", "digitalocean  droplet  erp-1          digitalocean:droplet:1001"}, ""},
-		{"path direction", []string{"path", "prj_admin", "1001"}, exitOK, []string{"no path follows the edges' direction"}, ""},
-		{"path directed", []string{"path", "docker:engine:erp-1", "1001"}, exitOK, []string{"-runs_on (rule 1.00)-> digitalocean:droplet:1001"}, ""},
+		{"path direction", []string{"path", "prj_admin", "erp_db-data"}, exitOK, []string{"no path follows the edges' direction"}, ""},
+		{"path directed", []string{"path", "docker:engine:erp-1", "1001"}, exitOK, []string{"-runs_on (rule 0.90)-> digitalocean:droplet:1001"}, ""},
 		{"bad format", []string{"-o", "yaml"}, exitUsage, nil, "--output must be table or json"},
 	} {
 		e, out, errb := testEnv(nil)

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/infragraph/infragraph/demo/demograph"
+	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/output"
+)
+
+const (
+	acmeAPI = "digitalocean:app:c2a93513-8d9b-4223-9d61-5e7272c81cf5"
+	staleAt = "2026-11-21T06:00:00Z"
+)
+
+// acmeGraphFile writes the shared test estate (package demograph: the demo's scanned graph) with
+// the acme-api app and its edges stale, as a failed DigitalOcean scan leaves them, to a
+// graph.json of its own and returns its path.
+func acmeGraphFile(t testing.TB) string {
+	t.Helper()
+	g := demograph.Graph(t)
+	n := g.NodePtr(acmeAPI)
+	n.Stale, n.StaleSince = true, staleAt
+	for _, e := range append(g.Out(acmeAPI), g.In(acmeAPI)...) {
+		p := g.EdgePtr(e.Key())
+		p.Stale, p.StaleSince = true, staleAt
+	}
+	path := filepath.Join(t.TempDir(), "graph.json")
+	if err := output.WriteFile(path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
