@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
+	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/render"
@@ -118,4 +121,24 @@ func writeAlerts(e *env, rep alertsReport) error {
 		}
 	}
 	return b.Flush()
+}
+
+// triageAlerts asks the model for a grounded triage of each alert once the graph is final, sets
+// each one that passed the check on its alert, and records what it did in graph.json's
+// scan.enrichment (triage.*). Without the LLM, when its stage failed, or without alerts, nothing
+// happens and nothing is recorded: the deterministic outputs are unchanged.
+func triageAlerts(ctx context.Context, log *slog.Logger, ai *llm.Enricher, g *graph.Graph) {
+	if ai == nil || llmFailed(g) != "" || len(g.Scan.Alerts) == 0 {
+		return
+	}
+	res := ai.Triage(ctx, g, g.Scan.Alerts)
+	for i, t := range res.Triages {
+		g.Scan.Alerts[i].Triage = &t
+	}
+	for k, v := range res.Summary(len(g.Scan.Alerts)) {
+		g.Scan.Enrichment[k] = v
+	}
+	if n := len(g.Scan.Alerts) - len(res.Triages); n > 0 {
+		log.Info("alerts without a triage (dropped by the check, or not asked)", "alerts", n, "dropped", res.Dropped)
+	}
 }

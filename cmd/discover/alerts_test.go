@@ -93,6 +93,9 @@ func TestAlertsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(string(raw), "triage") {
+		t.Error("--llm off: graph.json mentions a triage")
+	}
 	if errs := schemas.ValidateJSON(raw); len(errs) > 0 {
 		t.Errorf("graph.json with an alert fails its schema: %v", errs)
 	}

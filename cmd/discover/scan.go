@@ -341,6 +341,7 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 // is replaced, so that a failure (a full disk, a renderer error) leaves the directory as the
 // previous scan left it, not a mix.
 func (s *scanner) write(ctx context.Context, res *scan.Result, ai *llm.Enricher) ([]string, error) {
+	triageAlerts(ctx, s.log, ai, res.Graph) // before narratives: alerts matter more for the budget
 	files := s.files
 	if files == nil {
 		ro := s.render
