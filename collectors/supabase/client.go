@@ -280,14 +280,17 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 // Retry-After (seconds or an HTTP date), else X-RateLimit-Reset (seconds until the window
 // resets, per Supabase's docs; a date already past may be our clock running ahead, so the reset
 // is trusted then), else a full window, never more than maxRetryWait; a 5xx or a transport
-// error backs off from c.backoff, doubling. Each attempt waits for the limits and is timed for
-// the plan (rtt).
+// error backs off from c.backoff, doubling. Each attempt waits for the limits, is timed for the
+// plan (rtt), and its answer's X-RateLimit-* headers are read into the limits (observe).
 func (c *client) policy(path string) *retry.Transport {
 	return &retry.Transport{
 		Next: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			sent := time.Now()
 			resp, err := c.http.Do(r)
 			c.rtt.add(time.Since(sent))
+			if err == nil {
+				c.limits.observe(path, resp.StatusCode, resp.Header)
+			}
 			return resp, err
 		}),
 		Retries: maxAttempts - 1, RateRetries: maxAttempts - 1, MaxAttempts: maxAttempts,

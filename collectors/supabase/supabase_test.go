@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -483,6 +484,34 @@ func TestLimitsArePerScopeAndEndpoint(t *testing.T) {
 	vanity := l.path("/v1/projects/p001/config/vanity-subdomain")
 	if vanity.limit != 10 {
 		t.Errorf("vanity subdomain limit %d, want the documented 10 a minute", vanity.limit)
+	}
+}
+
+// The client reads every answer's rate-limit headers (limits.observe was written, tested on its
+// own and never called): an answer saying nothing remains on a path holds that path's next
+// request until the reset.
+func TestClientReadsRateLimitHeaders(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-RateLimit-Limit", "120")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", "7")
+		io.WriteString(w, "[]")
+	}))
+	defer srv.Close()
+	c, err := newClient(srv.URL, "sbp_test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slept []time.Duration
+	c.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	var out []apiOrganization
+	for range 2 {
+		if err := c.get(context.Background(), "/v1/organizations", nil, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(slept) != 1 || slept[0] < 6*time.Second || slept[0] > 7*time.Second {
+		t.Errorf("waits %v, want one of the 7 s to the reset before the second request", slept)
 	}
 }
 
