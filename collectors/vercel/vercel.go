@@ -257,17 +257,18 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 		{"domains", func(ctx context.Context) error { return c.domains(ctx, s, snap, emit) }},
 		{"aliases", func(ctx context.Context) (err error) { snap.Aliases, err = c.client.Aliases(ctx, s); return }},
 	}
+	// A team-only family a personal or Hobby scope is refused is an absence its plan explains.
+	families := collectors.Families{Emit: emit, Rule: func(name string, err error) (collectors.Verdict, error) {
+		if c.expectedAbsence(sc, name, err) {
+			var ae *APIError
+			errors.As(err, &ae)
+			slog.DebugContext(gctx, "vercel: family not offered on this plan", "scope", sc.Slug, "family", name, "status", ae.Status)
+			return collectors.Absent, nil
+		}
+		return rule(label(name), err)
+	}}
 	for _, st := range steps {
-		g.Go(func() error {
-			err := st.run(gctx)
-			if c.expectedAbsence(sc, st.name, err) {
-				var ae *APIError
-				errors.As(err, &ae)
-				slog.DebugContext(gctx, "vercel: family not offered on this plan", "scope", sc.Slug, "family", st.name, "status", ae.Status)
-				return nil
-			}
-			return c.soft(ctx, label(st.name), err, emit)
-		})
+		g.Go(func() error { return families.Check(ctx, st.name, st.run(gctx)) })
 	}
 	for _, pd := range snap.Projects {
 		g.Go(func() error { return c.project(gctx, s, sc.Slug, pd, emit) })
