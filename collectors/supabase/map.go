@@ -305,17 +305,14 @@ func (s *state) authConfig(ref string, raw apiAuthConfig) {
 	s.contains(id("project", ref), n.ID)
 }
 
+// dedupe returns ss sorted, without duplicates or empty strings (nil when nothing is left).
 func dedupe(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
+	out := slices.DeleteFunc(slices.Clone(ss), func(s string) bool { return s == "" })
+	if len(out) == 0 {
+		return nil
 	}
-	sort.Strings(out)
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // --- database catalog ------------------------------------------------------------------------

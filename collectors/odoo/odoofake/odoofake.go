@@ -509,7 +509,7 @@ func (s *Server) execute(path, dbName string, db *Database, user *User, modelNam
 			}
 			if len(attrs) > 0 {
 				for k := range desc {
-					if !contains(attrs, k) {
+					if !slices.Contains(attrs, k) {
 						delete(desc, k)
 					}
 				}
@@ -540,7 +540,7 @@ func (s *Server) execute(path, dbName string, db *Database, user *User, modelNam
 	dj, _ := json.Marshal(domain)
 	call.Fields, call.Domain = fields, string(dj)
 	s.record(call)
-	if contains(s.opts.Forbid, modelName) || contains(user.Denied, modelName) {
+	if slices.Contains(s.opts.Forbid, modelName) || slices.Contains(user.Denied, modelName) {
 		return nil, accessError(modelName)
 	}
 	for _, fl := range fields {
@@ -614,15 +614,6 @@ func toInt(v any) int {
 		return x
 	}
 	return 0
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Canaries returns every CANARY token in the estate, for AssertAbsent.
