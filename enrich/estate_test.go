@@ -10,7 +10,7 @@ import (
 // The labelled test estate: Acme Coffee (docs/demo-estate.md) as the collectors emit it, with the
 // attribute names of schemas/vocabulary, plus a few additions that exercise every rule (a second
 // Docker engine, a Vercel-managed zone, a CNAME chain to a third party). Secret values contain
-// CANARY; they go only through evidence.FromEnv, as in the collectors.
+// CANARY; they go only through evidence.EnvRef, as in the collectors.
 
 const (
 	sbRef     = "qwertyuiopasdfghjklz"
@@ -44,7 +44,7 @@ func (e estate) edge(from, to, typ string) {
 // env builds an env var's attributes the way collectors do: the key, and facts of the value.
 func env(prefix, key, value string, extra graph.Attrs) graph.Attrs {
 	a := graph.Attrs{}
-	for k, v := range evidence.FromEnv(prefix, key, value) {
+	for k, v := range evidence.EnvRef(prefix, key, value) {
 		a[k] = v
 	}
 	for k, v := range extra {
@@ -59,7 +59,7 @@ func containerEnv(kv ...string) graph.Attrs {
 	var keys []string
 	for i := 0; i < len(kv); i += 2 {
 		keys = append(keys, kv[i])
-		for k, v := range evidence.FromEnv("env."+kv[i], kv[i], kv[i+1]) {
+		for k, v := range evidence.EnvRef("env."+kv[i], kv[i], kv[i+1]) {
 			a[k] = v
 		}
 	}

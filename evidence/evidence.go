@@ -59,40 +59,6 @@ func (f Facts) Ref() graph.Ref {
 	return graph.Ref{Scheme: f.Scheme, Host: f.Host, Port: int64(f.Port), Database: f.Database, User: f.User, Path: f.Path, URL: f.URL()}
 }
 
-// Attrs returns the facts as flat node attributes under prefix ("value" gives value.host,
-// value.port, ...). Empty facts are left out. value.url is the URL() form.
-func (f Facts) Attrs(prefix string) map[string]any {
-	out := map[string]any{}
-	if f.Host == "" {
-		return out
-	}
-	p := prefix
-	if p != "" {
-		p += "."
-	}
-	put := func(k string, v any) {
-		switch x := v.(type) {
-		case string:
-			if x == "" {
-				return
-			}
-		case int:
-			if x == 0 {
-				return
-			}
-		}
-		out[p+k] = v
-	}
-	put("scheme", f.Scheme)
-	put("host", f.Host)
-	put("port", f.Port)
-	put("database", f.Database)
-	put("user", f.User)
-	put("path", f.Path)
-	put("url", f.URL())
-	return out
-}
-
 var (
 	keywordDSN = regexp.MustCompile(`(?i)^\s*(host|hostaddr|port|dbname|user|password|sslmode|server|database|uid|pwd)\s*=`)
 	kvPair     = regexp.MustCompile(`(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;]+)`)
@@ -534,19 +500,11 @@ var secretKey = regexp.MustCompile(`(?i)(pass(word|wd)?|secret|token|api[-_]?key
 // secret. Such values are never parsed for evidence, only their names kept.
 func SecretKey(name string) bool { return secretKey.MatchString(name) }
 
-// FromEnv extracts evidence from one environment variable. The key is always kept; the value only
-// yields facts when it parses as a URL or DSN, and never when the key names a secret (a password
-// that happens to look like a host). Attributes are returned under prefix.
-func FromEnv(prefix, key, value string) map[string]any {
-	if _, ok := RefFromEnv(key, value); !ok {
-		return map[string]any{}
-	}
-	f, _ := Parse(value)
-	return f.Attrs(prefix)
-}
-
-// RefFromEnv is FromEnv's reference: the facts of one environment variable's value as the typed
-// value a collector records on a node (Attrs{"value.": ref}); ok is false when there are none.
+// RefFromEnv extracts evidence from one environment variable: the facts of its value as the
+// typed reference a collector records on a node (Attrs{"value.": ref}); ok is false when there
+// are none. The key is always kept by the caller; the value only yields facts when it parses as a
+// URL or DSN, and never when the key names a secret (a password that happens to look like a
+// host).
 func RefFromEnv(key, value string) (graph.Ref, bool) {
 	if SecretKey(key) && !strings.Contains(value, "://") {
 		return graph.Ref{}, false
@@ -559,7 +517,7 @@ func RefFromEnv(key, value string) (graph.Ref, bool) {
 }
 
 // EnvRef is RefFromEnv as the attributes a collector adds to a node: {prefix+".": ref}, which the
-// graph writes as FromEnv's attributes (prefix.host, prefix.port, ...). Empty without facts.
+// graph writes as prefix.scheme, prefix.host, prefix.port, ... (graph.Ref). Empty without facts.
 func EnvRef(prefix, key, value string) graph.Attrs {
 	if r, ok := RefFromEnv(key, value); ok {
 		return graph.Attrs{prefix + ".": r}

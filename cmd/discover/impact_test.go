@@ -287,14 +287,14 @@ func TestImpactOnAnotherEstate(t *testing.T) {
 	}
 	envVar := func(id, key, value string, targets ...string) string {
 		a := graph.Attrs{"key": key, "targets": targets}
-		for k, v := range evidence.FromEnv("value", key, value) {
+		for k, v := range evidence.EnvRef("value", key, value) {
 			a[k] = v
 		}
 		return node(id, key, a)
 	}
 	// DigitalOcean: droplet app-7; App Platform app ledger calling the books
 	drop := node("digitalocean:droplet:7007", "app-7", graph.Attrs{"public_ipv4": "198.51.100.7"})
-	ledger := node("digitalocean:app:ledger-1", "ledger", evidence.FromEnv("env.BOOKS_URL", "BOOKS_URL", "https://books.example.org/api"))
+	ledger := node("digitalocean:app:ledger-1", "ledger", evidence.EnvRef("env.BOOKS_URL", "BOOKS_URL", "https://books.example.org/api"))
 	// Docker: engine node-7 on it, Compose project billing: edge (caddy) -> api -> pg
 	eng := node("docker:engine:node-7", "node-7", graph.Attrs{"host_ip": "198.51.100.7"})
 	proj := node("docker:compose_project:node-7/billing", "billing", nil)
