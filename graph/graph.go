@@ -1,5 +1,8 @@
-// Package graph is infragraph's typed knowledge graph: nodes and edges with provenance, built on
-// github.com/dominikbraun/graph for structure and its algorithms (reachability, paths, cycles).
+// Package graph is infragraph's typed knowledge graph: nodes and edges with provenance, and the
+// traversals the product runs over them (Reach, ReachFirst, RestoreOrder). They are written over
+// the graph's own adjacency lists and dense node numbers, not github.com/dominikbraun/graph: its
+// algorithms copy the whole graph into maps per call, and BENCHMARKS.md ("Graph algorithms")
+// measures them at 100,000 nodes; it remains the reference the tests check cycles against.
 //
 // A node id is "provider:kind:native-id" (see ID). Edges point from the dependent to its
 // dependency; containment edges point from parent to child. The package imports nothing else of
@@ -13,8 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	dg "github.com/dominikbraun/graph"
 )
 
 // Origin says who asserted an edge.
@@ -119,10 +120,6 @@ type Graph struct {
 	out   map[string][]EdgeKey // edges by From
 	in    map[string][]EdgeKey // edges by To
 
-	once sync.Once
-	st   dg.Graph[string, string]
-	stMu sync.Mutex
-
 	// outSorted and inSorted mark the nodes whose out and in key lists are sorted: Out and In
 	// sort a list in place the first time they are asked for it after it changed, not on every
 	// call (a traversal asks for a hub's 100,000 edges once per visit). adjMu guards the sort.
@@ -175,7 +172,6 @@ func (g *Graph) AddNode(n Node) error {
 	}
 	c := n
 	g.nodes[n.ID] = &c
-	g.invalidate()
 	return nil
 }
 
@@ -185,9 +181,6 @@ func (g *Graph) SetNode(n Node) error {
 		return err
 	}
 	n.Normalize()
-	if _, ok := g.nodes[n.ID]; !ok {
-		g.invalidate()
-	}
 	c := n
 	g.nodes[n.ID] = &c
 	return nil
@@ -242,7 +235,6 @@ func (g *Graph) AddEdge(e Edge) error {
 	g.in[e.To] = append(g.in[e.To], k)
 	delete(g.outSorted, e.From)
 	delete(g.inSorted, e.To)
-	g.invalidate()
 	return nil
 }
 
@@ -285,16 +277,18 @@ func unionSorted(a, b []string) []string {
 
 var originRank = map[Origin]int{Observed: 0, Rule: 1, LLM: 2}
 
+// mergeOrigins is the union of a and b, observed first: a few origins, so a linear search and
+// no map (every AddEdge calls it: a map per edge was a tenth of applying 100,000 inferred edges).
 func mergeOrigins(a, b []Origin) []Origin {
-	seen := map[Origin]bool{}
-	var out []Origin
-	for _, o := range append(a, b...) {
-		if o != "" && !seen[o] {
-			seen[o] = true
-			out = append(out, o)
+	out := make([]Origin, 0, len(a)+len(b))
+	for _, xs := range [2][]Origin{a, b} {
+		for _, o := range xs {
+			if o != "" && !slices.Contains(out, o) {
+				out = append(out, o)
+			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return originRank[out[i]] < originRank[out[j]] })
+	slices.SortStableFunc(out, func(x, y Origin) int { return originRank[x] - originRank[y] })
 	return out
 }
 
@@ -338,7 +332,6 @@ func (g *Graph) RemoveNode(id string) {
 	delete(g.in, id)
 	delete(g.outSorted, id)
 	delete(g.inSorted, id)
-	g.invalidate()
 }
 
 // RemoveEdge deletes an edge if present.
@@ -349,7 +342,6 @@ func (g *Graph) RemoveEdge(k EdgeKey) {
 	delete(g.edges, k)
 	g.out[k.From] = removeKey(g.out[k.From], k)
 	g.in[k.To] = removeKey(g.in[k.To], k)
-	g.invalidate()
 }
 
 func removeKey(ks []EdgeKey, k EdgeKey) []EdgeKey {

@@ -110,22 +110,15 @@ func TestTraversal(t *testing.T) {
 	if _, err := g.Reach("p:k:nope", true, 0, nil); !errors.Is(err, ErrNodeNotFound) {
 		t.Error(err)
 	}
-	p, err := g.Path("p:k:web", "p:k:disk")
-	if err != nil || strings.Join(p, ">") != "p:k:web>p:k:app>p:k:db>p:k:disk" {
-		t.Errorf("path %v %v", p, err)
-	}
-	if _, err := g.Path("p:k:disk", "p:k:web"); err == nil {
-		t.Error("path against edge direction")
-	}
-	if c, _ := g.Cycles(); len(c) != 0 {
+	if c := g.RestoreOrder(nil).Cycles(); len(c) != 0 {
 		t.Errorf("cycles %v", c)
 	}
 	g.AddEdge(Observe("p:k:disk", "p:k:web", "calls"))
-	if c, _ := g.Cycles(); len(c) != 1 || len(c[0]) != 4 {
+	if c := g.RestoreOrder(nil).Cycles(); len(c) != 1 || len(c[0]) != 4 {
 		t.Errorf("cycle %v", c)
 	}
 	g.RemoveNode("p:k:db")
-	if _, err := g.Path("p:k:web", "p:k:disk"); err == nil || len(g.In("p:k:disk")) != 0 {
+	if r, _ := g.Reach("p:k:web", true, 0, nil); ids(r) != "p:k:app,p:k:cache" || len(g.In("p:k:disk")) != 0 {
 		t.Error("RemoveNode left edges")
 	}
 }

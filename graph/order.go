@@ -23,7 +23,8 @@ type Order struct {
 	comp  []int32 // node -> component, numbered dependencies first
 	wave  []int32 // component -> wave (1-based)
 	size  []int32 // component -> number of nodes
-	reach []int32 // node -> nodes it reaches, itself excluded
+	reach []int32 // node -> nodes it reaches, itself excluded; counted on the first Reached
+	adj   [][]int32
 }
 
 // RestoreOrder computes g's Order along the edges that pass filter (nil: every edge).
@@ -47,7 +48,7 @@ func (g *Graph) RestoreOrder(filter EdgeFilter) *Order {
 	}
 	o.comp, o.size = components(adj)
 	o.waves(adj)
-	o.counts(adj)
+	o.adj = adj
 	return o
 }
 
@@ -234,10 +235,16 @@ func (o *Order) Wave(id string) int {
 }
 
 // Reached is how many nodes id reaches, itself excluded: the length of Reach(id, true, 0, filter).
+// The first call counts for every node (see counts): a caller that knows a node reaches few
+// (ReachFirst returned them all) need not ask. Not safe for concurrent first calls.
 func (o *Order) Reached(id string) int {
 	v, ok := o.num[id]
 	if !ok {
 		return 0
+	}
+	if o.reach == nil {
+		o.counts(o.adj)
+		o.adj = nil
 	}
 	return int(o.reach[v])
 }

@@ -22,7 +22,8 @@ func (m *model) restore() *graph.Order {
 }
 
 // nearDeps is the start of what rep id depends on, transitively, nearest first: at least
-// maxReach+1 reps when it has that many (Order.Reached counts them all), computed once.
+// maxReach+1 reps when it has that many (Order.Reached counts them all, asked only then),
+// computed once.
 func (m *model) nearDeps(id string) []graph.Reached {
 	if m.near == nil {
 		m.near = map[string][]graph.Reached{}
@@ -39,7 +40,7 @@ func (m *model) nearDeps(id string) []graph.Reached {
 // reps (all of them); otherwise the nearest maxReach in restore order, and false.
 func (m *model) restoreSteps(id string) ([]string, bool) {
 	near := m.nearDeps(id)
-	all := m.restore().Reached(id) <= maxReach
+	all := len(near) <= maxReach // ReachFirst returned everything: no count needed
 	ids := make([]string, 0, min(len(near), maxReach))
 	for i, r := range near {
 		if i == maxReach {
