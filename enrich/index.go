@@ -32,12 +32,13 @@ type netEntry struct {
 // index holds every node's identities, built in one pass over the graph from the vocabulary's
 // `identities` declarations, so a new kind is indexed without code changes.
 type index struct {
-	vocab *schemas.Vocabulary
-	g     *graph.Graph
-	nodes []graph.Node
-	byID  map[string]*graph.Node
-	keys  map[string][]string // sorted attribute names by node id
-	kinds map[string]*kindInfo
+	vocab  *schemas.Vocabulary
+	g      *graph.Graph
+	nodes  []graph.Node
+	byID   map[string]*graph.Node
+	keys   map[string][]string // sorted attribute names by node id
+	kinds  map[string]*kindInfo
+	kindOf map[[2]string]*kindInfo // kinds by provider and kind
 
 	hosts map[string][]owner // normalised host -> owners
 	ips   map[string][]owner // canonical IP -> owners
@@ -78,7 +79,7 @@ var supabaseHost = regexp.MustCompile(`^(?:db\.)?([a-z]{20})\.supabase\.(?:co|in
 
 func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 	ix := &index{
-		vocab: v, g: g, nodes: g.Nodes(), kinds: map[string]*kindInfo{},
+		vocab: v, g: g, nodes: g.Nodes(), kinds: map[string]*kindInfo{}, kindOf: map[[2]string]*kindInfo{},
 		hosts: map[string][]owner{}, ips: map[string][]owner{}, urls: map[string][]owner{},
 		repos: map[string][]owner{}, refs: map[string][]owner{}, dnsIPs: map[string]int{},
 		parents: map[string][]*graph.Node{}, pairs: map[pairKey]bool{}, ports: map[string]map[int64][]owner{},
@@ -130,7 +131,19 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 }
 
 func (ix *index) kind(n *graph.Node) *kindInfo {
-	q := n.Provider + ":" + n.Kind
+	// by provider and kind: no "provider:kind" string built per lookup, asked several times a node
+	k := [2]string{n.Provider, n.Kind}
+	ki, ok := ix.kindOf[k]
+	if !ok {
+		ki = ix.kindInfo(n.Provider + ":" + n.Kind)
+		ix.kindOf[k] = ki
+	}
+	return ki
+}
+
+// kindInfo is what the rules need of the kind named q ("docker:container"); nil when the
+// vocabulary does not declare it.
+func (ix *index) kindInfo(q string) *kindInfo {
 	if ki, ok := ix.kinds[q]; ok {
 		return ki
 	}
@@ -244,14 +257,14 @@ func (ix *index) parentsOf(n *graph.Node) []*graph.Node {
 		return ps
 	}
 	var ps []*graph.Node
-	for _, e := range ix.g.In(n.ID) {
+	ix.g.EachIn(n.ID, func(e *graph.Edge) {
 		if ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
-			continue
+			return
 		}
 		if p := ix.byID[e.From]; p != nil {
 			ps = append(ps, p)
 		}
-	}
+	})
 	ix.parents[n.ID] = ps
 	return ps
 }
@@ -341,10 +354,10 @@ func (ix *index) publishedOn(engine *graph.Node) map[int64][]owner {
 		for depth := 0; depth < 3 && len(level) > 0; depth++ {
 			var next []string
 			for _, id := range level {
-				for _, e := range ix.g.Out(id) {
+				ix.g.EachOut(id, func(e *graph.Edge) {
 					c := ix.byID[e.To]
 					if c == nil || seen[c.ID] || ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
-						continue
+						return
 					}
 					seen[c.ID] = true
 					switch c.Kind {
@@ -353,7 +366,7 @@ func (ix *index) publishedOn(engine *graph.Node) map[int64][]owner {
 					case "compose_project", "compose_service":
 						next = append(next, c.ID)
 					}
-				}
+				})
 			}
 			level = next
 		}

@@ -518,12 +518,11 @@ func (m *matcher) lift(o owner, src *graph.Node, types []string) target {
 
 // dependsOn reports whether a has an observed dependency edge to b.
 func (m *matcher) dependsOn(a, b *graph.Node) bool {
-	for _, e := range m.ix.g.Out(a.ID) {
-		if e.To == b.ID && m.ix.vocab.EdgeTypes[e.Type].Category == schemas.Dependency {
-			return true
-		}
-	}
-	return false
+	found := false
+	m.ix.g.EachOut(a.ID, func(e *graph.Edge) {
+		found = found || (e.To == b.ID && m.ix.vocab.EdgeTypes[e.Type].Category == schemas.Dependency)
+	})
+	return found
 }
 
 // targets turns the owners of a value into distinct targets; systems win over their parts.
@@ -743,20 +742,22 @@ func (m *matcher) scope(n *graph.Node) map[string]bool {
 		return s
 	}
 	s := map[string]bool{}
+	// EachOut, not Out: a copy of every edge of each node (a Compose service's 100,000
+	// containers) was most of what scoping cost on a Docker hub
 	nets := func(x *graph.Node) {
-		for _, e := range m.ix.g.Out(x.ID) {
+		m.ix.g.EachOut(x.ID, func(e *graph.Edge) {
 			if t := m.ix.byID[e.To]; e.Type == "attached_to" && t != nil && t.Kind == "network" {
 				s["net:"+t.ID] = true
 			}
-		}
+		})
 	}
 	nets(n)
 	if n.Kind == "compose_service" {
-		for _, e := range m.ix.g.Out(n.ID) {
+		m.ix.g.EachOut(n.ID, func(e *graph.Edge) {
 			if c := m.ix.byID[e.To]; c != nil && c.Kind == "container" {
 				nets(c)
 			}
-		}
+		})
 	}
 	for id := range m.ancestors(n) {
 		if p := m.ix.byID[id]; p != nil && p.Kind == "compose_project" {

@@ -297,7 +297,8 @@ func Apply(g *graph.Graph, vs []Verdict) (added int) {
 		}
 		e := p.Edge
 		e.Via = p.Via // kept in graph.json: which env var or record the edge was found through
-		if old, ok := g.Edge(e.Key()); ok {
+		// EdgePtr, not Edge: no copy of the edge and its evidence to read its origin
+		if old := g.EdgePtr(e.Key()); old != nil {
 			vs[i].Notes = append(vs[i].Notes, fmt.Sprintf("merged with existing %s edge", old.Origin))
 		} else {
 			added++

@@ -59,6 +59,14 @@ func TestMatchAttr(t *testing.T) {
 		{"value.host", "value.host", true},
 		{"value.host", "value.hostx", false},
 		{"*", "anything", true},
+		{"env.*", "env.", true},
+		{"env.*", "en", false},
+		{"a*b*c", "aXbYc", true},
+		{"a*b*c", "abc", true},
+		{"a*b*c", "aXcYb", false},
+		{"a*bc*bc", "abc", false}, // the middle part is not the suffix's
+		{"*.url", "env.API_URL.url", true},
+		{"*.url", "url", false},
 	} {
 		if got := MatchAttr(c.p, c.n); got != c.want {
 			t.Errorf("MatchAttr(%q,%q)=%v", c.p, c.n, got)
