@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,9 +178,17 @@ func (d *infraDoc) fit(max int) {
 			counts[level]++
 		}
 	}
-	for _, name := range []string{"dependency map", "inferred relationships", "external dependencies", "critical components"} {
+	for _, name := range []string{"dependency map", "inferred relationships", "external dependencies", "restore order", "critical components"} {
 		if total <= max {
 			break
+		}
+		if name == "restore order" {
+			if saved := d.omitRestore(); saved > 0 {
+				total -= saved
+				omitted = slices.DeleteFunc(omitted, func(s string) bool { return strings.HasPrefix(s, name+" shortened") })
+				omitted = append(omitted, name+" omitted (`discover query restore` lists it)")
+			}
+			continue
 		}
 		for i := range d.tail {
 			p := &d.tail[i]

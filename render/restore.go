@@ -187,6 +187,20 @@ func (d *infraDoc) shortenRestore() bool {
 	return false
 }
 
+// omitRestore drops the restore order (the budget's cut after the long tables; the trim note
+// says so, and `discover query restore` answers) and returns how many bytes that saved. Nothing
+// stays of it: at the budget's floor every byte counts.
+func (d *infraDoc) omitRestore() int {
+	for i := range d.tail {
+		if p := &d.tail[i]; p.name == "restore order" && p.text() != "" {
+			before := len(p.text())
+			p.stub, p.stubbed = "", true
+			return before
+		}
+	}
+	return 0
+}
+
 // restorePart is the section as a part of INFRA.md, its short form the budget's second cut.
 func (m *model) restorePart(slugs map[string]string) part {
 	return part{name: "restore order", full: m.restoreSection(slugs),

@@ -84,3 +84,17 @@ func TestRestoreCycleAndHub(t *testing.T) {
 		t.Errorf("the droplets' row does not count the rest:\n%.2000s", table)
 	}
 }
+
+// TestRestoreUnderBudget: a budget first keeps the restore order's waves and cycles, and at its
+// floor drops the section, saying so in the trim note.
+func TestRestoreUnderBudget(t *testing.T) {
+	g := acme(t)
+	full := string(renderBytes(t, Infra(InfraOptions{}), g))
+	floor := string(renderBytes(t, Infra(InfraOptions{MaxBytes: 1}), g))
+	if strings.Contains(floor, "## Restore order") || !strings.Contains(floor, "restore order omitted (`discover query restore` lists it)") {
+		t.Errorf("at the floor the restore order is not dropped and named:\n%.3000s", floor)
+	}
+	if !strings.Contains(full, "| wave | system | restore first, in order |") {
+		t.Error("no restore table without a budget")
+	}
+}
