@@ -500,9 +500,10 @@ func (g *Graph) sortedKeys(adj map[string][]EdgeKey, sorted *map[string]bool, id
 	g.adjMu.Lock()
 	defer g.adjMu.Unlock()
 	ks := adj[id]
-	if !(*sorted)[id] && len(ks) > 1 {
-		sort.Slice(ks, func(i, j int) bool { return lessKey(ks[i], ks[j]) })
+	if len(ks) < 2 || (*sorted)[id] {
+		return ks // nothing to sort, or sorted since it last changed: no map write per visit
 	}
+	slices.SortFunc(ks, compareKey)
 	if *sorted == nil {
 		*sorted = map[string]bool{}
 	}
