@@ -275,7 +275,9 @@ func TestDatabaseSettingMovedOutOfTheGraph(t *testing.T) {
 	}) {
 		t.Fatalf("alerts %q", got)
 	}
-	if as[0].Now != "external:host:pg.elsewhere.example" {
+	// the rules may or may not link the variable to the new host's node: either way the alert
+	// says where it points now
+	if !strings.HasSuffix(as[0].Now, "pg.elsewhere.example") {
 		t.Errorf("now %q", as[0].Now)
 	}
 }
