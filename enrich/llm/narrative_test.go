@@ -171,3 +171,19 @@ func TestNarrativeBudget(t *testing.T) {
 		t.Errorf("notes %q", notes)
 	}
 }
+
+// llm.narratives: -1 turns narratives off (no request); below -1 is a configuration error.
+func TestNarrativesOff(t *testing.T) {
+	e, gw := gatewaySetup(t, narrator, func(c *Config) { c.Narratives = -1 })
+	if ns := e.Narrate(context.Background(), narrativeEstate(t)); ns != nil || len(gw.Bodies()) != 0 {
+		t.Errorf("%d narratives, %d requests", len(ns), len(gw.Bodies()))
+	}
+	e, gw = gatewaySetup(t, narrator, func(c *Config) { c.Narratives = 2 })
+	if ns := e.Narrate(context.Background(), narrativeEstate(t)); len(ns) != 2 || len(gw.Bodies()) != 2 {
+		t.Errorf("narratives: 2 gave %d narratives, %d requests", len(ns), len(gw.Bodies()))
+	}
+	c := Config{Narratives: -2}
+	if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "narratives:") {
+		t.Errorf("err = %v", err)
+	}
+}
