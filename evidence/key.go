@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/infragraph/infragraph/output"
@@ -17,13 +16,13 @@ import (
 // inside it) with mode 0600. It keys the LLM redactor's placeholders (an HMAC of each secret), so
 // one secret reads the same in every prompt and across scans, and nobody without the file can
 // test a guessed secret against them.
-const KeyFile = ".infragraph.key"
+const KeyFile = output.KeyFile
 
 // LoadKey returns the installation key in dir, creating dir and the key (32 random bytes,
 // hex-encoded, mode 0600) the first time. A key file that others may read is refused, as ssh
 // refuses a readable private key: fix it with chmod 600.
 func LoadKey(dir string) ([]byte, error) {
-	p := filepath.Join(dir, KeyFile)
+	p := output.Layout{Dir: dir}.Key()
 	// Lstat: a link planted as the key file is refused (output.CheckIn), not read; a dangling one
 	// made the O_EXCL create below fail and LoadKey call itself forever.
 	if err := output.CheckIn(dir, p); err != nil {

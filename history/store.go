@@ -73,9 +73,9 @@ func (s Store) Future() []Snapshot {
 const DefaultKeep = 30
 
 const (
-	scansDir  = "scans"
-	graphFile = "graph.json"
-	gzFile    = "graph.json.gz"
+	scansDir  = output.ScansDir
+	graphFile = output.GraphFile
+	gzFile    = output.GraphGzFile
 )
 
 // scanIDShape is the shape of the ids scan.Run gives (UTC start, second precision).

@@ -4,14 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// LockFile is the name of the lock in an output directory.
-const LockFile = ".lock"
 
 // ErrLocked is returned (wrapped in a *LockedError) when another process holds the lock.
 var ErrLocked = errors.New("output directory is locked")
@@ -52,7 +48,7 @@ func Acquire(dir string) (*Lock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, LockFile)
+	path := Layout{Dir: dir}.Lock()
 	f, err := lockFile(path)
 	if errors.Is(err, ErrSymlink) {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/schemas"
 	"github.com/infragraph/infragraph/termtext"
@@ -744,9 +745,9 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 			compact.WriteString(state + "\n")
 			return compact.String()
 		}
-		see := "graph.json and diagrams/" + s.anchor + ".mmd"
+		see := output.GraphFile + " and " + output.Diagram(s.anchor)
 		if !m.drawn()[id] {
-			see = "graph.json (this system has no diagram of its own: see diagrams/" + moreUnitsSlug + ".mmd)"
+			see = output.GraphFile + " (this system has no diagram of its own: see " + output.Diagram(moreUnitsSlug) + ")"
 		}
 		return fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see %s.\n\n",
 			s.anchor, s.heading, code(id), s.radius, see)

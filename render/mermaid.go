@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/termtext"
 )
 
@@ -56,22 +57,22 @@ func Diagrams(g *graph.Graph) ([]Document, error) {
 		return nil, err
 	}
 	ov := m.overview()
-	docs := []Document{{Name: "graph.mmd", Data: []byte(ov.text()), Nodes: m.links(ov)}}
+	docs := []Document{{Name: output.OverviewFile, Data: []byte(ov.text()), Nodes: m.links(ov)}}
 	all := m.diagramUnits()
 	slugs := m.slugs(all) // over every unit, so a file's name does not depend on the cap
 	units, left := m.capUnits(all)
 	for _, u := range units {
 		for i, d := range m.unitDiagrams(u) {
-			name := "diagrams/" + slugs[u]
+			slug := slugs[u]
 			if i > 0 {
-				name += "-" + strconv.Itoa(i+1)
+				slug += "-" + strconv.Itoa(i+1)
 			}
-			docs = append(docs, Document{Name: name + ".mmd", Data: []byte(d.text()), Unit: u, Nodes: m.links(d)})
+			docs = append(docs, Document{Name: output.Diagram(slug), Data: []byte(d.text()), Unit: u, Nodes: m.links(d)})
 		}
 	}
 	if len(left) > 0 {
 		d := m.moreUnits(len(units), left)
-		docs = append(docs, Document{Name: "diagrams/" + moreUnitsSlug + ".mmd", Data: []byte(d.text())})
+		docs = append(docs, Document{Name: output.Diagram(moreUnitsSlug), Data: []byte(d.text())})
 	}
 	return docs, nil
 }

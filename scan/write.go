@@ -39,9 +39,9 @@ type RenderOptions struct {
 // DefaultFiles are the documents a scan writes, graph.json first.
 func DefaultFiles(o RenderOptions) []File {
 	return []File{
-		{Name: "graph.json", Render: render.JSON},
-		{Name: "INFRA.md", Render: render.Infra(render.InfraOptions{MaxBytes: o.MaxBytes, Narratives: o.Narratives})},
-		{Name: "graph.mmd, diagrams/*.mmd", Set: render.Diagrams, Dir: "diagrams", Ext: ".mmd"},
+		{Name: output.GraphFile, Render: render.JSON},
+		{Name: output.InfraFile, Render: render.Infra(render.InfraOptions{MaxBytes: o.MaxBytes, Narratives: o.Narratives})},
+		{Name: output.OverviewFile + ", " + output.Diagram("*"), Set: render.Diagrams, Dir: output.DiagramsDir, Ext: output.DiagramExt},
 	}
 }
 
@@ -94,10 +94,10 @@ func Stage(dir string, res *Result, files []File) (_ *Staging, err error) {
 			return nil, err
 		}
 	}
-	if err := st.batch.Add(filepath.Join(dir, "proposals.json"), 0o644, func(w io.Writer) error { return WriteProposals(w, res.Verdicts) }); err != nil {
+	if err := st.batch.Add(output.Layout{Dir: dir}.Proposals(), 0o644, func(w io.Writer) error { return WriteProposals(w, res.Verdicts) }); err != nil {
 		return nil, err
 	}
-	if err := st.batch.Add(filepath.Join(dir, "CHANGES.md"), 0o644, func(w io.Writer) error { return history.WriteMarkdown(w, res.Changes) }); err != nil {
+	if err := st.batch.Add(output.Layout{Dir: dir}.Changes(), 0o644, func(w io.Writer) error { return history.WriteMarkdown(w, res.Changes) }); err != nil {
 		return nil, err
 	}
 	return st, nil

@@ -10,13 +10,13 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/render"
 )
 
@@ -135,7 +135,7 @@ func (m *mcpServer) sync() {
 	if has := statErr == nil; has != m.infraDoc {
 		m.infraDoc = has
 		if has {
-			m.srv.AddResource(&mcp.Resource{URI: InfraDocURI, Name: "INFRA.md", Title: "INFRA.md, the infrastructure memory document", MIMEType: "text/markdown",
+			m.srv.AddResource(&mcp.Resource{URI: InfraDocURI, Name: output.InfraFile, Title: "INFRA.md, the infrastructure memory document", MIMEType: "text/markdown",
 				Description: "The rendered memory document of the latest scan: every system, its dependencies and the open questions."}, m.readInfraDoc)
 		} else {
 			m.srv.RemoveResources(InfraDocURI)
@@ -164,7 +164,7 @@ func (m *mcpServer) sync() {
 	m.log.Debug("graph loaded", "scan", snap.Graph.Scan.ID, "systems", len(want))
 }
 
-func (m *mcpServer) infraDocPath() string { return filepath.Join(m.svc.Store.Dir(), "INFRA.md") }
+func (m *mcpServer) infraDocPath() string { return output.Layout{Dir: m.svc.Store.Dir()}.Infra() }
 
 // SystemURI is the resource URI of a system node.
 func SystemURI(id string) string {

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/output"
 )
 
 // What operators and their tools read, beside the API:
@@ -84,9 +84,9 @@ func (o *ops) register(mux *http.ServeMux) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Write(openAPIDoc)
 	})
-	mux.HandleFunc("GET /graph.mmd", o.document("graph.mmd", "text/plain; charset=utf-8"))
+	mux.HandleFunc("GET /graph.mmd", o.document(output.OverviewFile, "text/plain; charset=utf-8"))
 	// RFC 7763: text/markdown; INFRA.md is GitHub-flavoured (RFC 7764 variant).
-	mux.HandleFunc("GET /INFRA.md", o.document("INFRA.md", "text/markdown; charset=utf-8; variant=GFM"))
+	mux.HandleFunc("GET /INFRA.md", o.document(output.InfraFile, "text/markdown; charset=utf-8; variant=GFM"))
 }
 
 // Readiness is /readyz's answer.
@@ -115,7 +115,7 @@ func (o *ops) readyz(w http.ResponseWriter, r *http.Request) {
 // document serves a file the scan wrote beside graph.json.
 func (o *ops) document(name, contentType string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := os.Open(filepath.Join(o.svc.Store.Dir(), name))
+		f, err := os.Open(output.Layout{Dir: o.svc.Store.Dir()}.Path(name))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				writeError(w, http.StatusNotFound, &Error{Code: CodeNotFound, Message: name + " not written yet: run discover scan"})

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/output"
 )
 
 // Store holds the latest scan of an output directory and reloads it when graph.json changes.
@@ -58,7 +58,7 @@ func NewStore(dir string) *Store { return &Store{dir: dir} }
 // Dir is the output directory the store reads.
 func (s *Store) Dir() string { return s.dir }
 
-func (s *Store) graphPath() string { return filepath.Join(s.dir, "graph.json") }
+func (s *Store) graphPath() string { return output.Layout{Dir: s.dir}.Graph() }
 
 // Current returns the latest graph, reloading graph.json when its size, modification time or
 // inode changed since the last load. When a reload fails (a damaged file), the graph loaded

@@ -25,6 +25,7 @@ import (
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/render"
 )
@@ -572,7 +573,7 @@ func (s *Snapshot) diagrams() *diagrams {
 		}
 		for _, doc := range docs {
 			switch {
-			case doc.Name == "graph.mmd":
+			case doc.Name == output.OverviewFile:
 				d.overview = doc
 			case doc.Unit != "":
 				d.byUnit[doc.Unit] = append(d.byUnit[doc.Unit], doc)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/infragraph/infragraph/eval"
 	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/termtext"
 )
 
@@ -75,11 +75,11 @@ func runEval(e *env, o *evalOpts) error {
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
-	g, err := history.LoadFile(filepath.Join(o.graph, "graph.json"))
+	g, err := history.LoadFile(output.Layout{Dir: o.graph}.Graph())
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(o.graph, "proposals.json"))
+	f, err := os.Open(output.Layout{Dir: o.graph}.Proposals())
 	if err != nil {
 		return err
 	}

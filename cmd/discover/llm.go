@@ -53,7 +53,7 @@ func llmEnricher(e *env, log *slog.Logger, cfg *config.File, mode, out string) (
 
 // llmAuditFile is the LLM's audit log, written beside graph.json with the scan's other files:
 // hashes, counts and verdicts, never a prompt or a secret.
-const llmAuditFile = "llm-audit.jsonl"
+const llmAuditFile = output.LLMAuditFile
 
 // llmOutcome records in the graph whether AI enrichment ran, and warns when it failed: the
 // status is then "failed: <cause>" (scrubbed), which INFRA.md shows as a banner and which makes

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/serve"
 )
 
@@ -72,7 +73,7 @@ func openStore(dir string) (*serve.Store, error) {
 		return nil, usageErr("--graph %s: %v", dir, err)
 	}
 	if !fi.IsDir() {
-		if filepath.Base(dir) != "graph.json" {
+		if filepath.Base(dir) != output.GraphFile {
 			return nil, usageErr("--graph %s is not a directory: give the output directory of discover scan", dir)
 		}
 		dir = filepath.Dir(dir) // the history and INFRA.md live beside it

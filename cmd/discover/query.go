@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/query"
 	"github.com/infragraph/infragraph/termtext"
 )
@@ -211,7 +211,7 @@ is named. deps is the mirror image of the dependency walk.`,
 // loadQueryGraph reads path, or path/graph.json when path is a directory.
 func loadQueryGraph(path string) (*graph.Graph, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, "graph.json")
+		path = output.Layout{Dir: path}.Graph()
 	}
 	g, err := history.LoadFile(path)
 	if os.IsNotExist(err) {

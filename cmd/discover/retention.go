@@ -19,7 +19,7 @@ import (
 const maxAuditLog = 256 << 20
 
 // llmCacheDir is the LLM's response cache under --out.
-func llmCacheDir(out string) string { return filepath.Join(out, ".cache", "llm") }
+func llmCacheDir(out string) string { return output.Layout{Dir: out}.LLMCache() }
 
 // pruneLLMCache deletes the cache entries older than the retention (and the old batch-keyed
 // ones) before a scan, with the LLM on or off: what it answered expires like the audit log.

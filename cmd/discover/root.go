@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,18 @@ func (e *codeError) Unwrap() error { return e.err }
 
 func usageErr(format string, args ...any) error {
 	return &codeError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// titles lists the providers' titles in prose: "Vercel, Supabase and Odoo".
+func titles(r collectors.Registry) string {
+	t := make([]string, len(r))
+	for i, p := range r {
+		t[i] = p.Title
+	}
+	if len(t) < 2 {
+		return strings.Join(t, "")
+	}
+	return strings.Join(t[:len(t)-1], ", ") + " and " + t[len(t)-1]
 }
 
 // checkUsage makes bad usage an error of its own type (a codeError with exitUsage), never a
@@ -164,7 +177,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "discover",
 		Short:         "Map your infrastructure into one typed knowledge graph",
-		Long:          "discover scans Vercel, Supabase, Odoo, DigitalOcean and Docker concurrently, infers the dependencies no API states, and writes graph.json, Mermaid diagrams and INFRA.md.\n\n" + exitCodesHelp,
+		Long:          "discover scans " + titles(e.providers()) + " concurrently, infers the dependencies no API states, and writes graph.json, Mermaid diagrams and INFRA.md.\n\n" + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionString(),

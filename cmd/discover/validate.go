@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/schemas"
 	"github.com/infragraph/infragraph/termtext"
 )
@@ -24,7 +24,7 @@ func newValidateCmd(e *env, runF func(path string) error) *cobra.Command {
 			}
 			path := args[0]
 			if st, err := os.Stat(path); err == nil && st.IsDir() {
-				path = filepath.Join(path, "graph.json") // an output directory: its latest scan
+				path = output.Layout{Dir: path}.Graph() // an output directory: its latest scan
 			}
 			data, err := readGraphFile(path)
 			if err != nil {
