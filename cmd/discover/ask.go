@@ -24,6 +24,7 @@ type askOpts struct {
 	configPath string
 	model      string
 	rounds     int
+	output     string
 }
 
 // askNoCredentials says how to configure a model for `discover ask`.
@@ -59,6 +60,7 @@ file's llm: section (base_url, models) applies. Without credentials it exits 2.`
 	f.StringVarP(&o.configPath, "config", "c", "", "configuration file (its llm: section; default as for scan)")
 	f.StringVar(&o.model, "model", "", "model to ask (default: the last of llm.models, the strongest)")
 	f.IntVar(&o.rounds, "rounds", llm.DefaultAskRounds, "most model calls for the question")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
 
@@ -68,6 +70,9 @@ func runAsk(ctx context.Context, e *env, o *askOpts, question string) error {
 	}
 	if o.rounds < 1 {
 		return usageErr("--rounds must be at least 1")
+	}
+	if o.output != "text" && o.output != "json" {
+		return usageErr("-o must be text or json, not %q", o.output)
 	}
 	path, _ := configFile(e, o.configPath)
 	cfg, err := config.Load(path, e.providers(), e.Getenv, e.Exists)
@@ -107,7 +112,13 @@ func runAsk(ctx context.Context, e *env, o *askOpts, question string) error {
 	}
 	defer closeTools()
 	res, err := en.Ask(ctx, snap.Graph, question, o.model, tools, o.rounds)
-	printAsk(termtext.Writer(e.Stdout), res)
+	if o.output == "json" {
+		if jerr := writeAskJSON(e.Stdout, res); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else {
+		printAsk(termtext.Writer(e.Stdout), res)
+	}
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
 	}
@@ -136,6 +147,41 @@ func printAsk(w io.Writer, r llm.AskResult) {
 	default:
 		fmt.Fprintf(w, "Cited nodes: all %d in the graph: %s\n", len(r.Cited), strings.Join(r.Cited, ", "))
 	}
+}
+
+// askJSON is `discover ask -o json`: the same facts as the text, for scripts.
+type askJSON struct {
+	Answer           string    `json:"answer"`
+	Model            string    `json:"model"`
+	Rounds           int       `json:"rounds"`
+	ToolCalls        []askCall `json:"tool_calls"`
+	Cited            []string  `json:"cited"`
+	NotInGraph       []string  `json:"not_in_graph"`
+	PromptTokens     int       `json:"prompt_tokens"`
+	CompletionTokens int       `json:"completion_tokens"`
+}
+
+type askCall struct {
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+	Error     string `json:"error,omitempty"`
+}
+
+func writeAskJSON(w io.Writer, r llm.AskResult) error {
+	out := askJSON{Answer: r.Answer, Model: r.Model, Rounds: r.Rounds, ToolCalls: []askCall{}, Cited: r.Cited, NotInGraph: r.Unknown,
+		PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTkns}
+	for _, c := range r.Calls {
+		out.ToolCalls = append(out.ToolCalls, askCall{Name: c.Name, Arguments: c.Arguments, Error: c.Error})
+	}
+	if out.Cited == nil {
+		out.Cited = []string{}
+	}
+	if out.NotInGraph == nil {
+		out.NotInGraph = []string{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 // mcpTools serves the MCP server's read-only tools to a question over an in-memory session:

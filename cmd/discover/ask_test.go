@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -80,6 +82,30 @@ func TestAskAnswersWithTools(t *testing.T) {
 				t.Errorf("%q sent to the model", bad)
 			}
 		}
+	}
+}
+
+// -o json carries the same facts for scripts.
+func TestAskJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, log := scanCode(t, nil, "--demo", "--out", dir); code != exitOK {
+		t.Fatalf("scan: exit %d\n%s", code, log)
+	}
+	_, vars := askServer(t, asker)
+	e, out, errb := testEnv(vars)
+	if code := runEnv(context.Background(), []string{"ask", "--graph", dir, "-o", "json", "what breaks?"}, e); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	var r askJSON
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if len(r.ToolCalls) != 4 || r.ToolCalls[3].Error == "" || r.Rounds != 2 ||
+		!reflect.DeepEqual(r.Cited, []string{"supabase:project:qwertyuiopasdfghjklz"}) || !reflect.DeepEqual(r.NotInGraph, []string{"vercel:project:prj_ghost"}) {
+		t.Errorf("%+v", r)
+	}
+	if code := runEnv(context.Background(), []string{"ask", "--graph", dir, "-o", "yaml", "what?"}, e); code != exitUsage {
+		t.Errorf("-o yaml: exit %d", code)
 	}
 }
 
