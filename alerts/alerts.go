@@ -94,7 +94,7 @@ func Detect(prev, cur *graph.Graph, ch *history.Changes, o Options) []graph.Aler
 	}
 	d.exposures(ch)
 	d.externalHosts(ch)
-	d.databases()
+	d.databases(ch)
 	d.stale()
 	d.deploys(ch)
 	sort.Slice(d.out, func(i, j int) bool {
@@ -246,23 +246,27 @@ func (d *detector) externalHosts(ch *history.Changes) {
 
 // --- databases ----------------------------------------------------------------------------------
 
-// settings maps each database setting (an env var node, or "<node id> env <NAME>" for a variable
-// inside a container's or app's spec) to the databases its uses_database edges reach.
-func settings(g *graph.Graph) map[string][]string {
-	out := map[string][]string{}
-	for _, e := range g.Edges() {
-		if e.Type != "uses_database" || e.Stale {
-			continue
-		}
-		for _, k := range settingKeys(g, e) {
-			out[k] = append(out[k], e.To)
+// targets returns the databases the setting key reaches in g through uses_database edges: key
+// is an env var node (its own edges, and those lifted to what contains it, which name it in
+// Via), or "<node id> env <NAME>" for a variable inside a container's or app's spec.
+func targets(g *graph.Graph, key string) []string {
+	subject, _, inSpec := strings.Cut(key, " env ")
+	var out []string
+	visit := func(e *graph.Edge) {
+		if e.Type == "uses_database" && !e.Stale && slices.Contains(settingKeys(g, *e), key) {
+			out = append(out, e.To)
 		}
 	}
-	for k, v := range out {
-		sort.Strings(v)
-		out[k] = slices.Compact(v)
+	g.EachOut(subject, visit)
+	if !inSpec {
+		g.EachIn(subject, func(c *graph.Edge) {
+			if c.Type == "contains" {
+				g.EachOut(c.From, visit)
+			}
+		})
 	}
-	return out
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 func settingKeys(g *graph.Graph, e graph.Edge) []string {
@@ -281,8 +285,31 @@ func settingKeys(g *graph.Graph, e graph.Edge) []string {
 	return ks
 }
 
-func (d *detector) databases() {
-	was, now := settings(d.prev), settings(d.cur)
+func (d *detector) databases(ch *history.Changes) {
+	// Only a setting whose uses_database edges changed can have moved: its keys come from the
+	// edges added and removed, and only those are looked up (not every edge of the graph).
+	keys := map[string]bool{}
+	for _, side := range []struct {
+		g  *graph.Graph
+		es []history.EdgeRef
+	}{{d.cur, ch.EdgesAdded}, {d.prev, ch.EdgesRemoved}} {
+		for _, r := range side.es {
+			if r.Type != "uses_database" {
+				continue
+			}
+			if e, ok := side.g.Edge(graph.EdgeKey{From: r.From, To: r.To, Type: r.Type}); ok {
+				for _, k := range settingKeys(side.g, e) {
+					keys[k] = true
+				}
+			}
+		}
+	}
+	was, now := map[string][]string{}, map[string][]string{}
+	for k := range keys {
+		if w := targets(d.prev, k); len(w) > 0 {
+			was[k], now[k] = w, targets(d.cur, k)
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(was)) {
 		subject, name, inSpec := strings.Cut(k, " env ")
 		n, ok := d.cur.Node(subject)
@@ -359,14 +386,23 @@ func (d *detector) stale() {
 // --- deployments --------------------------------------------------------------------------------
 
 func (d *detector) deploys(ch *history.Changes) {
-	known := map[string]bool{}
-	for _, n := range d.prev.Nodes() {
-		if n.Kind == "repo" {
-			known[n.Name] = true
+	var known map[string]bool // every repository the previous scan named, built on first need
+	isKnown := func(repo string) bool {
+		if d.prev.HasNode(graph.ID("git", "repo", repo)) {
+			return true
 		}
-		if r := n.Str("repo"); r != "" {
-			known[r] = true
+		if known == nil {
+			known = map[string]bool{}
+			for _, n := range d.prev.Nodes() {
+				if n.Kind == "repo" {
+					known[n.Name] = true
+				}
+				if r := n.Str("repo"); r != "" {
+					known[r] = true
+				}
+			}
 		}
+		return known[repo]
 	}
 	for _, r := range ch.NodesAdded {
 		n, ok := d.cur.Node(r.ID)
@@ -374,7 +410,7 @@ func (d *detector) deploys(ch *history.Changes) {
 			continue
 		}
 		repo := n.Str("repo")
-		if repo == "" || known[repo] || d.allowed(repo) {
+		if repo == "" || d.allowed(repo) || isKnown(repo) {
 			continue
 		}
 		ids := d.withParents(n.ID)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infragraph/infragraph/alerts"
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/demo"
 	"github.com/infragraph/infragraph/enrich"
@@ -276,6 +277,14 @@ func offline(b *testing.B, vocab *schemas.Vocabulary, shape string, n int, resul
 	b.Run("history-diff", func(b *testing.B) {
 		_, e := after.Len()
 		stage(b, label("history diff"), nodes, e, func() { history.Diff(prev, after) })
+	})
+	b.Run("alerts", func(b *testing.B) {
+		ch := history.Diff(prev, after)
+		_, e := after.Len()
+		stage(b, label("drift alerts"), nodes, e, func() {
+			alerts.Streaks(prev, after)
+			alerts.Detect(prev, after, ch, alerts.Options{})
+		})
 	})
 	b.Run("proposals", func(b *testing.B) {
 		stage(b, label("proposals.json"), nodes, len(verdicts), func() {
