@@ -236,19 +236,19 @@ func BenchmarkOffline(b *testing.B) {
 // offline runs every offline stage of one estate as sub-benchmarks.
 func offline(b *testing.B, vocab *schemas.Vocabulary, shape string, n int, results []collectors.Result) {
 	label := func(stage string) string { return fmt.Sprintf("%s %s %dk", shape, stage, n/1000) }
-	g := scan.Merge(results)
+	g := scan.MergeCarrying(results, nil, time.Time{})
 	nodes, _ := g.Len()
 	b.Run("merge", func(b *testing.B) {
 		_, e := g.Len()
-		stage(b, label("merge"), nodes, e, func() { scan.Merge(results) })
+		stage(b, label("merge"), nodes, e, func() { scan.MergeCarrying(results, nil, time.Time{}) })
 	})
-	enriched := scan.Merge(results)
+	enriched := scan.MergeCarrying(results, nil, time.Time{})
 	scan.Enrich(context.Background(), enriched, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
 	b.Run("infer+validate", func(b *testing.B) {
 		_, e := enriched.Len()
 		var gs []*graph.Graph
 		for i := 0; i < b.N; i++ {
-			gs = append(gs, scan.Merge(results)) // a fresh graph per run: Enrich adds edges
+			gs = append(gs, scan.MergeCarrying(results, nil, time.Time{})) // a fresh graph per run: Enrich adds edges
 		}
 		i := 0
 		stage(b, label("infer+validate"), nodes, e, func() {
@@ -264,7 +264,7 @@ func offline(b *testing.B, vocab *schemas.Vocabulary, shape string, n int, resul
 	t1 := t0.Add(6 * time.Hour)
 	prev := history.CarryInferred(nil, history.Carry(nil, enriched, t0), t0)
 	failed := failLargest(results)
-	cur := scan.Merge(failed)
+	cur := scan.MergeCarrying(failed, nil, time.Time{})
 	carried := history.Carry(prev, cur, t1)
 	verdicts := scan.Enrich(context.Background(), carried, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
 	after := history.CarryInferred(prev, carried, t1)

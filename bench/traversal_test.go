@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	dg "github.com/dominikbraun/graph"
 
@@ -40,7 +41,7 @@ func BenchmarkTraversal(b *testing.B) {
 	for _, sh := range shapes {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("%s/%dk", sh.name, n/1000), func(b *testing.B) {
-				g := scan.Merge(sh.build(b, n))
+				g := scan.MergeCarrying(sh.build(b, n), nil, time.Time{})
 				scan.Enrich(context.Background(), g, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
 				mine = append(mine, traversal(b, vocab, sh.name, n, g)...)
 			})

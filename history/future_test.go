@@ -66,7 +66,7 @@ func TestSnapshotRecordedInTheFutureIsIgnored(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := output.WriteFile(path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
+	if err := output.WriteFileIn(filepath.Dir(path), path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
 		t.Fatal(err)
 	}
 	prev, skipped, err := s.Previous()
@@ -92,7 +92,7 @@ func TestImpossibleDateIsNotASnapshot(t *testing.T) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := output.WriteFile(path, 0o644, func(w io.Writer) error { return graph.Encode(w, scanGraph(t, "20261121T060000Z")) }); err != nil {
+		if err := output.WriteFileIn(filepath.Dir(path), path, 0o644, func(w io.Writer) error { return graph.Encode(w, scanGraph(t, "20261121T060000Z")) }); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Save(scanGraph(t, id), 0); err == nil {

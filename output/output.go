@@ -14,15 +14,10 @@ import (
 	"strings"
 )
 
-// WriteFile writes path atomically: render writes into a temp file in the same directory, which
-// is synced and renamed over path only when render and every write succeeded. path must not be a
-// symbolic link.
-func WriteFile(path string, perm os.FileMode, render func(io.Writer) error) error {
-	return WriteFileIn(filepath.Dir(path), path, perm, render)
-}
-
-// WriteFileIn is WriteFile for a path inside the output directory root: no directory between
-// root and path may be a symbolic link either (see MkdirIn).
+// WriteFileIn writes path, inside the output directory root, atomically: render writes into a
+// temp file in the same directory, which is synced and renamed over path only when render and
+// every write succeeded. Neither path nor any directory between root and path may be a symbolic
+// link (see MkdirIn).
 func WriteFileIn(root, path string, perm os.FileMode, render func(io.Writer) error) error {
 	s, err := StageIn(root, path, perm, render)
 	if err != nil {
@@ -36,15 +31,10 @@ type Staged struct {
 	tmp, path string
 }
 
-// Stage renders path's new content into a temp file in the same directory and syncs it; Commit
-// puts it in place, Discard drops it. On error nothing is left behind and path is untouched.
-// A path that is a symbolic link is refused (a *SymlinkError).
-func Stage(path string, perm os.FileMode, render func(io.Writer) error) (*Staged, error) {
-	return StageIn(filepath.Dir(path), path, perm, render)
-}
-
-// StageIn is Stage for a path inside the output directory root: the directories between root
-// and path are created as real directories, and none of them may be a symbolic link.
+// StageIn renders path's new content into a temp file in the same directory and syncs it; Commit
+// puts it in place, Discard drops it. On error nothing is left behind and path is untouched. path
+// is inside the output directory root: the directories between root and path are created as real
+// directories, and none of them, nor path, may be a symbolic link (a *SymlinkError).
 func StageIn(root, path string, perm os.FileMode, render func(io.Writer) error) (_ *Staged, err error) {
 	dir := filepath.Dir(path)
 	if err := MkdirIn(root, dir); err != nil {
@@ -81,9 +71,6 @@ func StageIn(root, path string, perm os.FileMode, render func(io.Writer) error) 
 	}
 	return &Staged{tmp: tmp.Name(), path: path}, nil
 }
-
-// Path is where Commit puts the file.
-func (s *Staged) Path() string { return s.path }
 
 // Commit renames the staged file over its path and makes the rename durable. It may be called
 // once.

@@ -62,11 +62,6 @@ func Providers(nodes []graph.Node) []string {
 	return distinct(nodes, func(n graph.Node) string { return n.Provider })
 }
 
-// Kinds returns the kinds of the graph's nodes, sorted.
-func Kinds(nodes []graph.Node) []string {
-	return distinct(nodes, func(n graph.Node) string { return n.Kind })
-}
-
 func distinct(nodes []graph.Node, key func(graph.Node) string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -93,10 +88,6 @@ func didYouMean(word string, candidates []string) string {
 	}
 	return " (did you mean " + strings.Join(s, ", ") + "?)"
 }
-
-// DidYouMean returns up to three candidates close to word (edit distance at most a third of its
-// length, at least 2), closest first, for "did you mean" hints.
-func DidYouMean(word string, candidates []string) []string { return suggest(word, candidates, 3) }
 
 func suggest(word string, candidates []string, max int) []string {
 	w := strings.ToLower(word)

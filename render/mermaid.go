@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"hash/fnv"
-	"io"
 	"slices"
 	"sort"
 	"strconv"
@@ -36,17 +35,6 @@ type Document struct {
 	// Nodes maps each mermaid node id in the diagram to the graph node it draws, so a viewer can
 	// link the drawn nodes (aggregate nodes such as "N more" are absent).
 	Nodes map[string]string
-}
-
-// Mermaid writes the overview diagram (graph.mmd): providers, accounts and systems with
-// aggregated dependencies, coarsened until it fits mermaid's limits.
-func Mermaid(w io.Writer, g *graph.Graph) error {
-	m, err := newModel(g)
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(w, m.overview().text())
-	return err
 }
 
 // Diagrams renders graph.mmd (the overview) and one diagram per system and other unit

@@ -81,8 +81,8 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, name+".diagrams", joinDocs(docs))
-			if over := renderBytes(t, Mermaid, g); !bytes.Equal(over, docs[0].Data) || docs[0].Name != "graph.mmd" {
-				t.Error("Mermaid and the first of Diagrams differ")
+			if docs[0].Name != "graph.mmd" {
+				t.Errorf("the first of Diagrams is %s, not the overview graph.mmd", docs[0].Name)
 			}
 		})
 	}

@@ -47,19 +47,6 @@ type Result struct {
 	Changes *history.Changes
 }
 
-// Alerts are the graph's drift alerts (also in Graph.Scan.Alerts).
-func (r *Result) Alerts() []graph.Alert { return r.Graph.Scan.Alerts }
-
-// Failed reports whether any collector instance failed.
-func (r *Result) Failed() bool {
-	for _, c := range r.Graph.Collectors {
-		if c.Status == graph.StatusFailed {
-			return true
-		}
-	}
-	return false
-}
-
 // DefaultThreshold is the lowest confidence an inferred edge needs by default.
 const DefaultThreshold = 0.5
 
@@ -110,14 +97,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// Merge builds one graph from collector results, in a deterministic order. Nodes several
-// collectors emit (a git repo, an external host) are merged; an edge whose endpoint nobody
-// emitted is dropped with a warning on its collector.
-func Merge(results []collectors.Result) *graph.Graph { return MergeCarrying(results, nil, time.Time{}) }
-
-// MergeCarrying is Merge on top of the previous scan's graph (nil for none): an edge whose endpoint
-// nobody emitted this scan is kept when history carries that endpoint forward (its instance did
-// not complete, see history.CarriedNode). The endpoint is added stale before the edge, and
+// MergeCarrying builds one graph from collector results, in a deterministic order, on top of the
+// previous scan's graph (nil for none). Nodes several collectors emit (a git repo, an external
+// host) are merged; an edge whose endpoint nobody emitted is dropped with a warning on its
+// collector, unless history carries that endpoint forward (its instance did not complete, see
+// history.CarriedNode): then the endpoint is added stale before the edge, and
 // history.Carry keeps it so. Such an edge is a fresh observation: its collector completed, and it
 // is not dropped nor its collector marked partial. now is the scan's start.
 func MergeCarrying(results []collectors.Result, prev *graph.Graph, now time.Time) *graph.Graph {

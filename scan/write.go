@@ -45,23 +45,6 @@ func DefaultFiles(o RenderOptions) []File {
 	}
 }
 
-// Files are the documents every scan writes into the output directory.
-var Files = DefaultFiles(RenderOptions{})
-
-// Write renders Files into dir atomically and writes proposals.json and CHANGES.md (what changed
-// since the previous scan). It returns the paths written.
-func Write(dir string, res *Result) ([]string, error) { return WriteFiles(dir, res, Files) }
-
-// WriteFiles renders files, proposals.json and CHANGES.md into dir as one set (Stage, then
-// Staging.Commit): when any fails to render, none is replaced. It returns the paths written.
-func WriteFiles(dir string, res *Result, files []File) ([]string, error) {
-	st, err := Stage(dir, res, files)
-	if err != nil {
-		return nil, err
-	}
-	return st.Commit()
-}
-
 // Staging is a scan's documents rendered and synced beside their places, not yet in place.
 type Staging struct {
 	batch output.Batch

@@ -198,7 +198,7 @@ func writeEstate(t testing.TB) string {
 
 func writeGraph(t testing.TB, dir string, g *graph.Graph) {
 	t.Helper()
-	if err := output.WriteFile(filepath.Join(dir, "graph.json"), 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
+	if err := output.WriteFileIn(dir, filepath.Join(dir, "graph.json"), 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
 		t.Fatal(err)
 	}
 }

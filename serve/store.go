@@ -42,15 +42,6 @@ type fileStamp struct {
 	ino     uint64
 }
 
-// Open loads dir/graph.json. A directory without one is an error that says how to make one.
-func Open(dir string) (*Store, error) {
-	s := NewStore(dir)
-	if _, err := s.Current(); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 // NewStore returns a store over dir that loads graph.json on first use, so a server can start
 // before the first scan and answer "unavailable" until one lands.
 func NewStore(dir string) *Store { return &Store{dir: dir} }

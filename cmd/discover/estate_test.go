@@ -28,7 +28,7 @@ func acmeGraphFile(t testing.TB) string {
 		p.Stale, p.StaleSince = true, staleAt
 	}
 	path := filepath.Join(t.TempDir(), "graph.json")
-	if err := output.WriteFile(path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
+	if err := output.WriteFileIn(filepath.Dir(path), path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -95,8 +95,8 @@ func TestImpactIsOneAnswer(t *testing.T) {
 // INFRA.md's and the MCP summary's critical components are query.Critical's.
 func sameEverywhere(t *testing.T, dir string, g *graph.Graph, infra string) {
 	t.Helper()
-	st, err := serve.Open(dir)
-	if err != nil {
+	st := serve.NewStore(dir)
+	if _, err := st.Current(); err != nil {
 		t.Fatal(err)
 	}
 	svc := &serve.Service{Store: st}

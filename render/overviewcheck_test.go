@@ -9,6 +9,9 @@ import (
 	"github.com/infragraph/infragraph/graph"
 )
 
+// CheckOverview is the tests' reader of the overview (graph.mmd): the promises Diagrams makes,
+// checked against the graph drawn.
+
 // OverviewReport is what CheckOverview found in a system-level overview.
 type OverviewReport struct {
 	Problems      []string // each broken promise, in words
