@@ -365,13 +365,6 @@ func (f *File) applyEnv(getenv func(string) string, exists func(string) bool) {
 	}
 }
 
-// Section returns the instances of provider as its package's Config type C (nil when none is
-// configured).
-func Section[C any](f *File, provider string) []C {
-	l, _ := f.sections[provider].([]C)
-	return l
-}
-
 // instances returns the configured instances of p.
 func (f *File) instances(p collectors.Provider) []collectors.Settings {
 	l, ok := f.sections[p.Name]

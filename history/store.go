@@ -117,7 +117,7 @@ func (s Store) all() []Snapshot {
 }
 
 func (s Store) list() ([]Snapshot, error) {
-	ents, err := os.ReadDir(filepath.Join(s.Dir, scansDir))
+	ents, err := os.ReadDir(output.Layout{Dir: s.Dir}.Scans())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -129,7 +129,7 @@ func (s Store) list() ([]Snapshot, error) {
 		if !e.IsDir() || !isScanID(e.Name()) {
 			continue
 		}
-		dir := filepath.Join(s.Dir, scansDir, e.Name())
+		dir := output.Layout{Dir: s.Dir}.Scan(e.Name())
 		for _, f := range []string{graphFile, gzFile} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 				out = append(out, Snapshot{ID: e.Name(), Path: filepath.Join(dir, f)})
@@ -149,7 +149,7 @@ func (s Store) Save(g *graph.Graph, keep int) (string, error) {
 	if !isScanID(id) {
 		return "", fmt.Errorf("save snapshot: scan id %q is not a UTC timestamp like 20261121T060000Z", id)
 	}
-	dir := filepath.Join(s.Dir, scansDir, id)
+	dir := output.Layout{Dir: s.Dir}.Scan(id)
 	path := filepath.Join(dir, graphFile)
 	if err := output.WriteFileIn(s.Dir, path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
 		return "", fmt.Errorf("save snapshot: %w", err)
@@ -325,14 +325,14 @@ func Locate(path string) string {
 
 // Dirs returns the directories the store writes into: each scan's (complete or not).
 func (s Store) Dirs() []string {
-	ents, err := os.ReadDir(filepath.Join(s.Dir, scansDir))
+	ents, err := os.ReadDir(output.Layout{Dir: s.Dir}.Scans())
 	if err != nil {
 		return nil
 	}
 	var out []string
 	for _, e := range ents {
 		if e.IsDir() && isScanID(e.Name()) {
-			out = append(out, filepath.Join(s.Dir, scansDir, e.Name()))
+			out = append(out, output.Layout{Dir: s.Dir}.Scan(e.Name()))
 		}
 	}
 	return out
@@ -345,7 +345,7 @@ func (s Store) Dirs() []string {
 // over Dirs first to take what an interrupted write left in them. Call it under the output
 // directory's lock. It returns how many it removed.
 func (s Store) RemoveEmpty() (int, error) {
-	if err := output.CheckIn(s.Dir, filepath.Join(s.Dir, scansDir)); err != nil {
+	if err := output.CheckIn(s.Dir, output.Layout{Dir: s.Dir}.Scans()); err != nil {
 		return 0, fmt.Errorf("remove empty snapshot directories: %w", err)
 	}
 	n := 0

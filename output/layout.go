@@ -41,8 +41,6 @@ func (l Layout) Path(name string) string { return filepath.Join(l.Dir, filepath.
 
 func (l Layout) Graph() string     { return l.Path(GraphFile) }
 func (l Layout) Infra() string     { return l.Path(InfraFile) }
-func (l Layout) Overview() string  { return l.Path(OverviewFile) }
-func (l Layout) Diagrams() string  { return l.Path(DiagramsDir) }
 func (l Layout) Proposals() string { return l.Path(ProposalsFile) }
 func (l Layout) Changes() string   { return l.Path(ChangesFile) }
 func (l Layout) Scans() string     { return l.Path(ScansDir) }

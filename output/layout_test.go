@@ -71,8 +71,7 @@ func TestLayoutOwnsTheNames(t *testing.T) {
 func TestLayoutPaths(t *testing.T) {
 	l := Layout{Dir: "out"}
 	for got, want := range map[string]string{
-		l.Graph(): "out/graph.json", l.Infra(): "out/INFRA.md", l.Overview(): "out/graph.mmd", l.Diagrams(): "out/diagrams",
-		l.Proposals(): "out/proposals.json", l.Changes(): "out/CHANGES.md", l.Scan("20260101T000000Z"): "out/scans/20260101T000000Z",
+		l.Graph(): "out/graph.json", l.Infra(): "out/INFRA.md", l.Proposals(): "out/proposals.json", l.Changes(): "out/CHANGES.md", l.Scan("20260101T000000Z"): "out/scans/20260101T000000Z",
 		l.LLMCache(): "out/.cache/llm", l.LLMAudit(): "out/llm-audit.jsonl", l.Lock(): "out/.lock", l.Key(): "out/.infragraph.key",
 		l.Path(Diagram("vercel-project-shop")): "out/diagrams/vercel-project-shop.mmd",
 	} {

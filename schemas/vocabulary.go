@@ -125,7 +125,7 @@ func Load() (*Vocabulary, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	if loaded == nil && loadErr == nil {
-		loaded, loadErr = parse(files, registered)
+		loaded, loadErr = Parse(layered{FS: files, extra: registered})
 	}
 	return loaded, loadErr
 }
@@ -150,11 +150,37 @@ func MustLoad() *Vocabulary {
 	return v
 }
 
-// Parse reads vocabulary/*.yaml from fsys.
-func Parse(fsys fs.FS) (*Vocabulary, error) { return parse(fsys, nil) }
+// layered is the embedded files with the registered ones beside them, as Parse reads them.
+type layered struct {
+	fs.FS
+	extra map[string][]byte // by name: "vocabulary/<provider>.yaml"
+}
 
-// parse reads vocabulary/*.yaml from fsys and the files of extra, by name.
-func parse(fsys fs.FS, extra map[string][]byte) (*Vocabulary, error) {
+func (l layered) ReadFile(name string) ([]byte, error) {
+	if b, ok := l.extra[name]; ok {
+		return b, nil
+	}
+	return fs.ReadFile(l.FS, name)
+}
+
+func (l layered) Glob(pattern string) ([]string, error) {
+	names, err := fs.Glob(l.FS, pattern)
+	if err != nil {
+		return nil, err
+	}
+	for name := range l.extra {
+		if slices.Contains(names, name) {
+			return nil, fmt.Errorf("%s: registered, and embedded in schemas", name)
+		}
+		if ok, _ := path.Match(pattern, name); ok {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
+// Parse reads vocabulary/*.yaml from fsys.
+func Parse(fsys fs.FS) (*Vocabulary, error) {
 	v := &Vocabulary{EdgeTypes: map[string]EdgeType{}, Kinds: map[string]Kind{}, Titles: map[string]string{},
 		pairs: map[string][]Pair{}, inferred: map[string][]Pair{}}
 	raw, err := fs.ReadFile(fsys, "vocabulary/edges.yaml")
@@ -178,22 +204,14 @@ func parse(fsys fs.FS, extra map[string][]byte) (*Vocabulary, error) {
 	if err != nil {
 		return nil, err
 	}
-	for name := range extra {
-		if slices.Contains(names, name) {
-			return nil, fmt.Errorf("%s: registered, and embedded in schemas", name)
-		}
-		names = append(names, name)
-	}
 	sort.Strings(names)
 	for _, name := range names {
 		if path.Base(name) == "edges.yaml" {
 			continue
 		}
-		raw, ok := extra[name]
-		if !ok {
-			if raw, err = fs.ReadFile(fsys, name); err != nil {
-				return nil, err
-			}
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
 		}
 		var pf providerFile
 		if err := strictUnmarshal(raw, &pf); err != nil {

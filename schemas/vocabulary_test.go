@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -94,5 +95,32 @@ func TestValidateJSON(t *testing.T) {
 		if p := ValidateJSON([]byte(doc)); len(p) == 0 {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// A provider package's vocabulary, registered, is loaded with the embedded ones: its kinds and
+// its title; one that would replace an embedded file is refused (issue #22).
+func TestRegister(t *testing.T) {
+	defer func() {
+		mu.Lock()
+		delete(registered, "vocabulary/toyreg.yaml")
+		delete(registered, "vocabulary/vercel.yaml")
+		loaded, loadErr = nil, nil
+		mu.Unlock()
+	}()
+	Register("toyreg", []byte("provider: toyreg\ntitle: Toy Registered\nkinds:\n  site: {category: app, system: true}\nedges:\n  contains:\n    - from: [vercel:team]\n      to: [toyreg:site]\n"))
+	v, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.Kinds["toyreg:site"]; !ok || v.Title("toyreg") != "Toy Registered" || v.Title("vercel") != "Vercel" || !v.EdgeAllowed("contains", "vercel:team", "toyreg:site") {
+		t.Errorf("registered vocabulary not loaded: kind %v, titles %q %q", v.Kinds["toyreg:site"], v.Title("toyreg"), v.Title("vercel"))
+	}
+	if _, ok := v.Kinds["vercel:project"]; !ok {
+		t.Error("the embedded vocabulary is gone")
+	}
+	Register("vercel", []byte("provider: vercel\n"))
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "vocabulary/vercel.yaml: registered, and embedded") {
+		t.Errorf("a registered file replacing an embedded one: %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/infragraph/infragraph/enrich/llm"
@@ -44,7 +43,7 @@ func (s *scanner) retention() time.Duration {
 // that are younger than the retention, then this scan's (ai nil: none). ok is false when nothing
 // would change: no LLM this scan and no record expired (or no log at all).
 func (s *scanner) auditLog(ai *llm.Enricher, res *scan.Result) (write func(io.Writer) error, ok bool, err error) {
-	path := filepath.Join(s.store.Dir, llmAuditFile)
+	path := output.Layout{Dir: s.store.Dir}.LLMAudit()
 	start, _ := time.Parse(time.RFC3339, res.Graph.Scan.StartedAt)
 	var kept bytes.Buffer
 	dropped := 0

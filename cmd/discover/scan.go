@@ -356,7 +356,7 @@ func (s *scanner) write(ctx context.Context, res *scan.Result, ai *llm.Enricher)
 	if write, ok, err := s.auditLog(ai, res); err != nil {
 		return nil, err
 	} else if ok {
-		if err := staged.Add(filepath.Join(s.store.Dir, llmAuditFile), 0o600, write); err != nil {
+		if err := staged.Add(output.Layout{Dir: s.store.Dir}.LLMAudit(), 0o600, write); err != nil {
 			return nil, err
 		}
 	}
