@@ -74,7 +74,7 @@ func (s *Store) Neighbourhood(ctx context.Context, id string) (*graph.Graph, err
 			SELECT DISTINCT v FROM (
 				SELECT doc FROM infragraph.edges WHERE to_id = ANY($1) AND from_id = ANY($1)
 				UNION ALL SELECT doc FROM infragraph.inferred_edges WHERE to_id = ANY($1) AND from_id = ANY($1)
-			) e, jsonb_array_elements_text(coalesce(e.doc->'via', '[]'::jsonb)) v`, ids)
+			) e, json_array_elements_text(coalesce(e.doc->'via', '[]'::json)) v`, ids)
 		via, err := texts(rs, err)
 		if err != nil {
 			return err

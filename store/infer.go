@@ -55,12 +55,12 @@ func (s *Store) Infer(ctx context.Context, o InferOptions) (*Inference, error) {
 		if err := xactLock(ctx, tx, storeLock, false); err != nil {
 			return err
 		}
-		prev, err := readGraph(ctx, tx, selection{})
+		obs, err := readGraph(ctx, tx, selection{observedOnly: true})
 		if err != nil {
 			return err
 		}
-		obs, err := readGraph(ctx, tx, selection{observedOnly: true})
-		if err != nil {
+		prev := obs.Clone() // the organisation's graph before this inference
+		if err := addInferred(ctx, tx, prev, selection{}); err != nil {
 			return err
 		}
 		started := o.Now().UTC()

@@ -57,6 +57,11 @@ func (s *Store) Stamp(ctx context.Context) (int64, error) {
 // rest. An edge whose endpoint no source holds any more is left out.
 func readGraph(ctx context.Context, tx pgx.Tx, sel selection) (*graph.Graph, error) {
 	g := graph.New()
+	// Rows come sorted with their documents: room to sort 100,000 of them in memory, for this
+	// transaction only (no session state).
+	if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'"); err != nil {
+		return nil, err
+	}
 	where, args := "", []any{}
 	if sel.sources != nil {
 		where, args = " WHERE source = ANY($1)", []any{sel.sources}
@@ -112,8 +117,19 @@ func readGraph(ctx context.Context, tx pgx.Tx, sel selection) (*graph.Graph, err
 	if sel.observedOnly {
 		return g, nil
 	}
-	if sel.ids == nil {
-		edgeWhere = ""
+	if err := addInferred(ctx, tx, g, sel); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// addInferred lays the inferred layer over g, the observed graph of sel: the nodes the
+// enrichers created, and the edges they proposed or merged into an observed one.
+func addInferred(ctx context.Context, tx pgx.Tx, g *graph.Graph, sel selection) error {
+	nodeWhere, edgeWhere, args := "", "", []any{}
+	if sel.ids != nil {
+		nodeWhere, args = " WHERE id = ANY($1)", []any{sel.ids}
+		edgeWhere = " WHERE from_id = ANY($1) AND to_id = ANY($1)"
 	}
 	if err := eachDoc(ctx, tx, `SELECT doc::text FROM infragraph.inferred_nodes`+nodeWhere+` ORDER BY id`, args, func(b []byte) error {
 		var n graph.Node
@@ -125,9 +141,9 @@ func readGraph(ctx context.Context, tx pgx.Tx, sel selection) (*graph.Graph, err
 		}
 		return nil // its owner no longer has it
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	err = eachDoc(ctx, tx, `SELECT doc::text FROM infragraph.inferred_edges`+edgeWhere+` ORDER BY from_id, to_id, type`, args, func(b []byte) error {
+	return eachDoc(ctx, tx, `SELECT doc::text FROM infragraph.inferred_edges`+edgeWhere+` ORDER BY from_id, to_id, type`, args, func(b []byte) error {
 		var e graph.Edge
 		if err := json.Unmarshal(b, &e); err != nil {
 			return err
@@ -141,10 +157,6 @@ func readGraph(ctx context.Context, tx pgx.Tx, sel selection) (*graph.Graph, err
 		}
 		return g.AddEdge(e)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return g, nil
 }
 
 func eachDoc(ctx context.Context, tx pgx.Tx, sql string, args []any, f func([]byte) error) error {

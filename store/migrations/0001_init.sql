@@ -8,17 +8,21 @@
 
 CREATE TABLE infragraph.sources (
 	source       text PRIMARY KEY,       -- provider/instance
-	status       jsonb NOT NULL,         -- graph.CollectorStatus, as graph.json writes it
+	status       json NOT NULL,         -- graph.CollectorStatus, as graph.json writes it
 	scan_id      text NOT NULL,          -- the publish that last wrote this source
 	published_at timestamptz NOT NULL
 );
 
+-- No primary key on nodes and edges: a publish writes each (source, id) once (the graph is a
+-- set), and a unique index over long text keys would double the cost of its COPY. The indexes
+-- serve a publish's DELETE (source), the readers' lookups (id) and the impact walk (to_id,
+-- from_id).
 CREATE TABLE infragraph.nodes (
 	source text NOT NULL,                -- the owner; for a shared node, the source that emitted it
 	id     text NOT NULL,
-	doc    jsonb NOT NULL,               -- graph.Node
-	PRIMARY KEY (source, id)
+	doc    json NOT NULL                 -- graph.Node
 );
+CREATE INDEX nodes_source ON infragraph.nodes (source);
 CREATE INDEX nodes_id ON infragraph.nodes (id);
 
 CREATE TABLE infragraph.edges (
@@ -26,9 +30,9 @@ CREATE TABLE infragraph.edges (
 	from_id text NOT NULL,
 	to_id   text NOT NULL,
 	type    text NOT NULL,
-	doc     jsonb NOT NULL,              -- graph.Edge, origin observed
-	PRIMARY KEY (source, from_id, to_id, type)
+	doc     json NOT NULL                -- graph.Edge, origin observed
 );
+CREATE INDEX edges_source ON infragraph.edges (source);
 CREATE INDEX edges_from ON infragraph.edges (from_id);
 CREATE INDEX edges_to ON infragraph.edges (to_id);
 
@@ -36,13 +40,13 @@ CREATE INDEX edges_to ON infragraph.edges (to_id);
 -- edge they proposed or merged into an observed one (the whole merged edge).
 CREATE TABLE infragraph.inferred_nodes (
 	id  text PRIMARY KEY,
-	doc jsonb NOT NULL
+	doc json NOT NULL
 );
 CREATE TABLE infragraph.inferred_edges (
 	from_id text NOT NULL,
 	to_id   text NOT NULL,
 	type    text NOT NULL,
-	doc     jsonb NOT NULL,
+	doc     json NOT NULL,
 	PRIMARY KEY (from_id, to_id, type)
 );
 CREATE INDEX inferred_edges_to ON infragraph.inferred_edges (to_id);
@@ -53,7 +57,7 @@ CREATE TABLE infragraph.scans (
 	id           text NOT NULL,          -- the scan's id, its UTC start (20261121T060000Z)
 	kind         text NOT NULL CHECK (kind IN ('publish', 'infer')),
 	sources      text[] NOT NULL,        -- the sources a publish replaced
-	info         jsonb NOT NULL,         -- graph.ScanInfo
+	info         json NOT NULL,         -- graph.ScanInfo
 	published_at timestamptz NOT NULL DEFAULT now()
 );
 
