@@ -75,6 +75,12 @@ abandoned, one that is writing finishes. Only one process may scan into a direct
 
 --every stopped by a signal exits 0.
 
+With --store URL (or $DISCOVER_STORE_URL, or store: in the config file), the scan is one shard of
+an organisation: it publishes what its own collector instances found into the PostgreSQL store,
+infers over every shard's graph there, and writes the whole organisation's graph into --out. A
+store that fails leaves this shard's graph in --out and exits 3 (README, "One graph for an
+organisation").
+
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

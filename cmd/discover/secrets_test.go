@@ -109,6 +109,31 @@ func TestDemoScanLeaksNoSecret(t *testing.T) {
 // (the token, a connection string, a proxy's page quoting the Authorization header) and an LLM
 // gateway echoing the request: nothing planted reaches stderr, stdout or an output file.
 func TestFailingScanLeaksNoSecret(t *testing.T) {
+	cfg, vars := leakyEstate(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	e, out, errb := testEnv(vars)
+	code := runEnv(context.Background(), []string{"scan", "--config", cfg, "--out", dir, "--log-level", "debug", "--progress", "--llm", "on"}, e)
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d (some collectors failed)\n%s", code, exitPartial, errb)
+	}
+	log := errb.String()
+	// The failures are reported, with their non-secret facts.
+	for _, want := range []string{"db.example.com", "409", "403"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q: the failures are not all reported\n%s", want, log)
+		}
+	}
+	// The gateway's echoing error was met and recorded.
+	if audit, err := os.ReadFile(filepath.Join(dir, "llm-audit.jsonl")); err != nil || !strings.Contains(string(audit), "HTTP 400: invalid_request_error") {
+		t.Errorf("llm-audit.jsonl does not record the gateway's error (%v):\n%s", err, audit)
+	}
+	assertNoCanaryAnywhere(t, dir, out, errb, "sslmode=require&password")
+	assertExplorerShowsNoCanary(t, dir, "sslmode=require&password")
+}
+
+// leakyEstate is an estate whose providers and LLM gateway echo the secrets they were sent in
+// their errors: a config file and the environment to scan it with.
+func leakyEstate(t *testing.T) (cfgPath string, vars map[string]string) {
 	const (
 		vercelToken = "CANARY-e2e-vercel-token"
 		doToken     = "CANARY-e2e-do-token"
@@ -152,23 +177,5 @@ func TestFailingScanLeaksNoSecret(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "out")
-	e, out, errb := testEnv(map[string]string{"DISCOVER_LLM_BASE_URL": llmSrv.URL + "/v1", "DISCOVER_LLM_API_KEY": llmKey})
-	code := runEnv(context.Background(), []string{"scan", "--config", cfg, "--out", dir, "--log-level", "debug", "--progress", "--llm", "on"}, e)
-	if code != exitPartial {
-		t.Fatalf("exit %d, want %d (some collectors failed)\n%s", code, exitPartial, errb)
-	}
-	log := errb.String()
-	// The failures are reported, with their non-secret facts.
-	for _, want := range []string{"db.example.com", "409", "403"} {
-		if !strings.Contains(log, want) {
-			t.Errorf("the log lacks %q: the failures are not all reported\n%s", want, log)
-		}
-	}
-	// The gateway's echoing error was met and recorded.
-	if audit, err := os.ReadFile(filepath.Join(dir, "llm-audit.jsonl")); err != nil || !strings.Contains(string(audit), "HTTP 400: invalid_request_error") {
-		t.Errorf("llm-audit.jsonl does not record the gateway's error (%v):\n%s", err, audit)
-	}
-	assertNoCanaryAnywhere(t, dir, out, errb, "sslmode=require&password")
-	assertExplorerShowsNoCanary(t, dir, "sslmode=require&password")
+	return cfg, map[string]string{"DISCOVER_LLM_BASE_URL": llmSrv.URL + "/v1", "DISCOVER_LLM_API_KEY": llmKey}
 }

@@ -257,3 +257,30 @@ func TestServeStoreAsReadOnlyRole(t *testing.T) {
 		}
 	})
 }
+
+// TestFailingScanLeaksNoSecretIntoTheStore: the echoing estate of TestFailingScanLeaksNoSecret
+// published to a store (its URL with a CANARY password): no planted secret in any row, log or
+// output.
+func TestFailingScanLeaksNoSecretIntoTheStore(t *testing.T) {
+	cfg, vars := leakyEstate(t)
+	storetest.EachMode(t, func(t *testing.T, dsn string) {
+		dsn = withPassword(t, dsn)
+		vars[storeEnv] = dsn
+		dir := filepath.Join(t.TempDir(), "out")
+		e, out, errb := testEnv(vars)
+		mustRun(t, e, errb, exitPartial, "scan", "--config", cfg, "--out", dir, "--log-level", "debug", "--llm", "on")
+		if !strings.Contains(errb.String(), "published to the store") {
+			t.Fatalf("the scan did not publish:\n%s", errb)
+		}
+		assertNoCanaryAnywhere(t, dir, out, errb, "sslmode=require&password")
+		dump := storetest.Dump(t, dsn)
+		if !strings.Contains(dump, "db.example.com") {
+			t.Fatal("the store lacks the failures' non-secret facts: the dump proves nothing")
+		}
+		for _, c := range []string{"CANARY", "sslmode=require&password"} {
+			if i := strings.Index(dump, c); i >= 0 {
+				t.Errorf("the store holds %q: ...%s...", c, dump[max(0, i-200):min(len(dump), i+60)])
+			}
+		}
+	})
+}
