@@ -50,6 +50,9 @@ type Transport struct {
 	HonourRetryAfter5xx bool
 	// Retryable says which statuses are retried (nil: 429 and 5xx but 501).
 	Retryable func(status int) bool
+	// RetryError says which transport errors are retried (nil: every one but a Permanent one,
+	// which never is).
+	RetryError func(err error) bool
 	// MaxWait bounds one wait. A longer one ends the retries, unless Budget says the context's
 	// deadline affords it, or CapWait is set, which waits MaxWait instead.
 	MaxWait time.Duration
@@ -139,7 +142,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case err != nil && Permanent(err):
 			return nil, err
 		case err != nil:
-			if once || errTries >= t.Retries || t.spent(attempt) {
+			if once || errTries >= t.Retries || t.spent(attempt) || t.RetryError != nil && !t.RetryError(err) {
 				return nil, err
 			}
 			wait = t.backoff(errTries)

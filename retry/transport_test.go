@@ -358,3 +358,25 @@ func TestThrough(t *testing.T) {
 		t.Errorf("%q after %d requests, want ok after 2", b, n)
 	}
 }
+
+// RetryError refuses a transport error: it is returned after the first attempt (the Docker
+// engine's rule: a connection failure is not retried).
+func TestTransportRetryErrorRefused(t *testing.T) {
+	var n int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer srv.Close()
+	tr := &Transport{Retries: 3, Backoff: time.Millisecond, RetryError: func(error) bool { return false }}
+	if _, err := (&http.Client{Transport: tr}).Get(srv.URL); err == nil {
+		t.Fatal("no error from a dropped connection")
+	}
+	if n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}

@@ -12,13 +12,13 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/cli/cli/connhelper"
 	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/tlsconfig"
 
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/httpguard"
+	"github.com/infragraph/infragraph/retry"
 )
 
 // maxBody caps one answer of the engine (httpguard.LimitBody). The largest is the container
@@ -73,7 +73,15 @@ func newClient(cfg Config, dial func(ctx context.Context, network, addr string) 
 	}
 	// The client's options need hc's *http.Transport as it is; the cap wraps it afterwards
 	// (the client keeps hc, and reads every answer through hc.Transport).
-	hc.Transport = shapeCheck{next: httpguard.LimitBody(hc.Transport, maxBody)}
+	hc.Transport = &retry.Transport{Next: shapeCheck{next: httpguard.LimitBody(hc.Transport, maxBody)},
+		Retries: 2, Backoff: 200 * time.Millisecond, IdempotentOnly: true,
+		// Daemon-side failures (500, 503) are retried; client errors and connection failures
+		// are not: retrying an unreachable engine only delays the clear error.
+		Retryable: func(status int) bool {
+			return status == http.StatusInternalServerError || status == http.StatusServiceUnavailable
+		},
+		RetryError: func(error) bool { return false },
+	}
 	return cli, nil
 }
 
@@ -151,34 +159,6 @@ func hostOf(host string) string {
 		return evidence.NormalizeHost(h)
 	}
 	return ""
-}
-
-// retry runs an idempotent read, retrying daemon-side failures (500, 503) a bounded number of
-// times with backoff; waits honour ctx. Client errors and connection failures are returned at
-// once: retrying an unreachable engine only delays the clear error.
-func retry[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
-	const attempts = 3
-	wait := 200 * time.Millisecond
-	var zero T
-	for i := 1; ; i++ {
-		v, err := call(ctx)
-		if err == nil {
-			return v, nil
-		}
-		if i == attempts || !transient(err) || ctx.Err() != nil {
-			return zero, err
-		}
-		select {
-		case <-ctx.Done():
-			return zero, errors.Join(err, ctx.Err())
-		case <-time.After(wait):
-		}
-		wait *= 2
-	}
-}
-
-func transient(err error) bool {
-	return cerrdefs.IsInternal(err) || cerrdefs.IsUnavailable(err)
 }
 
 // isDialErr reports a failure to connect (refused, no such socket, no route).

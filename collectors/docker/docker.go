@@ -129,7 +129,7 @@ var errInfo = errors.New("engine info")
 // context that ends midway fails the read: a half-read engine is not reported as complete.
 func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emitter) (snapshot, error) {
 	var s snapshot
-	info, err := retry(ctx, func(ctx context.Context) (system.Info, error) { return cli.Info(ctx) })
+	info, err := cli.Info(ctx)
 	if err != nil {
 		return s, fmt.Errorf("%w: %w", errInfo, err)
 	}
@@ -144,36 +144,28 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 	slots := make(chan struct{}, parallel)
 	families := []func(){
 		func() {
-			if list, err := retry(ctx, func(ctx context.Context) ([]container.Summary, error) {
-				return cli.ContainerList(ctx, container.ListOptions{All: true})
-			}); err != nil {
+			if list, err := cli.ContainerList(ctx, container.ListOptions{All: true}); err != nil {
 				warn("list containers", err)
 			} else {
 				s.Containers = inspectContainers(ctx, cli, list, slots, emit)
 			}
 		},
 		func() {
-			if list, err := retry(ctx, func(ctx context.Context) ([]image.Summary, error) {
-				return cli.ImageList(ctx, image.ListOptions{All: false})
-			}); err != nil {
+			if list, err := cli.ImageList(ctx, image.ListOptions{All: false}); err != nil {
 				warn("list images", err)
 			} else {
 				s.Images = list
 			}
 		},
 		func() {
-			if list, err := retry(ctx, func(ctx context.Context) ([]network.Summary, error) {
-				return cli.NetworkList(ctx, network.ListOptions{})
-			}); err != nil {
+			if list, err := cli.NetworkList(ctx, network.ListOptions{}); err != nil {
 				warn("list networks", err)
 			} else {
 				s.Networks = inspectNetworks(ctx, cli, list, slots, emit)
 			}
 		},
 		func() {
-			if list, err := retry(ctx, func(ctx context.Context) (volume.ListResponse, error) {
-				return cli.VolumeList(ctx, volume.ListOptions{})
-			}); err != nil {
+			if list, err := cli.VolumeList(ctx, volume.ListOptions{}); err != nil {
 				warn("list volumes", err)
 			} else {
 				s.Volumes = list.Volumes
@@ -184,27 +176,21 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 	if info.Swarm.ControlAvailable {
 		families = append(families,
 			func() {
-				if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Node, error) {
-					return cli.NodeList(ctx, swarm.NodeListOptions{})
-				}); err != nil {
+				if list, err := cli.NodeList(ctx, swarm.NodeListOptions{}); err != nil {
 					warn("list swarm nodes", err)
 				} else {
 					s.Nodes = list
 				}
 			},
 			func() {
-				if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Service, error) {
-					return cli.ServiceList(ctx, swarm.ServiceListOptions{})
-				}); err != nil {
+				if list, err := cli.ServiceList(ctx, swarm.ServiceListOptions{}); err != nil {
 					warn("list swarm services", err)
 				} else {
 					s.Services = list
 				}
 			},
 			func() {
-				if list, err := retry(ctx, func(ctx context.Context) ([]swarm.Task, error) {
-					return cli.TaskList(ctx, swarm.TaskListOptions{})
-				}); err != nil {
+				if list, err := cli.TaskList(ctx, swarm.TaskListOptions{}); err != nil {
 					warn("list swarm tasks", err)
 				} else {
 					s.Tasks = list
@@ -267,7 +253,7 @@ func inspectAll[S, R any](ctx context.Context, emit graph.Emitter, slots chan st
 			if ctx.Err() != nil {
 				return nil
 			}
-			r, err := retry(ctx, func(ctx context.Context) (R, error) { return inspect(ctx, item) })
+			r, err := inspect(ctx, item)
 			switch {
 			case err == nil:
 				out[i], keep[i] = r, true
