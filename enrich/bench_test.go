@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/infragraph/infragraph/graph"
-	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 // fakeRef turns i into a 20-letter Supabase project ref.
@@ -73,7 +73,7 @@ func synthetic(tb testing.TB, n int) *graph.Graph {
 // BenchmarkInfer measures rule inference plus validation on synthetic graphs of 10k and 100k
 // nodes. Record the numbers in BENCHMARKS.md ("Inference and validation").
 func BenchmarkInfer(b *testing.B) {
-	vocab := schemas.MustLoad()
+	vocab := schemastest.Vocabulary()
 	for _, n := range []int{10_000, 100_000} {
 		g := synthetic(b, n)
 		nodes, _ := g.Len()

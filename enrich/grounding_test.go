@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/infragraph/infragraph/graph"
-	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 // Issue #26 item 13: a quote grounds a claim only as a meaningful token of the field it names:
@@ -73,7 +73,7 @@ func TestValidatorRejectsFragmentQuotes(t *testing.T) {
 			{Node: "docker:container:e1/web", Field: "compose.oneoff", Value: "fals"},
 			{Node: "digitalocean:db_cluster:d1", Field: "databases", Value: "acme"},
 		}}}
-	vs := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(g, []Proposal{p})
+	vs := Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}.Check(g, []Proposal{p})
 	if vs[0].Accepted {
 		t.Fatal("fragments of a boolean and a name grounded an edge")
 	}
@@ -93,7 +93,7 @@ func TestValidatorRejectsConfidenceOutsideUnitInterval(t *testing.T) {
 	for _, c := range []float64{1e9, -0.1, 1.0000001, math.NaN(), math.Inf(1), math.Inf(-1)} {
 		p := good()
 		p.Edge.Confidence = c
-		vs := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(small(t), []Proposal{p})
+		vs := Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}.Check(small(t), []Proposal{p})
 		if vs[0].Accepted || !contains(codesOf(vs[0]), string(ReasonConfidence)) {
 			t.Errorf("confidence %v: accepted=%v reasons %v", c, vs[0].Accepted, vs[0].Reasons)
 		}
@@ -101,7 +101,7 @@ func TestValidatorRejectsConfidenceOutsideUnitInterval(t *testing.T) {
 	// A threshold that is not a number must not accept everything: NaN compares false.
 	p := good()
 	p.Edge.Confidence = 0.1
-	vs := Validator{Vocab: schemas.MustLoad(), Threshold: math.NaN()}.Check(small(t), []Proposal{p})
+	vs := Validator{Vocab: schemastest.Vocabulary(), Threshold: math.NaN()}.Check(small(t), []Proposal{p})
 	if vs[0].Accepted {
 		t.Error("threshold NaN accepted a proposal of confidence 0.1")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 func infer(t *testing.T, g *graph.Graph) ([]Proposal, []Verdict) {
@@ -19,7 +20,7 @@ func infer(t *testing.T, g *graph.Graph) ([]Proposal, []Verdict) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vs := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(g, ps)
+	vs := Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}.Check(g, ps)
 	return ps, vs
 }
 

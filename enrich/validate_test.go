@@ -9,7 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/infragraph/infragraph/graph"
-	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 // vocabFS is the real edges.yaml, external.yaml and git.yaml plus the given files.
@@ -64,7 +64,7 @@ func good() Proposal {
 }
 
 func TestValidatorAcceptsGrounded(t *testing.T) {
-	v := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}
+	v := Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}
 	vs := v.Check(small(t), []Proposal{good()})
 	if !vs[0].Accepted || len(vs[0].Reasons) != 0 {
 		t.Fatalf("good proposal rejected: %v", vs[0].Reasons)
@@ -112,7 +112,7 @@ func TestValidatorRejectsEachReason(t *testing.T) {
 		}},
 	}
 	covered := map[Code]bool{}
-	v := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}
+	v := Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}
 	for _, c := range cases {
 		p := good()
 		p.Edge.Evidence = append([]graph.Evidence(nil), p.Edge.Evidence...)
@@ -144,7 +144,7 @@ func TestValidatorReturnsEveryReason(t *testing.T) {
 	p.Edge.Confidence = -1
 	p.Edge.Evidence = nil
 	p.Edge.To = p.Edge.From
-	vs := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(small(t), []Proposal{p})
+	vs := Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}.Check(small(t), []Proposal{p})
 	var codes []Code
 	for _, r := range vs[0].Reasons {
 		codes = append(codes, r.Code)
@@ -162,7 +162,7 @@ func TestValidatorNewExternalNode(t *testing.T) {
 		NewNodes: []graph.Node{{ID: "external:host:api.stripe.com", Provider: "external", Kind: "host", Name: "api.stripe.com", Attrs: graph.Attrs{"host": "api.stripe.com"}}},
 		Edge: graph.Edge{From: "vercel:project:p1", To: "external:host:api.stripe.com", Type: "calls", Origin: graph.Rule, Confidence: 0.9,
 			Evidence: []graph.Evidence{{Node: "external:host:api.stripe.com", Field: "host", Value: "api.stripe.com"}}}}
-	vs := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(g, []Proposal{p})
+	vs := Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}.Check(g, []Proposal{p})
 	if !vs[0].Accepted {
 		t.Fatalf("rejected: %v", vs[0].Reasons)
 	}
@@ -175,7 +175,7 @@ func TestValidatorNewExternalNode(t *testing.T) {
 	// A rejected proposal creates nothing.
 	g2 := small(t)
 	p.Edge.Confidence = 0.1
-	vs = Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(g2, []Proposal{p})
+	vs = Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}.Check(g2, []Proposal{p})
 	Apply(g2, vs)
 	if g2.HasNode("external:host:api.stripe.com") {
 		t.Error("a rejected proposal created its node")
@@ -189,7 +189,7 @@ func TestApplyMergesDuplicates(t *testing.T) {
 	b.Edge.Origin = graph.LLM
 	b.Edge.Evidence = b.Edge.Evidence[:1]
 	b.Edge.Evidence = append(b.Edge.Evidence, graph.Evidence{Node: "supabase:project:abcdefghijabcdefghij", Field: "name", Value: "prod"})
-	vs := Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(g, []Proposal{a, b})
+	vs := Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}.Check(g, []Proposal{a, b})
 	if added := Apply(g, vs); added != 1 {
 		t.Fatalf("added %d, want 1", added)
 	}

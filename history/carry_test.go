@@ -15,7 +15,7 @@ import (
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/scan"
-	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 // fake is a collector over an estate the test edits between scans.
@@ -363,7 +363,7 @@ func uses(from, to string, o graph.Origin) enrich.Proposal {
 func TestInferredEdges(t *testing.T) {
 	vercel, do := acmeVercel(), acmeDO()
 	// The validator must accept the fixture's proposals, or this test would prove nothing.
-	if !schemas.MustLoad().EdgeAllowed("calls", "vercel:project", "digitalocean:droplet") {
+	if !schemastest.Vocabulary().EdgeAllowed("calls", "vercel:project", "digitalocean:droplet") {
 		t.Fatal("inferred.yaml no longer allows calls from a Vercel project to a droplet; pick another pair")
 	}
 	prop := uses("vercel:project:prj_admin", "digitalocean:droplet:1001", graph.Rule)

@@ -140,16 +140,6 @@ func Register(provider string, file []byte) {
 	loaded, loadErr = nil, nil
 }
 
-// MustLoad is Load for callers that cannot go on without the vocabulary; the embedded files are
-// checked by the package's tests.
-func MustLoad() *Vocabulary {
-	v, err := Load()
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // layered is the embedded files with the registered ones beside them, as Parse reads them.
 type layered struct {
 	fs.FS

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 // Every listed provider is complete and agrees with what other packages read: its title is its
 // vocabulary's (renderers group nodes under that), the settings its Env and OriginFields name
 // are fields of its config section, it has a demo part.
 func TestProvidersAreComplete(t *testing.T) {
-	v := schemas.MustLoad()
+	v := schemastest.Vocabulary()
 	if want := []string{"digitalocean", "docker", "odoo", "supabase", "vercel"}; !slices.Equal(Providers, want) {
 		t.Errorf("Providers = %v, want %v", Providers, want)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/graph"
-	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 // Output is what one Collect call produced.
@@ -112,7 +112,7 @@ func CollectContext(t testing.TB, ctx context.Context, provider string, c collec
 
 // Check returns conformance problems of emitted nodes and edges against the vocabulary.
 func Check(nodes []graph.Node, edges []graph.Edge) []string {
-	v := schemas.MustLoad()
+	v := schemastest.Vocabulary()
 	var problems []string
 	kinds := map[string]string{}
 	for _, n := range nodes {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/infragraph/infragraph/graph"
-	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 // Issue #20: decisions are cached per candidate pair, keyed by the pair's own (redacted) cards,
@@ -34,7 +34,7 @@ func TestRescanAsksOnlyAboutChangedPairs(t *testing.T) {
 		return fmt.Sprint(validate(g, ps)), e.Summary()
 	}
 	g := estate(t)
-	pairs := Candidates(g, schemas.MustLoad(), 400)
+	pairs := Candidates(g, schemastest.Vocabulary(), 400)
 	if len(pairs) < 5 {
 		t.Fatalf("the estate has %d candidate pairs; the test wants several batches", len(pairs))
 	}
@@ -79,11 +79,11 @@ func TestRescanAsksOnlyAboutChangedPairs(t *testing.T) {
 	g3 := estate(t)
 	g3.AddNode(graph.Node{ID: "digitalocean:droplet:0001", Provider: "digitalocean", Kind: "droplet", Name: "admin-1", Attrs: graph.Attrs{"public_ipv4": "203.0.113.11"}})
 	g3.NodePtr(lone).Attrs["region"] = "fra1"
-	if n := len(Candidates(g3, schemas.MustLoad(), 400)); n <= len(pairs) {
+	if n := len(Candidates(g3, schemastest.Vocabulary(), 400)); n <= len(pairs) {
 		t.Fatalf("the new node made no new pair (%d pairs)", n)
 	}
 	scan(g3)
-	added := len(Candidates(g3, schemas.MustLoad(), 400)) - len(pairs)
+	added := len(Candidates(g3, schemastest.Vocabulary(), 400)) - len(pairs)
 	if n := f.requests() - calls; n != (added+1)/2 {
 		t.Errorf("a rescan with %d new pairs made %d calls, want %d", added, n, (added+1)/2)
 	}

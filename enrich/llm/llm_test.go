@@ -15,7 +15,7 @@ import (
 
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
-	"github.com/infragraph/infragraph/schemas"
+	"github.com/infragraph/infragraph/schemas/schemastest"
 )
 
 const canary = "CANARY-llm-7d1e"
@@ -132,7 +132,7 @@ func setup(t *testing.T, f *fakeAPI, mut func(*Config)) (*Enricher, *httptest.Se
 }
 
 func validate(g *graph.Graph, ps []enrich.Proposal) []enrich.Verdict {
-	return enrich.Validator{Vocab: schemas.MustLoad(), Threshold: 0.5}.Check(g, ps)
+	return enrich.Validator{Vocab: schemastest.Vocabulary(), Threshold: 0.5}.Check(g, ps)
 }
 
 func TestGoodAnswerBecomesValidatedEdge(t *testing.T) {
