@@ -52,7 +52,7 @@ func (m *model) restoreSteps(id string) ([]string, bool) {
 	return ids, all
 }
 
-// waveWords is "wave 3", or "wave 3 (cycle)" for a rep in a dependency cycle.
+// waveWords is "wave 3", or "wave 3, cycle" for a rep in a dependency cycle.
 func (m *model) waveWords(id string) string {
 	w := "wave " + strconv.Itoa(m.restore().Wave(id))
 	if m.restore().InCycle(id) {
