@@ -159,7 +159,7 @@ func openings(n graph.Node) []string {
 		if world[n.Str("cidr")] {
 			out = append(out, "connections from trusted source "+n.Str("cidr"))
 		}
-	case "storage_bucket", "bucket", "spaces_bucket":
+	case "storage_bucket":
 		if b, _ := n.Attrs["public"].(bool); b {
 			out = append(out, "public reads (the bucket is public)")
 		}
