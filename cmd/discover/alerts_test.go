@@ -15,6 +15,8 @@ import (
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/scan"
 	"github.com/infragraph/infragraph/schemas"
 )
 
@@ -108,5 +110,18 @@ func TestAlertsEndToEnd(t *testing.T) {
 	defer mu.Unlock()
 	if len(posts) == 0 || !strings.Contains(posts[len(posts)-1], "ALERT exposure opened: firewall") {
 		t.Errorf("notification: %q", posts)
+	}
+}
+
+// A triaged alert's paragraph follows its ALERT line in the notification, marked model-written.
+func TestNotifyCarriesTheTriage(t *testing.T) {
+	g := graph.New()
+	g.Scan.ID = "20261120T080000Z"
+	g.Scan.Alerts = []graph.Alert{{Kind: graph.AlertExposureOpened, Subject: "digitalocean:firewall:fw-a", Message: `firewall "a" now allows inbound traffic from 0.0.0.0/0`,
+		Triage: &graph.Triage{Text: "Check who widened <the rule>.", Model: "m1", Cites: []string{"digitalocean:firewall:fw-a"}}}}
+	body, ok := notifyPayload(&scan.Result{Graph: g, Changes: &history.Changes{}}, nil)
+	var p struct{ Text string }
+	if err := json.Unmarshal(body, &p); !ok || err != nil || !strings.Contains(p.Text, "ALERT exposure opened: firewall \"a\" now allows inbound traffic from 0.0.0.0/0\ntriage, model-written by m1 (citations checked): Check who widened &lt;the rule&gt;.") {
+		t.Errorf("payload (%v): %s", err, body)
 	}
 }

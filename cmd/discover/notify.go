@@ -134,6 +134,9 @@ func notifyPayload(res *scan.Result, exit error) ([]byte, bool) {
 	}
 	for _, a := range g.Scan.Alerts { // alerts first among the news: they are why an operator looks
 		lines = append(lines, "ALERT "+render.AlertWords(a.Kind)+": "+a.Message)
+		if t := a.Triage; t != nil {
+			lines = append(lines, "triage, model-written by "+t.Model+" (citations checked): "+t.Text)
+		}
 	}
 	switch s := g.Scan.Changes; {
 	case s != nil:
