@@ -145,9 +145,21 @@ func ReadProposals(r io.Reader) ([]Verdict, error) {
 	return doc.Proposals, nil
 }
 
-// Prices are what the gateway charges, in US dollars per million tokens (0: not given).
+// Prices are what the gateway charges, in US dollars per million tokens (0: not given): Prompt
+// and Completion for every model, unless Models prices it ("anthropic/claude-haiku-4.5").
 type Prices struct {
 	Prompt, Completion float64
+	Models             map[string]Price
+}
+
+// Price is one model's price per million prompt and completion tokens.
+type Price struct{ Prompt, Completion float64 }
+
+func (p Prices) of(model string) (Price, bool) {
+	if m, ok := p.Models[model]; ok {
+		return m, true
+	}
+	return Price{p.Prompt, p.Completion}, p.Prompt > 0 || p.Completion > 0
 }
 
 // Report is a scan's score against a truth.
@@ -203,8 +215,8 @@ type Cost struct {
 	TrueAccepted int `json:"true_accepted"`
 	// TokensPerAccepted is (prompt+completion)/Accepted, -1 when none was accepted.
 	TokensPerAccepted float64 `json:"tokens_per_accepted_edge"`
-	// USD and USDPerAccepted are priced with Prices (-1 when no price was given or nothing
-	// was accepted).
+	// USD and USDPerAccepted are priced with Prices (-1 when no price was given, a model that
+	// used tokens has none, or nothing was accepted).
 	USD            float64 `json:"usd"`
 	USDPerAccepted float64 `json:"usd_per_accepted_edge"`
 }
@@ -320,6 +332,8 @@ func Evaluate(g *graph.Graph, proposals []Verdict, t *Truth, p Prices) Report {
 			r.RejectedTrue[c]++
 		}
 	}
+	type use struct{ prompt, completion int }
+	byModel := map[string]*use{}
 	for k, v := range g.Scan.Enrichment {
 		n, ok := v.(float64)
 		if !ok {
@@ -327,24 +341,46 @@ func Evaluate(g *graph.Graph, proposals []Verdict, t *Truth, p Prices) Report {
 				n, ok = float64(i), true
 			}
 		}
-		if !ok || !strings.HasPrefix(k, "llm.usage.") {
+		rest, usage := strings.CutPrefix(k, "llm.usage.")
+		if !ok || !usage {
 			continue
 		}
-		switch {
-		case strings.HasSuffix(k, ".prompt_tokens"):
-			r.Cost.PromptTokens += int(n)
-		case strings.HasSuffix(k, ".completion_tokens"):
-			r.Cost.CompletionTokens += int(n)
-		case strings.HasSuffix(k, ".calls"):
-			r.Cost.Calls += int(n)
+		for _, field := range []string{"prompt_tokens", "completion_tokens", "calls"} {
+			model, isField := strings.CutSuffix(rest, "."+field)
+			if !isField {
+				continue
+			}
+			u := byModel[model]
+			if u == nil {
+				u = &use{}
+				byModel[model] = u
+			}
+			switch field {
+			case "prompt_tokens":
+				r.Cost.PromptTokens += int(n)
+				u.prompt += int(n)
+			case "completion_tokens":
+				r.Cost.CompletionTokens += int(n)
+				u.completion += int(n)
+			case "calls":
+				r.Cost.Calls += int(n)
+			}
 		}
 	}
 	r.Cost.TokensPerAccepted = ratio(r.Cost.PromptTokens+r.Cost.CompletionTokens, r.Cost.Accepted)
 	r.Cost.USD, r.Cost.USDPerAccepted = -1, -1
-	if p.Prompt > 0 || p.Completion > 0 {
-		r.Cost.USD = (float64(r.Cost.PromptTokens)*p.Prompt + float64(r.Cost.CompletionTokens)*p.Completion) / 1e6
+	priced, usd := true, 0.0
+	for model, u := range byModel {
+		pr, ok := p.of(model)
+		if !ok && u.prompt+u.completion > 0 {
+			priced = false // a model that cost tokens has no price: no total rather than a wrong one
+		}
+		usd += (float64(u.prompt)*pr.Prompt + float64(u.completion)*pr.Completion) / 1e6
+	}
+	if priced && (p.Prompt > 0 || p.Completion > 0 || len(p.Models) > 0) {
+		r.Cost.USD = usd
 		if r.Cost.Accepted > 0 {
-			r.Cost.USDPerAccepted = r.Cost.USD / float64(r.Cost.Accepted)
+			r.Cost.USDPerAccepted = usd / float64(r.Cost.Accepted)
 		}
 	}
 	return r

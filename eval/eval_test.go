@@ -54,3 +54,28 @@ func TestTruthErrorsNameTheLine(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// Cost is priced per model: a model's own price beats the flat one, and a model that used
+// tokens without any price leaves the total unknown rather than wrong.
+func TestCostPerModel(t *testing.T) {
+	g := graph.New()
+	g.Scan.Enrichment = map[string]any{
+		"llm.usage.anthropic/claude-haiku-4.5.prompt_tokens": 1000000.0, "llm.usage.anthropic/claude-haiku-4.5.completion_tokens": 200000.0, "llm.usage.anthropic/claude-haiku-4.5.calls": 3.0,
+		"llm.usage.openai/gpt-5-mini.prompt_tokens": 500000.0, "llm.usage.openai/gpt-5-mini.completion_tokens": 0.0, "llm.usage.openai/gpt-5-mini.calls": 1.0,
+	}
+	var ps []Verdict
+	for i := 0; i < 2; i++ {
+		var v Verdict
+		v.Proposal.Enricher, v.Accepted = "llm/x", true
+		ps = append(ps, v)
+	}
+	truth := &Truth{}
+	c := Evaluate(g, ps, truth, Prices{Prompt: 2, Models: map[string]Price{"anthropic/claude-haiku-4.5": {Prompt: 1, Completion: 5}}}).Cost
+	if c.Calls != 4 || c.PromptTokens != 1500000 || c.CompletionTokens != 200000 || c.USD != 1+1+1 || c.USDPerAccepted != 1.5 {
+		t.Errorf("cost %+v: want haiku 1+1 and gpt-5-mini 1 (the flat price)", c)
+	}
+	c = Evaluate(g, ps, truth, Prices{Models: map[string]Price{"anthropic/claude-haiku-4.5": {Prompt: 1, Completion: 5}}}).Cost
+	if c.USD != -1 {
+		t.Errorf("a model without a price was costed: %+v", c)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ type evalOpts struct {
 	json       bool
 	prompt     float64
 	completion float64
+	prices     []string // MODEL=PROMPT:COMPLETION
 }
 
 // newEvalCmd builds `discover eval`. runF replaces the command's work in tests that only check
@@ -57,6 +59,7 @@ Exit codes: 0 scored; 1 error (no scan to read); 2 bad usage or a malformed trut
 	f.BoolVar(&o.json, "json", false, "print JSON (same as --output json)")
 	f.Float64Var(&o.prompt, "prompt-price", 0, "USD per million prompt tokens, to price the LLM's edges")
 	f.Float64Var(&o.completion, "completion-price", 0, "USD per million completion tokens")
+	f.StringArrayVar(&o.prices, "price", nil, "one model's prices, MODEL=PROMPT:COMPLETION in USD per million tokens (repeatable; overrides the two above for that model)")
 	return cmd
 }
 
@@ -70,6 +73,17 @@ func runEval(e *env, o *evalOpts) error {
 		return usageErr("eval needs --truth FILE (see README, \"Measuring accuracy\")")
 	case o.prompt < 0 || o.completion < 0:
 		return usageErr("--prompt-price and --completion-price must not be negative")
+	}
+	prices := eval.Prices{Prompt: o.prompt, Completion: o.completion, Models: map[string]eval.Price{}}
+	for _, p := range o.prices {
+		model, pc, ok := strings.Cut(p, "=")
+		in, out, ok2 := strings.Cut(pc, ":")
+		pi, err1 := strconv.ParseFloat(in, 64)
+		po, err2 := strconv.ParseFloat(out, 64)
+		if !ok || !ok2 || model == "" || err1 != nil || err2 != nil || pi < 0 || po < 0 {
+			return usageErr("--price %q: want MODEL=PROMPT:COMPLETION, USD per million tokens (anthropic/claude-haiku-4.5=1:5)", p)
+		}
+		prices.Models[model] = eval.Price{Prompt: pi, Completion: po}
 	}
 	truth, err := eval.LoadTruth(o.truth)
 	if err != nil {
@@ -88,7 +102,7 @@ func runEval(e *env, o *evalOpts) error {
 	if err != nil {
 		return err
 	}
-	rep := eval.Evaluate(g, ps, truth, eval.Prices{Prompt: o.prompt, Completion: o.completion})
+	rep := eval.Evaluate(g, ps, truth, prices)
 	if format == "json" {
 		return writeJSON(e.Stdout, rep)
 	}

@@ -243,6 +243,12 @@ func TestEvalRejectsABadTruth(t *testing.T) {
 	if code := runEnv(context.Background(), []string{"eval", "--graph", dir}, e); code != exitUsage {
 		t.Errorf("no --truth: exit %d: %s", code, errb)
 	}
+	for _, bad := range []string{"haiku", "haiku=1", "=1:2", "haiku=1:-2", "haiku=x:2"} {
+		e, _, errb := testEnv(nil)
+		if code := runEnv(context.Background(), []string{"eval", "--truth", "../../demo/truth.yaml", "--graph", dir, "--price", bad}, e); code != exitUsage || !strings.Contains(errb.String(), "MODEL=PROMPT:COMPLETION") {
+			t.Errorf("--price %q: exit %d: %s", bad, code, errb)
+		}
+	}
 }
 
 // The README's eval example is what a demo scan without the LLM scores.
