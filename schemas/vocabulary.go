@@ -132,11 +132,16 @@ func Load() (*Vocabulary, error) {
 
 // Register adds the vocabulary file of a provider whose package brings its own (the built-in
 // providers' files are embedded here) under vocabulary/<provider>.yaml; the next Load parses it
-// with the rest. collectors.NewRegistry calls it for each provider it lists.
+// with the rest. collectors.NewRegistry calls it for each provider it lists. A nil file withdraws
+// the provider's (a test that listed a provider for a while).
 func Register(provider string, file []byte) {
 	mu.Lock()
 	defer mu.Unlock()
-	registered["vocabulary/"+provider+".yaml"] = file
+	if file == nil {
+		delete(registered, "vocabulary/"+provider+".yaml")
+	} else {
+		registered["vocabulary/"+provider+".yaml"] = file
+	}
 	loaded, loadErr = nil, nil
 }
 

@@ -123,4 +123,9 @@ func TestRegister(t *testing.T) {
 	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "vocabulary/vercel.yaml: registered, and embedded") {
 		t.Errorf("a registered file replacing an embedded one: %v", err)
 	}
+	Register("vercel", nil)
+	Register("toyreg", nil)
+	if v, err := Load(); err != nil || v.Title("toyreg") != "toyreg" || v.Kinds["toyreg:site"].Name != "" {
+		t.Errorf("withdrawn vocabularies still loaded: %v", err)
+	}
 }

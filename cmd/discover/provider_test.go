@@ -15,6 +15,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/all"
 	"github.com/infragraph/infragraph/collectors/toy"
 	"github.com/infragraph/infragraph/graph"
+	"github.com/infragraph/infragraph/schemas"
 )
 
 // README.md's "Adding a provider", proved: the toy provider is one package (collectors/toy) and
@@ -34,6 +35,7 @@ func TestAddingAProvider(t *testing.T) {
 
 	// The one line: the provider list collectors/all declares, plus the toy provider.
 	providers := collectors.NewRegistry(append(slices.Clone(all.Registry), toy.Provider)...)
+	t.Cleanup(func() { schemas.Register(toy.Provider.Name, nil) }) // the other tests know no toy kinds
 
 	dir := t.TempDir()
 	scan := func(vars map[string]string, args ...string) (int, string) {
