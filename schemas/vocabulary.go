@@ -291,6 +291,21 @@ func (v *Vocabulary) Title(provider string) string {
 	return provider
 }
 
+// Providers names every provider the vocabulary declares kinds of, sorted (the built-in ones,
+// git and external, and those provider packages registered).
+func (v *Vocabulary) Providers() []string {
+	seen := map[string]bool{}
+	for _, k := range v.Kinds {
+		seen[k.Provider] = true
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Kind returns the declared kind for provider and kind.
 func (v *Vocabulary) Kind(provider, kind string) (Kind, bool) {
 	k, ok := v.Kinds[provider+":"+kind]

@@ -188,7 +188,7 @@ func (e *Enricher) askRound(ctx context.Context, req openai.ChatCompletionReques
 // checkCites splits the node ids an answer names into those g has and those it does not.
 func checkCites(g *graph.Graph, answer string) (cited, unknown []string) {
 	seen := map[string]bool{}
-	for _, m := range nodeIDRE.FindAllString(answer, -1) {
+	for _, m := range nodeIDRE().FindAllString(answer, -1) {
 		id := strings.TrimRight(m, ".:")
 		if seen[id] {
 			continue

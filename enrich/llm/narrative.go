@@ -255,8 +255,32 @@ func systemSubgraph(g *graph.Graph, v *schemas.Vocabulary, system string, red *R
 	return sub
 }
 
-// nodeIDRE finds node ids written in a sentence's text.
-var nodeIDRE = regexp.MustCompile(`\b(?:vercel|supabase|odoo|digitalocean|docker|git|external):[a-z_]+:[^\s,;()\[\]` + "`" + `'"]+`)
+// nodeIDRE finds node ids written in a sentence's text: "provider:kind:native" for every
+// provider of the vocabulary (a provider package's own included, so adding a provider needs no
+// edit here).
+func nodeIDRE() *regexp.Regexp {
+	v, err := schemas.Load()
+	nodeIDs.Lock()
+	defer nodeIDs.Unlock()
+	if nodeIDs.re == nil || (err == nil && nodeIDs.vocab != v) {
+		providers := []string{"vercel", "supabase", "odoo", "digitalocean", "docker", "git", "external"} // without a vocabulary
+		if err == nil {
+			providers = v.Providers()
+		}
+		for i, p := range providers {
+			providers[i] = regexp.QuoteMeta(p)
+		}
+		nodeIDs.re, nodeIDs.vocab = regexp.MustCompile(`\b(?:`+strings.Join(providers, "|")+`):[a-z_]+:[^\s,;()\[\]`+"`"+`'"]+`), v
+	}
+	return nodeIDs.re
+}
+
+// nodeIDs is nodeIDRE's regexp, built for the vocabulary it was built from.
+var nodeIDs struct {
+	sync.Mutex
+	re    *regexp.Regexp
+	vocab *schemas.Vocabulary
+}
 
 // ground checks one sentence against the subgraph shown and the graph: "" when it stands, else
 // the reason it is dropped.
@@ -279,7 +303,7 @@ func ground(s Sentence, sub subgraph, g *graph.Graph) string {
 		}
 		cited[id] = true
 	}
-	for _, m := range nodeIDRE.FindAllString(text, -1) {
+	for _, m := range nodeIDRE().FindAllString(text, -1) {
 		if !cited[strings.TrimRight(m, ".:")] {
 			return DropUnknownID
 		}
