@@ -171,7 +171,7 @@ func providers() []provider {
 			name: "vercel", ratePerMin: 0,
 			note: "Scaled(120): 120 projects × (4 env vars, 2 domains, 3 deployments), a domain with 120 records, ...",
 			start: func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-				l, u := serve(tb, vercelfake.New(vercelfake.Scaled(120), vercelfake.WithLatency(latency)))
+				l, u := serve(tb, vercelfake.New(vercelfake.Scaled(120), vercelLatency(latency)))
 				c, err := vercel.New(vercel.Config{Name: "bench", Token: "scaled-token", APIURL: u})
 				if err != nil {
 					tb.Fatal(err)
@@ -481,7 +481,7 @@ func hubs() []provider {
 	}
 	vc.name, vc.kind, vc.note = "vercel-hub", "vercel", "Hub(3000): Scaled(10) and 3,000 preview deployments of one project"
 	vc.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-		l, u := serve(tb, vercelfake.New(vercelfake.Hub(3000), vercelfake.WithLatency(latency)))
+		l, u := serve(tb, vercelfake.New(vercelfake.Hub(3000), vercelLatency(latency)))
 		c, err := vercel.New(vercel.Config{Name: "bench", Token: "scaled-token", APIURL: u})
 		if err != nil {
 			tb.Fatal(err)
@@ -537,4 +537,9 @@ func BenchmarkScanLatencyHub(b *testing.B) {
 		b.ReportMetric(float64(wall.Milliseconds()), "wall-ms")
 		fmt.Printf("hub estates at once (DigitalOcean, Vercel, Docker, Supabase): nodes %d  wall %s\n", nodes, wall.Round(time.Millisecond))
 	}
+}
+
+// vercelLatency delays every answer of the Vercel fake by d.
+func vercelLatency(d time.Duration) vercelfake.Option {
+	return func(s *vercelfake.Server) { s.Latency = d }
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 )
 
 // Vercel, Supabase and Odoo answering bodies past their caps (issue #26, item 5): each collector
@@ -18,7 +18,7 @@ import (
 func TestHugeBodiesAreNamed(t *testing.T) {
 	huge := func(n int64) *httptest.Server {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			fakeapi.WriteHuge(w, `{"padding":"`, `"}`, n)
+			fakeapitest.WriteHuge(w, `{"padding":"`, `"}`, n)
 		}))
 		t.Cleanup(srv.Close)
 		return srv

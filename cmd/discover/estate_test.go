@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
 	"github.com/infragraph/infragraph/demo/demograph"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/output"
@@ -32,4 +34,9 @@ func acmeGraphFile(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// vercelFault makes the Vercel fake's next times requests on route answer f.
+func vercelFault(route string, times int, f fakeapi.Fault) vercelfake.Option {
+	return func(s *vercelfake.Server) { s.Fault(route, times, f) }
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
@@ -96,7 +97,7 @@ func TestHostileEstateLeaksNoCanary(t *testing.T) {
 	df.Fault("/v2/tags", -1, fakeapi.Fault{Garbage: true}) // a malformed body
 	dSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/volumes" { // an oversized one, echoing a canary in its padding
-			fakeapi.WriteHuge(w, `{"volumes":[],"padding":"CANARY-h-huge-body `, `"}`, 33<<20)
+			fakeapitest.WriteHuge(w, `{"volumes":[],"padding":"CANARY-h-huge-body `, `"}`, 33<<20)
 			return
 		}
 		df.ServeHTTP(w, r)

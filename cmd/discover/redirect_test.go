@@ -11,7 +11,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
-	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
@@ -27,19 +27,19 @@ func TestRedirectsKeepCredentialsHome(t *testing.T) {
 		doToken     = "CANARY-redir-do-token"
 		odooPass    = "CANARY-redir-odoo-password"
 	)
-	vercel := fakeapi.NewRedirects(t, vercelfake.New(vercelfake.MustLoad("demo")), nil)
+	vercel := fakeapitest.NewRedirects(t, vercelfake.New(vercelfake.MustLoad("demo")), nil)
 	df := digitaloceanfake.New(digitaloceanfake.MustLoad("demo"))
 	df.Token = doToken
-	do := fakeapi.NewRedirects(t, df, nil)
+	do := fakeapitest.NewRedirects(t, df, nil)
 	est := supabasefake.Demo()
 	est.Token = "sbp_CANARY_redir_supabase_token"
-	supa := fakeapi.NewRedirects(t, supabasefake.New(est, supabasefake.Options{}), nil)
+	supa := fakeapitest.NewRedirects(t, supabasefake.New(est, supabasefake.Options{}), nil)
 	// Odoo: only the calls that carry the password are redirected (the version probe is not).
 	carriesPassword := func(_ *http.Request, body []byte) bool { return bytes.Contains(body, []byte(odooPass)) }
-	odooXML := fakeapi.NewRedirects(t, odoofake.New(odoofake.MustLoad("demo"), odoofake.Options{Version: 17}), carriesPassword)
-	odooJSON := fakeapi.NewRedirects(t, odoofake.New(odoofake.MustLoad("demo"), odoofake.Options{Version: 17}), carriesPassword)
-	docker := fakeapi.NewRedirects(t, dockerfake.New(dockerfake.MustLoad("demo")), nil)
-	fronts := map[string]*fakeapi.Redirects{"vercel": vercel, "digitalocean": do, "supabase": supa, "odoo xml-rpc": odooXML, "odoo json-rpc": odooJSON, "docker": docker}
+	odooXML := fakeapitest.NewRedirects(t, odoofake.New(odoofake.MustLoad("demo"), odoofake.Options{Version: 17}), carriesPassword)
+	odooJSON := fakeapitest.NewRedirects(t, odoofake.New(odoofake.MustLoad("demo"), odoofake.Options{Version: 17}), carriesPassword)
+	docker := fakeapitest.NewRedirects(t, dockerfake.New(dockerfake.MustLoad("demo")), nil)
+	fronts := map[string]*fakeapitest.Redirects{"vercel": vercel, "digitalocean": do, "supabase": supa, "odoo xml-rpc": odooXML, "odoo json-rpc": odooJSON, "docker": docker}
 
 	cfg := filepath.Join(t.TempDir(), "infragraph.yaml")
 	yaml := "vercel:\n  - name: acme\n    token: " + vercelToken + "\n    api_url: " + vercel.Front.URL + "\n" +

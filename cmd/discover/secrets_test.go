@@ -144,8 +144,8 @@ func leakyEstate(t *testing.T) (cfgPath string, vars map[string]string) {
 	echo := func(token string) string { return "token " + token + " may not read this; tried " + dsn }
 
 	vf := vercelfake.New(vercelfake.MustLoad("demo"),
-		vercelfake.WithFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: http.StatusForbidden, Message: echo(vercelToken)}),
-		vercelfake.WithFault("/v1/edge-config", fakeapi.Always, fakeapi.Fault{Status: http.StatusBadRequest, Message: echo(vercelToken)}))
+		vercelFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: http.StatusForbidden, Message: echo(vercelToken)}),
+		vercelFault("/v1/edge-config", fakeapi.Always, fakeapi.Fault{Status: http.StatusBadRequest, Message: echo(vercelToken)}))
 	vSrv := httptest.NewServer(vf)
 	t.Cleanup(vSrv.Close)
 

@@ -38,7 +38,7 @@ func estateConfig(t *testing.T, bad map[string]bool, fail500 string) string {
 	ve.Token = "good-vercel-token"
 	var vopts []vercelfake.Option
 	if fail500 == "vercel" {
-		vopts = append(vopts, vercelfake.WithFault("/v2/user", fakeapi.Always, fakeapi.Fault{Status: http.StatusInternalServerError}))
+		vopts = append(vopts, vercelFault("/v2/user", fakeapi.Always, fakeapi.Fault{Status: http.StatusInternalServerError}))
 	}
 	vURL := serve(vercelfake.New(ve, vopts...))
 	df := digitaloceanfake.New(digitaloceanfake.MustLoad("demo"))

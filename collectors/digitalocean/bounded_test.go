@@ -9,7 +9,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
-	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -20,7 +20,7 @@ func TestHugeBodyFailsTheFamily(t *testing.T) {
 	fake := digitaloceanfake.New(testEstate(t))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/droplets" {
-			fakeapi.WriteHuge(w, `{"droplets":[],"links":{},"meta":{"total":0},"padding":"`, `"}`, 33<<20)
+			fakeapitest.WriteHuge(w, `{"droplets":[],"links":{},"meta":{"total":0},"padding":"`, `"}`, 33<<20)
 			return
 		}
 		fake.ServeHTTP(w, r)

@@ -18,6 +18,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -370,7 +371,7 @@ func TestFailingFamilyIsPartial(t *testing.T) {
 
 func TestRateLimitRetryAfter(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.Fault("/v2/droplets", 1, fakeapi.RateLimited(1))
+		s.Fault("/v2/droplets", 1, fakeapitest.RateLimited(1))
 	})
 	begin := time.Now()
 	out := collectorstest.Collect(t, "digitalocean", h.c)
@@ -390,7 +391,7 @@ func TestRateLimitRetryAfter(t *testing.T) {
 
 func TestRateLimitTooLongIsPartial(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.Fault("/v2/certificates", -1, fakeapi.RateLimited(3600)) // the hourly quota is spent
+		s.Fault("/v2/certificates", -1, fakeapitest.RateLimited(3600)) // the hourly quota is spent
 	})
 	out := collectorstest.Collect(t, "digitalocean", h.c)
 	if out.Err != nil {
@@ -466,7 +467,7 @@ func TestCancelled(t *testing.T) {
 
 func TestCancelDuringRetryAfter(t *testing.T) {
 	h := start(t, testEstate(t), digitaloceanfake.Token, func(s *digitaloceanfake.Server) {
-		s.Fault("/v2/account", -1, fakeapi.RateLimited(60))
+		s.Fault("/v2/account", -1, fakeapitest.RateLimited(60))
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()

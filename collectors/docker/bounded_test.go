@@ -10,7 +10,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/docker"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
-	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 )
 
 // A container list padded past the 128 MiB cap fails that family with the cap named; the other
@@ -19,7 +19,7 @@ func TestHugeContainerListWarns(t *testing.T) {
 	fake := dockerfake.New(dockerfake.MustLoad("demo"))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/containers/json") {
-			fakeapi.WriteHuge(w, `[{"Id":"0123456789ab","Names":["/padded"],"Labels":{"padding":"`, `"}}]`, 129<<20)
+			fakeapitest.WriteHuge(w, `[{"Id":"0123456789ab","Names":["/padded"],"Labels":{"padding":"`, `"}}]`, 129<<20)
 			return
 		}
 		fake.ServeHTTP(w, r)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -13,7 +12,7 @@ import (
 // it in its provider's wire format: the error body for Status is the provider's, with Message
 // in it (the provider's own text for the status when empty).
 //
-//	srv.Fault("/v2/droplets", 2, fakeapi.RateLimited(1))           // two 429s, Retry-After: 1
+//	srv.Fault("/v2/droplets", 2, fakeapitest.RateLimited(1))       // two 429s, Retry-After: 1
 //	srv.Fault("/v1/projects/", fakeapi.Always, fakeapi.Fault{Status: 500}) // the whole family
 type Fault struct {
 	Status  int    // answer this status with the provider's error body
@@ -30,11 +29,6 @@ type Fault struct {
 	// Hollow serves the real answer with every 2xx body replaced by this ("{}", "null"): the
 	// right status and nothing in it (Hollow the handler).
 	Hollow string
-}
-
-// RateLimited is a 429 asking to retry after secs seconds.
-func RateLimited(secs int) Fault {
-	return Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {strconv.Itoa(secs)}}}
 }
 
 // garbage is what a Garbage fault answers: a gateway's page cut short.

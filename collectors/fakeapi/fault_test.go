@@ -45,7 +45,7 @@ func TestInjector(t *testing.T) {
 		real.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	in.Fault("/limited", 2, RateLimited(7))
+	in.Fault("/limited", 2, Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"7"}}}) // fakeapitest.RateLimited(7)
 	in.Fault("/broken", Always, Fault{Status: 500, Message: "boom"})
 	in.Fault("/proxy", 1, Fault{Status: 502, Body: "<html>bad gateway</html>"})
 	in.Fault("/garbage", 1, Fault{Garbage: true})

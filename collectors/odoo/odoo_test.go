@@ -13,6 +13,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -440,7 +441,7 @@ func TestJSON2NeedsOdoo19(t *testing.T) {
 func TestTransientFaults(t *testing.T) {
 	f := start(t, "test", odoofake.Options{Version: 17})
 	f.fake.Fault("/xmlrpc/2/object", 2, fakeapi.Fault{Status: http.StatusServiceUnavailable})
-	f.fake.Fault("/xmlrpc/2/common", 1, fakeapi.RateLimited(1))
+	f.fake.Fault("/xmlrpc/2/common", 1, fakeapitest.RateLimited(1))
 	out := collectorstest.Collect(t, "odoo", f.collector(t, Config{Database: "erp"}))
 	if out.Err != nil || len(out.Warnings) > 0 {
 		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -175,7 +176,7 @@ func TestDemoEstate(t *testing.T) {
 
 func TestRateLimited429(t *testing.T) {
 	c, fake := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{}, Config{})
-	fake.Fault("*", 3, fakeapi.RateLimited(1))
+	fake.Fault("*", 3, fakeapitest.RateLimited(1))
 	var slept []time.Duration
 	c.api.sleep = func(ctx context.Context, d time.Duration) error {
 		slept = append(slept, d)
@@ -197,7 +198,7 @@ func TestRateLimited429(t *testing.T) {
 
 func TestRateLimitWaitHonoursContext(t *testing.T) {
 	c, fake := newTestCollector(t, supabasefake.Demo(), supabasefake.Options{}, Config{})
-	fake.Fault("*", 100, fakeapi.RateLimited(30))
+	fake.Fault("*", 100, fakeapitest.RateLimited(30))
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	out := collectorstest.CollectContext(t, ctx, "supabase", c)

@@ -15,6 +15,7 @@ import (
 	"github.com/infragraph/infragraph/collectors"
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -324,7 +325,7 @@ func TestReadEncryptedOff(t *testing.T) {
 }
 
 func TestRepeatedCursorEndsWithWarning(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithRepeatCursor("/v5/domains/alpha.dev/records"))
+	h := setup(t, "test", nil, withRepeatCursor("/v5/domains/alpha.dev/records"))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil {
 		t.Fatal(out.Err)
@@ -364,8 +365,8 @@ func TestPageCapEndsWithWarning(t *testing.T) {
 
 func TestRateLimitThenSuccess(t *testing.T) {
 	h := setup(t, "test", nil,
-		vercelfake.WithFault("/v10/projects", 2, fakeapi.RateLimited(3)),
-		vercelfake.WithFault("/v5/domains", 1, fakeapi.Fault{Status: 429, Header: http.Header{"X-RateLimit-Reset": {strconv.FormatInt(1_760_000_007, 10)}}}),
+		withFault("/v10/projects", 2, fakeapitest.RateLimited(3)),
+		withFault("/v5/domains", 1, fakeapi.Fault{Status: 429, Header: http.Header{"X-RateLimit-Reset": {strconv.FormatInt(1_760_000_007, 10)}}}),
 	)
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil || len(out.Warnings) > 0 {
@@ -382,7 +383,7 @@ func TestRateLimitThenSuccess(t *testing.T) {
 }
 
 func TestRateLimitBeyondCap(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault("/v1/webhooks", fakeapi.Always, fakeapi.RateLimited(3600)))
+	h := setup(t, "test", nil, withFault("/v1/webhooks", fakeapi.Always, fakeapitest.RateLimited(3600)))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil {
 		t.Fatal(out.Err)
@@ -396,7 +397,7 @@ func TestRateLimitBeyondCap(t *testing.T) {
 }
 
 func TestServerErrorsRetryWithBackoff(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault("/v1/drains", 2, fakeapi.Fault{Status: 502}))
+	h := setup(t, "test", nil, withFault("/v1/drains", 2, fakeapi.Fault{Status: 502}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil || len(out.Warnings) > 0 {
 		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
@@ -409,7 +410,7 @@ func TestServerErrorsRetryWithBackoff(t *testing.T) {
 	}
 
 	// A persistent 500 gives up after MaxRetries and becomes a warning.
-	h = setup(t, "test", nil, vercelfake.WithFault("/v1/drains", fakeapi.Always, fakeapi.Fault{Status: 500}))
+	h = setup(t, "test", nil, withFault("/v1/drains", fakeapi.Always, fakeapi.Fault{Status: 500}))
 	out = collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil || len(out.Warnings) != 3 || !strings.Contains(out.Warnings[0], "drains: /v1/drains: 500") {
 		t.Fatalf("err %v, warnings %v, want one per scope", out.Err, out.Warnings)
@@ -423,7 +424,7 @@ func TestServerErrorsRetryWithBackoff(t *testing.T) {
 }
 
 func TestUnauthorized(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault("*", fakeapi.Always, fakeapi.Fault{Status: 401}))
+	h := setup(t, "test", nil, withFault("*", fakeapi.Always, fakeapi.Fault{Status: 401}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err == nil || !strings.Contains(out.Err.Error(), "401") || !strings.Contains(out.Err.Error(), "token") {
 		t.Fatalf("err = %v, want a clear 401", out.Err)
@@ -441,7 +442,7 @@ func TestUnauthorized(t *testing.T) {
 	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
 
 	// A token revoked mid-scan fails the instance as well, even inside a family.
-	h = setup(t, "test", nil, vercelfake.WithFault("/v1/projects/prj_web/env/", fakeapi.Always, fakeapi.Fault{Status: 401}))
+	h = setup(t, "test", nil, withFault("/v1/projects/prj_web/env/", fakeapi.Always, fakeapi.Fault{Status: 401}))
 	out = collectorstest.Collect(t, "vercel", h.c)
 	if out.Err == nil {
 		t.Fatal("a 401 on an env read did not fail the instance")
@@ -449,7 +450,7 @@ func TestUnauthorized(t *testing.T) {
 }
 
 func TestForbiddenEndpointIsPartial(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: 403, Message: "Secure Compute is available on Enterprise plans"}))
+	h := setup(t, "test", nil, withFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: 403, Message: "Secure Compute is available on Enterprise plans"}))
 	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "vercel", Name: "test", Collector: h.c}}, collectors.Options{})
 	st := res[0].Status
 	if st.Status != graph.StatusPartial {
@@ -480,7 +481,7 @@ func TestForbiddenEndpointIsPartial(t *testing.T) {
 }
 
 func TestGarbageBody(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault("/v2/user", fakeapi.Always, fakeapi.Fault{Garbage: true}))
+	h := setup(t, "test", nil, withFault("/v2/user", fakeapi.Always, fakeapi.Fault{Garbage: true}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err == nil || !strings.Contains(out.Err.Error(), "not valid JSON") {
 		t.Fatalf("err = %v, want a clear decode error", out.Err)
@@ -541,7 +542,7 @@ func TestCancelled(t *testing.T) {
 }
 
 func TestRetryWaitHonoursContext(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault("/v2/user", fakeapi.Always, fakeapi.RateLimited(30)))
+	h := setup(t, "test", nil, withFault("/v2/user", fakeapi.Always, fakeapitest.RateLimited(30)))
 	h.c.client.wait = retry.Sleep
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -574,7 +575,7 @@ func BenchmarkCollectScaled(b *testing.B) {
 		b.Run(fmt.Sprintf("%dprojects/latency=%s", tc.n, tc.latency), func(b *testing.B) {
 			n := tc.n
 			e := vercelfake.Scaled(n)
-			srv := httptest.NewServer(vercelfake.New(e, vercelfake.WithLatency(tc.latency)))
+			srv := httptest.NewServer(vercelfake.New(e, withLatency(tc.latency)))
 			defer srv.Close()
 			c, err := New(Config{Name: "bench", Token: evidence.Secret(e.Token), APIURL: srv.URL})
 			if err != nil {
@@ -622,7 +623,7 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Behind a slow API the per-project reads and the scope-wide families keep the whole pool busy.
 func TestProjectReadsConcurrentUnderLatency(t *testing.T) {
 	e := vercelfake.Scaled(40)
-	counter := &inFlight{h: vercelfake.New(e, vercelfake.WithLatency(20*time.Millisecond))}
+	counter := &inFlight{h: vercelfake.New(e, withLatency(20*time.Millisecond))}
 	srv := httptest.NewServer(counter)
 	defer srv.Close()
 	c, err := New(Config{Name: "bench", Token: "scaled-token", APIURL: srv.URL})
@@ -687,7 +688,7 @@ func TestProjectReadsOverlap(t *testing.T) {
 func TestErrorMessageEchoIsScrubbed(t *testing.T) {
 	const echo = "token test-token is not allowed; tried postgres://app:CANARY-pw-echo@db.example.com/orders?password=CANARY-q"
 	h := setup(t, "test", nil,
-		vercelfake.WithFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: 403, Message: echo}))
+		withFault("/v1/connect/networks", fakeapi.Always, fakeapi.Fault{Status: 403, Message: echo}))
 	res := collectors.Run(context.Background(), []collectors.Instance{{Provider: "vercel", Name: "test", Collector: h.c}}, collectors.Options{})
 	st := res[0].Status
 	if st.Status != graph.StatusPartial || len(st.Warnings) == 0 {
@@ -697,7 +698,7 @@ func TestErrorMessageEchoIsScrubbed(t *testing.T) {
 		t.Errorf("warning %q lost the non-secret facts of the message", st.Warnings[0])
 	}
 	h = setup(t, "test", nil,
-		vercelfake.WithFault("/v2/user", fakeapi.Always, fakeapi.Fault{Status: 400, Message: echo}))
+		withFault("/v2/user", fakeapi.Always, fakeapi.Fault{Status: 400, Message: echo}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err == nil {
 		t.Fatal("no error for a failing /v2/user")
@@ -752,7 +753,7 @@ func TestHobbyScopeTeamOnlyFamiliesAreNotWarnings(t *testing.T) {
 		Scopes: []*vercelfake.Scope{{Projects: []vercelfake.Object{{"id": "prj_solo", "name": "solo", "accountId": "usr_solo", "createdAt": 1, "updatedAt": 1}}}}}
 	var opts []vercelfake.Option
 	for _, p := range []string{"/v1/env", "/v1/webhooks", "/v1/drains", "/v1/connect/networks"} {
-		opts = append(opts, vercelfake.WithFault(p, fakeapi.Always, fakeapi.Fault{Status: 403, Message: "You don't have permission to access this resource on your current plan"}))
+		opts = append(opts, withFault(p, fakeapi.Always, fakeapi.Fault{Status: 403, Message: "You don't have permission to access this resource on your current plan"}))
 	}
 	fake := vercelfake.New(e, opts...)
 	srv := httptest.NewServer(fake)
@@ -778,7 +779,7 @@ func TestHobbyScopeTeamOnlyFamiliesAreNotWarnings(t *testing.T) {
 	}
 
 	// The same 403 on a family every plan has (projects' domains) is still a warning.
-	fake2 := vercelfake.New(e, vercelfake.WithFault("/v5/domains", fakeapi.Always, fakeapi.Fault{Status: 403}))
+	fake2 := vercelfake.New(e, withFault("/v5/domains", fakeapi.Always, fakeapi.Fault{Status: 403}))
 	srv2 := httptest.NewServer(fake2)
 	t.Cleanup(srv2.Close)
 	c2, _ := New(Config{Name: "solo", Token: "hobby-token", APIURL: srv2.URL})
@@ -830,7 +831,7 @@ func TestSecureComputeConnectConfigurations(t *testing.T) {
 // out when the collector's deadline leaves room for it, instead of failing the family; one
 // longer than the time left still fails it (issue #20).
 func TestRateLimitLongerThanCapWaitsWithinBudget(t *testing.T) {
-	h := setup(t, "test", nil, vercelfake.WithFault("/v1/webhooks", 1, fakeapi.RateLimited(90)))
+	h := setup(t, "test", nil, withFault("/v1/webhooks", 1, fakeapitest.RateLimited(90)))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out := collectorstest.CollectContext(t, ctx, "vercel", h.c)
@@ -842,7 +843,7 @@ func TestRateLimitLongerThanCapWaitsWithinBudget(t *testing.T) {
 	}
 	out.Node(t, "vercel:webhook:hook_deploys")
 
-	h = setup(t, "test", nil, vercelfake.WithFault("/v1/webhooks", 1, fakeapi.RateLimited(90)))
+	h = setup(t, "test", nil, withFault("/v1/webhooks", 1, fakeapitest.RateLimited(90)))
 	ctx, cancel = context.WithTimeout(context.Background(), 80*time.Second)
 	defer cancel()
 	out = collectorstest.CollectContext(t, ctx, "vercel", h.c)
@@ -852,4 +853,20 @@ func TestRateLimitLongerThanCapWaitsWithinBudget(t *testing.T) {
 	if len(h.waits.all()) != 0 {
 		t.Errorf("waited %v past the budget", h.waits.all())
 	}
+}
+
+// withFault makes the fake's next times requests on route answer f (fakeapi.Injector.Fault: a
+// path, a family "…/", or "*"). A 429 carries Vercel's X-RateLimit-Limit and X-RateLimit-Remaining.
+func withFault(route string, times int, f fakeapi.Fault) vercelfake.Option {
+	return func(s *vercelfake.Server) { s.Fault(route, times, f) }
+}
+
+// withRepeatCursor makes the lists on route repeat the incoming cursor as pagination.next.
+func withRepeatCursor(route string) vercelfake.Option {
+	return func(s *vercelfake.Server) { s.RepeatCursor.Add(fakeapi.Route(route), fakeapi.Always, true) }
+}
+
+// withLatency delays every answer of the fake by d.
+func withLatency(d time.Duration) vercelfake.Option {
+	return func(s *vercelfake.Server) { s.Latency = d }
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 )
 
 func get(t *testing.T, url, token string) (*http.Response, map[string]any) {
@@ -56,7 +56,7 @@ func TestWireFormat(t *testing.T) {
 		t.Errorf("bad token: %d %v", resp.StatusCode, body)
 	}
 
-	s.Fault("/v2/tags", 1, fakeapi.RateLimited(2))
+	s.Fault("/v2/tags", 1, fakeapitest.RateLimited(2))
 	resp, body = get(t, ts.URL+"/v2/tags", Token)
 	if resp.StatusCode != 429 || resp.Header.Get("retry-after") != "2" || body["id"] != "too_many_requests" {
 		t.Errorf("429: %d %v %v", resp.StatusCode, resp.Header, body)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
 )
 
 var refRE = regexp.MustCompile(`^[a-z]{20}$`)
@@ -66,7 +67,7 @@ func TestWireFormatAndFaults(t *testing.T) {
 		t.Errorf("wrong token: %d %s", resp.StatusCode, body)
 	}
 	limited := New(e, Options{})
-	limited.Fault("*", 1, fakeapi.RateLimited(3))
+	limited.Fault("*", 1, fakeapitest.RateLimited(3))
 	resp, _ = get(t, limited, "/v1/organizations", e.Token)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "3" || resp.Header.Get("X-RateLimit-Reset") != "3" {
 		t.Errorf("429: %d %v", resp.StatusCode, resp.Header)

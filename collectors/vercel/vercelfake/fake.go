@@ -74,12 +74,15 @@ func MustLoad(name string) *Estate { return fakeapi.Must(Load(name)) }
 
 // Server is the fake API.
 type Server struct {
-	estate  *Estate
-	latency time.Duration
+	estate *Estate
+	// Latency delays every answer.
+	Latency time.Duration
 
 	fakeapi.Injector // Fault: a status, rate limit, garbage, hang or hollow answer on a route
-	repeat           fakeapi.Faults[bool]
-	log              fakeapi.Log
+	// RepeatCursor answers the lists on its routes normally, except that each repeats the
+	// incoming cursor as pagination.next: a walk that never ends.
+	RepeatCursor fakeapi.Faults[bool]
+	log          fakeapi.Log
 
 	indexOnce sync.Once
 	byProject map[*Scope]map[string][]Object // deployments per project id
@@ -103,21 +106,6 @@ func (s *Server) deploymentsOf(sc *Scope, projectID string) []Object {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithFault makes the next times requests on route answer f (fakeapi.Injector.Fault: a path,
-// a family "…/", or "*"). A 429 carries Vercel's X-RateLimit-Limit and X-RateLimit-Remaining.
-func WithFault(route string, times int, f fakeapi.Fault) Option {
-	return func(s *Server) { s.Fault(route, times, f) }
-}
-
-// WithRepeatCursor answers the lists on route normally, except that each repeats the incoming
-// cursor as pagination.next: a walk that never ends.
-func WithRepeatCursor(route string) Option {
-	return func(s *Server) { s.repeat.Add(fakeapi.Route(route), fakeapi.Always, true) }
-}
-
-// WithLatency delays every answer by d.
-func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
-
 // New returns a fake serving e.
 func New(e *Estate, opts ...Option) *Server {
 	s := &Server{estate: e}
@@ -138,7 +126,7 @@ func (s *Server) Count(prefix string) int {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.Add(r.Method + " " + r.URL.RequestURI())
 	fault, faulty := s.Take(r.URL.Path)
-	if !fakeapi.Delay(r, s.latency) {
+	if !fakeapi.Delay(r, s.Latency) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -160,7 +148,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Only GET is served by this fake", false)
 		return
 	}
-	_, repeat := s.repeat.Take(r.URL.Path)
+	_, repeat := s.RepeatCursor.Take(r.URL.Path)
 	body, status := s.route(r, repeat)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)

@@ -80,7 +80,8 @@ func TestWireFormat(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	s := New(MustLoad("test"), WithFault("/v1/webhooks", 1, fakeapi.Fault{Status: 429, Header: http.Header{"Retry-After": {"2"}, "X-RateLimit-Reset": {"1760000002"}}}))
+	s := New(MustLoad("test"))
+	s.Fault("/v1/webhooks", 1, fakeapi.Fault{Status: 429, Header: http.Header{"Retry-After": {"2"}, "X-RateLimit-Reset": {"1760000002"}}})
 	code, h, body := get(t, s, "/v1/webhooks?teamId=team_alpha", "test-token")
 	if code != 429 || h.Get("Retry-After") != "2" || h.Get("X-RateLimit-Reset") != "1760000002" || body["error"] == nil {
 		t.Errorf("429: %d %v %v", code, h, body)

@@ -1,4 +1,4 @@
-package fakeapi
+package fakeapitest
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"testing"
+
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 )
 
 // Redirects is a hostile API front: the requests to Front that redirect selects (all when nil)
@@ -16,7 +18,7 @@ import (
 // policy sends Trap nothing (httpguard).
 type Redirects struct {
 	Front, Trap *httptest.Server
-	log         Log
+	log         fakeapi.Log
 }
 
 // NewRedirects starts a front and its trap, closed when t ends. redirect may read the request's
