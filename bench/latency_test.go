@@ -17,6 +17,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/docker"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 	"github.com/infragraph/infragraph/collectors/odoo"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/collectors/supabase"
@@ -134,7 +135,7 @@ func providers() []provider {
 			name: "digitalocean", ratePerMin: 250, burst: 250,
 			note: "Scaled(500): 500 droplets, 50 domains × 10 records, 25 database clusters, 25 apps, ...",
 			start: func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-				f := digitaloceanfake.New(digitaloceanfake.Scaled(500))
+				f := digitaloceanfake.New(fakescale.DigitalOcean(500))
 				f.Latency = latency
 				l, u := serve(tb, f)
 				c, err := digitalocean.New(digitalocean.Config{Name: "bench", Token: digitaloceanfake.Token, APIURL: u})
@@ -171,7 +172,7 @@ func providers() []provider {
 			name: "vercel", ratePerMin: 0,
 			note: "Scaled(120): 120 projects × (4 env vars, 2 domains, 3 deployments), a domain with 120 records, ...",
 			start: func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-				l, u := serve(tb, vercelfake.New(vercelfake.Scaled(120), vercelLatency(latency)))
+				l, u := serve(tb, vercelfake.New(fakescale.Vercel(120), vercelLatency(latency)))
 				c, err := vercel.New(vercel.Config{Name: "bench", Token: "scaled-token", APIURL: u})
 				if err != nil {
 					tb.Fatal(err)
@@ -219,7 +220,7 @@ func providers() []provider {
 			name: "supabase", ratePerMin: 6000, burst: 500, // the raised limit; see supabaseDefaultLimit
 			note: "Scaled(10): 10 projects × (5 functions, 8 secrets, 2 API keys, pooler, 3 buckets, auth); the client's limit raised to 6000/min for the latency run",
 			start: func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-				e := supabasefake.Scaled(10)
+				e := fakescale.Supabase(10)
 				l, u := serve(tb, supabasefake.New(e, supabasefake.Options{Latency: latency}))
 				c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u, RequestsPerMinute: 6000})
 				if err != nil {
@@ -245,7 +246,7 @@ func providers() []provider {
 			name: "docker",
 			note: "Scaled(100): 100 Compose projects × 3 containers, a network and a volume each",
 			start: func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-				f := dockerfake.New(dockerfake.Scaled(100))
+				f := dockerfake.New(fakescale.Docker(100))
 				f.SetLatency(latency)
 				l, u := serve(tb, f)
 				c, err := docker.New(docker.Config{Name: "big-1", Host: "tcp://" + strings.TrimPrefix(u, "http://")})
@@ -287,7 +288,7 @@ func odooProvider(rps float64) provider {
 	}
 	var fake *odoofake.Server
 	p.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-		fake = odoofake.New(odoofake.Scaled(300), odoofake.Options{Latency: latency})
+		fake = odoofake.New(fakescale.Odoo(300), odoofake.Options{Latency: latency})
 		l, u := serve(tb, fake)
 		c, err := odoo.New(odoo.Config{Name: "bench", URL: u, Database: "acme", Username: "admin", Password: "CANARY-odoo-scaled-admin", RequestsPerSecond: rps})
 		if err != nil {
@@ -447,7 +448,7 @@ func supabaseDefaultLimit() provider {
 	p.name, p.kind, p.ratePerMin, p.burst, p.limitOf = "supabase-limited", "supabase", 0, 0, supabaseLimit
 	p.note = "Scaled(3) at the documented limits (the client's default)"
 	p.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-		e := supabasefake.Scaled(3)
+		e := fakescale.Supabase(3)
 		l, u := serve(tb, supabasefake.New(e, supabasefake.Options{Latency: latency}))
 		c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u})
 		if err != nil {
@@ -470,7 +471,7 @@ func hubs() []provider {
 	do, vc, dk, sb := base["digitalocean"], base["vercel"], base["docker"], supabaseDefaultLimit()
 	do.name, do.kind, do.note = "digitalocean-hub", "digitalocean", "Hub(3000): 3,000 droplets in one project, VPC and tag, ~90 other resources"
 	do.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-		f := digitaloceanfake.New(digitaloceanfake.Hub(3000))
+		f := digitaloceanfake.New(fakescale.DigitalOceanHub(3000))
 		f.Latency = latency
 		l, u := serve(tb, f)
 		c, err := digitalocean.New(digitalocean.Config{Name: "bench", Token: digitaloceanfake.Token, APIURL: u})
@@ -481,7 +482,7 @@ func hubs() []provider {
 	}
 	vc.name, vc.kind, vc.note = "vercel-hub", "vercel", "Hub(3000): Scaled(10) and 3,000 preview deployments of one project"
 	vc.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-		l, u := serve(tb, vercelfake.New(vercelfake.Hub(3000), vercelLatency(latency)))
+		l, u := serve(tb, vercelfake.New(fakescale.VercelHub(3000), vercelLatency(latency)))
 		c, err := vercel.New(vercel.Config{Name: "bench", Token: "scaled-token", APIURL: u})
 		if err != nil {
 			tb.Fatal(err)
@@ -490,7 +491,7 @@ func hubs() []provider {
 	}
 	dk.name, dk.kind, dk.note = "docker-hub", "docker", "Hub(300): one Compose project, 300 containers on one network"
 	dk.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-		f := dockerfake.New(dockerfake.Hub(300))
+		f := dockerfake.New(fakescale.DockerHub(300))
 		f.SetLatency(latency)
 		l, u := serve(tb, f)
 		c, err := docker.New(docker.Config{Name: "hub-1", Host: "tcp://" + strings.TrimPrefix(u, "http://")})
@@ -501,7 +502,7 @@ func hubs() []provider {
 	}
 	sb.name, sb.note = "supabase-org", "Organization(300): one organization of 300 projects, at the documented limits"
 	sb.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
-		e := supabasefake.Organization(300)
+		e := fakescale.SupabaseOrganization(300)
 		l, u := serve(tb, supabasefake.New(e, supabasefake.Options{Latency: latency}))
 		c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u})
 		if err != nil {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command. It installs and starts what the tests need, runs gofmt, go vet and every
-# test, and stops what it started:
+# The test command. It installs and starts what the tests need, runs gofmt, go vet, deadcode and
+# every test, and stops what it started:
 #   - a throwaway PostgreSQL 15 cluster with pg_cron preloaded (Debian postgresql-15-cron),
 #     run as the postgres user (PostgreSQL refuses root);
 #   - a private Docker engine (Debian docker.io) on its own socket, with busybox-static for images
@@ -142,6 +142,11 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' 
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
 log "go vet"
 go vet ./...
+# Nothing the commands cannot reach: a function only tests call lives in a _test.go file or a
+# testing package (fakeapitest, fakescale, schemastest), not in the packages the binary links.
+log "deadcode"
+dead=$(go run golang.org/x/tools/cmd/deadcode@v0.52.0 ./cmd/...)
+if [ -n "$dead" ]; then echo "deadcode: unreachable from ./cmd/...:"; echo "$dead"; exit 1; fi
 
 start_postgres
 start_docker

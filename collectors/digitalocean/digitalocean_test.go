@@ -19,6 +19,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 )
@@ -482,7 +483,7 @@ func TestCancelDuringRetryAfter(t *testing.T) {
 }
 
 func TestScaledEstate(t *testing.T) {
-	e := digitaloceanfake.Scaled(450)
+	e := fakescale.DigitalOcean(450)
 	h := start(t, e, digitaloceanfake.Token, nil)
 	out := collectorstest.Collect(t, "digitalocean", h.c)
 	if out.Err != nil || len(out.Warnings) > 0 {
@@ -548,7 +549,7 @@ func TestRecordTarget(t *testing.T) {
 func BenchmarkCollectScaled(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			h := start(b, digitaloceanfake.Scaled(n), digitaloceanfake.Token, func(s *digitaloceanfake.Server) { s.Latency = 20 * time.Millisecond })
+			h := start(b, fakescale.DigitalOcean(n), digitaloceanfake.Token, func(s *digitaloceanfake.Server) { s.Latency = 20 * time.Millisecond })
 			b.ReportAllocs()
 			var nodes, edges int
 			for b.Loop() {
@@ -698,7 +699,7 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Behind a slow API the collector keeps its whole pool busy: the sub-resources of 40 domains
 // and 10 database clusters are read 16 at a time, not a handful (bench/ measures the time).
 func TestConcurrencyUnderLatency(t *testing.T) {
-	fake := digitaloceanfake.New(digitaloceanfake.Scaled(400))
+	fake := digitaloceanfake.New(fakescale.DigitalOcean(400))
 	fake.Latency = 20 * time.Millisecond
 	counter := &inFlight{h: fake}
 	srv := httptest.NewServer(counter)
@@ -749,7 +750,7 @@ func TestErrorBodyEchoIsScrubbed(t *testing.T) {
 // A listing's pages after the first are asked for at once (page one answers the total): 3,000
 // droplets in one account are two round trips, not fifteen. Before, pages followed each other.
 func TestPagesReadAtOnce(t *testing.T) {
-	fake := digitaloceanfake.New(digitaloceanfake.Hub(3000))
+	fake := digitaloceanfake.New(fakescale.DigitalOceanHub(3000))
 	fake.Latency = 20 * time.Millisecond
 	droplets := &inFlight{h: fake}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -787,7 +788,7 @@ func TestPagesReadAtOnce(t *testing.T) {
 // droplet listing is held until a project-resources request arrives (or 3 s pass); before,
 // sub-listings waited for every listing and the hold always ran out.
 func TestSubListingsStartWithTheirParent(t *testing.T) {
-	fake := digitaloceanfake.New(digitaloceanfake.Hub(300))
+	fake := digitaloceanfake.New(fakescale.DigitalOceanHub(300))
 	resources := make(chan struct{})
 	var once sync.Once
 	var released atomic.Bool // the droplets were let go by a resources request, not the timer

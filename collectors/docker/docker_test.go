@@ -21,6 +21,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/docker"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 	"github.com/infragraph/infragraph/graph"
 )
 
@@ -426,7 +427,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func BenchmarkCollectScaled(b *testing.B) {
-	_, c := fakeEngine(b, "big-1", dockerfake.Scaled(200))
+	_, c := fakeEngine(b, "big-1", fakescale.Docker(200))
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := &collectors.Recorder{Provider: "docker"}

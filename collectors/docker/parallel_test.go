@@ -10,6 +10,7 @@ import (
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 )
 
 // inFlight counts the requests a handler serves at once.
@@ -36,7 +37,7 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Behind a slow engine the families are read at once and the inspects keep the whole pool busy,
 // and ssh:// stays under sshd's MaxStartups.
 func TestInspectConcurrencyUnderLatency(t *testing.T) {
-	fake := dockerfake.New(dockerfake.Scaled(40)) // 120 containers
+	fake := dockerfake.New(fakescale.Docker(40)) // 120 containers
 	fake.SetLatency(20 * time.Millisecond)
 	counter := &inFlight{h: fake}
 	srv := httptest.NewServer(counter)

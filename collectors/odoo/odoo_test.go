@@ -14,6 +14,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 	"github.com/infragraph/infragraph/collectors/odoo/odoofake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -29,7 +30,7 @@ func start(t testing.TB, estate string, opts odoofake.Options) *fixture {
 	t.Helper()
 	var e *odoofake.Estate
 	if estate == "scaled" {
-		e = odoofake.Scaled(600)
+		e = fakescale.Odoo(600)
 	} else {
 		e = odoofake.MustLoad(estate)
 	}
@@ -621,7 +622,7 @@ func TestConfigValidate(t *testing.T) {
 func BenchmarkCollect(b *testing.B) {
 	for _, proto := range []string{"xmlrpc", "jsonrpc"} {
 		b.Run(proto, func(b *testing.B) {
-			fk := odoofake.New(odoofake.Scaled(200), odoofake.Options{Version: 17})
+			fk := odoofake.New(fakescale.Odoo(200), odoofake.Options{Version: 17})
 			srv := httptest.NewServer(fk)
 			defer srv.Close()
 			b.ResetTimer()

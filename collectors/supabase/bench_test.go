@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
 )
@@ -21,7 +22,7 @@ import (
 // BenchmarkManagementAPI scans a generated estate of 200 projects (11 requests each) through
 // the fake, without client-side pacing: the cost of our client and mapping, not of the limit.
 func BenchmarkManagementAPI(b *testing.B) {
-	estate := supabasefake.Scaled(200)
+	estate := fakescale.Supabase(200)
 	c, fake := newTestCollector(b, estate, supabasefake.Options{}, Config{})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -101,7 +102,7 @@ func BenchmarkCatalog(b *testing.B) {
 		run(b, c)
 	})
 	b.Run("api", func(b *testing.B) {
-		est := supabasefake.Scaled(1)
+		est := fakescale.Supabase(1)
 		srv := httptest.NewServer(supabasefake.New(est, supabasefake.Options{Databases: map[string]string{est.Refs()[0]: u.String()}}))
 		defer srv.Close()
 		c, err := New(Config{AccessToken: evidence.Secret(est.Token), APIURL: srv.URL})

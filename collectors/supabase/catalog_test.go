@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/infragraph/infragraph/collectors/collectorstest"
+	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
 )
@@ -122,7 +123,7 @@ func TestCatalogOnRealPostgres(t *testing.T) {
 	dsn := testDSN(t)
 	loadSupabaseSchema(t, dsn)
 	const dbPassword = "CANARY-db-password"
-	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{
+	c, _ := newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{
 		Databases: map[string]evidence.Secret{testRef: evidence.Secret(withPassword(t, dsn, dbPassword))},
 	})
 	// Inside the catalog transaction, after every read: no transaction id was ever assigned (a
@@ -298,7 +299,7 @@ func TestUnreachableDatabaseIsPartial(t *testing.T) {
 		"bcdefghijklmnopqrstu": evidence.Secret("host=127.0.0.1 port=" + port + " user=postgres password=" + pw + " dbname=postgres connect_timeout=5"),
 		"cdefghijklmnopqrstuv": evidence.Secret("postgres://postgres:" + pw + "@[::1"),
 	}
-	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{Databases: dsns})
+	c, _ := newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{Databases: dsns})
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err != nil {
 		t.Fatalf("Collect: %v", out.Err)
@@ -401,7 +402,7 @@ func TestCatalogAsUnprivilegedRole(t *testing.T) {
 	})
 	u, _ := url.Parse(dsn)
 	u.User = url.User(role)
-	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{
+	c, _ := newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{
 		Databases: map[string]evidence.Secret{testRef: evidence.Secret(u.String())},
 	})
 	out := collectorstest.Collect(t, "supabase", c)

@@ -67,11 +67,11 @@ func (r *recorder) bytes() []byte {
 // endpoint runs against dbs (ref → DSN), with every answer recorded.
 func apiCollector(t *testing.T, opts supabasefake.Options, cfg Config) (*Collector, *supabasefake.Fake, *recorder) {
 	t.Helper()
-	fake := supabasefake.New(supabasefake.Test(), opts)
+	fake := supabasefake.New(fakeapi.Must(supabasefake.Load("test")), opts)
 	rec := &recorder{next: fake}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
-	cfg.Name, cfg.APIURL, cfg.AccessToken = "test", srv.URL, evidence.Secret(supabasefake.Test().Token)
+	cfg.Name, cfg.APIURL, cfg.AccessToken = "test", srv.URL, evidence.Secret(fakeapi.Must(supabasefake.Load("test")).Token)
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

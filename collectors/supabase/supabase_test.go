@@ -16,6 +16,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -58,7 +59,7 @@ func attr(t testing.TB, o collectorstest.Output, nodeID, key string) any {
 }
 
 func TestManagementAPI(t *testing.T) {
-	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	c, fake := newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{})
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err != nil {
 		t.Fatalf("Collect: %v", out.Err)
@@ -151,7 +152,7 @@ func TestManagementAPI(t *testing.T) {
 	if !sawKeys {
 		t.Error("api keys never requested")
 	}
-	collectorstest.AssertAbsent(t, []string{"CANARY", supabasefake.Test().Token, "[YOUR-PASSWORD]"}, out.JSON())
+	collectorstest.AssertAbsent(t, []string{"CANARY", fakeapi.Must(supabasefake.Load("test")).Token, "[YOUR-PASSWORD]"}, out.JSON())
 }
 
 func TestDemoEstate(t *testing.T) {
@@ -255,7 +256,7 @@ func TestLimiterStaysUnderSupabaseLimit(t *testing.T) {
 }
 
 func TestUnauthorized(t *testing.T) {
-	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{AccessToken: "sbp_CANARY_wrong_token"})
+	c, fake := newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{AccessToken: "sbp_CANARY_wrong_token"})
 	out := collectorstest.Collect(t, "supabase", c)
 	if !errors.Is(out.Err, ErrUnauthorized) || !strings.Contains(out.Err.Error(), "401") {
 		t.Fatalf("err = %v, want a clear 401", out.Err)
@@ -266,7 +267,7 @@ func TestUnauthorized(t *testing.T) {
 	collectorstest.AssertAbsent(t, []string{"CANARY"}, out.JSON())
 
 	// A token revoked mid-scan fails the instance too.
-	c, fake = newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	c, fake = newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{})
 	fake.Fault("/v1/projects/"+testRef+"/secrets", fakeapi.Always, fakeapi.Fault{Status: 401})
 	out = collectorstest.Collect(t, "supabase", c)
 	if !errors.Is(out.Err, ErrUnauthorized) {
@@ -276,7 +277,7 @@ func TestUnauthorized(t *testing.T) {
 
 func TestPlanGatedAndFailingFamiliesArePartial(t *testing.T) {
 	base := "/v1/projects/" + testRef
-	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	c, fake := newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{})
 	fake.Fault(base+"/network-restrictions", fakeapi.Always, fakeapi.Fault{Status: 402})
 	fake.Fault(base+"/branches", fakeapi.Always, fakeapi.Fault{Status: 403})
 	fake.Fault(base+"/custom-hostname", fakeapi.Always, fakeapi.Fault{Status: 404})
@@ -317,7 +318,7 @@ func TestPlanGatedAndFailingFamiliesArePartial(t *testing.T) {
 }
 
 func TestProjectsUnreadableFailsInstance(t *testing.T) {
-	c, fake := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	c, fake := newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{})
 	fake.Fault("/v1/projects", fakeapi.Always, fakeapi.Fault{Status: 503})
 	out := collectorstest.Collect(t, "supabase", c)
 	if out.Err == nil || !strings.Contains(out.Err.Error(), "list projects") {
@@ -326,7 +327,7 @@ func TestProjectsUnreadableFailsInstance(t *testing.T) {
 }
 
 func TestCancelled(t *testing.T) {
-	c, _ := newTestCollector(t, supabasefake.Test(), supabasefake.Options{}, Config{})
+	c, _ := newTestCollector(t, fakeapi.Must(supabasefake.Load("test")), supabasefake.Options{}, Config{})
 	collectorstest.CheckCancelled(t, "supabase", c)
 	c, err := New(Config{DBURL: "postgres://postgres:pw@db." + testRef + ".supabase.co:5432/postgres"})
 	if err != nil {
@@ -415,7 +416,7 @@ func (h *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Behind a slow API with a raised rate limit, projects are read concurrently (the limiter still
 // paces every request), and the output is the same as a one-at-a-time read.
 func TestProjectsReadConcurrently(t *testing.T) {
-	estate := supabasefake.Scaled(8)
+	estate := fakescale.Supabase(8)
 	h := &inFlight{next: supabasefake.New(estate, supabasefake.Options{Latency: 20 * time.Millisecond})}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -440,7 +441,7 @@ func TestProjectsReadConcurrently(t *testing.T) {
 // An error body that echoes the token or a connection string must not carry it into a warning
 // or the instance's error.
 func TestErrorMessageEchoIsScrubbed(t *testing.T) {
-	est := supabasefake.Test()
+	est := fakeapi.Must(supabasefake.Load("test"))
 	echo := "token " + est.Token + " refused for postgres://postgres:CANARY-pw-echo@db.example.com:5432/postgres?password=CANARY-q"
 	base := "/v1/projects/" + testRef
 	c, fake := newTestCollector(t, est, supabasefake.Options{}, Config{})
@@ -544,7 +545,7 @@ func TestRateLimitHeadersAreRead(t *testing.T) {
 // documented limits (a 429 past 120 a minute per path), with no request refused: the plan and
 // the pacing hold, and the collector says how long it expects to take.
 func TestOrganizationOf300Projects(t *testing.T) {
-	estate := supabasefake.Organization(300)
+	estate := fakescale.SupabaseOrganization(300)
 	fake := supabasefake.New(estate, supabasefake.Options{})
 	var statuses sync.Map
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

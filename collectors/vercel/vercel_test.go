@@ -16,6 +16,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/collectorstest"
 	"github.com/infragraph/infragraph/collectors/fakeapi"
 	"github.com/infragraph/infragraph/collectors/fakeapi/fakeapitest"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
@@ -574,7 +575,7 @@ func BenchmarkCollectScaled(b *testing.B) {
 	}{{100, 0}, {1000, 0}, {100, 5 * time.Millisecond}} {
 		b.Run(fmt.Sprintf("%dprojects/latency=%s", tc.n, tc.latency), func(b *testing.B) {
 			n := tc.n
-			e := vercelfake.Scaled(n)
+			e := fakescale.Vercel(n)
 			srv := httptest.NewServer(vercelfake.New(e, withLatency(tc.latency)))
 			defer srv.Close()
 			c, err := New(Config{Name: "bench", Token: evidence.Secret(e.Token), APIURL: srv.URL})
@@ -622,7 +623,7 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Behind a slow API the per-project reads and the scope-wide families keep the whole pool busy.
 func TestProjectReadsConcurrentUnderLatency(t *testing.T) {
-	e := vercelfake.Scaled(40)
+	e := fakescale.Vercel(40)
 	counter := &inFlight{h: vercelfake.New(e, withLatency(20*time.Millisecond))}
 	srv := httptest.NewServer(counter)
 	defer srv.Close()
@@ -647,7 +648,7 @@ func TestProjectReadsConcurrentUnderLatency(t *testing.T) {
 // listing is held until the project's domains are asked for (or 3 s pass). Before, a project's
 // reads followed each other and the hold always ran out.
 func TestProjectReadsOverlap(t *testing.T) {
-	fake := vercelfake.New(vercelfake.Scaled(1))
+	fake := vercelfake.New(fakescale.Vercel(1))
 	domains := make(chan struct{})
 	var once sync.Once
 	var mu sync.Mutex

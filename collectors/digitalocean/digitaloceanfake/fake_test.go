@@ -89,10 +89,3 @@ func TestNoRegistryIs404(t *testing.T) {
 		t.Errorf("demo registry: %d %v", resp.StatusCode, body)
 	}
 }
-
-func TestScaled(t *testing.T) {
-	e := Scaled(100)
-	if len(e.Droplets) != 100 || len(e.Domains) != 10 || len(e.Databases) != 5 || len(e.Apps) != 5 {
-		t.Errorf("Scaled(100): %d droplets %d domains %d databases %d apps", len(e.Droplets), len(e.Domains), len(e.Databases), len(e.Apps))
-	}
-}

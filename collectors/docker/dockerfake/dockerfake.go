@@ -8,7 +8,7 @@
 //
 // Estates: Load("demo") is Acme Coffee's engine erp-1 with the Compose project erp
 // (docs/demo-estate.md); Load("test") covers every kind and edge the collector maps, with CANARY
-// secrets in env values and labels; Scaled(n) generates n Compose projects for benchmarks.
+// secrets in env values and labels; fakescale.Docker(n) generates n Compose projects for benchmarks.
 package dockerfake
 
 import (

@@ -71,21 +71,6 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-func TestScaled(t *testing.T) {
-	e := Scaled(50)
-	if len(e.Containers) != 150 || len(e.Volumes) != 50 || len(e.Networks) != 53 {
-		t.Errorf("scaled: %d containers %d volumes %d networks", len(e.Containers), len(e.Volumes), len(e.Networks))
-	}
-	seen := map[string]bool{}
-	for _, c := range e.Containers {
-		id := c["Id"].(string)
-		if seen[id] {
-			t.Fatalf("duplicate id %s", id)
-		}
-		seen[id] = true
-	}
-}
-
 func TestEstatesLoad(t *testing.T) {
 	for _, name := range []string{"demo", "test"} {
 		e, err := Load(name)

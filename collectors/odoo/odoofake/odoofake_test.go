@@ -161,7 +161,7 @@ func TestVersionShapes(t *testing.T) {
 			t.Errorf("Odoo %d %s: %v %v", v, want, res, err)
 		}
 	}
-	if len(MustLoad("demo").Canaries()) < 8 || len(Scaled(10).Canaries()) < 10 {
+	if len(MustLoad("demo").Canaries()) < 8 { // and fakescale.Odoo's, in package fakescale
 		t.Error("too few canaries")
 	}
 }

@@ -15,7 +15,7 @@ import (
 var refRE = regexp.MustCompile(`^[a-z]{20}$`)
 
 func TestEstates(t *testing.T) {
-	for name, e := range map[string]*Estate{"demo": Demo(), "test": Test(), "scaled": Scaled(120)} {
+	for name, e := range map[string]*Estate{"demo": Demo(), "test": fakeapi.Must(Load("test"))} { // scaled: package fakescale
 		seen := map[string]bool{}
 		for _, ref := range e.Refs() {
 			if !refRE.MatchString(ref) || seen[ref] {
@@ -26,9 +26,6 @@ func TestEstates(t *testing.T) {
 		if len(seen) == 0 || e.Token == "" {
 			t.Errorf("%s: no projects or token", name)
 		}
-	}
-	if n := len(Scaled(120).Projects); n != 120 {
-		t.Errorf("Scaled(120) has %d projects", n)
 	}
 	if _, err := Load("nope"); err == nil {
 		t.Error("Load of a missing estate succeeded")
@@ -53,7 +50,7 @@ func get(t *testing.T, f *Fake, path, token string) (*http.Response, []byte) {
 }
 
 func TestWireFormatAndFaults(t *testing.T) {
-	e := Test()
+	e := fakeapi.Must(Load("test"))
 	resp, body := get(t, New(e, Options{}), "/v1/projects", e.Token)
 	var projects []map[string]any
 	if resp.StatusCode != 200 || json.Unmarshal(body, &projects) != nil || len(projects) != 3 || projects[0]["database"] == nil {

@@ -93,15 +93,3 @@ func TestFaults(t *testing.T) {
 		t.Errorf("log %v", s.Requests())
 	}
 }
-
-func TestScaled(t *testing.T) {
-	e := Scaled(50)
-	if len(e.Scopes[0].Projects) != 50 || len(e.Scopes[0].Deployments) != 150 {
-		t.Fatalf("scaled estate: %d projects, %d deployments", len(e.Scopes[0].Projects), len(e.Scopes[0].Deployments))
-	}
-	s := New(e)
-	_, _, body := get(t, s, "/v10/projects?teamId=team_scaled&limit=20", "scaled-token")
-	if len(body["projects"].([]any)) != 20 || body["pagination"].(map[string]any)["next"] == nil {
-		t.Errorf("scaled projects page: %v", body["pagination"])
-	}
-}

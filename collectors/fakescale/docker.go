@@ -1,20 +1,23 @@
-package dockerfake
+package fakescale
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+
+	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
 )
 
-// Scaled returns an estate of n Compose projects on one engine ("big-1"), each with a network, a
+// Docker returns an estate of n Compose projects on one engine ("big-1"), each with a network, a
 // volume and three containers (app -> db, proxy -> app) sharing three images: the shape of the
 // demo estate repeated, for benchmarks and the performance test. Env values hold CANARY secrets.
-func Scaled(n int) *Estate {
-	e := MustLoad("demo")
+func Docker(n int) *dockerfake.Estate {
+	e := dockerfake.MustLoad("demo")
 	images := e.Images
-	info := clone(e.Info)
+	info := maps.Clone(e.Info)
 	info["Name"], info["Containers"], info["ContainersRunning"] = "big-1", 3*n, 3*n
-	out := &Estate{Info: info, Version: e.Version, Images: images}
+	out := &dockerfake.Estate{Info: info, Version: e.Version, Images: images}
 	out.Networks = append(out.Networks, e.Networks[:3]...) // bridge, host, none
 	img := func(i int) string { return images[i%len(images)]["Id"].(string) }
 	tag := func(i int) string { return images[i%len(images)]["RepoTags"].([]any)[0].(string) }
@@ -71,15 +74,15 @@ func hexID(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Hub returns one Compose project ("hub") on one engine with n containers on one network: a
+// DockerHub returns one Compose project ("hub") on one engine with n containers on one network: a
 // database and n-1 replicas of an app service naming it ("DB_HOST=db"), the shape of a busy
 // engine where everything shares the default network.
-func Hub(n int) *Estate {
-	e := MustLoad("demo")
+func DockerHub(n int) *dockerfake.Estate {
+	e := dockerfake.MustLoad("demo")
 	images := e.Images
-	info := clone(e.Info)
+	info := maps.Clone(e.Info)
 	info["Name"], info["Containers"], info["ContainersRunning"] = "hub-1", n, n
-	out := &Estate{Info: info, Version: e.Version, Images: images}
+	out := &dockerfake.Estate{Info: info, Version: e.Version, Images: images}
 	out.Networks = append(out.Networks, e.Networks[:3]...) // bridge, host, none
 	const proj = "hub"
 	netID := hexID("network " + proj)
@@ -120,4 +123,11 @@ func Hub(n int) *Estate {
 		})
 	}
 	return out
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

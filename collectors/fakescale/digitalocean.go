@@ -1,25 +1,27 @@
-package digitaloceanfake
+package fakescale
 
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 )
 
-// Scaled returns a generated estate with n droplets and proportional numbers of everything else
+// DigitalOcean returns a generated estate with n droplets and proportional numbers of everything else
 // (a VPC per 50 droplets, a domain with 10 records per 10 droplets, a database cluster and an
 // app per 20, a load balancer and a firewall per 25), for benchmarks and the performance demo.
-func Scaled(n int) *Estate { return scaled(n, false) }
+func DigitalOcean(n int) *digitaloceanfake.Estate { return doScaled(n, false) }
 
-// Hub returns the shape real accounts have: n droplets in one project, one VPC and under one
+// DigitalOceanHub returns the shape real accounts have: n droplets in one project, one VPC and under one
 // tag, beside about 90 other resources (the first 100 droplets' share of domains, database
 // clusters, apps, load balancers and firewalls).
-func Hub(n int) *Estate { return scaled(n, true) }
+func DigitalOceanHub(n int) *digitaloceanfake.Estate { return doScaled(n, true) }
 
-func scaled(n int, hub bool) *Estate {
+func doScaled(n int, hub bool) *digitaloceanfake.Estate {
 	if n < 1 {
 		n = 1
 	}
-	e := &Estate{
+	e := &digitaloceanfake.Estate{
 		ProjectResources: map[string][]json.RawMessage{},
 		VPCMembers:       map[string][]json.RawMessage{},
 		DomainRecords:    map[string][]json.RawMessage{},
