@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -240,12 +241,7 @@ func urlRef(n *graph.Node, a, raw string, single bool) (ref, bool) {
 func refKey(r ref) string { return fmt.Sprintf("%s|%s|%d|%s", r.host, r.scheme, r.port, r.user) }
 
 func hostSeen(rs []ref, h string) bool {
-	for _, r := range rs {
-		if r.host == h {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(rs, func(r ref) bool { return r.host == h })
 }
 
 // withFacts fills a reference's scheme and port (when it has none) and user from the Ref at
@@ -410,14 +406,8 @@ func uniq(ss []string) []string {
 	if len(ss) == 0 {
 		return nil
 	}
-	sort.Strings(ss)
-	out := ss[:1]
-	for _, s := range ss[1:] {
-		if s != out[len(out)-1] {
-			out = append(out, s)
-		}
-	}
-	return out
+	slices.Sort(ss)
+	return slices.Compact(ss)
 }
 
 func (m *matcher) proposals() []Proposal {
