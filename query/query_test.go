@@ -28,12 +28,7 @@ const (
 func acme(t *testing.T) *graph.Graph {
 	t.Helper()
 	g := demograph.Graph(t)
-	n := g.NodePtr(acmeAPI)
-	n.Stale, n.StaleSince = true, staleAt
-	for _, e := range append(g.Out(acmeAPI), g.In(acmeAPI)...) {
-		p := g.EdgePtr(e.Key())
-		p.Stale, p.StaleSince = true, staleAt
-	}
+	demograph.MarkStale(g, acmeAPI, staleAt)
 	return g
 }
 

@@ -23,12 +23,7 @@ const (
 func acmeGraphFile(t testing.TB) string {
 	t.Helper()
 	g := demograph.Graph(t)
-	n := g.NodePtr(acmeAPI)
-	n.Stale, n.StaleSince = true, staleAt
-	for _, e := range append(g.Out(acmeAPI), g.In(acmeAPI)...) {
-		p := g.EdgePtr(e.Key())
-		p.Stale, p.StaleSince = true, staleAt
-	}
+	demograph.MarkStale(g, acmeAPI, staleAt)
 	path := filepath.Join(t.TempDir(), "graph.json")
 	if err := output.WriteFileIn(filepath.Dir(path), path, 0o644, func(w io.Writer) error { return graph.Encode(w, g) }); err != nil {
 		t.Fatal(err)

@@ -53,3 +53,14 @@ func Collected(tb testing.TB) *graph.Graph {
 	}
 	return g
 }
+
+// MarkStale marks node id and its edges stale since the given time, as history carries forward
+// what a collector that failed in a later scan found before.
+func MarkStale(g *graph.Graph, id, since string) {
+	n := g.NodePtr(id)
+	n.Stale, n.StaleSince = true, since
+	for _, e := range append(g.Out(id), g.In(id)...) {
+		p := g.EdgePtr(e.Key())
+		p.Stale, p.StaleSince = true, since
+	}
+}
