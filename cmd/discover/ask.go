@@ -25,6 +25,7 @@ type askOpts struct {
 	model      string
 	rounds     int
 	output     string
+	llm        string
 }
 
 // askNoCredentials says how to configure a model for `discover ask`.
@@ -61,6 +62,7 @@ file's llm: section (base_url, models) applies. Without credentials it exits 2.`
 	f.StringVar(&o.model, "model", "", "model to ask (default: the last of llm.models, the strongest)")
 	f.IntVar(&o.rounds, "rounds", llm.DefaultAskRounds, "most model calls for the question")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	f.StringVar(&o.llm, "llm", "", "demo: ask the scripted demo gateway on 127.0.0.1 (no credentials; only a graph of discover scan --demo)")
 	return cmd
 }
 
@@ -73,6 +75,18 @@ func runAsk(ctx context.Context, e *env, o *askOpts, question string) error {
 	}
 	if o.output != "text" && o.output != "json" {
 		return usageErr("-o must be text or json, not %q", o.output)
+	}
+	switch o.llm {
+	case "":
+	case llmDemo:
+		de, stop, err := startDemoLLM(e)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		e = de
+	default:
+		return usageErr("ask: --llm is demo or not given (the credentials decide), not %q", o.llm)
 	}
 	path, _ := configFile(e, o.configPath)
 	cfg, err := config.Load(path, e.providers(), e.Getenv, e.Exists)
@@ -93,6 +107,9 @@ func runAsk(ctx context.Context, e *env, o *askOpts, question string) error {
 	snap, err := st.Current()
 	if snap == nil {
 		return fmt.Errorf("no graph to ask about in %s (run discover scan first): %w", o.graph, err)
+	}
+	if o.llm == llmDemo && !snap.Graph.Scan.Demo {
+		return usageErr("ask --llm demo answers only about a demo scan; %s holds a scan of real infrastructure", o.graph)
 	}
 	lc := cfg.LLM
 	lc.APIKey, lc.KeySource = creds.Key, creds.Source

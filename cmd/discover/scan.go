@@ -16,6 +16,7 @@ import (
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/enrich/llm"
+	"github.com/infragraph/infragraph/enrich/llm/llmfake"
 	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
@@ -101,7 +102,7 @@ organisation").
 	f.IntVar(&o.keep, "keep", history.DefaultKeep, "snapshots of earlier scans to keep in --out/scans (0: all)")
 	f.DurationVar(&o.every, "every", 0, "scan repeatedly at this interval (e.g. 6h) until interrupted")
 	f.DurationVar(&o.jitter, "jitter", 0, "with --every, the most random delay added to each interval (default a tenth of --every)")
-	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default) or on")
+	f.StringVar(&o.llm, "llm", "", "LLM enrichment: off, auto (when credentials exist; the default), on, or demo (with --demo: a scripted demo gateway on 127.0.0.1, no credentials; its texts are marked demo data)")
 	f.DurationVar(&o.llmTimeout, "llm-timeout", 0, "time budget of the whole LLM stage (default 5m, or llm.timeout: in the config file)")
 	f.StringVar(&o.notify, "notify", "", "post a summary (Slack-compatible JSON) to this webhook URL when the graph changed or something failed; a secret, never logged (or $DISCOVER_NOTIFY_URL)")
 	f.IntVar(&o.maxBytes, "max-bytes", defaultMaxBytes, "size budget of INFRA.md in bytes: the per-kind table first, then detail from the least critical systems (0: no limit)")
@@ -114,6 +115,18 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	log, err := g.logger(e.Stderr)
 	if err != nil {
 		return err
+	}
+	if o.llm == llmDemo {
+		if !o.demo.on {
+			return usageErr("--llm demo answers from a scripted demo gateway: it goes with --demo, never with a scan of your infrastructure")
+		}
+		de, stop, err := startDemoLLM(e)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		e, o.llm = de, "on"
+		log.Info("DEMO LLM: a scripted gateway on 127.0.0.1 answers the LLM's requests (model " + llmfake.DemoModel + "); what it writes is demo data, not a model's")
 	}
 	path, from := o.configPath, "--config"
 	if !o.demo.on { // the demo reads its own estate: only an explicit --config applies to it
