@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/infragraph/infragraph/config"
 	"github.com/infragraph/infragraph/enrich/llm"
+	"github.com/infragraph/infragraph/output"
 	"github.com/infragraph/infragraph/serve"
 	"github.com/infragraph/infragraph/termtext"
 )
@@ -50,7 +53,11 @@ scan's prompts. At most --rounds model calls are made; the last one offers no to
 
 Credentials as for scan --llm: AI_GATEWAY_API_KEY, VERCEL_OIDC_TOKEN, or DISCOVER_LLM_BASE_URL
 with DISCOVER_LLM_API_KEY for any OpenAI-compatible endpoint that supports tools; the config
-file's llm: section (base_url, models) applies. Without credentials it exits 2.`,
+file's llm: section (base_url, models) applies. Without credentials it exits 2. --llm demo asks
+the scripted demo gateway instead (no credentials; a graph of discover scan --demo only).
+
+Each round is appended to --graph's llm-audit.jsonl (model, tokens, the tools called, hashes of
+the request and of the question, never its text), under the directory's lock.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAsk(cmd.Context(), e, o, args[0])
@@ -129,6 +136,13 @@ func runAsk(ctx context.Context, e *env, o *askOpts, question string) error {
 	}
 	defer closeTools()
 	res, err := en.Ask(ctx, snap.Graph, question, o.model, tools, o.rounds)
+	dir := o.graph // the output directory (--graph may name its graph.json)
+	if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	if aerr := appendAskAudit(ctx, dir, cfg.LLM.Retention, askLockWait, en, snap.Graph.Scan.ID, time.Now()); aerr != nil {
+		fmt.Fprintf(e.Stderr, "warning: the question's LLM audit records were not written to %s: %v\n", output.LLMAuditFile, aerr)
+	}
 	if o.output == "json" {
 		if jerr := writeAskJSON(e.Stdout, res); jerr != nil && err == nil {
 			err = jerr

@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/infragraph/infragraph/collectors"
+	"github.com/infragraph/infragraph/enrich/llm"
 	"github.com/infragraph/infragraph/enrich/llm/llmfake"
 	"github.com/infragraph/infragraph/history"
+	"github.com/infragraph/infragraph/output"
 )
 
 // recordDemoGateway makes --llm demo serve gateways the test can read; it returns them as they
@@ -170,5 +174,74 @@ func TestDemoGatewayTriage(t *testing.T) {
 	}
 	if en := g.Scan.Enrichment; en["triage.written"] != float64(3) || en["triage.dropped"] != float64(0) {
 		t.Errorf("enrichment %v", en)
+	}
+}
+
+// Issue #23: `discover ask` appends its rounds to the output's llm-audit.jsonl (task ask, tool
+// names, token counts, the model, the question's hash, never its text), keeps the scan's
+// records, drops those past llm.retention, and never writes while a scan holds the directory:
+// it waits for the lock, and past askLockWait it warns and leaves the log alone.
+func TestAskAuditAppended(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, log := scanCode(t, nil, "--demo", "--llm", "demo", "--out", dir); code != exitOK {
+		t.Fatalf("scan: exit %d\n%s", code, log)
+	}
+	path := filepath.Join(dir, "llm-audit.jsonl")
+	scanLog, _ := os.ReadFile(path)
+	old := `{"scan":"20200101T000000Z","at":"2020-01-01T00:00:00Z","task":"ask","model":"m","template_version":"ask-v1","request_sha256":"expired"}` + "\n"
+	if err := os.WriteFile(path, append([]byte(old), scanLog...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q := "what breaks in acme-prod if jane.doe@example.com leaves?"
+	ask := func() (int, string) {
+		e, _, errb := testEnv(nil)
+		return runEnv(context.Background(), []string{"ask", "--llm", "demo", "--graph", dir, q}, e), errb.String()
+	}
+
+	lock, err := output.Acquire(dir) // a scan writing the directory
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := askLockWait
+	askLockWait = 300 * time.Millisecond
+	defer func() { askLockWait = prev }()
+	code, errs := ask()
+	if now, _ := os.ReadFile(path); code != exitOK || !strings.Contains(errs, "audit records were not written") || string(now) != old+string(scanLog) {
+		t.Fatalf("ask under a held lock: exit %d, log changed %v: %s", code, string(now) != old+string(scanLog), errs)
+	}
+	askLockWait = time.Minute
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if code, errs := ask(); code != exitOK || errs != "" {
+			t.Errorf("ask: exit %d: %s", code, errs)
+		}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if now, _ := os.ReadFile(path); string(now) != old+string(scanLog) {
+		t.Fatal("ask wrote the audit log while the lock was held")
+	}
+	lock.Release()
+	<-done
+
+	got, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(got), string(scanLog)) {
+		t.Errorf("the scan's records were not kept first:\n%s", got)
+	}
+	if strings.Contains(string(got), "expired") || strings.Contains(string(got), "jane.doe") || strings.Contains(string(got), "what breaks") {
+		t.Errorf("the log holds an expired record or the question:\n%s", got)
+	}
+	var tools []string
+	hashes := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(strings.TrimPrefix(string(got), string(scanLog))), "\n") {
+		var r llm.AuditRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Task != "ask" || r.Model != llmfake.DemoModel || r.Scan == "" || r.At == "" || r.PromptTokens == 0 {
+			t.Errorf("ask record %v: %s", err, l)
+		}
+		tools = append(tools, r.Tools...)
+		hashes[r.QuestionSHA256] = true
+	}
+	if slices.Sort(tools); strings.Join(tools, ",") != "impact,impact,search_nodes" || len(hashes) != 1 || hashes[""] {
+		t.Errorf("tools %v, question hashes %v", tools, hashes)
 	}
 }

@@ -152,7 +152,7 @@ func (e *Enricher) Ask(ctx context.Context, g *graph.Graph, question, model stri
 // askRound sends one round under the scan's budget and records it in the audit log.
 func (e *Enricher) askRound(ctx context.Context, req openai.ChatCompletionRequest, res *AskResult) (openai.ChatCompletionMessage, error) {
 	body, _ := json.Marshal(req)
-	rec := AuditRecord{Task: "ask", Model: req.Model, TemplateVersion: AskVersion, RequestSHA256: sha(string(body))}
+	rec := AuditRecord{Task: "ask", Model: req.Model, TemplateVersion: AskVersion, RequestSHA256: sha(string(body)), QuestionSHA256: sha(req.Messages[1].Content)}
 	need := estimateTokens(string(body)) + maxCompletionTokens
 	if err := e.reserve(need); err != nil {
 		return openai.ChatCompletionMessage{}, err
@@ -181,6 +181,9 @@ func (e *Enricher) askRound(ctx context.Context, req openai.ChatCompletionReques
 	}
 	rec.ResponseSHA256 = sha(resp.Choices[0].Message.Content)
 	rec.ToolCalls = len(resp.Choices[0].Message.ToolCalls)
+	for _, tc := range resp.Choices[0].Message.ToolCalls {
+		rec.Tools = append(rec.Tools, tc.Function.Name)
+	}
 	e.record(rec)
 	return resp.Choices[0].Message, nil
 }

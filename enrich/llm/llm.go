@@ -121,8 +121,12 @@ type AuditRecord struct {
 	Verdicts        []AuditVerdict  `json:"verdicts,omitempty"`
 	// Sentences counts a narrative's sentences kept (Dropped those the check dropped).
 	Sentences int `json:"sentences,omitempty"`
-	// ToolCalls counts the tool calls an ask answer requested.
-	ToolCalls int `json:"tool_calls,omitempty"`
+	// ToolCalls counts the tool calls an ask answer requested, Tools names them (in order), and
+	// QuestionSHA256 is the hash of the question as sent (redacted): never its text, which may
+	// name what it asks about.
+	ToolCalls      int      `json:"tool_calls,omitempty"`
+	Tools          []string `json:"tools,omitempty"`
+	QuestionSHA256 string   `json:"question_sha256,omitempty"`
 }
 
 // AuditProposal is a proposal as the audit log keeps it.
