@@ -94,11 +94,13 @@ func ID(provider, kind, native string) string { return provider + ":" + kind + "
 
 // ParseID splits a node id into provider, kind and native id.
 func ParseID(id string) (provider, kind, native string, err error) {
-	parts := strings.SplitN(id, ":", 3)
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+	// two Cuts, not SplitN: every node added is validated, and SplitN allocated a slice each
+	provider, rest, ok1 := strings.Cut(id, ":")
+	kind, native, ok2 := strings.Cut(rest, ":")
+	if !ok1 || !ok2 || provider == "" || kind == "" || native == "" {
 		return "", "", "", fmt.Errorf("node id %q is not provider:kind:native-id", id)
 	}
-	return parts[0], parts[1], parts[2], nil
+	return provider, kind, native, nil
 }
 
 // Errors returned by Graph.

@@ -249,7 +249,18 @@ func (m *model) findRep(id string) string {
 
 // lift builds the rep-level dependency graph.
 func (m *model) lift() {
-	l := graph.New()
+	reps, deps := 0, len(m.systems)
+	for _, n := range m.nodes {
+		if m.rep[n.ID] == n.ID {
+			reps++
+		}
+	}
+	for i := range m.edges {
+		if m.category(m.edges[i].Type) == schemas.Dependency {
+			deps++
+		}
+	}
+	l := graph.NewSized(reps, deps)
 	for _, n := range m.nodes {
 		if m.rep[n.ID] == n.ID {
 			_ = l.AddNode(graph.Node{ID: n.ID, Kind: n.Kind, Provider: n.Provider, Name: n.Name})
