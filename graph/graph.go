@@ -474,6 +474,22 @@ func lessKey(a, b EdgeKey) bool {
 	return a.Type < b.Type
 }
 
+// EachNode calls f with each stored node, in no particular order: for updates in place that do
+// not depend on order (freshness stamps), without Nodes' sort and copy of every node. f must not
+// add or remove nodes.
+func (g *Graph) EachNode(f func(*Node)) {
+	for _, n := range g.nodes {
+		f(n)
+	}
+}
+
+// EachEdge is EachNode for edges.
+func (g *Graph) EachEdge(f func(*Edge)) {
+	for _, e := range g.edges {
+		f(e)
+	}
+}
+
 // Out returns the edges leaving id, sorted.
 func (g *Graph) Out(id string) []Edge { return g.collect(g.sortedKeys(g.out, &g.outSorted, id)) }
 

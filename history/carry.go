@@ -28,19 +28,18 @@ func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 	ts := stamp(now)
 	carried := map[string]int{}
 	excluded := excludedInstances(g.Collectors)
-	for _, n := range g.Nodes() {
+	// stamps in place, node by node: no order matters, so no sorted copy of the graph
+	g.EachNode(func(n *graph.Node) {
 		if n.Stale && prev != nil && prev.HasNode(n.ID) {
 			carried[n.Source]++
-			continue
+			return
 		}
 		if excluded[n.Source] && prev != nil && prev.HasNode(n.ID) {
-			continue // carried in early, as it was, by CarriedNode
+			return // carried in early, as it was, by CarriedNode
 		}
-		freshNode(g.NodePtr(n.ID), prev, ts)
-	}
-	for _, e := range g.Edges() {
-		freshEdge(g.EdgePtr(e.Key()), prev, ts)
-	}
+		freshNode(n, prev, ts)
+	})
+	g.EachEdge(func(e *graph.Edge) { freshEdge(e, prev, ts) })
 	if prev == nil {
 		return g
 	}
@@ -140,36 +139,37 @@ func incompleteInstances(statuses []graph.CollectorStatus) map[string]bool {
 func CarryInferred(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 	g := cur.Clone()
 	ts := stamp(now)
-	for _, n := range g.Nodes() {
-		if p := g.NodePtr(n.ID); p.LastSeen == "" {
-			freshNode(p, prev, ts)
+	g.EachNode(func(n *graph.Node) {
+		if n.LastSeen == "" {
+			freshNode(n, prev, ts)
 		}
-	}
-	for _, e := range g.Edges() {
-		if p := g.EdgePtr(e.Key()); !p.Stale {
-			freshEdge(p, prev, ts)
+	})
+	g.EachEdge(func(e *graph.Edge) {
+		if !e.Stale {
+			freshEdge(e, prev, ts)
 		}
-	}
+	})
 	if prev == nil {
 		return g
 	}
-	for _, e := range prev.Edges() {
+	// each edge is decided on cur's nodes alone, so the order does not matter: no sorted copy
+	prev.EachEdge(func(e *graph.Edge) {
 		if e.Origin == graph.Observed {
-			continue
+			return
 		}
 		if _, ok := g.Edge(e.Key()); ok {
-			continue
+			return
 		}
 		from, okF := g.Node(e.From)
 		to, okT := g.Node(e.To)
 		if !okF || !okT {
-			continue
+			return
 		}
 		if !from.Stale && !to.Stale && enrichersCompleted(g.Scan.Enrichment, e.Origin) {
-			continue
+			return
 		}
-		_ = g.AddEdge(staleEdge(e, ts))
-	}
+		_ = g.AddEdge(staleEdge(*e, ts))
+	})
 	return g
 }
 
