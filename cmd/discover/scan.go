@@ -349,6 +349,11 @@ func (s *scanner) once(ctx context.Context) (*scan.Result, []string, error) {
 	}
 	llmOutcome(s.log, res, aiStatus)
 	warnDropped(s.log, prev, res.Graph)
+	// What the collectors emitted is in the graph now; only the store (onceStore) reads it
+	// again. Let it go before rendering: a 100k-node scan held it through every renderer.
+	for i := range res.Results {
+		res.Results[i].Nodes, res.Results[i].Edges = nil, nil
+	}
 	paths, err := s.write(ctx, res, ai)
 	if err != nil {
 		return nil, nil, err

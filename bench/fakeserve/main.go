@@ -1,0 +1,63 @@
+// Command fakeserve serves the provider fakes' scaled estates on 127.0.0.1 and writes a discover
+// config pointing at them, so a real `discover scan` of a large estate can be measured (peak RSS
+// with /usr/bin/time -v) without the fakes in the same process. It serves until interrupted.
+//
+//	go run ./bench/fakeserve -config /tmp/big.yaml &
+//	/usr/bin/time -v discover scan --config /tmp/big.yaml --out /tmp/big-out
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+
+	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
+	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
+	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
+)
+
+func main() {
+	droplets := flag.Int("droplets", 40000, "droplets in one DigitalOcean project, VPC and tag (digitaloceanfake.Hub)")
+	projects := flag.Int("vercel", 2500, "Vercel projects (vercelfake.Scaled)")
+	compose := flag.Int("docker", 3000, "Docker Compose projects of three containers on one engine (dockerfake.Scaled)")
+	config := flag.String("config", "fakeserve.yaml", "the discover config to write")
+	flag.Parse()
+
+	serve := func(h http.Handler) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			log.Fatal(err)
+		}
+		go func() { log.Fatal(http.Serve(l, h)) }()
+		return l.Addr().String()
+	}
+	do := serve(digitaloceanfake.New(digitaloceanfake.Hub(*droplets)))
+	ve := vercelfake.Scaled(*projects)
+	vc := serve(vercelfake.New(ve))
+	dk := serve(dockerfake.New(dockerfake.Scaled(*compose)))
+	cfg := fmt.Sprintf(`timeout: 30m
+digitalocean:
+  - name: hub
+    token: %s
+    api_url: http://%s
+vercel:
+  - name: scaled
+    token: %s
+    api_url: http://%s
+docker:
+  - name: big
+    host: tcp://%s
+`, digitaloceanfake.Token, do, ve.Token, vc, dk)
+	if err := os.WriteFile(*config, []byte(cfg), 0o600); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("fakes serving; config written to %s", *config)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	<-ctx.Done()
+}
