@@ -66,6 +66,19 @@ type system struct {
 	short           func(level int) string
 	level           int // 0 full, 1 compact, 2 minimal
 	heading, anchor string
+	// build makes the section when it is written, and nothing keeps it: without a size budget
+	// no section is needed before then, and holding 100,000 of them (and their analyses) was
+	// most of what a large estate's INFRA.md kept in memory. fit builds them all first.
+	build func() system
+}
+
+// built makes a lazily built section's text and variants (see system.build).
+func (s *system) built() {
+	if s.build != nil {
+		level := s.level
+		*s = s.build()
+		s.level = level
+	}
 }
 
 type part struct {
@@ -75,6 +88,11 @@ type part struct {
 }
 
 func (s *system) text() string {
+	if s.build != nil {
+		t := *s
+		t.built()
+		return t.text()
+	}
 	if s.level == 0 {
 		return s.full
 	}
@@ -130,6 +148,9 @@ func (d *infraDoc) fit(max int) {
 	d.budget = max
 	if max <= 0 {
 		return
+	}
+	for i := range d.systems { // every size is needed
+		d.systems[i].built()
 	}
 	const note = 300 // room for the trim note itself (at most about 270 bytes)
 	size := func() int { return len(d.String()) + note }
@@ -244,7 +265,11 @@ func (m *model) infra() *infraDoc {
 
 	slugs := m.slugs(m.systems)
 	for _, id := range m.systems {
-		d.systems = append(d.systems, m.systemSection(id, slugs))
+		d.systems = append(d.systems, system{id: id, anchor: slugs[id], heading: m.heading(id), build: func() system {
+			s := m.systemSection(id, slugs)
+			delete(m.impact, id) // the section has what it needed of the analysis
+			return s
+		}})
 	}
 	sort.SliceStable(d.systems, func(i, j int) bool {
 		a, b := m.byID[d.systems[i].id], m.byID[d.systems[j].id]
@@ -682,7 +707,7 @@ func originWords(e graph.Edge) string {
 func (m *model) systemSection(id string, slugs map[string]string) system {
 	n := m.byID[id]
 	k := m.kinds[id]
-	s := system{id: id, radius: m.analysis(id).BlastRadius, anchor: slugs[id], heading: md(m.label(id)) + " (" + m.kindOf(id) + ")"}
+	s := system{id: id, radius: m.analysis(id).BlastRadius, anchor: slugs[id], heading: m.heading(id)}
 	head := fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n", s.anchor, s.heading)
 	meta := "`" + code(id) + "`"
 	if n.Source != "" {
@@ -754,6 +779,9 @@ func (m *model) systemSection(id string, slugs map[string]string) system {
 	}
 	return s
 }
+
+// heading is a system section's title (and its line in the contents).
+func (m *model) heading(id string) string { return md(m.label(id)) + " (" + m.kindOf(id) + ")" }
 
 // idAttr reports whether an attribute holds an identifier (urn, project_id, vpc_uuid): the node's
 // id line and graph.json have those; in prose they spend an agent's context on noise.
