@@ -18,13 +18,14 @@ import (
 
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
+	"github.com/infragraph/infragraph/collectors/fakescale"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
 )
 
 func main() {
-	droplets := flag.Int("droplets", 40000, "droplets in one DigitalOcean project, VPC and tag (digitaloceanfake.Hub)")
-	projects := flag.Int("vercel", 2500, "Vercel projects (vercelfake.Scaled)")
-	compose := flag.Int("docker", 3000, "Docker Compose projects of three containers on one engine (dockerfake.Scaled)")
+	droplets := flag.Int("droplets", 40000, "droplets in one DigitalOcean project, VPC and tag (fakescale.DigitalOceanHub)")
+	projects := flag.Int("vercel", 2500, "Vercel projects (fakescale.Vercel)")
+	compose := flag.Int("docker", 3000, "Docker Compose projects of three containers on one engine (fakescale.Docker)")
 	config := flag.String("config", "fakeserve.yaml", "the discover config to write")
 	flag.Parse()
 
@@ -36,10 +37,10 @@ func main() {
 		go func() { log.Fatal(http.Serve(l, h)) }()
 		return l.Addr().String()
 	}
-	do := serve(digitaloceanfake.New(digitaloceanfake.Hub(*droplets)))
-	ve := vercelfake.Scaled(*projects)
+	do := serve(digitaloceanfake.New(fakescale.DigitalOceanHub(*droplets)))
+	ve := fakescale.Vercel(*projects)
 	vc := serve(vercelfake.New(ve))
-	dk := serve(dockerfake.New(dockerfake.Scaled(*compose)))
+	dk := serve(dockerfake.New(fakescale.Docker(*compose)))
 	cfg := fmt.Sprintf(`timeout: 30m
 digitalocean:
   - name: hub
