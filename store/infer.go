@@ -68,6 +68,7 @@ func (s *Store) Infer(ctx context.Context, o InferOptions) (*Inference, error) {
 		g.Scan = graph.ScanInfo{ID: started.Format("20060102T150405Z"), StartedAt: started.Format(time.RFC3339), Generator: o.Generator, Demo: o.Demo}
 		verdicts := scan.Enrich(ctx, g, o.Enrichers, o.Validator)
 		g = history.CarryInferred(prev, g, started)
+		keepObserved(obs, g)
 		if err := replaceInferred(ctx, tx, obs, g); err != nil {
 			return err
 		}
@@ -88,6 +89,20 @@ func (s *Store) Infer(ctx context.Context, o InferOptions) (*Inference, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// keepObserved gives back to each observed edge no enricher touched the freshness its shard
+// published: CarryInferred stamps every fresh edge with the inference's time, which in a single
+// scan is the scan's own, but in the store would make every edge look seen by the last shard
+// (and put it in the inferred layer).
+func keepObserved(obs, g *graph.Graph) {
+	for _, o := range obs.Edges() {
+		p := g.EdgePtr(o.Key())
+		if p == nil || p.Origin != graph.Observed || len(p.Origins) > 1 {
+			continue
+		}
+		p.FirstSeen, p.LastSeen, p.Stale, p.StaleSince = o.FirstSeen, o.LastSeen, o.Stale, o.StaleSince
+	}
 }
 
 // replaceInferred stores what g adds over obs: the nodes the enrichers created or changed and

@@ -232,6 +232,14 @@ func TestFailedShardLeavesItsNodesStaleAndTheOthersFresh(t *testing.T) {
 		if n, _ := got.Len(); n != func() int { n, _ := wantT2.Len(); return n }() {
 			t.Errorf("store has %d nodes, file history %d", n, func() int { n, _ := wantT2.Len(); return n }())
 		}
+		// the servers' observed edges keep the time their shard saw them, not the later
+		// inference's
+		for _, e := range got.Edges() {
+			if e.Origin == graph.Observed && len(e.Origins) == 0 && (e.Source == "digitalocean/acme" || e.Source == "docker/erp-1" || e.Source == "odoo/erp") &&
+				(e.Stale || e.LastSeen != t1.Format(time.RFC3339)) {
+				t.Errorf("edge %s of the servers' shard: stale %v, last seen %s; want fresh from %s", e.Key(), e.Stale, e.LastSeen, t1.Format(time.RFC3339))
+			}
+		}
 		if staleVercel == 0 || freshServers == 0 {
 			t.Fatalf("stale vercel nodes %d, fresh server nodes %d: both must be > 0", staleVercel, freshServers)
 		}
