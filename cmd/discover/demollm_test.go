@@ -235,7 +235,7 @@ func TestAskAuditAppended(t *testing.T) {
 	hashes := map[string]bool{}
 	for _, l := range strings.Split(strings.TrimSpace(strings.TrimPrefix(string(got), string(scanLog))), "\n") {
 		var r llm.AuditRecord
-		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Task != "ask" || r.Model != llmfake.DemoModel || r.Scan == "" || r.At == "" || r.PromptTokens == 0 {
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Task != "ask" || r.Model != llmfake.DemoModel || r.Scan == "" || r.At == "" || r.PromptTokens == 0 || r.Redactions["email"] == 0 {
 			t.Errorf("ask record %v: %s", err, l)
 		}
 		tools = append(tools, r.Tools...)

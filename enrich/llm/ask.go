@@ -112,7 +112,7 @@ func (e *Enricher) Ask(ctx context.Context, g *graph.Graph, question, model stri
 			req.Messages = append(append([]openai.ChatCompletionMessage(nil), msgs...), openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser,
 				Content: "Answer now from the tool results above: no more tool calls."})
 		}
-		msg, err := e.askRound(ctx, req, &res)
+		msg, err := e.askRound(ctx, req, &res, red)
 		if err != nil {
 			return res, err
 		}
@@ -149,10 +149,11 @@ func (e *Enricher) Ask(ctx context.Context, g *graph.Graph, question, model stri
 	return res, fmt.Errorf("%w within %d rounds", ErrNoAnswer, rounds)
 }
 
-// askRound sends one round under the scan's budget and records it in the audit log.
-func (e *Enricher) askRound(ctx context.Context, req openai.ChatCompletionRequest, res *AskResult) (openai.ChatCompletionMessage, error) {
+// askRound sends one round under the scan's budget and records it in the audit log, with what
+// red has redacted from the question and the tool results so far.
+func (e *Enricher) askRound(ctx context.Context, req openai.ChatCompletionRequest, res *AskResult, red *Redactor) (openai.ChatCompletionMessage, error) {
 	body, _ := json.Marshal(req)
-	rec := AuditRecord{Task: "ask", Model: req.Model, TemplateVersion: AskVersion, RequestSHA256: sha(string(body)), QuestionSHA256: sha(req.Messages[1].Content)}
+	rec := AuditRecord{Task: "ask", Model: req.Model, TemplateVersion: AskVersion, RequestSHA256: sha(string(body)), QuestionSHA256: sha(req.Messages[1].Content), Redactions: red.Counts()}
 	need := estimateTokens(string(body)) + maxCompletionTokens
 	if err := e.reserve(need); err != nil {
 		return openai.ChatCompletionMessage{}, err
