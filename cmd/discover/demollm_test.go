@@ -93,9 +93,18 @@ func TestDemoGatewayREADMEWalkthrough(t *testing.T) {
 		t.Errorf("the README's ask example should read:\n%s", want)
 	}
 
+	// The README: a second demo scan raises no alert (the demo estate does not change).
+	if code, log := scanCode(t, real, "--demo", "--llm", "demo", "--max-bytes", "0", "--out", dir); code != exitOK {
+		t.Fatalf("second scan: exit %d\n%s", code, log)
+	}
+	e, out, errb = testEnv(nil)
+	if code := runEnv(context.Background(), []string{"alerts", "--out", dir}, e); code != exitOK || !strings.Contains(out.String(), "no alerts") {
+		t.Errorf("alerts after a second demo scan: exit %d\n%s%s", code, out, errb)
+	}
+
 	gws := gateways()
-	if len(gws) != 2 {
-		t.Fatalf("%d demo gateways started, want 2 (scan, ask)", len(gws))
+	if len(gws) != 3 {
+		t.Fatalf("%d demo gateways started, want 3 (scan, ask, scan)", len(gws))
 	}
 	n := 0
 	for _, g := range gws {
