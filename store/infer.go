@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,8 +61,10 @@ func (s *Store) Infer(ctx context.Context, o InferOptions) (*Inference, error) {
 		if err != nil {
 			return err
 		}
-		prev := obs.Clone() // the organisation's graph before this inference
-		if err := addInferred(ctx, tx, prev, selection{}); err != nil {
+		// what CarryInferred reads of the previous graph: the inferred layer (observed edges it
+		// does not hold have the same freshness in obs)
+		prev, err := inferredLayer(ctx, tx, obs)
+		if err != nil {
 			return err
 		}
 		started := o.Now().UTC()
@@ -110,27 +114,23 @@ func keepObserved(obs, g *graph.Graph) {
 func replaceInferred(ctx context.Context, tx pgx.Tx, obs, g *graph.Graph) error {
 	var nodes []nodeRow
 	for _, n := range g.Nodes() {
+		if o, ok := obs.Node(n.ID); ok && reflect.DeepEqual(o, n) {
+			continue
+		}
 		doc, err := json.Marshal(n)
 		if err != nil {
 			return err
-		}
-		if o, ok := obs.Node(n.ID); ok {
-			if od, _ := json.Marshal(o); bytes.Equal(od, doc) {
-				continue
-			}
 		}
 		nodes = append(nodes, nodeRow{id: n.ID, doc: doc})
 	}
 	var edges []edgeRow
 	for _, e := range g.Edges() {
+		if o, ok := obs.Edge(e.Key()); ok && sameEdge(o, e) {
+			continue
+		}
 		doc, err := json.Marshal(e)
 		if err != nil {
 			return err
-		}
-		if o, ok := obs.Edge(e.Key()); ok {
-			if od, _ := json.Marshal(o); bytes.Equal(od, doc) {
-				continue
-			}
 		}
 		edges = append(edges, edgeRow{key: e.Key(), doc: doc})
 	}
@@ -148,6 +148,15 @@ func replaceInferred(ctx context.Context, tx pgx.Tx, obs, g *graph.Graph) error 
 		e := edges[i]
 		return []string{e.key.From, e.key.To, e.key.Type, string(e.doc)}, nil
 	})
+}
+
+// sameEdge reports whether two edges hold the same facts (an empty list equals a missing one,
+// as in graph.json).
+func sameEdge(a, b graph.Edge) bool {
+	return a.From == b.From && a.To == b.To && a.Type == b.Type && a.Origin == b.Origin && a.Confidence == b.Confidence &&
+		a.Source == b.Source && a.FirstSeen == b.FirstSeen && a.LastSeen == b.LastSeen && a.Stale == b.Stale &&
+		a.StaleSince == b.StaleSince && slices.Equal(a.Origins, b.Origins) && slices.Equal(a.Evidence, b.Evidence) &&
+		slices.Equal(a.Via, b.Via)
 }
 
 // saveSnapshot records the inference and the organisation's graph.json (gzip), keeping the

@@ -126,6 +126,21 @@ func readGraph(ctx context.Context, tx pgx.Tx, sel selection) (*graph.Graph, err
 // addInferred lays the inferred layer over g, the observed graph of sel: the nodes the
 // enrichers created, and the edges they proposed or merged into an observed one.
 func addInferred(ctx context.Context, tx pgx.Tx, g *graph.Graph, sel selection) error {
+	return readInferred(ctx, tx, g, g, sel)
+}
+
+// inferredLayer is the inferred layer alone as it applies to obs (the observed graph): its
+// nodes and edges, with the observed endpoints its edges need. An inference builds on it as
+// the previous graph without cloning the observed one.
+func inferredLayer(ctx context.Context, tx pgx.Tx, obs *graph.Graph) (*graph.Graph, error) {
+	g := graph.New()
+	g.Scan, g.Collectors = obs.Scan, obs.Collectors
+	return g, readInferred(ctx, tx, obs, g, selection{})
+}
+
+// readInferred adds the inferred rows that apply to base (an observed graph) into g: g is base
+// itself (a reader's graph) or a graph of its own (inferredLayer).
+func readInferred(ctx context.Context, tx pgx.Tx, base, g *graph.Graph, sel selection) error {
 	nodeWhere, edgeWhere, args := "", "", []any{}
 	if sel.ids != nil {
 		nodeWhere, args = " WHERE id = ANY($1)", []any{sel.ids}
@@ -136,7 +151,7 @@ func addInferred(ctx context.Context, tx pgx.Tx, g *graph.Graph, sel selection) 
 		if err := json.Unmarshal(b, &n); err != nil {
 			return err
 		}
-		if g.HasNode(n.ID) || n.Source == "" {
+		if base.HasNode(n.ID) || n.Source == "" {
 			return g.SetNode(n)
 		}
 		return nil // its owner no longer has it
@@ -152,8 +167,18 @@ func addInferred(ctx context.Context, tx pgx.Tx, g *graph.Graph, sel selection) 
 			*p = e // the inference merged into an observed edge: its whole result
 			return nil
 		}
-		if e.Origin == graph.Observed || !g.HasNode(e.From) || !g.HasNode(e.To) {
-			return nil // the observed edge it merged into, or an endpoint, is gone
+		if e.Origin == graph.Observed && base.EdgePtr(e.Key()) == nil {
+			return nil // the observed edge it merged into is gone
+		}
+		for _, id := range []string{e.From, e.To} {
+			if n, ok := base.Node(id); ok && !g.HasNode(id) {
+				if err := g.SetNode(n); err != nil {
+					return err
+				}
+			}
+		}
+		if !g.HasNode(e.From) || !g.HasNode(e.To) {
+			return nil // an endpoint is gone
 		}
 		return g.AddEdge(e)
 	})
