@@ -20,6 +20,11 @@ type Demo struct {
 	// (without its pg_cron statements: pg_cron installs only in the database cron.database_name
 	// names) and returns its connection string and name; it is dropped when the demo closes.
 	Database func(ctx context.Context, sql string) (dsn evidence.Secret, name string, err error)
+	// Drift asks for the estate "a week later" (`discover scan --demo --demo-drift`): a part
+	// alters its loaded fake estate in memory with a few changes the alerts package flags (an
+	// exposure opened, a new external host, a deployment from an unknown repository). Unset, the
+	// estate is exactly the recorded one.
+	Drift bool
 
 	// Instances are the collectors the parts added, Notes say what each part is made of.
 	Instances []Instance

@@ -26,6 +26,8 @@ type Options struct {
 	// PostgresDSN is a superuser connection string of a real PostgreSQL. When set, the Supabase
 	// catalog is loaded into a fresh temporary database and scanned; otherwise it is skipped.
 	PostgresDSN evidence.Secret
+	// Drift serves the estate a week later, with the drifts collectors.Demo.Drift describes.
+	Drift bool
 }
 
 // Estate is a running demo: collector instances wired to fake APIs on 127.0.0.1. Close it when
@@ -44,7 +46,7 @@ type Estate struct {
 func Start(ctx context.Context, o Options) (*Estate, error) { return start(ctx, all.Registry, o) }
 
 func start(ctx context.Context, reg collectors.Registry, o Options) (*Estate, error) {
-	d := &collectors.Demo{PostgresDSN: o.PostgresDSN}
+	d := &collectors.Demo{PostgresDSN: o.PostgresDSN, Drift: o.Drift}
 	e := &Estate{d: d}
 	d.Database = e.catalogDatabase
 	for _, p := range reg.Sorted() {

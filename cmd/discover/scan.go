@@ -116,6 +116,9 @@ func runScan(cmd *cobra.Command, e *env, g *globalOpts, o *scanOpts) error {
 	if err != nil {
 		return err
 	}
+	if o.demo.drift && !o.demo.on {
+		return usageErr("--demo-drift changes the demo estate: it goes with --demo")
+	}
 	if o.llm == llmDemo {
 		if !o.demo.on {
 			return usageErr("--llm demo answers from a scripted demo gateway: it goes with --demo, never with a scan of your infrastructure")
