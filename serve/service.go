@@ -136,7 +136,7 @@ type Paging struct {
 // SearchParams selects nodes. Every set field must match.
 type SearchParams struct {
 	Kind         string   `json:"kind,omitempty" jsonschema:"node kind, e.g. project or vercel:project"`
-	Provider     string   `json:"provider,omitempty" jsonschema:"provider: vercel, supabase, odoo, digitalocean, docker, git or external"`
+	Provider     string   `json:"provider,omitempty" jsonschema:"provider: the first part of a node id, e.g. vercel or external (scan_status lists the scanned providers)"`
 	Name         string   `json:"name,omitempty" jsonschema:"case-insensitive substring of the node name"`
 	Attrs        []string `json:"attrs,omitempty" jsonschema:"attribute filters: key=value (case-insensitive, any element of a list) or key (present)"`
 	Stale        bool     `json:"stale,omitempty" jsonschema:"only nodes carried forward from an earlier scan (not observed in the latest)"`
