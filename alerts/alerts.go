@@ -136,7 +136,7 @@ var world = map[string]bool{"0.0.0.0/0": true, "::/0": true, "0.0.0.0": true, ":
 
 // openings returns what makes n reachable by anyone, per kind, as short phrases ("inbound from
 // 0.0.0.0/0"); nil when nothing does.
-func openings(n graph.Node) []string {
+func openings(n graph.Node, perPortOK bool) []string {
 	var out []string
 	worldIn := func(field, what string) {
 		for _, v := range vals(n, field) {
@@ -147,6 +147,15 @@ func openings(n graph.Node) []string {
 	}
 	switch n.Kind {
 	case "firewall":
+		// A firewall read by a collector that records which ports anyone may reach says so per
+		// port (opening SSH to the world beside an open HTTPS is news); one carried from an older
+		// scan has only its addresses.
+		if _, perPort := n.Attrs["inbound_open_ports"]; perPort && perPortOK {
+			for _, p := range vals(n, "inbound_open_ports") {
+				out = append(out, "inbound "+p+" from anywhere")
+			}
+			break
+		}
 		worldIn("inbound_addresses", "inbound traffic from")
 	case "network_restriction":
 		worldIn("allowed_cidrs", "database connections from")
@@ -173,7 +182,7 @@ func (d *detector) exposures(ch *history.Changes) {
 		if !ok || n.Stale || d.baseline(n) {
 			continue
 		}
-		if open := openings(n); len(open) > 0 {
+		if open := openings(n, true); len(open) > 0 {
 			d.add(graph.Alert{Kind: graph.AlertExposureOpened, Subject: n.ID, Nodes: d.withParents(n.ID),
 				Now:     strings.Join(open, "; "),
 				Message: fmt.Sprintf("new %s %s allows %s", words(n.Kind), quote(n.Name), strings.Join(open, "; "))})
@@ -185,7 +194,10 @@ func (d *detector) exposures(ch *history.Changes) {
 		if !ok || !okO || n.Stale {
 			continue
 		}
-		was, now := openings(o), openings(n)
+		// Both sides in the same terms: per port only when both scans recorded ports.
+		_, a := o.Attrs["inbound_open_ports"]
+		_, b := n.Attrs["inbound_open_ports"]
+		was, now := openings(o, a && b), openings(n, a && b)
 		var opened []string
 		for _, x := range now {
 			if !slices.Contains(was, x) {

@@ -30,6 +30,7 @@ type estate struct {
 	bucket      bool     // the avatars bucket is public
 	cidrs       []string // the Supabase network restriction's allowed CIDRs
 	inbound     []string // the firewall's inbound addresses
+	openPorts   []string // the firewall's ports open to anyone (nil: not recorded, as older scans)
 	trusted     []string // the managed database's trusted sources
 	deployRepo  string   // a second production deployment's repository ("" none)
 	odooDown    bool     // the Odoo collector fails
@@ -106,7 +107,7 @@ func (s estate) instances() []collectors.Instance {
 	})
 	do := emitFunc(func(ctx context.Context, emit graph.Emitter) error {
 		emit.Node(graph.Node{ID: "digitalocean:firewall:fw-globex", Kind: "firewall", Provider: "digitalocean", Name: "globex-fw",
-			Attrs: graph.Attrs{"inbound_addresses": s.inbound, "inbound_ports": []string{"tcp:443"}}})
+			Attrs: fwAttrs(s)})
 		emit.Node(graph.Node{ID: "digitalocean:db_cluster:db-globex", Kind: "db_cluster", Provider: "digitalocean", Name: "globex-pg",
 			Attrs: graph.Attrs{"trusted_sources": s.trusted, "engine": "pg"}})
 		return nil
@@ -207,6 +208,34 @@ func TestFirewallOpenedToTheWorld(t *testing.T) {
 	a := only(t, scans(t, alerts.Options{}, baseEstate(), s), graph.AlertExposureOpened, "digitalocean:firewall:fw-globex")
 	if a.Now != "inbound traffic from ::/0" || !strings.Contains(a.Message, `"globex-fw"`) {
 		t.Errorf("alert %+v", a)
+	}
+}
+
+func fwAttrs(s estate) graph.Attrs {
+	a := graph.Attrs{"inbound_addresses": s.inbound, "inbound_ports": []string{"tcp:22", "tcp:443"}}
+	if s.openPorts != nil {
+		a["inbound_open_ports"] = s.openPorts
+	}
+	return a
+}
+
+// A firewall already open to the world on one port opens a second one: the addresses do not
+// change, the ports anyone reaches do, and that is what an operator must see.
+func TestFirewallOpensAnotherPortToTheWorld(t *testing.T) {
+	s := baseEstate()
+	s.inbound, s.openPorts = []string{"0.0.0.0/0", "198.51.100.0/24"}, []string{"tcp:443"}
+	s2 := s
+	s2.openPorts = []string{"tcp:22", "tcp:443"}
+	a := only(t, scans(t, alerts.Options{}, s, s2), graph.AlertExposureOpened, "digitalocean:firewall:fw-globex")
+	if a.Now != "inbound tcp:22 from anywhere" || a.Was != "inbound tcp:443 from anywhere" {
+		t.Errorf("alert %+v", a)
+	}
+	// A previous scan that did not record the ports (an older version) is compared by addresses:
+	// the first scan that records them raises nothing.
+	old := s
+	old.openPorts = nil
+	if g := scans(t, alerts.Options{}, old, s); len(g.Scan.Alerts) != 0 {
+		t.Errorf("recording the open ports for the first time raised %q", kinds(g.Scan.Alerts))
 	}
 }
 

@@ -388,12 +388,27 @@ func (m *mapped) mapDatabase(acct string, db godo.Database, replicas []godo.Data
 	}
 }
 
+// everyone tells an address that means any address (0.0.0.0/0, ::/0).
+func everyone(a string) bool {
+	switch a {
+	case "0.0.0.0/0", "::/0", "0.0.0.0", "::":
+		return true
+	}
+	return false
+}
+
 func (m *mapped) mapFirewall(acct string, fw godo.Firewall) {
-	var in, out, ports []string
+	var in, out, ports, open []string
 	for _, r := range fw.InboundRules {
-		ports = append(ports, r.Protocol+":"+cmp.Or(r.PortRange, "all"))
+		port := r.Protocol + ":" + cmp.Or(r.PortRange, "all")
+		ports = append(ports, port)
 		if r.Sources != nil {
 			in = append(in, r.Sources.Addresses...)
+			// The ports anyone may reach: a rule whose sources include every address. Kept per
+			// port, so opening a second port to the world is a change (addresses alone are not).
+			if slices.ContainsFunc(r.Sources.Addresses, everyone) {
+				open = append(open, port)
+			}
 		}
 	}
 	for _, r := range fw.OutboundRules {
@@ -402,7 +417,8 @@ func (m *mapped) mapFirewall(acct string, fw godo.Firewall) {
 		}
 	}
 	fid := m.node("firewall", fw.ID, fw.Name, graph.Attrs{"urn": fw.URN(), "status": fw.Status, "droplet_ids": intStrings(fw.DropletIDs), "tags": fw.Tags,
-		"inbound_addresses": uniq(in), "outbound_addresses": uniq(out), "inbound_ports": uniq(ports)})
+		"inbound_addresses": uniq(in), "outbound_addresses": uniq(out), "inbound_ports": uniq(ports),
+		"inbound_open_ports": uniq(open)})
 	for _, d := range fw.DropletIDs {
 		m.edge(fid, "protects", id("droplet", strconv.Itoa(d)), "droplet_ids", strconv.Itoa(d))
 	}
