@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -280,6 +282,68 @@ func TestFailingScanLeaksNoSecretIntoTheStore(t *testing.T) {
 		for _, c := range []string{"CANARY", "sslmode=require&password"} {
 			if i := strings.Index(dump, c); i >= 0 {
 				t.Errorf("the store holds %q: ...%s...", c, dump[max(0, i-200):min(len(dump), i+60)])
+			}
+		}
+	})
+}
+
+// TestMCPStoreAsReadOnlyRole: an agent's `discover mcp --store` with the README's SELECT-only
+// role, the real binary over stdio, finds the organisation's nodes that two shards published
+// (the storefront one shard saw, acme-prod the other) and logs no password.
+func TestMCPStoreAsReadOnlyRole(t *testing.T) {
+	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	storetest.EachMode(t, func(t *testing.T, dsn string) {
+		publishShards(t, t.TempDir(), now, map[string]string{"DISCOVER_STORE_URL": withPassword(t, dsn)})
+		reader := storetest.Reader(t, dsn)
+
+		cmd := exec.Command(os.Args[0], "mcp", "--store", reader, "--graph", t.TempDir())
+		cmd.Env = append(os.Environ(), "DISCOVER_TEST_AS_MAIN=1")
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			stdin.Close()
+			cmd.Process.Kill()
+			cmd.Wait()
+			if strings.Contains(stderr.String(), "CANARY") {
+				t.Errorf("mcp --store's log holds a password:\n%s", stderr.String())
+			}
+		}()
+		hang := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() }) // a hang, not a speed measurement
+		defer hang.Stop()
+		out := bufio.NewReaderSize(stdout, 1<<20)
+		call := func(frame string) string {
+			t.Helper()
+			if _, err := io.WriteString(stdin, frame+"\n"); err != nil {
+				t.Fatalf("write: %v (stderr: %s)", err, stderr.String())
+			}
+			line, err := out.ReadBytes('\n')
+			if err != nil {
+				t.Fatalf("no answer to %s: %v (stderr: %s)", frame, err, stderr.String())
+			}
+			return string(line)
+		}
+		if a := call(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"store-test","version":"1"}}}`); strings.Contains(a, `"error"`) {
+			t.Fatalf("initialize: %s", a)
+		}
+		io.WriteString(stdin, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
+		for _, c := range []struct{ name, want string }{
+			{"storefront", "vercel:project:prj_storefront"},
+			{"acme-prod", "supabase:project:"},
+		} {
+			a := call(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_nodes","arguments":{"name":"` + c.name + `"}}}`)
+			if strings.Contains(a, `"isError":true`) || !strings.Contains(a, c.want) {
+				t.Errorf("search_nodes %q over the store: want %s in\n%s", c.name, c.want, a)
 			}
 		}
 	})
