@@ -12,15 +12,14 @@ import (
 	"time"
 )
 
-// TestMCPStdioSurvivesMalformedFrames is issue #26 item 20: `discover mcp` exited on the first
-// frame the SDK could not decode. Each malformed frame is sent to the real binary over stdin;
-// it must answer with the JSON-RPC error for it and then still answer a valid request.
-func TestMCPStdioSurvivesMalformedFrames(t *testing.T) {
-	dir := scannedDir(t)
-	cmd := exec.Command(os.Args[0], "mcp", "--graph", dir)
+// startMCP starts the real binary's `discover mcp` with args, speaking MCP on its stdin and
+// stdout; it is killed when the test ends (and after two minutes: a hang, not a speed measurement).
+func startMCP(t *testing.T, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Reader, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"mcp"}, args...)...)
 	cmd.Env = append(os.Environ(), "DISCOVER_TEST_AS_MAIN=1")
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -32,10 +31,17 @@ func TestMCPStdioSurvivesMalformedFrames(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	hang := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() }) // a hang, not a speed measurement
-	defer hang.Stop()
-	out := bufio.NewReaderSize(stdout, 1<<20)
+	hang := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	t.Cleanup(func() { hang.Stop(); cmd.Process.Kill() })
+	return cmd, stdin, bufio.NewReaderSize(stdout, 1<<20), stderr
+}
+
+// TestMCPStdioSurvivesMalformedFrames is issue #26 item 20: `discover mcp` exited on the first
+// frame the SDK could not decode. Each malformed frame is sent to the real binary over stdin;
+// it must answer with the JSON-RPC error for it and then still answer a valid request.
+func TestMCPStdioSurvivesMalformedFrames(t *testing.T) {
+	dir := scannedDir(t)
+	cmd, stdin, out, stderr := startMCP(t, "--graph", dir)
 
 	type answer struct {
 		ID     json.RawMessage `json:"id"`

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -296,32 +294,14 @@ func TestMCPStoreAsReadOnlyRole(t *testing.T) {
 		publishShards(t, t.TempDir(), now, map[string]string{"DISCOVER_STORE_URL": withPassword(t, dsn)})
 		reader := storetest.Reader(t, dsn)
 
-		cmd := exec.Command(os.Args[0], "mcp", "--store", reader, "--graph", t.TempDir())
-		cmd.Env = append(os.Environ(), "DISCOVER_TEST_AS_MAIN=1")
-		var stderr syncBuffer
-		cmd.Stderr = &stderr
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, stdin, out, stderr := startMCP(t, "--store", reader, "--graph", t.TempDir())
 		defer func() {
 			stdin.Close()
-			cmd.Process.Kill()
 			cmd.Wait()
 			if strings.Contains(stderr.String(), "CANARY") {
 				t.Errorf("mcp --store's log holds a password:\n%s", stderr.String())
 			}
 		}()
-		hang := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() }) // a hang, not a speed measurement
-		defer hang.Stop()
-		out := bufio.NewReaderSize(stdout, 1<<20)
 		call := func(frame string) string {
 			t.Helper()
 			if _, err := io.WriteString(stdin, frame+"\n"); err != nil {
