@@ -67,6 +67,20 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	ctx, span := telemetry.Tracer().Start(ctx, "scan")
 	defer span.End()
 	results := collectors.Run(ctx, opts.Instances, opts.Collect)
+	res := Build(ctx, results, vocab, started, opts)
+	n, e := res.Graph.Len()
+	span.SetAttributes(attribute.String("scan.id", res.Graph.Scan.ID), attribute.Int("graph.nodes", n), attribute.Int("graph.edges", e))
+	return res, nil
+}
+
+// Build is a scan after collection: it merges results into one graph on top of opts.Previous,
+// carries forward what an instance that did not complete found before, enriches, compares with
+// the previous scan and raises drift alerts. started is the scan's start; opts.Now stamps its
+// end. Run calls it; the benchmarks time it as a whole (every offline stage of a scan).
+func Build(ctx context.Context, results []collectors.Result, vocab *schemas.Vocabulary, started time.Time, opts Options) *Result {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	g := MergeCarrying(results, opts.Previous, started)
 	g.Scan = graph.ScanInfo{
 		ID:        started.Format("20060102T150405Z"),
@@ -92,9 +106,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	ic := graph.Implicit(g)
 	g.Scan.ImplicitEdges = &ic
 	g.Scan.FinishedAt = opts.Now().UTC().Format(time.RFC3339)
-	n, e := g.Len()
-	span.SetAttributes(attribute.String("scan.id", g.Scan.ID), attribute.Int("graph.nodes", n), attribute.Int("graph.edges", e))
-	return res, nil
+	return res
 }
 
 // MergeCarrying builds one graph from collector results, in a deterministic order, on top of the
