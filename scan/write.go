@@ -1,15 +1,12 @@
 package scan
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/infragraph/infragraph/enrich"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/history"
 	"github.com/infragraph/infragraph/output"
@@ -109,39 +106,6 @@ func (st *Staging) Commit() ([]string, error) {
 
 // Discard drops every staged file: dir stays as it was.
 func (st *Staging) Discard() { st.batch.Discard() }
-
-// WriteProposals writes every proposal with its verdict, sorted by edge, deterministic.
-func WriteProposals(w io.Writer, vs []enrich.Verdict) error {
-	sorted := append([]enrich.Verdict(nil), vs...)
-	sortVerdicts(sorted)
-	if sorted == nil {
-		sorted = []enrich.Verdict{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(struct {
-		SchemaVersion string           `json:"schema_version"`
-		Proposals     []enrich.Verdict `json:"proposals"`
-	}{graph.SchemaVersion, sorted})
-}
-
-func sortVerdicts(vs []enrich.Verdict) {
-	less := func(a, b enrich.Verdict) bool {
-		ka, kb := a.Proposal.Edge.Key(), b.Proposal.Edge.Key()
-		if ka != kb {
-			if ka.From != kb.From {
-				return ka.From < kb.From
-			}
-			if ka.To != kb.To {
-				return ka.To < kb.To
-			}
-			return ka.Type < kb.Type
-		}
-		return a.Proposal.Enricher < b.Proposal.Enricher
-	}
-	sort.SliceStable(vs, func(i, j int) bool { return less(vs[i], vs[j]) })
-}
 
 // addSet stages a document set and notes the directory it owns.
 func (st *Staging) addSet(dir string, g *graph.Graph, f File) error {
