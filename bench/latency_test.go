@@ -77,6 +77,10 @@ type provider struct {
 	note    string
 }
 
+// The Supabase providers read the Management API only (api_catalog: false): a project's catalog
+// through the read-only SQL endpoint needs a PostgreSQL behind the fake, which the latency
+// benchmark does not start (it would add two requests per project, on a path of their own).
+
 // supabaseLimit is the Management API's documented limit for a path (supabasefake.Limit), with
 // the client's burst (a twelfth of it).
 func supabaseLimit(path string) (float64, float64) {
@@ -180,9 +184,10 @@ func providers() []provider {
 				return c, l, l.log
 			},
 			// Cursor pagination (until / from): each page waits for the previous one. Team-scoped
-			// listings need the team list (+1). A project's env, domains and deployments need the
-			// projects page that named it: at worst the last one (+1); reading one encrypted value
-			// needs the env list (+1). A domain's records need the domain list.
+			// listings need the team list (+1); nothing needs the user. A project's env, domains and
+			// deployments need the projects page that named it: at worst the last one (+1); reading
+			// one encrypted value needs the env list (+1). A domain's records need the domain list
+			// (at worst its last page).
 			depth: func(log []string) []int {
 				seq := sequel{}
 				out := make([]int, len(log))
@@ -200,15 +205,17 @@ func providers() []provider {
 					parts := strings.Split(strings.Trim(p, "/"), "/")
 					switch {
 					case len(parts) >= 4 && parts[1] == "projects": // /v9/projects/ID/env[/ENV], /domains
-						d := 1 + scope + pagesOf["/v10/projects|"+q.Get("teamId")] + 1
+						d := scope + pagesOf["/v10/projects|"+q.Get("teamId")] + 1
 						if len(parts) >= 5 {
 							d++
 						}
 						out[i] = d
 					case strings.HasSuffix(p, "/deployments") && q.Get("projectId") != "":
-						out[i] = 1 + scope + pagesOf["/v10/projects|"+q.Get("teamId")] + seq.next(line[:strings.Index(line, "?")]+q.Get("projectId"))
+						// The production read (target=production) and the newest-first walk are two
+						// listings: neither waits for the other.
+						out[i] = scope + pagesOf["/v10/projects|"+q.Get("teamId")] + seq.next(p+"|"+q.Get("projectId")+"|"+q.Get("target"))
 					case len(parts) >= 4 && parts[1] == "domains": // /v4/domains/D/records
-						out[i] = 1 + scope + pagesOf["/v5/domains|"+q.Get("teamId")] + seq.next(p+"|"+q.Get("teamId"))
+						out[i] = scope + pagesOf["/v5/domains|"+q.Get("teamId")] + seq.next(p+"|"+q.Get("teamId"))
 					default:
 						out[i] = scope + seq.next(p+"|"+q.Get("teamId"))
 					}
@@ -222,7 +229,7 @@ func providers() []provider {
 			start: func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
 				e := fakescale.Supabase(10)
 				l, u := serve(tb, supabasefake.New(e, supabasefake.Options{Latency: latency}))
-				c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u, RequestsPerMinute: 6000})
+				c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u, RequestsPerMinute: 6000, APICatalog: new(bool)})
 				if err != nil {
 					tb.Fatal(err)
 				}
@@ -450,7 +457,7 @@ func supabaseDefaultLimit() provider {
 	p.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
 		e := fakescale.Supabase(3)
 		l, u := serve(tb, supabasefake.New(e, supabasefake.Options{Latency: latency}))
-		c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u})
+		c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u, APICatalog: new(bool)})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -504,7 +511,7 @@ func hubs() []provider {
 	sb.start = func(tb testing.TB) (collectors.Collector, *logged, func() []string) {
 		e := fakescale.SupabaseOrganization(300)
 		l, u := serve(tb, supabasefake.New(e, supabasefake.Options{Latency: latency}))
-		c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u})
+		c, err := supabase.New(supabase.Config{Name: "bench", AccessToken: evidence.Secret(e.Token), APIURL: u, APICatalog: new(bool)})
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -84,25 +84,41 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 		return fmt.Errorf("digitalocean: %w", err)
 	}
 	e := &estate{}
-	// The account call doubles as the token check: a bad token fails here, before any family.
-	acct, _, err := api.Account.Get(ctx)
-	switch {
-	case statusOf(err) == http.StatusUnauthorized:
-		return errTokenRejected
-	case statusOf(err) == http.StatusForbidden:
-		emit.Warn(fmt.Errorf("account: %w (token lacks account:read; resources are still listed)", err))
-	case err != nil:
-		if ctx.Err() != nil {
-			return ctx.Err()
+	// The account call doubles as the token check. Nothing in the listings needs its answer, so
+	// they are asked beside it rather than after it (a round trip less on every scan); a bad
+	// token or a failing account read stops them at once, and the collector fails with the
+	// account's error, as when the listings waited for it.
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var acctErr error
+	var acctDone sync.WaitGroup
+	acctDone.Go(func() {
+		acct, _, err := api.Account.Get(lctx)
+		switch {
+		case err == nil:
+			e.account = acct
+		case statusOf(err) == http.StatusUnauthorized:
+			acctErr = errTokenRejected
+		case statusOf(err) == http.StatusForbidden:
+			emit.Warn(fmt.Errorf("account: %w (token lacks account:read; resources are still listed)", err))
+		case ctx.Err() != nil:
+			acctErr = ctx.Err()
+		default:
+			acctErr = fmt.Errorf("digitalocean: get account: %w", err)
 		}
-		return fmt.Errorf("digitalocean: get account: %w", err)
-	default:
-		e.account = acct
-	}
+		if acctErr != nil {
+			stop()
+		}
+	})
 
 	// The top-level lists, and each one's per-parent sub-resources as soon as it is read (a
 	// project's resources wait for the projects, not for 3,000 droplets).
-	if err := c.run(ctx, api, e, emit, topFamilies(), e.subFamiliesOf); err != nil {
+	err = c.run(lctx, api, e, emit, topFamilies(), e.subFamiliesOf)
+	acctDone.Wait()
+	if acctErr != nil {
+		return acctErr
+	}
+	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

@@ -426,12 +426,63 @@ func TestTokenRejected(t *testing.T) {
 	if st := byName["good"].Status; st.Status != graph.StatusOK || st.Nodes == 0 {
 		t.Errorf("good instance beside a bad one: %+v", st)
 	}
-	if got := bad.srv.Count("/v2/account"); got != 1 {
-		t.Errorf("account asked %d times: a 401 is not retried", got)
+	// The listings are asked beside the account: each is asked once (a 401 is not retried), and
+	// no sub-listing follows a rejected one.
+	asked := map[string]int{}
+	for _, r := range bad.srv.Requests() {
+		_, p, _ := strings.Cut(r, " ") // "GET /v2/account"
+		if i := strings.IndexByte(p, '?'); i >= 0 {
+			p = p[:i]
+		}
+		asked[p]++
 	}
-	if n := len(bad.srv.Requests()); n != 1 {
-		t.Errorf("%d requests after a 401 on the first; want none", n-1)
+	for p, n := range asked {
+		if n != 1 {
+			t.Errorf("%s asked %d times: a 401 is not retried", p, n)
+		}
+		if strings.Count(strings.Trim(p, "/"), "/") >= 3 && !strings.HasPrefix(p, "/v2/kubernetes/clusters") {
+			t.Errorf("sub-listing %s asked with a rejected token", p)
+		}
 	}
+	if asked["/v2/account"] != 1 {
+		t.Errorf("account asked %d times, want 1", asked["/v2/account"])
+	}
+}
+
+// TestListingsStartBesideTheAccount: nothing in the listings needs the account's answer, so
+// they are asked while it is on its way (the fake holds the account until a droplet listing
+// arrives). Before, every listing waited for the account: a round trip on every scan.
+func TestListingsStartBesideTheAccount(t *testing.T) {
+	fake := digitaloceanfake.New(testEstate(t))
+	droplets := make(chan struct{})
+	var once sync.Once
+	var released atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v2/account":
+			select {
+			case <-droplets:
+				released.Store(true)
+			case <-time.After(3 * time.Second):
+			}
+		case "/v2/droplets":
+			once.Do(func() { close(droplets) })
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Name: "beside", Token: evidence.Secret(digitaloceanfake.Token), APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "digitalocean", c)
+	if out.Err != nil || len(out.Warnings) > 0 {
+		t.Fatalf("err %v warnings %v", out.Err, out.Warnings)
+	}
+	if !released.Load() {
+		t.Error("no droplet listing was asked for while the account was on its way: the listings wait for the account")
+	}
+	out.Node(t, did("account", team)) // the account's answer is still mapped
 }
 
 func TestTokenRevokedMidScan(t *testing.T) {

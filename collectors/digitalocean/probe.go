@@ -6,7 +6,7 @@ import (
 	"net/http"
 )
 
-// Probe reads the account (GET /v2/account), as Collect does first. A token without
+// Probe reads the account (GET /v2/account), as Collect does beside its listings. A token without
 // account:read (403) still lists resources, so it passes.
 func (c *Collector) Probe(ctx context.Context) error {
 	api, err := c.newClient()
