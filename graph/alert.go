@@ -47,6 +47,9 @@ type EdgeCounts struct {
 func Implicit(g *Graph) EdgeCounts {
 	var c EdgeCounts
 	for _, e := range g.edges {
+		if e == nil {
+			continue
+		}
 		switch e.Origin {
 		case Rule:
 			c.Rule++

@@ -2,7 +2,8 @@ package graph
 
 import (
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // EdgeFilter selects the edges a traversal follows; nil follows every edge.
@@ -23,42 +24,39 @@ func (g *Graph) ReachFirst(id string, forward bool, n int, filter EdgeFilter) ([
 }
 
 func (g *Graph) reach(id string, forward bool, depth, enough int, filter EdgeFilter) ([]Reached, error) {
-	if !g.HasNode(id) {
+	start, ok := g.ids[id]
+	if !ok {
 		return nil, fmt.Errorf("%s: %w", id, ErrNodeNotFound)
 	}
-	seen := map[string]bool{id: true}
+	seen := map[int32]bool{start: true} // node numbers: no id hashed per edge
 	out := []Reached{}
-	level := []string{id}
+	level := []int32{start}
+	var nums []int32 // the numbers of out's nodes, in out's order
 	for d := 1; len(level) > 0 && (depth <= 0 || d <= depth) && (enough <= 0 || len(out) < enough); d++ {
-		first := len(out)
+		first := len(nums)
 		for _, cur := range level {
-			// through sortedKeys: a list another reader sorts in place must not be read meanwhile
-			var ks []EdgeKey
-			if forward {
-				ks = g.sortedKeys(g.out, &g.outSorted, cur)
-			} else {
-				ks = g.sortedKeys(g.in, &g.inSorted, cur)
-			}
-			for _, k := range ks {
-				e := g.edges[k]
+			// through adjacent: a list another reader sorts in place must not be read meanwhile
+			for _, j := range g.adjacent(cur, forward) {
+				e := g.edges[j]
 				if filter != nil && !filter(*e) {
 					continue
 				}
-				next := e.To
+				next := g.ends[j].to
 				if !forward {
-					next = e.From
+					next = g.ends[j].from
 				}
 				if !seen[next] {
 					seen[next] = true
-					out = append(out, Reached{ID: next, Distance: d})
+					nums = append(nums, next)
 				}
 			}
 		}
-		sort.Slice(out[first:], func(i, j int) bool { return out[first+i].ID < out[first+j].ID })
-		level = level[:0]
-		for _, r := range out[first:] {
-			level = append(level, r.ID)
+		found := nums[first:]
+		slices.SortFunc(found, func(a, b int32) int { return strings.Compare(g.nodes[a].ID, g.nodes[b].ID) })
+		for _, v := range found {
+			out = append(out, Reached{ID: g.nodes[v].ID, Distance: d})
 		}
+		level = append(level[:0], found...)
 	}
 	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 )
 
@@ -118,7 +120,7 @@ func Encode(w io.Writer, g *Graph) error {
 	nodes := g.sortedNodes()
 	o.array(1, len(nodes), func(i int) { o.node(2, nodes[i]); o.flush(false) })
 	o.buf = append(o.buf, ",\n  \"edges\": "...)
-	edges := g.sortedEdges(nodes)
+	edges := g.sortedEdges()
 	o.array(1, len(edges), func(i int) { o.edge(2, edges[i]); o.flush(false) })
 	o.buf = append(o.buf, "\n}\n"...)
 	o.flush(true)
@@ -160,28 +162,103 @@ func FromDocument(d Document) (*Graph, error) {
 	return g, nil
 }
 
-// Clone returns a deep copy of g.
+// Clone returns a deep copy of g: nodes (and their attribute maps, which callers change in
+// place) and edges (their evidence and origins) are copied; Refs maps and Via lists are shared,
+// as nothing changes them in place. The copy numbers nodes and edges as g does (see Index), so
+// its lookups, adjacency lists and sorted orders are copied as they are, not rebuilt: nodes,
+// edges, evidence and adjacency lists each go into one allocation.
 func (g *Graph) Clone() *Graph {
-	c := NewSized(len(g.nodes), len(g.edges))
-	c.Scan = g.Scan
-	c.Collectors = append([]CollectorStatus(nil), g.Collectors...)
-	for _, n := range g.nodes {
-		cn := *n
-		if n.Attrs != nil {
-			cn.Attrs = make(Attrs, len(n.Attrs))
-			for k, v := range n.Attrs {
-				cn.Attrs[k] = v
-			}
+	g.orderMu.Lock() // the caches are read, and shared: never changed in place
+	c := &Graph{
+		Scan:       g.Scan,
+		Collectors: append([]CollectorStatus(nil), g.Collectors...),
+		ids:        maps.Clone(g.ids),
+		nodes:      make([]*Node, len(g.nodes)),
+		live:       g.live,
+		edges:      make([]*Edge, len(g.edges)),
+		ends:       slices.Clone(g.ends),
+		slots:      maps.Clone(g.slots),
+		types:      maps.Clone(g.types),
+		liveEdges:  g.liveEdges,
+		nodeOrder:  g.nodeOrder,
+		rank:       g.rank,
+		edgeOrder:  g.edgeOrder,
+		nodeSorted: g.nodeSorted,
+		edgeOK:     g.edgeOK,
+	}
+	g.orderMu.Unlock()
+	if c.ids == nil {
+		c.ids = map[string]int32{}
+	}
+	if c.slots == nil {
+		c.slots = map[edgeSlot]int32{}
+	}
+	if c.types == nil {
+		c.types = map[string]int32{}
+	}
+	ns := make([]Node, g.live)
+	k := 0
+	for i, n := range g.nodes {
+		if n == nil {
+			continue
 		}
-		c.nodes[n.ID] = &cn
+		cn := &ns[k]
+		k++
+		*cn = *n
+		if n.Attrs != nil {
+			cn.Attrs = maps.Clone(n.Attrs)
+		}
+		c.nodes[i] = cn
 	}
-	for k, e := range g.edges {
-		ce := *e
-		ce.Evidence = append([]Evidence(nil), e.Evidence...)
-		ce.Origins = append([]Origin(nil), e.Origins...)
-		c.edges[k] = &ce
-		c.out[k.From] = append(c.out[k.From], k)
-		c.in[k.To] = append(c.in[k.To], k)
+	evs, ors := 0, 0
+	for _, e := range g.edges {
+		if e != nil {
+			evs, ors = evs+len(e.Evidence), ors+len(e.Origins)
+		}
 	}
+	es := make([]Edge, g.liveEdges)
+	ev := make([]Evidence, evs)
+	or := make([]Origin, ors)
+	k = 0
+	for j, e := range g.edges {
+		if e == nil {
+			continue
+		}
+		ce := &es[k]
+		k++
+		*ce = *e
+		// each copy capped at its length: appending to one reallocates, never overwrites the next
+		if m := len(e.Evidence); m > 0 {
+			copy(ev, e.Evidence)
+			ce.Evidence, ev = ev[:m:m], ev[m:]
+		} else {
+			ce.Evidence = nil
+		}
+		if m := len(e.Origins); m > 0 {
+			copy(or, e.Origins)
+			ce.Origins, or = or[:m:m], or[m:]
+		} else {
+			ce.Origins = nil
+		}
+		c.edges[j] = ce
+	}
+	g.adjMu.Lock() // a reader may be sorting a list in place
+	c.out, c.outSorted = cloneAdjacency(g.out, g.liveEdges), slices.Clone(g.outSorted)
+	c.in, c.inSorted = cloneAdjacency(g.in, g.liveEdges), slices.Clone(g.inSorted)
+	g.adjMu.Unlock()
 	return c
+}
+
+// cloneAdjacency copies adjacency lists holding n edge numbers in all into one allocation, each
+// list capped at its length.
+func cloneAdjacency(adj [][]int32, n int) [][]int32 {
+	out := make([][]int32, len(adj))
+	all := make([]int32, n)
+	for i, js := range adj {
+		if m := len(js); m > 0 {
+			copy(all, js)
+			out[i], all = all[:m:m], all[m:]
+		}
+	}
+	return out
 }

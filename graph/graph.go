@@ -112,22 +112,48 @@ var (
 
 // Graph is a set of nodes and typed edges. It is safe for concurrent reads; writes must not race
 // with each other or with reads.
+//
+// Storage is dense: nodes are numbered in the order they were first added (see Index), edges
+// too, and adjacency lists hold edge numbers. One string-keyed map (node id -> number) remains;
+// an edge is found by the numbers of its ends and its interned type, so adding an edge hashes
+// its two ids once each and stores no string keys, and Clone copies slices instead of re-hashing
+// every id and key. Removed nodes and edges leave a nil slot behind (numbers are not reused).
 type Graph struct {
 	// Scan and Collectors describe the run that produced the graph (graph.json carries them).
 	Scan       ScanInfo          `json:"-"`
 	Collectors []CollectorStatus `json:"-"`
 
-	nodes map[string]*Node
-	edges map[EdgeKey]*Edge
-	out   map[string][]EdgeKey // edges by From
-	in    map[string][]EdgeKey // edges by To
+	ids   map[string]int32 // node id -> node number
+	nodes []*Node          // by node number; nil once removed
+	live  int              // nodes not removed
 
-	// outSorted and inSorted mark the nodes whose out and in key lists are sorted: Out and In
-	// sort a list in place the first time they are asked for it after it changed, not on every
-	// call (a traversal asks for a hub's 100,000 edges once per visit). adjMu guards the sort.
+	edges     []*Edge            // by edge number; nil once removed
+	ends      []edgeSlot         // by edge number: its ends' node numbers and its type
+	slots     map[edgeSlot]int32 // -> edge number
+	types     map[string]int32   // edge type -> interned number
+	liveEdges int
+
+	out, in [][]int32 // by node number: edge numbers leaving and entering it
+
+	// outSorted and inSorted mark the nodes whose out and in lists are sorted: Out and In sort a
+	// list in place the first time they are asked for it after it changed, not on every call (a
+	// traversal asks for a hub's 100,000 edges once per visit). adjMu guards the sort.
 	adjMu               sync.Mutex
-	outSorted, inSorted map[string]bool
+	outSorted, inSorted []bool
+
+	// nodeOrder (node numbers by id), rank (node number -> position in nodeOrder) and edgeOrder
+	// (edge numbers by (from, to, type)) are computed when first asked for after a change and
+	// kept until the next: graph.json, the renderers, diff and carry-forward all ask for the
+	// sorted graph, most of them of the same graph. They are never modified in place (a Clone
+	// shares them). orderMu guards computing them.
+	orderMu            sync.Mutex
+	nodeOrder, rank    []int32
+	edgeOrder          []int32
+	nodeSorted, edgeOK bool
 }
+
+// edgeSlot identifies an edge by the numbers of its ends and of its type.
+type edgeSlot struct{ from, to, typ int32 }
 
 // New returns an empty graph.
 func New() *Graph { return NewSized(0, 0) }
@@ -136,11 +162,29 @@ func New() *Graph { return NewSized(0, 0) }
 // built from 100k nodes otherwise spends a good part of its time growing its maps.
 func NewSized(nodes, edges int) *Graph {
 	return &Graph{
-		nodes: make(map[string]*Node, nodes),
-		edges: make(map[EdgeKey]*Edge, edges),
-		out:   make(map[string][]EdgeKey, nodes),
-		in:    make(map[string][]EdgeKey, nodes),
+		ids:       make(map[string]int32, nodes),
+		nodes:     make([]*Node, 0, nodes),
+		out:       make([][]int32, 0, nodes),
+		in:        make([][]int32, 0, nodes),
+		outSorted: make([]bool, 0, nodes),
+		inSorted:  make([]bool, 0, nodes),
+		edges:     make([]*Edge, 0, edges),
+		ends:      make([]edgeSlot, 0, edges),
+		slots:     make(map[edgeSlot]int32, edges),
+		types:     map[string]int32{},
 	}
+}
+
+// insertNode stores a new node under the next number.
+func (g *Graph) insertNode(p *Node) {
+	g.ids[p.ID] = int32(len(g.nodes))
+	g.nodes = append(g.nodes, p)
+	g.out = append(g.out, nil)
+	g.in = append(g.in, nil)
+	g.outSorted = append(g.outSorted, false)
+	g.inSorted = append(g.inSorted, false)
+	g.live++
+	g.nodeSorted = false
 }
 
 // AddNode inserts n, or merges it into the node with the same id: attributes are united (the
@@ -150,7 +194,8 @@ func (g *Graph) AddNode(n Node) error {
 		return err
 	}
 	n.Normalize()
-	if old, ok := g.nodes[n.ID]; ok {
+	if i, ok := g.ids[n.ID]; ok {
+		old := g.nodes[i]
 		if old.Name == "" {
 			old.Name = n.Name
 		}
@@ -173,7 +218,7 @@ func (g *Graph) AddNode(n Node) error {
 		return nil
 	}
 	c := n
-	g.nodes[n.ID] = &c
+	g.insertNode(&c)
 	return nil
 }
 
@@ -184,7 +229,11 @@ func (g *Graph) SetNode(n Node) error {
 	}
 	n.Normalize()
 	c := n
-	g.nodes[n.ID] = &c
+	if i, ok := g.ids[n.ID]; ok {
+		g.nodes[i] = &c
+		return nil
+	}
+	g.insertNode(&c)
 	return nil
 }
 
@@ -206,10 +255,12 @@ func (g *Graph) AddEdge(e Edge) error {
 	if e.From == "" || e.To == "" || e.Type == "" {
 		return fmt.Errorf("%w: from, to and type are required (%s)", ErrBadEdge, e.Key())
 	}
-	if _, ok := g.nodes[e.From]; !ok {
+	from, ok := g.ids[e.From]
+	if !ok {
 		return fmt.Errorf("%w: %s: from %w", ErrBadEdge, e.Key(), ErrNodeNotFound)
 	}
-	if _, ok := g.nodes[e.To]; !ok {
+	to, ok := g.ids[e.To]
+	if !ok {
 		return fmt.Errorf("%w: %s: to %w", ErrBadEdge, e.Key(), ErrNodeNotFound)
 	}
 	if e.Confidence < 0 || e.Confidence > 1 {
@@ -218,9 +269,14 @@ func (g *Graph) AddEdge(e Edge) error {
 	if e.Origin == "" {
 		e.Origin = Observed
 	}
-	k := e.Key()
-	if old, ok := g.edges[k]; ok {
-		MergeEdge(old, e)
+	typ, ok := g.types[e.Type]
+	if !ok {
+		typ = int32(len(g.types))
+		g.types[e.Type] = typ
+	}
+	s := edgeSlot{from, to, typ}
+	if j, ok := g.slots[s]; ok {
+		MergeEdge(g.edges[j], e)
 		return nil
 	}
 	c := e
@@ -232,11 +288,16 @@ func (g *Graph) AddEdge(e Edge) error {
 	}
 	c.Evidence = SortEvidence(c.Evidence)
 	c.Via = unionSorted(nil, c.Via)
-	g.edges[k] = &c
-	g.out[e.From] = append(g.out[e.From], k)
-	g.in[e.To] = append(g.in[e.To], k)
-	delete(g.outSorted, e.From)
-	delete(g.inSorted, e.To)
+	j := int32(len(g.edges))
+	g.edges = append(g.edges, &c)
+	g.ends = append(g.ends, s)
+	g.slots[s] = j
+	g.liveEdges++
+	g.edgeOK = false
+	g.out[from] = append(g.out[from], j)
+	g.in[to] = append(g.in[to], j)
+	g.outSorted[from] = false
+	g.inSorted[to] = false
 	return nil
 }
 
@@ -323,129 +384,206 @@ func SortEvidence(ev []Evidence) []Evidence {
 
 // RemoveNode deletes a node and every edge touching it.
 func (g *Graph) RemoveNode(id string) {
-	if _, ok := g.nodes[id]; !ok {
+	i, ok := g.ids[id]
+	if !ok {
 		return
 	}
-	for _, k := range append(append([]EdgeKey(nil), g.out[id]...), g.in[id]...) {
-		g.RemoveEdge(k)
+	for _, j := range append(append([]int32(nil), g.out[i]...), g.in[i]...) {
+		g.removeEdge(j) // a loop is in both lists: the second removal finds it gone
 	}
-	delete(g.nodes, id)
-	delete(g.out, id)
-	delete(g.in, id)
-	delete(g.outSorted, id)
-	delete(g.inSorted, id)
+	delete(g.ids, id)
+	g.nodes[i] = nil
+	g.out[i], g.in[i] = nil, nil
+	g.outSorted[i], g.inSorted[i] = false, false
+	g.live--
+	g.nodeSorted = false
 }
 
 // RemoveEdge deletes an edge if present.
 func (g *Graph) RemoveEdge(k EdgeKey) {
-	if _, ok := g.edges[k]; !ok {
-		return
+	if j, ok := g.edgeNum(k); ok {
+		g.removeEdge(j)
 	}
-	delete(g.edges, k)
-	g.out[k.From] = removeKey(g.out[k.From], k)
-	g.in[k.To] = removeKey(g.in[k.To], k)
 }
 
-func removeKey(ks []EdgeKey, k EdgeKey) []EdgeKey {
-	for i, x := range ks {
-		if x == k {
-			return append(ks[:i], ks[i+1:]...)
-		}
+func (g *Graph) removeEdge(j int32) {
+	if g.edges[j] == nil {
+		return
 	}
-	return ks
+	s := g.ends[j]
+	delete(g.slots, s)
+	g.edges[j] = nil
+	g.liveEdges--
+	g.edgeOK = false
+	// removing keeps a sorted list sorted
+	g.out[s.from] = removeNum(g.out[s.from], j)
+	g.in[s.to] = removeNum(g.in[s.to], j)
+}
+
+func removeNum(js []int32, j int32) []int32 {
+	if i := slices.Index(js, j); i >= 0 {
+		return append(js[:i], js[i+1:]...)
+	}
+	return js
+}
+
+// edgeNum finds the number of the edge with key k.
+func (g *Graph) edgeNum(k EdgeKey) (int32, bool) {
+	from, ok := g.ids[k.From]
+	if !ok {
+		return 0, false
+	}
+	to, ok := g.ids[k.To]
+	if !ok {
+		return 0, false
+	}
+	typ, ok := g.types[k.Type]
+	if !ok {
+		return 0, false
+	}
+	j, ok := g.slots[edgeSlot{from, to, typ}]
+	return j, ok
 }
 
 // Node returns the node with id.
 func (g *Graph) Node(id string) (Node, bool) {
-	n, ok := g.nodes[id]
+	i, ok := g.ids[id]
 	if !ok {
 		return Node{}, false
 	}
-	return *n, true
+	return *g.nodes[i], true
 }
 
 // NodePtr returns a pointer to the stored node, for in-place updates by the pipeline.
-func (g *Graph) NodePtr(id string) *Node { return g.nodes[id] }
+func (g *Graph) NodePtr(id string) *Node {
+	if i, ok := g.ids[id]; ok {
+		return g.nodes[i]
+	}
+	return nil
+}
 
 // Edge returns the edge with key k.
 func (g *Graph) Edge(k EdgeKey) (Edge, bool) {
-	e, ok := g.edges[k]
+	j, ok := g.edgeNum(k)
 	if !ok {
 		return Edge{}, false
 	}
-	return *e, true
+	return *g.edges[j], true
 }
 
 // EdgePtr returns a pointer to the stored edge, for in-place updates by the pipeline.
-func (g *Graph) EdgePtr(k EdgeKey) *Edge { return g.edges[k] }
+func (g *Graph) EdgePtr(k EdgeKey) *Edge {
+	if j, ok := g.edgeNum(k); ok {
+		return g.edges[j]
+	}
+	return nil
+}
 
 // HasNode reports whether id exists.
-func (g *Graph) HasNode(id string) bool { _, ok := g.nodes[id]; return ok }
+func (g *Graph) HasNode(id string) bool { _, ok := g.ids[id]; return ok }
 
 // Len returns the number of nodes and edges.
-func (g *Graph) Len() (nodes, edges int) { return len(g.nodes), len(g.edges) }
+func (g *Graph) Len() (nodes, edges int) { return g.live, g.liveEdges }
 
 // Nodes returns every node sorted by id.
 func (g *Graph) Nodes() []Node {
-	ps := g.sortedNodes()
-	out := make([]Node, len(ps))
-	for i, n := range ps {
-		out[i] = *n
+	order, _ := g.order()
+	out := make([]Node, len(order))
+	for i, v := range order {
+		out[i] = *g.nodes[v]
 	}
 	return out
 }
 
 // Edges returns every edge sorted by (from, to, type).
 func (g *Graph) Edges() []Edge {
-	ps := g.sortedEdges(g.sortedNodes())
-	out := make([]Edge, len(ps))
-	for i, e := range ps {
-		out[i] = *e
+	order := g.edgeOrderSorted()
+	out := make([]Edge, len(order))
+	for i, j := range order {
+		out[i] = *g.edges[j]
 	}
 	return out
 }
 
-// sortedNodes returns the stored nodes sorted by id: pointers are sorted, not 150-byte nodes.
+// sortedNodes returns the stored nodes sorted by id.
 func (g *Graph) sortedNodes() []*Node {
-	ps := make([]*Node, 0, len(g.nodes))
-	for _, n := range g.nodes {
-		ps = append(ps, n)
+	order, _ := g.order()
+	ps := make([]*Node, len(order))
+	for i, v := range order {
+		ps[i] = g.nodes[v]
 	}
-	slices.SortFunc(ps, func(a, b *Node) int { return strings.Compare(a.ID, b.ID) })
 	return ps
 }
 
-// sortedEdges returns the stored edges sorted by (from, to, type), given the nodes sorted by
-// id. Edges are sorted by the ranks of their ends in that order: integer comparisons, where
-// comparing keys compared long ids sharing their "provider:kind:" prefix, most of the sort's
-// time at 100k nodes.
-func (g *Graph) sortedEdges(nodes []*Node) []*Edge {
-	rank := make(map[string]int32, len(nodes))
-	for i, n := range nodes {
-		rank[n.ID] = int32(i)
+// sortedEdges returns the stored edges sorted by (from, to, type).
+func (g *Graph) sortedEdges() []*Edge {
+	order := g.edgeOrderSorted()
+	ps := make([]*Edge, len(order))
+	for i, j := range order {
+		ps[i] = g.edges[j]
 	}
-	type ranked struct {
-		from, to int32
-		e        *Edge
+	return ps
+}
+
+// order returns the node numbers sorted by id and each node number's position in that order
+// (-1 for a removed node), computing them if the set of nodes changed since they last were.
+func (g *Graph) order() (order, rank []int32) {
+	g.orderMu.Lock()
+	defer g.orderMu.Unlock()
+	return g.orderLocked()
+}
+
+func (g *Graph) orderLocked() (order, rank []int32) {
+	if g.nodeSorted {
+		return g.nodeOrder, g.rank
 	}
-	rs := make([]ranked, 0, len(g.edges))
-	for _, e := range g.edges {
-		rs = append(rs, ranked{rank[e.From], rank[e.To], e})
-	}
-	slices.SortFunc(rs, func(a, b ranked) int {
-		if a.from != b.from {
-			return int(a.from - b.from)
+	order = make([]int32, 0, g.live)
+	for v, n := range g.nodes {
+		if n != nil {
+			order = append(order, int32(v))
 		}
-		if a.to != b.to {
-			return int(a.to - b.to)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(g.nodes[a].ID, g.nodes[b].ID) })
+	rank = make([]int32, len(g.nodes))
+	for i := range rank {
+		rank[i] = -1
+	}
+	for r, v := range order {
+		rank[v] = int32(r)
+	}
+	g.nodeOrder, g.rank, g.nodeSorted = order, rank, true
+	return order, rank
+}
+
+// edgeOrderSorted returns the edge numbers sorted by (from, to, type), computing them if the
+// set of edges or nodes changed since they last were. Edges are sorted by the ranks of their
+// ends among the nodes sorted by id: integer comparisons, where comparing keys compared long ids
+// sharing their "provider:kind:" prefix, most of the sort's time at 100k nodes.
+func (g *Graph) edgeOrderSorted() []int32 {
+	g.orderMu.Lock()
+	defer g.orderMu.Unlock()
+	if g.edgeOK && g.nodeSorted {
+		return g.edgeOrder
+	}
+	_, rank := g.orderLocked()
+	order := make([]int32, 0, g.liveEdges)
+	for j, e := range g.edges {
+		if e != nil {
+			order = append(order, int32(j))
 		}
-		return strings.Compare(a.e.Type, b.e.Type)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		sa, sb := g.ends[a], g.ends[b]
+		if ra, rb := rank[sa.from], rank[sb.from]; ra != rb {
+			return int(ra - rb)
+		}
+		if ra, rb := rank[sa.to], rank[sb.to]; ra != rb {
+			return int(ra - rb)
+		}
+		return strings.Compare(g.edges[a].Type, g.edges[b].Type)
 	})
-	out := make([]*Edge, len(rs))
-	for i, r := range rs {
-		out[i] = r.e
-	}
-	return out
+	g.edgeOrder, g.edgeOK = order, true
+	return order
 }
 
 // compareKey orders keys as lessKey does, for slices.SortFunc.
@@ -479,60 +617,93 @@ func lessKey(a, b EdgeKey) bool {
 // add or remove nodes.
 func (g *Graph) EachNode(f func(*Node)) {
 	for _, n := range g.nodes {
-		f(n)
+		if n != nil {
+			f(n)
+		}
 	}
 }
 
 // EachEdge is EachNode for edges.
 func (g *Graph) EachEdge(f func(*Edge)) {
 	for _, e := range g.edges {
-		f(e)
+		if e != nil {
+			f(e)
+		}
 	}
 }
 
 // Out returns the edges leaving id, sorted.
-func (g *Graph) Out(id string) []Edge { return g.collect(g.sortedKeys(g.out, &g.outSorted, id)) }
+func (g *Graph) Out(id string) []Edge {
+	i, ok := g.ids[id]
+	if !ok {
+		return []Edge{}
+	}
+	return g.collect(g.adjacent(i, true))
+}
 
 // In returns the edges entering id, sorted.
-func (g *Graph) In(id string) []Edge { return g.collect(g.sortedKeys(g.in, &g.inSorted, id)) }
+func (g *Graph) In(id string) []Edge {
+	i, ok := g.ids[id]
+	if !ok {
+		return []Edge{}
+	}
+	return g.collect(g.adjacent(i, false))
+}
 
 // EachOut calls f with each edge leaving id, in Out's order, without copying the list: a walk
 // that visits a hub (a project with 100,000 deployments) allocates nothing for its edges. f
 // must not change the graph.
 func (g *Graph) EachOut(id string, f func(*Edge)) {
-	for _, k := range g.sortedKeys(g.out, &g.outSorted, id) {
-		f(g.edges[k])
+	if i, ok := g.ids[id]; ok {
+		for _, j := range g.adjacent(i, true) {
+			f(g.edges[j])
+		}
 	}
 }
 
 // EachIn is EachOut for the edges entering id.
 func (g *Graph) EachIn(id string, f func(*Edge)) {
-	for _, k := range g.sortedKeys(g.in, &g.inSorted, id) {
-		f(g.edges[k])
+	if i, ok := g.ids[id]; ok {
+		for _, j := range g.adjacent(i, false) {
+			f(g.edges[j])
+		}
 	}
 }
 
-// sortedKeys returns adj[id] sorted, sorting it in place if it changed since it last was.
-// Removing a key keeps the order, so only AddEdge (and a fresh graph) clear the mark.
-func (g *Graph) sortedKeys(adj map[string][]EdgeKey, sorted *map[string]bool, id string) []EdgeKey {
+// adjacent returns the numbers of the edges leaving (out) or entering node v, sorted by key,
+// sorting the list in place if it changed since it last was. Removing an edge keeps the order,
+// so only AddEdge (and a fresh graph) clear the mark.
+func (g *Graph) adjacent(v int32, out bool) []int32 {
+	adj, sorted := g.in, g.inSorted
+	if out {
+		adj, sorted = g.out, g.outSorted
+	}
 	g.adjMu.Lock()
 	defer g.adjMu.Unlock()
-	ks := adj[id]
-	if len(ks) < 2 || (*sorted)[id] {
-		return ks // nothing to sort, or sorted since it last changed: no map write per visit
+	js := adj[v]
+	if len(js) < 2 || sorted[v] {
+		return js // nothing to sort, or sorted since it last changed
 	}
-	slices.SortFunc(ks, compareKey)
-	if *sorted == nil {
-		*sorted = map[string]bool{}
-	}
-	(*sorted)[id] = true
-	return ks
+	// one end is v itself: compare the other end, then the type
+	slices.SortFunc(js, func(a, b int32) int {
+		ea, eb := g.edges[a], g.edges[b]
+		if out {
+			if c := strings.Compare(ea.To, eb.To); c != 0 {
+				return c
+			}
+		} else if c := strings.Compare(ea.From, eb.From); c != 0 {
+			return c
+		}
+		return strings.Compare(ea.Type, eb.Type)
+	})
+	sorted[v] = true
+	return js
 }
 
-func (g *Graph) collect(ks []EdgeKey) []Edge {
-	out := make([]Edge, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, *g.edges[k])
+func (g *Graph) collect(js []int32) []Edge {
+	out := make([]Edge, 0, len(js))
+	for _, j := range js {
+		out = append(out, *g.edges[j])
 	}
 	return out
 }

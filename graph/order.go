@@ -3,7 +3,6 @@ package graph
 import (
 	"math/bits"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -29,20 +28,19 @@ type Order struct {
 
 // RestoreOrder computes g's Order along the edges that pass filter (nil: every edge).
 func (g *Graph) RestoreOrder(filter EdgeFilter) *Order {
-	o := &Order{num: make(map[string]int32, len(g.nodes))}
-	o.ids = make([]string, 0, len(g.nodes))
-	for id := range g.nodes {
-		o.ids = append(o.ids, id)
-	}
-	sort.Strings(o.ids)
-	for i, id := range o.ids {
+	// the nodes sorted by id, numbered in that order: the graph's cached order, no sort here
+	order, rank := g.order()
+	o := &Order{num: make(map[string]int32, len(order)), ids: make([]string, len(order))}
+	for i, v := range order {
+		id := g.nodes[v].ID
+		o.ids[i] = id
 		o.num[id] = int32(i)
 	}
-	adj := make([][]int32, len(o.ids))
-	for i, id := range o.ids {
-		for _, k := range g.sortedKeys(g.out, &g.outSorted, id) {
-			if e := g.edges[k]; filter == nil || filter(*e) {
-				adj[i] = append(adj[i], o.num[k.To])
+	adj := make([][]int32, len(order))
+	for i, v := range order {
+		for _, j := range g.adjacent(v, true) {
+			if filter == nil || filter(*g.edges[j]) {
+				adj[i] = append(adj[i], rank[g.ends[j].to])
 			}
 		}
 	}
