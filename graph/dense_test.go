@@ -358,3 +358,61 @@ func randomOps(t *testing.T, seed int64, steps int) {
 		same(t, steps, "end (an earlier graph)", o.g, o.m, ids)
 	}
 }
+
+// The dense numbers name the same nodes and edges as the ids: Index and NodeAt agree, numbers
+// survive removals of other nodes and a Clone, SortedIndex is Nodes' order, and the Each*Index
+// walks give Out's, In's and Edges' orders with the numbers of the other ends.
+func TestIndex(t *testing.T) {
+	g := build(t, []string{"a:x:3", "a:x:1", "a:x:2", "a:x:0"}, [][3]string{
+		{"a:x:3", "uses", "a:x:1"}, {"a:x:3", "calls", "a:x:1"}, {"a:x:3", "uses", "a:x:0"}, {"a:x:2", "uses", "a:x:3"}, {"a:x:0", "uses", "a:x:3"},
+	})
+	g.RemoveNode("a:x:2")
+	c := g.Clone()
+	for _, h := range []*Graph{g, c} {
+		if h.IndexLen() != 4 {
+			t.Errorf("IndexLen %d", h.IndexLen())
+		}
+		if _, ok := h.Index("a:x:2"); ok || h.NodeAt(2) != nil {
+			t.Error("removed node still numbered")
+		}
+		var sorted []string
+		for _, i := range h.SortedIndex() {
+			sorted = append(sorted, h.NodeAt(i).ID)
+		}
+		if want := []string{"a:x:0", "a:x:1", "a:x:3"}; !slices.Equal(sorted, want) {
+			t.Errorf("SortedIndex %v", sorted)
+		}
+		for _, id := range []string{"a:x:0", "a:x:1", "a:x:3"} {
+			i, ok := h.Index(id)
+			if !ok || h.NodeAt(i).ID != id || h.NodeAt(i) != h.NodePtr(id) {
+				t.Errorf("Index(%s) = %d", id, i)
+			}
+			var out, in []Edge
+			h.EachOutIndex(i, func(e *Edge, to int32) {
+				if h.NodeAt(to).ID != e.To {
+					t.Errorf("%s: to %d is not %s", e.Key(), to, e.To)
+				}
+				out = append(out, *e)
+			})
+			h.EachInIndex(i, func(e *Edge, from int32) {
+				if h.NodeAt(from).ID != e.From {
+					t.Errorf("%s: from %d is not %s", e.Key(), from, e.From)
+				}
+				in = append(in, *e)
+			})
+			if !reflect.DeepEqual(out, h.Out(id)) && len(out)+len(h.Out(id)) > 0 || !reflect.DeepEqual(in, h.In(id)) && len(in)+len(h.In(id)) > 0 {
+				t.Errorf("%s: out %v in %v", id, out, in)
+			}
+		}
+		var all []Edge
+		h.EachEdgeIndex(func(e *Edge, from, to int32) {
+			if h.NodeAt(from).ID != e.From || h.NodeAt(to).ID != e.To {
+				t.Errorf("%s: ends %d %d", e.Key(), from, to)
+			}
+			all = append(all, *e)
+		})
+		if !reflect.DeepEqual(all, h.Edges()) || len(all) != 4 {
+			t.Errorf("EachEdgeIndex %v", all)
+		}
+	}
+}

@@ -1,0 +1,53 @@
+package graph
+
+// Dense node numbers, for callers that keep per-node state in slices instead of maps keyed by id
+// (a renderer's model, a diff, a walk over 100,000 nodes): a number is hashed once, with Index,
+// and every later step indexes a slice.
+//
+// Nodes are numbered 0, 1, 2, ... in the order they were first added. A node keeps its number
+// until it is removed; numbers are not reused, so a removed node leaves a hole (NodeAt returns
+// nil for it) and numbers stay below IndexLen. Clone numbers its copy as the original.
+
+// Index returns the number of the node with id.
+func (g *Graph) Index(id string) (int32, bool) {
+	i, ok := g.ids[id]
+	return i, ok
+}
+
+// NodeAt returns the stored node numbered i (as NodePtr), nil for a removed node.
+func (g *Graph) NodeAt(i int32) *Node { return g.nodes[i] }
+
+// IndexLen is one more than the highest node number: a slice of IndexLen items holds a value
+// per node.
+func (g *Graph) IndexLen() int { return len(g.nodes) }
+
+// SortedIndex returns the node numbers sorted by id, Nodes' order. The slice is the graph's own,
+// kept until the set of nodes changes: read it, never modify it.
+func (g *Graph) SortedIndex() []int32 {
+	order, _ := g.order()
+	return order
+}
+
+// EachOutIndex calls f with each edge leaving node i and the number of the node it enters, in
+// Out's order. f must not change the graph.
+func (g *Graph) EachOutIndex(i int32, f func(e *Edge, to int32)) {
+	for _, j := range g.adjacent(i, true) {
+		f(g.edges[j], g.ends[j].to)
+	}
+}
+
+// EachInIndex calls f with each edge entering node i and the number of the node it leaves, in
+// In's order. f must not change the graph.
+func (g *Graph) EachInIndex(i int32, f func(e *Edge, from int32)) {
+	for _, j := range g.adjacent(i, false) {
+		f(g.edges[j], g.ends[j].from)
+	}
+}
+
+// EachEdgeIndex calls f with each edge and the numbers of its ends, in Edges' order (sorted by
+// (from, to, type), computed once until the edges change). f must not change the graph.
+func (g *Graph) EachEdgeIndex(f func(e *Edge, from, to int32)) {
+	for _, j := range g.edgeOrderSorted() {
+		f(g.edges[j], g.ends[j].from, g.ends[j].to)
+	}
+}
