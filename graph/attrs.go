@@ -65,6 +65,37 @@ func NormalizeAttrs(a Attrs) Attrs {
 	return out
 }
 
+// normal reports whether NormalizeAttrs would return a's very contents: every value already of
+// a type graph.json carries, none empty or nil, no integral float64, every list sorted without
+// duplicates or empty strings, and no Ref.
+func normal(a Attrs) bool {
+	for _, v := range a {
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				return false
+			}
+		case bool, int64:
+		case float64:
+			if x == float64(int64(x)) {
+				return false
+			}
+		case []string:
+			if len(x) == 0 || x[0] == "" {
+				return false
+			}
+			for i := 1; i < len(x); i++ {
+				if x[i] <= x[i-1] {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func cleanStrings(in []string) []string {
 	out := make([]string, 0, len(in))
 	seen := map[string]bool{}

@@ -60,6 +60,15 @@ func (n Node) RefAt(prefix string) (r Ref, recorded, ok bool) {
 // its attribute to Refs, writing its facts as the attributes graph.json carries (they win over a
 // plain attribute of the same name: the Ref is what the collector read).
 func (n *Node) Normalize() {
+	if len(n.Refs) == 0 && normal(n.Attrs) {
+		// collector output and nodes of another graph are normal already: a copy of the map is
+		// what NormalizeAttrs would build, without a type switch and an insert per attribute
+		n.Attrs = maps.Clone(n.Attrs)
+		if len(n.Attrs) == 0 {
+			n.Attrs = nil
+		}
+		return
+	}
 	cloned := false
 	for k, v := range n.Attrs {
 		if r, ok := v.(Ref); ok && r.Host != "" {
