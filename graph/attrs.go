@@ -2,33 +2,39 @@ package graph
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 )
 
 // NormalizeAttrs converts attribute values to the types graph.json carries (string, bool, int64,
 // float64, []string) and drops nil values and empty strings and slices. Unknown types are
-// formatted with %v so nothing panics at encode time.
+// formatted with %v so nothing panics at encode time. It returns a new map (nil when nothing is
+// left); a []string already sorted and free of duplicates and empty strings is kept as it is.
 func NormalizeAttrs(a Attrs) Attrs {
 	if len(a) == 0 {
 		return nil
 	}
-	out := make(Attrs, len(a))
+	// a copy of the map, then only the values that are not normal replaced or dropped: most are
+	// normal, and copying the map is cheaper than inserting every key into a new one
+	out := maps.Clone(a)
+	if normal(a) {
+		return out
+	}
 	for k, v := range a {
 		switch x := v.(type) {
 		case nil, Ref: // a Ref is written by Node.Normalize
+			delete(out, k)
 		case string:
-			if x != "" {
-				out[k] = x
+			if x == "" {
+				delete(out, k)
 			}
-		case bool:
-			out[k] = x
+		case bool, int64:
 		case int:
 			out[k] = int64(x)
 		case int32:
 			out[k] = int64(x)
-		case int64:
-			out[k] = x
 		case uint16:
 			out[k] = int64(x)
 		case uint32:
@@ -40,20 +46,26 @@ func NormalizeAttrs(a Attrs) Attrs {
 		case float64:
 			if x == float64(int64(x)) {
 				out[k] = int64(x) // JSON round trips decode numbers as float64
-			} else {
-				out[k] = x
 			}
 		case []string:
 			if s := cleanStrings(x); len(s) > 0 {
 				out[k] = s
+			} else {
+				delete(out, k)
 			}
 		case []any:
 			ss := make([]string, 0, len(x))
 			for _, e := range x {
-				ss = append(ss, fmt.Sprint(e))
+				if s, ok := e.(string); ok { // what fmt.Sprint gives, without formatting
+					ss = append(ss, s)
+				} else {
+					ss = append(ss, fmt.Sprint(e))
+				}
 			}
 			if s := cleanStrings(ss); len(s) > 0 {
 				out[k] = s
+			} else {
+				delete(out, k)
 			}
 		default:
 			out[k] = fmt.Sprint(x)
@@ -63,6 +75,35 @@ func NormalizeAttrs(a Attrs) Attrs {
 		return nil
 	}
 	return out
+}
+
+// cleanStrings returns in sorted, without duplicates and empty strings: in itself when it is so
+// already, else a new slice.
+func cleanStrings(in []string) []string {
+	if isClean(in) {
+		return in
+	}
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// isClean reports whether ss is sorted, without duplicates and empty strings.
+func isClean(ss []string) bool {
+	if len(ss) == 0 || ss[0] == "" {
+		return len(ss) == 0
+	}
+	for i := 1; i < len(ss); i++ {
+		if ss[i] <= ss[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // normal reports whether NormalizeAttrs would return a's very contents: every value already of
@@ -81,32 +122,14 @@ func normal(a Attrs) bool {
 				return false
 			}
 		case []string:
-			if len(x) == 0 || x[0] == "" {
+			if len(x) == 0 || !isClean(x) {
 				return false
-			}
-			for i := 1; i < len(x); i++ {
-				if x[i] <= x[i-1] {
-					return false
-				}
 			}
 		default:
 			return false
 		}
 	}
 	return true
-}
-
-func cleanStrings(in []string) []string {
-	out := make([]string, 0, len(in))
-	seen := map[string]bool{}
-	for _, s := range in {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // AttrValues returns an attribute's value(s) as strings: one for a scalar, each element for a
