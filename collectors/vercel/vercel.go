@@ -62,14 +62,23 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	if err != nil {
 		return err
 	}
+	// Scopes are read at once (they share the client's request slots), and mapped in their order
+	// afterwards: the scopes before the first that failed are emitted, and its error returned,
+	// as when they were read one after another.
+	snaps := make([]*snapshot, len(scopes))
+	errs := make([]error, len(scopes))
+	var g sync.WaitGroup
+	for i, sc := range scopes {
+		g.Go(func() { snaps[i], errs[i] = c.collectScope(ctx, sc, emit) })
+	}
+	g.Wait()
 	m := newMapper(emit)
 	defer m.b.Flush() // what was mapped is emitted even when a later scope fails, as it always was
-	for _, sc := range scopes {
-		snap, err := c.collectScope(ctx, sc, emit)
-		if err != nil {
-			return err
+	for i := range scopes {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		m.scope(snap)
+		m.scope(snaps[i])
 	}
 	return nil
 }
@@ -87,7 +96,13 @@ type scopeInfo struct {
 func (c *Collector) scopes(ctx context.Context, emit graph.Emitter) ([]scopeInfo, error) {
 	var out []scopeInfo
 	if len(c.cfg.TeamIDs) == 0 {
+		// The user and the teams are asked at once: neither needs the other's answer.
+		var teams []Team
+		var teamsErr error
+		var listed sync.WaitGroup
+		listed.Go(func() { teams, teamsErr = c.client.Teams(ctx) })
 		u, err := c.client.User(ctx)
+		listed.Wait()
 		defaultTeam := u.DefaultTeamID
 		switch {
 		case err == nil:
@@ -97,8 +112,7 @@ func (c *Collector) scopes(ctx context.Context, emit graph.Emitter) ([]scopeInfo
 		default:
 			return nil, fmt.Errorf("vercel: read user: %w", err)
 		}
-		teams, err := c.client.Teams(ctx)
-		if err := c.soft(ctx, "teams", err, emit); err != nil {
+		if err := c.soft(ctx, "teams", teamsErr, emit); err != nil {
 			return nil, err
 		}
 		for _, t := range teams {
@@ -226,18 +240,9 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 	s := sc.Scope
 	label := func(family string) string { return "scope " + sc.Slug + ": " + family }
 
-	projects, err := c.client.Projects(ctx, s)
-	if err := c.soft(ctx, label("projects"), err, emit); err != nil {
-		return nil, err
-	}
-	for _, p := range projects {
-		if p.ID != "" {
-			snap.Projects = append(snap.Projects, &projectData{Project: p, EnvFacts: map[string]map[string]any{}})
-		}
-	}
-
 	// Team-wide families and per-project families share one pool: each family writes only its
-	// own part of the snapshot (or of its project), and warnings are sorted by the recorder.
+	// own part of the snapshot (or of its project), and warnings are sorted by the recorder. The
+	// team-wide families need nothing from the project list: they are asked beside it.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, c.parallel))
 	steps := []struct {
@@ -270,8 +275,19 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 	for _, st := range steps {
 		g.Go(func() error { return families.Check(ctx, st.name, st.run(gctx)) })
 	}
-	for _, pd := range snap.Projects {
-		g.Go(func() error { return c.project(gctx, s, sc.Slug, pd, emit) })
+	projects, err := c.client.Projects(gctx, s)
+	if err := c.soft(ctx, label("projects"), err, emit); err != nil {
+		if ferr := g.Wait(); ferr != nil { // a family's failure cancelled the listing
+			return nil, ferr
+		}
+		return nil, err
+	}
+	for _, p := range projects {
+		if p.ID != "" {
+			pd := &projectData{Project: p, EnvFacts: map[string]map[string]any{}}
+			snap.Projects = append(snap.Projects, pd)
+			g.Go(func() error { return c.project(gctx, s, sc.Slug, pd, emit) })
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package vercel
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -374,6 +376,7 @@ func TestRateLimitThenSuccess(t *testing.T) {
 		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
 	}
 	got := h.waits.all()
+	slices.Sort(got) // scopes, and a scope's families and project list, are read at once
 	want := []time.Duration{3 * time.Second, 3 * time.Second, 7 * time.Second}
 	if !slices.Equal(got, want) {
 		t.Errorf("waits %v, want %v (Retry-After twice, then X-RateLimit-Reset)", got, want)
@@ -398,7 +401,8 @@ func TestRateLimitBeyondCap(t *testing.T) {
 }
 
 func TestServerErrorsRetryWithBackoff(t *testing.T) {
-	h := setup(t, "test", nil, withFault("/v1/drains", 2, fakeapi.Fault{Status: 502}))
+	// One scope: scopes are read at once, and two scopes' first attempts would share the faults.
+	h := setup(t, "test", func(c *Config) { c.TeamIDs = []string{"team_alpha"} }, withFault("/v1/drains", 2, fakeapi.Fault{Status: 502}))
 	out := collectorstest.Collect(t, "vercel", h.c)
 	if out.Err != nil || len(out.Warnings) > 0 {
 		t.Fatalf("err %v, warnings %v", out.Err, out.Warnings)
@@ -681,6 +685,70 @@ func TestProjectReadsOverlap(t *testing.T) {
 	defer mu.Unlock()
 	if !released {
 		t.Error("no project domains were asked for while the env vars were being read: a project's reads follow each other")
+	}
+}
+
+// TestChainsShortened: what needs nothing from an answer does not wait for it. The fake holds a
+// request until the one that should be on its way beside it arrives (or 3 s pass): the user
+// until the teams are asked, the personal scope's project list until the alpha team's scope is
+// being read, and alpha's project list until its team-wide families are asked. Before, each
+// followed the other: user, teams, then each scope in turn, its families after its projects.
+func TestChainsShortened(t *testing.T) {
+	e := vercelfake.MustLoad("test")
+	fake := vercelfake.New(e)
+	type hold struct {
+		name             string
+		held, releasedBy func(r *http.Request) bool
+		release          chan struct{}
+		once             sync.Once
+		released         atomic.Bool
+	}
+	team := func(r *http.Request) string { return r.URL.Query().Get("teamId") }
+	holds := []*hold{
+		{name: "the user waits for the teams", held: func(r *http.Request) bool { return r.URL.Path == "/v2/user" },
+			releasedBy: func(r *http.Request) bool { return r.URL.Path == "/v2/teams" }},
+		{name: "the personal scope waits for the alpha team's", held: func(r *http.Request) bool { return r.URL.Path == "/v10/projects" && team(r) == "" },
+			releasedBy: func(r *http.Request) bool { return team(r) == "team_alpha" }},
+		{name: "alpha's team-wide families wait for its project list", held: func(r *http.Request) bool { return r.URL.Path == "/v10/projects" && team(r) == "team_alpha" },
+			releasedBy: func(r *http.Request) bool { return r.URL.Path == "/v1/webhooks" && team(r) == "team_alpha" }},
+	}
+	for _, h := range holds {
+		h.release = make(chan struct{})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, h := range holds {
+			if h.releasedBy(r) {
+				h.once.Do(func() { close(h.release) })
+			}
+		}
+		for _, h := range holds {
+			if h.held(r) {
+				select {
+				case <-h.release:
+					h.released.Store(true)
+				case <-time.After(3 * time.Second):
+				}
+			}
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Name: "chains", Token: evidence.Secret(e.Token), APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "vercel", c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	want := collectorstest.Collect(t, "vercel", setup(t, "test", nil).c)
+	if !bytes.Equal(out.JSON(), want.JSON()) || !slices.Equal(out.Warnings, want.Warnings) {
+		t.Error("the estate read through the holding fake differs from the one read directly")
+	}
+	for _, h := range holds {
+		if !h.released.Load() {
+			t.Errorf("%s: it was not on its way while the other was held", h.name)
+		}
 	}
 }
 
