@@ -1,6 +1,7 @@
 package history
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 // Carry returns a copy of cur, the merged output of this scan's collectors, with freshness
 // stamped and the previous scan's observed contributions carried forward where their instance did
 // not complete. now is the scan's start. prev may be nil (the first scan). Neither input is
-// modified.
+// modified; CarryInPlace is Carry for a caller that is done with cur.
 //
 // Every node and observed edge in cur is fresh: last_seen is now, first_seen comes from prev (or
 // is now). A node of prev missing from cur is carried, stale, when the instance in its Source has
@@ -25,69 +26,103 @@ import (
 // when an edge observed this scan points at it): it stays as it is and is counted as carried.
 func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 	g := cur.Clone()
+	CarryInPlace(prev, g, now)
+	return g
+}
+
+// CarryInPlace is Carry without the copy: it stamps and carries into g itself, which the scan
+// pipeline owns (a copy of a 100k-node graph was most of the stage's time and memory). prev is
+// not modified, and g shares no attribute map, evidence or origin list with it.
+func CarryInPlace(prev, g *graph.Graph, now time.Time) {
 	ts := stamp(now)
 	carried := map[string]int{}
 	excluded := excludedInstances(g.Collectors)
 	// stamps in place, node by node: no order matters, so no sorted copy of the graph
 	g.EachNode(func(n *graph.Node) {
-		if n.Stale && prev != nil && prev.HasNode(n.ID) {
+		var p *graph.Node
+		if prev != nil {
+			p = prev.NodePtr(n.ID)
+		}
+		if n.Stale && p != nil {
 			carried[n.Source]++
 			return
 		}
-		if excluded[n.Source] && prev != nil && prev.HasNode(n.ID) {
+		if excluded[n.Source] && p != nil {
 			return // carried in early, as it was, by CarriedNode
 		}
-		freshNode(n, prev, ts)
+		freshNodeFrom(n, p, prev, ts)
 	})
 	g.EachEdge(func(e *graph.Edge) { freshEdge(e, prev, ts) })
 	if prev == nil {
-		return g
+		return
 	}
 	incomplete := incompleteInstances(g.Collectors)
-	for _, n := range prev.Nodes() {
-		if g.HasNode(n.ID) || n.Source == "" || !incomplete[n.Source] {
-			continue
+	// A carried node depends on nothing else carried: prev's nodes in any order. Nodes are added
+	// to g while prev is walked, never to prev.
+	prev.EachNode(func(n *graph.Node) {
+		if n.Source == "" || !incomplete[n.Source] || g.HasNode(n.ID) {
+			return
 		}
 		if excluded[n.Source] {
-			_ = g.SetNode(n) // left out on purpose: kept as it was, stale only if it already was
+			_ = g.SetNode(*n) // left out on purpose: kept as it was, stale only if it already was
 			if n.Stale {
 				carried[n.Source]++
 			}
-			continue
+			return
 		}
-		_ = g.SetNode(staleNode(n, ts))
+		_ = g.SetNode(staleNode(*n, ts))
 		carried[n.Source]++
-	}
-	for _, e := range prev.Edges() {
+	})
+	// An observed edge whose endpoints are both in g is carried whatever the order. One that
+	// needs an ownerless node of prev depends on order: the first such edge, in (from, to, type)
+	// order, carries the node and names its source, so only these few are sorted.
+	var needy []*graph.Edge
+	prev.EachEdge(func(e *graph.Edge) {
 		if e.Origin != graph.Observed || e.Source == "" || !incomplete[e.Source] {
+			return
+		}
+		if !g.HasNode(e.From) || !g.HasNode(e.To) {
+			needy = append(needy, e)
+			return
+		}
+		if g.EdgePtr(e.Key()) != nil {
+			return
+		}
+		carryEdge(g, *e, nil, excluded[e.Source], ts, carried)
+	})
+	slices.SortFunc(needy, compareEdges)
+	for _, e := range needy {
+		if g.EdgePtr(e.Key()) != nil {
 			continue
 		}
-		if _, ok := g.Edge(e.Key()); ok {
-			continue
-		}
-		add, ok := endpoints(g, prev, e)
+		add, ok := endpoints(g, prev, *e)
 		if !ok {
 			continue // an endpoint's owner completed without it: it is gone, and the edge with it
 		}
-		if excluded[e.Source] {
-			for _, n := range add {
-				n.Source = e.Source
-				_ = g.SetNode(n)
-			}
-			_ = g.AddEdge(e)
-			continue
-		}
-		for _, n := range add {
-			n.Source = e.Source // says why it is still here
-			_ = g.SetNode(staleNode(n, ts))
-			carried[e.Source]++
-		}
-		_ = g.AddEdge(staleEdge(e, ts))
+		carryEdge(g, *e, add, excluded[e.Source], ts, carried)
 	}
 	for i := range g.Collectors {
 		g.Collectors[i].Stale = carried[g.Collectors[i].Key()]
 	}
-	return g
+}
+
+// carryEdge adds e of the previous scan to g with the ownerless nodes it brings along (add),
+// stale unless its instance was left out on purpose (then as it was), counting the nodes carried.
+func carryEdge(g *graph.Graph, e graph.Edge, add []graph.Node, excluded bool, ts string, carried map[string]int) {
+	if excluded {
+		for _, n := range add {
+			n.Source = e.Source
+			_ = g.SetNode(n)
+		}
+		_ = g.AddEdge(copyLists(e))
+		return
+	}
+	for _, n := range add {
+		n.Source = e.Source // says why it is still here
+		_ = g.SetNode(staleNode(n, ts))
+		carried[e.Source]++
+	}
+	_ = g.AddEdge(staleEdge(e, ts))
 }
 
 // CarriedNode returns the node with id as Carry would carry it from prev, stale since now: a node
@@ -135,9 +170,17 @@ func incompleteInstances(statuses []graph.CollectorStatus) map[string]bool {
 // and either an endpoint is stale (its evidence could not be re-read) or the enrichers of its
 // origin did not complete this scan (an LLM that was unreachable or not configured). An inferred
 // edge whose enrichers ran cleanly over fresh endpoints and did not propose it again is gone: its
-// evidence changed.
+// evidence changed. Neither input is modified; CarryInferredInPlace is CarryInferred for a caller
+// that is done with cur.
 func CarryInferred(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 	g := cur.Clone()
+	CarryInferredInPlace(prev, g, now)
+	return g
+}
+
+// CarryInferredInPlace is CarryInferred without the copy: it stamps and carries into g itself.
+// prev is not modified, and g shares no evidence or origin list with it.
+func CarryInferredInPlace(prev, g *graph.Graph, now time.Time) {
 	ts := stamp(now)
 	g.EachNode(func(n *graph.Node) {
 		if n.LastSeen == "" {
@@ -150,27 +193,39 @@ func CarryInferred(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 		}
 	})
 	if prev == nil {
-		return g
+		return
 	}
-	// each edge is decided on cur's nodes alone, so the order does not matter: no sorted copy
+	completed := map[graph.Origin]bool{}
+	for _, o := range []graph.Origin{graph.Rule, graph.LLM} {
+		completed[o] = enrichersCompleted(g.Scan.Enrichment, o)
+	}
+	// each edge is decided on g's nodes as they were before any is carried (carrying an edge adds
+	// no node), so the order does not matter: no sorted copy. Edges are added to g while prev is
+	// walked, never to prev.
 	prev.EachEdge(func(e *graph.Edge) {
 		if e.Origin == graph.Observed {
 			return
 		}
-		if _, ok := g.Edge(e.Key()); ok {
+		from, to := g.NodePtr(e.From), g.NodePtr(e.To)
+		if from == nil || to == nil {
 			return
 		}
-		from, okF := g.Node(e.From)
-		to, okT := g.Node(e.To)
-		if !okF || !okT {
+		if !from.Stale && !to.Stale && originCompleted(completed, g.Scan.Enrichment, e.Origin) {
 			return
 		}
-		if !from.Stale && !to.Stale && enrichersCompleted(g.Scan.Enrichment, e.Origin) {
+		if g.EdgePtr(e.Key()) != nil {
 			return
 		}
 		_ = g.AddEdge(staleEdge(*e, ts))
 	})
-	return g
+}
+
+// originCompleted is enrichersCompleted, read from done for the usual origins.
+func originCompleted(done map[graph.Origin]bool, summary map[string]any, o graph.Origin) bool {
+	if c, ok := done[o]; ok {
+		return c
+	}
+	return enrichersCompleted(summary, o)
 }
 
 // enrichersCompleted reports whether the enrichers of an origin ran this scan without error,
@@ -215,11 +270,18 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // freshNode marks n observed now, keeping when it was first seen.
 func freshNode(n *graph.Node, prev *graph.Graph, ts string) {
-	first := n.FirstSeen
+	var p *graph.Node
 	if prev != nil {
-		if p, ok := prev.Node(n.ID); ok {
-			first = firstSeen(p.FirstSeen, p.LastSeen, prev.Scan.StartedAt)
-		}
+		p = prev.NodePtr(n.ID)
+	}
+	freshNodeFrom(n, p, prev, ts)
+}
+
+// freshNodeFrom is freshNode given n's node in prev (p, nil when prev has none).
+func freshNodeFrom(n, p *graph.Node, prev *graph.Graph, ts string) {
+	first := n.FirstSeen
+	if p != nil {
+		first = firstSeen(p.FirstSeen, p.LastSeen, prev.Scan.StartedAt)
 	}
 	if first == "" {
 		first = ts
@@ -230,7 +292,7 @@ func freshNode(n *graph.Node, prev *graph.Graph, ts string) {
 func freshEdge(e *graph.Edge, prev *graph.Graph, ts string) {
 	first := e.FirstSeen
 	if prev != nil {
-		if p, ok := prev.Edge(e.Key()); ok {
+		if p := prev.EdgePtr(e.Key()); p != nil {
 			first = firstSeen(p.FirstSeen, p.LastSeen, prev.Scan.StartedAt)
 		}
 	}
@@ -262,6 +324,12 @@ func staleEdge(e graph.Edge, ts string) graph.Edge {
 	if !e.Stale || e.StaleSince == "" {
 		e.Stale, e.StaleSince = true, ts
 	}
+	return copyLists(e)
+}
+
+// copyLists gives e its own evidence and origin lists, so that the graph it is added to never
+// writes to the previous scan's.
+func copyLists(e graph.Edge) graph.Edge {
 	e.Evidence = append([]graph.Evidence(nil), e.Evidence...)
 	e.Origins = append([]graph.Origin(nil), e.Origins...)
 	return e

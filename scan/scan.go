@@ -93,9 +93,10 @@ func Build(ctx context.Context, results []collectors.Result, vocab *schemas.Voca
 		threshold = DefaultThreshold
 	}
 	// Carried nodes go in before enrichment so that rules resolve references to them.
-	g = history.Carry(opts.Previous, g, started)
+	// g is this scan's own graph: stamped and carried into in place, not copied.
+	history.CarryInPlace(opts.Previous, g, started)
 	verdicts := Enrich(ctx, g, opts.Enrichers, enrich.Validator{Vocab: vocab, Threshold: threshold})
-	g = history.CarryInferred(opts.Previous, g, started)
+	history.CarryInferredInPlace(opts.Previous, g, started)
 	res := &Result{Graph: g, Verdicts: verdicts, Results: results}
 	if opts.Previous != nil {
 		res.Changes = history.Diff(opts.Previous, g)
