@@ -134,67 +134,112 @@ func Diff(old, new *graph.Graph) *Changes {
 	for _, s := range new.Collectors {
 		c.statuses[s.Key()] = s
 	}
-	for _, n := range new.Nodes() {
-		o, ok := old.Node(n.ID)
+	// Each graph is walked in its own order, the other looked up: no sorted copy of either.
+	// Pointers are gathered and sorted, by id or (from, to, type) as Nodes and Edges would give
+	// them, then each list is built at its size (a hub's failed collector makes 100,000s).
+	var added, removed, stale, fresh []*graph.Node
+	var changed []nodeChange
+	new.EachNode(func(n *graph.Node) {
+		o := old.NodePtr(n.ID)
 		switch {
-		case !ok:
-			c.NodesAdded = append(c.NodesAdded, nodeRef(n))
+		case o == nil:
+			added = append(added, n)
 		case n.Stale && !o.Stale:
-			c.NodesStale = append(c.NodesStale, nodeRef(n))
+			stale = append(stale, n)
 		case !n.Stale && o.Stale:
-			c.NodesFresh = append(c.NodesFresh, nodeRef(n))
+			fresh = append(fresh, n)
 		}
-		if ok {
+		if o != nil {
 			if fs := nodeFields(o, n); len(fs) > 0 {
-				c.NodesChanged = append(c.NodesChanged, NodeChange{NodeRef: nodeRef(n), Fields: fs})
+				changed = append(changed, nodeChange{n, fs})
 			}
 		}
-	}
-	for _, o := range old.Nodes() {
+	})
+	old.EachNode(func(o *graph.Node) {
 		if !new.HasNode(o.ID) {
-			c.NodesRemoved = append(c.NodesRemoved, nodeRef(o))
+			removed = append(removed, o)
 		}
+	})
+	c.NodesAdded, c.NodesRemoved = nodeRefs(added), nodeRefs(removed)
+	c.NodesStale, c.NodesFresh = nodeRefs(stale), nodeRefs(fresh)
+	slices.SortFunc(changed, func(a, b nodeChange) int { return strings.Compare(a.n.ID, b.n.ID) })
+	c.NodesChanged = make([]NodeChange, len(changed))
+	for i, ch := range changed {
+		c.NodesChanged[i] = NodeChange{NodeRef: nodeRef(ch.n), Fields: ch.fields}
 	}
-	for _, e := range new.Edges() {
-		o, ok := old.Edge(e.Key())
+
+	var eAdded, eRemoved, eStale []*graph.Edge
+	var eChanged []edgeChange
+	new.EachEdge(func(e *graph.Edge) {
+		o := old.EdgePtr(e.Key())
 		switch {
-		case !ok:
-			c.EdgesAdded = append(c.EdgesAdded, edgeRef(e))
+		case o == nil:
+			eAdded = append(eAdded, e)
 		case e.Stale && !o.Stale:
-			c.EdgesStale = append(c.EdgesStale, edgeRef(e))
+			eStale = append(eStale, e)
 		}
-		if ok {
+		if o != nil {
 			if fs := edgeFields(o, e); len(fs) > 0 {
-				c.EdgesChanged = append(c.EdgesChanged, EdgeChange{EdgeRef: edgeRef(e), Fields: fs})
+				eChanged = append(eChanged, edgeChange{e, fs})
 			}
 		}
-	}
-	for _, o := range old.Edges() {
-		if _, ok := new.Edge(o.Key()); !ok {
-			c.EdgesRemoved = append(c.EdgesRemoved, edgeRef(o))
+	})
+	old.EachEdge(func(o *graph.Edge) {
+		if new.EdgePtr(o.Key()) == nil {
+			eRemoved = append(eRemoved, o)
 		}
-	}
-	// empty lists, not null, for scripts reading the JSON
-	for _, l := range []*[]NodeRef{&c.NodesAdded, &c.NodesRemoved, &c.NodesStale, &c.NodesFresh} {
-		if *l == nil {
-			*l = []NodeRef{}
-		}
-	}
-	for _, l := range []*[]EdgeRef{&c.EdgesAdded, &c.EdgesRemoved, &c.EdgesStale} {
-		if *l == nil {
-			*l = []EdgeRef{}
-		}
-	}
-	if c.NodesChanged == nil {
-		c.NodesChanged = []NodeChange{}
-	}
-	if c.EdgesChanged == nil {
-		c.EdgesChanged = []EdgeChange{}
+	})
+	c.EdgesAdded, c.EdgesRemoved, c.EdgesStale = edgeRefs(eAdded), edgeRefs(eRemoved), edgeRefs(eStale)
+	slices.SortFunc(eChanged, func(a, b edgeChange) int { return compareEdges(a.e, b.e) })
+	c.EdgesChanged = make([]EdgeChange, len(eChanged))
+	for i, ch := range eChanged {
+		c.EdgesChanged[i] = EdgeChange{EdgeRef: edgeRef(ch.e), Fields: ch.fields}
 	}
 	return c
 }
 
-func nodeRef(n graph.Node) NodeRef {
+type nodeChange struct {
+	n      *graph.Node
+	fields []FieldChange
+}
+
+type edgeChange struct {
+	e      *graph.Edge
+	fields []FieldChange
+}
+
+// nodeRefs sorts ns by id and names each: an empty list, not null, for scripts reading the JSON.
+func nodeRefs(ns []*graph.Node) []NodeRef {
+	slices.SortFunc(ns, func(a, b *graph.Node) int { return strings.Compare(a.ID, b.ID) })
+	refs := make([]NodeRef, len(ns))
+	for i, n := range ns {
+		refs[i] = nodeRef(n)
+	}
+	return refs
+}
+
+// edgeRefs is nodeRefs for edges, sorted by (from, to, type).
+func edgeRefs(es []*graph.Edge) []EdgeRef {
+	slices.SortFunc(es, compareEdges)
+	refs := make([]EdgeRef, len(es))
+	for i, e := range es {
+		refs[i] = edgeRef(e)
+	}
+	return refs
+}
+
+// compareEdges orders edges by (from, to, type), the order of graph.Edges.
+func compareEdges(a, b *graph.Edge) int {
+	if a.From != b.From { // != first: a hub's edges share their from, and equal strings compare fast
+		return strings.Compare(a.From, b.From)
+	}
+	if a.To != b.To {
+		return strings.Compare(a.To, b.To)
+	}
+	return strings.Compare(a.Type, b.Type)
+}
+
+func nodeRef(n *graph.Node) NodeRef {
 	r := NodeRef{ID: n.ID, Kind: n.Kind, Provider: n.Provider, Name: n.Name, Source: n.Source}
 	if n.Stale {
 		r.StaleSince = n.StaleSince
@@ -202,7 +247,7 @@ func nodeRef(n graph.Node) NodeRef {
 	return r
 }
 
-func edgeRef(e graph.Edge) EdgeRef {
+func edgeRef(e *graph.Edge) EdgeRef {
 	r := EdgeRef{From: e.From, To: e.To, Type: e.Type, Origin: e.Origin, Confidence: e.Confidence}
 	if e.Stale {
 		r.StaleSince = e.StaleSince
@@ -210,7 +255,7 @@ func edgeRef(e graph.Edge) EdgeRef {
 	return r
 }
 
-func nodeFields(o, n graph.Node) []FieldChange {
+func nodeFields(o, n *graph.Node) []FieldChange {
 	var fs []FieldChange
 	if o.Name != n.Name {
 		fs = append(fs, FieldChange{Field: "name", Old: o.Name, New: n.Name})
@@ -243,16 +288,24 @@ func nodeFields(o, n graph.Node) []FieldChange {
 	return fs
 }
 
-// sameAttrs reports whether two attribute sets hold the same values, volatile keys aside.
+// sameAttrs reports whether two attribute sets hold the same values, volatile keys aside. Equal
+// sets, the common case, cost one lookup per key and no Volatile test.
 func sameAttrs(a, b graph.Attrs) bool {
+	inB := 0 // keys of a that b holds too
 	for k, av := range a {
-		if Volatile(k) {
-			continue
-		}
 		bv, ok := b[k]
-		if !ok || !sameValue(av, bv) {
+		if ok {
+			inB++
+			if sameValue(av, bv) {
+				continue
+			}
+		}
+		if !Volatile(k) {
 			return false
 		}
+	}
+	if inB == len(b) {
+		return true // b holds no key a lacks
 	}
 	for k := range b {
 		if _, ok := a[k]; !ok && !Volatile(k) {
@@ -289,7 +342,7 @@ func sameValue(a, b any) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-func edgeFields(o, n graph.Edge) []FieldChange {
+func edgeFields(o, n *graph.Edge) []FieldChange {
 	var fs []FieldChange
 	if o.Origin != n.Origin {
 		fs = append(fs, FieldChange{Field: "origin", Old: o.Origin, New: n.Origin})
