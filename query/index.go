@@ -208,7 +208,12 @@ func (x *ImpactIndex) Radius(id string) int {
 	if !ok {
 		return 0
 	}
-	w := x.walk(s)
+	return x.RadiusOf(s)
+}
+
+// RadiusOf is Radius of node number v.
+func (x *ImpactIndex) RadiusOf(v int32) int {
+	w := x.walk(v)
 	defer x.pool.Put(w)
 	c := 0
 	for _, st := range w.out {
@@ -235,6 +240,36 @@ func (x *ImpactIndex) Summary(id string) Summary {
 			s.Parts = append(s.Parts, nid)
 		case relRebuild:
 			s.Rebuild = append(s.Rebuild, nid)
+		}
+	})
+	s.BlastRadius = len(s.Breaks)
+	return s
+}
+
+// Walked is a Summary by node numbers (the order of the nodes the index was made from), for a
+// caller that numbers the nodes the same way: no ids looked up, no lists of strings.
+type Walked struct {
+	BlastRadius int
+	Breaks      []int32
+	Rebuild     []int32
+	Data        []Data
+}
+
+// Num is the number of a node id, and whether the index has it.
+func (x *ImpactIndex) Num(id string) (int32, bool) {
+	v, ok := x.num[id]
+	return v, ok
+}
+
+// WalkedOf is Summary of node number v (without the parts).
+func (x *ImpactIndex) WalkedOf(v int32) Walked {
+	var s Walked
+	s.Data = x.each(v, func(st *step) {
+		switch st.rel {
+		case relBreaks:
+			s.Breaks = append(s.Breaks, st.node)
+		case relRebuild:
+			s.Rebuild = append(s.Rebuild, st.node)
 		}
 	})
 	s.BlastRadius = len(s.Breaks)

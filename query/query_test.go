@@ -228,6 +228,22 @@ func TestImpactAcrossProviders(t *testing.T) {
 		if !reflect.DeepEqual(s, Summary{BlastRadius: a.BlastRadius, Breaks: hitIDs(a.Breaks), Parts: hitIDs(a.Parts), Rebuild: hitIDs(a.Rebuild), Data: a.Data}) {
 			t.Errorf("%s: summary %+v, analysis %+v", n.ID, s, a)
 		}
+		// by node numbers (the order of g.Nodes, which the index was made from)
+		v, ok := x.Num(n.ID)
+		if !ok || x.RadiusOf(v) != a.BlastRadius {
+			t.Errorf("%s: number %d (%v), radius %d, want %d", n.ID, v, ok, x.RadiusOf(v), a.BlastRadius)
+		}
+		w := x.WalkedOf(v)
+		ids := func(vs []int32) []string {
+			out := []string{}
+			for _, v := range vs {
+				out = append(out, x.ids[v])
+			}
+			return out
+		}
+		if w.BlastRadius != a.BlastRadius || !reflect.DeepEqual(ids(w.Breaks), s.Breaks) || !reflect.DeepEqual(ids(w.Rebuild), s.Rebuild) || !reflect.DeepEqual(w.Data, s.Data) {
+			t.Errorf("%s: walked %+v, summary %+v", n.ID, w, s)
+		}
 	}
 	// The storefront builds from git: the repository going down breaks nothing at runtime; the
 	// project (and its deployments) are listed as rebuilds.

@@ -57,7 +57,7 @@ type infraDoc struct {
 }
 
 type system struct {
-	id     string
+	id     int32
 	radius int
 	full   string
 	// short writes the compact (1) or minimal (2) section, on demand: only a size budget
@@ -70,6 +70,9 @@ type system struct {
 	// no section is needed before then, and holding 100,000 of them (and their analyses) was
 	// most of what a large estate's INFRA.md kept in memory. fit builds them all first.
 	build func() system
+	// appendFull appends the full section to a buffer: how write writes a section no budget
+	// built (into one buffer reused for every section, no string per section).
+	appendFull func([]byte) []byte
 }
 
 // built makes a lazily built section's text and variants (see system.build).
@@ -126,7 +129,13 @@ func (d *infraDoc) write(w io.Writer) error {
 		b.WriteString(p.text())
 	}
 	b.WriteString("<a id=\"systems\"></a>\n## Systems\n\n")
+	var buf []byte
 	for i := range d.systems {
+		if s := &d.systems[i]; s.build != nil && s.level == 0 && s.appendFull != nil {
+			buf = s.appendFull(buf[:0])
+			b.Write(buf)
+			continue
+		}
 		b.WriteString(d.systems[i].text())
 	}
 	for _, p := range d.tail[2:] {
@@ -264,25 +273,25 @@ func (m *model) infra() *infraDoc {
 	d.head2 = m.changes() + m.staleList()
 
 	slugs := m.slugs(m.systems)
-	for _, id := range m.systems {
-		d.systems = append(d.systems, system{id: id, anchor: slugs[id], heading: m.heading(id), build: func() system {
-			s := m.systemSection(id, slugs)
-			delete(m.impact, id) // the section has what it needed of the analysis
-			return s
-		}})
+	d.systems = make([]system, 0, len(m.systems))
+	for _, v := range m.systems {
+		d.systems = append(d.systems, system{id: v, anchor: slugs.of[v], heading: m.heading(v),
+			build:      func() system { return m.systemSection(v, slugs) },
+			appendFull: func(b []byte) []byte { return m.appendSection(b, v, slugs, 0) }})
 	}
 	sort.SliceStable(d.systems, func(i, j int) bool {
-		a, b := m.byID[d.systems[i].id], m.byID[d.systems[j].id]
+		x, y := d.systems[i].id, d.systems[j].id
+		a, b := &m.nodes[x], &m.nodes[y]
 		if a.Provider != b.Provider {
 			return a.Provider < b.Provider
 		}
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind
 		}
-		if la, lb := m.label(a.ID), m.label(b.ID); la != lb {
+		if la, lb := m.label(x), m.label(y); la != lb {
 			return la < lb
 		}
-		return a.ID < b.ID
+		return x < y
 	})
 	d.tail = []part{
 		{name: "dependency map", full: m.depMap(), stub: "<a id=\"dependency-map\"></a>\n## Dependency map\n\nOmitted to fit the size budget: see graph.mmd and diagrams/.\n\n"},
@@ -358,12 +367,12 @@ func (m *model) warnings() string {
 	return strings.TrimSuffix(b.String(), ">\n") + "\n"
 }
 
-func (m *model) staleBySource() map[string][]string {
-	out := map[string][]string{}
-	for _, n := range m.nodes {
-		if n.Stale {
+func (m *model) staleBySource() map[string][]int32 {
+	out := map[string][]int32{}
+	for v := range m.nodes {
+		if n := &m.nodes[v]; n.Stale {
 			src := orDefault(n.Source, n.Provider)
-			out[src] = append(out[src], n.ID)
+			out[src] = append(out[src], int32(v))
 		}
 	}
 	return out
@@ -489,9 +498,9 @@ func (m *model) staleList() string {
 	b.WriteString("<a id=\"stale-resources\"></a>\n## Stale resources\n\nNot seen in this scan; kept from an earlier one because their collector did not complete.\n\n")
 	b.WriteString("| resource | kind | source | stale since |\n|---|---|---|---|\n")
 	for _, src := range sortedKeys(stale) {
-		for _, id := range stale[src] {
-			n := m.byID[id]
-			fmt.Fprintf(&b, "| %s `%s` | %s | %s | %s |\n", cell(md(m.label(id))), cell(id), cell(m.kindOf(id)), cell(md(src)), cell(orDefault(n.StaleSince, "unknown")))
+		for _, v := range stale[src] {
+			n := &m.nodes[v]
+			fmt.Fprintf(&b, "| %s `%s` | %s | %s | %s |\n", cell(md(m.label(v))), cell(n.ID), cell(m.kindOf(v)), cell(md(src)), cell(orDefault(n.StaleSince, "unknown")))
 		}
 	}
 	b.WriteString("\n")
@@ -503,16 +512,24 @@ func (m *model) depMap() string {
 		m.overview().text() + "```\n\n"
 }
 
-// ref names a rep for prose: a link to its section when it has one.
-func (m *model) ref(id string, slugs map[string]string) string {
-	text := md(m.label(id)) + " (" + m.kindOf(id) + ")"
-	if s, ok := slugs[id]; ok {
-		return "[" + text + "](#" + s + ")"
+// ref names a rep for prose: a link to its section when it has one. It is made once per node
+// and slug set (a hub is named in thousands of sections).
+func (m *model) ref(v int32, slugs *slugSet) string {
+	if r := slugs.refs[v]; r != "" {
+		return r
 	}
-	return text + " `" + code(id) + "`"
+	text := md(m.label(v)) + " (" + m.kindOf(v) + ")"
+	var r string
+	if s := slugs.of[v]; s != "" {
+		r = "[" + text + "](#" + s + ")"
+	} else {
+		r = text + " `" + code(m.id(v)) + "`"
+	}
+	slugs.refs[v] = r
+	return r
 }
 
-func (m *model) critical(slugs map[string]string, limit int) string {
+func (m *model) critical(slugs *slugSet, limit int) string {
 	if m.crit == nil {
 		m.crit = m.impacts().Critical(0) // query.Critical over the prepared index
 	}
@@ -529,17 +546,21 @@ func (m *model) critical(slugs map[string]string, limit int) string {
 			fmt.Fprintf(&b, "\n%d more components have a smaller blast radius (`discover query impact` or the MCP impact tool answer for any node).\n", len(cs)-limit)
 			break
 		}
-		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.nodeRef(c.Node.ID, slugs)), c.BlastRadius, cell(joinN(m.brokenSystems(c.Node.ID, slugs), 4)))
+		v := m.num[c.Node.ID]
+		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.nodeRef(v, slugs)), c.BlastRadius, cell(joinN(m.brokenSystems(v, slugs), 4)))
 	}
 	b.WriteString("\n")
 	return b.String()
 }
 
-// brokenSystems names the systems (reps) among what breaks when id goes down, nearest first.
-func (m *model) brokenSystems(id string, slugs map[string]string) []string {
+// walked is the impact analysis of v (query's, by node numbers).
+func (m *model) walked(v int32) query.Walked { return m.impacts().WalkedOf(v) }
+
+// brokenSystems names the systems (reps) among what breaks when v goes down, nearest first.
+func (m *model) brokenSystems(v int32, slugs *slugSet) []string {
 	var out []string
-	seen := map[string]bool{m.rep[id]: true}
-	for _, h := range m.analysis(id).Breaks {
+	seen := map[int32]bool{m.rep[v]: true}
+	for _, h := range m.walked(v).Breaks {
 		if r := m.rep[h]; !seen[r] {
 			seen[r] = true
 			out = append(out, m.ref(r, slugs))
@@ -550,39 +571,39 @@ func (m *model) brokenSystems(id string, slugs map[string]string) []string {
 
 // breaksList is an impact analysis's breaks grouped by system, nearest first: "[storefront]
 // (vercel project): the project, 2 of its parts (shop.acme-coffee.com, ...)".
-func (m *model) breaksList(id string, slugs map[string]string) string {
-	a := m.analysis(id)
+func (m *model) breaksList(v int32, a *query.Walked, slugs *slugSet) string {
 	// per system: its first three broken members (the words joinN shows) and how many there are;
 	// a hub's thousands of broken members are counted, not labelled
 	type broken struct {
+		rep   int32
 		named []string
 		n     int
 	}
-	var order []string
-	members := map[string]*broken{}
+	var order []broken
+	at := map[int32]int{}
 	for _, h := range a.Breaks {
 		r := m.rep[h]
-		b, ok := members[r]
+		i, ok := at[r]
 		if !ok {
-			b = &broken{}
-			members[r] = b
-			order = append(order, r)
+			i = len(order)
+			at[r] = i
+			order = append(order, broken{rep: r})
 		}
 		if h != r {
-			if b.n < 3 {
+			if b := &order[i]; b.n < 3 {
 				b.named = append(b.named, md(m.label(h))+" ("+m.kindOf(h)+")")
 			}
-			b.n++
+			order[i].n++
 		}
 	}
 	var parts []string
-	for i, r := range order {
+	for i, b := range order {
 		if i == maxBreaks {
-			parts = append(parts, fmt.Sprintf("and %d more (`discover query impact %s` lists them all)", len(order)-maxBreaks, code(id)))
+			parts = append(parts, fmt.Sprintf("and %d more (`discover query impact %s` lists them all)", len(order)-maxBreaks, code(m.id(v))))
 			break
 		}
-		p := m.ref(r, slugs)
-		if b := members[r]; b.n > 0 {
+		p := m.ref(b.rep, slugs)
+		if b.n > 0 {
 			p += ": " + joinN(b.named, 3)
 			if b.n > 3 {
 				p += fmt.Sprintf(" and %d more", b.n-3)
@@ -598,12 +619,11 @@ func (m *model) breaksList(id string, slugs map[string]string) string {
 const maxBreaks = 8
 
 // stateLines says what data the node holds or a deletion destroys, and what cannot redeploy.
-func (m *model) stateLines(id string, slugs map[string]string) string {
-	a := m.analysis(id)
+func (m *model) stateLines(a *query.Walked, slugs *slugSet) string {
 	var b strings.Builder
 	var data []string
 	for _, d := range a.Data {
-		x := md(d.Node.Name) + " (" + m.kindOf(d.Node.ID) + ")"
+		x := md(d.Node.Name) + " (" + m.kindOf(m.num[d.Node.ID]) + ")"
 		if len(d.UsedBy) > 0 {
 			var used []string
 			for _, u := range d.UsedBy {
@@ -633,21 +653,21 @@ func (m *model) evidenceWords(ev []graph.Evidence) string {
 	var parts []string
 	for _, e := range ev {
 		who := e.Node
-		if m.byID[e.Node] != nil {
-			who = md(m.label(e.Node)) + " (" + m.kindOf(e.Node) + ")"
+		if v, ok := m.num[e.Node]; ok {
+			who = md(m.label(v)) + " (" + m.kindOf(v) + ")"
 		}
 		parts = append(parts, fmt.Sprintf("%s has `%s` = `%s`", who, code(e.Field), code(e.Value)))
 	}
 	return strings.Join(parts, "; ")
 }
 
-func (m *model) inferred(slugs map[string]string) string {
+func (m *model) inferred(slugs *slugSet) string {
 	var b strings.Builder
 	b.WriteString("<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nEdges no API states, proposed by rules or the LLM and accepted by the validator.\n\n")
-	var es []graph.Edge
-	for _, e := range m.edges {
-		if e.Origin == graph.Rule || e.Origin == graph.LLM {
-			es = append(es, e)
+	var es []int
+	for j := range m.edges {
+		if o := m.edges[j].Origin; o == graph.Rule || o == graph.LLM {
+			es = append(es, j)
 		}
 	}
 	if len(es) == 0 {
@@ -655,35 +675,38 @@ func (m *model) inferred(slugs map[string]string) string {
 		return b.String()
 	}
 	b.WriteString("| from | relationship | to | origin | confidence | evidence |\n|---|---|---|---|---:|---|\n")
-	for _, e := range es {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s |\n", cell(m.nodeRef(e.From, slugs)), e.Type, cell(m.nodeRef(e.To, slugs)), e.Origin, e.Confidence, cell(m.evidenceWords(e.Evidence)))
+	for _, j := range es {
+		e := &m.edges[j]
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s |\n", cell(m.nodeRef(m.from[j], slugs)), e.Type, cell(m.nodeRef(m.to[j], slugs)), e.Origin, e.Confidence, cell(m.evidenceWords(e.Evidence)))
 	}
 	b.WriteString("\n")
 	return b.String()
 }
 
 // nodeRef names any node: its name and kind, and the system it belongs to when it is a member.
-func (m *model) nodeRef(id string, slugs map[string]string) string {
-	r := m.rep[id]
-	if r == id {
-		return m.ref(id, slugs)
+func (m *model) nodeRef(v int32, slugs *slugSet) string {
+	r := m.rep[v]
+	if r == v {
+		return m.ref(v, slugs)
 	}
-	return md(m.label(id)) + " (" + m.kindOf(id) + ") of " + m.ref(r, slugs)
+	return md(m.label(v)) + " (" + m.kindOf(v) + ") of " + m.ref(r, slugs)
 }
 
-func (m *model) externals(slugs map[string]string) string {
+func (m *model) externals(slugs *slugSet) string {
 	var b strings.Builder
 	b.WriteString("<a id=\"external-dependencies\"></a>\n## External dependencies\n\nHosts something references that no collector owns: third-party APIs, mail relays.\n\n")
 	var rows []string
-	for _, n := range m.nodes {
+	for v := range m.nodes {
+		n := &m.nodes[v]
 		if n.Provider != "external" {
 			continue
 		}
 		var users []string
-		for _, e := range m.in[n.ID] {
-			users = append(users, m.nodeRef(e.From, slugs)+": "+e.Type+" ("+originWords(*e)+")")
+		for _, j := range m.in.of(int32(v)) {
+			e := &m.edges[j]
+			users = append(users, m.nodeRef(m.from[j], slugs)+": "+e.Type+" ("+originWords(e)+")")
 		}
-		rows = append(rows, fmt.Sprintf("| %s `%s` | %s |\n", cell(md(m.label(n.ID))), cell(code(n.ID)), cell(orDefault(joinN(users, 10), "nothing references it"))))
+		rows = append(rows, fmt.Sprintf("| %s `%s` | %s |\n", cell(md(m.label(int32(v)))), cell(code(n.ID)), cell(orDefault(joinN(users, 10), "nothing references it"))))
 	}
 	if len(rows) == 0 {
 		b.WriteString("None.\n\n")
@@ -695,7 +718,7 @@ func (m *model) externals(slugs map[string]string) string {
 	return b.String()
 }
 
-func originWords(e graph.Edge) string {
+func originWords(e *graph.Edge) string {
 	if e.Origin == graph.Rule || e.Origin == graph.LLM {
 		return fmt.Sprintf("%s, %.2f", e.Origin, e.Confidence)
 	}
@@ -704,84 +727,94 @@ func originWords(e graph.Edge) string {
 
 // --- one section per system ---------------------------------------------------------------------
 
-func (m *model) systemSection(id string, slugs map[string]string) system {
-	n := m.byID[id]
-	k := m.kinds[id]
-	s := system{id: id, radius: m.analysis(id).BlastRadius, anchor: slugs[id], heading: m.heading(id)}
-	head := fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n", s.anchor, s.heading)
-	meta := "`" + code(id) + "`"
-	if n.Source != "" {
-		meta += " · source " + md(n.Source)
-	}
-	meta += fmt.Sprintf(" · blast radius %d", s.radius)
-	if n.Stale {
-		meta += " · **STALE** since " + orDefault(n.StaleSince, "an earlier scan") + ": not seen in this scan"
-	}
-	head += meta + "\n\n"
+// systemSection is system v's section with its shorter variants, for a size budget.
+func (m *model) systemSection(v int32, slugs *slugSet) system {
+	a := m.walked(v)
+	return system{id: v, radius: a.BlastRadius, anchor: slugs.of[v], heading: m.heading(v),
+		full:  string(m.appendSection(nil, v, slugs, 0)),
+		short: func(level int) string { return string(m.appendSection(nil, v, slugs, level)) }}
+}
 
-	var what strings.Builder
-	what.WriteString("- **What**: " + md(orDefault(k.Description, m.kindOf(id))))
-	if attrs := attrSummary(*n, 12); attrs != "" {
-		what.WriteString(" " + attrs)
-	}
-	what.WriteString("\n")
-	where := m.where(id, slugs)
-	domains := m.domains(id)
-	contains := m.containsSummary(id)
-
-	deps, depsOn := m.directDeps(id, slugs, true), m.directDeps(id, slugs, false)
-	fwd, back := m.reachList(id, slugs), m.breaksList(id, slugs)
-	state := m.stateLines(id, slugs)
-
-	// One allocation for the section: its parts written in place, not concatenated first.
-	var full strings.Builder
-	depsText, depsOnText := list(capList(deps)), list(capList(depsOn))
-	fwdText, backText := orDefault(fwd, "nothing"), orDefault(back, "nothing breaks")
-	radius := strconv.Itoa(s.radius)
-	full.Grow(len(head) + what.Len() + len(where) + len(domains) + len(contains) + len(depsText) + len(depsOnText) + len(fwdText) + len(backText) + len(state) + 300)
-	for _, p := range []string{head, what.String(), "- **Where it runs**: ", where, "\n"} {
-		full.WriteString(p)
-	}
-	if domains != "" {
-		full.WriteString("- **Domains**: ")
-		full.WriteString(domains)
-		full.WriteString("\n")
-	}
-	if contains != "" {
-		full.WriteString("- **Contains**: ")
-		full.WriteString(contains)
-		full.WriteString("\n")
-	}
-	for _, p := range []string{"- **Depends on** (direct):", depsText, "\n- **Depends on** (transitive): ", fwdText,
-		"\n- **Depended on by** (direct):", depsOnText, "\n- **If this goes down, these break** (transitive, blast radius ", radius, "): ", backText, "\n",
-		state, m.narrativeText(id), "\n"} {
-		full.WriteString(p)
-	}
-	s.full = full.String()
-
-	whatText := what.String()
-	s.short = func(level int) string {
-		if level == 1 {
-			var compact strings.Builder
-			compact.WriteString(head + whatText)
-			compact.WriteString("- **Where it runs**: " + where + "\n")
-			compact.WriteString("- **Depends on** (direct):" + depsText + "\n")
-			compact.WriteString("- **If this goes down, these break** (transitive, blast radius " + radius + "): " + backText + "\n")
-			compact.WriteString(state + "\n")
-			return compact.String()
-		}
-		see := output.GraphFile + " and " + output.Diagram(s.anchor)
-		if !m.drawn()[id] {
+// appendSection appends system v's section to b: in full (level 0), compact (1) or as one
+// line (2). Its parts are written into b as they are made, not joined first.
+func (m *model) appendSection(b []byte, v int32, slugs *slugSet, level int) []byte {
+	n := &m.nodes[v]
+	a := m.walked(v)
+	anchor := slugs.of[v]
+	if level == 2 {
+		see := output.GraphFile + " and " + output.Diagram(anchor)
+		if !m.drawn(v) {
 			see = output.GraphFile + " (this system has no diagram of its own: see " + output.Diagram(moreUnitsSlug) + ")"
 		}
-		return fmt.Sprintf("<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see %s.\n\n",
-			s.anchor, s.heading, code(id), s.radius, see)
+		return fmt.Appendf(b, "<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see %s.\n\n",
+			anchor, m.heading(v), code(n.ID), a.BlastRadius, see)
 	}
-	return s
+	b = append(b, "<a id=\""...)
+	b = append(b, anchor...)
+	b = append(b, "\"></a>\n### "...)
+	b = m.appendHeading(b, v)
+	b = append(b, "\n\n`"...)
+	b = appendCode(b, n.ID)
+	b = append(b, '`')
+	if n.Source != "" {
+		b = append(b, " · source "...)
+		b = appendMD(b, n.Source)
+	}
+	b = append(b, " · blast radius "...)
+	b = strconv.AppendInt(b, int64(a.BlastRadius), 10)
+	if n.Stale {
+		b = append(b, " · **STALE** since "...)
+		b = append(b, orDefault(n.StaleSince, "an earlier scan")...)
+		b = append(b, ": not seen in this scan"...)
+	}
+	b = append(b, "\n\n- **What**: "...)
+	b = appendMD(b, orDefault(m.kinds[v].Description, m.kindOf(v)))
+	b = appendAttrSummary(b, n, 12)
+	b = append(b, "\n- **Where it runs**: "...)
+	b = m.appendWhere(b, v, slugs)
+	b = append(b, '\n')
+	if level == 0 {
+		if domains := m.domains(v); domains != "" {
+			b = append(b, "- **Domains**: "...)
+			b = append(b, domains...)
+			b = append(b, '\n')
+		}
+		if contains := m.containsSummary(v); contains != "" {
+			b = append(b, "- **Contains**: "...)
+			b = append(b, contains...)
+			b = append(b, '\n')
+		}
+	}
+	b = append(b, "- **Depends on** (direct):"...)
+	b = appendList(b, capList(m.directDeps(v, slugs, true)))
+	if level == 0 {
+		b = append(b, "\n- **Depends on** (transitive): "...)
+		b = append(b, orDefault(m.reachList(v, slugs), "nothing")...)
+		b = append(b, "\n- **Depended on by** (direct):"...)
+		b = appendList(b, capList(m.directDeps(v, slugs, false)))
+	}
+	b = append(b, "\n- **If this goes down, these break** (transitive, blast radius "...)
+	b = strconv.AppendInt(b, int64(a.BlastRadius), 10)
+	b = append(b, "): "...)
+	b = append(b, orDefault(m.breaksList(v, &a, slugs), "nothing breaks")...)
+	b = append(b, '\n')
+	b = append(b, m.stateLines(&a, slugs)...)
+	if level == 0 {
+		b = append(b, m.narrativeText(m.id(v))...)
+	}
+	return append(b, '\n')
 }
 
 // heading is a system section's title (and its line in the contents).
-func (m *model) heading(id string) string { return md(m.label(id)) + " (" + m.kindOf(id) + ")" }
+func (m *model) heading(v int32) string { return md(m.label(v)) + " (" + m.kindOf(v) + ")" }
+
+// appendHeading appends heading(v).
+func (m *model) appendHeading(b []byte, v int32) []byte {
+	b = appendMD(b, m.label(v))
+	b = append(b, " ("...)
+	b = append(b, m.kindOf(v)...)
+	return append(b, ')')
+}
 
 // idAttr reports whether an attribute holds an identifier (urn, project_id, vpc_uuid): the node's
 // id line and graph.json have those; in prose they spend an agent's context on noise.
@@ -792,75 +825,124 @@ func idAttr(k string) bool {
 // attrSummary lists a node's scalar attributes (not env-derived facts, which the dependency
 // lists already explain), up to max of them.
 func attrSummary(n graph.Node, max int) string {
-	var parts []string
+	b := appendAttrSummary(nil, &n, max)
+	if len(b) == 0 {
+		return ""
+	}
+	return string(b[1:]) // without the space appendAttrSummary puts before it
+}
+
+// appendAttrSummary appends " " and attrSummary's list to b, or nothing when there is none.
+func appendAttrSummary(b []byte, n *graph.Node, max int) []byte {
+	shown, total := 0, 0
 	for _, k := range n.Attrs.Keys() {
 		if strings.HasPrefix(k, "env.") || strings.HasPrefix(k, "value.") || idAttr(k) {
 			continue
 		}
-		vs, _ := n.AttrValues(k)
-		v := strings.Join(vs, ", ")
+		total++
+		if shown == max {
+			continue
+		}
+		if shown == 0 {
+			b = append(b, " ("...)
+		} else {
+			b = append(b, "; "...)
+		}
+		shown++
+		var v string
+		if s, ok := n.Attrs[k].(string); ok {
+			v = s
+		} else {
+			vs, _ := n.AttrValues(k)
+			v = strings.Join(vs, ", ")
+		}
 		if len(v) > 80 { // more than 80 runes needs more than 80 bytes
 			if r := []rune(v); len(r) > 80 {
 				v = string(r[:79]) + "…"
 			}
 		}
-		parts = append(parts, md(k)+" `"+code(v)+"`")
+		b = appendMD(b, k)
+		b = append(b, " `"...)
+		b = appendCode(b, v)
+		b = append(b, '`')
 	}
-	more := ""
-	if len(parts) > max {
-		more = fmt.Sprintf(" and %d more attributes", len(parts)-max)
-		parts = parts[:max]
+	if total > max {
+		b = append(b, " and "...)
+		b = strconv.AppendInt(b, int64(total-max), 10)
+		b = append(b, " more attributes"...)
 	}
-	if len(parts) == 0 {
-		return ""
+	if shown > 0 {
+		b = append(b, ')')
 	}
-	return "(" + strings.Join(parts, "; ") + more + ")"
+	return b
 }
 
-func (m *model) where(id string, slugs map[string]string) string {
-	n := m.byID[id]
-	path := []string{m.providerTitle(n.Provider)}
-	for _, g := range m.groupsOf(id)[1:] {
-		path = append(path, md(g.title))
+// where is appendWhere's text.
+func (m *model) where(v int32, slugs *slugSet) string { return string(m.appendWhere(nil, v, slugs)) }
+
+// appendWhere appends where system v runs: its provider and account path, the system containing
+// it, its region and what it runs on.
+func (m *model) appendWhere(b []byte, v int32, slugs *slugSet) []byte {
+	n := &m.nodes[v]
+	b = append(b, m.providerTitle(n.Provider)...)
+	var chain []int32 // org ancestors, nearest first (groupsOf's path, reversed)
+	for o := m.org[v]; o >= 0 && !slices.Contains(chain, o); o = m.org[o] {
+		chain = append(chain, o)
 	}
-	out := strings.Join(path, " › ")
-	if p := m.owningSystem(id); p != "" {
-		out += "; inside " + m.ref(p, slugs)
+	for i := len(chain) - 1; i >= 0; i-- {
+		b = append(b, " › "...)
+		b = appendMD(b, m.label(chain[i]))
+		b = append(b, " ("...)
+		b = appendMD(b, m.kindOf(chain[i]))
+		b = append(b, ')')
+	}
+	if p := m.owningSystem(v); p >= 0 {
+		b = append(b, "; inside "...)
+		b = append(b, m.ref(p, slugs)...)
 	}
 	for _, k := range []string{"region", "regions"} {
 		if vs, ok := n.AttrValues(k); ok {
-			out += "; " + k + " `" + code(strings.Join(vs, ", ")) + "`"
+			b = append(b, "; "...)
+			b = append(b, k...)
+			b = append(b, " `"...)
+			b = appendCode(b, strings.Join(vs, ", "))
+			b = append(b, '`')
 		}
 	}
-	var on []string
-	for _, u := range m.unit(id) {
-		for _, e := range m.out[u] {
-			if e.Type == "runs_on" && m.rep[e.To] != id {
-				on = append(on, m.ref(m.rep[e.To], slugs))
+	var on []int32
+	for _, u := range m.unit(v) {
+		for _, j := range m.out.of(u) {
+			if r := m.rep[m.to[j]]; m.edges[j].Type == "runs_on" && r != v && !slices.Contains(on, r) {
+				on = append(on, r)
 			}
 		}
 	}
-	if len(on) > 0 {
-		out += "; runs on " + strings.Join(uniq(on), ", ")
+	for i, r := range on {
+		if i == 0 {
+			b = append(b, "; runs on "...)
+		} else {
+			b = append(b, ", "...)
+		}
+		b = append(b, m.ref(r, slugs)...)
 	}
-	return out
+	return b
 }
 
 // domains lists the host names the system answers to: its own and its members' host identities,
 // and the DNS records that resolve or route to it.
-func (m *model) domains(id string) string {
+func (m *model) domains(v int32) string {
 	var hosts []string
-	for _, u := range m.unit(id) {
-		n := m.byID[u]
-		k := m.kinds[u]
-		for _, a := range k.AttrsOfType(true, schemas.TypeHost, n.Attrs.Keys()) {
+	for _, u := range m.unit(v) {
+		n := &m.nodes[u]
+		for _, a := range m.kinds[u].AttrsOfType(true, schemas.TypeHost, n.Attrs.Keys()) {
 			vs, _ := n.AttrValues(a)
 			hosts = append(hosts, vs...)
 		}
-		for _, e := range m.in[u] {
-			if (e.Type == "resolves_to" || e.Type == "routes_to") && m.kinds[e.From].Category == "dns" {
-				src := m.byID[e.From]
-				for _, a := range m.kinds[e.From].AttrsOfType(true, schemas.TypeHost, src.Attrs.Keys()) {
+		for _, j := range m.in.of(u) {
+			e, f := &m.edges[j], m.from[j]
+			if (e.Type == "resolves_to" || e.Type == "routes_to") && m.kinds[f].Category == "dns" {
+				src := &m.nodes[f]
+				for _, a := range m.kinds[f].AttrsOfType(true, schemas.TypeHost, src.Attrs.Keys()) {
 					vs, _ := src.AttrValues(a)
 					hosts = append(hosts, vs...)
 				}
@@ -876,8 +958,8 @@ func (m *model) domains(id string) string {
 	return strings.Join(out, ", ")
 }
 
-func (m *model) containsSummary(id string) string {
-	ms := m.members[id]
+func (m *model) containsSummary(v int32) string {
+	ms := m.members.of(v)
 	if len(ms) == 0 {
 		return ""
 	}
@@ -897,61 +979,68 @@ func (m *model) containsSummary(id string) string {
 //
 // A member's edge that the system itself also has (a deployment builds from the repository its
 // project builds from) adds nothing and is left out.
-func (m *model) directDeps(id string, slugs map[string]string, forward bool) []string {
+func (m *model) directDeps(v int32, slugs *slugSet, forward bool) []string {
 	// Edges between a member of this system and a member of another (a Compose project's
 	// containers running the engine's images, mounting its volumes) are counted per system and
 	// type, not listed one per row.
+	type key struct {
+		node int32
+		typ  string
+	}
 	type group struct {
-		rep, typ string
-		names    []string
+		rep   int32
+		typ   string
+		names []string
 	}
 	var groups []*group
-	byKey := map[[2]string]*group{}
+	var byKey map[key]*group
 	var out []string
-	own := map[[2]string]bool{} // (other end, type) of the system's own dependency edges
-	es := m.out[id]
-	if !forward {
-		es = m.in[id]
-	}
-	for _, e := range es {
+	own := map[key]bool{} // (other end, type) of the system's own dependency edges
+	edges := func(u int32) []int32 {
 		if forward {
-			own[[2]string{e.To, e.Type}] = true
-		} else {
-			own[[2]string{e.From, e.Type}] = true
+			return m.out.of(u)
 		}
+		return m.in.of(u)
 	}
-	for _, u := range m.unit(id) {
-		es := m.out[u]
-		if !forward {
-			es = m.in[u]
+	other := func(j int32) int32 {
+		if forward {
+			return m.to[j]
 		}
-		for _, e := range es {
-			other := e.To
-			if !forward {
-				other = e.From
-			}
-			if !m.isDependency(*e) || m.rep[other] == id || (u != id && own[[2]string{other, e.Type}]) {
+		return m.from[j]
+	}
+	for _, j := range edges(v) {
+		own[key{other(j), m.edges[j].Type}] = true
+	}
+	for _, u := range m.unit(v) {
+		for _, j := range edges(u) {
+			e, o := &m.edges[j], other(j)
+			if !m.dep[j] || m.rep[o] == v || (u != v && own[key{o, e.Type}]) {
 				continue
 			}
-			if r := m.rep[other]; r != other && u != id && e.Origin == graph.Observed {
-				k := [2]string{r, e.Type}
+			if r := m.rep[o]; r != o && u != v && e.Origin == graph.Observed {
+				k := key{r, e.Type}
 				g := byKey[k]
 				if g == nil {
+					if byKey == nil {
+						byKey = map[key]*group{}
+					}
 					g = &group{rep: r, typ: e.Type}
 					byKey[k] = g
 					groups = append(groups, g)
 				}
-				g.names = append(g.names, md(m.label(other))+" ("+m.kindOf(other)+")")
+				g.names = append(g.names, md(m.label(o))+" ("+m.kindOf(o)+")")
 				continue
 			}
-			line := m.nodeRef(other, slugs) + ": " + e.Type + " (" + originWords(*e) + ")"
+			line := m.nodeRef(o, slugs) + ": " + e.Type + " (" + originWords(e) + ")"
 			var via []string
-			if u != id {
+			if u != v {
 				via = append(via, md(m.label(u))+" ("+m.kindOf(u)+")")
 			}
-			for _, s := range query.SettingsOf(m.g, *e) {
-				if s.ID != u && m.rep[s.ID] == m.rep[e.From] { // the source side's settings: what to update
-					via = append(via, md(s.Words()))
+			if len(e.Via) > 0 { // SettingsOf reads Via alone
+				for _, s := range query.SettingsOf(m.g, *e) {
+					if sv, ok := m.num[s.ID]; ok && sv != u && m.rep[sv] == m.rep[m.from[j]] { // the source side's settings: what to update
+						via = append(via, md(s.Words()))
+					}
 				}
 			}
 			if len(via) > 0 {
@@ -975,17 +1064,17 @@ func (m *model) directDeps(id string, slugs map[string]string, forward bool) []s
 // reaches every other, and the lists would grow with the square of the estate.
 const maxReach = 12
 
-// reachList is what rep id depends on transitively, nearest first: the first maxReach and a
+// reachList is what rep v depends on transitively, nearest first: the first maxReach and a
 // count of the rest. The count comes from the restore order's one pass, so a system in a long
 // chain does not walk the chain (a walk per system was quadratic).
-func (m *model) reachList(id string, slugs map[string]string) string {
+func (m *model) reachList(v int32, slugs *slugSet) string {
 	var parts []string
-	for i, r := range m.nearDeps(id) {
+	for i, r := range m.nearDeps(v) {
 		if i == maxReach {
-			parts = append(parts, fmt.Sprintf("and %d more further away (graph.json has them all)", m.restore().Reached(id)-maxReach))
+			parts = append(parts, fmt.Sprintf("and %d more further away (graph.json has them all)", m.restore().Reached(m.id(v))-maxReach))
 			break
 		}
-		parts = append(parts, m.ref(r.ID, slugs)+" ("+strconv.Itoa(r.Distance)+")")
+		parts = append(parts, m.ref(m.num[r.ID], slugs)+" ("+strconv.Itoa(r.Distance)+")")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -1001,11 +1090,17 @@ func capList(items []string) []string {
 	return append(items[:maxReach:maxReach], fmt.Sprintf("and %d more (graph.json has them all; `discover query` lists them)", len(items)-maxReach))
 }
 
-func list(items []string) string {
+func list(items []string) string { return string(appendList(nil, items)) }
+
+func appendList(b []byte, items []string) []byte {
 	if len(items) == 0 {
-		return " nothing"
+		return append(b, " nothing"...)
 	}
-	return "\n  - " + strings.Join(items, "\n  - ")
+	for _, it := range items {
+		b = append(b, "\n  - "...)
+		b = append(b, it...)
+	}
+	return b
 }
 
 // md escapes text for markdown prose: no links, html, code or stars from names. Underscores
@@ -1032,6 +1127,26 @@ func md(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// appendMD appends md(s).
+func appendMD(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || strings.IndexByte("\\`*[]<>|", c) >= 0 {
+			return append(b, md(s)...)
+		}
+	}
+	return append(b, s...)
+}
+
+// appendCode appends code(s).
+func appendCode(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '`' {
+			return append(b, code(s)...)
+		}
+	}
+	return append(b, s...)
 }
 
 // code makes s safe inside a single-backtick code span.

@@ -51,11 +51,11 @@ func Diagrams(g *graph.Graph) ([]Document, error) {
 	units, left := m.capUnits(all)
 	for _, u := range units {
 		for i, d := range m.unitDiagrams(u) {
-			slug := slugs[u]
+			slug := slugs.of[u]
 			if i > 0 {
 				slug += "-" + strconv.Itoa(i+1)
 			}
-			docs = append(docs, Document{Name: output.Diagram(slug), Data: []byte(d.text()), Unit: u, Nodes: m.links(d)})
+			docs = append(docs, Document{Name: output.Diagram(slug), Data: []byte(d.text()), Unit: m.id(u), Nodes: m.links(d)})
 		}
 	}
 	if len(left) > 0 {
@@ -111,7 +111,7 @@ func (m *model) links(d *diagram) map[string]string {
 		return out
 	}
 	for _, n := range d.nodes {
-		if key := d.ids.used[n.id]; m.byID[key] != nil {
+		if key := d.ids.used[n.id]; m.has(key) {
 			out[n.id] = key
 		}
 	}
@@ -346,21 +346,22 @@ func (x *ids) get(key string) string {
 func (m *model) providerTitle(p string) string { return m.vocab.Title(p) }
 
 // groupsOf is a node's subgraph path: its provider, then its org ancestors outermost first.
-func (m *model) groupsOf(id string) []group {
-	n := m.byID[id]
+func (m *model) groupsOf(v int32) []group {
+	n := &m.nodes[v]
 	gs := []group{{key: "provider:" + n.Provider, title: m.providerTitle(n.Provider)}}
-	var chain []group
-	seen := map[string]bool{}
-	for o := m.org[id]; o != "" && !seen[o]; o = m.org[o] {
-		seen[o] = true
-		chain = append([]group{{key: o, title: m.label(o) + " (" + m.kindOf(o) + ")"}}, chain...)
+	var chain []int32 // nearest first
+	for o := m.org[v]; o >= 0 && !slices.Contains(chain, o); o = m.org[o] {
+		chain = append(chain, o)
 	}
-	return append(gs, chain...)
+	for i := len(chain) - 1; i >= 0; i-- {
+		o := chain[i]
+		gs = append(gs, group{key: m.id(o), title: m.label(o) + " (" + m.kindOf(o) + ")"})
+	}
+	return gs
 }
 
-func (m *model) dnode(x *ids, id string, groups []group) dnode {
-	n := m.byID[id]
-	return dnode{id: x.get(id), label: m.label(id), sub: m.kindOf(id), shape: m.kinds[id].Category, groups: groups, stale: n.Stale}
+func (m *model) dnode(x *ids, v int32, groups []group) dnode {
+	return dnode{id: x.get(m.id(v)), label: m.label(v), sub: m.kindOf(v), shape: m.kinds[v].Category, groups: groups, stale: m.nodes[v].Stale}
 }
 
 func edgeLabel(e graph.Edge) (edgeStyle, string) {
@@ -378,17 +379,18 @@ type aggEdge struct {
 	conf     float64
 }
 
-func (m *model) aggregate(mapTo func(string) string) (map[[2]string]*aggEdge, [][2]string) {
+func (m *model) aggregate(mapTo func(int32) string) (map[[2]string]*aggEdge, [][2]string) {
 	agg := map[[2]string]*aggEdge{}
 	var keys [][2]string
-	for _, e := range m.edges {
-		if !m.isDependency(e) {
+	for j := range m.edges {
+		if !m.dep[j] {
 			continue
 		}
-		a, b := mapTo(e.From), mapTo(e.To)
+		a, b := mapTo(m.from[j]), mapTo(m.to[j])
 		if a == "" || b == "" || a == b {
 			continue
 		}
+		e := &m.edges[j]
 		k := [2]string{a, b}
 		x := agg[k]
 		if x == nil {
@@ -457,21 +459,19 @@ func (m *model) overview() *diagram {
 // inOverview reports whether a node is drawn in the system overview: a system or an external
 // host. Everything else (aliases, domains and their records, networks, repositories, members of
 // a system) is detail of the per-system diagrams.
-func (m *model) inOverview(id string) bool {
-	if m.rep[id] != id {
+func (m *model) inOverview(v int32) bool {
+	if m.rep[v] != v {
 		return false
 	}
-	k := m.kinds[id]
+	k := m.kinds[v]
 	return k.System || k.Category == "external"
 }
 
 // hostSystems is the chain of systems containing system id, nearest first (a compose project's
 // Docker engine): the overview nests id inside each of them.
-func (m *model) hostSystems(id string) []string {
-	var chain []string
-	seen := map[string]bool{id: true}
-	for p := m.owningSystem(id); p != "" && !seen[p]; p = m.owningSystem(p) {
-		seen[p] = true
+func (m *model) hostSystems(v int32) []int32 {
+	var chain []int32
+	for p := m.owningSystem(v); p >= 0 && p != v && !slices.Contains(chain, p); p = m.owningSystem(p) {
 		chain = append(chain, p)
 	}
 	return chain
@@ -480,9 +480,9 @@ func (m *model) hostSystems(id string) []string {
 // overviewGroups is a drawn node's subgraph path in the overview: the provider and account
 // path of its outermost containing system, then one subgraph per containing system, then its
 // own subgraph when it contains other drawn systems (so it sits inside the box it draws).
-func (m *model) overviewGroups(id string, hosts bool) []group {
-	chain := m.hostSystems(id)
-	top := id
+func (m *model) overviewGroups(v int32, hosts bool) []group {
+	chain := m.hostSystems(v)
+	top := v
 	if len(chain) > 0 {
 		top = chain[len(chain)-1]
 	}
@@ -491,18 +491,18 @@ func (m *model) overviewGroups(id string, hosts bool) []group {
 		gs = append(gs, m.systemGroup(chain[i]))
 	}
 	if hosts {
-		gs = append(gs, m.systemGroup(id))
+		gs = append(gs, m.systemGroup(v))
 	}
 	return gs
 }
 
-func (m *model) systemGroup(id string) group {
-	return group{key: "unit:" + id, title: m.label(id) + " (" + m.kindOf(id) + ")"}
+func (m *model) systemGroup(v int32) group {
+	return group{key: "unit:" + m.id(v), title: m.label(v) + " (" + m.kindOf(v) + ")"}
 }
 
 // nested reports whether a is drawn inside b's box or b inside a's: an edge between them would
 // draw containment a second time.
-func nested(hosts map[string][]string, a, b string) bool {
+func nested(hosts map[int32][]int32, a, b int32) bool {
 	return slices.Contains(hosts[a], b) || slices.Contains(hosts[b], a)
 }
 
@@ -510,15 +510,15 @@ func (m *model) systemOverview(labels bool) *diagram {
 	if len(m.systems)*minNodeBytes > MaxTextSize {
 		return nil // every system is drawn: cannot fit, whatever the edges
 	}
-	mapTo := func(id string) string {
-		if r := m.rep[id]; m.inOverview(r) {
-			return r
+	mapTo := func(v int32) string {
+		if r := m.rep[v]; m.inOverview(r) {
+			return m.id(r)
 		}
 		return ""
 	}
 	agg, all := m.aggregate(mapTo)
-	hosts := map[string][]string{}
-	hosting := map[string]bool{}
+	hosts := map[int32][]int32{}
+	hosting := map[int32]bool{}
 	for _, s := range m.systems {
 		hosts[s] = m.hostSystems(s)
 		for _, h := range hosts[s] {
@@ -527,16 +527,16 @@ func (m *model) systemOverview(labels bool) *diagram {
 	}
 	var keys [][2]string
 	for _, k := range all {
-		if !nested(hosts, k[0], k[1]) {
+		if !nested(hosts, m.num[k[0]], m.num[k[1]]) {
 			keys = append(keys, k)
 		}
 	}
-	shown := map[string]bool{}
+	shown := map[int32]bool{}
 	for _, s := range m.systems {
 		shown[s] = true
 	}
 	for _, k := range keys {
-		shown[k[0]], shown[k[1]] = true, true
+		shown[m.num[k[0]]], shown[m.num[k[1]]] = true, true
 	}
 	if len(keys) > MaxEdges || len(shown)*minNodeBytes > MaxTextSize {
 		return nil // cannot fit: not worth drawing
@@ -547,9 +547,9 @@ func (m *model) systemOverview(labels bool) *diagram {
 	}
 	x := newIDs()
 	d := &diagram{title: title, note: overviewDetail, ids: x}
-	for _, n := range m.nodes {
-		if shown[n.ID] {
-			d.nodes = append(d.nodes, m.dnode(x, n.ID, m.overviewGroups(n.ID, hosting[n.ID])))
+	for v := range int32(len(m.nodes)) {
+		if shown[v] {
+			d.nodes = append(d.nodes, m.dnode(x, v, m.overviewGroups(v, hosting[v])))
 		}
 	}
 	for _, k := range keys {
@@ -559,14 +559,14 @@ func (m *model) systemOverview(labels bool) *diagram {
 }
 
 // topOrg is the outermost org containing id (or id itself when it is a group): its account.
-func (m *model) topOrg(id string) string {
-	top := ""
-	if m.isGroup(id) {
-		top = id
+func (m *model) topOrg(v int32) int32 {
+	top := int32(-1)
+	if m.isGroup(v) {
+		top = v
 	}
-	seen := map[string]bool{}
-	for o := m.org[id]; o != "" && !seen[o]; o = m.org[o] {
-		seen[o] = true
+	var seen []int32
+	for o := m.org[v]; o >= 0 && !slices.Contains(seen, o); o = m.org[o] {
+		seen = append(seen, o)
 		top = o
 	}
 	return top
@@ -576,18 +576,18 @@ func (m *model) topOrg(id string) string {
 // Accounts do not nest (a project of resources is drawn as its account), so no edge between
 // two of them means containment.
 func (m *model) groupOverview(providers bool) *diagram {
-	memo := make(map[string]string, len(m.nodes)) // asked for both ends of every edge
-	mapTo := func(id string) string {
-		if to, ok := memo[id]; ok {
+	memo := make([]string, len(m.nodes)) // asked for both ends of every edge
+	mapTo := func(v int32) string {
+		if to := memo[v]; to != "" {
 			return to
 		}
-		to := "provider:" + m.byID[id].Provider
+		to := "provider:" + m.nodes[v].Provider
 		if !providers {
-			if o := m.topOrg(id); o != "" {
-				to = o
+			if o := m.topOrg(v); o >= 0 {
+				to = m.id(o)
 			}
 		}
-		memo[id] = to
+		memo[v] = to
 		return to
 	}
 	counts := map[string]int{}
@@ -596,8 +596,8 @@ func (m *model) groupOverview(providers bool) *diagram {
 	}
 	var nodes []string
 	seen := map[string]bool{}
-	for _, n := range m.nodes {
-		k := mapTo(n.ID)
+	for v := range int32(len(m.nodes)) {
+		k := mapTo(v)
 		if !seen[k] {
 			seen[k] = true
 			nodes = append(nodes, k)
@@ -617,8 +617,10 @@ func (m *model) groupOverview(providers bool) *diagram {
 			d.nodes = append(d.nodes, dnode{id: x.get(k), label: m.providerTitle(p), sub: sub, shape: "org"})
 			continue
 		}
-		d.nodes = append(d.nodes, dnode{id: x.get(k), label: m.label(k) + " (" + m.kindOf(k) + ")", sub: sub, shape: "org",
-			groups: []group{{key: "provider:" + m.byID[k].Provider, title: m.providerTitle(m.byID[k].Provider)}}})
+		v := m.num[k]
+		p := m.nodes[v].Provider
+		d.nodes = append(d.nodes, dnode{id: x.get(k), label: m.label(v) + " (" + m.kindOf(v) + ")", sub: sub, shape: "org",
+			groups: []group{{key: "provider:" + p, title: m.providerTitle(p)}}})
 	}
 	for _, k := range keys {
 		d.edges = append(d.edges, agg[k].edge(x.get(k[0]), x.get(k[1]), false))
@@ -631,15 +633,15 @@ func (m *model) groupOverview(providers bool) *diagram {
 // diagramUnits are the reps that get their own diagram: every system, every other top-level
 // container with members (a DNS zone and its records), and "external" when there are external
 // hosts. Sorted by id.
-func (m *model) diagramUnits() []string {
-	var out []string
-	for _, n := range m.nodes {
-		if m.rep[n.ID] != n.ID {
+func (m *model) diagramUnits() []int32 {
+	var out []int32
+	for v := range int32(len(m.nodes)) {
+		if m.rep[v] != v {
 			continue
 		}
-		k := m.kinds[n.ID]
-		if k.System || (!m.isGroup(n.ID) && k.Category != "external" && len(m.members[n.ID]) > 0) {
-			out = append(out, n.ID)
+		k := m.kinds[v]
+		if k.System || (!m.isGroup(v) && k.Category != "external" && len(m.members.of(v)) > 0) {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -662,37 +664,37 @@ const moreUnitsSlug = "more-systems"
 
 // capUnits keeps at most maxDiagramUnits units, those with the largest blast radius, then the
 // most members, then by id; it returns them sorted by id, and the others.
-func (m *model) capUnits(units []string) (drawn, left []string) {
+func (m *model) capUnits(units []int32) (drawn, left []int32) {
 	if len(units) <= maxDiagramUnits {
 		return units, nil
 	}
-	order := append([]string(nil), units...)
-	radius := make(map[string]int, len(units))
+	order := slices.Clone(units)
+	radius := make(map[int32]int, len(units))
 	for _, u := range units {
 		// the count alone (query's walk that builds no hits): the full analysis of every unit
 		// was most of what the diagrams cost on an estate of 10,000 systems
-		radius[u] = m.impacts().Radius(u)
+		radius[u] = m.impacts().RadiusOf(u)
 	}
 	sort.Slice(order, func(i, j int) bool {
 		a, b := order[i], order[j]
 		if radius[a] != radius[b] {
 			return radius[a] > radius[b]
 		}
-		if len(m.members[a]) != len(m.members[b]) {
-			return len(m.members[a]) > len(m.members[b])
+		if na, nb := len(m.members.of(a)), len(m.members.of(b)); na != nb {
+			return na > nb
 		}
 		return a < b
 	})
 	drawn, left = order[:maxDiagramUnits], order[maxDiagramUnits:]
-	sort.Strings(drawn)
-	sort.Strings(left)
+	slices.Sort(drawn)
+	slices.Sort(left)
 	return drawn, left
 }
 
 // drawnUnits is the set of units that get a diagram of their own.
-func (m *model) drawnUnits() map[string]bool {
+func (m *model) drawnUnits() []bool {
 	drawn, _ := m.capUnits(m.diagramUnits())
-	out := make(map[string]bool, len(drawn))
+	out := make([]bool, len(m.nodes))
 	for _, u := range drawn {
 		out[u] = true
 	}
@@ -701,7 +703,7 @@ func (m *model) drawnUnits() map[string]bool {
 
 // moreUnits counts, by kind, the units without a diagram of their own, each with the query that
 // lists them.
-func (m *model) moreUnits(drawn int, left []string) *diagram {
+func (m *model) moreUnits(drawn int, left []int32) *diagram {
 	x := newIDs()
 	d := &diagram{ids: x, title: fmt.Sprintf("%d more systems and units have no diagram of their own: only the %d with the largest blast radius get one. INFRA.md has a section for every system; discover query lists them", len(left), drawn)}
 	counts := m.kindCounts(left)
@@ -721,22 +723,17 @@ func (m *model) moreUnits(drawn int, left []string) *diagram {
 // while an estimate of the page's text stays within mermaid's limits. A member (or the rep) with
 // too many neighbours gets a "N more neighbours" node; members past maxUnitPages pages are
 // counted on the last page by kind, with the query that lists them.
-func (m *model) unitDiagrams(rep string) []*diagram {
-	members := m.members[rep]
-	inUnit := make(map[string]bool, len(members)+1)
-	inUnit[rep] = true
-	for _, id := range members {
-		inUnit[id] = true
-	}
+func (m *model) unitDiagrams(rep int32) []*diagram {
+	members := m.members.of(rep)
 	var pages []*diagram
 	start := 0
 	for page := 1; start < len(members) || page == 1; page++ {
 		last := page == maxUnitPages
-		n := m.fill(rep, members[start:], inUnit, last)
-		d := m.unitPage(rep, members[start:start+n], inUnit, members[start+n:], last)
+		n := m.fill(rep, members[start:], last)
+		d := m.unitPage(rep, members[start:start+n], members[start+n:], last)
 		for !d.fits() && n > 1 { // the estimate was short: rare, shorten the page
 			n = n * 9 / 10
-			d = m.unitPage(rep, members[start:start+n], inUnit, members[start+n:], last)
+			d = m.unitPage(rep, members[start:start+n], members[start+n:], last)
 		}
 		pages = append(pages, d)
 		start += n
@@ -759,21 +756,22 @@ const pageBudget = MaxTextSize - 2000
 // unitEdges are the edges a page draws for id: all of its edges except those to a group (drawn
 // as the enclosing subgraph) and, for the rep, those to its own members (drawn with the member,
 // on the member's page).
-func (m *model) unitEdges(rep, id string, inUnit map[string]bool) []*graph.Edge {
-	var out []*graph.Edge // pointers: copies of a hub's edges were most of what diagrams allocated
-	for _, es := range [][]*graph.Edge{m.out[id], m.in[id]} {
-		for _, e := range es {
-			other := e.To
-			if other == id {
-				other = e.From
+func (m *model) unitEdges(rep, v int32) []int32 {
+	var out []int32 // edge numbers: copies of a hub's edges were most of what diagrams allocated
+	for _, es := range [2][]int32{m.out.of(v), m.in.of(v)} {
+		for _, j := range es {
+			other := m.to[j]
+			if other == v {
+				other = m.from[j]
 			}
-			if m.isGroup(other) && !inUnit[other] {
+			in := m.rep[other] == rep // in the unit: the rep or one of its members
+			if m.isGroup(other) && !in {
 				continue
 			}
-			if id == rep && inUnit[other] && other != rep {
+			if v == rep && in && other != rep {
 				continue
 			}
-			out = append(out, e)
+			out = append(out, j)
 		}
 	}
 	return out
@@ -781,29 +779,29 @@ func (m *model) unitEdges(rep, id string, inUnit map[string]bool) []*graph.Edge 
 
 // nodeCost estimates the bytes a node adds to a diagram: its line and the subgraph lines of
 // groups not yet open (recorded in open).
-func (m *model) nodeCost(id string, groups []group, open map[string]bool) int {
-	n := len(shape(m.kinds[id].Category, label(m.label(id), m.kindOf(id)))) + 2*len(groups) + 12
+func (m *model) nodeCost(v int32, groups []group, open map[string]bool) int {
+	n := len(shape(m.kinds[v].Category, label(m.label(v), m.kindOf(v)))) + 2*len(groups) + 12
 	for i, g := range groups {
 		if !open[g.key] {
 			open[g.key] = true
 			n += len(escape(g.title)) + 4*i + 32
 		}
 	}
-	if m.byID[id] != nil && m.byID[id].Stale {
+	if m.nodes[v].Stale {
 		n += 12
 	}
 	return n
 }
 
-func edgeCost(e graph.Edge) int {
-	_, lb := edgeLabel(e)
+func edgeCost(e *graph.Edge) int {
+	_, lb := edgeLabel(*e)
 	return len(escape(lb)) + 28
 }
 
 // fill returns how many of rest fit on one page with rep (at least one): one pass, each member's
 // cost its node, its new neighbours and its edges. On the last page room is kept for the nodes
 // counting what is left out.
-func (m *model) fill(rep string, rest []string, inUnit map[string]bool, last bool) int {
+func (m *model) fill(rep int32, rest []int32, last bool) int {
 	budget := pageBudget
 	if last {
 		budget -= 200 * min(len(m.kindCounts(rest)), 20)
@@ -812,24 +810,23 @@ func (m *model) fill(rep string, rest []string, inUnit map[string]bool, last boo
 	unitGroups := m.unitGroups(rep)
 	size := 200 + m.nodeCost(rep, unitGroups, open)
 	edges := 0
-	seenNode := map[string]bool{rep: true}
-	seenEdge := map[graph.EdgeKey]bool{}
-	// add returns what id adds to the page; past the room left it stops counting (the member
+	seenNode := map[int32]bool{rep: true}
+	seenEdge := map[int32]bool{}
+	// add returns what v adds to the page; past the room left it stops counting (the member
 	// is not taken, or, first on its page, is taken with its neighbours capped).
-	add := func(id string) (int, int) {
+	add := func(v int32) (int, int) {
 		var sz, ne int
-		for _, ep := range m.unitEdges(rep, id, inUnit) {
-			e := *ep
+		for _, j := range m.unitEdges(rep, v) {
 			if size+sz > budget || edges+ne > MaxEdges {
 				break
 			}
-			if seenEdge[e.Key()] {
+			if seenEdge[j] {
 				continue
 			}
-			seenEdge[e.Key()] = true
+			seenEdge[j] = true
 			ne++
-			sz += edgeCost(e)
-			for _, o := range []string{e.From, e.To} {
+			sz += edgeCost(&m.edges[j])
+			for _, o := range [2]int32{m.from[j], m.to[j]} {
 				if !seenNode[o] {
 					seenNode[o] = true
 					sz += m.nodeCost(o, m.groupsOf(o), open)
@@ -840,13 +837,13 @@ func (m *model) fill(rep string, rest []string, inUnit map[string]bool, last boo
 	}
 	sz, ne := add(rep)
 	size, edges = size+sz, edges+ne
-	for i, id := range rest {
+	for i, v := range rest {
 		cost := 0
-		if !seenNode[id] {
-			seenNode[id] = true
-			cost = m.nodeCost(id, unitGroups, open)
+		if !seenNode[v] {
+			seenNode[v] = true
+			cost = m.nodeCost(v, unitGroups, open)
 		}
-		sz, ne := add(id)
+		sz, ne := add(v)
 		if i > 0 && (size+cost+sz > budget || edges+ne > MaxEdges) {
 			return i
 		}
@@ -855,15 +852,15 @@ func (m *model) fill(rep string, rest []string, inUnit map[string]bool, last boo
 	return len(rest)
 }
 
-func (m *model) unitGroups(rep string) []group {
-	return append(m.groupsOf(rep), group{key: "unit:" + rep, title: m.label(rep) + " (" + m.kindOf(rep) + ")"})
+func (m *model) unitGroups(rep int32) []group {
+	return append(m.groupsOf(rep), m.systemGroup(rep))
 }
 
 // kindCounts counts ids by provider:kind.
-func (m *model) kindCounts(ids []string) map[string]int {
+func (m *model) kindCounts(vs []int32) map[string]int {
 	out := map[string]int{}
-	for _, id := range ids {
-		n := m.byID[id]
+	for _, v := range vs {
+		n := &m.nodes[v]
 		out[n.Provider+":"+n.Kind]++
 	}
 	return out
@@ -871,10 +868,10 @@ func (m *model) kindCounts(ids []string) map[string]int {
 
 // unitPage draws rep and chunk with their neighbours, as many as fit; left are the members no
 // page draws (on the last page), counted by kind.
-func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, left []string, last bool) *diagram {
+func (m *model) unitPage(rep int32, chunk, left []int32, last bool) *diagram {
 	x := newIDs()
-	d := &diagram{title: fmt.Sprintf("%s (%s): %s", m.label(rep), m.kindOf(rep), rep), ids: x}
-	in := make(map[string]bool, len(chunk)+1)
+	d := &diagram{title: fmt.Sprintf("%s (%s): %s", m.label(rep), m.kindOf(rep), m.id(rep)), ids: x}
+	in := make(map[int32]bool, len(chunk)+1)
 	in[rep] = true
 	for _, c := range chunk {
 		in[c] = true
@@ -886,29 +883,29 @@ func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, lef
 	}
 	open := map[string]bool{}
 	size := 200 + 200*min(len(counts), 20)
-	for _, id := range append([]string{rep}, chunk...) {
-		d.nodes = append(d.nodes, m.dnode(x, id, unitGroups))
-		size += m.nodeCost(id, unitGroups, open)
+	for _, v := range append([]int32{rep}, chunk...) {
+		d.nodes = append(d.nodes, m.dnode(x, v, unitGroups))
+		size += m.nodeCost(v, unitGroups, open)
 	}
 	// Edges and neighbours, member by member; a neighbour that would take the page past its
 	// budget is hidden, with its edges, and counted.
-	var edges []graph.Edge
-	neighbours := map[string]bool{}
-	hidden := map[string]bool{}
-	seen := map[graph.EdgeKey]bool{}
+	var edges []int32
+	neighbours := map[int32]bool{}
+	hidden := map[int32]bool{}
+	seen := map[int32]bool{}
 	maxEdges := MaxEdges - 1 - min(len(counts), 20) // room for the "more" nodes' lines
 	dropped := 0                                    // edges between drawn nodes past maxEdges
-	var firstDropped graph.Edge
-	for _, id := range append([]string{rep}, chunk...) {
-		for _, ep := range m.unitEdges(rep, id, inUnit) {
-			e := *ep
-			if seen[e.Key()] {
+	var firstDropped int32
+	for _, v := range append([]int32{rep}, chunk...) {
+		for _, j := range m.unitEdges(rep, v) {
+			if seen[j] {
 				continue
 			}
-			seen[e.Key()] = true
-			other := e.To
-			if other == id {
-				other = e.From
+			seen[j] = true
+			e := &m.edges[j]
+			other := m.to[j]
+			if other == v {
+				other = m.from[j]
 			}
 			if !in[other] && !neighbours[other] {
 				if hidden[other] {
@@ -928,32 +925,33 @@ func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, lef
 			} else {
 				if len(edges) >= maxEdges {
 					if dropped == 0 {
-						firstDropped = e
+						firstDropped = j
 					}
 					dropped++
 					continue
 				}
 				size += edgeCost(e)
 			}
-			edges = append(edges, e)
+			edges = append(edges, j)
 		}
 	}
 	if dropped == 1 && len(hidden) == 0 { // no "more" node: its line is free
 		edges, dropped = append(edges, firstDropped), 0
 	}
-	graph.SortEdges(edges)
-	nb := make([]string, 0, len(neighbours))
-	for id := range neighbours {
-		nb = append(nb, id)
+	slices.Sort(edges) // the model's edges are sorted by (from, to, type)
+	nb := make([]int32, 0, len(neighbours))
+	for v := range neighbours {
+		nb = append(nb, v)
 	}
-	sort.Strings(nb)
-	for _, id := range nb {
-		d.nodes = append(d.nodes, m.dnode(x, id, m.groupsOf(id)))
+	slices.Sort(nb)
+	for _, v := range nb {
+		d.nodes = append(d.nodes, m.dnode(x, v, m.groupsOf(v)))
 	}
-	for _, e := range edges {
-		st, lb := edgeLabel(e)
+	for _, j := range edges {
+		e := &m.edges[j]
+		st, lb := edgeLabel(*e)
 		if m.category(e.Type) == "containment" {
-			if e.From == rep && m.rep[e.To] == rep {
+			if m.from[j] == rep && m.rep[m.to[j]] == rep {
 				continue // its subgraph already draws the unit containing its members: once, not twice
 			}
 			st, lb = stylePlain, ""
@@ -961,13 +959,13 @@ func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, lef
 		d.edges = append(d.edges, dedge{from: x.get(e.From), to: x.get(e.To), style: st, label: lb})
 	}
 	if len(hidden) > 0 || dropped > 0 {
-		more := "more:" + rep
+		more := "more:" + m.id(rep)
 		text := fmt.Sprintf("%d more neighbours", len(hidden))
 		if dropped > 0 {
 			text += fmt.Sprintf(" and %d more edges", dropped)
 		}
 		d.nodes = append(d.nodes, dnode{id: x.get(more), label: text, sub: "see INFRA.md", shape: "more"})
-		d.edges = append(d.edges, dedge{from: x.get(rep), to: x.get(more), style: stylePlain})
+		d.edges = append(d.edges, dedge{from: x.get(m.id(rep)), to: x.get(more), style: stylePlain})
 	}
 	// Members left out, by kind, most numerous first, each with the query that lists them.
 	kinds := sortedKeys(counts)
@@ -977,10 +975,10 @@ func (m *model) unitPage(rep string, chunk []string, inUnit map[string]bool, lef
 			break
 		}
 		p, kind, _ := strings.Cut(k, ":")
-		id := x.get("left:" + rep + ":" + k)
+		id := x.get("left:" + m.id(rep) + ":" + k)
 		d.nodes = append(d.nodes, dnode{id: id, label: fmt.Sprintf("%d more: %s", counts[k], kindLabel(p, kind)),
 			sub: "discover query --kind " + k, shape: "more", groups: unitGroups})
-		d.edges = append(d.edges, dedge{from: x.get(rep), to: id, style: stylePlain})
+		d.edges = append(d.edges, dedge{from: x.get(m.id(rep)), to: id, style: stylePlain})
 	}
 	return d
 }

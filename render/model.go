@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,39 +16,43 @@ import (
 // (category, system flag), who contains whom, which system each node belongs to, and the system
 // dependency graph that impact analysis walks. Everything is sorted, so every output built from
 // it is deterministic.
+//
+// Nodes are known by number: a node's index in nodes, which is sorted by id, so comparing two
+// numbers compares the ids (as query.ImpactIndex numbers them: the same numbers). Every per-node
+// fact is a slice indexed by number, not a map keyed by id: on 100,000 nodes the maps' string
+// hashing and probing were the largest single cost of both renderers.
 type model struct {
 	g     *graph.Graph
 	vocab *schemas.Vocabulary
 	nodes []graph.Node // sorted by id
 	edges []graph.Edge // sorted by (from, to, type)
-	// out and in are each node's edges, sorted like edges (built from it in one pass, so a
-	// renderer asks the graph for neither a copy nor a sort per node).
-	out, in map[string][]*graph.Edge
-	byID    map[string]*graph.Node
-	kinds   map[string]schemas.Kind // by node id; zero Kind for undeclared kinds
+	num   map[string]int32
+	// from and to are each edge's ends by number; dep marks dependency edges.
+	from, to []int32
+	dep      []bool
+	// out and in are each node's edges (indexes into edges), sorted like edges (built from it in
+	// one pass, so a renderer asks the graph for neither a copy nor a sort per node).
+	out, in csr
+	kinds   []schemas.Kind // zero Kind for undeclared kinds
 
-	parents  map[string][]string // containment parents, sorted
-	children map[string][]string // containment children, sorted
+	parents  csr // containment parents, sorted
+	children csr // containment children, sorted
 
 	// rep maps every node to the unit it is drawn and reasoned about with: itself for a system,
 	// an org or external node, otherwise its nearest system ancestor, otherwise the top of its
 	// containment chain below the org level (a DNS record's domain).
-	rep     map[string]string
-	members map[string][]string // rep -> nodes it represents, itself excluded, sorted
-	systems []string            // system node ids, sorted
-	org     map[string]string   // node -> nearest org ancestor ("" none)
+	rep     []int32
+	members csr     // rep -> nodes it represents, itself excluded, sorted
+	systems []int32 // system nodes, sorted
+	org     []int32 // node -> nearest org ancestor (-1 none)
 
 	// lifted is the dependency graph between reps: rep(u) -> rep(v) for every dependency edge
 	// u -> v, and a contained system -> the system containing it (a compose project runs on its
 	// engine). graph.Reach over it answers "depends on" (forward) and "depended on by" (back).
 	lifted *graph.Graph
 	// drawnSet is drawnUnits(), once computed (see drawn).
-	drawnSet map[string]bool
-	// impact caches query.Analyze per node: the one impact answer INFRA.md shares with `discover
-	// query impact`, the MCP server and the HTTP API. It is computed only for the nodes the
-	// document shows (its systems and the critical components).
-	impact map[string]query.Summary
-	crit   []query.Ranked // query.Critical, once: the full and the short table share it
+	drawnSet []bool
+	crit     []query.Ranked // query.Critical, once: the full and the short table share it
 	// index is query's impact walk prepared once for this graph (dense node numbers, classed
 	// edges, visited marks reused across walks): INFRA.md asks it for every system.
 	index *query.ImpactIndex
@@ -56,19 +61,45 @@ type model struct {
 	// order and near serve the transitive lists and the restore order (restore.go): the lifted
 	// graph's cycles, waves and reach counts in one pass, and each rep's nearest dependencies.
 	order *graph.Order
-	near  map[string][]graph.Reached
-	// owner caches owningSystem, asked for every node and again per system; kindLabels caches
-	// kindLabel per provider and kind (asked for nearly every name written).
-	owner      map[string]string
-	kindLabels map[[2]string]string
+	near  map[int32][]graph.Reached
+	// owner is owningSystem of every node (-1 none); labels and kindLabels each node's display
+	// name and "provider kind" words, built once (asked for nearly every name written).
+	owner      []int32
+	labels     []string
+	kindLabels []string
 }
 
-// drawn is the set of units that get a diagram of their own.
-func (m *model) drawn() map[string]bool {
+// csr is a list per node number in one array (compressed sparse rows): of(v) is v's list.
+type csr struct {
+	start []int32 // len nodes+1
+	items []int32
+}
+
+func (c *csr) of(v int32) []int32 { return c.items[c.start[v]:c.start[v+1]] }
+
+// newCSR builds lists for n nodes from pairs (key, item) given in the order the lists keep: count
+// returns how many pairs there are and each calls f with each pair in order.
+func newCSR(n int, each func(f func(key, item int32))) csr {
+	c := csr{start: make([]int32, n+1)}
+	each(func(k, _ int32) { c.start[k+1]++ })
+	for i := 1; i <= n; i++ {
+		c.start[i] += c.start[i-1]
+	}
+	c.items = make([]int32, c.start[n])
+	next := slices.Clone(c.start[:n])
+	each(func(k, x int32) {
+		c.items[next[k]] = x
+		next[k]++
+	})
+	return c
+}
+
+// drawn reports whether unit v gets a diagram of its own.
+func (m *model) drawn(v int32) bool {
 	if m.drawnSet == nil {
 		m.drawnSet = m.drawnUnits()
 	}
-	return m.drawnSet
+	return m.drawnSet[v]
 }
 
 func newModel(g *graph.Graph) (*model, error) {
@@ -79,67 +110,130 @@ func newModel(g *graph.Graph) (*model, error) {
 	nodes := g.Nodes()
 	n := len(nodes)
 	m := &model{
-		g: g, vocab: vocab, nodes: nodes, edges: g.Edges(),
-		out: make(map[string][]*graph.Edge, n), in: make(map[string][]*graph.Edge, n),
-		byID: make(map[string]*graph.Node, n), kinds: make(map[string]schemas.Kind, n),
-		parents: make(map[string][]string, n), children: map[string][]string{},
-		rep: make(map[string]string, n), members: map[string][]string{}, org: make(map[string]string, n),
-		impact: map[string]query.Summary{}, owner: make(map[string]string, n), kindLabels: map[[2]string]string{},
+		g: g, vocab: vocab, nodes: nodes, edges: g.Edges(), num: make(map[string]int32, n),
+		kinds: make([]schemas.Kind, n), rep: make([]int32, n), org: make([]int32, n), owner: make([]int32, n),
+		labels: make([]string, n), kindLabels: make([]string, n),
 	}
+	var lastP, lastK, lastL string
+	var lastKind schemas.Kind
 	for i := range m.nodes {
-		n := &m.nodes[i]
-		m.byID[n.ID] = n
-		k, _ := vocab.Kind(n.Provider, n.Kind)
-		m.kinds[n.ID] = k
-		if k.System {
-			m.systems = append(m.systems, n.ID)
+		nd := &m.nodes[i]
+		m.num[nd.ID] = int32(i)
+		if i == 0 || nd.Provider != lastP || nd.Kind != lastK { // sorted by id: runs of one kind
+			lastP, lastK = nd.Provider, nd.Kind
+			lastKind, _ = vocab.Kind(nd.Provider, nd.Kind)
+			lastL = kindLabel(nd.Provider, nd.Kind)
 		}
-	}
-	for i := range m.edges { // sorted, so every list built here comes out sorted
-		e := &m.edges[i]
-		m.out[e.From] = append(m.out[e.From], e)
-		m.in[e.To] = append(m.in[e.To], e)
-		if m.category(e.Type) == schemas.Containment {
-			m.parents[e.To] = append(m.parents[e.To], e.From)
-			m.children[e.From] = append(m.children[e.From], e.To)
+		m.kinds[i], m.kindLabels[i] = lastKind, lastL
+		if lastKind.System {
+			m.systems = append(m.systems, int32(i))
 		}
+		m.labels[i] = labelOf(nd)
+		m.owner[i] = unknown
 	}
-	for _, n := range m.nodes {
-		m.rep[n.ID] = m.findRep(n.ID)
-	}
-	for _, n := range m.nodes {
-		m.org[n.ID] = m.nearest(n.ID, m.isGroup)
-	}
-	for _, n := range m.nodes {
-		if r := m.rep[n.ID]; r != n.ID {
-			m.members[r] = append(m.members[r], n.ID)
+	ne := len(m.edges)
+	m.from, m.to, m.dep = make([]int32, ne), make([]int32, ne), make([]bool, ne)
+	contains := make([]bool, ne)
+	f := int32(0)
+	var lastT, lastC string
+	for j := range m.edges {
+		e := &m.edges[j]
+		for m.nodes[f].ID != e.From { // edges are sorted by source, nodes by id: no lookup
+			f++
 		}
+		m.from[j], m.to[j] = f, m.num[e.To]
+		if j == 0 || e.Type != lastT {
+			lastT, lastC = e.Type, m.category(e.Type)
+		}
+		m.dep[j] = lastC == schemas.Dependency
+		contains[j] = lastC == schemas.Containment
 	}
+	m.out = csr{start: make([]int32, n+1)}
+	for j := range m.edges {
+		m.out.start[m.from[j]+1]++
+	}
+	for i := 1; i <= n; i++ {
+		m.out.start[i] += m.out.start[i-1]
+	}
+	m.out.items = make([]int32, ne)
+	for j := range m.out.items {
+		m.out.items[j] = int32(j)
+	}
+	m.in = newCSR(n, func(f func(k, x int32)) {
+		for j := range m.edges {
+			f(m.to[j], int32(j))
+		}
+	})
+	m.parents = newCSR(n, func(f func(k, x int32)) {
+		for j := range m.edges {
+			if contains[j] {
+				f(m.to[j], m.from[j])
+			}
+		}
+	})
+	m.children = newCSR(n, func(f func(k, x int32)) {
+		for j := range m.edges {
+			if contains[j] {
+				f(m.from[j], m.to[j])
+			}
+		}
+	})
+	for v := range int32(n) {
+		m.rep[v] = m.findRep(v)
+	}
+	for v := range int32(n) {
+		m.org[v] = m.nearest(v, m.isGroup)
+	}
+	m.members = newCSR(n, func(f func(k, x int32)) {
+		for v := range int32(n) {
+			if r := m.rep[v]; r != v {
+				f(r, v)
+			}
+		}
+	})
 	m.lift()
 	return m, nil
 }
+
+// unknown marks an owningSystem not computed yet.
+const unknown = -2
+
+// node returns the number of a node id, and whether the graph has it.
+func (m *model) node(id string) (int32, bool) {
+	v, ok := m.num[id]
+	return v, ok
+}
+
+// has reports whether the graph has a node id.
+func (m *model) has(id string) bool {
+	_, ok := m.num[id]
+	return ok
+}
+
+// id is node v's id.
+func (m *model) id(v int32) string { return m.nodes[v].ID }
 
 // category returns an edge type's category ("" when the type is not declared).
 func (m *model) category(typ string) string { return m.vocab.EdgeTypes[typ].Category }
 
 func (m *model) isDependency(e graph.Edge) bool { return m.category(e.Type) == schemas.Dependency }
 
-func (m *model) isSystem(id string) bool { return m.kinds[id].System }
+func (m *model) isSystem(v int32) bool { return m.kinds[v].System }
 
-// isGroup reports whether id is drawn as a subgraph around what it contains (a team, an account,
+// isGroup reports whether v is drawn as a subgraph around what it contains (a team, an account,
 // a project of resources) rather than as a node: an org outside any system.
-func (m *model) isGroup(id string) bool { return m.kinds[id].Category == "org" && m.rep[id] == id }
+func (m *model) isGroup(v int32) bool { return m.kinds[v].Category == "org" && m.rep[v] == v }
 
 // nearest walks containment parents breadth-first and returns the closest ancestor passing ok
-// (ties broken by id), or "".
-func (m *model) nearest(id string, ok func(string) bool) string {
-	if len(m.parents[id]) == 0 {
-		return "" // most nodes of a large estate: no map to allocate
+// (ties broken by id), or -1.
+func (m *model) nearest(v int32, ok func(int32) bool) int32 {
+	level := m.parents.of(v)
+	if len(level) == 0 {
+		return -1 // most nodes of a large estate: nothing to allocate
 	}
-	seen := map[string]bool{id: true}
-	level := m.parents[id]
+	seen := map[int32]bool{v: true}
 	for len(level) > 0 {
-		var next []string
+		var next []int32
 		for _, p := range level { // sorted within a level
 			if seen[p] {
 				continue
@@ -148,101 +242,110 @@ func (m *model) nearest(id string, ok func(string) bool) string {
 			if ok(p) {
 				return p
 			}
-			next = append(next, m.parents[p]...)
+			next = append(next, m.parents.of(p)...)
 		}
-		sort.Strings(next)
+		slices.Sort(next)
 		level = next
 	}
-	return ""
+	return -1
 }
 
-// ancestors returns every containment ancestor of id with its distance.
-func (m *model) ancestors(id string) map[string]int {
-	dist := map[string]int{}
-	level, d := m.parents[id], 1
+// ancestor is a containment ancestor and its distance.
+type ancestor struct{ v, d int32 }
+
+// ancestors returns every containment ancestor of v with its distance, nearest first (a short
+// list: containment is a few levels deep).
+func (m *model) ancestors(v int32) []ancestor {
+	var out []ancestor
+	has := func(p int32) bool {
+		for _, a := range out {
+			if a.v == p {
+				return true
+			}
+		}
+		return false
+	}
+	level, d := m.parents.of(v), int32(1)
 	for len(level) > 0 {
-		var next []string
+		var next []int32
 		for _, p := range level {
-			if _, seen := dist[p]; seen || p == id {
+			if p == v || has(p) {
 				continue
 			}
-			dist[p] = d
-			next = append(next, m.parents[p]...)
+			out = append(out, ancestor{p, d})
+			next = append(next, m.parents.of(p)...)
 		}
 		level, d = next, d+1
 	}
-	return dist
+	return out
 }
 
-// owningSystem is the most specific system containing id: among its system ancestors, one that
-// contains no other (a container listed under both its engine and its compose service belongs to
-// the compose project), the nearest, then the smallest id.
-func (m *model) owningSystem(id string) string {
-	if s, ok := m.owner[id]; ok {
+// owningSystem is the most specific system containing v (-1 none): among its system ancestors,
+// one that contains no other (a container listed under both its engine and its compose service
+// belongs to the compose project), the nearest, then the smallest id.
+func (m *model) owningSystem(v int32) int32 {
+	if s := m.owner[v]; s != unknown {
 		return s
 	}
-	s := m.findOwningSystem(id)
-	m.owner[id] = s
+	s := m.findOwningSystem(v)
+	m.owner[v] = s
 	return s
 }
 
-func (m *model) findOwningSystem(id string) string {
-	if len(m.parents[id]) == 0 {
-		return ""
+func (m *model) findOwningSystem(v int32) int32 {
+	if len(m.parents.of(v)) == 0 {
+		return -1
 	}
-	anc := m.ancestors(id)
-	var cands []string
-	for a := range anc {
-		if m.isSystem(a) {
+	var cands []ancestor
+	for _, a := range m.ancestors(v) {
+		if m.isSystem(a.v) {
 			cands = append(cands, a)
 		}
 	}
-	best := ""
+	best := ancestor{-1, 0}
 	for _, c := range cands {
 		specific := true
 		for _, o := range cands {
-			if o != c {
-				if _, ok := m.ancestors(o)[c]; ok {
-					specific = false
-					break
-				}
+			if o.v != c.v && slices.ContainsFunc(m.ancestors(o.v), func(a ancestor) bool { return a.v == c.v }) {
+				specific = false
+				break
 			}
 		}
 		if !specific {
 			continue
 		}
-		if best == "" || anc[c] < anc[best] || (anc[c] == anc[best] && c < best) {
+		if best.v < 0 || c.d < best.d || (c.d == best.d && c.v < best.v) {
 			best = c
 		}
 	}
-	return best
+	return best.v
 }
 
-func (m *model) findRep(id string) string {
-	k := m.kinds[id]
+func (m *model) findRep(v int32) int32 {
+	k := m.kinds[v]
 	if k.System {
-		return id
+		return v
 	}
-	if s := m.owningSystem(id); s != "" {
+	if s := m.owningSystem(v); s >= 0 {
 		return s // an org inside a system (an Odoo company) is part of it
 	}
 	if k.Category == "org" || k.Category == "external" {
-		return id
+		return v
 	}
 	// The top of the containment chain below any org: a DNS record belongs to its domain.
-	cur, seen := id, map[string]bool{id: true}
+	cur, seen := v, []int32{v}
 	for {
-		next := ""
-		for _, p := range m.parents[cur] {
-			if m.kinds[p].Category != "org" && !seen[p] {
+		next := int32(-1)
+		for _, p := range m.parents.of(cur) {
+			if m.kinds[p].Category != "org" && !slices.Contains(seen, p) {
 				next = p
 				break
 			}
 		}
-		if next == "" {
+		if next < 0 {
 			return cur
 		}
-		seen[next] = true
+		seen = append(seen, next)
 		cur = next
 	}
 }
@@ -250,52 +353,43 @@ func (m *model) findRep(id string) string {
 // lift builds the rep-level dependency graph.
 func (m *model) lift() {
 	reps, deps := 0, len(m.systems)
-	for _, n := range m.nodes {
-		if m.rep[n.ID] == n.ID {
+	for v := range m.rep {
+		if m.rep[v] == int32(v) {
 			reps++
 		}
 	}
-	for i := range m.edges {
-		if m.category(m.edges[i].Type) == schemas.Dependency {
+	for j := range m.edges {
+		if m.dep[j] {
 			deps++
 		}
 	}
 	l := graph.NewSized(reps, deps)
-	for _, n := range m.nodes {
-		if m.rep[n.ID] == n.ID {
+	for v, n := range m.nodes {
+		if m.rep[v] == int32(v) {
 			_ = l.AddNode(graph.Node{ID: n.ID, Kind: n.Kind, Provider: n.Provider, Name: n.Name})
 		}
 	}
-	add := func(from, to string, e graph.Edge) {
+	add := func(from, to int32, e *graph.Edge) {
 		if from == to {
 			return
 		}
-		_ = l.AddEdge(graph.Edge{From: from, To: to, Type: "depends_on", Origin: e.Origin, Confidence: e.Confidence})
+		_ = l.AddEdge(graph.Edge{From: m.id(from), To: m.id(to), Type: "depends_on", Origin: e.Origin, Confidence: e.Confidence})
 	}
-	for _, e := range m.edges {
-		if m.isDependency(e) {
-			add(m.rep[e.From], m.rep[e.To], e)
+	for j := range m.edges {
+		if m.dep[j] {
+			add(m.rep[m.from[j]], m.rep[m.to[j]], &m.edges[j])
 		}
 	}
 	for _, s := range m.systems {
-		if p := m.owningSystem(s); p != "" {
-			add(s, p, graph.Edge{Origin: graph.Observed, Confidence: 1})
+		if p := m.owningSystem(s); p >= 0 {
+			add(s, p, &graph.Edge{Origin: graph.Observed, Confidence: 1})
 		}
 	}
 	m.lifted = l
 }
 
-// analysis is query.Analyze of id by node ids, computed once.
-func (m *model) analysis(id string) query.Summary {
-	a, ok := m.impact[id]
-	if !ok {
-		a = m.impacts().Summary(id)
-		m.impact[id] = a
-	}
-	return a
-}
-
-// impacts is query's impact index over m.g, prepared on first use.
+// impacts is query's impact index over m.g, prepared on first use. It numbers the nodes as the
+// model does (both from the same sorted nodes).
 func (m *model) impacts() *query.ImpactIndex {
 	if m.index == nil {
 		m.index, _ = query.NewImpactIndexOf(m.g, m.nodes, m.edges) // only the vocabulary can fail, and newModel loaded it
@@ -304,15 +398,22 @@ func (m *model) impacts() *query.ImpactIndex {
 }
 
 // unit returns a rep and its members, the rep first.
-func (m *model) unit(rep string) []string {
-	return append([]string{rep}, m.members[rep]...)
+func (m *model) unit(rep int32) []int32 {
+	return append([]int32{rep}, m.members.of(rep)...)
 }
 
 // label is a node's display name: its name, or its native id.
-func (m *model) label(id string) string {
-	if n := m.byID[id]; n != nil && n.Name != "" {
+func (m *model) label(v int32) string { return m.labels[v] }
+
+func labelOf(n *graph.Node) string {
+	if n.Name != "" {
 		return n.Name
 	}
+	return labelID(n.ID)
+}
+
+// labelID is the label of an id that may not be in the graph: its native id.
+func labelID(id string) string {
 	if _, _, native, err := graph.ParseID(id); err == nil {
 		return native
 	}
@@ -324,32 +425,30 @@ func kindLabel(provider, kind string) string {
 	return provider + " " + strings.ReplaceAll(kind, "_", " ")
 }
 
-func (m *model) kindOf(id string) string {
-	n := m.byID[id]
-	if n == nil {
-		return ""
-	}
-	k := [2]string{n.Provider, n.Kind}
-	l, ok := m.kindLabels[k]
-	if !ok {
-		l = kindLabel(n.Provider, n.Kind)
-		m.kindLabels[k] = l
-	}
-	return l
+func (m *model) kindOf(v int32) string { return m.kindLabels[v] }
+
+// slugSet is the slug of every node that has one ("" for the others), by node number, and the
+// prose references made with it (see ref), each made once.
+type slugSet struct {
+	of   []string
+	refs []string
 }
+
+// has reports whether v has a slug (a section or a diagram of its own).
+func (s *slugSet) has(v int32) bool { return s.of[v] != "" }
 
 // slugs assigns every system (and any other rep that gets a diagram) a stable, unique slug
 // "<provider>-<kind>-<name>", the anchor of its INFRA.md section and the name of its diagram.
 // On a clash the native id disambiguates.
-func (m *model) slugs(ids []string) map[string]string {
-	base := map[string][]string{}
-	for _, id := range ids {
-		n := m.byID[id]
-		b := slugify(n.Provider + "-" + n.Kind + "-" + m.label(id))
-		base[b] = append(base[b], id)
+func (m *model) slugs(vs []int32) *slugSet {
+	base := make(map[string][]int32, len(vs))
+	for _, v := range vs {
+		n := &m.nodes[v]
+		b := slugify(n.Provider + "-" + n.Kind + "-" + m.label(v))
+		base[b] = append(base[b], v)
 	}
-	out := map[string]string{}
-	used := map[string]bool{}
+	out := &slugSet{of: make([]string, len(m.nodes)), refs: make([]string, len(m.nodes))}
+	used := make(map[string]bool, len(base))
 	keys := make([]string, 0, len(base))
 	for b := range base {
 		keys = append(keys, b)
@@ -357,13 +456,14 @@ func (m *model) slugs(ids []string) map[string]string {
 	}
 	sort.Strings(keys)
 	for _, b := range keys {
-		ids := base[b]
-		if len(ids) == 1 {
-			out[ids[0]] = b
+		vs := base[b]
+		if len(vs) == 1 {
+			out.of[vs[0]] = b
 			continue
 		}
-		sort.Strings(ids)
-		for _, id := range ids {
+		slices.Sort(vs)
+		for _, v := range vs {
+			id := m.id(v)
 			_, _, native, _ := graph.ParseID(id)
 			s := slugify(b + "-" + native)
 			// The native id may be cut off by the length cap (two names sharing their first 80
@@ -378,7 +478,7 @@ func (m *model) slugs(ids []string) map[string]string {
 				s = fitSlug(b, suffix)
 			}
 			used[s] = true
-			out[id] = s
+			out.of[v] = s
 		}
 	}
 	return out

@@ -68,15 +68,22 @@ func CheckOverview(g *graph.Graph, doc Document) (OverviewReport, error) {
 				bad("node %q draws no graph node", line)
 			case where[id] != nil:
 				bad("%s is drawn twice", id)
-			case !m.inOverview(id):
-				bad("%s (%s) is drawn, but it is not a system or an external host", id, m.kindOf(id))
+			case !m.inOverview(m.num[id]):
+				bad("%s (%s) is drawn, but it is not a system or an external host", id, m.kindOf(m.num[id]))
 			}
 			where[id] = append([]string{""}, stack...)
 		}
 	}
-	boxOf := func(id string) string { return escape(m.label(id) + " (" + m.kindOf(id) + ")") }
+	boxOf := func(id string) string { return escape(m.label(m.num[id]) + " (" + m.kindOf(m.num[id]) + ")") }
+	ancestors := func(id string) map[string]bool {
+		out := map[string]bool{}
+		for _, a := range m.ancestors(m.num[id]) {
+			out[m.id(a.v)] = true
+		}
+		return out
+	}
 	for b := range where {
-		for a := range m.ancestors(b) {
+		for a := range ancestors(b) {
 			if where[a] == nil {
 				continue
 			}
@@ -95,18 +102,16 @@ func CheckOverview(g *graph.Graph, doc Document) (OverviewReport, error) {
 		}
 	}
 	related := func(a, b string) bool {
-		_, up := m.ancestors(a)[b]
-		_, down := m.ancestors(b)[a]
-		return up || down
+		return ancestors(a)[b] || ancestors(b)[a]
 	}
 	seen := map[[3]string]bool{}
-	for _, e := range m.edges {
-		a, b := m.rep[e.From], m.rep[e.To]
+	for j, e := range m.edges {
+		a, b := m.id(m.rep[m.from[j]]), m.id(m.rep[m.to[j]])
 		if !m.isDependency(e) || a == b || where[a] == nil || where[b] == nil || related(a, b) || seen[[3]string{a, b, e.Type}] {
 			continue
 		}
 		seen[[3]string{a, b, e.Type}] = true
-		if m.byID[a].Provider != m.byID[b].Provider {
+		if m.nodes[m.num[a]].Provider != m.nodes[m.num[b]].Provider {
 			r.CrossProvider++
 		}
 		labels := drawn[[2]string{a, b}]

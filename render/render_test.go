@@ -260,7 +260,7 @@ func TestMermaid5000(t *testing.T) {
 	// a node "N more <kind>" naming the query that lists them
 	missing := 0
 	for _, n := range g.Nodes() {
-		if m.rep[n.ID] != n.ID && !drawn[mid("n", n.ID)] {
+		if m.repOf(n.ID) != n.ID && !drawn[mid("n", n.ID)] {
 			missing++
 		}
 	}
@@ -524,7 +524,7 @@ func TestInfraMaxBytes(t *testing.T) {
 		for _, a := range d.systems {
 			for _, b := range d.systems {
 				if a.radius > b.radius && a.level > b.level {
-					t.Fatalf("max %d: %s (radius %d) has less detail than %s (radius %d)", max, a.id, a.radius, b.id, b.radius)
+					t.Fatalf("max %d: %s (radius %d) has less detail than %s (radius %d)", max, m.id(a.id), a.radius, m.id(b.id), b.radius)
 				}
 			}
 		}
@@ -617,7 +617,7 @@ func TestSlugClash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := m.slugs(m.systems)
+	got := slugMap(m, m.slugs(m.systems))
 	want := map[string]string{"vercel:project:prj_1": "vercel-project-shop-prj-1", "vercel:project:prj_2": "vercel-project-shop-prj-2", "vercel:project:prj_3": "vercel-project-web"}
 	for id, w := range want {
 		if got[id] != w {
@@ -631,13 +631,13 @@ func TestOrgInsideSystemIsAMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := m.rep["odoo:company:erp.acme-coffee.com/acme/1"]; r != "odoo:instance:erp.acme-coffee.com" {
+	if r := m.repOf("odoo:company:erp.acme-coffee.com/acme/1"); r != "odoo:instance:erp.acme-coffee.com" {
 		t.Errorf("an Odoo company belongs to its instance, got rep %q", r)
 	}
-	if r := m.rep["vercel:team:team_acme"]; r != "vercel:team:team_acme" || !m.isGroup(r) {
+	if r := m.repOf("vercel:team:team_acme"); r != "vercel:team:team_acme" || !m.isGroup(m.num[r]) {
 		t.Errorf("a Vercel team is a group, got rep %q", r)
 	}
-	if r := m.rep["docker:container:erp-1/74c9f980a83afa91ae6a20a051156707eab6981f3d3be35da73c3ba9cde2a7ec"]; r != "docker:compose_project:erp-1/erp" { // erp-odoo-1
+	if r := m.repOf("docker:container:erp-1/74c9f980a83afa91ae6a20a051156707eab6981f3d3be35da73c3ba9cde2a7ec"); r != "docker:compose_project:erp-1/erp" { // erp-odoo-1
 		t.Errorf("a compose container belongs to its compose project, not its engine: %q", r)
 	}
 }
@@ -685,7 +685,7 @@ func TestSlugLongSharedPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan map[string]string, 1)
-	go func() { done <- m.slugs(m.systems) }()
+	go func() { done <- slugMap(m, m.slugs(m.systems)) }()
 	var got map[string]string
 	select {
 	case got = <-done:
@@ -705,7 +705,7 @@ func TestSlugLongSharedPrefix(t *testing.T) {
 	if len(got) != 6 {
 		t.Errorf("%d slugs for 6 systems: %v", len(got), got)
 	}
-	if again := m.slugs(m.systems); !reflect.DeepEqual(again, got) {
+	if again := slugMap(m, m.slugs(m.systems)); !reflect.DeepEqual(again, got) {
 		t.Errorf("slugs differ between runs:\n%v\n%v", got, again)
 	}
 }
@@ -850,4 +850,24 @@ func TestInfraHasNoTerminalControls(t *testing.T) {
 			}
 		}
 	}
+}
+
+// repOf is the id of the rep of node id ("" when the graph has no such node).
+func (m *model) repOf(id string) string {
+	v, ok := m.num[id]
+	if !ok {
+		return ""
+	}
+	return m.id(m.rep[v])
+}
+
+// slugMap is a slug set by node id.
+func slugMap(m *model, s *slugSet) map[string]string {
+	out := map[string]string{}
+	for v, slug := range s.of {
+		if slug != "" {
+			out[m.id(int32(v))] = slug
+		}
+	}
+	return out
 }

@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -24,22 +23,22 @@ func (m *model) restore() *graph.Order {
 // nearDeps is the start of what rep id depends on, transitively, nearest first: at least
 // maxReach+1 reps when it has that many (Order.Reached counts them all, asked only then),
 // computed once.
-func (m *model) nearDeps(id string) []graph.Reached {
+func (m *model) nearDeps(v int32) []graph.Reached {
 	if m.near == nil {
-		m.near = map[string][]graph.Reached{}
+		m.near = map[int32][]graph.Reached{}
 	}
-	r, ok := m.near[id]
+	r, ok := m.near[v]
 	if !ok {
-		r, _ = m.lifted.ReachFirst(id, true, maxReach+1, nil)
-		m.near[id] = r
+		r, _ = m.lifted.ReachFirst(m.id(v), true, maxReach+1, nil)
+		m.near[v] = r
 	}
 	return r
 }
 
 // restoreSteps is what rep id depends on, in restore order, when it depends on at most maxReach
 // reps (all of them); otherwise the nearest maxReach in restore order, and false.
-func (m *model) restoreSteps(id string) ([]string, bool) {
-	near := m.nearDeps(id)
+func (m *model) restoreSteps(v int32) ([]string, bool) {
+	near := m.nearDeps(v)
 	all := len(near) <= maxReach // ReachFirst returned everything: no count needed
 	ids := make([]string, 0, min(len(near), maxReach))
 	for i, r := range near {
@@ -50,6 +49,15 @@ func (m *model) restoreSteps(id string) ([]string, bool) {
 	}
 	m.restore().Sort(ids)
 	return ids, all
+}
+
+// systemIDs is the systems' ids, sorted.
+func (m *model) systemIDs() []string {
+	ids := make([]string, len(m.systems))
+	for i, v := range m.systems {
+		ids[i] = m.id(v)
+	}
+	return ids
 }
 
 // waveWords is "wave 3", or "wave 3, cycle" for a rep in a dependency cycle.
@@ -63,14 +71,14 @@ func (m *model) waveWords(id string) string {
 
 // restoreSection is INFRA.md's "Restore order": the dependency cycles, then every system by
 // wave with what to bring back before it.
-func (m *model) restoreSection(slugs map[string]string) string {
+func (m *model) restoreSection(slugs *slugSet) string {
 	o := m.restore()
 	var b strings.Builder
 	m.restoreHead(&b, slugs)
 	if len(m.systems) == 0 {
 		return b.String()
 	}
-	systems := slices.Clone(m.systems)
+	systems := m.systemIDs()
 	o.Sort(systems)
 	// one row per wave and list: a hub's thousands of droplets, each needing the same VPC first,
 	// are one row, not thousands
@@ -81,10 +89,12 @@ func (m *model) restoreSection(slugs map[string]string) string {
 	var rows []*row
 	byKey := map[[2]string]*row{}
 	for _, id := range systems {
-		steps, all := m.restoreSteps(id)
+		v := m.num[id]
+		steps, all := m.restoreSteps(v)
 		words := make([]string, len(steps))
 		for i, s := range steps {
-			words[i] = md(m.label(s)) + " (" + m.kindOf(s) + ", " + m.waveWords(s) + ")"
+			sv := m.num[s]
+			words[i] = md(m.label(sv)) + " (" + m.kindOf(sv) + ", " + m.waveWords(s) + ")"
 		}
 		first := strings.Join(words, ", ")
 		switch {
@@ -104,7 +114,7 @@ func (m *model) restoreSection(slugs map[string]string) string {
 			byKey[k] = r
 			rows = append(rows, r)
 		}
-		r.systems = append(r.systems, m.ref(id, slugs))
+		r.systems = append(r.systems, m.ref(v, slugs))
 	}
 	b.WriteString("| wave | system | restore first, in order |\n|---:|---|---|\n")
 	for _, r := range rows {
@@ -119,7 +129,7 @@ func (m *model) restoreSection(slugs map[string]string) string {
 }
 
 // restoreHead writes the section's heading, what it means and the dependency cycles.
-func (m *model) restoreHead(b *strings.Builder, slugs map[string]string) {
+func (m *model) restoreHead(b *strings.Builder, slugs *slugSet) {
 	b.WriteString("<a id=\"restore-order\"></a>\n## Restore order\n\n")
 	b.WriteString("After an outage, bring systems back dependencies first, top to bottom: wave 1 depends on nothing, each later wave only on earlier waves (or on its own dependency cycle). Dependencies are those of each system's \"Depends on\": dependency edges lifted to systems. `discover query restore <system>` lists one system's order in full.\n\n")
 	b.WriteString("<a id=\"dependency-cycles\"></a>\n### Dependency cycles\n\n")
@@ -136,7 +146,7 @@ func (m *model) restoreHead(b *strings.Builder, slugs map[string]string) {
 		}
 		refs := make([]string, len(c))
 		for i, id := range c {
-			refs[i] = m.ref(id, slugs)
+			refs[i] = m.ref(m.num[id], slugs)
 		}
 		fmt.Fprintf(b, "- %s\n", joinN(refs, maxReach))
 	}
@@ -148,14 +158,14 @@ const maxListed = 40
 
 // restoreShort is the section in short, for a size budget: the cycles and the systems of each
 // wave by name.
-func (m *model) restoreShort(slugs map[string]string) string {
+func (m *model) restoreShort(slugs *slugSet) string {
 	var b strings.Builder
 	m.restoreHead(&b, slugs)
 	waves := map[int][]string{}
 	top := 0
-	for _, id := range m.systems {
-		w := m.restore().Wave(id)
-		waves[w] = append(waves[w], "["+md(m.label(id))+"](#"+slugs[id]+")")
+	for _, v := range m.systems {
+		w := m.restore().Wave(m.id(v))
+		waves[w] = append(waves[w], "["+md(m.label(v))+"](#"+slugs.of[v]+")")
 		top = max(top, w)
 	}
 	listed := 0
@@ -202,7 +212,7 @@ func (d *infraDoc) omitRestore() int {
 }
 
 // restorePart is the section as a part of INFRA.md, its short form the budget's second cut.
-func (m *model) restorePart(slugs map[string]string) part {
+func (m *model) restorePart(slugs *slugSet) part {
 	return part{name: "restore order", full: m.restoreSection(slugs),
 		stub: m.restoreShort(slugs)}
 }
@@ -239,12 +249,13 @@ func Restore(g *graph.Graph, id string) (RestorePlan, error) {
 	}
 	var ids []string
 	if id == "" {
-		ids = slices.Clone(m.systems)
+		ids = m.systemIDs()
 	} else {
-		rep, ok := m.rep[id]
+		v, ok := m.num[id]
 		if !ok {
 			return RestorePlan{}, fmt.Errorf("%s: %w", id, graph.ErrNodeNotFound)
 		}
+		rep := m.id(m.rep[v])
 		p.System = rep
 		rs, _ := m.lifted.Reach(rep, true, 0, nil) // one question: the whole list
 		for _, r := range rs {
@@ -256,7 +267,8 @@ func Restore(g *graph.Graph, id string) (RestorePlan, error) {
 		ids = append(ids, p.System)
 	}
 	for _, s := range ids {
-		p.Steps = append(p.Steps, RestoreStep{ID: s, Name: m.label(s), Kind: m.kindOf(s), Wave: o.Wave(s), Cycle: o.InCycle(s)})
+		v := m.num[s]
+		p.Steps = append(p.Steps, RestoreStep{ID: s, Name: m.label(v), Kind: m.kindOf(v), Wave: o.Wave(s), Cycle: o.InCycle(s)})
 	}
 	return p, nil
 }

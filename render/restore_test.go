@@ -20,7 +20,8 @@ func TestRestoreAgreesWithInfra(t *testing.T) {
 			t.Fatal(err)
 		}
 		slugs := m.slugs(m.systems)
-		for _, id := range m.systems {
+		for _, v := range m.systems {
+			id := m.id(v)
 			p, err := Restore(est, id)
 			if err != nil {
 				t.Fatal(err)
@@ -47,7 +48,7 @@ func TestRestoreAgreesWithInfra(t *testing.T) {
 			row := ""
 			for _, l := range strings.Split(table, "\n") {
 				// | wave | systems | restore first |: the system in the second column
-				if f := strings.Split(l, " | "); len(f) == 3 && strings.Contains(f[1]+",", cell(m.ref(id, slugs))+",") {
+				if f := strings.Split(l, " | "); len(f) == 3 && strings.Contains(f[1]+",", cell(m.ref(v, slugs))+",") {
 					row = l
 					break
 				}
