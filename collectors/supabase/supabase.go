@@ -216,10 +216,13 @@ func inactive(status string) bool {
 	return false
 }
 
-// projectsInFlight bounds how many projects are read at once (each project's reads one after
-// another, so as many requests are in flight). Supabase counts its limit per project and
-// endpoint, so reading many projects at once spends no shared budget; the pool is what sets
-// the pace, and 32 connections is polite for an API serving a dashboard.
+// projectsInFlight bounds how many projects are read at once. A project's reads are asked at
+// once (each is an endpoint of its own), so up to projectsInFlight × readsPerProject requests
+// are in flight. Supabase counts its limit per user, project (or organization) and endpoint
+// (120 a minute; apps/docs/content/_partials/api_rate_limits.mdx in supabase/supabase) and
+// documents no limit on concurrency, so reading many projects at once spends no shared budget:
+// no request of a scan, however wide, is refused for it. The pool is our own politeness (the
+// API serves the dashboard), not a limit of the API's.
 const projectsInFlight = 32
 
 // readsPerProject is how many requests a project's API families cost (an inactive one two
@@ -233,7 +236,8 @@ const (
 // plan estimates how long reading projects takes and tells the runner (collectors.Expect),
 // which gives the collector that much time when the user set no timeout and logs the estimate.
 // The requests per project and endpoint stay far under the documented 120 a minute, so the
-// estimate is the pool's: rounds of projectsInFlight projects, each readsPerProject round trips
+// estimate is the pool's: rounds of projectsInFlight projects, each one round trip (its reads
+// at once; two when its catalog is read through the Management API: a probe, then the catalog)
 // as long as those measured so far; a requests_per_minute cap bounds it from below.
 func (c *Collector) plan(ctx context.Context, projects []apiProject) time.Duration {
 	reqs := 0
@@ -248,12 +252,12 @@ func (c *Collector) plan(ctx context.Context, projects []apiProject) time.Durati
 	}
 	rt := c.api.rtt.mean(500 * time.Millisecond)
 	rounds := (len(projects) + projectsInFlight - 1) / projectsInFlight
-	perProject := readsPerProject
+	perProject := 1 // round trips: a project's reads are asked at once
 	if c.cfg.apiCatalog() {
-		perProject += catalogReads // an upper bound: a project read through its DSN costs two fewer
+		perProject = catalogReads // an upper bound: the catalog's two statements follow each other
 	}
 	expected := time.Duration(rounds*perProject) * rt
-	how := fmt.Sprintf("%d projects, %d requests, %d projects at once at %s a request", len(projects), reqs, projectsInFlight, rt.Round(time.Millisecond))
+	how := fmt.Sprintf("%d projects, %d requests, %d projects at once (each one's endpoints at once) at %s a request", len(projects), reqs, projectsInFlight, rt.Round(time.Millisecond))
 	if c.api.limits.overall != nil {
 		rate := float64(c.api.limits.overall.Limit()) // per second
 		if byRate := time.Duration(float64(reqs) / rate * float64(time.Second)); byRate > expected {
@@ -271,7 +275,6 @@ func (c *Collector) plan(ctx context.Context, projects []apiProject) time.Durati
 // returned functions, and warns through emit (safe for concurrent use).
 func (c *Collector) project(ctx context.Context, emit graph.Emitter, p apiProject, catalog bool) ([]func(*state), error) {
 	ref := p.Ref
-	var apply []func(*state)
 	// Supabase's rule (collectors.Families): a 401 or the scan's end stops the scan, a plan-gated
 	// family is worded as such, anything else is a warning naming the project and the family.
 	families := collectors.Families{Emit: emit, Rule: func(what string, err error) (collectors.Verdict, error) {
@@ -287,114 +290,86 @@ func (c *Collector) project(ctx context.Context, emit graph.Emitter, p apiProjec
 		}
 		return collectors.Warn, projectErr(ref, what, err)
 	}}
-	// family runs one read; it returns a non-nil error only when the scan must stop.
-	family := func(what string, read func() error) error { return families.Check(ctx, what, read()) }
-	var x projectExtras
-	if err := family("custom hostname", func() (err error) {
-		x.custom, err = c.api.customHostname(ctx, ref)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := family("vanity subdomain", func() (err error) {
-		x.vanity, err = c.api.vanitySubdomain(ctx, ref)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	apply = append(apply, func(st *state) { st.project(p, x) })
-
-	reads := []struct {
+	// The project's reads need nothing from each other, and Supabase counts its limit per
+	// project and endpoint (every read here is an endpoint of its own), so they are asked at
+	// once; what each found is applied in this fixed order afterwards. A read returns what to
+	// apply; the first that must stop the scan (a 401, the scan's end) is the project's error.
+	type read struct {
 		what string
-		read func() error
-	}{
-		{"branches", func() error {
+		read func() ([]func(*state), error)
+	}
+	one := func(f func(*state)) []func(*state) { return []func(*state){f} }
+	var x projectExtras
+	reads := []read{
+		{"custom hostname", func() (_ []func(*state), err error) { x.custom, err = c.api.customHostname(ctx, ref); return nil, err }},
+		{"vanity subdomain", func() (_ []func(*state), err error) { x.vanity, err = c.api.vanitySubdomain(ctx, ref); return nil, err }},
+		{"branches", func() ([]func(*state), error) {
 			v, err := c.api.branches(ctx, ref)
-			if err == nil {
-				apply = append(apply, func(st *state) { st.branches(ref, v) })
-			}
-			return err
+			return one(func(st *state) { st.branches(ref, v) }), err
 		}},
-		{"edge functions", func() error {
+		{"edge functions", func() ([]func(*state), error) {
 			v, err := c.api.functions(ctx, ref)
-			if err == nil {
-				apply = append(apply, func(st *state) { st.functions(ref, v) })
-			}
-			return err
+			return one(func(st *state) { st.functions(ref, v) }), err
 		}},
-		{"secrets", func() error {
+		{"secrets", func() ([]func(*state), error) {
 			v, err := c.api.secrets(ctx, ref)
-			if err == nil {
-				apply = append(apply, func(st *state) { st.secrets(ref, v) })
-			}
-			return err
+			return one(func(st *state) { st.secrets(ref, v) }), err
 		}},
-		{"api keys", func() error {
+		{"api keys", func() ([]func(*state), error) {
 			v, err := c.api.apiKeys(ctx, ref)
-			if err == nil {
-				apply = append(apply, func(st *state) { st.apiKeys(ref, v) })
-			}
-			return err
+			return one(func(st *state) { st.apiKeys(ref, v) }), err
 		}},
-		{"pooler config", func() error {
+		{"pooler config", func() ([]func(*state), error) {
 			v, err := c.api.poolers(ctx, ref)
-			if err == nil {
-				apply = append(apply, func(st *state) { st.poolers(ref, v) })
-			}
-			return err
+			return one(func(st *state) { st.poolers(ref, v) }), err
 		}},
-		{"network restrictions", func() error {
+		{"network restrictions", func() ([]func(*state), error) {
 			v, err := c.api.networkRestrictions(ctx, ref)
-			if err == nil {
-				apply = append(apply, func(st *state) { st.networkRestrictions(ref, v) })
-			}
-			return err
+			return one(func(st *state) { st.networkRestrictions(ref, v) }), err
 		}},
 	}
 	if !inactive(p.Status) {
 		reads = append(reads,
-			struct {
-				what string
-				read func() error
-			}{"storage buckets", func() error {
+			read{"storage buckets", func() ([]func(*state), error) {
 				v, err := c.api.buckets(ctx, ref)
-				if err == nil {
-					for _, b := range v {
-						apply = append(apply, func(st *state) { st.bucket(ref, b.ID, b.Name, b.Public) })
-					}
+				var out []func(*state)
+				for _, b := range v {
+					out = append(out, func(st *state) { st.bucket(ref, b.ID, b.Name, b.Public) })
 				}
-				return err
+				return out, err
 			}},
-			struct {
-				what string
-				read func() error
-			}{"auth config", func() error {
+			read{"auth config", func() ([]func(*state), error) {
 				v, err := c.api.authConfig(ctx, ref)
-				if err == nil {
-					apply = append(apply, func(st *state) { st.authConfig(ref, v) })
-				}
-				return err
+				return one(func(st *state) { st.authConfig(ref, v) }), err
 			}})
-	}
-	for _, r := range reads {
-		if err := family(r.what, r.read); err != nil {
-			return nil, err
-		}
 	}
 	switch {
 	case !catalog:
 	case inactive(p.Status):
 		emit.Warn(projectErr(ref, "database catalog", fmt.Errorf("skipped: the project is %s, its database does not answer (paused or going away)", p.Status)))
 	default:
-		if err := family("database catalog (read-only query)", func() error {
+		reads = append(reads, read{"database catalog (read-only query)", func() ([]func(*state), error) {
 			cat, err := readCatalogWith(ctx, apiQuerier{c: c.api, ref: ref})
+			return one(func(st *state) { st.catalog(ref, cat) }), err
+		}})
+	}
+	found := make([][]func(*state), len(reads))
+	var g errgroup.Group
+	for i, r := range reads {
+		g.Go(func() error {
+			a, err := r.read()
 			if err == nil {
-				apply = append(apply, func(st *state) { st.catalog(ref, cat) })
+				found[i] = a
 			}
-			return err
-		}); err != nil {
-			return nil, err
-		}
+			return families.Check(ctx, r.what, err)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	apply := []func(*state){func(st *state) { st.project(p, x) }}
+	for _, a := range found {
+		apply = append(apply, a...)
 	}
 	return apply, nil
 }

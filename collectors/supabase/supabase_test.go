@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -435,6 +436,50 @@ func TestProjectsReadConcurrently(t *testing.T) {
 	again := collectorstest.Collect(t, "supabase", c)
 	if string(again.JSON()) != string(out.JSON()) {
 		t.Error("concurrent reads made the output depend on timing")
+	}
+}
+
+// TestProjectReadsAtOnce: a project's reads are endpoints of their own, each with its own
+// budget, so they are asked at once. The fake holds the project's branches until its auth
+// config is asked for (or 3 s pass); before, a project's ten reads followed each other. The
+// output is the one a direct read gives.
+func TestProjectReadsAtOnce(t *testing.T) {
+	est := fakeapi.Must(supabasefake.Load("test"))
+	fake := supabasefake.New(est, supabasefake.Options{})
+	base := "/v1/projects/" + testRef
+	auth := make(chan struct{})
+	var once sync.Once
+	var released atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case base + "/branches":
+			select {
+			case <-auth:
+				released.Store(true)
+			case <-time.After(3 * time.Second):
+			}
+		case base + "/config/auth":
+			once.Do(func() { close(auth) })
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Name: "test", APIURL: srv.URL, AccessToken: evidence.Secret(est.Token), APICatalog: new(bool)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.api.limits = newLimits(0)
+	out := collectorstest.Collect(t, "supabase", c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	if !released.Load() {
+		t.Error("the project's auth config was not asked for while its branches were: a project's reads follow each other")
+	}
+	direct, _ := newTestCollector(t, est, supabasefake.Options{}, Config{})
+	want := collectorstest.Collect(t, "supabase", direct)
+	if string(out.JSON()) != string(want.JSON()) || !reflect.DeepEqual(out.Warnings, want.Warnings) {
+		t.Error("reading a project's endpoints at once changed the output")
 	}
 }
 
