@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,9 +50,9 @@ type index struct {
 
 	dnsIPs map[string]int // how many DNS records point at an IP
 
-	parents map[string][]*graph.Node     // containment parents, filled lazily
-	pairs   map[pairKey]bool             // InferAllowed, memoised
-	ports   map[string]map[int64][]owner // engine id -> published host port -> containers, lazily
+	parents map[*graph.Node][]*graph.Node // containment parents, filled lazily
+	pairs   map[pairKey]bool              // InferAllowed, memoised
+	ports   map[string]map[int64][]owner  // engine id -> published host port -> containers, lazily
 }
 
 type pairKey struct{ typ, from, to string }
@@ -82,7 +83,7 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 		vocab: v, g: g, nodes: g.Nodes(), kinds: map[string]*kindInfo{}, kindOf: map[[2]string]*kindInfo{},
 		hosts: map[string][]owner{}, ips: map[string][]owner{}, urls: map[string][]owner{},
 		repos: map[string][]owner{}, refs: map[string][]owner{}, dnsIPs: map[string]int{},
-		parents: map[string][]*graph.Node{}, pairs: map[pairKey]bool{}, ports: map[string]map[int64][]owner{},
+		parents: map[*graph.Node][]*graph.Node{}, pairs: map[pairKey]bool{}, ports: map[string]map[int64][]owner{},
 	}
 	ix.byID = make(map[string]*graph.Node, len(ix.nodes))
 	ix.keys = make(map[string][]string, len(ix.nodes))
@@ -251,9 +252,11 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom16(b)
 }
 
-// parentsOf returns the nodes that contain n (containment edges into it).
+// parentsOf returns the nodes that contain n (containment edges into it). Per-node state is
+// keyed by the node's pointer into nodes, hashed in a few instructions where its id (a Docker
+// container's is 90 bytes) was hashed and compared at every lookup.
 func (ix *index) parentsOf(n *graph.Node) []*graph.Node {
-	if ps, ok := ix.parents[n.ID]; ok {
+	if ps, ok := ix.parents[n]; ok {
 		return ps
 	}
 	var ps []*graph.Node
@@ -265,21 +268,32 @@ func (ix *index) parentsOf(n *graph.Node) []*graph.Node {
 			ps = append(ps, p)
 		}
 	})
-	ix.parents[n.ID] = ps
+	ix.parents[n] = ps
 	return ps
 }
 
-// ancestors returns every node that contains n, transitively (bounded depth).
-func (ix *index) ancestors(n *graph.Node) map[string]bool {
-	out := map[string]bool{}
+// ancestors returns every node that contains n, transitively (bounded depth), each once, nearest
+// first.
+func (ix *index) ancestors(n *graph.Node) []*graph.Node {
+	var out []*graph.Node
+	var seen map[*graph.Node]bool // once out is long: a linear search is cheaper below that
 	frontier := []*graph.Node{n}
 	for depth := 0; depth < 6 && len(frontier) > 0; depth++ {
 		var next []*graph.Node
 		for _, c := range frontier {
 			for _, p := range ix.parentsOf(c) {
-				if !out[p.ID] {
-					out[p.ID] = true
-					next = append(next, p)
+				if seen != nil && seen[p] || seen == nil && slices.Contains(out, p) {
+					continue
+				}
+				out = append(out, p)
+				next = append(next, p)
+				if seen != nil {
+					seen[p] = true
+				} else if len(out) > 32 {
+					seen = make(map[*graph.Node]bool, 2*len(out))
+					for _, q := range out {
+						seen[q] = true
+					}
 				}
 			}
 		}

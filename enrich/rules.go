@@ -68,8 +68,9 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 		ix:  buildIndex(g, v),
 		out: map[graph.EdgeKey]*Proposal{},
 		res: map[string][]resolution{},
-		anc: map[string]map[string]bool{},
-		dns: map[string]map[string]bool{},
+		anc: map[*graph.Node][]*graph.Node{},
+		dns: map[*graph.Node]*dnsScope{},
+		loc: map[string]*localOwners{},
 	}
 	for i := range m.ix.nodes {
 		if i%4096 == 0 && ctx.Err() != nil {
@@ -83,9 +84,10 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 type matcher struct {
 	ix  *index
 	out map[graph.EdgeKey]*Proposal
-	res map[string][]resolution    // DNS resolutions by record id
-	anc map[string]map[string]bool // ancestors by node id
-	dns map[string]map[string]bool // DNS scopes by node id, see scope
+	res map[string][]resolution       // DNS resolutions by record id
+	anc map[*graph.Node][]*graph.Node // ancestors by node
+	dns map[*graph.Node]*dnsScope     // DNS scopes by node, see scope
+	loc map[string]*localOwners       // owners of a bare name by scope, see localOwners
 }
 
 // ref is one reference a node holds: a host (with what was said about it) or a URL.
@@ -352,20 +354,25 @@ func (m *matcher) pick(src, to *graph.Node, types []string) (*graph.Node, string
 	return nil, "", false
 }
 
-func (m *matcher) ancestors(n *graph.Node) map[string]bool {
-	a, ok := m.anc[n.ID]
+func (m *matcher) ancestors(n *graph.Node) []*graph.Node {
+	a, ok := m.anc[n]
 	if !ok {
 		a = m.ix.ancestors(n)
-		m.anc[n.ID] = a
+		m.anc[n] = a
 	}
 	return a
+}
+
+// contains reports whether id is one of n's ancestors.
+func (m *matcher) contains(id string, n *graph.Node) bool {
+	return slices.ContainsFunc(m.ancestors(n), func(p *graph.Node) bool { return p.ID == id })
 }
 
 // emit records a candidate as a proposal when the vocabulary allows it, merging it with an
 // earlier proposal of the same edge. A node never gets an edge to itself or to what contains it
 // (an Odoo instance's own web.base.url).
 func (m *matcher) emit(c candidate) bool {
-	if c.to.ID == c.src.ID || m.ancestors(c.src)[c.to.ID] {
+	if c.to.ID == c.src.ID || m.contains(c.to.ID, c.src) {
 		return false
 	}
 	from, typ, ok := m.pick(c.src, c.to, c.types)
@@ -552,8 +559,8 @@ func (m *matcher) insideAny(n *graph.Node, targets map[string]int) bool {
 	if len(targets) < 2 {
 		return false
 	}
-	for id := range m.ancestors(n) {
-		if _, ok := targets[id]; ok {
+	for _, p := range m.ancestors(n) {
+		if _, ok := targets[p.ID]; ok {
 			return true
 		}
 	}
@@ -625,6 +632,9 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 		return
 	}
 	local := !strings.Contains(h, ".") && !evidence.IsIP(h)
+	if local {
+		owners = m.inScope(h, owners, n)
+	}
 	var direct, records []owner
 	for _, o := range owners {
 		if local && !m.sameScope(n, o.node) {
@@ -705,39 +715,42 @@ func notCalled(field string) bool {
 // Compose project stands for its network, and without a project the engine does.
 func (m *matcher) sameScope(a, b *graph.Node) bool {
 	sa, sb := m.scope(a), m.scope(b)
-	for _, kind := range []string{"net:", "project:"} {
-		na, nb := false, false
-		for k := range sa {
-			na = na || strings.HasPrefix(k, kind)
-		}
-		for k := range sb {
-			if strings.HasPrefix(k, kind) {
-				nb = true
-				if sa[k] {
-					return true
-				}
+	for _, level := range [2]func(*dnsScope) []*graph.Node{
+		func(s *dnsScope) []*graph.Node { return s.nets },
+		func(s *dnsScope) []*graph.Node { return s.projects },
+	} {
+		la, lb := level(sa), level(sb)
+		for _, x := range lb {
+			if slices.Contains(la, x) {
+				return true
 			}
 		}
-		if na && nb {
+		if len(la) > 0 && len(lb) > 0 {
 			return false // both sides know this level and share nothing at it
 		}
 	}
 	return m.sameRoot(a, b)
 }
 
-// scope returns where a node's bare names resolve: the networks ("net:<id>") it (or, for a
-// Compose service, its containers) is attached to, and its Compose project ("project:<id>").
-func (m *matcher) scope(n *graph.Node) map[string]bool {
-	if s, ok := m.dns[n.ID]; ok {
+// dnsScope is where a node's bare names resolve: the networks it (or, for a Compose service, its
+// containers) is attached to, and its Compose projects; each node once.
+type dnsScope struct{ nets, projects []*graph.Node }
+
+// scope returns where a node's bare names resolve.
+func (m *matcher) scope(n *graph.Node) *dnsScope {
+	if s, ok := m.dns[n]; ok {
 		return s
 	}
-	s := map[string]bool{}
+	s := &dnsScope{}
 	// EachOut, not Out: a copy of every edge of each node (a Compose service's 100,000
 	// containers) was most of what scoping cost on a Docker hub
 	nets := func(x *graph.Node) {
 		m.ix.g.EachOut(x.ID, func(e *graph.Edge) {
-			if t := m.ix.byID[e.To]; e.Type == "attached_to" && t != nil && t.Kind == "network" {
-				s["net:"+t.ID] = true
+			if e.Type != "attached_to" {
+				return
+			}
+			if t := m.ix.byID[e.To]; t != nil && t.Kind == "network" && !slices.Contains(s.nets, t) {
+				s.nets = append(s.nets, t)
 			}
 		})
 	}
@@ -749,24 +762,75 @@ func (m *matcher) scope(n *graph.Node) map[string]bool {
 			}
 		})
 	}
-	for id := range m.ancestors(n) {
-		if p := m.ix.byID[id]; p != nil && p.Kind == "compose_project" {
-			s["project:"+id] = true
+	for _, p := range m.ancestors(n) {
+		if p.Kind == "compose_project" {
+			s.projects = append(s.projects, p)
 		}
 	}
-	m.dns[n.ID] = s
+	m.dns[n] = s
 	return s
 }
 
 // sameRoot reports whether two nodes share a container (the same Docker engine or project).
 func (m *matcher) sameRoot(a, b *graph.Node) bool {
-	aa, ab := m.ancestors(a), m.ancestors(b)
-	for id := range aa {
-		if ab[id] {
+	ab := m.ancestors(b)
+	for _, p := range m.ancestors(a) {
+		if slices.Contains(ab, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// localOwners holds the owners of a bare name by what their scopes are made of: their networks
+// and ancestors (their Compose projects among them), each naming the positions of the owners
+// that have it.
+type localOwners struct {
+	by map[*graph.Node][]int32
+}
+
+// localScan is how many owners of a bare name are checked one by one with sameScope; beyond it
+// they are looked up by scope (a bare "db" in each of a thousand Compose projects made every
+// reference to it compare scopes with every project's "db").
+var localScan = 8
+
+// inScope returns the owners of the bare name h that may share n's scope, in their order: every
+// owner for which sameScope(n, owner) holds, and maybe more (the caller checks each). sameScope
+// needs a shared network, Compose project or ancestor (a project is one), so only the owners that
+// have one of n's are candidates.
+func (m *matcher) inScope(h string, owners []owner, n *graph.Node) []owner {
+	if len(owners) <= localScan {
+		return owners
+	}
+	lo := m.loc[h]
+	if lo == nil {
+		lo = &localOwners{by: map[*graph.Node][]int32{}}
+		for i, o := range owners {
+			s := m.scope(o.node)
+			for _, xs := range [2][]*graph.Node{s.nets, m.ancestors(o.node)} {
+				for _, x := range xs {
+					if is := lo.by[x]; len(is) == 0 || is[len(is)-1] != int32(i) {
+						lo.by[x] = append(is, int32(i))
+					}
+				}
+			}
+		}
+		m.loc[h] = lo
+	}
+	var idx []int32
+	s := m.scope(n)
+	for _, xs := range [2][]*graph.Node{s.nets, m.ancestors(n)} {
+		for _, x := range xs {
+			idx = append(idx, lo.by[x]...)
+		}
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	out := make([]owner, len(idx))
+	for k, i := range idx {
+		out[k] = owners[i]
+	}
+	return out
 }
 
 // external proposes an edge to a node for a host no collector discovered: the storefront calls

@@ -2,6 +2,9 @@ package enrich
 
 import (
 	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/infragraph/infragraph/graph"
@@ -132,4 +135,93 @@ func BenchmarkRulesComposeProjects(b *testing.B) {
 			b.ReportMetric(float64(len(ps))/float64(n), "proposals/project")
 		})
 	}
+}
+
+// Beyond localScan owners, the owners of a bare name are looked up by scope (inScope) instead of
+// compared one by one: the proposals must be the ones every owner checked with sameScope gives,
+// whether the names share a network, a Compose project, or only an engine (no project, no
+// network: sameRoot), and when a shared network makes a name ambiguous.
+func TestRulesBareNamesByScopeAsOneByOne(t *testing.T) {
+	engines := func(n int) *graph.Graph {
+		// n engines each running a web container naming "db" and a db container, no Compose
+		g := graph.New()
+		for i := range n {
+			e := fmt.Sprintf("docker:engine:e%d", i)
+			must(t, g.AddNode(graph.Node{ID: e, Provider: "docker", Kind: "engine"}))
+			for _, c := range []string{"web", "db"} {
+				id := fmt.Sprintf("docker:container:e%d/%s", i, c)
+				a := graph.Attrs{"network_aliases": []string{c}}
+				if c == "web" {
+					a["env.DB_HOST.host"] = "db"
+				}
+				must(t, g.AddNode(graph.Node{ID: id, Provider: "docker", Kind: "container", Attrs: a}))
+				must(t, g.AddEdge(graph.Observe(e, id, "contains")))
+			}
+		}
+		return g
+	}
+	shared := func() *graph.Graph {
+		g := composeProjects(t, 3*localScan, true)
+		must(t, g.AddNode(graph.Node{ID: "docker:network:e1/proxy", Provider: "docker", Kind: "network"}))
+		for _, c := range []string{"docker:container:e1/app000-web-1", "docker:container:e1/app001-db-1", "docker:container:e1/app017-db-1"} {
+			must(t, g.AddEdge(graph.Observe(c, "docker:network:e1/proxy", "attached_to")))
+		}
+		return g
+	}
+	overlay := func() *graph.Graph {
+		// a network two engines' containers share: only it joins them
+		g := engines(3 * localScan)
+		must(t, g.AddNode(graph.Node{ID: "docker:network:overlay", Provider: "docker", Kind: "network"}))
+		for _, c := range []string{"docker:container:e0/web", "docker:container:e5/db"} {
+			must(t, g.AddEdge(graph.Observe(c, "docker:network:overlay", "attached_to")))
+		}
+		return g
+	}
+	for name, g := range map[string]*graph.Graph{
+		"overlay network":  overlay(),
+		"projects":         composeProjects(t, 3*localScan, false),
+		"networks":         composeProjects(t, 3*localScan, true),
+		"engines":          engines(3 * localScan),
+		"shared network":   shared(),
+		"few (one by one)": composeProjects(t, localScan/2, true),
+	} {
+		t.Run(name, func(t *testing.T) {
+			byScope, _ := infer(t, g)
+			defer func(n int) { localScan = n }(localScan)
+			localScan = 1 << 30
+			oneByOne, _ := infer(t, g)
+			if len(byScope) == 0 || !reflect.DeepEqual(byScope, oneByOne) {
+				t.Errorf("by scope %d proposals, one by one %d:\n%v\n%v", len(byScope), len(oneByOne), keys(byScope), keys(oneByOne))
+			}
+			for _, p := range byScope {
+				// every web's db is its own (its project's or engine's), but on the shared network
+				if f, to := p.Edge.From, p.Edge.To; !strings.Contains(name, "network") && home(f) != home(to) {
+					t.Errorf("%s -> %s crosses scopes", f, to)
+				}
+			}
+		})
+	}
+}
+
+// home is a node's Compose project, or its engine when it has none.
+func home(id string) string {
+	if p := regexp.MustCompile(`app\d+`).FindString(id); p != "" {
+		return p
+	}
+	return regexp.MustCompile(`:e\d+/`).FindString(id)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func keys(ps []Proposal) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Edge.Key().String())
+	}
+	return out
 }
