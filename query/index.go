@@ -24,6 +24,13 @@ type ImpactIndex struct {
 	in     [][]inEdge  // per node, the edges into it the walk follows, in EachIn's order
 	parts  [][]outEdge // per runtime unit, its containment edges out, in EachOut's order
 	pool   sync.Pool   // *walker
+
+	// comp numbers the strongly connected components of the walk's graph (node -> the nodes a
+	// walk from it can step to), made on the first Chain; radius caches RadiusOf (-1 not yet).
+	compOnce sync.Once
+	comp     []int32
+	mu       sync.Mutex
+	radius   []int32
 }
 
 // in-edge classes: how the walk treats an edge into a broken node.
@@ -211,8 +218,38 @@ func (x *ImpactIndex) Radius(id string) int {
 	return x.RadiusOf(s)
 }
 
-// RadiusOf is Radius of node number v.
+// RadiusOf is Radius of node number v. Along a chain (see Chain) it is one more than the
+// radius of the node before, so the radii of a long dependency chain cost one walk, not one
+// walk per node (which was quadratic in the chain's length); every radius is kept.
 func (x *ImpactIndex) RadiusOf(v int32) int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.radius == nil {
+		x.radius = make([]int32, len(x.ids))
+		for i := range x.radius {
+			x.radius[i] = -1
+		}
+	}
+	var path []int32
+	cur := v
+	for x.radius[cur] < 0 {
+		u, _, ok := x.Chain(cur)
+		if !ok {
+			x.radius[cur] = int32(x.walkRadius(cur))
+			break
+		}
+		path = append(path, cur)
+		cur = u
+	}
+	r := x.radius[cur]
+	for i := len(path) - 1; i >= 0; i-- {
+		r++
+		x.radius[path[i]] = r
+	}
+	return int(r)
+}
+
+func (x *ImpactIndex) walkRadius(v int32) int {
 	w := x.walk(v)
 	defer x.pool.Put(w)
 	c := 0
@@ -222,6 +259,108 @@ func (x *ImpactIndex) RadiusOf(v int32) int {
 		}
 	}
 	return c
+}
+
+// Chain reports whether the walk from node v is the walk from one other node u, one level
+// further out: v has exactly one edge into it the walk follows, and u breaks through it (a
+// runtime dependency or a group failing with v), v has no parts, and no walk from u comes back
+// to v (they are in different strongly connected components of the walk's graph). Then v's
+// walk reaches u at distance 1 and then exactly what u's walk reaches, in the same order, with
+// the same relations (its levels are u's, whole, each sorted by node); only the runs_on marks
+// (whose data a deletion destroys) differ, unless u runs on v (runsOn): then they are u's too.
+func (x *ImpactIndex) Chain(v int32) (u int32, runsOn, ok bool) {
+	if len(x.in[v]) != 1 || len(x.parts[v]) > 0 {
+		return 0, false, false
+	}
+	ie := x.in[v][0]
+	if ie.class == inRebuild || ie.from == v {
+		return 0, false, false
+	}
+	x.compOnce.Do(x.components)
+	if x.comp[ie.from] == x.comp[v] {
+		return 0, false, false
+	}
+	return ie.from, ie.runsOn, true
+}
+
+// DataOf is what deleting node number v destroys of its own (its Data in an analysis of v).
+func (x *ImpactIndex) DataOf(v int32) (Data, bool) {
+	if !x.state[v] {
+		return Data{}, false
+	}
+	return x.data(v), true
+}
+
+// components is Tarjan's strongly connected components of the walk's graph (a node steps to the
+// sources of the edges into it the walk follows and to its parts), iterative: a chain of
+// 100,000 nodes must not recurse 100,000 deep.
+func (x *ImpactIndex) components() {
+	n := len(x.ids)
+	next := func(v int32, i int) (int32, bool) {
+		if i < len(x.in[v]) {
+			return x.in[v][i].from, true
+		}
+		if i -= len(x.in[v]); i < len(x.parts[v]) {
+			return x.parts[v][i].to, true
+		}
+		return 0, false
+	}
+	x.comp = make([]int32, n)
+	index := make([]int32, n) // 0: not visited; else visit order + 1
+	low := make([]int32, n)
+	onStack := make([]bool, n)
+	var stack []int32
+	type frame struct {
+		v int32
+		i int
+	}
+	var calls []frame
+	counter, comps := int32(0), int32(0)
+	for root := range int32(n) {
+		if index[root] != 0 {
+			continue
+		}
+		calls = append(calls[:0], frame{v: root})
+		counter++
+		index[root], low[root] = counter, counter
+		stack = append(stack, root)
+		onStack[root] = true
+		for len(calls) > 0 {
+			f := &calls[len(calls)-1]
+			if w, ok := next(f.v, f.i); ok {
+				f.i++
+				switch {
+				case index[w] == 0:
+					counter++
+					index[w], low[w] = counter, counter
+					stack = append(stack, w)
+					onStack[w] = true
+					calls = append(calls, frame{v: w})
+				case onStack[w]:
+					low[f.v] = min(low[f.v], index[w])
+				}
+				continue
+			}
+			v := f.v
+			calls = calls[:len(calls)-1]
+			if len(calls) > 0 {
+				p := calls[len(calls)-1].v
+				low[p] = min(low[p], low[v])
+			}
+			if low[v] == index[v] {
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack[w] = false
+					x.comp[w] = comps
+					if w == v {
+						break
+					}
+				}
+				comps++
+			}
+		}
+	}
 }
 
 // Summary is Analyze(g, id) by ids; an id not in the graph gives an empty one.

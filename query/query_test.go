@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -359,5 +360,81 @@ func TestShow(t *testing.T) {
 	}
 	if want := []string{"contains digitalocean:app_component:c2a93513-8d9b-4223-9d61-5e7272c81cf5/api", "uses_database digitalocean:db_cluster:9cc10173-e9ea-4176-9dbc-a4cee4c4ff30", "calls " + odoo}; !d.Node.Stale || !reflect.DeepEqual(out, want) || len(d.In) != 4 || d.FirstSeen == "" {
 		t.Errorf("%+v\nout %v", d, out)
+	}
+}
+
+// chainGraph is a chain of n Vercel projects, each calling the one before, with what breaks a
+// chain's shortcut: a cycle (p45 calls p50), a project with a part that calls the one before it
+// too (p30 and its deployment d30, which c30 calls), a rebuild edge into a project (q builds from p20) and a repository
+// p10 builds from.
+func chainGraph(t *testing.T, n int) *graph.Graph {
+	t.Helper()
+	g := graph.New()
+	node := func(id, provider, kind string) {
+		if err := g.AddNode(graph.Node{ID: id, Provider: provider, Kind: kind, Name: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edge := func(from, to, typ string) {
+		if err := g.AddEdge(graph.Edge{From: from, To: to, Type: typ, Origin: graph.Observed, Confidence: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := func(i int) string { return fmt.Sprintf("vercel:project:p%03d", i) }
+	for i := range n {
+		node(p(i), "vercel", "project")
+		if i > 0 {
+			edge(p(i), p(i-1), "calls")
+		}
+	}
+	node("vercel:deployment:d30", "vercel", "deployment")
+	edge(p(30), "vercel:deployment:d30", "contains")
+	edge("vercel:deployment:d30", p(29), "calls")
+	node("vercel:project:c30", "vercel", "project") // breaks with d30, a part of p30
+	edge("vercel:project:c30", "vercel:deployment:d30", "calls")
+	edge(p(45), p(50), "calls")
+	node("vercel:project:q", "vercel", "project")
+	edge("vercel:project:q", p(20), "builds_from")
+	node("git:repo:r", "git", "repo")
+	edge(p(10), "git:repo:r", "builds_from")
+	return g
+}
+
+// TestRadiusAlongAChain: the radii RadiusOf derives along a chain (one more than the node before)
+// are BlastRadius's, whatever order they are asked in, and across cycles, parts and rebuilds.
+func TestRadiusAlongAChain(t *testing.T) {
+	g := chainGraph(t, 60)
+	nodes := g.Nodes()
+	for _, reverse := range []bool{false, true} {
+		x, err := NewImpactIndex(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chained := 0
+		for i := range nodes {
+			if reverse {
+				i = len(nodes) - 1 - i
+			}
+			id := nodes[i].ID
+			v, _ := x.Num(id)
+			if _, _, ok := x.Chain(v); ok {
+				chained++
+			}
+			want, _ := BlastRadius(g, id)
+			if got := x.RadiusOf(v); got != want {
+				t.Errorf("reverse %v: %s radius %d, want %d", reverse, id, got, want)
+			}
+		}
+		if chained < 40 {
+			t.Errorf("only %d nodes continue a chain", chained)
+		}
+	}
+	x, _ := NewImpactIndex(g)
+	for _, id := range []string{"vercel:project:p046", "vercel:project:p029", "vercel:project:p030", "vercel:project:p020"} {
+		if v, ok := x.Num(id); ok {
+			if _, _, chain := x.Chain(v); chain {
+				t.Errorf("%s continues a chain: it is in a cycle, has a part, two edges in, or a rebuild", id)
+			}
+		}
 	}
 }

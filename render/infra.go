@@ -547,69 +547,67 @@ func (m *model) critical(slugs *slugSet, limit int) string {
 			break
 		}
 		v := m.num[c.Node.ID]
-		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.nodeRef(v, slugs)), c.BlastRadius, cell(joinN(m.brokenSystems(v, slugs), 4)))
+		broken, n := m.brokenSystems(v, slugs)
+		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.nodeRef(v, slugs)), c.BlastRadius, cell(joinCount(broken, n, 4)))
 	}
 	b.WriteString("\n")
 	return b.String()
 }
 
-// walked is the impact analysis of v (query's, by node numbers).
-func (m *model) walked(v int32) query.Walked { return m.impacts().WalkedOf(v) }
-
-// brokenSystems names the systems (reps) among what breaks when v goes down, nearest first.
-func (m *model) brokenSystems(v int32, slugs *slugSet) []string {
-	var out []string
-	seen := map[int32]bool{m.rep[v]: true}
-	for _, h := range m.walked(v).Breaks {
-		if r := m.rep[h]; !seen[r] {
-			seen[r] = true
-			out = append(out, m.ref(r, slugs))
+// brokenSystems names the systems (reps) among what breaks when v goes down, nearest first, but
+// v's own: the first four and how many (what the critical table shows).
+func (m *model) brokenSystems(v int32, slugs *slugSet) (first []string, total int) {
+	d, own := m.digestOf(v), m.rep[v]
+	i := slices.IndexFunc(d.reps, func(b brokenRep) bool { return b.rep == own })
+	if i < 0 && d.nreps > len(d.reps) && (own != v || len(m.members.of(v)) > 0) {
+		// v's system may be past the digest's list: walk (a few rows of the table do)
+		seen := map[int32]bool{own: true}
+		for _, h := range m.impacts().WalkedOf(v).Breaks {
+			if r := m.rep[h]; !seen[r] {
+				seen[r] = true
+				if len(first) < 4 {
+					first = append(first, m.ref(r, slugs))
+				}
+				total++
+			}
+		}
+		return first, total
+	}
+	total = d.nreps
+	if i >= 0 {
+		total--
+	}
+	for j, b := range d.reps {
+		if j != i && len(first) < 4 {
+			first = append(first, m.ref(b.rep, slugs))
 		}
 	}
-	return out
+	return first, total
 }
 
 // breaksList is an impact analysis's breaks grouped by system, nearest first: "[storefront]
 // (vercel project): the project, 2 of its parts (shop.acme-coffee.com, ...)".
-func (m *model) breaksList(v int32, a *query.Walked, slugs *slugSet) string {
-	// per system: its first three broken members (the words joinN shows) and how many there are;
-	// a hub's thousands of broken members are counted, not labelled
-	type broken struct {
-		rep   int32
-		named []string
-		n     int
-	}
-	var order []broken
-	at := map[int32]int{}
-	for _, h := range a.Breaks {
-		r := m.rep[h]
-		i, ok := at[r]
-		if !ok {
-			i = len(order)
-			at[r] = i
-			order = append(order, broken{rep: r})
-		}
-		if h != r {
-			if b := &order[i]; b.n < 3 {
-				b.named = append(b.named, md(m.label(h))+" ("+m.kindOf(h)+")")
-			}
-			order[i].n++
-		}
-	}
+//
+// Per system it names the first three broken members and counts the rest: a hub's thousands of
+// broken members are counted, not labelled (the digest keeps what this shows).
+func (m *model) breaksList(v int32, d *impactDigest, slugs *slugSet) string {
 	var parts []string
-	for i, b := range order {
-		if i == maxBreaks {
-			parts = append(parts, fmt.Sprintf("and %d more (`discover query impact %s` lists them all)", len(order)-maxBreaks, code(m.id(v))))
-			break
-		}
+	for _, b := range d.reps {
 		p := m.ref(b.rep, slugs)
 		if b.n > 0 {
-			p += ": " + joinN(b.named, 3)
+			named := make([]string, len(b.named))
+			for i, h := range b.named {
+				named[i] = md(m.label(h)) + " (" + m.kindOf(h) + ")"
+			}
+			p += ": " + joinN(named, 3)
 			if b.n > 3 {
 				p += fmt.Sprintf(" and %d more", b.n-3)
 			}
 		}
 		parts = append(parts, p)
+	}
+	if d.nreps > maxBreaks {
+		parts = append(parts, fmt.Sprintf("and %d more (`discover query impact %s` lists them all)", d.nreps-maxBreaks, code(m.id(v))))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -619,10 +617,10 @@ func (m *model) breaksList(v int32, a *query.Walked, slugs *slugSet) string {
 const maxBreaks = 8
 
 // stateLines says what data the node holds or a deletion destroys, and what cannot redeploy.
-func (m *model) stateLines(a *query.Walked, slugs *slugSet) string {
+func (m *model) stateLines(a *impactDigest, slugs *slugSet) string {
 	var b strings.Builder
 	var data []string
-	for _, d := range a.Data {
+	for _, d := range a.data {
 		x := md(d.Node.Name) + " (" + m.kindOf(m.num[d.Node.ID]) + ")"
 		if len(d.UsedBy) > 0 {
 			var used []string
@@ -634,14 +632,14 @@ func (m *model) stateLines(a *query.Walked, slugs *slugSet) string {
 		data = append(data, x)
 	}
 	if len(data) > 0 {
-		b.WriteString("- **Holds data**: deleting it destroys " + joinN(data, 8) + "\n")
+		b.WriteString("- **Holds data**: deleting it destroys " + joinCount(data, a.ndata, 8) + "\n")
 	}
 	var rebuild []string
-	for _, h := range a.Rebuild {
+	for _, h := range a.rebuild {
 		rebuild = append(rebuild, m.nodeRef(h, slugs))
 	}
 	if len(rebuild) > 0 {
-		b.WriteString("- **Builds from it** (keep running, cannot redeploy while it is down): " + joinN(rebuild, 8) + "\n")
+		b.WriteString("- **Builds from it** (keep running, cannot redeploy while it is down): " + joinCount(rebuild, a.nrebuild, 8) + "\n")
 	}
 	return b.String()
 }
@@ -729,8 +727,7 @@ func originWords(e *graph.Edge) string {
 
 // systemSection is system v's section with its shorter variants, for a size budget.
 func (m *model) systemSection(v int32, slugs *slugSet) system {
-	a := m.walked(v)
-	return system{id: v, radius: a.BlastRadius, anchor: slugs.of[v], heading: m.heading(v),
+	return system{id: v, radius: m.digestOf(v).radius, anchor: slugs.of[v], heading: m.heading(v),
 		full:  string(m.appendSection(nil, v, slugs, 0)),
 		short: func(level int) string { return string(m.appendSection(nil, v, slugs, level)) }}
 }
@@ -739,7 +736,7 @@ func (m *model) systemSection(v int32, slugs *slugSet) system {
 // line (2). Its parts are written into b as they are made, not joined first.
 func (m *model) appendSection(b []byte, v int32, slugs *slugSet, level int) []byte {
 	n := &m.nodes[v]
-	a := m.walked(v)
+	a := m.digestOf(v)
 	anchor := slugs.of[v]
 	if level == 2 {
 		see := output.GraphFile + " and " + output.Diagram(anchor)
@@ -747,7 +744,7 @@ func (m *model) appendSection(b []byte, v int32, slugs *slugSet, level int) []by
 			see = output.GraphFile + " (this system has no diagram of its own: see " + output.Diagram(moreUnitsSlug) + ")"
 		}
 		return fmt.Appendf(b, "<a id=\"%s\"></a>\n### %s\n\n`%s` · blast radius %d · detail trimmed by the size budget; see %s.\n\n",
-			anchor, m.heading(v), code(n.ID), a.BlastRadius, see)
+			anchor, m.heading(v), code(n.ID), a.radius, see)
 	}
 	b = append(b, "<a id=\""...)
 	b = append(b, anchor...)
@@ -761,7 +758,7 @@ func (m *model) appendSection(b []byte, v int32, slugs *slugSet, level int) []by
 		b = appendMD(b, n.Source)
 	}
 	b = append(b, " · blast radius "...)
-	b = strconv.AppendInt(b, int64(a.BlastRadius), 10)
+	b = strconv.AppendInt(b, int64(a.radius), 10)
 	if n.Stale {
 		b = append(b, " · **STALE** since "...)
 		b = append(b, orDefault(n.StaleSince, "an earlier scan")...)
@@ -794,11 +791,11 @@ func (m *model) appendSection(b []byte, v int32, slugs *slugSet, level int) []by
 		b = appendList(b, capList(m.directDeps(v, slugs, false)))
 	}
 	b = append(b, "\n- **If this goes down, these break** (transitive, blast radius "...)
-	b = strconv.AppendInt(b, int64(a.BlastRadius), 10)
+	b = strconv.AppendInt(b, int64(a.radius), 10)
 	b = append(b, "): "...)
-	b = append(b, orDefault(m.breaksList(v, &a, slugs), "nothing breaks")...)
+	b = append(b, orDefault(m.breaksList(v, a, slugs), "nothing breaks")...)
 	b = append(b, '\n')
-	b = append(b, m.stateLines(&a, slugs)...)
+	b = append(b, m.stateLines(a, slugs)...)
 	if level == 0 {
 		b = append(b, m.narrativeText(m.id(v))...)
 	}
@@ -1177,6 +1174,14 @@ func cell(s string) string {
 		b.WriteByte(s[i])
 	}
 	return strings.ReplaceAll(b.String(), "\n", " ")
+}
+
+// joinCount is joinN(all, n) given only the first n (or more) of all's total items.
+func joinCount(first []string, total, n int) string {
+	if total <= len(first) {
+		return joinN(first, n)
+	}
+	return joinN(first[:min(n, len(first))], n) + fmt.Sprintf(" and %d more", total-min(n, len(first)))
 }
 
 func joinN(s []string, n int) string {

@@ -56,6 +56,10 @@ type model struct {
 	// index is query's impact walk prepared once for this graph (dense node numbers, classed
 	// edges, visited marks reused across walks): INFRA.md asks it for every system.
 	index *query.ImpactIndex
+	// digests are INFRA.md's impact digests by node, made once (digestOf); walkAll makes every
+	// one by a walk (a test compares the two).
+	digests []*impactDigest
+	walkAll bool
 	// narratives are INFRA.md's model-written system narratives (InfraOptions.Narratives).
 	narratives map[string]Narrative
 	// order and near serve the transitive lists and the restore order (restore.go): the lifted
