@@ -62,15 +62,17 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 	return c, nil
 }
 
-// inspectParallel bounds concurrent inspect calls: enough to hide latency on a remote engine,
-// few enough not to load a busy daemon. Over ssh:// each connection is an ssh session, and sshd
-// throttles concurrent unauthenticated connections (MaxStartups, 10 by default): stay well below.
+// inspectParallel bounds concurrent inspect calls over unix://, tcp:// and npipe://. The Engine
+// API documents no rate or concurrency limit, and an inspect is a read of the daemon's in-memory
+// state under the object's lock: the engine serves each connection on its own, so the pool only
+// bounds the connections a scan holds (one per inspect in flight; 256 stays far under the
+// descriptor limits of both ends: Go raises a process's soft limit to its hard limit, and so
+// does dockerd). A remote engine 50 ms away reads 300 containers in two rounds, not ten.
 //
-// An inspect is a read of the daemon's in-memory state under the object's lock, so 32 at once
-// costs a daemon little, and a remote engine 50 ms away reads 400 objects in under a second
-// instead of 2.5 s (BENCHMARKS.md).
+// Over ssh:// each connection is an ssh session, and sshd throttles concurrent unauthenticated
+// connections (MaxStartups, 10 by default, sshd_config(5)): stay well below.
 const (
-	inspectParallel    = 32
+	inspectParallel    = 256
 	inspectParallelSSH = 3
 )
 
@@ -129,84 +131,122 @@ var errInfo = errors.New("engine info")
 // context that ends midway fails the read: a half-read engine is not reported as complete.
 func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emitter) (snapshot, error) {
 	var s snapshot
-	info, err := cli.Info(ctx)
-	if err != nil {
-		return s, fmt.Errorf("%w: %w", errInfo, err)
-	}
-	s.Info = info
-	s.APIVersion = cli.ClientVersion()
+	// Info is the one call that must answer, and the families need nothing from it but whether
+	// swarm objects are readable: the others are asked beside it (after the one version
+	// negotiation every call waits for). An Info that fails stops them, and what they would
+	// have warned is dropped: the read fails with Info's error, as when they waited for it.
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	held := &heldWarnings{Emitter: emit}
+	var info system.Info
+	var infoErr error
+	var infoDone sync.WaitGroup
+	infoDone.Go(func() {
+		if info, infoErr = cli.Info(lctx); infoErr != nil {
+			stop()
+		}
+	})
 	// Every family but Info is a warning when it fails ("list images: ..."); a cancelled read
 	// fails as a whole, below.
-	warn := func(what string, err error) { _ = collectors.Families{Emit: emit}.Check(ctx, what, err) }
+	warn := func(what string, err error) { _ = collectors.Families{Emit: held}.Check(lctx, what, err) }
 
 	// The families are read at once, each into its own field; the inspects of containers and
 	// networks share one pool of slots, so no more than parallel of them are in flight.
 	slots := make(chan struct{}, parallel)
 	families := []func(){
 		func() {
-			if list, err := cli.ContainerList(ctx, container.ListOptions{All: true}); err != nil {
+			if list, err := cli.ContainerList(lctx, container.ListOptions{All: true}); err != nil {
 				warn("list containers", err)
 			} else {
-				s.Containers = inspectContainers(ctx, cli, list, slots, emit)
+				s.Containers = inspectContainers(lctx, cli, list, slots, held)
 			}
 		},
 		func() {
-			if list, err := cli.ImageList(ctx, image.ListOptions{All: false}); err != nil {
+			if list, err := cli.ImageList(lctx, image.ListOptions{All: false}); err != nil {
 				warn("list images", err)
 			} else {
 				s.Images = list
 			}
 		},
 		func() {
-			if list, err := cli.NetworkList(ctx, network.ListOptions{}); err != nil {
+			if list, err := cli.NetworkList(lctx, network.ListOptions{}); err != nil {
 				warn("list networks", err)
 			} else {
-				s.Networks = inspectNetworks(ctx, cli, list, slots, emit)
+				s.Networks = inspectNetworks(lctx, cli, list, slots, held)
 			}
 		},
 		func() {
-			if list, err := cli.VolumeList(ctx, volume.ListOptions{}); err != nil {
+			if list, err := cli.VolumeList(lctx, volume.ListOptions{}); err != nil {
 				warn("list volumes", err)
 			} else {
 				s.Volumes = list.Volumes
 			}
 		},
 	}
+	var wg sync.WaitGroup
+	for _, f := range families {
+		wg.Go(f)
+	}
+	infoDone.Wait()
+	if infoErr != nil {
+		wg.Wait()
+		return s, fmt.Errorf("%w: %w", errInfo, infoErr)
+	}
+	s.Info = info
+	s.APIVersion = cli.ClientVersion()
 	// Swarm objects are only readable on a manager; a worker answers 503.
 	if info.Swarm.ControlAvailable {
-		families = append(families,
+		for _, f := range []func(){
 			func() {
-				if list, err := cli.NodeList(ctx, swarm.NodeListOptions{}); err != nil {
+				if list, err := cli.NodeList(lctx, swarm.NodeListOptions{}); err != nil {
 					warn("list swarm nodes", err)
 				} else {
 					s.Nodes = list
 				}
 			},
 			func() {
-				if list, err := cli.ServiceList(ctx, swarm.ServiceListOptions{}); err != nil {
+				if list, err := cli.ServiceList(lctx, swarm.ServiceListOptions{}); err != nil {
 					warn("list swarm services", err)
 				} else {
 					s.Services = list
 				}
 			},
 			func() {
-				if list, err := cli.TaskList(ctx, swarm.TaskListOptions{}); err != nil {
+				if list, err := cli.TaskList(lctx, swarm.TaskListOptions{}); err != nil {
 					warn("list swarm tasks", err)
 				} else {
 					s.Tasks = list
 				}
-			})
-	}
-	var wg sync.WaitGroup
-	for _, f := range families {
-		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
+			},
+		} {
+			wg.Go(f)
+		}
 	}
 	wg.Wait()
+	held.pass()
 	if ctx.Err() != nil {
 		return s, fmt.Errorf("read cut short: %w", ctx.Err())
 	}
 	return s, nil
+}
+
+// heldWarnings keeps the warnings of the families read beside Info until Info has answered:
+// pass hands them on; a read whose Info failed drops them.
+type heldWarnings struct {
+	graph.Emitter
+	mu    sync.Mutex
+	warns []error
+}
+
+func (h *heldWarnings) Warn(err error) { h.mu.Lock(); h.warns = append(h.warns, err); h.mu.Unlock() }
+
+func (h *heldWarnings) pass() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, err := range h.warns {
+		h.Emitter.Warn(err)
+	}
+	h.warns = nil
 }
 
 // inspectContainers inspects every listed container (the list omits env, aliases, restart policy

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -387,9 +388,9 @@ func TestWithDialer(t *testing.T) {
 	srv := httptest.NewServer(dockerfake.New(dockerfake.MustLoad("demo")))
 	defer srv.Close()
 	var d net.Dialer
-	dials := 0
+	var dials atomic.Int32 // Info and the lists dial at once
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		dials++
+		dials.Add(1)
 		return d.DialContext(ctx, "tcp", srv.Listener.Addr().String())
 	}
 	c, err := docker.New(docker.Config{Name: "erp-1", Host: "unix:///var/run/docker.sock", HostAddress: "203.0.113.10"}, docker.WithDialer(dial))
@@ -401,7 +402,7 @@ func TestWithDialer(t *testing.T) {
 	if eng.Str("endpoint") != "unix:///var/run/docker.sock" || eng.Str("host_ip") != "203.0.113.10" {
 		t.Errorf("engine attrs %v", eng.Attrs)
 	}
-	if dials == 0 {
+	if dials.Load() == 0 {
 		t.Error("the dialer was never used")
 	}
 }
