@@ -58,6 +58,9 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if c.teamIDsOnly() {
+		return c.collectTeams(ctx, emit)
+	}
 	scopes, err := c.scopes(ctx, emit)
 	if err != nil {
 		return err
@@ -69,7 +72,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	errs := make([]error, len(scopes))
 	var g sync.WaitGroup
 	for i, sc := range scopes {
-		g.Go(func() { snaps[i], errs[i] = c.collectScope(ctx, sc, emit) })
+		g.Go(func() { snaps[i], errs[i] = c.collectScope(ctx, sc.Scope, func() scopeInfo { return sc }, emit) })
 	}
 	g.Wait()
 	m := newMapper(emit)
@@ -81,6 +84,103 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 		m.scope(snaps[i])
 	}
 	return nil
+}
+
+// teamIDsOnly reports whether every configured team is named by its id (team_...): its scope is
+// known before the team is read.
+func (c *Collector) teamIDsOnly() bool {
+	for _, id := range c.cfg.TeamIDs {
+		if !strings.HasPrefix(id, "team_") {
+			return false
+		}
+	}
+	return len(c.cfg.TeamIDs) > 0
+}
+
+// collectTeams reads the teams configured by id. A team's reads start beside the call that reads
+// the team itself (its slug, name and plan, which word the warnings and the team's node), not
+// after it; they wait for that answer only to word a warning, and hold their warnings until it
+// came. A team the token cannot read (403, 404) is a warning and its reads are stopped and
+// dropped unseen; any other failure of that call fails the collector, as when it came first.
+func (c *Collector) collectTeams(ctx context.Context, emit graph.Emitter) error {
+	ids := c.cfg.TeamIDs
+	infos := make([]scopeInfo, len(ids))
+	teamErrs := make([]error, len(ids))
+	skip := make([]bool, len(ids))
+	held := make([]*heldWarnings, len(ids))
+	snaps := make([]*snapshot, len(ids))
+	errs := make([]error, len(ids))
+	var g sync.WaitGroup
+	for i, id := range ids {
+		ready := make(chan struct{})
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		held[i] = &heldWarnings{Emitter: emit}
+		g.Go(func() {
+			defer close(ready)
+			t, err := c.client.Team(ctx, id)
+			switch {
+			case err == nil:
+				if t.ID == "" {
+					t.ID = id
+				}
+				infos[i] = teamScope(t)
+				return
+			case IsStatus(err, http.StatusForbidden, http.StatusNotFound) && !Rejected(err):
+				skip[i], teamErrs[i] = true, fmt.Errorf("team %s: %w", id, err)
+			default:
+				teamErrs[i] = fmt.Errorf("vercel: read team %s: %w", id, err)
+			}
+			cancel()
+		})
+		g.Go(func() {
+			who := func() scopeInfo { <-ready; return infos[i] }
+			snaps[i], errs[i] = c.collectScope(sctx, Scope{TeamID: id}, who, held[i])
+		})
+	}
+	g.Wait()
+	var kept []int
+	for i := range ids {
+		switch {
+		case skip[i]:
+			emit.Warn(teamErrs[i])
+		case teamErrs[i] != nil:
+			return teamErrs[i]
+		default:
+			kept = append(kept, i)
+		}
+	}
+	if len(kept) == 0 {
+		return errors.New("vercel: none of the configured teams is accessible with this token")
+	}
+	m := newMapper(emit)
+	defer m.b.Flush() // what was mapped is emitted even when a later scope fails
+	for _, i := range kept {
+		held[i].pass()
+		if errs[i] != nil {
+			return errs[i]
+		}
+		m.scope(snaps[i])
+	}
+	return nil
+}
+
+// heldWarnings keeps a scope's warnings until it is known to be kept: pass hands them on.
+type heldWarnings struct {
+	graph.Emitter
+	mu    sync.Mutex
+	warns []error
+}
+
+func (h *heldWarnings) Warn(err error) { h.mu.Lock(); h.warns = append(h.warns, err); h.mu.Unlock() }
+
+func (h *heldWarnings) pass() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, err := range h.warns {
+		h.Emitter.Warn(err)
+	}
+	h.warns = nil
 }
 
 // scopeInfo is one account to walk: a team, or the personal scope (Scope.TeamID empty).
@@ -212,7 +312,8 @@ func (c *Collector) expectedAbsence(sc scopeInfo, family string, err error) bool
 
 // snapshot is what one scope's API calls returned, values already reduced to evidence.
 type snapshot struct {
-	Scope        scopeInfo
+	Scope        scopeInfo // who() once the scope is read
+	who          func() scopeInfo
 	Projects     []*projectData
 	Shared       []SharedEnvVar
 	Domains      []Domain
@@ -235,10 +336,11 @@ type projectData struct {
 	Deployments []Deployment // latest per target
 }
 
-func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.Emitter) (*snapshot, error) {
-	snap := &snapshot{Scope: sc, Records: map[string][]DNSRecord{}, sharedFacts: map[string]map[string]any{}}
-	s := sc.Scope
-	label := func(family string) string { return "scope " + sc.Slug + ": " + family }
+// collectScope reads scope s. who tells what the scope is (its slug words the warnings, its plan
+// says which refusals are expected); it is asked only when a read fails, and at the end.
+func (c *Collector) collectScope(ctx context.Context, s Scope, who func() scopeInfo, emit graph.Emitter) (*snapshot, error) {
+	snap := &snapshot{who: who, Records: map[string][]DNSRecord{}, sharedFacts: map[string]map[string]any{}}
+	label := func(family string) string { return "scope " + who().Slug + ": " + family }
 
 	// Team-wide families and per-project families share one pool: each family writes only its
 	// own part of the snapshot (or of its project), and warnings are sorted by the recorder. The
@@ -264,10 +366,10 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 	}
 	// A team-only family a personal or Hobby scope is refused is an absence its plan explains.
 	families := collectors.Families{Emit: emit, Rule: func(name string, err error) (collectors.Verdict, error) {
-		if c.expectedAbsence(sc, name, err) {
+		if c.expectedAbsence(who(), name, err) {
 			var ae *APIError
 			errors.As(err, &ae)
-			slog.DebugContext(gctx, "vercel: family not offered on this plan", "scope", sc.Slug, "family", name, "status", ae.Status)
+			slog.DebugContext(gctx, "vercel: family not offered on this plan", "scope", who().Slug, "family", name, "status", ae.Status)
 			return collectors.Absent, nil
 		}
 		return rule(label(name), err)
@@ -286,18 +388,19 @@ func (c *Collector) collectScope(ctx context.Context, sc scopeInfo, emit graph.E
 		if p.ID != "" {
 			pd := &projectData{Project: p, EnvFacts: map[string]map[string]any{}}
 			snap.Projects = append(snap.Projects, pd)
-			g.Go(func() error { return c.project(gctx, s, sc.Slug, pd, emit) })
+			g.Go(func() error { return c.project(gctx, s, who, pd, emit) })
 		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	snap.Scope = who()
 	return snap, nil
 }
 
-func (c *Collector) project(ctx context.Context, s Scope, slug string, pd *projectData, emit graph.Emitter) error {
+func (c *Collector) project(ctx context.Context, s Scope, who func() scopeInfo, pd *projectData, emit graph.Emitter) error {
 	p := pd.Project
-	label := func(family string) string { return "scope " + slug + ": project " + p.Name + ": " + family }
+	label := func(family string) string { return "scope " + who().Slug + ": project " + p.Name + ": " + family }
 
 	// A project's domains and deployments need nothing from its env vars: they are read beside
 	// them, so a project costs the longest of its reads, not their sum.
@@ -419,7 +522,7 @@ func (c *Collector) sharedEnv(ctx context.Context, s Scope, snap *snapshot, emit
 	}
 	snap.Shared = vars
 	if failed > 0 {
-		emit.Warn(fmt.Errorf("scope %s: shared env vars: could not read %d encrypted values: %w", snap.Scope.Slug, failed, firstErr))
+		emit.Warn(fmt.Errorf("scope %s: shared env vars: could not read %d encrypted values: %w", snap.who().Slug, failed, firstErr))
 	}
 	return err
 }
@@ -429,7 +532,7 @@ func (c *Collector) domains(ctx context.Context, s Scope, snap *snapshot, emit g
 	snap.Domains = domains
 	for _, d := range domains {
 		recs, rerr := c.client.Records(ctx, s, d.Name)
-		if ferr := c.soft(ctx, "scope "+snap.Scope.Slug+": dns records of "+d.Name, rerr, emit); ferr != nil {
+		if ferr := c.soft(ctx, "scope "+snap.who().Slug+": dns records of "+d.Name, rerr, emit); ferr != nil {
 			return ferr
 		}
 		snap.Records[d.Name] = recs

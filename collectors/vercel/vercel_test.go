@@ -515,6 +515,54 @@ func TestConfiguredTeams(t *testing.T) {
 	}
 }
 
+// TestConfiguredTeamReadBesideItsTeam: a team configured by id is its scope, so its reads start
+// while the team itself is read (the fake holds GET /v2/teams/team_alpha until alpha's project
+// list is asked for, or 3 s pass); before, they waited for it. A configured team the token cannot
+// read is one warning: what its reads found, and warned, meanwhile is dropped.
+func TestConfiguredTeamReadBesideItsTeam(t *testing.T) {
+	e := vercelfake.MustLoad("test")
+	fake := vercelfake.New(e)
+	projects := make(chan struct{})
+	var once sync.Once
+	var released atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v2/teams/team_alpha":
+			select {
+			case <-projects:
+				released.Store(true)
+			case <-time.After(3 * time.Second):
+			}
+		case r.URL.Path == "/v10/projects" && r.URL.Query().Get("teamId") == "team_alpha":
+			once.Do(func() { close(projects) })
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Name: "test", Token: evidence.Secret(e.Token), APIURL: srv.URL, TeamIDs: []string{"team_alpha", "team_gone"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collectorstest.Collect(t, "vercel", c)
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	if !released.Load() {
+		t.Error("alpha's projects were not asked for while alpha was being read: the scope waits for its team")
+	}
+	if len(out.Warnings) != 1 || !strings.HasPrefix(out.Warnings[0], "team team_gone: ") {
+		t.Errorf("warnings %q, want the one unreadable team", out.Warnings)
+	}
+	want := collectorstest.Collect(t, "vercel", setup(t, "test", func(c *Config) { c.TeamIDs = []string{"team_alpha"} }).c)
+	want.Warnings = out.Warnings // the unreadable team's, checked above
+	if !bytes.Equal(out.JSON(), want.JSON()) {
+		t.Error("alpha read beside its team differs from alpha read alone")
+	}
+	if out.CountKind("team") != 1 || out.CountKind("project") != 5 {
+		t.Errorf("%d teams, %d projects; want alpha and its 5 projects", out.CountKind("team"), out.CountKind("project"))
+	}
+}
+
 func TestDemoEstate(t *testing.T) {
 	h := setup(t, "demo", nil)
 	out := collectorstest.Collect(t, "vercel", h.c)
