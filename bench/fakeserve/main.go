@@ -4,6 +4,11 @@
 //
 //	go run ./bench/fakeserve -config /tmp/big.yaml &
 //	/usr/bin/time -v discover scan --config /tmp/big.yaml --out /tmp/big-out
+//
+// -supabase n adds an organization of n Supabase projects at the documented rate limits
+// (Management API only: the catalog's SQL endpoint needs a database), -latency delays every
+// answer of every fake, and -timeout "" leaves the config without a timeout, so each collector
+// takes the time it plans for (Supabase logs "collector expects to take").
 package main
 
 import (
@@ -19,6 +24,7 @@ import (
 	"github.com/infragraph/infragraph/collectors/digitalocean/digitaloceanfake"
 	"github.com/infragraph/infragraph/collectors/docker/dockerfake"
 	"github.com/infragraph/infragraph/collectors/fakescale"
+	"github.com/infragraph/infragraph/collectors/supabase/supabasefake"
 	"github.com/infragraph/infragraph/collectors/vercel/vercelfake"
 )
 
@@ -26,6 +32,9 @@ func main() {
 	droplets := flag.Int("droplets", 40000, "droplets in one DigitalOcean project, VPC and tag (fakescale.DigitalOceanHub)")
 	projects := flag.Int("vercel", 2500, "Vercel projects (fakescale.Vercel)")
 	compose := flag.Int("docker", 3000, "Docker Compose projects of three containers on one engine (fakescale.Docker)")
+	orgProjects := flag.Int("supabase", 0, "Supabase projects in one organization (fakescale.SupabaseOrganization; 0: none)")
+	latency := flag.Duration("latency", 0, "added to every answer of every fake")
+	timeout := flag.String("timeout", "30m", `the config's timeout ("": none, each collector plans its own)`)
 	config := flag.String("config", "fakeserve.yaml", "the discover config to write")
 	flag.Parse()
 
@@ -37,12 +46,19 @@ func main() {
 		go func() { log.Fatal(http.Serve(l, h)) }()
 		return l.Addr().String()
 	}
-	do := serve(digitaloceanfake.New(fakescale.DigitalOceanHub(*droplets)))
+	dof := digitaloceanfake.New(fakescale.DigitalOceanHub(*droplets))
+	dof.Latency = *latency
+	do := serve(dof)
 	ve := fakescale.Vercel(*projects)
-	vc := serve(vercelfake.New(ve))
-	dk := serve(dockerfake.New(fakescale.Docker(*compose)))
-	cfg := fmt.Sprintf(`timeout: 30m
-digitalocean:
+	vc := serve(vercelfake.New(ve, func(s *vercelfake.Server) { s.Latency = *latency }))
+	dkf := dockerfake.New(fakescale.Docker(*compose))
+	dkf.SetLatency(*latency)
+	dk := serve(dkf)
+	cfg := ""
+	if *timeout != "" {
+		cfg = "timeout: " + *timeout + "\n"
+	}
+	cfg += fmt.Sprintf(`digitalocean:
   - name: hub
     token: %s
     api_url: http://%s
@@ -54,6 +70,16 @@ docker:
   - name: big
     host: tcp://%s
 `, digitaloceanfake.Token, do, ve.Token, vc, dk)
+	if *orgProjects > 0 {
+		se := fakescale.SupabaseOrganization(*orgProjects)
+		sb := serve(supabasefake.New(se, supabasefake.Options{Latency: *latency}))
+		cfg += fmt.Sprintf(`supabase:
+  - name: org
+    access_token: %s
+    api_url: http://%s
+    api_catalog: false
+`, se.Token, sb)
+	}
 	if err := os.WriteFile(*config, []byte(cfg), 0o600); err != nil {
 		log.Fatal(err)
 	}
