@@ -46,16 +46,16 @@ func followed(rec *graph.Node) bool {
 // record proposes what a DNS record resolves to; a CNAME to a host nobody owns resolves to an
 // external host. An A record to an IP nobody owns resolves to nothing: the record already says
 // the IP, and an unknown IP is not a dependency anyone can act on.
-func (m *matcher) record(rec *graph.Node, ki *kindInfo) {
+func (m *matcher) record(rec *graph.Node) {
 	if !followed(rec) {
 		return
 	}
-	keys := m.ix.keys[rec.ID]
+	plan := m.ix.plans[rec]
 	for _, res := range m.resolve(rec, 0) {
 		m.emit(candidate{src: rec, types: []string{resolvesTo}, to: res.to, via: res.via, conf: res.conf, rule: "dns",
 			ev: res.ev, why: "the record " + res.why})
 	}
-	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeHost, keys) {
+	for _, a := range attrsOf(plan, false, schemas.TypeHost) {
 		vals, _ := rec.AttrValues(a)
 		for _, raw := range vals {
 			h := normHost(raw)
@@ -79,16 +79,15 @@ func (m *matcher) resolve(rec *graph.Node, depth int) []resolution {
 		return nil
 	}
 	m.res[rec.ID] = nil // a loop resolves to nothing
-	ki := m.ix.kind(rec)
-	keys := m.ix.keys[rec.ID]
+	plan := m.ix.plans[rec]
 	var out []resolution
-	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeIP, keys) {
+	for _, a := range attrsOf(plan, false, schemas.TypeIP) {
 		vals, _ := rec.AttrValues(a)
 		for _, raw := range vals {
 			out = append(out, m.resolveIP(rec, a, raw)...)
 		}
 	}
-	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeHost, keys) {
+	for _, a := range attrsOf(plan, false, schemas.TypeHost) {
 		vals, _ := rec.AttrValues(a)
 		for _, raw := range vals {
 			out = append(out, m.resolveHost(rec, a, raw, depth)...)
@@ -207,9 +206,8 @@ func (m *matcher) resolveHost(rec *graph.Node, field, raw string, depth int) []r
 
 // vercelServing finds the Vercel project that has the record's own name as a domain.
 func (m *matcher) vercelServing(rec *graph.Node, recEv graph.Evidence, conf float64) []resolution {
-	ki := m.ix.kind(rec)
 	var out []resolution
-	for _, a := range ki.kind.AttrsOfType(true, schemas.TypeHost, m.ix.keys[rec.ID]) {
+	for _, a := range attrsOf(m.ix.plans[rec], true, schemas.TypeHost) {
 		vals, _ := rec.AttrValues(a)
 		for _, raw := range vals {
 			var vercel []owner

@@ -35,9 +35,9 @@ type netEntry struct {
 type index struct {
 	vocab  *schemas.Vocabulary
 	g      *graph.Graph
-	nodes  []graph.Node
-	byID   map[string]*graph.Node
-	keys   map[string][]string // sorted attribute names by node id
+	nodes  []*graph.Node              // the graph's own nodes (read, never changed), sorted by id
+	num    map[*graph.Node]int32      // each node's number in the graph (graph.Graph.Index)
+	plans  map[*graph.Node][]planAttr // each node's identity and reference attributes, sorted
 	kinds  map[string]*kindInfo
 	kindOf map[[2]string]*kindInfo // kinds by provider and kind
 
@@ -72,32 +72,100 @@ func (ix *index) allowed(typ, from, to string) bool {
 type kindInfo struct {
 	kind     schemas.Kind
 	q        string
-	resolver bool // a DNS record: its host and IP references are what it resolves to
-	runsOn   bool // may be inferred to run on something (docker engine, Odoo instance)
+	resolver bool              // a DNS record: its host and IP references are what it resolves to
+	runsOn   bool              // may be inferred to run on something (docker engine, Odoo instance)
+	masks    map[string]uint16 // attribute name -> the value types it is an identity or reference of
+}
+
+// valueTypes are the identity and reference value types, in the order the index reads them.
+var valueTypes = []string{schemas.TypeHost, schemas.TypeIP, schemas.TypeCIDR, schemas.TypeRepo, schemas.TypeURL}
+
+// planAttr is an attribute of a node that is an identity or reference of some value type: mask
+// has bit t for an identity of valueTypes[t], bit 8+t for a reference.
+type planAttr struct {
+	name string
+	mask uint16
+}
+
+func typeBit(identity bool, typ string) uint16 {
+	b := uint16(1) << slices.Index(valueTypes, typ)
+	if !identity {
+		b <<= 8
+	}
+	return b
+}
+
+// mask returns which identities and references attribute a is of the kind (schemas.MatchAttr
+// against its declarations), memoised: nodes of a kind share their attribute names.
+func (ki *kindInfo) mask(a string) uint16 {
+	m, ok := ki.masks[a]
+	if ok {
+		return m
+	}
+	for _, identity := range []bool{true, false} {
+		for _, typ := range valueTypes {
+			if len(ki.kind.AttrsOfType(identity, typ, []string{a})) > 0 {
+				m |= typeBit(identity, typ)
+			}
+		}
+	}
+	ki.masks[a] = m
+	return m
+}
+
+// plan returns n's attributes that are identities or references of the kind, sorted by name:
+// what Kind.AttrsOfType finds among the node's sorted keys, without sorting every key of every
+// node and matching each against every declaration again.
+func (ki *kindInfo) plan(n *graph.Node) []planAttr {
+	var out []planAttr
+	for a := range n.Attrs {
+		if m := ki.mask(a); m != 0 {
+			out = append(out, planAttr{a, m})
+		}
+	}
+	slices.SortFunc(out, func(x, y planAttr) int { return strings.Compare(x.name, y.name) })
+	return out
+}
+
+// attrsOf returns the attributes of a plan that are identities (or references) of typ, sorted:
+// Kind.AttrsOfType for the node the plan is of.
+func attrsOf(plan []planAttr, identity bool, typ string) []string {
+	bit := typeBit(identity, typ)
+	var out []string
+	for _, p := range plan {
+		if p.mask&bit != 0 {
+			out = append(out, p.name)
+		}
+	}
+	return out
 }
 
 var supabaseHost = regexp.MustCompile(`^(?:db\.)?([a-z]{20})\.supabase\.(?:co|in)$`)
 
 func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 	ix := &index{
-		vocab: v, g: g, nodes: g.Nodes(), kinds: map[string]*kindInfo{}, kindOf: map[[2]string]*kindInfo{},
+		vocab: v, g: g, kinds: map[string]*kindInfo{}, kindOf: map[[2]string]*kindInfo{},
 		hosts: map[string][]owner{}, ips: map[string][]owner{}, urls: map[string][]owner{},
 		repos: map[string][]owner{}, refs: map[string][]owner{}, dnsIPs: map[string]int{},
 		parents: map[*graph.Node][]*graph.Node{}, pairs: map[pairKey]bool{}, ports: map[string]map[int64][]owner{},
 	}
-	ix.byID = make(map[string]*graph.Node, len(ix.nodes))
-	ix.keys = make(map[string][]string, len(ix.nodes))
-	for i := range ix.nodes {
-		n := &ix.nodes[i]
-		ix.byID[n.ID] = n
+	// the graph's nodes by number, not a sorted copy of them with a map of ids: edges are walked
+	// by the numbers of their ends (EachOutIndex), without hashing a 90-byte container id per step
+	order := g.SortedIndex()
+	ix.nodes = make([]*graph.Node, len(order))
+	ix.num = make(map[*graph.Node]int32, len(order))
+	ix.plans = make(map[*graph.Node][]planAttr, len(order))
+	for i, k := range order {
+		n := g.NodeAt(k)
+		ix.nodes[i], ix.num[n] = n, k
 		ki := ix.kind(n)
 		if ki == nil {
 			continue
 		}
-		keys := n.Attrs.Keys()
-		ix.keys[n.ID] = keys
-		for _, typ := range []string{schemas.TypeHost, schemas.TypeIP, schemas.TypeCIDR, schemas.TypeRepo, schemas.TypeURL} {
-			for _, a := range ki.kind.AttrsOfType(true, typ, keys) {
+		plan := ki.plan(n)
+		ix.plans[n] = plan
+		for _, typ := range valueTypes {
+			for _, a := range attrsOf(plan, true, typ) {
 				vals, _ := n.AttrValues(a)
 				for _, raw := range vals {
 					ix.addIdentity(typ, owner{node: n, field: a, value: raw})
@@ -112,7 +180,7 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 			}
 		}
 		if ki.resolver {
-			for _, a := range ki.kind.AttrsOfType(false, schemas.TypeIP, keys) {
+			for _, a := range attrsOf(plan, false, schemas.TypeIP) {
 				vals, _ := n.AttrValues(a)
 				for _, raw := range vals {
 					if ip, err := netip.ParseAddr(strings.TrimSpace(raw)); err == nil {
@@ -153,7 +221,7 @@ func (ix *index) kindInfo(q string) *kindInfo {
 		ix.kinds[q] = nil
 		return nil
 	}
-	ki := &kindInfo{kind: k, q: q}
+	ki := &kindInfo{kind: k, q: q, masks: map[string]uint16{}}
 	ki.resolver = k.Category == "dns" && (len(k.References[schemas.TypeIP]) > 0 || len(k.References[schemas.TypeHost]) > 0)
 	for t := range ix.vocab.Kinds {
 		if ix.allowed(runsOn, q, t) {
@@ -208,7 +276,8 @@ func (ix *index) addIP(raw string, o owner) {
 		return
 	}
 	ip = ip.Unmap()
-	ix.ips[ip.String()] = append(ix.ips[ip.String()], o)
+	k := ip.String()
+	ix.ips[k] = append(ix.ips[k], o)
 	ix.nets = append(ix.nets, netEntry{addr: ip, bits: ip.BitLen(), own: o})
 }
 
@@ -260,16 +329,30 @@ func (ix *index) parentsOf(n *graph.Node) []*graph.Node {
 		return ps
 	}
 	var ps []*graph.Node
-	ix.g.EachIn(n.ID, func(e *graph.Edge) {
-		if ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
-			return
-		}
-		if p := ix.byID[e.From]; p != nil {
+	ix.eachIn(n, func(e *graph.Edge, p *graph.Node) {
+		if ix.vocab.EdgeTypes[e.Type].Category == schemas.Containment {
 			ps = append(ps, p)
 		}
 	})
 	ix.parents[n] = ps
 	return ps
+}
+
+// byID returns the node with id, nil when the graph has none.
+func (ix *index) byID(id string) *graph.Node { return ix.g.NodePtr(id) }
+
+// eachOut calls f with each edge leaving n (a node of the graph) and the node it enters.
+func (ix *index) eachOut(n *graph.Node, f func(e *graph.Edge, to *graph.Node)) {
+	if i, ok := ix.num[n]; ok {
+		ix.g.EachOutIndex(i, func(e *graph.Edge, to int32) { f(e, ix.g.NodeAt(to)) })
+	}
+}
+
+// eachIn calls f with each edge entering n (a node of the graph) and the node it leaves.
+func (ix *index) eachIn(n *graph.Node, f func(e *graph.Edge, from *graph.Node)) {
+	if i, ok := ix.num[n]; ok {
+		ix.g.EachInIndex(i, func(e *graph.Edge, from int32) { f(e, ix.g.NodeAt(from)) })
+	}
 }
 
 // ancestors returns every node that contains n, transitively (bounded depth), each once, nearest
@@ -304,6 +387,15 @@ func (ix *index) ancestors(n *graph.Node) []*graph.Node {
 
 // normHost normalises a host identity or reference; "" for values that are not hosts.
 func normHost(s string) string {
+	if plainHost(s) {
+		return s
+	}
+	return normHostSlow(s)
+}
+
+// normHostSlow is normHost for any value: what it returns for a plain host is the host itself
+// (TestPlainHostsNormaliseToThemselves).
+func normHostSlow(s string) string {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "://") {
 		f, ok := evidence.Parse(s)
@@ -320,6 +412,24 @@ func normHost(s string) string {
 		return ""
 	}
 	return h
+}
+
+// plainHost reports whether s is a host name normHost returns as it is: lower-case letters,
+// digits, dots, hyphens and underscores, with a letter (no IP address), not ending in a dot. Most
+// hosts are, and evidence.NormalizeHost's port split, IP parse and IDNA pass cost more than
+// everything else the index does with them.
+func plainHost(s string) bool {
+	letter := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z':
+			letter = true
+		case c >= '0' && c <= '9', c == '-', c == '.', c == '_':
+		default:
+			return false
+		}
+	}
+	return letter && s[len(s)-1] != '.' && !strings.Contains(s, "xn--") // an IDNA label is checked
 }
 
 // normURL reduces a URL to scheme://host[:port]/path without a trailing slash.
@@ -368,9 +478,8 @@ func (ix *index) publishedOn(engine *graph.Node) map[int64][]owner {
 		for depth := 0; depth < 3 && len(level) > 0; depth++ {
 			var next []string
 			for _, id := range level {
-				ix.g.EachOut(id, func(e *graph.Edge) {
-					c := ix.byID[e.To]
-					if c == nil || seen[c.ID] || ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
+				ix.eachOut(ix.byID(id), func(e *graph.Edge, c *graph.Node) {
+					if seen[c.ID] || ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
 						return
 					}
 					seen[c.ID] = true

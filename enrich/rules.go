@@ -76,7 +76,7 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 		if i%4096 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		m.node(&m.ix.nodes[i])
+		m.node(m.ix.nodes[i])
 	}
 	return m.proposals(), nil
 }
@@ -121,11 +121,11 @@ func (m *matcher) node(n *graph.Node) {
 		return
 	}
 	if ki.resolver {
-		m.record(n, ki)
+		m.record(n)
 		return
 	}
-	keys := m.ix.keys[n.ID]
-	hosts, urls := m.refsOf(n, ki, keys)
+	plan := m.ix.plans[n]
+	hosts, urls := m.refsOf(n, plan)
 	covered := map[string]bool{}
 	for _, r := range urls {
 		if m.matchURL(n, ki, r) {
@@ -137,7 +137,7 @@ func (m *matcher) node(n *graph.Node) {
 			m.matchHost(n, ki, r)
 		}
 	}
-	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeIP, keys) {
+	for _, a := range attrsOf(plan, false, schemas.TypeIP) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
 			if h := normHost(raw); evidence.IsIP(h) {
@@ -145,13 +145,13 @@ func (m *matcher) node(n *graph.Node) {
 			}
 		}
 	}
-	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeCIDR, keys) {
+	for _, a := range attrsOf(plan, false, schemas.TypeCIDR) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
 			m.matchCIDR(n, a, raw)
 		}
 	}
-	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeRepo, keys) {
+	for _, a := range attrsOf(plan, false, schemas.TypeRepo) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
 			for _, o := range m.ix.repos[normRepo(raw)] {
@@ -162,7 +162,7 @@ func (m *matcher) node(n *graph.Node) {
 		}
 	}
 	if ki.runsOn {
-		m.runsOn(n, ki, keys)
+		m.runsOn(n, plan)
 	}
 }
 
@@ -170,8 +170,8 @@ func (m *matcher) node(n *graph.Node) {
 // facts its collector recorded with it (graph.Ref: value.host, value.port and value.url are one
 // reference); a host reference without them borrows them from a URL reference to the same host,
 // so the edge type can be told.
-func (m *matcher) refsOf(n *graph.Node, ki *kindInfo, keys []string) (hosts, urls []ref) {
-	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeURL, keys) {
+func (m *matcher) refsOf(n *graph.Node, plan []planAttr) (hosts, urls []ref) {
+	for _, a := range attrsOf(plan, false, schemas.TypeURL) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
 			if r, ok := urlRef(n, a, raw, len(vals) == 1); ok {
@@ -180,7 +180,7 @@ func (m *matcher) refsOf(n *graph.Node, ki *kindInfo, keys []string) (hosts, url
 		}
 	}
 	seen := map[string]bool{}
-	for _, a := range ki.kind.AttrsOfType(false, schemas.TypeHost, keys) {
+	for _, a := range attrsOf(plan, false, schemas.TypeHost) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
 			r := ref{field: a, value: raw}
@@ -650,7 +650,7 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 		for _, t := range ts {
 			conf := confHost
 			for _, e := range t.ev {
-				if portMatches(owner{node: m.ix.byID[e.Node], field: e.Field}, r.port) {
+				if portMatches(owner{node: m.ix.byID(e.Node), field: e.Field}, r.port) {
 					conf = confHostPort
 				}
 			}
@@ -745,19 +745,16 @@ func (m *matcher) scope(n *graph.Node) *dnsScope {
 	// EachOut, not Out: a copy of every edge of each node (a Compose service's 100,000
 	// containers) was most of what scoping cost on a Docker hub
 	nets := func(x *graph.Node) {
-		m.ix.g.EachOut(x.ID, func(e *graph.Edge) {
-			if e.Type != "attached_to" {
-				return
-			}
-			if t := m.ix.byID[e.To]; t != nil && t.Kind == "network" && !slices.Contains(s.nets, t) {
+		m.ix.eachOut(x, func(e *graph.Edge, t *graph.Node) {
+			if e.Type == "attached_to" && t.Kind == "network" && !slices.Contains(s.nets, t) {
 				s.nets = append(s.nets, t)
 			}
 		})
 	}
 	nets(n)
 	if n.Kind == "compose_service" {
-		m.ix.g.EachOut(n.ID, func(e *graph.Edge) {
-			if c := m.ix.byID[e.To]; c != nil && c.Kind == "container" {
+		m.ix.eachOut(n, func(_ *graph.Edge, c *graph.Node) {
+			if c.Kind == "container" {
 				nets(c)
 			}
 		})
@@ -901,9 +898,9 @@ func (m *matcher) matchCIDR(n *graph.Node, field, raw string) {
 // runsOn proposes where a node runs: its IP identity is a machine's IP (a Docker engine's host
 // IP is a droplet's), or its host identity resolves by DNS to a machine (an Odoo instance's
 // domain has an A record to a droplet).
-func (m *matcher) runsOn(n *graph.Node, ki *kindInfo, keys []string) {
+func (m *matcher) runsOn(n *graph.Node, plan []planAttr) {
 	types := []string{runsOn}
-	for _, a := range ki.kind.AttrsOfType(true, schemas.TypeIP, keys) {
+	for _, a := range attrsOf(plan, true, schemas.TypeIP) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
 			ip, err := netip.ParseAddr(strings.TrimSpace(raw))
@@ -922,7 +919,7 @@ func (m *matcher) runsOn(n *graph.Node, ki *kindInfo, keys []string) {
 			}
 		}
 	}
-	for _, a := range ki.kind.AttrsOfType(true, schemas.TypeHost, keys) {
+	for _, a := range attrsOf(plan, true, schemas.TypeHost) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
 			m.servedBy(n, a, raw, types)

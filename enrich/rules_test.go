@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
@@ -434,5 +435,40 @@ func TestRulesReadTheRecordedRef(t *testing.T) {
 	}
 	if want := fmt.Sprintf("%s 0.95", graph.EdgeKey{From: p, To: db, Type: "uses_database"}); len(got) != 1 || got[0] != want {
 		t.Errorf("proposals %v, want [%s]", got, want)
+	}
+}
+
+// normHost returns a plain host (plainHost) without normalising it: the slow path must agree that
+// it is its own normal form, for every such value, including the ones IDNA refuses.
+func TestPlainHostsNormaliseToThemselves(t *testing.T) {
+	vals := []string{"db", "api.stripe.com", "erp-odoo-1", "a_b.example", "-x.example", "x-.example", "ab--cd.example",
+		"a..b", ".a", "1a", "a1.2.3.4", strings.Repeat("a", 64) + ".example", strings.Repeat("abc.", 80) + "x",
+		"xn--bcher-kva.example", "xn--a", "localhost", "db.internal", "x_", "_dmarc.example.com"}
+	const chars = "abz09-._"
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, 1+r.IntN(12))
+		for i := range b {
+			b[i] = chars[r.IntN(len(chars))]
+		}
+		vals = append(vals, string(b))
+	}
+	plain := 0
+	for _, v := range vals {
+		if !plainHost(v) {
+			continue
+		}
+		plain++
+		if got := normHostSlow(v); got != v {
+			t.Errorf("normHostSlow(%q) = %q, but plainHost says it is normal", v, got)
+		}
+	}
+	if plain < 10000 {
+		t.Errorf("only %d plain hosts checked", plain)
+	}
+	for _, v := range []string{"DB", "db.", " db", "1.2.3.4", "::1", "db:5432", "bücher.example", "xn--bcher-kva.example", "a/b", ""} {
+		if plainHost(v) {
+			t.Errorf("plainHost(%q): it needs normalising", v)
+		}
 	}
 }
