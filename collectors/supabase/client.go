@@ -88,10 +88,20 @@ func newClient(base string, token evidence.Secret, perMinute int) (*client, erro
 	if err != nil {
 		return nil, fmt.Errorf("api_url: %w", err)
 	}
+	// Keep an idle connection for every request that may be in flight (a project's reads at
+	// once, projectsInFlight projects): the default of two per host would close most of them
+	// after each answer and open (and, against the real API, TLS-handshake) new ones for the next
+	// project's reads.
+	var rt http.RoundTripper = http.DefaultTransport
+	if t, ok := rt.(*http.Transport); ok { // something may have wrapped it
+		t = t.Clone()
+		t.MaxIdleConnsPerHost = projectsInFlight * (readsPerProject + catalogReads)
+		rt = t
+	}
 	return &client{
 		base:    u,
 		token:   token,
-		http:    httpguard.Guard(&http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(nil)}, maxBody),
+		http:    httpguard.Guard(&http.Client{Timeout: 60 * time.Second, Transport: telemetry.Transport(rt)}, maxBody),
 		limits:  newLimits(perMinute),
 		backoff: 500 * time.Millisecond,
 		sleep:   retry.Sleep,
