@@ -150,6 +150,36 @@ type Graph struct {
 	nodeOrder, rank    []int32
 	edgeOrder          []int32
 	nodeSorted, edgeOK bool
+
+	// nodeSlab and edgeSlab are the unused rest of the blocks new nodes and edges are stored in:
+	// a block of slab values is one allocation where a pointer per node was one each.
+	nodeSlab []Node
+	edgeSlab []Edge
+}
+
+// slab is how many nodes or edges a block holds.
+const slab = 256
+
+// newNode stores a copy of n in the current block.
+func (g *Graph) newNode(n *Node) *Node {
+	if len(g.nodeSlab) == 0 {
+		g.nodeSlab = make([]Node, slab)
+	}
+	p := &g.nodeSlab[0]
+	g.nodeSlab = g.nodeSlab[1:]
+	*p = *n
+	return p
+}
+
+// newEdge is newNode for edges.
+func (g *Graph) newEdge(e *Edge) *Edge {
+	if len(g.edgeSlab) == 0 {
+		g.edgeSlab = make([]Edge, slab)
+	}
+	p := &g.edgeSlab[0]
+	g.edgeSlab = g.edgeSlab[1:]
+	*p = *e
+	return p
 }
 
 // edgeSlot identifies an edge by the numbers of its ends and of its type.
@@ -176,7 +206,8 @@ func NewSized(nodes, edges int) *Graph {
 }
 
 // insertNode stores a new node under the next number.
-func (g *Graph) insertNode(p *Node) {
+func (g *Graph) insertNode(n *Node) {
+	p := g.newNode(n)
 	g.ids[p.ID] = int32(len(g.nodes))
 	g.nodes = append(g.nodes, p)
 	g.out = append(g.out, nil)
@@ -217,8 +248,7 @@ func (g *Graph) AddNode(n Node) error {
 		}
 		return nil
 	}
-	c := n
-	g.insertNode(&c)
+	g.insertNode(&n)
 	return nil
 }
 
@@ -228,12 +258,11 @@ func (g *Graph) SetNode(n Node) error {
 		return err
 	}
 	n.Normalize()
-	c := n
 	if i, ok := g.ids[n.ID]; ok {
-		g.nodes[i] = &c
+		g.nodes[i] = g.newNode(&n)
 		return nil
 	}
-	g.insertNode(&c)
+	g.insertNode(&n)
 	return nil
 }
 
@@ -289,7 +318,7 @@ func (g *Graph) AddEdge(e Edge) error {
 	c.Evidence = SortEvidence(c.Evidence)
 	c.Via = unionSorted(nil, c.Via)
 	j := int32(len(g.edges))
-	g.edges = append(g.edges, &c)
+	g.edges = append(g.edges, g.newEdge(&c))
 	g.ends = append(g.ends, s)
 	g.slots[s] = j
 	g.liveEdges++
