@@ -140,6 +140,19 @@ func same(t *testing.T, step int, op string, g *Graph, m *model, ids []string) {
 	if got, want := g.Edges(), m.sortedEdges(nil); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
 		fail("Edges", got, want)
 	}
+	for i, p := range g.NodePtrs() {
+		if p != g.NodePtr(p.ID) || i >= len(g.Nodes()) || !reflect.DeepEqual(*p, g.Nodes()[i]) {
+			fail("NodePtrs", *p, i)
+		}
+	}
+	for i, p := range g.EdgePtrs() {
+		if p != g.EdgePtr(p.Key()) || i >= len(g.Edges()) || !reflect.DeepEqual(*p, g.Edges()[i]) {
+			fail("EdgePtrs", *p, i)
+		}
+	}
+	if len(g.NodePtrs()) != len(m.nodes) || len(g.EdgePtrs()) != len(m.edges) {
+		fail("NodePtrs, EdgePtrs", [2]int{len(g.NodePtrs()), len(g.EdgePtrs())}, [2]int{len(m.nodes), len(m.edges)})
+	}
 	if n, e := g.Len(); n != len(m.nodes) || e != len(m.edges) {
 		fail("Len", [2]int{n, e}, [2]int{len(m.nodes), len(m.edges)})
 	}

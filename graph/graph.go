@@ -534,6 +534,15 @@ func (g *Graph) Edges() []Edge {
 	return out
 }
 
+// NodePtrs returns pointers to the stored nodes, sorted by id: Nodes without a copy of every
+// node (the order is kept until the set of nodes changes; only the slice of pointers is new).
+// The nodes are the graph's own, as NodePtr's.
+func (g *Graph) NodePtrs() []*Node { return g.sortedNodes() }
+
+// EdgePtrs returns pointers to the stored edges, sorted by (from, to, type): Edges without a
+// copy of every edge. The edges are the graph's own, as EdgePtr's.
+func (g *Graph) EdgePtrs() []*Edge { return g.sortedEdges() }
+
 // sortedNodes returns the stored nodes sorted by id.
 func (g *Graph) sortedNodes() []*Node {
 	order, _ := g.order()
