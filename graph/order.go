@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"maps"
 	"math/bits"
 	"slices"
 	"strings"
@@ -18,11 +19,12 @@ import (
 // (quadratic); BENCHMARKS.md has the numbers. The answer does not depend on the walk's order.
 type Order struct {
 	ids   []string
-	num   map[string]int32
-	comp  []int32 // node -> component, numbered dependencies first
-	wave  []int32 // component -> wave (1-based)
-	size  []int32 // component -> number of nodes
-	reach []int32 // node -> nodes it reaches, itself excluded; counted on the first Reached
+	num   map[string]int32 // id -> the graph's node number (a copy of its map: no id hashed here)
+	pos   []int32          // the graph's node number -> position in ids
+	comp  []int32          // node -> component, numbered dependencies first
+	wave  []int32          // component -> wave (1-based)
+	size  []int32          // component -> number of nodes
+	reach []int32          // node -> nodes it reaches, itself excluded; counted on the first Reached
 	adj   [][]int32
 }
 
@@ -30,11 +32,9 @@ type Order struct {
 func (g *Graph) RestoreOrder(filter EdgeFilter) *Order {
 	// the nodes sorted by id, numbered in that order: the graph's cached order, no sort here
 	order, rank := g.order()
-	o := &Order{num: make(map[string]int32, len(order)), ids: make([]string, len(order))}
+	o := &Order{num: maps.Clone(g.ids), pos: rank, ids: make([]string, len(order))}
 	for i, v := range order {
-		id := g.nodes[v].ID
-		o.ids[i] = id
-		o.num[id] = int32(i)
+		o.ids[i] = g.nodes[v].ID
 	}
 	adj := make([][]int32, len(order))
 	for i, v := range order {
@@ -223,9 +223,18 @@ func (o *Order) counts(adj [][]int32) {
 	}
 }
 
+// at returns id's position in o.ids.
+func (o *Order) at(id string) (int32, bool) {
+	v, ok := o.num[id]
+	if !ok {
+		return 0, false
+	}
+	return o.pos[v], true
+}
+
 // Wave is the wave id is restored in (1: it depends on nothing), 0 for a node not in the graph.
 func (o *Order) Wave(id string) int {
-	v, ok := o.num[id]
+	v, ok := o.at(id)
 	if !ok {
 		return 0
 	}
@@ -236,7 +245,7 @@ func (o *Order) Wave(id string) int {
 // The first call counts for every node (see counts): a caller that knows a node reaches few
 // (ReachFirst returned them all) need not ask. Not safe for concurrent first calls.
 func (o *Order) Reached(id string) int {
-	v, ok := o.num[id]
+	v, ok := o.at(id)
 	if !ok {
 		return 0
 	}
@@ -275,7 +284,7 @@ func (o *Order) Cycles() [][]string {
 
 // InCycle reports whether id is part of a dependency cycle.
 func (o *Order) InCycle(id string) bool {
-	v, ok := o.num[id]
+	v, ok := o.at(id)
 	return ok && o.size[o.comp[v]] > 1
 }
 
