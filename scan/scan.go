@@ -128,20 +128,22 @@ func MergeCarrying(results []collectors.Result, prev *graph.Graph, now time.Time
 	statuses := make([]graph.CollectorStatus, len(sorted)) // as the collectors ended, before any edge is dropped
 	for i, r := range sorted {
 		statuses[i] = r.Status
+		key := r.Status.Key() // one string for every node of the instance, not one each
 		for _, n := range r.Nodes {
 			if n.Source == "" && n.Provider == r.Status.Provider {
-				n.Source = r.Status.Key()
+				n.Source = key
 			}
 			_ = g.AddNode(n) // validated by the recorder
 		}
 	}
 	for i := range sorted {
 		r := &sorted[i]
+		key := r.Status.Key()
 		for _, e := range r.Edges {
 			if e.Source == "" {
-				e.Source = r.Status.Key()
+				e.Source = key
 			}
-			for _, id := range []string{e.From, e.To} {
+			for _, id := range [2]string{e.From, e.To} {
 				if g.HasNode(id) {
 					continue
 				}
