@@ -422,6 +422,9 @@ func TestIndex(t *testing.T) {
 			if h.NodeAt(from).ID != e.From || h.NodeAt(to).ID != e.To {
 				t.Errorf("%s: ends %d %d", e.Key(), from, to)
 			}
+			if h.EdgeBetween(from, to, e.Type) != e || h.EdgeBetween(to, from, e.Type) != h.EdgePtr(EdgeKey{e.To, e.From, e.Type}) || h.EdgeBetween(from, to, "other") != nil {
+				t.Errorf("EdgeBetween(%d, %d, %s)", from, to, e.Type)
+			}
 			all = append(all, *e)
 		})
 		if !reflect.DeepEqual(all, h.Edges()) || len(all) != 4 {

@@ -51,3 +51,18 @@ func (g *Graph) EachEdgeIndex(f func(e *Edge, from, to int32)) {
 		f(g.edges[j], g.ends[j].from, g.ends[j].to)
 	}
 }
+
+// EdgeBetween returns the stored edge of type typ from node number from to node number to (as
+// EdgePtr), nil when there is none: a lookup that hashes no id, for a caller that numbered the
+// ends already (walking another graph's edges, it maps each node to this graph's number once,
+// not each edge's two ids).
+func (g *Graph) EdgeBetween(from, to int32, typ string) *Edge {
+	t, ok := g.types[typ]
+	if !ok {
+		return nil
+	}
+	if j, ok := g.slots[edgeSlot{from, to, t}]; ok {
+		return g.edges[j]
+	}
+	return nil
+}
