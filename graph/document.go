@@ -179,6 +179,7 @@ func (g *Graph) Clone() *Graph {
 		ends:       slices.Clone(g.ends),
 		slots:      maps.Clone(g.slots),
 		types:      maps.Clone(g.types),
+		typeNames:  slices.Clone(g.typeNames),
 		liveEdges:  g.liveEdges,
 		nodeOrder:  g.nodeOrder,
 		rank:       g.rank,

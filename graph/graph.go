@@ -131,6 +131,7 @@ type Graph struct {
 	ends      []edgeSlot         // by edge number: its ends' node numbers and its type
 	slots     map[edgeSlot]int32 // -> edge number
 	types     map[string]int32   // edge type -> interned number
+	typeNames []string           // interned number -> edge type
 	liveEdges int
 
 	out, in [][]int32 // by node number: edge numbers leaving and entering it
@@ -300,8 +301,9 @@ func (g *Graph) AddEdge(e Edge) error {
 	}
 	typ, ok := g.types[e.Type]
 	if !ok {
-		typ = int32(len(g.types))
+		typ = int32(len(g.typeNames))
 		g.types[e.Type] = typ
+		g.typeNames = append(g.typeNames, e.Type)
 	}
 	s := edgeSlot{from, to, typ}
 	if j, ok := g.slots[s]; ok {
@@ -309,6 +311,9 @@ func (g *Graph) AddEdge(e Edge) error {
 		return nil
 	}
 	c := e
+	// the graph's own copies of the ids and the type: 500,000 edges need not hold a million
+	// strings equal to their nodes' ids (an edge decoded from graph.json has its own)
+	c.From, c.To, c.Type = g.nodes[from].ID, g.nodes[to].ID, g.typeNames[typ]
 	if len(e.Origins) > 0 { // one origin (nearly every edge) needs no merging
 		c.Origins = mergeOrigins(nil, append([]Origin{e.Origin}, e.Origins...))
 		if len(c.Origins) == 1 {
