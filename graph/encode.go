@@ -89,7 +89,25 @@ func (o *jsonOut) strings(d int, vs []string) {
 		o.buf = append(o.buf, "null"...)
 		return
 	}
-	o.array(d, len(vs), func(i int) { o.buf = appendJSONString(o.buf, vs[i]) })
+	stringArray(o, d, vs)
+}
+
+// stringArray writes vs as array does, without array's closure (one allocation per list).
+func stringArray[S ~string](o *jsonOut, d int, vs []S) {
+	if len(vs) == 0 {
+		o.buf = append(o.buf, '[', ']')
+		return
+	}
+	o.buf = append(o.buf, '[')
+	for i, v := range vs {
+		if i > 0 {
+			o.buf = append(o.buf, ',')
+		}
+		o.indent(d + 1)
+		o.buf = appendJSONString(o.buf, string(v))
+	}
+	o.indent(d)
+	o.buf = append(o.buf, ']')
 }
 
 // value writes an attribute value at depth d.
@@ -176,21 +194,32 @@ func (o *jsonOut) edge(d int, e *Edge) {
 	o.str(d+1, false, "origin", string(e.Origin))
 	if len(e.Origins) > 0 {
 		o.field(d+1, false, "origins")
-		o.array(d+1, len(e.Origins), func(i int) { o.buf = appendJSONString(o.buf, string(e.Origins[i])) })
+		stringArray(o, d+1, e.Origins)
 	}
 	o.field(d+1, false, "confidence")
-	o.value(d+1, e.Confidence)
+	if b, ok := appendJSONFloat(o.buf, e.Confidence); ok {
+		o.buf = b // not through value: a float64 in an any is an allocation per edge
+	} else {
+		o.value(d+1, e.Confidence)
+	}
 	if len(e.Evidence) > 0 {
 		o.field(d+1, false, "evidence")
-		o.array(d+1, len(e.Evidence), func(i int) {
-			ev := e.Evidence[i]
+		// array's layout, written out: a closure over e was an allocation per edge
+		o.buf = append(o.buf, '[')
+		for i, ev := range e.Evidence {
+			if i > 0 {
+				o.buf = append(o.buf, ',')
+			}
+			o.indent(d + 2)
 			o.buf = append(o.buf, '{')
 			o.str(d+3, true, "node", ev.Node)
 			o.str(d+3, false, "field", ev.Field)
 			o.str(d+3, false, "value", ev.Value)
 			o.indent(d + 2)
 			o.buf = append(o.buf, '}')
-		})
+		}
+		o.indent(d + 1)
+		o.buf = append(o.buf, ']')
 	}
 	if len(e.Via) > 0 {
 		o.field(d+1, false, "via")
@@ -223,6 +252,15 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe marks the ASCII bytes appendJSONString copies as they are: one load per byte instead
+// of three comparisons.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString quotes s as encoding/json does without HTML escaping: quotes, backslashes
 // and control characters escaped, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
 func appendJSONString(dst []byte, s string) []byte {
@@ -230,7 +268,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}
