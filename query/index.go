@@ -386,12 +386,14 @@ func (x *ImpactIndex) Summary(id string) Summary {
 }
 
 // Walked is a Summary by node numbers (the order of the nodes the index was made from), for a
-// caller that numbers the nodes the same way: no ids looked up, no lists of strings.
+// caller that numbers the nodes the same way: no ids looked up, no lists of strings. Data is the
+// first of what a deletion destroys (WalkedOf's limit), Destroyed how many there are.
 type Walked struct {
 	BlastRadius int
 	Breaks      []int32
 	Rebuild     []int32
 	Data        []Data
+	Destroyed   int
 }
 
 // Num is the number of a node id, and whether the index has it.
@@ -400,19 +402,50 @@ func (x *ImpactIndex) Num(id string) (int32, bool) {
 	return v, ok
 }
 
-// WalkedOf is Summary of node number v (without the parts).
-func (x *ImpactIndex) WalkedOf(v int32) Walked {
+// WalkedOf is Summary of node number v (without the parts), with the Data of the first data
+// nodes a deletion destroys (all of them if data < 0): each is a look at the node's attributes
+// and users, and a hub's walk destroys thousands.
+func (x *ImpactIndex) WalkedOf(v int32, data int) Walked {
 	var s Walked
-	s.Data = x.each(v, func(st *step) {
-		switch st.rel {
+	w := x.walk(v)
+	defer x.pool.Put(w)
+	destroy := func(n int32) {
+		if s.Destroyed++; data < 0 || len(s.Data) < data {
+			s.Data = append(s.Data, x.data(n))
+		}
+	}
+	if x.state[v] {
+		destroy(v)
+	}
+	for i := range w.out {
+		switch st := &w.out[i]; st.rel {
 		case relBreaks:
 			s.Breaks = append(s.Breaks, st.node)
 		case relRebuild:
 			s.Rebuild = append(s.Rebuild, st.node)
 		}
-	})
+		if st := &w.out[i]; st.on && x.state[st.node] {
+			destroy(st.node)
+		}
+	}
 	s.BlastRadius = len(s.Breaks)
+	if s.Data == nil {
+		s.Data = []Data{}
+	}
 	return s
+}
+
+// BreaksOf is what breaks when node number v goes down, nearest first (Summary's Breaks).
+func (x *ImpactIndex) BreaksOf(v int32) []int32 {
+	w := x.walk(v)
+	defer x.pool.Put(w)
+	var out []int32
+	for _, st := range w.out {
+		if st.rel == relBreaks {
+			out = append(out, st.node)
+		}
+	}
+	return out
 }
 
 // Analyze is Analyze(g, id) over the prepared graph.

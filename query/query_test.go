@@ -234,7 +234,7 @@ func TestImpactAcrossProviders(t *testing.T) {
 		if !ok || x.RadiusOf(v) != a.BlastRadius {
 			t.Errorf("%s: number %d (%v), radius %d, want %d", n.ID, v, ok, x.RadiusOf(v), a.BlastRadius)
 		}
-		w := x.WalkedOf(v)
+		w := x.WalkedOf(v, -1)
 		ids := func(vs []int32) []string {
 			out := []string{}
 			for _, v := range vs {
@@ -242,8 +242,14 @@ func TestImpactAcrossProviders(t *testing.T) {
 			}
 			return out
 		}
-		if w.BlastRadius != a.BlastRadius || !reflect.DeepEqual(ids(w.Breaks), s.Breaks) || !reflect.DeepEqual(ids(w.Rebuild), s.Rebuild) || !reflect.DeepEqual(w.Data, s.Data) {
+		if w.BlastRadius != a.BlastRadius || !reflect.DeepEqual(ids(w.Breaks), s.Breaks) || !reflect.DeepEqual(ids(w.Rebuild), s.Rebuild) || !reflect.DeepEqual(w.Data, s.Data) || w.Destroyed != len(s.Data) {
 			t.Errorf("%s: walked %+v, summary %+v", n.ID, w, s)
+		}
+		if w1 := x.WalkedOf(v, 1); w1.Destroyed != len(s.Data) || len(w1.Data) != min(1, len(s.Data)) || (len(s.Data) > 0 && !reflect.DeepEqual(w1.Data[0], s.Data[0])) {
+			t.Errorf("%s: walked with one data %+v, summary %+v", n.ID, w1, s)
+		}
+		if b := x.BreaksOf(v); !reflect.DeepEqual(ids(b), s.Breaks) {
+			t.Errorf("%s: breaks %v, summary %v", n.ID, ids(b), s.Breaks)
 		}
 	}
 	// The storefront builds from git: the repository going down breaks nothing at runtime; the

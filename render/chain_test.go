@@ -107,7 +107,7 @@ func TestChainInfra(t *testing.T) {
 		for v := range int32(len(m.nodes)) {
 			var want []string
 			seen := map[int32]bool{m.rep[v]: true}
-			for _, h := range m.impacts().WalkedOf(v).Breaks {
+			for _, h := range m.impacts().BreaksOf(v) {
 				if r := m.rep[h]; !seen[r] {
 					seen[r] = true
 					want = append(want, m.ref(r, slugs))

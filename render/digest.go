@@ -63,9 +63,9 @@ func (m *model) digestOf(v int32) *impactDigest {
 
 // walkDigest makes v's digest from its walk.
 func (m *model) walkDigest(v int32) *impactDigest {
-	w := m.impacts().WalkedOf(v)
-	d := &impactDigest{radius: w.BlastRadius, nrebuild: len(w.Rebuild), ndata: len(w.Data),
-		rebuild: slices.Clone(w.Rebuild[:min(len(w.Rebuild), maxDigest)]), data: slices.Clone(w.Data[:min(len(w.Data), maxDigest)])}
+	w := m.impacts().WalkedOf(v, maxDigest)
+	d := &impactDigest{radius: w.BlastRadius, nrebuild: len(w.Rebuild), ndata: w.Destroyed,
+		rebuild: slices.Clone(w.Rebuild[:min(len(w.Rebuild), maxDigest)]), data: w.Data}
 	at := map[int32]int{} // rep -> its index in reps, -1 past them
 	for _, h := range w.Breaks {
 		r := m.rep[h]

@@ -88,6 +88,34 @@ type part struct {
 	name       string
 	full, stub string
 	stubbed    bool
+	// gen writes the full part, and stubGen makes the stub, when they are not made yet: a long
+	// table (an inferred edge per row) is written straight into the document unless a size
+	// budget needs its size (made then).
+	gen     func(io.Writer)
+	stubGen func() string
+}
+
+// made makes a part's full text and stub if they are generated.
+func (p *part) made() {
+	if p.gen != nil {
+		var b strings.Builder
+		w := bufio.NewWriter(&b)
+		p.gen(w)
+		_ = w.Flush()
+		p.full, p.gen = b.String(), nil
+	}
+	if p.stubGen != nil {
+		p.stub, p.stubGen = p.stubGen(), nil
+	}
+}
+
+// writeTo writes the part's text to b, generating it there when it has not been made.
+func (p *part) writeTo(b *bufio.Writer) {
+	if !p.stubbed && p.gen != nil {
+		p.gen(b)
+		return
+	}
+	b.WriteString(p.text())
 }
 
 func (s *system) text() string {
@@ -125,8 +153,8 @@ func (d *infraDoc) write(w io.Writer) error {
 		b.WriteString("No systems were found.\n")
 	}
 	b.WriteString("\n")
-	for _, p := range d.tail[:2] { // map, critical components
-		b.WriteString(p.text())
+	for i := range d.tail[:2] { // map, critical components
+		d.tail[i].writeTo(b)
 	}
 	b.WriteString("<a id=\"systems\"></a>\n## Systems\n\n")
 	var buf []byte
@@ -138,13 +166,14 @@ func (d *infraDoc) write(w io.Writer) error {
 		}
 		b.WriteString(d.systems[i].text())
 	}
-	for _, p := range d.tail[2:] {
-		b.WriteString(p.text())
+	for i := range d.tail[2:] {
+		d.tail[2+i].writeTo(b)
 	}
 	return b.Flush()
 }
 
 func (p *part) text() string {
+	p.made()
 	if p.stubbed {
 		return p.stub
 	}
@@ -160,6 +189,9 @@ func (d *infraDoc) fit(max int) {
 	}
 	for i := range d.systems { // every size is needed
 		d.systems[i].built()
+	}
+	for i := range d.tail {
+		d.tail[i].made()
 	}
 	const note = 300 // room for the trim note itself (at most about 270 bytes)
 	size := func() int { return len(d.String()) + note }
@@ -297,8 +329,8 @@ func (m *model) infra() *infraDoc {
 		{name: "dependency map", full: m.depMap(), stub: "<a id=\"dependency-map\"></a>\n## Dependency map\n\nOmitted to fit the size budget: see graph.mmd and diagrams/.\n\n"},
 		{name: "critical components", full: m.critical(slugs, 10), stub: m.critical(slugs, 5)},
 		m.restorePart(slugs),
-		{name: "inferred relationships", full: m.inferred(slugs), stub: "<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nOmitted to fit the size budget: see graph.json (edges whose origin is rule or llm) and proposals.json.\n\n"},
-		{name: "external dependencies", full: m.externals(slugs), stub: "<a id=\"external-dependencies\"></a>\n## External dependencies\n\nOmitted to fit the size budget: see graph.json (nodes external:*).\n\n"},
+		{name: "inferred relationships", gen: func(w io.Writer) { m.inferred(w, slugs) }, stub: "<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nOmitted to fit the size budget: see graph.json (edges whose origin is rule or llm) and proposals.json.\n\n"},
+		{name: "external dependencies", gen: func(w io.Writer) { m.externals(w, slugs) }, stub: "<a id=\"external-dependencies\"></a>\n## External dependencies\n\nOmitted to fit the size budget: see graph.json (nodes external:*).\n\n"},
 		{name: "legend", full: legend, stub: legend},
 	}
 	return d
@@ -562,7 +594,7 @@ func (m *model) brokenSystems(v int32, slugs *slugSet) (first []string, total in
 	if i < 0 && d.nreps > len(d.reps) && (own != v || len(m.members.of(v)) > 0) {
 		// v's system may be past the digest's list: walk (a few rows of the table do)
 		seen := map[int32]bool{own: true}
-		for _, h := range m.impacts().WalkedOf(v).Breaks {
+		for _, h := range m.impacts().BreaksOf(v) {
 			if r := m.rep[h]; !seen[r] {
 				seen[r] = true
 				if len(first) < 4 {
@@ -659,9 +691,8 @@ func (m *model) evidenceWords(ev []graph.Evidence) string {
 	return strings.Join(parts, "; ")
 }
 
-func (m *model) inferred(slugs *slugSet) string {
-	var b strings.Builder
-	b.WriteString("<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nEdges no API states, proposed by rules or the LLM and accepted by the validator.\n\n")
+func (m *model) inferred(b io.Writer, slugs *slugSet) {
+	io.WriteString(b, "<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nEdges no API states, proposed by rules or the LLM and accepted by the validator.\n\n")
 	var es []int
 	for j := range m.edges {
 		if o := m.edges[j].Origin; o == graph.Rule || o == graph.LLM {
@@ -669,16 +700,15 @@ func (m *model) inferred(slugs *slugSet) string {
 		}
 	}
 	if len(es) == 0 {
-		b.WriteString("None.\n\n")
-		return b.String()
+		io.WriteString(b, "None.\n\n")
+		return
 	}
-	b.WriteString("| from | relationship | to | origin | confidence | evidence |\n|---|---|---|---|---:|---|\n")
+	io.WriteString(b, "| from | relationship | to | origin | confidence | evidence |\n|---|---|---|---|---:|---|\n")
 	for _, j := range es {
 		e := &m.edges[j]
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s |\n", cell(m.nodeRef(m.from[j], slugs)), e.Type, cell(m.nodeRef(m.to[j], slugs)), e.Origin, e.Confidence, cell(m.evidenceWords(e.Evidence)))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %s |\n", cell(m.nodeRef(m.from[j], slugs)), e.Type, cell(m.nodeRef(m.to[j], slugs)), e.Origin, e.Confidence, cell(m.evidenceWords(e.Evidence)))
 	}
-	b.WriteString("\n")
-	return b.String()
+	io.WriteString(b, "\n")
 }
 
 // nodeRef names any node: its name and kind, and the system it belongs to when it is a member.
@@ -690,9 +720,8 @@ func (m *model) nodeRef(v int32, slugs *slugSet) string {
 	return md(m.label(v)) + " (" + m.kindOf(v) + ") of " + m.ref(r, slugs)
 }
 
-func (m *model) externals(slugs *slugSet) string {
-	var b strings.Builder
-	b.WriteString("<a id=\"external-dependencies\"></a>\n## External dependencies\n\nHosts something references that no collector owns: third-party APIs, mail relays.\n\n")
+func (m *model) externals(b io.Writer, slugs *slugSet) {
+	io.WriteString(b, "<a id=\"external-dependencies\"></a>\n## External dependencies\n\nHosts something references that no collector owns: third-party APIs, mail relays.\n\n")
 	var rows []string
 	for v := range m.nodes {
 		n := &m.nodes[v]
@@ -707,13 +736,14 @@ func (m *model) externals(slugs *slugSet) string {
 		rows = append(rows, fmt.Sprintf("| %s `%s` | %s |\n", cell(md(m.label(int32(v)))), cell(code(n.ID)), cell(orDefault(joinN(users, 10), "nothing references it"))))
 	}
 	if len(rows) == 0 {
-		b.WriteString("None.\n\n")
-		return b.String()
+		io.WriteString(b, "None.\n\n")
+		return
 	}
-	b.WriteString("| host | used by |\n|---|---|\n")
-	b.WriteString(strings.Join(rows, ""))
-	b.WriteString("\n")
-	return b.String()
+	io.WriteString(b, "| host | used by |\n|---|---|\n")
+	for _, r := range rows {
+		io.WriteString(b, r)
+	}
+	io.WriteString(b, "\n")
 }
 
 func originWords(e *graph.Edge) string {
@@ -987,7 +1017,8 @@ func (m *model) directDeps(v int32, slugs *slugSet, forward bool) []string {
 	type group struct {
 		rep   int32
 		typ   string
-		names []string
+		names []string           // the first three member names
+		seen  map[[2]string]bool // every name (md label, kind words): how many
 	}
 	var groups []*group
 	var byKey map[key]*group
@@ -1021,11 +1052,16 @@ func (m *model) directDeps(v int32, slugs *slugSet, forward bool) []string {
 					if byKey == nil {
 						byKey = map[key]*group{}
 					}
-					g = &group{rep: r, typ: e.Type}
+					g = &group{rep: r, typ: e.Type, seen: map[[2]string]bool{}}
 					byKey[k] = g
 					groups = append(groups, g)
 				}
-				g.names = append(g.names, md(m.label(o))+" ("+m.kindOf(o)+")")
+				if name := [2]string{md(m.label(o)), m.kindOf(o)}; !g.seen[name] {
+					g.seen[name] = true
+					if len(g.names) < 3 {
+						g.names = append(g.names, name[0]+" ("+name[1]+")")
+					}
+				}
 				continue
 			}
 			line := m.nodeRef(o, slugs) + ": " + e.Type + " (" + originWords(e) + ")"
@@ -1047,11 +1083,11 @@ func (m *model) directDeps(v int32, slugs *slugSet, forward bool) []string {
 		}
 	}
 	for _, g := range groups {
-		names := uniq(g.names)
+		names := joinCount(g.names, len(g.seen), 3)
 		if forward {
-			out = append(out, fmt.Sprintf("%s: %s %s, from its members", m.ref(g.rep, slugs), g.typ, joinN(names, 3)))
+			out = append(out, fmt.Sprintf("%s: %s %s, from its members", m.ref(g.rep, slugs), g.typ, names))
 		} else {
-			out = append(out, fmt.Sprintf("%s: %s, from %s", m.ref(g.rep, slugs), g.typ, joinN(names, 3)))
+			out = append(out, fmt.Sprintf("%s: %s, from %s", m.ref(g.rep, slugs), g.typ, names))
 		}
 	}
 	return uniq(out)

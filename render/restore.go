@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -71,12 +72,13 @@ func (m *model) waveWords(id string) string {
 
 // restoreSection is INFRA.md's "Restore order": the dependency cycles, then every system by
 // wave with what to bring back before it.
-func (m *model) restoreSection(slugs *slugSet) string {
+func (m *model) restoreSection(w io.Writer, slugs *slugSet) {
 	o := m.restore()
 	var b strings.Builder
 	m.restoreHead(&b, slugs)
+	io.WriteString(w, b.String())
 	if len(m.systems) == 0 {
-		return b.String()
+		return
 	}
 	systems := m.systemIDs()
 	o.Sort(systems)
@@ -116,16 +118,15 @@ func (m *model) restoreSection(slugs *slugSet) string {
 		}
 		r.systems = append(r.systems, m.ref(v, slugs))
 	}
-	b.WriteString("| wave | system | restore first, in order |\n|---:|---|---|\n")
+	io.WriteString(w, "| wave | system | restore first, in order |\n|---:|---|---|\n")
 	for _, r := range rows {
 		names := joinN(r.systems, maxReach)
 		if len(r.systems) > maxReach {
 			names += " (`discover query restore` lists them)"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.wave, cell(names), cell(r.first))
+		fmt.Fprintf(w, "| %s | %s | %s |\n", r.wave, cell(names), cell(r.first))
 	}
-	b.WriteString("\n")
-	return b.String()
+	io.WriteString(w, "\n")
 }
 
 // restoreHead writes the section's heading, what it means and the dependency cycles.
@@ -189,7 +190,7 @@ func (m *model) restoreShort(slugs *slugSet) string {
 // stay; what to restore before each system is one question away).
 func (d *infraDoc) shortenRestore() bool {
 	for i := range d.tail {
-		if p := &d.tail[i]; p.name == "restore order" && !p.stubbed && p.full != p.stub {
+		if p := &d.tail[i]; p.name == "restore order" && !p.stubbed && p.text() != p.stub {
 			p.stubbed = true
 			return true
 		}
@@ -213,8 +214,8 @@ func (d *infraDoc) omitRestore() int {
 
 // restorePart is the section as a part of INFRA.md, its short form the budget's second cut.
 func (m *model) restorePart(slugs *slugSet) part {
-	return part{name: "restore order", full: m.restoreSection(slugs),
-		stub: m.restoreShort(slugs)}
+	return part{name: "restore order", gen: func(w io.Writer) { m.restoreSection(w, slugs) },
+		stubGen: func() string { return m.restoreShort(slugs) }}
 }
 
 // RestoreStep is one system or service in a restore order.
