@@ -1,6 +1,8 @@
 package query
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"sync"
 
@@ -18,7 +20,7 @@ type ImpactIndex struct {
 	g      *graph.Graph
 	r      rules
 	ids    []string
-	num    map[string]int32
+	rank   []int32 // the graph's node number -> the index's
 	state  []bool
 	system []bool
 	in     [][]inEdge  // per node, the edges into it the walk follows, in EachIn's order
@@ -52,44 +54,40 @@ type outEdge struct {
 	e  *graph.Edge
 }
 
-// NewImpactIndex prepares g for impact questions.
+// NewImpactIndex prepares g for impact questions. Nodes are numbered in id order (the graph's
+// SortedIndex: a renderer numbering them the same way shares the numbers), and the index keeps
+// pointers to the graph's own edges, walking a node's in that order, EachIn's and EachOut's.
 func NewImpactIndex(g *graph.Graph) (*ImpactIndex, error) {
-	return NewImpactIndexOf(g, g.Nodes(), g.Edges())
-}
-
-// NewImpactIndexOf is NewImpactIndex for a caller that already holds g's nodes sorted by id and
-// its edges sorted by key (what g.Nodes and g.Edges return; a renderer has them): the index keeps
-// pointers into edges and walks a node's edges in that order, EachIn's and EachOut's.
-func NewImpactIndexOf(g *graph.Graph, nodes []graph.Node, edges []graph.Edge) (*ImpactIndex, error) {
 	r, err := loadRules()
 	if err != nil {
 		return nil, err
 	}
-	x := &ImpactIndex{g: g, r: r, ids: make([]string, len(nodes)), num: make(map[string]int32, len(nodes)),
-		state: make([]bool, len(nodes)), in: make([][]inEdge, len(nodes)), parts: make([][]outEdge, len(nodes))}
-	kinds := make([]schemas.Kind, len(nodes))
-	unit := make([]bool, len(nodes))
-	for i, n := range nodes {
-		x.ids[i] = n.ID
-		x.num[n.ID] = int32(i)
-		kinds[i] = r.kind(n)
+	order := g.SortedIndex()
+	n := len(order)
+	rank := make([]int32, g.IndexLen()) // the graph's node number -> ours
+	x := &ImpactIndex{g: g, r: r, ids: make([]string, n), rank: rank,
+		state: make([]bool, n), in: make([][]inEdge, n), parts: make([][]outEdge, n)}
+	kinds := make([]schemas.Kind, n)
+	unit := make([]bool, n)
+	for i, gi := range order {
+		rank[gi] = int32(i)
+		nd := g.NodeAt(gi)
+		x.ids[i] = nd.ID
+		kinds[i] = r.kind(*nd)
 		x.state[i] = kinds[i].State
 		switch kinds[i].Category {
 		case "compute", "app", "database":
 			unit[i] = true
 		}
 	}
-	for j := range edges {
-		e := &edges[j]
-		from, ok := x.num[e.From]
-		if !ok {
-			continue
+	var lastT, cat string
+	var build bool
+	g.EachEdgeIndex(func(e *graph.Edge, gf, gt int32) { // sorted by (from, to, type)
+		from, to := rank[gf], rank[gt]
+		if e.Type != lastT {
+			lastT = e.Type
+			cat, build = r.edge(e.Type)
 		}
-		to, ok := x.num[e.To]
-		if !ok {
-			continue
-		}
-		cat, build := r.edge(e.Type)
 		switch {
 		case cat == schemas.Dependency && build:
 			x.in[to] = append(x.in[to], inEdge{from: from, class: inRebuild, e: e})
@@ -103,12 +101,21 @@ func NewImpactIndexOf(g *graph.Graph, nodes []graph.Node, edges []graph.Edge) (*
 				x.parts[from] = append(x.parts[from], outEdge{to: to, e: e})
 			}
 		}
-	}
-	x.system = make([]bool, len(nodes))
+	})
+	x.system = make([]bool, n)
 	for i := range kinds {
 		x.system[i] = kinds[i].System
 	}
 	return x, nil
+}
+
+// lookup is the number of a node id, and whether the graph has it.
+func (x *ImpactIndex) lookup(id string) (int32, bool) {
+	gi, ok := x.g.Index(id)
+	if !ok {
+		return 0, false
+	}
+	return x.rank[gi], true
 }
 
 // step is what a walk reached: a node, the node it was reached from and by which edge.
@@ -187,7 +194,9 @@ func (x *ImpactIndex) walk(start int32) *walker {
 				add(cur, oe.to, oe.e, relPart, curOn)
 			}
 		}
-		sort.Slice(w.lvl, func(i, j int) bool { return w.lvl[i].node < w.lvl[j].node })
+		if len(w.lvl) > 1 {
+			slices.SortFunc(w.lvl, func(a, b step) int { return cmp.Compare(a.node, b.node) })
+		}
 		w.frontier = w.frontier[:0]
 		for _, l := range w.lvl {
 			w.seen[l.node] = w.stamp
@@ -211,7 +220,7 @@ type Summary struct {
 
 // Radius is BlastRadius(g, id); an id not in the graph has none.
 func (x *ImpactIndex) Radius(id string) int {
-	s, ok := x.num[id]
+	s, ok := x.lookup(id)
 	if !ok {
 		return 0
 	}
@@ -366,7 +375,7 @@ func (x *ImpactIndex) components() {
 // Summary is Analyze(g, id) by ids; an id not in the graph gives an empty one.
 func (x *ImpactIndex) Summary(id string) Summary {
 	s := Summary{Breaks: []string{}, Parts: []string{}, Rebuild: []string{}, Data: []Data{}}
-	start, ok := x.num[id]
+	start, ok := x.lookup(id)
 	if !ok {
 		return s
 	}
@@ -398,7 +407,7 @@ type Walked struct {
 
 // Num is the number of a node id, and whether the index has it.
 func (x *ImpactIndex) Num(id string) (int32, bool) {
-	v, ok := x.num[id]
+	v, ok := x.lookup(id)
 	return v, ok
 }
 
@@ -450,7 +459,7 @@ func (x *ImpactIndex) BreaksOf(v int32) []int32 {
 
 // Analyze is Analyze(g, id) over the prepared graph.
 func (x *ImpactIndex) Analyze(id string) Analysis {
-	start, ok := x.num[id]
+	start, ok := x.lookup(id)
 	if !ok {
 		return Analysis{Breaks: []Hit{}, Parts: []Hit{}, Rebuild: []Hit{}, Data: []Data{}}
 	}

@@ -313,7 +313,7 @@ func (m *model) infra() *infraDoc {
 	}
 	sort.SliceStable(d.systems, func(i, j int) bool {
 		x, y := d.systems[i].id, d.systems[j].id
-		a, b := &m.nodes[x], &m.nodes[y]
+		a, b := m.nodes[x], m.nodes[y]
 		if a.Provider != b.Provider {
 			return a.Provider < b.Provider
 		}
@@ -402,7 +402,7 @@ func (m *model) warnings() string {
 func (m *model) staleBySource() map[string][]int32 {
 	out := map[string][]int32{}
 	for v := range m.nodes {
-		if n := &m.nodes[v]; n.Stale {
+		if n := m.nodes[v]; n.Stale {
 			src := orDefault(n.Source, n.Provider)
 			out[src] = append(out[src], int32(v))
 		}
@@ -531,7 +531,7 @@ func (m *model) staleList() string {
 	b.WriteString("| resource | kind | source | stale since |\n|---|---|---|---|\n")
 	for _, src := range sortedKeys(stale) {
 		for _, v := range stale[src] {
-			n := &m.nodes[v]
+			n := m.nodes[v]
 			fmt.Fprintf(&b, "| %s `%s` | %s | %s | %s |\n", cell(md(m.label(v))), cell(n.ID), cell(m.kindOf(v)), cell(md(src)), cell(orDefault(n.StaleSince, "unknown")))
 		}
 	}
@@ -578,7 +578,7 @@ func (m *model) critical(slugs *slugSet, limit int) string {
 			fmt.Fprintf(&b, "\n%d more components have a smaller blast radius (`discover query impact` or the MCP impact tool answer for any node).\n", len(cs)-limit)
 			break
 		}
-		v := m.num[c.Node.ID]
+		v := m.numOf(c.Node.ID)
 		broken, n := m.brokenSystems(v, slugs)
 		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", i+1, cell(m.nodeRef(v, slugs)), c.BlastRadius, cell(joinCount(broken, n, 4)))
 	}
@@ -653,7 +653,7 @@ func (m *model) stateLines(a *impactDigest, slugs *slugSet) string {
 	var b strings.Builder
 	var data []string
 	for _, d := range a.data {
-		x := md(d.Node.Name) + " (" + m.kindOf(m.num[d.Node.ID]) + ")"
+		x := md(d.Node.Name) + " (" + m.kindOf(m.numOf(d.Node.ID)) + ")"
 		if len(d.UsedBy) > 0 {
 			var used []string
 			for _, u := range d.UsedBy {
@@ -683,7 +683,7 @@ func (m *model) evidenceWords(ev []graph.Evidence) string {
 	var parts []string
 	for _, e := range ev {
 		who := e.Node
-		if v, ok := m.num[e.Node]; ok {
+		if v, ok := m.node(e.Node); ok {
 			who = md(m.label(v)) + " (" + m.kindOf(v) + ")"
 		}
 		parts = append(parts, fmt.Sprintf("%s has `%s` = `%s`", who, code(e.Field), code(e.Value)))
@@ -705,7 +705,7 @@ func (m *model) inferred(b io.Writer, slugs *slugSet) {
 	}
 	io.WriteString(b, "| from | relationship | to | origin | confidence | evidence |\n|---|---|---|---|---:|---|\n")
 	for _, j := range es {
-		e := &m.edges[j]
+		e := m.edges[j]
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %s |\n", cell(m.nodeRef(m.from[j], slugs)), e.Type, cell(m.nodeRef(m.to[j], slugs)), e.Origin, e.Confidence, cell(m.evidenceWords(e.Evidence)))
 	}
 	io.WriteString(b, "\n")
@@ -724,13 +724,13 @@ func (m *model) externals(b io.Writer, slugs *slugSet) {
 	io.WriteString(b, "<a id=\"external-dependencies\"></a>\n## External dependencies\n\nHosts something references that no collector owns: third-party APIs, mail relays.\n\n")
 	var rows []string
 	for v := range m.nodes {
-		n := &m.nodes[v]
+		n := m.nodes[v]
 		if n.Provider != "external" {
 			continue
 		}
 		var users []string
 		for _, j := range m.in.of(int32(v)) {
-			e := &m.edges[j]
+			e := m.edges[j]
 			users = append(users, m.nodeRef(m.from[j], slugs)+": "+e.Type+" ("+originWords(e)+")")
 		}
 		rows = append(rows, fmt.Sprintf("| %s `%s` | %s |\n", cell(md(m.label(int32(v)))), cell(code(n.ID)), cell(orDefault(joinN(users, 10), "nothing references it"))))
@@ -765,7 +765,7 @@ func (m *model) systemSection(v int32, slugs *slugSet) system {
 // appendSection appends system v's section to b: in full (level 0), compact (1) or as one
 // line (2). Its parts are written into b as they are made, not joined first.
 func (m *model) appendSection(b []byte, v int32, slugs *slugSet, level int) []byte {
-	n := &m.nodes[v]
+	n := m.nodes[v]
 	a := m.digestOf(v)
 	anchor := slugs.of[v]
 	if level == 2 {
@@ -910,7 +910,7 @@ func (m *model) where(v int32, slugs *slugSet) string { return string(m.appendWh
 // appendWhere appends where system v runs: its provider and account path, the system containing
 // it, its region and what it runs on.
 func (m *model) appendWhere(b []byte, v int32, slugs *slugSet) []byte {
-	n := &m.nodes[v]
+	n := m.nodes[v]
 	b = append(b, m.providerTitle(n.Provider)...)
 	var chain []int32 // org ancestors, nearest first (groupsOf's path, reversed)
 	for o := m.org[v]; o >= 0 && !slices.Contains(chain, o); o = m.org[o] {
@@ -960,15 +960,15 @@ func (m *model) appendWhere(b []byte, v int32, slugs *slugSet) []byte {
 func (m *model) domains(v int32) string {
 	var hosts []string
 	for _, u := range m.unit(v) {
-		n := &m.nodes[u]
+		n := m.nodes[u]
 		for _, a := range m.kinds[u].AttrsOfType(true, schemas.TypeHost, n.Attrs.Keys()) {
 			vs, _ := n.AttrValues(a)
 			hosts = append(hosts, vs...)
 		}
 		for _, j := range m.in.of(u) {
-			e, f := &m.edges[j], m.from[j]
+			e, f := m.edges[j], m.from[j]
 			if (e.Type == "resolves_to" || e.Type == "routes_to") && m.kinds[f].Category == "dns" {
-				src := &m.nodes[f]
+				src := m.nodes[f]
 				for _, a := range m.kinds[f].AttrsOfType(true, schemas.TypeHost, src.Attrs.Keys()) {
 					vs, _ := src.AttrValues(a)
 					hosts = append(hosts, vs...)
@@ -1041,7 +1041,7 @@ func (m *model) directDeps(v int32, slugs *slugSet, forward bool) []string {
 	}
 	for _, u := range m.unit(v) {
 		for _, j := range edges(u) {
-			e, o := &m.edges[j], other(j)
+			e, o := m.edges[j], other(j)
 			if !m.dep[j] || m.rep[o] == v || (u != v && own[key{o, e.Type}]) {
 				continue
 			}
@@ -1071,7 +1071,7 @@ func (m *model) directDeps(v int32, slugs *slugSet, forward bool) []string {
 			}
 			if len(e.Via) > 0 { // SettingsOf reads Via alone
 				for _, s := range query.SettingsOf(m.g, *e) {
-					if sv, ok := m.num[s.ID]; ok && sv != u && m.rep[sv] == m.rep[m.from[j]] { // the source side's settings: what to update
+					if sv, ok := m.node(s.ID); ok && sv != u && m.rep[sv] == m.rep[m.from[j]] { // the source side's settings: what to update
 						via = append(via, md(s.Words()))
 					}
 				}
@@ -1107,7 +1107,7 @@ func (m *model) reachList(v int32, slugs *slugSet) string {
 			parts = append(parts, fmt.Sprintf("and %d more further away (graph.json has them all)", m.restore().Reached(m.id(v))-maxReach))
 			break
 		}
-		parts = append(parts, m.ref(m.num[r.ID], slugs)+" ("+strconv.Itoa(r.Distance)+")")
+		parts = append(parts, m.ref(m.numOf(r.ID), slugs)+" ("+strconv.Itoa(r.Distance)+")")
 	}
 	return strings.Join(parts, ", ")
 }

@@ -347,7 +347,7 @@ func (m *model) providerTitle(p string) string { return m.vocab.Title(p) }
 
 // groupsOf is a node's subgraph path: its provider, then its org ancestors outermost first.
 func (m *model) groupsOf(v int32) []group {
-	n := &m.nodes[v]
+	n := m.nodes[v]
 	gs := []group{{key: "provider:" + n.Provider, title: m.providerTitle(n.Provider)}}
 	var chain []int32 // nearest first
 	for o := m.org[v]; o >= 0 && !slices.Contains(chain, o); o = m.org[o] {
@@ -390,7 +390,7 @@ func (m *model) aggregate(mapTo func(int32) string) (map[[2]string]*aggEdge, [][
 		if a == "" || b == "" || a == b {
 			continue
 		}
-		e := &m.edges[j]
+		e := m.edges[j]
 		k := [2]string{a, b}
 		x := agg[k]
 		if x == nil {
@@ -527,7 +527,7 @@ func (m *model) systemOverview(labels bool) *diagram {
 	}
 	var keys [][2]string
 	for _, k := range all {
-		if !nested(hosts, m.num[k[0]], m.num[k[1]]) {
+		if !nested(hosts, m.numOf(k[0]), m.numOf(k[1])) {
 			keys = append(keys, k)
 		}
 	}
@@ -536,7 +536,7 @@ func (m *model) systemOverview(labels bool) *diagram {
 		shown[s] = true
 	}
 	for _, k := range keys {
-		shown[m.num[k[0]]], shown[m.num[k[1]]] = true, true
+		shown[m.numOf(k[0])], shown[m.numOf(k[1])] = true, true
 	}
 	if len(keys) > MaxEdges || len(shown)*minNodeBytes > MaxTextSize {
 		return nil // cannot fit: not worth drawing
@@ -617,7 +617,7 @@ func (m *model) groupOverview(providers bool) *diagram {
 			d.nodes = append(d.nodes, dnode{id: x.get(k), label: m.providerTitle(p), sub: sub, shape: "org"})
 			continue
 		}
-		v := m.num[k]
+		v := m.numOf(k)
 		p := m.nodes[v].Provider
 		d.nodes = append(d.nodes, dnode{id: x.get(k), label: m.label(v) + " (" + m.kindOf(v) + ")", sub: sub, shape: "org",
 			groups: []group{{key: "provider:" + p, title: m.providerTitle(p)}}})
@@ -825,7 +825,7 @@ func (m *model) fill(rep int32, rest []int32, last bool) int {
 			}
 			seenEdge[j] = true
 			ne++
-			sz += edgeCost(&m.edges[j])
+			sz += edgeCost(m.edges[j])
 			for _, o := range [2]int32{m.from[j], m.to[j]} {
 				if !seenNode[o] {
 					seenNode[o] = true
@@ -860,7 +860,7 @@ func (m *model) unitGroups(rep int32) []group {
 func (m *model) kindCounts(vs []int32) map[string]int {
 	out := map[string]int{}
 	for _, v := range vs {
-		n := &m.nodes[v]
+		n := m.nodes[v]
 		out[n.Provider+":"+n.Kind]++
 	}
 	return out
@@ -902,7 +902,7 @@ func (m *model) unitPage(rep int32, chunk, left []int32, last bool) *diagram {
 				continue
 			}
 			seen[j] = true
-			e := &m.edges[j]
+			e := m.edges[j]
 			other := m.to[j]
 			if other == v {
 				other = m.from[j]
@@ -948,7 +948,7 @@ func (m *model) unitPage(rep int32, chunk, left []int32, last bool) *diagram {
 		d.nodes = append(d.nodes, m.dnode(x, v, m.groupsOf(v)))
 	}
 	for _, j := range edges {
-		e := &m.edges[j]
+		e := m.edges[j]
 		st, lb := edgeLabel(*e)
 		if m.category(e.Type) == "containment" {
 			if m.from[j] == rep && m.rep[m.to[j]] == rep {

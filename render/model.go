@@ -24,9 +24,9 @@ import (
 type model struct {
 	g     *graph.Graph
 	vocab *schemas.Vocabulary
-	nodes []graph.Node // sorted by id
-	edges []graph.Edge // sorted by (from, to, type)
-	num   map[string]int32
+	nodes []*graph.Node // the graph's own, sorted by id
+	edges []*graph.Edge // the graph's own, sorted by (from, to, type)
+	rank  []int32       // the graph's node number (graph.Graph.Index) -> the model's
 	// from and to are each edge's ends by number; dep marks dependency edges.
 	from, to []int32
 	dep      []bool
@@ -111,18 +111,18 @@ func newModel(g *graph.Graph) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
-	nodes := g.Nodes()
-	n := len(nodes)
+	order := g.SortedIndex()
+	n := len(order)
 	m := &model{
-		g: g, vocab: vocab, nodes: nodes, edges: g.Edges(), num: make(map[string]int32, n),
+		g: g, vocab: vocab, nodes: make([]*graph.Node, n), rank: make([]int32, g.IndexLen()),
 		kinds: make([]schemas.Kind, n), rep: make([]int32, n), org: make([]int32, n), owner: make([]int32, n),
 		labels: make([]string, n), kindLabels: make([]string, n),
 	}
 	var lastP, lastK, lastL string
 	var lastKind schemas.Kind
-	for i := range m.nodes {
-		nd := &m.nodes[i]
-		m.num[nd.ID] = int32(i)
+	for i, gi := range order {
+		nd := g.NodeAt(gi)
+		m.nodes[i], m.rank[gi] = nd, int32(i)
 		if i == 0 || nd.Provider != lastP || nd.Kind != lastK { // sorted by id: runs of one kind
 			lastP, lastK = nd.Provider, nd.Kind
 			lastKind, _ = vocab.Kind(nd.Provider, nd.Kind)
@@ -135,23 +135,21 @@ func newModel(g *graph.Graph) (*model, error) {
 		m.labels[i] = labelOf(nd)
 		m.owner[i] = unknown
 	}
-	ne := len(m.edges)
-	m.from, m.to, m.dep = make([]int32, ne), make([]int32, ne), make([]bool, ne)
-	contains := make([]bool, ne)
-	f := int32(0)
+	_, ne := g.Len()
+	m.edges = make([]*graph.Edge, 0, ne)
+	m.from, m.to, m.dep = make([]int32, 0, ne), make([]int32, 0, ne), make([]bool, 0, ne)
+	contains := make([]bool, 0, ne)
 	var lastT, lastC string
-	for j := range m.edges {
-		e := &m.edges[j]
-		for m.nodes[f].ID != e.From { // edges are sorted by source, nodes by id: no lookup
-			f++
-		}
-		m.from[j], m.to[j] = f, m.num[e.To]
-		if j == 0 || e.Type != lastT {
+	g.EachEdgeIndex(func(e *graph.Edge, f, t int32) { // sorted by (from, to, type)
+		if e.Type != lastT {
 			lastT, lastC = e.Type, m.category(e.Type)
 		}
-		m.dep[j] = lastC == schemas.Dependency
-		contains[j] = lastC == schemas.Containment
-	}
+		m.edges = append(m.edges, e)
+		m.from, m.to = append(m.from, m.rank[f]), append(m.to, m.rank[t])
+		m.dep = append(m.dep, lastC == schemas.Dependency)
+		contains = append(contains, lastC == schemas.Containment)
+	})
+	ne = len(m.edges)
 	m.out = csr{start: make([]int32, n+1)}
 	for j := range m.edges {
 		m.out.start[m.from[j]+1]++
@@ -204,13 +202,22 @@ const unknown = -2
 
 // node returns the number of a node id, and whether the graph has it.
 func (m *model) node(id string) (int32, bool) {
-	v, ok := m.num[id]
-	return v, ok
+	gi, ok := m.g.Index(id)
+	if !ok {
+		return 0, false
+	}
+	return m.rank[gi], true
+}
+
+// numOf is the number of a node id the graph has.
+func (m *model) numOf(id string) int32 {
+	v, _ := m.node(id)
+	return v
 }
 
 // has reports whether the graph has a node id.
 func (m *model) has(id string) bool {
-	_, ok := m.num[id]
+	_, ok := m.node(id)
 	return ok
 }
 
@@ -381,7 +388,7 @@ func (m *model) lift() {
 	}
 	for j := range m.edges {
 		if m.dep[j] {
-			add(m.rep[m.from[j]], m.rep[m.to[j]], &m.edges[j])
+			add(m.rep[m.from[j]], m.rep[m.to[j]], m.edges[j])
 		}
 	}
 	for _, s := range m.systems {
@@ -396,7 +403,7 @@ func (m *model) lift() {
 // model does (both from the same sorted nodes).
 func (m *model) impacts() *query.ImpactIndex {
 	if m.index == nil {
-		m.index, _ = query.NewImpactIndexOf(m.g, m.nodes, m.edges) // only the vocabulary can fail, and newModel loaded it
+		m.index, _ = query.NewImpactIndex(m.g) // only the vocabulary can fail, and newModel loaded it
 	}
 	return m.index
 }
@@ -447,7 +454,7 @@ func (s *slugSet) has(v int32) bool { return s.of[v] != "" }
 func (m *model) slugs(vs []int32) *slugSet {
 	base := make(map[string][]int32, len(vs))
 	for _, v := range vs {
-		n := &m.nodes[v]
+		n := m.nodes[v]
 		b := slugify(n.Provider + "-" + n.Kind + "-" + m.label(v))
 		base[b] = append(base[b], v)
 	}

@@ -68,16 +68,16 @@ func CheckOverview(g *graph.Graph, doc Document) (OverviewReport, error) {
 				bad("node %q draws no graph node", line)
 			case where[id] != nil:
 				bad("%s is drawn twice", id)
-			case !m.inOverview(m.num[id]):
-				bad("%s (%s) is drawn, but it is not a system or an external host", id, m.kindOf(m.num[id]))
+			case !m.inOverview(m.numOf(id)):
+				bad("%s (%s) is drawn, but it is not a system or an external host", id, m.kindOf(m.numOf(id)))
 			}
 			where[id] = append([]string{""}, stack...)
 		}
 	}
-	boxOf := func(id string) string { return escape(m.label(m.num[id]) + " (" + m.kindOf(m.num[id]) + ")") }
+	boxOf := func(id string) string { return escape(m.label(m.numOf(id)) + " (" + m.kindOf(m.numOf(id)) + ")") }
 	ancestors := func(id string) map[string]bool {
 		out := map[string]bool{}
-		for _, a := range m.ancestors(m.num[id]) {
+		for _, a := range m.ancestors(m.numOf(id)) {
 			out[m.id(a.v)] = true
 		}
 		return out
@@ -107,11 +107,11 @@ func CheckOverview(g *graph.Graph, doc Document) (OverviewReport, error) {
 	seen := map[[3]string]bool{}
 	for j, e := range m.edges {
 		a, b := m.id(m.rep[m.from[j]]), m.id(m.rep[m.to[j]])
-		if !m.isDependency(e) || a == b || where[a] == nil || where[b] == nil || related(a, b) || seen[[3]string{a, b, e.Type}] {
+		if !m.isDependency(*e) || a == b || where[a] == nil || where[b] == nil || related(a, b) || seen[[3]string{a, b, e.Type}] {
 			continue
 		}
 		seen[[3]string{a, b, e.Type}] = true
-		if m.nodes[m.num[a]].Provider != m.nodes[m.num[b]].Provider {
+		if m.nodes[m.numOf(a)].Provider != m.nodes[m.numOf(b)].Provider {
 			r.CrossProvider++
 		}
 		labels := drawn[[2]string{a, b}]

@@ -634,7 +634,7 @@ func TestOrgInsideSystemIsAMember(t *testing.T) {
 	if r := m.repOf("odoo:company:erp.acme-coffee.com/acme/1"); r != "odoo:instance:erp.acme-coffee.com" {
 		t.Errorf("an Odoo company belongs to its instance, got rep %q", r)
 	}
-	if r := m.repOf("vercel:team:team_acme"); r != "vercel:team:team_acme" || !m.isGroup(m.num[r]) {
+	if r := m.repOf("vercel:team:team_acme"); r != "vercel:team:team_acme" || !m.isGroup(m.numOf(r)) {
 		t.Errorf("a Vercel team is a group, got rep %q", r)
 	}
 	if r := m.repOf("docker:container:erp-1/74c9f980a83afa91ae6a20a051156707eab6981f3d3be35da73c3ba9cde2a7ec"); r != "docker:compose_project:erp-1/erp" { // erp-odoo-1
@@ -854,7 +854,7 @@ func TestInfraHasNoTerminalControls(t *testing.T) {
 
 // repOf is the id of the rep of node id ("" when the graph has no such node).
 func (m *model) repOf(id string) string {
-	v, ok := m.num[id]
+	v, ok := m.node(id)
 	if !ok {
 		return ""
 	}

@@ -91,11 +91,11 @@ func (m *model) restoreSection(w io.Writer, slugs *slugSet) {
 	var rows []*row
 	byKey := map[[2]string]*row{}
 	for _, id := range systems {
-		v := m.num[id]
+		v := m.numOf(id)
 		steps, all := m.restoreSteps(v)
 		words := make([]string, len(steps))
 		for i, s := range steps {
-			sv := m.num[s]
+			sv := m.numOf(s)
 			words[i] = md(m.label(sv)) + " (" + m.kindOf(sv) + ", " + m.waveWords(s) + ")"
 		}
 		first := strings.Join(words, ", ")
@@ -147,7 +147,7 @@ func (m *model) restoreHead(b *strings.Builder, slugs *slugSet) {
 		}
 		refs := make([]string, len(c))
 		for i, id := range c {
-			refs[i] = m.ref(m.num[id], slugs)
+			refs[i] = m.ref(m.numOf(id), slugs)
 		}
 		fmt.Fprintf(b, "- %s\n", joinN(refs, maxReach))
 	}
@@ -252,7 +252,7 @@ func Restore(g *graph.Graph, id string) (RestorePlan, error) {
 	if id == "" {
 		ids = m.systemIDs()
 	} else {
-		v, ok := m.num[id]
+		v, ok := m.node(id)
 		if !ok {
 			return RestorePlan{}, fmt.Errorf("%s: %w", id, graph.ErrNodeNotFound)
 		}
@@ -268,7 +268,7 @@ func Restore(g *graph.Graph, id string) (RestorePlan, error) {
 		ids = append(ids, p.System)
 	}
 	for _, s := range ids {
-		v := m.num[s]
+		v := m.numOf(s)
 		p.Steps = append(p.Steps, RestoreStep{ID: s, Name: m.label(v), Kind: m.kindOf(v), Wave: o.Wave(s), Cycle: o.InCycle(s)})
 	}
 	return p, nil
