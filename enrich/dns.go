@@ -50,7 +50,7 @@ func (m *matcher) record(rec *graph.Node) {
 	if !followed(rec) {
 		return
 	}
-	plan := m.ix.plans[rec]
+	plan := m.ix.plan(rec)
 	for _, res := range m.resolve(rec, 0) {
 		m.emit(candidate{src: rec, types: []string{resolvesTo}, to: res.to, via: res.via, conf: res.conf, rule: "dns",
 			ev: res.ev, why: "the record " + res.why})
@@ -79,7 +79,7 @@ func (m *matcher) resolve(rec *graph.Node, depth int) []resolution {
 		return nil
 	}
 	m.res[rec.ID] = nil // a loop resolves to nothing
-	plan := m.ix.plans[rec]
+	plan := m.ix.plan(rec)
 	var out []resolution
 	for _, a := range attrsOf(plan, false, schemas.TypeIP) {
 		vals, _ := rec.AttrValues(a)
@@ -207,7 +207,7 @@ func (m *matcher) resolveHost(rec *graph.Node, field, raw string, depth int) []r
 // vercelServing finds the Vercel project that has the record's own name as a domain.
 func (m *matcher) vercelServing(rec *graph.Node, recEv graph.Evidence, conf float64) []resolution {
 	var out []resolution
-	for _, a := range attrsOf(m.ix.plans[rec], true, schemas.TypeHost) {
+	for _, a := range attrsOf(m.ix.plan(rec), true, schemas.TypeHost) {
 		vals, _ := rec.AttrValues(a)
 		for _, raw := range vals {
 			var vercel []owner

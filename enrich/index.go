@@ -35,9 +35,9 @@ type netEntry struct {
 type index struct {
 	vocab  *schemas.Vocabulary
 	g      *graph.Graph
-	nodes  []*graph.Node              // the graph's own nodes (read, never changed), sorted by id
-	num    map[*graph.Node]int32      // each node's number in the graph (graph.Graph.Index)
-	plans  map[*graph.Node][]planAttr // each node's identity and reference attributes, sorted
+	nodes  []*graph.Node         // the graph's own nodes (read, never changed), sorted by id
+	num    map[*graph.Node]int32 // each node's number in the graph (graph.Graph.Index)
+	info   []nodeInfo            // by node number
 	kinds  map[string]*kindInfo
 	kindOf map[[2]string]*kindInfo // kinds by provider and kind
 
@@ -154,16 +154,17 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 	order := g.SortedIndex()
 	ix.nodes = make([]*graph.Node, len(order))
 	ix.num = make(map[*graph.Node]int32, len(order))
-	ix.plans = make(map[*graph.Node][]planAttr, len(order))
+	ix.info = make([]nodeInfo, g.IndexLen())
 	for i, k := range order {
 		n := g.NodeAt(k)
 		ix.nodes[i], ix.num[n] = n, k
-		ki := ix.kind(n)
+		ki := ix.kindByName(n)
+		ix.info[k] = nodeInfo{ki: ki, rank: int32(i)}
 		if ki == nil {
 			continue
 		}
 		plan := ki.plan(n)
-		ix.plans[n] = plan
+		ix.info[k].plan = plan
 		for _, typ := range valueTypes {
 			for _, a := range attrsOf(plan, true, typ) {
 				vals, _ := n.AttrValues(a)
@@ -199,7 +200,39 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 	return ix
 }
 
+// nodeInfo is what the index knows of a node of the graph.
+type nodeInfo struct {
+	ki   *kindInfo
+	plan []planAttr // its identity and reference attributes, sorted
+	rank int32      // its place among the nodes sorted by id
+}
+
+// kind returns what the vocabulary says of n's kind, nil when it declares none.
 func (ix *index) kind(n *graph.Node) *kindInfo {
+	if i, ok := ix.num[n]; ok {
+		return ix.info[i].ki
+	}
+	return ix.kindByName(n)
+}
+
+// plan returns n's identity and reference attributes (nil for a node the graph does not hold).
+func (ix *index) plan(n *graph.Node) []planAttr {
+	if i, ok := ix.num[n]; ok {
+		return ix.info[i].plan
+	}
+	return nil
+}
+
+// rank returns n's place among the graph's nodes sorted by id; -1 for a node the graph does not
+// hold (an external node a proposal creates).
+func (ix *index) rank(n *graph.Node) int32 {
+	if i, ok := ix.num[n]; ok {
+		return ix.info[i].rank
+	}
+	return -1
+}
+
+func (ix *index) kindByName(n *graph.Node) *kindInfo {
 	// by provider and kind: no "provider:kind" string built per lookup, asked several times a node
 	k := [2]string{n.Provider, n.Kind}
 	ki, ok := ix.kindOf[k]
@@ -283,6 +316,9 @@ func (ix *index) addIP(raw string, o owner) {
 
 // loopback reports whether a host names the machine it is read on: it identifies nothing.
 func loopback(h string) bool {
+	if plainHost(h) { // has a letter: no IP (ParseAddr's error was most of what indexing a host allocated)
+		return h == "localhost" || strings.HasSuffix(h, ".localhost")
+	}
 	if ip, err := netip.ParseAddr(h); err == nil {
 		return ip.IsLoopback() || ip.IsUnspecified()
 	}

@@ -1,11 +1,12 @@
 package enrich
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/infragraph/infragraph/evidence"
@@ -66,7 +67,7 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 	}
 	m := &matcher{
 		ix:  buildIndex(g, v),
-		out: map[graph.EdgeKey]*Proposal{},
+		out: map[graph.EdgeKey]*pending{},
 		res: map[string][]resolution{},
 		anc: map[*graph.Node][]*graph.Node{},
 		dns: map[*graph.Node]*dnsScope{},
@@ -83,7 +84,7 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 
 type matcher struct {
 	ix  *index
-	out map[graph.EdgeKey]*Proposal
+	out map[graph.EdgeKey]*pending
 	res map[string][]resolution       // DNS resolutions by record id
 	anc map[*graph.Node][]*graph.Node // ancestors by node
 	dns map[*graph.Node]*dnsScope     // DNS scopes by node, see scope
@@ -124,7 +125,7 @@ func (m *matcher) node(n *graph.Node) {
 		m.record(n)
 		return
 	}
-	plan := m.ix.plans[n]
+	plan := m.ix.plan(n)
 	hosts, urls := m.refsOf(n, plan)
 	covered := map[string]bool{}
 	for _, r := range urls {
@@ -179,7 +180,7 @@ func (m *matcher) refsOf(n *graph.Node, plan []planAttr) (hosts, urls []ref) {
 			}
 		}
 	}
-	seen := map[string]bool{}
+	var seen []string // refKeys: a node has a few references
 	for _, a := range attrsOf(plan, false, schemas.TypeHost) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
@@ -201,16 +202,16 @@ func (m *matcher) refsOf(n *graph.Node, plan []planAttr) (hosts, urls []ref) {
 					r.scheme, r.port = u.scheme, u.port
 				}
 			}
-			if k := refKey(r); !seen[k] {
-				seen[k] = true
+			if k := refKey(r); !slices.Contains(seen, k) {
+				seen = append(seen, k)
 				hosts = append(hosts, r)
 			}
 		}
 	}
 	// A URL whose host no host attribute repeats is matched by its host too.
 	for _, u := range urls {
-		if !hostSeen(hosts, u.host) && !seen[refKey(u)] {
-			seen[refKey(u)] = true
+		if k := refKey(u); !hostSeen(hosts, u.host) && !slices.Contains(seen, k) {
+			seen = append(seen, k)
 			hosts = append(hosts, u)
 		}
 	}
@@ -240,7 +241,10 @@ func urlRef(n *graph.Node, a, raw string, single bool) (ref, bool) {
 	return r, true
 }
 
-func refKey(r ref) string { return fmt.Sprintf("%s|%s|%d|%s", r.host, r.scheme, r.port, r.user) }
+// refKey is "host|scheme|port|user" (concatenated: Sprintf was a tenth of what refsOf allocated).
+func refKey(r ref) string {
+	return r.host + "|" + r.scheme + "|" + strconv.FormatInt(r.port, 10) + "|" + r.user
+}
 
 func hostSeen(rs []ref, h string) bool {
 	return slices.ContainsFunc(rs, func(r ref) bool { return r.host == h })
@@ -389,11 +393,13 @@ func (m *matcher) emit(c candidate) bool {
 		p.NewNodes = []graph.Node{*c.to}
 	}
 	k := e.Key()
-	old, ok := m.out[k]
+	pe, ok := m.out[k]
 	if !ok {
-		m.out[k] = &p
+		m.out[k] = &pending{p: p, from: m.ix.rank(from), to: m.ix.rank(c.to)}
 		return true
 	}
+	pe.merged = true
+	old := &pe.p
 	if p.Edge.Confidence > old.Edge.Confidence {
 		old.Edge.Confidence, old.Enricher, old.Rationale = p.Edge.Confidence, p.Enricher, p.Rationale
 	}
@@ -417,25 +423,52 @@ func uniq(ss []string) []string {
 	return slices.Compact(ss)
 }
 
+// pending is a proposal being gathered: emit merges later candidates of the same edge into it.
+type pending struct {
+	p Proposal
+	// merged is set once another candidate's evidence and via were appended: they are sorted and
+	// made unique in proposals (a proposal emitted once has them so already).
+	merged bool
+	// from and to are the ranks of the ends among the graph's nodes sorted by id (index.rank), -1
+	// for a node the graph does not hold: proposals sorts by them instead of comparing ids.
+	from, to int32
+}
+
 func (m *matcher) proposals() []Proposal {
-	out := make([]Proposal, 0, len(m.out))
-	for _, p := range m.out {
-		p.Edge.Evidence = graph.SortEvidence(p.Edge.Evidence)
-		p.Via = uniq(p.Via)
-		out = append(out, *p)
+	ps := make([]*pending, 0, len(m.out))
+	for _, pe := range m.out {
+		if pe.merged {
+			pe.p.Edge.Evidence = graph.SortEvidence(pe.p.Edge.Evidence)
+			pe.p.Via = uniq(pe.p.Via)
+		}
+		ps = append(ps, pe)
 	}
-	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Edge.Key(), out[j].Edge.Key()) })
+	slices.SortFunc(ps, comparePending)
+	out := make([]Proposal, len(ps))
+	for i, pe := range ps {
+		out[i] = pe.p
+	}
 	return out
 }
 
-func lessKey(a, b graph.EdgeKey) bool {
-	if a.From != b.From {
-		return a.From < b.From
+// comparePending orders proposals by edge key (from, to, type). Two ranked ends compare by rank,
+// which is their ids' order; any other pair by id.
+func comparePending(a, b *pending) int {
+	ea, eb := &a.p.Edge, &b.p.Edge
+	if c := compareEnd(a.from, b.from, ea.From, eb.From); c != 0 {
+		return c
 	}
-	if a.To != b.To {
-		return a.To < b.To
+	if c := compareEnd(a.to, b.to, ea.To, eb.To); c != 0 {
+		return c
 	}
-	return a.Type < b.Type
+	return strings.Compare(ea.Type, eb.Type)
+}
+
+func compareEnd(ra, rb int32, a, b string) int {
+	if ra >= 0 && rb >= 0 {
+		return cmp.Compare(ra, rb)
+	}
+	return strings.Compare(a, b)
 }
 
 // matchURL matches a URL reference against URL identities (an edge function's URL, an Odoo
@@ -524,8 +557,8 @@ func (m *matcher) dependsOn(a, b *graph.Node) bool {
 
 // targets turns the owners of a value into distinct targets; systems win over their parts.
 func (m *matcher) targets(os []owner, src *graph.Node, types []string) []target {
-	byID := map[string]int{}
 	var out []target
+	var byID map[string]int // positions in out once it is long; a linear search before
 	anySys := false
 	for _, o := range os {
 		if o.node.ID == src.ID {
@@ -535,18 +568,37 @@ func (m *matcher) targets(os []owner, src *graph.Node, types []string) []target 
 		if _, _, ok := m.pick(src, t.node, types); !ok {
 			continue
 		}
-		if i, ok := byID[t.node.ID]; ok {
+		i, ok := byID[t.node.ID]
+		if byID == nil {
+			i = slices.IndexFunc(out, func(x target) bool { return x.node.ID == t.node.ID })
+			ok = i >= 0
+		}
+		if ok {
 			out[i].ev = append(out[i].ev, t.ev...)
 			out[i].via = append(out[i].via, t.via...)
 			continue
 		}
-		byID[t.node.ID] = len(out)
 		out = append(out, t)
 		anySys = anySys || t.sys
+		if byID != nil {
+			byID[t.node.ID] = len(out) - 1
+		} else if len(out) > 8 {
+			byID = make(map[string]int, 2*len(out))
+			for k, x := range out {
+				byID[x.node.ID] = k
+			}
+		}
+	}
+	var ids map[string]bool // the targets' ids, for insideAny (none for one target)
+	if len(out) > 1 {
+		ids = make(map[string]bool, len(out))
+		for _, t := range out {
+			ids[t.node.ID] = true
+		}
 	}
 	kept := out[:0]
 	for _, t := range out {
-		if (t.sys || !anySys) && !m.insideAny(t.node, byID) {
+		if (t.sys || !anySys) && !m.insideAny(t.node, ids) {
 			kept = append(kept, t)
 		}
 	}
@@ -555,12 +607,12 @@ func (m *matcher) targets(os []owner, src *graph.Node, types []string) []target 
 
 // insideAny reports whether one of the other targets contains n (a compose service and its
 // container both answer to "db": the service is the target).
-func (m *matcher) insideAny(n *graph.Node, targets map[string]int) bool {
+func (m *matcher) insideAny(n *graph.Node, targets map[string]bool) bool {
 	if len(targets) < 2 {
 		return false
 	}
 	for _, p := range m.ancestors(n) {
-		if _, ok := targets[p.ID]; ok {
+		if targets[p.ID] {
 			return true
 		}
 	}
@@ -659,7 +711,7 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 			}
 			m.emit(candidate{src: n, types: types, to: t.node, via: t.via, conf: conf, rule: "host",
 				ev:  append([]graph.Evidence{srcEv}, t.ev...),
-				why: fmt.Sprintf("%s names %s, which %s owns", r.field, h, t.node.ID)})
+				why: r.field + " names " + h + ", which " + t.node.ID + " owns"})
 		}
 		return
 	}

@@ -2,10 +2,13 @@ package enrich
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -469,6 +472,89 @@ func TestPlainHostsNormaliseToThemselves(t *testing.T) {
 	for _, v := range []string{"DB", "db.", " db", "1.2.3.4", "::1", "db:5432", "bücher.example", "xn--bcher-kva.example", "a/b", ""} {
 		if plainHost(v) {
 			t.Errorf("plainHost(%q): it needs normalising", v)
+		}
+	}
+}
+
+// Proposals come sorted by edge key whatever order the graph numbered its nodes in (they are
+// sorted by the ends' ranks among the ids, not by their numbers), with sorted, unique evidence
+// and via, external nodes among them: the same proposals from the estate built in reverse.
+func TestProposalsSortedByKeyWhateverTheNodeOrder(t *testing.T) {
+	g := buildEstate(t)
+	rev := graph.New()
+	nodes := g.Nodes()
+	for i := len(nodes) - 1; i >= 0; i-- {
+		if err := rev.AddNode(nodes[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range g.Edges() {
+		if err := rev.AddEdge(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, _ := infer(t, g)
+	rs, _ := infer(t, rev)
+	if !reflect.DeepEqual(ps, rs) {
+		t.Errorf("proposals differ when the graph numbers its nodes in reverse:\n%v\n%v", keys(ps), keys(rs))
+	}
+	external, merged := 0, 0
+	for i, p := range rs {
+		if i > 0 {
+			a, b := rs[i-1].Edge, p.Edge
+			if c := cmp.Or(strings.Compare(a.From, b.From), strings.Compare(a.To, b.To), strings.Compare(a.Type, b.Type)); c >= 0 {
+				t.Errorf("not sorted by edge key: %s before %s", a.Key(), b.Key())
+			}
+		}
+		if !slices.IsSortedFunc(p.Edge.Evidence, func(a, b graph.Evidence) int {
+			return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.Field, b.Field), strings.Compare(a.Value, b.Value))
+		}) || len(slices.Compact(slices.Clone(p.Edge.Evidence))) != len(p.Edge.Evidence) {
+			t.Errorf("%s: evidence not sorted and unique: %v", p.Edge.Key(), p.Edge.Evidence)
+		}
+		if !slices.IsSorted(p.Via) || len(slices.Compact(slices.Clone(p.Via))) != len(p.Via) {
+			t.Errorf("%s: via not sorted and unique: %v", p.Edge.Key(), p.Via)
+		}
+		if len(p.NewNodes) > 0 {
+			external++
+		}
+		if len(p.Edge.Evidence) > 2 {
+			merged++
+		}
+	}
+	if external == 0 || merged == 0 || len(rs) < 10 {
+		t.Errorf("%d proposals, %d with new nodes, %d with evidence of several candidates: the estate no longer tests the order", len(rs), external, merged)
+	}
+}
+
+// targets merges the owners of a value by the node they lead to, in their first order, whether
+// it finds a target again by a linear search (few targets) or by a map (many).
+func TestTargetsMergeOwnersOfOneNode(t *testing.T) {
+	for _, n := range []int{3, 30} {
+		g := graph.New()
+		src := graph.Node{ID: "vercel:project:p", Provider: "vercel", Kind: "project"}
+		must(t, g.AddNode(src))
+		var owners []owner
+		for i := range n {
+			h := fmt.Sprintf("h%02d.example.com", (i*7)%n)
+			must(t, g.AddNode(graph.Node{ID: "external:host:" + h, Provider: "external", Kind: "host", Attrs: graph.Attrs{"host": h}}))
+		}
+		ix := buildIndex(g, schemastest.Vocabulary())
+		m := &matcher{ix: ix, anc: map[*graph.Node][]*graph.Node{}}
+		for round, field := range []string{"host", "name"} {
+			for i := range n {
+				node := g.NodePtr(fmt.Sprintf("external:host:h%02d.example.com", (i*7)%n))
+				owners = append(owners, owner{node: node, field: field, value: fmt.Sprint(round, i)})
+			}
+		}
+		ts := m.targets(owners, g.NodePtr(src.ID), []string{calls})
+		if len(ts) != n {
+			t.Fatalf("%d owners of %d nodes: %d targets", len(owners), n, len(ts))
+		}
+		for i, tg := range ts {
+			want := fmt.Sprintf("external:host:h%02d.example.com", (i*7)%n)
+			if tg.node.ID != want || len(tg.ev) != 2 || tg.ev[0].Value != fmt.Sprint(0, i) || tg.ev[1].Value != fmt.Sprint(1, i) {
+				t.Errorf("n=%d target %d: %s %v, want %s with both owners' evidence", n, i, tg.node.ID, tg.ev, want)
+			}
 		}
 	}
 }

@@ -62,7 +62,7 @@ type Validator struct {
 // the first). It does not modify g.
 func (v Validator) Check(g *graph.Graph, ps []Proposal) []Verdict {
 	out := make([]Verdict, 0, len(ps))
-	pairs := map[pairKey]bool{}
+	pairs := map[kindPair]bool{}
 	for _, p := range ps {
 		rs := v.reasons(g, p, pairs)
 		out = append(out, Verdict{Proposal: p, Reasons: rs, Accepted: len(rs) == 0})
@@ -70,21 +70,24 @@ func (v Validator) Check(g *graph.Graph, ps []Proposal) []Verdict {
 	return out
 }
 
-// nodeOf finds id in the graph or among the proposal's new nodes.
-func nodeOf(g *graph.Graph, p Proposal, id string) (graph.Node, bool) {
-	if n, ok := g.Node(id); ok {
+// nodeOf finds id in the graph (its own node, read only) or among the proposal's new nodes.
+func nodeOf(g *graph.Graph, p Proposal, id string) (*graph.Node, bool) {
+	if n := g.NodePtr(id); n != nil {
 		return n, true
 	}
 	for _, n := range p.NewNodes {
 		if n.ID == id {
 			n.Attrs = graph.NormalizeAttrs(n.Attrs)
-			return n, true
+			return &n, true
 		}
 	}
-	return graph.Node{}, false
+	return nil, false
 }
 
-func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) []Reason {
+// kindPair is an edge type and the qualified kinds of its ends, as InferAllowed is asked.
+type kindPair struct{ typ, fromProvider, fromKind, toProvider, toKind string }
+
+func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[kindPair]bool) []Reason {
 	e := p.Edge
 	var rs []Reason
 	add := func(code Code, format string, args ...any) {
@@ -132,7 +135,7 @@ func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) [
 	}
 	if _, ok := v.Vocab.EdgeTypes[e.Type]; !ok {
 		add(ReasonUnknownType, "%q is not an edge type", clip(e.Type))
-	} else if okF && okT && !v.inferAllowed(pairs, e.Type, from.Provider+":"+from.Kind, to.Provider+":"+to.Kind) {
+	} else if okF && okT && !v.inferAllowed(pairs, kindPair{e.Type, from.Provider, from.Kind, to.Provider, to.Kind}) {
 		add(ReasonPairNotAllowed, "%s may not be inferred from %s:%s to %s:%s (schemas/vocabulary/inferred.yaml)", e.Type, from.Provider, from.Kind, to.Provider, to.Kind)
 	}
 	if e.Confidence < 0 || e.Confidence > 1 || e.Confidence != e.Confidence {
@@ -157,16 +160,33 @@ func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) [
 			add(ReasonOneSided, "evidence must quote both sides of %s -> %s", clip(e.From), clip(e.To))
 		}
 	}
-	allowed := map[string]bool{e.From: true, e.To: true}
+	// evidence may name the endpoints and the via nodes that exist: a set only for a long chain
+	var via []string
+	var viaSet map[string]bool
 	for _, id := range p.Via {
 		if !g.HasNode(id) {
 			add(ReasonBadVia, "via node %s does not exist", clip(id))
 			continue
 		}
-		allowed[id] = true
+		via = append(via, id)
+	}
+	if len(via) > 8 {
+		viaSet = make(map[string]bool, len(via))
+		for _, id := range via {
+			viaSet[id] = true
+		}
+	}
+	allowed := func(id string) bool {
+		if id == e.From || id == e.To {
+			return true
+		}
+		if viaSet != nil {
+			return viaSet[id]
+		}
+		return slices.Contains(via, id)
 	}
 	for _, ev := range e.Evidence {
-		if !allowed[ev.Node] {
+		if !allowed(ev.Node) {
 			add(ReasonUngrounded, "evidence names %s, which is neither an endpoint nor on the chain between them", clip(ev.Node))
 			continue
 		}
@@ -174,12 +194,12 @@ func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) [
 		if !ok {
 			continue // reported as a missing endpoint
 		}
-		vals, ok := fieldValues(n, ev.Field)
-		if !ok {
+		has, grounded := quoted(n, ev.Field, ev.Value)
+		if !has {
 			add(ReasonUngrounded, "%s has no field %q", n.ID, clip(ev.Field))
 			continue
 		}
-		if !occurs(ev.Value, vals) {
+		if !grounded {
 			add(ReasonUngrounded, "%s.%s does not contain %q", n.ID, ev.Field, clip(ev.Value))
 		}
 	}
@@ -187,11 +207,12 @@ func (v Validator) reasons(g *graph.Graph, p Proposal, pairs map[pairKey]bool) [
 	return rs
 }
 
-func (v Validator) inferAllowed(memo map[pairKey]bool, typ, from, to string) bool {
-	k := pairKey{typ, from, to}
+// inferAllowed is the vocabulary's InferAllowed, memoised by the kinds' parts: no "provider:kind"
+// strings built per proposal.
+func (v Validator) inferAllowed(memo map[kindPair]bool, k kindPair) bool {
 	ok, seen := memo[k]
 	if !seen {
-		ok = v.Vocab.InferAllowed(typ, from, to)
+		ok = v.Vocab.InferAllowed(k.typ, k.fromProvider+":"+k.fromKind, k.toProvider+":"+k.toKind)
 		memo[k] = ok
 	}
 	return ok
@@ -206,18 +227,23 @@ func nameOnly(evs []graph.Evidence) bool {
 	return true
 }
 
-// fieldValues returns the values of an attribute, or of the node's id or name.
-func fieldValues(n graph.Node, field string) ([]string, bool) {
-	if vals, ok := n.AttrValues(field); ok {
-		return vals, true
+// quoted reports whether n has field (an attribute, or its id or name) and whether value occurs
+// in its values. A string attribute, the most common, is read without a slice of its values.
+func quoted(n *graph.Node, field, value string) (has, found bool) {
+	if v, ok := n.Attrs[field]; ok {
+		if s, ok := v.(string); ok {
+			return true, occurs(value, []string{s})
+		}
+		vals, _ := n.AttrValues(field)
+		return true, occurs(value, vals)
 	}
 	switch field {
 	case "name":
-		return []string{n.Name}, true
+		return true, occurs(value, []string{n.Name})
 	case "id":
-		return []string{n.ID}, true
+		return true, occurs(value, []string{n.ID})
 	}
-	return nil, false
+	return false, false
 }
 
 // clip shortens a value echoed into a reason: reasons quote what a proposal claimed, and an LLM's
