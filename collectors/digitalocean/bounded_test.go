@@ -76,3 +76,34 @@ func TestServerIgnoringPageStops(t *testing.T) {
 		t.Errorf("droplets asked %d times", calls)
 	}
 }
+
+// TestRepeatsComparesWholePages: a page repeats an earlier one only when it is identical; the
+// cheap key (first item, length) only says when to compare in full. Pages that share their first
+// item and length but differ further on are not repeats, and an identical page is, whichever
+// page it repeats.
+func TestRepeatsComparesWholePages(t *testing.T) {
+	type item struct{ ID int }
+	seen := repeats[item]{}
+	var all []item
+	add := func(p int, page ...item) error {
+		start := len(all)
+		all = append(all, page...)
+		return seen.check(all, start, len(page), p)
+	}
+	if err := add(1, item{1}, item{2}, item{3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := add(2, item{1}, item{2}, item{4}); err != nil {
+		t.Errorf("page 2 differs from page 1 in its last item: %v", err)
+	}
+	if err := add(3, item{5}, item{6}); err != nil {
+		t.Errorf("page 3: %v", err)
+	}
+	err := add(4, item{1}, item{2}, item{4})
+	if err == nil || err.Error() != "page 4 repeats page 2: the API ignores the page parameter, stopped" {
+		t.Errorf("page 4 is page 2 again: %v", err)
+	}
+	if err := add(5); err != nil {
+		t.Errorf("an empty page: %v", err)
+	}
+}

@@ -238,26 +238,20 @@ func listAll[T any](ctx context.Context, fetch func(*godo.ListOptions) ([]T, *go
 		if err := g.Wait(); err != nil {
 			return items, err
 		}
-		seen := map[[sha256.Size]byte]int{}
+		seen := repeats[T]{}
 		all := items
 		for p := 1; p <= last; p++ {
 			page := items
 			if p > 1 {
 				page = got[p]
 			}
-			if len(page) > 0 {
-				b, err := json.Marshal(page)
-				if err != nil {
-					return all, err
-				}
-				sum := sha256.Sum256(b)
-				if first, ok := seen[sum]; ok {
-					return all, fmt.Errorf("page %d repeats page %d: the API ignores the page parameter, stopped", p, first)
-				}
-				seen[sum] = p
-			}
+			start := len(all) - len(page) // page one is all already
 			if p > 1 {
+				start = len(all)
 				all = append(all, page...)
+			}
+			if err := seen.check(all, start, len(page), p); err != nil {
+				return all[:start], err
 			}
 		}
 		r := resps[last]
@@ -306,24 +300,17 @@ func listAllTokens[T any](ctx context.Context, fetch func(*godo.TokenListOptions
 // error instead of repeating it up to maxPages times.
 func pages[T any](ctx context.Context, fetch func() ([]T, *godo.Response, error), next func(*godo.Links) error) ([]T, error) {
 	var all []T
-	seen := map[[sha256.Size]byte]int{}
+	seen := repeats[T]{}
 	for n := 0; n < maxPages; n++ {
 		items, resp, err := fetch()
 		if err != nil {
 			return all, err
 		}
-		if len(items) > 0 {
-			b, err := json.Marshal(items)
-			if err != nil {
-				return all, err
-			}
-			sum := sha256.Sum256(b)
-			if first, ok := seen[sum]; ok {
-				return all, fmt.Errorf("page %d repeats page %d: the API ignores the page parameter, stopped", n+1, first)
-			}
-			seen[sum] = n + 1
-		}
+		start := len(all)
 		all = append(all, items...)
+		if err := seen.check(all, start, len(items), n+1); err != nil {
+			return all[:start], err
+		}
 		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
 			return all, nil
 		}
@@ -335,6 +322,48 @@ func pages[T any](ctx context.Context, fetch func() ([]T, *godo.Response, error)
 		}
 	}
 	return all, fmt.Errorf("more than %d pages", maxPages)
+}
+
+// repeats tells whether a page of a listing is identical to an earlier one (an API that ignores
+// the page parameter). Pages are compared in full (as JSON) only when their first items and
+// lengths agree: the pages of a listing that honours it start with different resources, so a
+// page is marshalled whole only when it may be a repeat, not every page (3,000 droplets
+// re-marshalled cost more CPU than mapping them). The pages themselves are found in all, the
+// listing read so far, by where each starts.
+type repeats[T any] map[[sha256.Size]byte][]pageSpan
+
+type pageSpan struct{ page, start, n int }
+
+// check records page number p, all[start:start+n], and fails when it repeats an earlier page.
+func (r repeats[T]) check(all []T, start, n, p int) error {
+	if n == 0 {
+		return nil
+	}
+	b, err := json.Marshal(all[start])
+	if err != nil {
+		return err
+	}
+	key := sha256.Sum256(append(b, fmt.Sprintf("|%d", n)...))
+	for _, earlier := range r[key] {
+		same, err := sameJSON(all[earlier.start:earlier.start+earlier.n], all[start:start+n])
+		if err != nil {
+			return err
+		}
+		if same {
+			return fmt.Errorf("page %d repeats page %d: the API ignores the page parameter, stopped", p, earlier.page)
+		}
+	}
+	r[key] = append(r[key], pageSpan{page: p, start: start, n: n})
+	return nil
+}
+
+func sameJSON[T any](a, b []T) (bool, error) {
+	ja, err := json.Marshal(a)
+	if err != nil {
+		return false, err
+	}
+	jb, err := json.Marshal(b)
+	return err == nil && bytes.Equal(ja, jb), err
 }
 
 // statusOf returns the HTTP status of a godo error, or 0.
