@@ -66,3 +66,14 @@ func (g *Graph) EdgeBetween(from, to int32, typ string) *Edge {
 	}
 	return nil
 }
+
+// EachEdgeEnds calls f with each edge and the numbers of its ends, in no particular order
+// (EachEdge's): EachEdgeIndex without its sort, for a walk whose result does not depend on the
+// order (a diff against another graph, freshness stamps). f must not change the graph.
+func (g *Graph) EachEdgeEnds(f func(e *Edge, from, to int32)) {
+	for j, e := range g.edges {
+		if e != nil {
+			f(e, g.ends[j].from, g.ends[j].to)
+		}
+	}
+}
