@@ -38,11 +38,7 @@ func CarryInPlace(prev, g *graph.Graph, now time.Time) {
 	carried := map[string]int{}
 	excluded := excludedInstances(g.Collectors)
 	// stamps in place, node by node: no order matters, so no sorted copy of the graph
-	g.EachNode(func(n *graph.Node) {
-		var p *graph.Node
-		if prev != nil {
-			p = prev.NodePtr(n.ID)
-		}
+	m := mapNumbers(prev, g, func(n, p *graph.Node) {
 		if n.Stale && p != nil {
 			carried[n.Source]++
 			return
@@ -50,43 +46,51 @@ func CarryInPlace(prev, g *graph.Graph, now time.Time) {
 		if excluded[n.Source] && p != nil {
 			return // carried in early, as it was, by CarriedNode
 		}
-		freshNodeFrom(n, p, prev, ts)
+		freshNode(n, p, prev, ts)
 	})
-	g.EachEdge(func(e *graph.Edge) { freshEdge(e, prev, ts) })
+	g.EachEdgeEnds(func(e *graph.Edge, from, to int32) { freshEdge(e, m.prevEdge(prev, e, from, to), prev, ts) })
 	if prev == nil {
 		return
 	}
 	incomplete := incompleteInstances(g.Collectors)
 	// A carried node depends on nothing else carried: prev's nodes in any order. Nodes are added
-	// to g while prev is walked, never to prev.
-	prev.EachNode(func(n *graph.Node) {
-		if n.Source == "" || !incomplete[n.Source] || g.HasNode(n.ID) {
-			return
+	// to g while prev is walked, never to prev; each takes g's next number, from first on.
+	first := int32(g.IndexLen())
+	for pi, i := range m.toG {
+		n := prev.NodeAt(int32(pi))
+		if n == nil || i >= 0 || n.Source == "" || !incomplete[n.Source] {
+			continue
 		}
+		next := int32(g.IndexLen())
 		if excluded[n.Source] {
-			_ = g.SetNode(*n) // left out on purpose: kept as it was, stale only if it already was
+			if g.SetNode(*n) == nil { // left out on purpose: kept as it was, stale only if it already was
+				m.toG[pi] = next
+			}
 			if n.Stale {
 				carried[n.Source]++
 			}
-			return
+			continue
 		}
-		_ = g.SetNode(staleNode(*n, ts))
+		if g.SetNode(staleNode(*n, ts)) == nil {
+			m.toG[pi] = next
+		}
 		carried[n.Source]++
-	})
+	}
 	// An observed edge whose endpoints are both in g is carried whatever the order. One that
 	// needs an ownerless node of prev depends on order: the first such edge, in (from, to, type)
 	// order, carries the node and names its source, so only these few are sorted.
 	var needy []*graph.Edge
-	prev.EachEdge(func(e *graph.Edge) {
+	prev.EachEdgeEnds(func(e *graph.Edge, from, to int32) {
 		if e.Origin != graph.Observed || e.Source == "" || !incomplete[e.Source] {
 			return
 		}
-		if !g.HasNode(e.From) || !g.HasNode(e.To) {
+		f, t := m.toG[from], m.toG[to]
+		if f < 0 || t < 0 {
 			needy = append(needy, e)
 			return
 		}
-		if g.EdgePtr(e.Key()) != nil {
-			return
+		if f < first && t < first && g.EdgeBetween(f, t, e.Type) != nil {
+			return // observed this scan too (an edge of a node carried just now cannot be)
 		}
 		carryEdge(g, *e, nil, excluded[e.Source], ts, carried)
 	})
@@ -104,6 +108,48 @@ func CarryInPlace(prev, g *graph.Graph, now time.Time) {
 	for i := range g.Collectors {
 		g.Collectors[i].Stale = carried[g.Collectors[i].Key()]
 	}
+}
+
+// numbering maps the node numbers of a scan's graph (g) and of the previous scan's (prev) to
+// each other, -1 for a node the other lacks: an id is hashed once per node, and an edge is
+// looked up in the other graph by its ends' numbers (graph.EdgeBetween), not by its two ids.
+type numbering struct{ toPrev, toG []int32 }
+
+// mapNumbers numbers g's nodes in prev (nil: none) and calls f with each node of g and its node
+// in prev (nil when prev has none).
+func mapNumbers(prev, g *graph.Graph, f func(n, p *graph.Node)) numbering {
+	m := numbering{toPrev: numbers(g.IndexLen())}
+	if prev != nil {
+		m.toG = numbers(prev.IndexLen())
+	}
+	for i := range m.toPrev {
+		n := g.NodeAt(int32(i))
+		if n == nil {
+			continue
+		}
+		var p *graph.Node
+		if prev != nil {
+			if pi, ok := prev.Index(n.ID); ok {
+				p = prev.NodeAt(pi)
+				m.toPrev[i], m.toG[pi] = pi, int32(i)
+			}
+		}
+		f(n, p)
+	}
+	return m
+}
+
+// prevEdge returns the edge of prev between the nodes numbered from and to in g with e's type,
+// nil when there is none (or no prev).
+func (m numbering) prevEdge(prev *graph.Graph, e *graph.Edge, from, to int32) *graph.Edge {
+	if prev == nil {
+		return nil
+	}
+	f, t := m.toPrev[from], m.toPrev[to]
+	if f < 0 || t < 0 {
+		return nil
+	}
+	return prev.EdgeBetween(f, t, e.Type)
 }
 
 // carryEdge adds e of the previous scan to g with the ownerless nodes it brings along (add),
@@ -182,14 +228,14 @@ func CarryInferred(prev, cur *graph.Graph, now time.Time) *graph.Graph {
 // prev is not modified, and g shares no evidence or origin list with it.
 func CarryInferredInPlace(prev, g *graph.Graph, now time.Time) {
 	ts := stamp(now)
-	g.EachNode(func(n *graph.Node) {
+	m := mapNumbers(prev, g, func(n, p *graph.Node) {
 		if n.LastSeen == "" {
-			freshNode(n, prev, ts)
+			freshNode(n, p, prev, ts)
 		}
 	})
-	g.EachEdge(func(e *graph.Edge) {
+	g.EachEdgeEnds(func(e *graph.Edge, from, to int32) {
 		if !e.Stale {
-			freshEdge(e, prev, ts)
+			freshEdge(e, m.prevEdge(prev, e, from, to), prev, ts)
 		}
 	})
 	if prev == nil {
@@ -202,18 +248,18 @@ func CarryInferredInPlace(prev, g *graph.Graph, now time.Time) {
 	// each edge is decided on g's nodes as they were before any is carried (carrying an edge adds
 	// no node), so the order does not matter: no sorted copy. Edges are added to g while prev is
 	// walked, never to prev.
-	prev.EachEdge(func(e *graph.Edge) {
+	prev.EachEdgeEnds(func(e *graph.Edge, from, to int32) {
 		if e.Origin == graph.Observed {
 			return
 		}
-		from, to := g.NodePtr(e.From), g.NodePtr(e.To)
-		if from == nil || to == nil {
+		f, t := m.toG[from], m.toG[to]
+		if f < 0 || t < 0 {
 			return
 		}
-		if !from.Stale && !to.Stale && originCompleted(completed, g.Scan.Enrichment, e.Origin) {
+		if !g.NodeAt(f).Stale && !g.NodeAt(t).Stale && originCompleted(completed, g.Scan.Enrichment, e.Origin) {
 			return
 		}
-		if g.EdgePtr(e.Key()) != nil {
+		if g.EdgeBetween(f, t, e.Type) != nil {
 			return
 		}
 		_ = g.AddEdge(staleEdge(*e, ts))
@@ -268,17 +314,9 @@ func endpoints(g, prev *graph.Graph, e graph.Edge) (add []graph.Node, ok bool) {
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// freshNode marks n observed now, keeping when it was first seen.
-func freshNode(n *graph.Node, prev *graph.Graph, ts string) {
-	var p *graph.Node
-	if prev != nil {
-		p = prev.NodePtr(n.ID)
-	}
-	freshNodeFrom(n, p, prev, ts)
-}
-
-// freshNodeFrom is freshNode given n's node in prev (p, nil when prev has none).
-func freshNodeFrom(n, p *graph.Node, prev *graph.Graph, ts string) {
+// freshNode marks n observed now, keeping when it was first seen: p is n's node in prev, nil
+// when prev has none.
+func freshNode(n, p *graph.Node, prev *graph.Graph, ts string) {
 	first := n.FirstSeen
 	if p != nil {
 		first = firstSeen(p.FirstSeen, p.LastSeen, prev.Scan.StartedAt)
@@ -289,12 +327,11 @@ func freshNodeFrom(n, p *graph.Node, prev *graph.Graph, ts string) {
 	n.FirstSeen, n.LastSeen, n.Stale, n.StaleSince = first, ts, false, ""
 }
 
-func freshEdge(e *graph.Edge, prev *graph.Graph, ts string) {
+// freshEdge is freshNode for an edge, p its edge in prev.
+func freshEdge(e, p *graph.Edge, prev *graph.Graph, ts string) {
 	first := e.FirstSeen
-	if prev != nil {
-		if p := prev.EdgePtr(e.Key()); p != nil {
-			first = firstSeen(p.FirstSeen, p.LastSeen, prev.Scan.StartedAt)
-		}
+	if p != nil {
+		first = firstSeen(p.FirstSeen, p.LastSeen, prev.Scan.StartedAt)
 	}
 	if first == "" {
 		first = ts

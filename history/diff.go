@@ -134,32 +134,41 @@ func Diff(old, new *graph.Graph) *Changes {
 	for _, s := range new.Collectors {
 		c.statuses[s.Key()] = s
 	}
-	// Each graph is walked in its own order, the other looked up: no sorted copy of either.
-	// Pointers are gathered and sorted, by id or (from, to, type) as Nodes and Edges would give
-	// them, then each list is built at its size (a hub's failed collector makes 100,000s).
+	// Each graph is walked in its own order, the other looked up: no sorted copy of either. An
+	// id is hashed once per node, mapping each graph's node numbers to the other's; edges are
+	// looked up by those numbers (graph.EdgeBetween), not by their two ids. Pointers are gathered
+	// and sorted, by id or (from, to, type) as Nodes and Edges would give them, then each list
+	// is built at its size (a hub's failed collector makes 100,000s).
+	toOld, toNew := numbers(new.IndexLen()), numbers(old.IndexLen())
 	var added, removed, stale, fresh []*graph.Node
 	var changed []nodeChange
-	new.EachNode(func(n *graph.Node) {
-		o := old.NodePtr(n.ID)
-		switch {
-		case o == nil:
+	for i := range toOld {
+		n := new.NodeAt(int32(i))
+		if n == nil {
+			continue
+		}
+		oi, ok := old.Index(n.ID)
+		if !ok {
 			added = append(added, n)
+			continue
+		}
+		toOld[i], toNew[oi] = oi, int32(i)
+		o := old.NodeAt(oi)
+		switch {
 		case n.Stale && !o.Stale:
 			stale = append(stale, n)
 		case !n.Stale && o.Stale:
 			fresh = append(fresh, n)
 		}
-		if o != nil {
-			if fs := nodeFields(o, n); len(fs) > 0 {
-				changed = append(changed, nodeChange{n, fs})
-			}
+		if fs := nodeFields(o, n); len(fs) > 0 {
+			changed = append(changed, nodeChange{n, fs})
 		}
-	})
-	old.EachNode(func(o *graph.Node) {
-		if !new.HasNode(o.ID) {
+	}
+	for oi, i := range toNew {
+		if o := old.NodeAt(int32(oi)); o != nil && i < 0 {
 			removed = append(removed, o)
 		}
-	})
+	}
 	c.NodesAdded, c.NodesRemoved = nodeRefs(added), nodeRefs(removed)
 	c.NodesStale, c.NodesFresh = nodeRefs(stale), nodeRefs(fresh)
 	slices.SortFunc(changed, func(a, b nodeChange) int { return strings.Compare(a.n.ID, b.n.ID) })
@@ -170,8 +179,12 @@ func Diff(old, new *graph.Graph) *Changes {
 
 	var eAdded, eRemoved, eStale []*graph.Edge
 	var eChanged []edgeChange
-	new.EachEdge(func(e *graph.Edge) {
-		o := old.EdgePtr(e.Key())
+	kept := 0 // edges of old found in new
+	new.EachEdgeEnds(func(e *graph.Edge, from, to int32) {
+		var o *graph.Edge
+		if f, t := toOld[from], toOld[to]; f >= 0 && t >= 0 {
+			o = old.EdgeBetween(f, t, e.Type)
+		}
 		switch {
 		case o == nil:
 			eAdded = append(eAdded, e)
@@ -179,16 +192,21 @@ func Diff(old, new *graph.Graph) *Changes {
 			eStale = append(eStale, e)
 		}
 		if o != nil {
+			kept++
 			if fs := edgeFields(o, e); len(fs) > 0 {
 				eChanged = append(eChanged, edgeChange{e, fs})
 			}
 		}
 	})
-	old.EachEdge(func(o *graph.Edge) {
-		if new.EdgePtr(o.Key()) == nil {
-			eRemoved = append(eRemoved, o)
-		}
-	})
+	// Each edge of old is found at most once: when all were, none was removed (the common case,
+	// and a failed hub's), and old's edges need no walk.
+	if _, n := old.Len(); kept < n {
+		old.EachEdgeEnds(func(o *graph.Edge, from, to int32) {
+			if f, t := toNew[from], toNew[to]; f < 0 || t < 0 || new.EdgeBetween(f, t, o.Type) == nil {
+				eRemoved = append(eRemoved, o)
+			}
+		})
+	}
 	c.EdgesAdded, c.EdgesRemoved, c.EdgesStale = edgeRefs(eAdded), edgeRefs(eRemoved), edgeRefs(eStale)
 	slices.SortFunc(eChanged, func(a, b edgeChange) int { return compareEdges(a.e, b.e) })
 	c.EdgesChanged = make([]EdgeChange, len(eChanged))
@@ -196,6 +214,15 @@ func Diff(old, new *graph.Graph) *Changes {
 		c.EdgesChanged[i] = EdgeChange{EdgeRef: edgeRef(ch.e), Fields: ch.fields}
 	}
 	return c
+}
+
+// numbers returns n node numbers of another graph, all -1 (none).
+func numbers(n int) []int32 {
+	m := make([]int32, n)
+	for i := range m {
+		m[i] = -1
+	}
+	return m
 }
 
 type nodeChange struct {

@@ -219,8 +219,13 @@ func randomScans(r *rand.Rand) (prev, cur *graph.Graph) {
 		if e.Origin == graph.Observed && cur.HasNode(from) && cur.HasNode(to) && r.IntN(3) > 0 {
 			c := e
 			c.FirstSeen, c.LastSeen, c.Stale, c.StaleSince = "", "", false, ""
+			c.Evidence = []graph.Evidence{{Node: from, Field: "f", Value: fmt.Sprint(r.IntN(3))}} // may have changed
 			_ = cur.AddEdge(c)
 		}
+	}
+	for i := 0; i < 3; i++ { // removed nodes leave holes in the node numbers
+		prev.RemoveNode(ids[r.IntN(len(ids))])
+		cur.RemoveNode(ids[r.IntN(len(ids))])
 	}
 	return prev, cur
 }
