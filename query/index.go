@@ -33,6 +33,8 @@ type ImpactIndex struct {
 	comp     []int32
 	mu       sync.Mutex
 	radius   []int32
+	dataMu   sync.Mutex
+	datas    map[int32]Data // data, once per node (read only: shared by every answer)
 }
 
 // in-edge classes: how the walk treats an edge into a broken node.
@@ -504,9 +506,21 @@ func (x *ImpactIndex) each(start int32, f func(*step)) []Data {
 	return data
 }
 
+// data is dataOf node n, made once: a database a hub's 100,000 containers use is destroyed in
+// many walks, and its users are listed each time otherwise.
 func (x *ImpactIndex) data(n int32) Data {
+	x.dataMu.Lock()
+	defer x.dataMu.Unlock()
+	if d, ok := x.datas[n]; ok {
+		return d
+	}
 	dn, _ := x.g.Node(x.ids[n])
-	return dataOf(x.g, x.r, dn)
+	d := dataOf(x.g, x.r, dn)
+	if x.datas == nil {
+		x.datas = map[int32]Data{}
+	}
+	x.datas[n] = d
+	return d
 }
 
 // Critical is Critical(g, limit) over the prepared graph.

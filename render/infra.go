@@ -677,18 +677,33 @@ func (m *model) stateLines(a *impactDigest, slugs *slugSet) string {
 }
 
 func (m *model) evidenceWords(ev []graph.Evidence) string {
+	return string(m.appendEvidenceWords(nil, ev))
+}
+
+// appendEvidenceWords appends evidenceWords(ev) to b.
+func (m *model) appendEvidenceWords(b []byte, ev []graph.Evidence) []byte {
 	if len(ev) == 0 {
-		return "no evidence recorded"
+		return append(b, "no evidence recorded"...)
 	}
-	var parts []string
-	for _, e := range ev {
-		who := e.Node
-		if v, ok := m.node(e.Node); ok {
-			who = md(m.label(v)) + " (" + m.kindOf(v) + ")"
+	for i, e := range ev {
+		if i > 0 {
+			b = append(b, "; "...)
 		}
-		parts = append(parts, fmt.Sprintf("%s has `%s` = `%s`", who, code(e.Field), code(e.Value)))
+		if v, ok := m.node(e.Node); ok {
+			b = appendMD(b, m.label(v))
+			b = append(b, " ("...)
+			b = append(b, m.kindOf(v)...)
+			b = append(b, ')')
+		} else {
+			b = append(b, e.Node...)
+		}
+		b = append(b, " has `"...)
+		b = appendCode(b, e.Field)
+		b = append(b, "` = `"...)
+		b = appendCode(b, e.Value)
+		b = append(b, '`')
 	}
-	return strings.Join(parts, "; ")
+	return b
 }
 
 func (m *model) inferred(b io.Writer, slugs *slugSet) {
@@ -704,20 +719,44 @@ func (m *model) inferred(b io.Writer, slugs *slugSet) {
 		return
 	}
 	io.WriteString(b, "| from | relationship | to | origin | confidence | evidence |\n|---|---|---|---|---:|---|\n")
+	var row, ev []byte // one row at a time, in place (a row per inferred edge: 100,000 on a hub)
 	for _, j := range es {
 		e := m.edges[j]
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %s |\n", cell(m.nodeRef(m.from[j], slugs)), e.Type, cell(m.nodeRef(m.to[j], slugs)), e.Origin, e.Confidence, cell(m.evidenceWords(e.Evidence)))
+		row = append(row[:0], "| "...)
+		row = appendCell(row, m.nodeRef(m.from[j], slugs))
+		row = append(row, " | "...)
+		row = append(row, e.Type...)
+		row = append(row, " | "...)
+		row = appendCell(row, m.nodeRef(m.to[j], slugs))
+		row = append(row, " | "...)
+		row = append(row, e.Origin...)
+		row = append(row, " | "...)
+		row = strconv.AppendFloat(row, e.Confidence, 'f', 2, 64)
+		row = append(row, " | "...)
+		ev = m.appendEvidenceWords(ev[:0], e.Evidence)
+		row = appendCell(row, ev)
+		row = append(row, " |\n"...)
+		b.Write(row)
 	}
 	io.WriteString(b, "\n")
 }
 
 // nodeRef names any node: its name and kind, and the system it belongs to when it is a member.
+// A member's is made once per slug set (a database a hub's containers use is named per edge).
 func (m *model) nodeRef(v int32, slugs *slugSet) string {
 	r := m.rep[v]
 	if r == v {
 		return m.ref(v, slugs)
 	}
-	return md(m.label(v)) + " (" + m.kindOf(v) + ") of " + m.ref(r, slugs)
+	if slugs.nodeRefs == nil {
+		slugs.nodeRefs = map[int32]string{}
+	}
+	if s, ok := slugs.nodeRefs[v]; ok {
+		return s
+	}
+	s := md(m.label(v)) + " (" + m.kindOf(v) + ") of " + m.ref(r, slugs)
+	slugs.nodeRefs[v] = s
+	return s
 }
 
 func (m *model) externals(b io.Writer, slugs *slugSet) {
@@ -961,7 +1000,7 @@ func (m *model) domains(v int32) string {
 	var hosts []string
 	for _, u := range m.unit(v) {
 		n := m.nodes[u]
-		for _, a := range m.kinds[u].AttrsOfType(true, schemas.TypeHost, n.Attrs.Keys()) {
+		for _, a := range hostAttrs(m.kinds[u], n) {
 			vs, _ := n.AttrValues(a)
 			hosts = append(hosts, vs...)
 		}
@@ -969,7 +1008,7 @@ func (m *model) domains(v int32) string {
 			e, f := m.edges[j], m.from[j]
 			if (e.Type == "resolves_to" || e.Type == "routes_to") && m.kinds[f].Category == "dns" {
 				src := m.nodes[f]
-				for _, a := range m.kinds[f].AttrsOfType(true, schemas.TypeHost, src.Attrs.Keys()) {
+				for _, a := range hostAttrs(m.kinds[f], src) {
 					vs, _ := src.AttrValues(a)
 					hosts = append(hosts, vs...)
 				}
@@ -983,6 +1022,26 @@ func (m *model) domains(v int32) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// hostAttrs is k.AttrsOfType(true, schemas.TypeHost, n.Attrs.Keys()): the attributes naming n's
+// host identities, sorted; only those are sorted (a hub's members each have a dozen others).
+func hostAttrs(k schemas.Kind, n *graph.Node) []string {
+	decl := k.Identities[schemas.TypeHost]
+	if len(decl) == 0 {
+		return nil
+	}
+	var out []string
+	for a := range n.Attrs {
+		for _, p := range decl {
+			if schemas.MatchAttr(p, a) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (m *model) containsSummary(v int32) string {
@@ -1194,6 +1253,21 @@ func code(s string) string {
 		return r
 	}, s)
 	return s
+}
+
+// appendCell appends cell(s).
+func appendCell[T string | []byte](b []byte, s T) []byte {
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '|' && (i == 0 || s[i-1] != '\\'):
+			b = append(b, '\\', '|')
+		case s[i] == '\n':
+			b = append(b, ' ')
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return b
 }
 
 // cell makes text safe in a GFM table cell: pipes are escaped (also inside code spans).

@@ -441,8 +441,9 @@ func (m *model) kindOf(v int32) string { return m.kindLabels[v] }
 // slugSet is the slug of every node that has one ("" for the others), by node number, and the
 // prose references made with it (see ref), each made once.
 type slugSet struct {
-	of   []string
-	refs []string
+	of       []string
+	refs     []string
+	nodeRefs map[int32]string // nodeRef of members, made once
 }
 
 // has reports whether v has a slug (a section or a diagram of its own).
