@@ -12,25 +12,30 @@ import (
 // float64, []string) and drops nil values and empty strings and slices. Unknown types are
 // formatted with %v so nothing panics at encode time. It returns a new map (nil when nothing is
 // left); a []string already sorted and free of duplicates and empty strings is kept as it is.
-func NormalizeAttrs(a Attrs) Attrs {
+func NormalizeAttrs(a Attrs) Attrs { return normalizeAttrs(a, nil) }
+
+// normalizeAttrs is NormalizeAttrs, calling ref (when not nil) with each Ref value it drops: a
+// copy of the map, then only the values that are not normal replaced or dropped, in one pass
+// (most values are normal, and copying the map is cheaper than inserting every key anew).
+func normalizeAttrs(a Attrs, ref func(k string, r Ref)) Attrs {
 	if len(a) == 0 {
 		return nil
 	}
-	// a copy of the map, then only the values that are not normal replaced or dropped: most are
-	// normal, and copying the map is cheaper than inserting every key into a new one
 	out := maps.Clone(a)
-	if normal(a) {
-		return out
-	}
 	for k, v := range a {
 		switch x := v.(type) {
-		case nil, Ref: // a Ref is written by Node.Normalize
-			delete(out, k)
 		case string:
 			if x == "" {
 				delete(out, k)
 			}
 		case bool, int64:
+		case nil:
+			delete(out, k)
+		case Ref: // its facts are written by Node.Normalize
+			delete(out, k)
+			if ref != nil {
+				ref(k, x)
+			}
 		case int:
 			out[k] = int64(x)
 		case int32:
@@ -48,7 +53,11 @@ func NormalizeAttrs(a Attrs) Attrs {
 				out[k] = int64(x) // JSON round trips decode numbers as float64
 			}
 		case []string:
-			if s := cleanStrings(x); len(s) > 0 {
+			if isClean(x) {
+				if len(x) == 0 {
+					delete(out, k)
+				}
+			} else if s := cleanStrings(x); len(s) > 0 {
 				out[k] = s
 			} else {
 				delete(out, k)
@@ -100,32 +109,6 @@ func isClean(ss []string) bool {
 	}
 	for i := 1; i < len(ss); i++ {
 		if ss[i] <= ss[i-1] {
-			return false
-		}
-	}
-	return true
-}
-
-// normal reports whether NormalizeAttrs would return a's very contents: every value already of
-// a type graph.json carries, none empty or nil, no integral float64, every list sorted without
-// duplicates or empty strings, and no Ref.
-func normal(a Attrs) bool {
-	for _, v := range a {
-		switch x := v.(type) {
-		case string:
-			if x == "" {
-				return false
-			}
-		case bool, int64:
-		case float64:
-			if x == float64(int64(x)) {
-				return false
-			}
-		case []string:
-			if len(x) == 0 || !isClean(x) {
-				return false
-			}
-		default:
 			return false
 		}
 	}

@@ -60,33 +60,26 @@ func (n Node) RefAt(prefix string) (r Ref, recorded, ok bool) {
 // its attribute to Refs, writing its facts as the attributes graph.json carries (they win over a
 // plain attribute of the same name: the Ref is what the collector read).
 func (n *Node) Normalize() {
-	if len(n.Refs) == 0 && normal(n.Attrs) {
-		// collector output and nodes of another graph are normal already: a copy of the map is
-		// what NormalizeAttrs would build, without a type switch and an insert per attribute
-		n.Attrs = maps.Clone(n.Attrs)
-		if len(n.Attrs) == 0 {
-			n.Attrs = nil
-		}
-		return
-	}
 	cloned := false
-	for k, v := range n.Attrs {
-		if r, ok := v.(Ref); ok && r.Host != "" {
-			if !cloned { // never write to a map a copy of the node shares
-				n.Refs, cloned = maps.Clone(n.Refs), true
-				if n.Refs == nil {
-					n.Refs = map[string]Ref{}
-				}
+	a := normalizeAttrs(n.Attrs, func(k string, r Ref) {
+		if r.Host == "" {
+			return
+		}
+		if !cloned { // never write to a map a copy of the node shares
+			n.Refs, cloned = maps.Clone(n.Refs), true
+			if n.Refs == nil {
+				n.Refs = map[string]Ref{}
 			}
-			n.Refs[k] = r
 		}
-	}
-	a := NormalizeAttrs(n.Attrs) // a new map, without the Ref values
-	for _, k := range slices.Sorted(maps.Keys(n.Refs)) {
-		if a == nil {
-			a = Attrs{}
+		n.Refs[k] = r
+	})
+	if len(n.Refs) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(n.Refs)) {
+			if a == nil {
+				a = Attrs{}
+			}
+			n.Refs[k].put(k, a)
 		}
-		n.Refs[k].put(k, a)
 	}
 	n.Attrs = a
 }
