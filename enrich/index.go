@@ -508,28 +508,32 @@ func (ix *index) publishedOn(engine *graph.Node) map[int64][]owner {
 	if engine.Provider == "docker" && engine.Kind == "engine" {
 		// the engine's containers, directly or through its Compose projects and services
 		// (engine -> project -> service -> container, as the collector emits them)
+		// (only those that publish a port, sorted by id: on a hub, a few of 100,000)
 		var ctrs []*graph.Node
-		seen := map[string]bool{engine.ID: true}
-		level := []string{engine.ID}
+		start := ix.g.NodePtr(engine.ID) // the graph's own node, as eachOut walks them
+		seen := map[*graph.Node]bool{start: true}
+		level := []*graph.Node{start}
 		for depth := 0; depth < 3 && len(level) > 0; depth++ {
-			var next []string
-			for _, id := range level {
-				ix.eachOut(ix.byID(id), func(e *graph.Edge, c *graph.Node) {
-					if seen[c.ID] || ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
+			var next []*graph.Node
+			for _, x := range level {
+				ix.eachOut(x, func(e *graph.Edge, c *graph.Node) {
+					if seen[c] || ix.vocab.EdgeTypes[e.Type].Category != schemas.Containment {
 						return
 					}
-					seen[c.ID] = true
+					seen[c] = true
 					switch c.Kind {
 					case "container":
-						ctrs = append(ctrs, c)
+						if _, ok := c.Attrs["published_ports"]; ok {
+							ctrs = append(ctrs, c)
+						}
 					case "compose_project", "compose_service":
-						next = append(next, c.ID)
+						next = append(next, c)
 					}
 				})
 			}
 			level = next
 		}
-		sort.Slice(ctrs, func(i, j int) bool { return ctrs[i].ID < ctrs[j].ID })
+		slices.SortFunc(ctrs, func(a, b *graph.Node) int { return strings.Compare(a.ID, b.ID) })
 		for _, c := range ctrs {
 			vals, _ := c.AttrValues("published_ports")
 			for _, v := range vals {

@@ -186,10 +186,11 @@ func (m *matcher) refsOf(n *graph.Node, plan []planAttr) (hosts, urls []ref) {
 		for _, raw := range vals {
 			r := ref{field: a, value: raw}
 			if p, ok := strings.CutSuffix(a, "host"); ok && len(vals) == 1 {
-				if g, recorded, _ := n.RefAt(p); recorded && g.Host == raw {
+				g, recorded, ok := n.RefAt(p)
+				if recorded && g.Host == raw {
 					r.host = g.Host // recorded normalised
 				}
-				withFacts(&r, n, p)
+				withRef(&r, g, ok, p)
 			}
 			if r.host == "" {
 				r.host = normHost(raw)
@@ -223,10 +224,13 @@ func (m *matcher) refsOf(n *graph.Node, plan []planAttr) (hosts, urls []ref) {
 // with no facts beside it (an entry of a list of URLs) is parsed.
 func urlRef(n *graph.Node, a, raw string, single bool) (ref, bool) {
 	p, _ := strings.CutSuffix(a, "url")
+	var g graph.Ref
+	var facts bool
 	if single {
-		if g, _, _ := n.RefAt(p); g.Host != "" && g.URL == raw {
+		g, _, facts = n.RefAt(p)
+		if g.Host != "" && g.URL == raw {
 			r := ref{field: a, value: raw, host: g.Host, url: strings.TrimRight(g.URL, "/")}
-			withFacts(&r, n, p)
+			withRef(&r, g, facts, p)
 			return r, true
 		}
 	}
@@ -236,7 +240,7 @@ func urlRef(n *graph.Node, a, raw string, single bool) (ref, bool) {
 	}
 	r := ref{field: a, value: raw, host: f.Host, scheme: f.Scheme, port: int64(f.Port), url: strings.TrimRight(f.URL(), "/")}
 	if single {
-		withFacts(&r, n, p)
+		withRef(&r, g, facts, p)
 	}
 	return r, true
 }
@@ -250,10 +254,10 @@ func hostSeen(rs []ref, h string) bool {
 	return slices.ContainsFunc(rs, func(r ref) bool { return r.host == h })
 }
 
-// withFacts fills a reference's scheme and port (when it has none) and user from the Ref at
-// prefix: what the collector recorded with it, or the attributes that spell it.
-func withFacts(r *ref, n *graph.Node, prefix string) {
-	g, _, ok := n.RefAt(prefix)
+// withRef fills a reference's scheme and port (when it has none) and user from g, the Ref at
+// prefix (Node.RefAt, read once by the caller; ok: there is one): what the collector recorded
+// with it, or the attributes that spell it.
+func withRef(r *ref, g graph.Ref, ok bool, prefix string) {
 	if !ok {
 		return
 	}

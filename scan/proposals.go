@@ -18,9 +18,9 @@ import (
 // WriteProposals writes every proposal with its verdict, sorted by edge (then enricher, stable),
 // deterministic. It streams: each verdict is appended to one reused buffer in the bytes
 // json.Encoder with SetIndent("", "  ") and SetEscapeHTML(false) writes for the document
-// {"schema_version", "proposals"}, flushed every 64 KiB, so 100k verdicts cost neither a copy of
-// the document in memory nor reflection (TestProposalsMatchEncodingJSON compares both on every
-// value type). A value JSON cannot hold (a NaN confidence) is an error, as from encoding/json;
+// {"schema_version", "proposals"}, flushed every 64 KiB, so 100k verdicts (or one with 100k
+// evidence items) cost neither a copy of the document in memory nor reflection
+// (TestProposalsMatchEncodingJSON compares both on every value type). A value JSON cannot hold (a NaN confidence) is an error, as from encoding/json;
 // what was written before it is then incomplete.
 func WriteProposals(w io.Writer, vs []enrich.Verdict) error {
 	order := make([]int32, len(vs))
@@ -32,7 +32,7 @@ func WriteProposals(w io.Writer, vs []enrich.Verdict) error {
 	o.buf = append(o.buf, "{\n  \"schema_version\": "...)
 	o.buf = appendJSONString(o.buf, graph.SchemaVersion, false)
 	o.buf = append(o.buf, ",\n  \"proposals\": "...)
-	o.array(1, len(order), func(i int) { o.verdict(2, &vs[order[i]]); o.flush(false) })
+	o.array(1, len(order), func(i int) { o.verdict(2, &vs[order[i]]) })
 	o.buf = append(o.buf, "\n}\n"...)
 	o.flush(true)
 	return o.err
@@ -110,7 +110,9 @@ func (o *proposalsOut) strOmit(d int, name, v string) {
 	}
 }
 
-// array writes n elements at depth d+1 inside brackets closed at depth d; empty is "[]".
+// array writes n elements at depth d+1 inside brackets closed at depth d; empty is "[]". The
+// buffer is flushed between elements: one proposal merged from 10,000 env vars has as many
+// evidence items, and the buffer stays small.
 func (o *proposalsOut) array(d, n int, elem func(i int)) {
 	if n == 0 {
 		o.buf = append(o.buf, '[', ']')
@@ -123,6 +125,7 @@ func (o *proposalsOut) array(d, n int, elem func(i int)) {
 		}
 		o.indent(d + 1)
 		elem(i)
+		o.flush(false)
 	}
 	o.indent(d)
 	o.buf = append(o.buf, ']')

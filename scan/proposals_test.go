@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -88,7 +89,20 @@ func TestProposalsMatchEncodingJSON(t *testing.T) {
 		{Proposal: enrich.Proposal{Edge: edge("c", "d", "calls", 0.1), Enricher: "rules/same", Rationale: "first"}},
 		{Proposal: enrich.Proposal{Edge: edge("c", "d", "calls", 0.2), Enricher: "rules/same", Rationale: "second"}},
 	}
-	for name, in := range map[string][]enrich.Verdict{"nil": nil, "empty": {}, "one": vs[:1], "all": vs} {
+	// many verdicts, and one merged from 20,000 candidates: written in chunks
+	var many []enrich.Verdict
+	for i := range 3000 {
+		many = append(many, vs[i%len(vs)])
+		many[i].Proposal.Edge.From = fmt.Sprintf("n%05d", (i*7919)%3000)
+	}
+	hub := vs[0]
+	hub.Proposal.Edge.Evidence = nil
+	for i := range 20000 {
+		hub.Proposal.Edge.Evidence = append(hub.Proposal.Edge.Evidence, graph.Evidence{Node: fmt.Sprintf("vercel:env_var:p/e%d", i), Field: "value.host", Value: nasty})
+		hub.Proposal.Via = append(hub.Proposal.Via, fmt.Sprintf("vercel:env_var:p/e%d", i))
+	}
+	many = append(many, hub)
+	for name, in := range map[string][]enrich.Verdict{"nil": nil, "empty": {}, "one": vs[:1], "all": vs, "many": many} {
 		want, err := proposalsByEncodingJSON(in)
 		if err != nil {
 			t.Fatalf("%s: encoding/json: %v", name, err)
@@ -100,6 +114,14 @@ func TestProposalsMatchEncodingJSON(t *testing.T) {
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Errorf("%s: bytes differ from encoding/json's at %d:\n got %q\nwant %q", name, firstDiff(got.Bytes(), want), got.String(), want)
 		}
+	}
+	// written in chunks: neither the document nor the hub's verdict is held whole
+	var w chunks
+	if err := WriteProposals(&w, many); err != nil {
+		t.Fatal(err)
+	}
+	if w.n < 10 || w.max > 256<<10 {
+		t.Errorf("%d writes, the largest %d bytes: want chunks of about 64 KiB", w.n, w.max)
 	}
 	// an HTML character in a reason is escaped (Reason.MarshalJSON), elsewhere it is not
 	var got bytes.Buffer
@@ -122,6 +144,15 @@ func TestProposalsRefuseNaN(t *testing.T) {
 			t.Errorf("%v: err %v", f, err)
 		}
 	}
+}
+
+// chunks counts writes and the largest.
+type chunks struct{ n, max int }
+
+func (c *chunks) Write(p []byte) (int, error) {
+	c.n++
+	c.max = max(c.max, len(p))
+	return len(p), nil
 }
 
 func firstDiff(a, b []byte) int {
