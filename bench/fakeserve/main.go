@@ -5,6 +5,8 @@
 //	go run ./bench/fakeserve -config /tmp/big.yaml &
 //	/usr/bin/time -v discover scan --config /tmp/big.yaml --out /tmp/big-out
 //
+// -vercel-hub n serves one Vercel project with n preview deployments instead of -vercel's
+// projects (the 3,000 droplets and 3,000 deployments: -droplets 3000 -vercel-hub 3000).
 // -supabase n adds an organization of n Supabase projects at the documented rate limits
 // (Management API only: the catalog's SQL endpoint needs a database), -latency delays every
 // answer of every fake, and -timeout "" leaves the config without a timeout, so each collector
@@ -31,6 +33,7 @@ import (
 func main() {
 	droplets := flag.Int("droplets", 40000, "droplets in one DigitalOcean project, VPC and tag (fakescale.DigitalOceanHub)")
 	projects := flag.Int("vercel", 2500, "Vercel projects (fakescale.Vercel)")
+	deployments := flag.Int("vercel-hub", 0, "instead of -vercel: one Vercel project with this many preview deployments (fakescale.VercelHub)")
 	compose := flag.Int("docker", 3000, "Docker Compose projects of three containers on one engine (fakescale.Docker)")
 	orgProjects := flag.Int("supabase", 0, "Supabase projects in one organization (fakescale.SupabaseOrganization; 0: none)")
 	latency := flag.Duration("latency", 0, "added to every answer of every fake")
@@ -50,6 +53,9 @@ func main() {
 	dof.Latency = *latency
 	do := serve(dof)
 	ve := fakescale.Vercel(*projects)
+	if *deployments > 0 {
+		ve = fakescale.VercelHub(*deployments)
+	}
 	vc := serve(vercelfake.New(ve, func(s *vercelfake.Server) { s.Latency = *latency }))
 	dkf := dockerfake.New(fakescale.Docker(*compose))
 	dkf.SetLatency(*latency)
