@@ -273,7 +273,7 @@ func (ix *index) addIdentity(typ string, o owner) {
 		if h == "" || loopback(h) {
 			return
 		}
-		if evidence.IsIP(h) {
+		if isIP(h) {
 			ix.addIP(h, o)
 			return
 		}
@@ -449,6 +449,10 @@ func normHostSlow(s string) string {
 	}
 	return h
 }
+
+// isIP reports whether s is an IP address (evidence.IsIP), without parsing a plain host name:
+// net.ParseIP's error for each was most of what matching a host allocated.
+func isIP(s string) bool { return !plainHost(s) && evidence.IsIP(s) }
 
 // plainHost reports whether s is a host name normHost returns as it is: lower-case letters,
 // digits, dots, hyphens and underscores, with a letter (no IP address), not ending in a dot. Most

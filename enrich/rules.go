@@ -66,12 +66,13 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 		}
 	}
 	m := &matcher{
-		ix:  buildIndex(g, v),
-		out: map[graph.EdgeKey]*pending{},
-		res: map[string][]resolution{},
-		anc: map[*graph.Node][]*graph.Node{},
-		dns: map[*graph.Node]*dnsScope{},
-		loc: map[string]*localOwners{},
+		ix:    buildIndex(g, v),
+		out:   map[graph.EdgeKey]*pending{},
+		res:   map[string][]resolution{},
+		anc:   map[*graph.Node][]*graph.Node{},
+		dns:   map[*graph.Node]*dnsScope{},
+		loc:   map[string]*localOwners{},
+		names: map[string]string{},
 	}
 	for i := range m.ix.nodes {
 		if i%4096 == 0 && ctx.Err() != nil {
@@ -83,12 +84,13 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 }
 
 type matcher struct {
-	ix  *index
-	out map[graph.EdgeKey]*pending
-	res map[string][]resolution       // DNS resolutions by record id
-	anc map[*graph.Node][]*graph.Node // ancestors by node
-	dns map[*graph.Node]*dnsScope     // DNS scopes by node, see scope
-	loc map[string]*localOwners       // owners of a bare name by scope, see localOwners
+	ix    *index
+	out   map[graph.EdgeKey]*pending
+	res   map[string][]resolution       // DNS resolutions by record id
+	anc   map[*graph.Node][]*graph.Node // ancestors by node
+	dns   map[*graph.Node]*dnsScope     // DNS scopes by node, see scope
+	loc   map[string]*localOwners       // owners of a bare name by scope, see localOwners
+	names map[string]string             // enricher names by rule
 }
 
 // ref is one reference a node holds: a host (with what was said about it) or a URL.
@@ -141,7 +143,7 @@ func (m *matcher) node(n *graph.Node) {
 	for _, a := range attrsOf(plan, false, schemas.TypeIP) {
 		vals, _ := n.AttrValues(a)
 		for _, raw := range vals {
-			if h := normHost(raw); evidence.IsIP(h) {
+			if h := normHost(raw); isIP(h) {
 				m.matchHost(n, ki, ref{field: a, value: raw, host: h})
 			}
 		}
@@ -392,7 +394,7 @@ func (m *matcher) emit(c candidate) bool {
 		via = append(via, c.src.ID)
 	}
 	e := graph.Edge{From: from.ID, To: c.to.ID, Type: typ, Origin: graph.Rule, Confidence: round2(c.conf), Evidence: graph.SortEvidence(append([]graph.Evidence(nil), c.ev...))}
-	p := Proposal{Edge: e, Enricher: "rules/" + c.rule, Rationale: c.why, Via: uniq(via)}
+	p := Proposal{Edge: e, Enricher: m.enricher(c.rule), Rationale: c.why, Via: uniq(via)}
 	if c.isNew {
 		p.NewNodes = []graph.Node{*c.to}
 	}
@@ -415,6 +417,16 @@ func (m *matcher) emit(c candidate) bool {
 		old.NewNodes = p.NewNodes
 	}
 	return true
+}
+
+// enricher names the rule's proposals ("rules/host"), one string per rule.
+func (m *matcher) enricher(rule string) string {
+	name, ok := m.names[rule]
+	if !ok {
+		name = "rules/" + rule
+		m.names[rule] = name
+	}
+	return name
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
@@ -678,16 +690,16 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 	}
 
 	var owners []owner
-	if evidence.IsIP(h) {
+	if isIP(h) {
 		owners = m.ix.ips[h]
 	} else {
 		owners = m.ix.hosts[h]
 	}
 	// An IP and a port a container publishes on the engine at that IP: the container.
-	if evidence.IsIP(h) && m.matchPublished(n, r, types, h, nil, srcEv, confHostPort) {
+	if isIP(h) && m.matchPublished(n, r, types, h, nil, srcEv, confHostPort) {
 		return
 	}
-	local := !strings.Contains(h, ".") && !evidence.IsIP(h)
+	local := !strings.Contains(h, ".") && !isIP(h)
 	if local {
 		owners = m.inScope(h, owners, n)
 	}

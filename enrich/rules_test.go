@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/infragraph/infragraph/evidence"
 	"github.com/infragraph/infragraph/graph"
 	"github.com/infragraph/infragraph/schemas"
 	"github.com/infragraph/infragraph/schemas/schemastest"
@@ -441,8 +442,9 @@ func TestRulesReadTheRecordedRef(t *testing.T) {
 	}
 }
 
-// normHost returns a plain host (plainHost) without normalising it: the slow path must agree that
-// it is its own normal form, for every such value, including the ones IDNA refuses.
+// normHost returns a plain host (plainHost) without normalising it, and isIP says it is no IP
+// without parsing it: the slow paths must agree, for every such value, including the ones IDNA
+// refuses.
 func TestPlainHostsNormaliseToThemselves(t *testing.T) {
 	vals := []string{"db", "api.stripe.com", "erp-odoo-1", "a_b.example", "-x.example", "x-.example", "ab--cd.example",
 		"a..b", ".a", "1a", "a1.2.3.4", strings.Repeat("a", 64) + ".example", strings.Repeat("abc.", 80) + "x",
@@ -464,6 +466,9 @@ func TestPlainHostsNormaliseToThemselves(t *testing.T) {
 		plain++
 		if got := normHostSlow(v); got != v {
 			t.Errorf("normHostSlow(%q) = %q, but plainHost says it is normal", v, got)
+		}
+		if evidence.IsIP(v) { // isIP does not parse a plain host
+			t.Errorf("%q is an IP, but plainHost says it is a host name", v)
 		}
 	}
 	if plain < 10000 {
