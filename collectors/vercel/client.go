@@ -126,17 +126,22 @@ func Rejected(err error) bool {
 	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.InvalidToken)
 }
 
-// Scope is the account a call acts on: the personal scope (empty) or a team.
+// Scope is the account a call acts on: the personal scope (empty) or a team, by its id or, when
+// only that is known, its slug (the API takes either: `teamId` or `slug`).
 type Scope struct {
 	TeamID string
+	Slug   string
 }
 
 func (s Scope) query(q url.Values) url.Values {
 	if q == nil {
 		q = url.Values{}
 	}
-	if s.TeamID != "" {
+	switch {
+	case s.TeamID != "":
 		q.Set("teamId", s.TeamID)
+	case s.Slug != "":
+		q.Set("slug", s.Slug)
 	}
 	return q
 }

@@ -58,7 +58,7 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if c.teamIDsOnly() {
+	if len(c.cfg.TeamIDs) > 0 {
 		return c.collectTeams(ctx, emit)
 	}
 	scopes, err := c.scopes(ctx, emit)
@@ -86,24 +86,16 @@ func (c *Collector) Collect(ctx context.Context, emit graph.Emitter) error {
 	return nil
 }
 
-// teamIDsOnly reports whether every configured team is named by its id (team_...): its scope is
-// known before the team is read.
-func (c *Collector) teamIDsOnly() bool {
-	for _, id := range c.cfg.TeamIDs {
-		if !strings.HasPrefix(id, "team_") {
-			return false
-		}
-	}
-	return len(c.cfg.TeamIDs) > 0
-}
-
-// collectTeams reads the teams configured by id. A team's reads start beside the call that reads
-// the team itself (its slug, name and plan, which word the warnings and the team's node), not
-// after it; they wait for that answer only to word a warning, and hold their warnings until it
-// came. A team the token cannot read (403, 404) is a warning and its reads are stopped and
-// dropped unseen; any other failure of that call fails the collector, as when it came first.
+// collectTeams reads the configured teams, each named by its id (team_...) or its slug: either
+// names the scope, so a team's reads start beside the call that reads the team itself (GET
+// /v2/teams/{id}, or the token's team list for a slug; its slug, name and plan word the warnings
+// and the team's node), not after it. They wait for that answer only to word a warning, and hold
+// their warnings until it came. A team the token cannot read (403, 404) or a slug not among its
+// teams is a warning, and its reads are stopped and dropped unseen; any other failure of that
+// call fails the collector, as when it came first.
 func (c *Collector) collectTeams(ctx context.Context, emit graph.Emitter) error {
 	ids := c.cfg.TeamIDs
+	teams := sync.OnceValues(func() ([]Team, error) { return c.client.Teams(ctx) }) // for the slugs
 	infos := make([]scopeInfo, len(ids))
 	teamErrs := make([]error, len(ids))
 	skip := make([]bool, len(ids))
@@ -116,8 +108,29 @@ func (c *Collector) collectTeams(ctx context.Context, emit graph.Emitter) error 
 		sctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		held[i] = &heldWarnings{Emitter: emit}
+		scope := Scope{TeamID: id}
+		if !strings.HasPrefix(id, "team_") {
+			scope = Scope{Slug: id}
+		}
 		g.Go(func() {
 			defer close(ready)
+			if scope.TeamID == "" { // a slug: find it in the token's teams
+				ts, err := teams()
+				if err != nil && !errors.Is(err, ErrPagesTruncated) {
+					teamErrs[i] = fmt.Errorf("vercel: list teams: %w", err)
+					cancel()
+					return
+				}
+				for _, t := range ts {
+					if t.Slug == id {
+						infos[i] = teamScope(t)
+						return
+					}
+				}
+				skip[i], teamErrs[i] = true, fmt.Errorf("team %q: not among the token's teams", id)
+				cancel()
+				return
+			}
 			t, err := c.client.Team(ctx, id)
 			switch {
 			case err == nil:
@@ -135,7 +148,7 @@ func (c *Collector) collectTeams(ctx context.Context, emit graph.Emitter) error 
 		})
 		g.Go(func() {
 			who := func() scopeInfo { <-ready; return infos[i] }
-			snaps[i], errs[i] = c.collectScope(sctx, Scope{TeamID: id}, who, held[i])
+			snaps[i], errs[i] = c.collectScope(sctx, scope, who, held[i])
 		})
 	}
 	g.Wait()
@@ -193,76 +206,36 @@ type scopeInfo struct {
 	Personal bool
 }
 
+// scopes lists the scopes of an instance without configured teams: the personal scope (unless
+// the account was migrated to a team) and every team of the token.
 func (c *Collector) scopes(ctx context.Context, emit graph.Emitter) ([]scopeInfo, error) {
 	var out []scopeInfo
-	if len(c.cfg.TeamIDs) == 0 {
-		// The user and the teams are asked at once: neither needs the other's answer.
-		var teams []Team
-		var teamsErr error
-		var listed sync.WaitGroup
-		listed.Go(func() { teams, teamsErr = c.client.Teams(ctx) })
-		u, err := c.client.User(ctx)
-		listed.Wait()
-		defaultTeam := u.DefaultTeamID
-		switch {
-		case err == nil:
-			out = append(out, scopeInfo{ID: u.ID, Slug: u.Username, Name: cmp.Or(u.Username, u.Name, u.ID), Personal: true})
-		case IsStatus(err, http.StatusForbidden) && !Rejected(err):
-			emit.Warn(fmt.Errorf("personal scope skipped: %w", err))
-		default:
-			return nil, fmt.Errorf("vercel: read user: %w", err)
-		}
-		if err := c.soft(ctx, "teams", teamsErr, emit); err != nil {
-			return nil, err
-		}
-		for _, t := range teams {
-			if len(out) > 0 && out[0].Personal && t.ID != "" && t.ID == defaultTeam {
-				// The personal account was migrated to this (Hobby) team: calls without teamId
-				// act on it, so walking both would report every resource twice.
-				out = out[1:]
-			}
-			out = append(out, teamScope(t))
-		}
-		return out, nil
+	// The user and the teams are asked at once: neither needs the other's answer.
+	var teams []Team
+	var teamsErr error
+	var listed sync.WaitGroup
+	listed.Go(func() { teams, teamsErr = c.client.Teams(ctx) })
+	u, err := c.client.User(ctx)
+	listed.Wait()
+	defaultTeam := u.DefaultTeamID
+	switch {
+	case err == nil:
+		out = append(out, scopeInfo{ID: u.ID, Slug: u.Username, Name: cmp.Or(u.Username, u.Name, u.ID), Personal: true})
+	case IsStatus(err, http.StatusForbidden) && !Rejected(err):
+		emit.Warn(fmt.Errorf("personal scope skipped: %w", err))
+	default:
+		return nil, fmt.Errorf("vercel: read user: %w", err)
 	}
-	var all []Team
-	listed := false
-	for _, id := range c.cfg.TeamIDs {
-		if strings.HasPrefix(id, "team_") {
-			t, err := c.client.Team(ctx, id)
-			if err != nil {
-				if IsStatus(err, http.StatusForbidden, http.StatusNotFound) && !Rejected(err) {
-					emit.Warn(fmt.Errorf("team %s: %w", id, err))
-					continue
-				}
-				return nil, fmt.Errorf("vercel: read team %s: %w", id, err)
-			}
-			if t.ID == "" {
-				t.ID = id
-			}
-			out = append(out, teamScope(t))
-			continue
-		}
-		if !listed { // a slug: find it in the token's teams
-			ts, err := c.client.Teams(ctx)
-			if err != nil && !errors.Is(err, ErrPagesTruncated) {
-				return nil, fmt.Errorf("vercel: list teams: %w", err)
-			}
-			all, listed = ts, true
-		}
-		found := false
-		for _, t := range all {
-			if t.Slug == id {
-				out, found = append(out, teamScope(t)), true
-				break
-			}
-		}
-		if !found {
-			emit.Warn(fmt.Errorf("team %q: not among the token's teams", id))
-		}
+	if err := c.soft(ctx, "teams", teamsErr, emit); err != nil {
+		return nil, err
 	}
-	if len(out) == 0 {
-		return nil, errors.New("vercel: none of the configured teams is accessible with this token")
+	for _, t := range teams {
+		if len(out) > 0 && out[0].Personal && t.ID != "" && t.ID == defaultTeam {
+			// The personal account was migrated to this (Hobby) team: calls without teamId
+			// act on it, so walking both would report every resource twice.
+			out = out[1:]
+		}
+		out = append(out, teamScope(t))
 	}
 	return out, nil
 }

@@ -508,58 +508,69 @@ func TestConfiguredTeams(t *testing.T) {
 	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], `"nope"`) {
 		t.Errorf("warnings %v, want the unknown slug", out.Warnings)
 	}
-	for _, r := range h.fake.Requests() {
-		if strings.HasPrefix(r, "GET /v10/projects") && !strings.Contains(r, "teamId=team_") {
-			t.Errorf("request without teamId: %s", r)
+	for _, r := range h.fake.Requests() { // a team by its id, or by its slug while it is listed
+		if strings.HasPrefix(r, "GET /v10/projects") && !strings.Contains(r, "teamId=team_") && !strings.Contains(r, "slug=") {
+			t.Errorf("request without a team: %s", r)
 		}
 	}
 }
 
-// TestConfiguredTeamReadBesideItsTeam: a team configured by id is its scope, so its reads start
-// while the team itself is read (the fake holds GET /v2/teams/team_alpha until alpha's project
-// list is asked for, or 3 s pass); before, they waited for it. A configured team the token cannot
-// read is one warning: what its reads found, and warned, meanwhile is dropped.
+// TestConfiguredTeamReadBesideItsTeam: a team configured by id or slug names its scope, so its
+// reads start while the team itself is read (the fake holds GET /v2/teams/team_alpha, or the
+// team list a slug is looked up in, until alpha's project list is asked for, or 3 s pass);
+// before, they waited for it. A configured team the token cannot read is one warning: what its
+// reads found, and warned, meanwhile is dropped.
 func TestConfiguredTeamReadBesideItsTeam(t *testing.T) {
-	e := vercelfake.MustLoad("test")
-	fake := vercelfake.New(e)
-	projects := make(chan struct{})
-	var once sync.Once
-	var released atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/v2/teams/team_alpha":
-			select {
-			case <-projects:
-				released.Store(true)
-			case <-time.After(3 * time.Second):
+	for _, tc := range []struct {
+		teams []string
+		held  string
+		warn  string
+	}{
+		{[]string{"team_alpha", "team_gone"}, "/v2/teams/team_alpha", "team team_gone: "},
+		{[]string{"alpha", "gone"}, "/v2/teams", `team "gone": not among the token's teams`},
+	} {
+		e := vercelfake.MustLoad("test")
+		fake := vercelfake.New(e)
+		projects := make(chan struct{})
+		var once sync.Once
+		var released atomic.Bool
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			switch {
+			case r.URL.Path == tc.held:
+				select {
+				case <-projects:
+					released.Store(true)
+				case <-time.After(3 * time.Second):
+				}
+			case r.URL.Path == "/v10/projects" && (q.Get("teamId") == "team_alpha" || q.Get("slug") == "alpha"):
+				once.Do(func() { close(projects) })
 			}
-		case r.URL.Path == "/v10/projects" && r.URL.Query().Get("teamId") == "team_alpha":
-			once.Do(func() { close(projects) })
+			fake.ServeHTTP(w, r)
+		}))
+		c, err := New(Config{Name: "test", Token: evidence.Secret(e.Token), APIURL: srv.URL, TeamIDs: tc.teams})
+		if err != nil {
+			t.Fatal(err)
 		}
-		fake.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	c, err := New(Config{Name: "test", Token: evidence.Secret(e.Token), APIURL: srv.URL, TeamIDs: []string{"team_alpha", "team_gone"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := collectorstest.Collect(t, "vercel", c)
-	if out.Err != nil {
-		t.Fatal(out.Err)
-	}
-	if !released.Load() {
-		t.Error("alpha's projects were not asked for while alpha was being read: the scope waits for its team")
-	}
-	if len(out.Warnings) != 1 || !strings.HasPrefix(out.Warnings[0], "team team_gone: ") {
-		t.Errorf("warnings %q, want the one unreadable team", out.Warnings)
-	}
-	want := collectorstest.Collect(t, "vercel", setup(t, "test", func(c *Config) { c.TeamIDs = []string{"team_alpha"} }).c)
-	want.Warnings = out.Warnings // the unreadable team's, checked above
-	if !bytes.Equal(out.JSON(), want.JSON()) {
-		t.Error("alpha read beside its team differs from alpha read alone")
-	}
-	if out.CountKind("team") != 1 || out.CountKind("project") != 5 {
-		t.Errorf("%d teams, %d projects; want alpha and its 5 projects", out.CountKind("team"), out.CountKind("project"))
+		out := collectorstest.Collect(t, "vercel", c)
+		srv.Close()
+		if out.Err != nil {
+			t.Fatal(out.Err)
+		}
+		if !released.Load() {
+			t.Errorf("%v: alpha's projects were not asked for while alpha was being read: the scope waits for its team", tc.teams)
+		}
+		if len(out.Warnings) != 1 || !strings.HasPrefix(out.Warnings[0], tc.warn) {
+			t.Errorf("%v: warnings %q, want the one unreadable team", tc.teams, out.Warnings)
+		}
+		want := collectorstest.Collect(t, "vercel", setup(t, "test", func(c *Config) { c.TeamIDs = []string{"team_alpha"} }).c)
+		want.Warnings = out.Warnings // the unreadable team's, checked above
+		if !bytes.Equal(out.JSON(), want.JSON()) {
+			t.Errorf("%v: alpha read beside its team differs from alpha read alone", tc.teams)
+		}
+		if out.CountKind("team") != 1 || out.CountKind("project") != 5 {
+			t.Errorf("%v: %d teams, %d projects; want alpha and its 5 projects", tc.teams, out.CountKind("team"), out.CountKind("project"))
+		}
 	}
 }
 
