@@ -37,11 +37,18 @@ func (o *jsonOut) flush(force bool) {
 
 // indent starts a line at depth d (two spaces per level).
 func (o *jsonOut) indent(d int) {
+	if n := 1 + 2*d; n <= len(newlineIndent) {
+		o.buf = append(o.buf, newlineIndent[:n]...)
+		return
+	}
 	o.buf = append(o.buf, '\n')
 	for i := 0; i < d; i++ {
 		o.buf = append(o.buf, ' ', ' ')
 	}
 }
+
+// newlineIndent is a newline and the indentation of the deepest levels graph.json has.
+const newlineIndent = "\n                                "
 
 // field starts `"name": ` on its own line at depth d, after a comma unless it is the first.
 func (o *jsonOut) field(d int, first bool, name string) {
@@ -252,6 +259,21 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// escapes8 reports whether any of the eight bytes packed in x is one appendJSONString does not
+// copy as it is: a quote, a backslash, a control character or a byte of a multi-byte sequence.
+// The tests are the classic "has a zero byte" / "has a byte less than n" word tricks, exact for
+// whether any byte matches (only which byte would need care, and that is not asked).
+func escapes8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	if x&highs != 0 {
+		return true // a byte >= 0x80
+	}
+	less := (x - 0x20*ones) & ^x & highs // a byte < 0x20 (all bytes are < 0x80 here)
+	q := x ^ ('"' * ones)
+	b := x ^ ('\\' * ones)
+	return less|((q-ones) & ^q & highs)|((b-ones) & ^b & highs) != 0
+}
+
 // jsonSafe marks the ASCII bytes appendJSONString copies as they are: one load per byte instead
 // of three comparisons.
 var jsonSafe = func() (t [utf8.RuneSelf]bool) {
@@ -267,6 +289,12 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// eight bytes at a time while none needs a look (ids, names, hosts: nearly all)
+		if i+8 <= len(s) && !escapes8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+			continue
+		}
 		if c := s[i]; c < utf8.RuneSelf {
 			if jsonSafe[c] {
 				i++
