@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -431,4 +432,54 @@ func TestIndex(t *testing.T) {
 			t.Errorf("EachEdgeIndex %v", all)
 		}
 	}
+}
+
+// The sorted orders are computed by the first reader that asks: readers that ask at once get
+// the same answers (go test -race: computing them is guarded).
+func TestConcurrentReadersShareSortedOrders(t *testing.T) {
+	g := New()
+	for i := 0; i < 3000; i++ {
+		_ = g.AddNode(n(fmt.Sprintf("a:x:%04d", (i*37)%3000)))
+	}
+	for i := 0; i < 3000; i++ {
+		_ = g.AddEdge(Observe(fmt.Sprintf("a:x:%04d", i), fmt.Sprintf("a:x:%04d", (i*7)%3000), "uses"))
+	}
+	want := fmt.Sprint(newModelOf(g).sortedNodes(), newModelOf(g).sortedEdges(nil))
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	start := make(chan struct{})
+	for r := 0; r < 8; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start // all at once, before any has sorted
+			h := g
+			if r%2 == 1 {
+				h = g.Clone()
+			}
+			if got := fmt.Sprint(h.Nodes(), h.Edges()); got != want {
+				errs <- "Nodes/Edges differ"
+			}
+			if o := h.RestoreOrder(nil); o.Wave("a:x:0000") == 0 {
+				errs <- "no wave"
+			}
+			if len(h.SortedIndex()) != 3000 || len(h.EdgePtrs()) != 3000 {
+				errs <- "SortedIndex/EdgePtrs"
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// newModelOf copies g into the map model, for comparisons.
+func newModelOf(g *Graph) *model {
+	m := newModel()
+	g.EachNode(func(n *Node) { c := *n; m.nodes[n.ID] = &c })
+	g.EachEdge(func(e *Edge) { c := *e; m.edges[e.Key()] = &c })
+	return m
 }
