@@ -257,11 +257,11 @@ func edgeRefs(es []*graph.Edge) []EdgeRef {
 
 // compareEdges orders edges by (from, to, type), the order of graph.Edges.
 func compareEdges(a, b *graph.Edge) int {
-	if a.From != b.From { // != first: a hub's edges share their from, and equal strings compare fast
+	if a.From != b.From { // != first: a hub's edges share their from string, compared at once
 		return strings.Compare(a.From, b.From)
 	}
-	if a.To != b.To {
-		return strings.Compare(a.To, b.To)
+	if c := strings.Compare(a.To, b.To); c != 0 {
+		return c
 	}
 	return strings.Compare(a.Type, b.Type)
 }

@@ -24,7 +24,11 @@ func TestCarryAndDiffMatchSortedReference(t *testing.T) {
 	for seed := uint64(1); seed <= 40; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 16))
-			prev, cur := randomScans(r)
+			scale := 1
+			if seed%8 == 0 {
+				scale = 12 // change lists long enough to be sorted by the graph's order (Diff's sorter)
+			}
+			prev, cur := randomScans(r, scale)
 			now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 			prevJSON, curJSON := encode(t, prev), encode(t, cur)
 
@@ -138,21 +142,21 @@ var instances = []graph.CollectorStatus{
 }
 
 // randomScans builds a previous scan and this scan's merged collector output.
-func randomScans(r *rand.Rand) (prev, cur *graph.Graph) {
+func randomScans(r *rand.Rand, scale int) (prev, cur *graph.Graph) {
 	prev, cur = graph.New(), graph.New()
 	prev.Scan = graph.ScanInfo{ID: "20261204T060000Z", StartedAt: "2026-12-04T06:00:00Z"}
 	cur.Scan = graph.ScanInfo{ID: "20261204T120000Z", StartedAt: "2026-12-04T12:00:00Z"}
 	cur.Collectors = append([]graph.CollectorStatus(nil), instances...)
 	var ids []string
 	kinds := map[string]string{"docker": "container", "vercel": "project", "digitalocean": "droplet"}
-	for i := 0; i < 60+r.IntN(60); i++ {
+	for i := 0; i < scale*(60+r.IntN(60)); i++ {
 		inst := instances[r.IntN(len(instances))]
 		var n graph.Node
 		if r.IntN(6) == 0 { // ownerless
-			n = graph.Node{ID: fmt.Sprintf("git:repo:r%03d", r.IntN(1000)), Kind: "repo", Provider: "git"}
+			n = graph.Node{ID: fmt.Sprintf("git:repo:r%03d", r.IntN(1000*scale)), Kind: "repo", Provider: "git"}
 		} else {
 			k := kinds[inst.Provider]
-			n = graph.Node{ID: graph.ID(inst.Provider, k, fmt.Sprintf("n%03d", r.IntN(1000))), Kind: k, Provider: inst.Provider, Source: inst.Key()}
+			n = graph.Node{ID: graph.ID(inst.Provider, k, fmt.Sprintf("n%03d", r.IntN(1000*scale))), Kind: k, Provider: inst.Provider, Source: inst.Key()}
 		}
 		n.Name = fmt.Sprint("name", r.IntN(3))
 		n.Attrs = randomAttrs(r)
@@ -193,7 +197,7 @@ func randomScans(r *rand.Rand) (prev, cur *graph.Graph) {
 		ids = append(ids, n.ID)
 	}
 	types := []string{"runs_on", "builds_from", "depends_on"}
-	for i := 0; i < 150+r.IntN(150); i++ {
+	for i := 0; i < scale*(150+r.IntN(150)); i++ {
 		from, to := ids[r.IntN(len(ids))], ids[r.IntN(len(ids))]
 		if from == to {
 			continue
