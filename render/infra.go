@@ -676,11 +676,7 @@ func (m *model) stateLines(a *impactDigest, slugs *slugSet) string {
 	return b.String()
 }
 
-func (m *model) evidenceWords(ev []graph.Evidence) string {
-	return string(m.appendEvidenceWords(nil, ev))
-}
-
-// appendEvidenceWords appends evidenceWords(ev) to b.
+// appendEvidenceWords appends the evidence of an inferred edge to b: who has which value.
 func (m *model) appendEvidenceWords(b []byte, ev []graph.Evidence) []byte {
 	if len(ev) == 0 {
 		return append(b, "no evidence recorded"...)
@@ -888,17 +884,9 @@ func idAttr(k string) bool {
 	return k == "urn" || strings.HasSuffix(k, "_id") || strings.HasSuffix(k, "_ids") || strings.HasSuffix(k, "_uuid") || strings.HasSuffix(k, ".id")
 }
 
-// attrSummary lists a node's scalar attributes (not env-derived facts, which the dependency
-// lists already explain), up to max of them.
-func attrSummary(n graph.Node, max int) string {
-	b := appendAttrSummary(nil, &n, max)
-	if len(b) == 0 {
-		return ""
-	}
-	return string(b[1:]) // without the space appendAttrSummary puts before it
-}
-
-// appendAttrSummary appends " " and attrSummary's list to b, or nothing when there is none.
+// appendAttrSummary appends " " and a node's scalar attributes in parentheses (not env-derived
+// facts, which the dependency lists already explain), up to max of them, or nothing when there
+// are none.
 func appendAttrSummary(b []byte, n *graph.Node, max int) []byte {
 	shown, total := 0, 0
 	for _, k := range n.Attrs.Keys() {
@@ -942,9 +930,6 @@ func appendAttrSummary(b []byte, n *graph.Node, max int) []byte {
 	}
 	return b
 }
-
-// where is appendWhere's text.
-func (m *model) where(v int32, slugs *slugSet) string { return string(m.appendWhere(nil, v, slugs)) }
 
 // appendWhere appends where system v runs: its provider and account path, the system containing
 // it, its region and what it runs on.
@@ -1181,8 +1166,6 @@ func capList(items []string) []string {
 	}
 	return append(items[:maxReach:maxReach], fmt.Sprintf("and %d more (graph.json has them all; `discover query` lists them)", len(items)-maxReach))
 }
-
-func list(items []string) string { return string(appendList(nil, items)) }
 
 func appendList(b []byte, items []string) []byte {
 	if len(items) == 0 {

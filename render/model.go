@@ -227,8 +227,6 @@ func (m *model) id(v int32) string { return m.nodes[v].ID }
 // category returns an edge type's category ("" when the type is not declared).
 func (m *model) category(typ string) string { return m.vocab.EdgeTypes[typ].Category }
 
-func (m *model) isDependency(e graph.Edge) bool { return m.category(e.Type) == schemas.Dependency }
-
 func (m *model) isSystem(v int32) bool { return m.kinds[v].System }
 
 // isGroup reports whether v is drawn as a subgraph around what it contains (a team, an account,
@@ -445,9 +443,6 @@ type slugSet struct {
 	refs     []string
 	nodeRefs map[int32]string // nodeRef of members, made once
 }
-
-// has reports whether v has a slug (a section or a diagram of its own).
-func (s *slugSet) has(v int32) bool { return s.of[v] != "" }
 
 // slugs assigns every system (and any other rep that gets a diagram) a stable, unique slug
 // "<provider>-<kind>-<name>", the anchor of its INFRA.md section and the name of its diagram.

@@ -107,7 +107,7 @@ func CheckOverview(g *graph.Graph, doc Document) (OverviewReport, error) {
 	seen := map[[3]string]bool{}
 	for j, e := range m.edges {
 		a, b := m.id(m.rep[m.from[j]]), m.id(m.rep[m.to[j]])
-		if !m.isDependency(*e) || a == b || where[a] == nil || where[b] == nil || related(a, b) || seen[[3]string{a, b, e.Type}] {
+		if !m.dep[j] || a == b || where[a] == nil || where[b] == nil || related(a, b) || seen[[3]string{a, b, e.Type}] {
 			continue
 		}
 		seen[[3]string{a, b, e.Type}] = true
