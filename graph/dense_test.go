@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -116,6 +117,17 @@ func (m *model) sortedNodes() []Node {
 		out = append(out, *m.nodes[id])
 	}
 	return out
+}
+
+// compareKey orders keys by (from, to, type), as Edges does.
+func compareKey(a, b EdgeKey) int {
+	if c := strings.Compare(a.From, b.From); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.To, b.To); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Type, b.Type)
 }
 
 func (m *model) sortedEdges(keep func(EdgeKey) bool) []Edge {

@@ -629,17 +629,6 @@ func (g *Graph) edgeOrderSorted() []int32 {
 	return order
 }
 
-// compareKey orders keys as lessKey does, for slices.SortFunc.
-func compareKey(a, b EdgeKey) int {
-	if c := strings.Compare(a.From, b.From); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.To, b.To); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Type, b.Type)
-}
-
 // SortEdges sorts edges by (from, to, type).
 func SortEdges(es []Edge) {
 	sort.Slice(es, func(i, j int) bool { return lessKey(es[i].Key(), es[j].Key()) })
