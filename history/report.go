@@ -65,7 +65,11 @@ func WriteText(w io.Writer, c *Changes) error {
 	return b.Flush()
 }
 
-// WriteMarkdown writes CHANGES.md. A nil c is the first scan: nothing to compare with.
+// listCap is how many entries of one change list CHANGES.md shows.
+const listCap = 200
+
+// WriteMarkdown writes CHANGES.md. A nil c is the first scan: nothing to compare with. Each
+// change list shows its first listCap entries and how many more there are.
 func WriteMarkdown(w io.Writer, c *Changes) error {
 	b := bufio.NewWriter(w)
 	fmt.Fprintln(b, "# Changes")
@@ -98,54 +102,54 @@ func WriteMarkdown(w io.Writer, c *Changes) error {
 		fmt.Fprintf(b, "\n## %s\n\n", title)
 		each()
 	}
-	section("Nodes added", len(c.NodesAdded), func() {
-		for _, n := range c.NodesAdded {
-			fmt.Fprintf(b, "- %s %s\n", render.Code(n.ID), md(label(n)))
+	// Each list shows its first listCap entries and counts the rest: a collector that failed
+	// over 100,000 containers makes as many stale nodes and more stale edges, which no one reads
+	// in a markdown file; `discover diff` lists them all.
+	list := func(n int, each func(i int)) {
+		for i := 0; i < n && i < listCap; i++ {
+			each(i)
 		}
-	})
-	section("Nodes removed", len(c.NodesRemoved), func() {
-		for _, n := range c.NodesRemoved {
-			fmt.Fprintf(b, "- %s %s\n", render.Code(n.ID), md(label(n)))
+		if n > listCap {
+			fmt.Fprintf(b, "- … and %d more (`discover diff` lists them all)\n", n-listCap)
 		}
-	})
+	}
+	nodeList := func(ns []NodeRef) {
+		list(len(ns), func(i int) { fmt.Fprintf(b, "- %s %s\n", render.Code(ns[i].ID), md(label(ns[i]))) })
+	}
+	section("Nodes added", len(c.NodesAdded), func() { nodeList(c.NodesAdded) })
+	section("Nodes removed", len(c.NodesRemoved), func() { nodeList(c.NodesRemoved) })
 	section("Nodes changed", len(c.NodesChanged), func() {
-		for _, n := range c.NodesChanged {
+		list(len(c.NodesChanged), func(i int) {
+			n := c.NodesChanged[i]
 			fmt.Fprintf(b, "- %s %s\n", render.Code(n.ID), md(label(n.NodeRef)))
 			for _, f := range n.Fields {
 				fmt.Fprintf(b, "  - %s\n", md(fieldLine(f)))
 			}
-		}
+		})
 	})
 	section("Went stale", len(c.NodesStale)+len(c.EdgesStale), func() {
-		for _, n := range c.NodesStale {
+		list(len(c.NodesStale), func(i int) {
+			n := c.NodesStale[i]
 			fmt.Fprintf(b, "- %s %s, stale since %s (%s)\n", render.Code(n.ID), md(label(n)), n.StaleSince, md(orNone(n.Source)))
-		}
-		for _, e := range c.EdgesStale {
-			fmt.Fprintf(b, "- edge %s, stale since %s\n", edgeMD(e), e.StaleSince)
-		}
+		})
+		list(len(c.EdgesStale), func(i int) {
+			fmt.Fprintf(b, "- edge %s, stale since %s\n", edgeMD(c.EdgesStale[i]), c.EdgesStale[i].StaleSince)
+		})
 	})
-	section("Observed again", len(c.NodesFresh), func() {
-		for _, n := range c.NodesFresh {
-			fmt.Fprintf(b, "- %s %s\n", render.Code(n.ID), md(label(n)))
-		}
-	})
-	section("Edges added", len(c.EdgesAdded), func() {
-		for _, e := range c.EdgesAdded {
-			fmt.Fprintf(b, "- %s\n", edgeMD(e))
-		}
-	})
-	section("Edges removed", len(c.EdgesRemoved), func() {
-		for _, e := range c.EdgesRemoved {
-			fmt.Fprintf(b, "- %s\n", edgeMD(e))
-		}
-	})
+	section("Observed again", len(c.NodesFresh), func() { nodeList(c.NodesFresh) })
+	edgeList := func(es []EdgeRef) {
+		list(len(es), func(i int) { fmt.Fprintf(b, "- %s\n", edgeMD(es[i])) })
+	}
+	section("Edges added", len(c.EdgesAdded), func() { edgeList(c.EdgesAdded) })
+	section("Edges removed", len(c.EdgesRemoved), func() { edgeList(c.EdgesRemoved) })
 	section("Edges changed", len(c.EdgesChanged), func() {
-		for _, e := range c.EdgesChanged {
+		list(len(c.EdgesChanged), func(i int) {
+			e := c.EdgesChanged[i]
 			fmt.Fprintf(b, "- %s\n", edgeMD(e.EdgeRef))
 			for _, f := range e.Fields {
 				fmt.Fprintf(b, "  - %s\n", md(fieldLine(f)))
 			}
-		}
+		})
 	})
 	return b.Flush()
 }
