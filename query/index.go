@@ -524,7 +524,11 @@ func (x *ImpactIndex) data(n int32) Data {
 }
 
 // Critical is Critical(g, limit) over the prepared graph.
-func (x *ImpactIndex) Critical(limit int) []Ranked {
+func (x *ImpactIndex) Critical(limit int) []Ranked { return x.CriticalWith(limit, x.RadiusOf) }
+
+// CriticalWith is Critical for a caller that knows the blast radius of some nodes already (a
+// renderer that walked every system): radius(v) must be RadiusOf(v).
+func (x *ImpactIndex) CriticalWith(limit int, radius func(v int32) int) []Ranked {
 	type cand struct {
 		n  int32
 		in int
@@ -555,7 +559,7 @@ func (x *ImpactIndex) Critical(limit int) []Ranked {
 	}
 	out := []Ranked{}
 	for _, s := range systems {
-		if c := x.Radius(x.ids[s]); c > 0 {
+		if c := radius(s); c > 0 {
 			n, _ := x.g.Node(x.ids[s])
 			out = append(out, Ranked{Node: nodeOf(n, false), BlastRadius: c})
 		}

@@ -327,7 +327,7 @@ func (m *model) infra() *infraDoc {
 	})
 	d.tail = []part{
 		{name: "dependency map", full: m.depMap(), stub: "<a id=\"dependency-map\"></a>\n## Dependency map\n\nOmitted to fit the size budget: see graph.mmd and diagrams/.\n\n"},
-		{name: "critical components", full: m.critical(slugs, 10), stub: m.critical(slugs, 5)},
+		{name: "critical components", full: m.critical(slugs, 10), stubGen: func() string { return m.critical(slugs, 5) }},
 		m.restorePart(slugs),
 		{name: "inferred relationships", gen: func(w io.Writer) { m.inferred(w, slugs) }, stub: "<a id=\"inferred-relationships\"></a>\n## Inferred relationships\n\nOmitted to fit the size budget: see graph.json (edges whose origin is rule or llm) and proposals.json.\n\n"},
 		{name: "external dependencies", gen: func(w io.Writer) { m.externals(w, slugs) }, stub: "<a id=\"external-dependencies\"></a>\n## External dependencies\n\nOmitted to fit the size budget: see graph.json (nodes external:*).\n\n"},
@@ -563,7 +563,14 @@ func (m *model) ref(v int32, slugs *slugSet) string {
 
 func (m *model) critical(slugs *slugSet, limit int) string {
 	if m.crit == nil {
-		m.crit = m.impacts().Critical(0) // query.Critical over the prepared index
+		// query.Critical over the prepared index; a system's radius is its section's (one walk
+		// for both)
+		m.crit = m.impacts().CriticalWith(0, func(v int32) int {
+			if m.kinds[v].System {
+				return m.digestOf(v).radius
+			}
+			return m.impacts().RadiusOf(v)
+		})
 	}
 	cs := m.crit
 	var b strings.Builder
@@ -589,9 +596,18 @@ func (m *model) critical(slugs *slugSet, limit int) string {
 // brokenSystems names the systems (reps) among what breaks when v goes down, nearest first, but
 // v's own: the first four and how many (what the critical table shows).
 func (m *model) brokenSystems(v int32, slugs *slugSet) (first []string, total int) {
-	d, own := m.digestOf(v), m.rep[v]
-	i := slices.IndexFunc(d.reps, func(b brokenRep) bool { return b.rep == own })
-	if i < 0 && d.nreps > len(d.reps) && (own != v || len(m.members.of(v)) > 0) {
+	own := m.rep[v]
+	var d *impactDigest
+	if m.digests != nil && m.digests[v] != nil {
+		d = m.digests[v]
+	} else if _, _, ok := m.impacts().Chain(v); ok {
+		d = m.digestOf(v) // derived, no walk
+	}
+	i := -1
+	if d != nil {
+		i = slices.IndexFunc(d.reps, func(b brokenRep) bool { return b.rep == own })
+	}
+	if d == nil || (i < 0 && d.nreps > len(d.reps) && (own != v || len(m.members.of(v)) > 0)) {
 		// v's system may be past the digest's list: walk (a few rows of the table do)
 		seen := map[int32]bool{own: true}
 		for _, h := range m.impacts().BreaksOf(v) {
