@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/infragraph/infragraph/demo/demograph"
@@ -442,5 +443,43 @@ func TestRadiusAlongAChain(t *testing.T) {
 				t.Errorf("%s continues a chain: it is in a cycle, has a part, two edges in, or a rebuild", id)
 			}
 		}
+	}
+}
+
+// TestIndexSharedByGoroutines: the index's kept radii, components and data are safe to fill from
+// many questions at once (serve shares one index per snapshot); run with -race.
+func TestIndexSharedByGoroutines(t *testing.T) {
+	g := chainGraph(t, 200)
+	x, err := NewImpactIndex(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, n := range g.Nodes() {
+		want[n.ID], _ = BlastRadius(g, n.ID)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(want))
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nodes := g.Nodes()
+			for j := range nodes {
+				n := nodes[(j*(i+1))%len(nodes)]
+				v, _ := x.Num(n.ID)
+				if r := x.RadiusOf(v); r != want[n.ID] {
+					errs <- fmt.Sprintf("%s: radius %d, want %d", n.ID, r, want[n.ID])
+				}
+				if w := x.WalkedOf(v, 1); w.BlastRadius != want[n.ID] {
+					errs <- fmt.Sprintf("%s: walked radius %d, want %d", n.ID, w.BlastRadius, want[n.ID])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
