@@ -281,10 +281,10 @@ func offline(b *testing.B, vocab *schemas.Vocabulary, shape string, n int, resul
 	// so history carries its part of the previous graph forward stale (before inference) and the
 	// previous scan's inferred edges over them (after it); then the diff against the previous
 	// scan and proposals.json.
-	cur := scan.MergeCarrying(failed, nil, time.Time{})
-	carried := history.Carry(prev, cur, t1)
-	verdicts := scan.Enrich(context.Background(), carried, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
-	after := history.CarryInferred(prev, carried, t1)
+	after := scan.MergeCarrying(failed, nil, time.Time{})
+	history.Carry(prev, after, t1)
+	verdicts := scan.Enrich(context.Background(), after, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
+	history.CarryInferred(prev, after, t1)
 	b.Run("carry-forward", func(b *testing.B) {
 		_, e := prev.Len()
 		// the pipeline carries into this scan's own graph: a fresh one per run, built untimed
@@ -294,8 +294,8 @@ func offline(b *testing.B, vocab *schemas.Vocabulary, shape string, n int, resul
 		}
 		i := 0
 		stage(b, label("carry-forward"), nodes, e, func() {
-			history.CarryInPlace(prev, gs[i], t1)
-			history.CarryInferredInPlace(prev, gs[i], t1)
+			history.Carry(prev, gs[i], t1)
+			history.CarryInferred(prev, gs[i], t1)
 			gs[i] = nil
 			i++
 		})
@@ -361,7 +361,9 @@ func renderAll(res *scan.Result) error {
 func previousScan(vocab *schemas.Vocabulary, results []collectors.Result, t0 time.Time) *graph.Graph {
 	g := scan.MergeCarrying(results, nil, time.Time{})
 	scan.Enrich(context.Background(), g, enrichers(), enrich.Validator{Vocab: vocab, Threshold: scan.DefaultThreshold})
-	return history.CarryInferred(nil, history.Carry(nil, g, t0), t0)
+	history.Carry(nil, g, t0)
+	history.CarryInferred(nil, g, t0)
+	return g
 }
 
 // failLargest returns results with the instance that found the most nodes failed, nothing

@@ -31,7 +31,8 @@ func BenchmarkStore(b *testing.B) {
 	fmt.Println("reproduce: go test ./bench -run '^$' -bench Store -benchtime 3x -timeout 30m (INFRAGRAPH_TEST_PG_DSN set)")
 	results := estate(b, 100_000)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
-	g := history.Carry(nil, scan.MergeCarrying(results, nil, now), now)
+	g := scan.MergeCarrying(results, nil, now)
+	history.Carry(nil, g, now)
 	g.Scan = graph.ScanInfo{ID: "20261121T060000Z", StartedAt: now.Format(time.RFC3339)}
 	nodes, edges := g.Len()
 	target := ""

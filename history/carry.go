@@ -8,10 +8,12 @@ import (
 	"github.com/infragraph/infragraph/graph"
 )
 
-// Carry returns a copy of cur, the merged output of this scan's collectors, with freshness
-// stamped and the previous scan's observed contributions carried forward where their instance did
-// not complete. now is the scan's start. prev may be nil (the first scan). Neither input is
-// modified; CarryInPlace is Carry for a caller that is done with cur.
+// Carry stamps freshness into cur, the merged output of this scan's collectors, and carries the
+// previous scan's observed contributions forward into it where their instance did not complete.
+// now is the scan's start. prev may be nil (the first scan). Carry modifies cur, which the caller
+// owns (the scan's own graph: a copy of a 100k-node graph was most of the stage's time and
+// memory; clone it first to keep it); prev is not modified, and cur shares no attribute map,
+// evidence or origin list with it afterwards.
 //
 // Every node and observed edge in cur is fresh: last_seen is now, first_seen comes from prev (or
 // is now). A node of prev missing from cur is carried, stale, when the instance in its Source has
@@ -24,16 +26,8 @@ import (
 //
 // A node cur already holds marked stale was carried in early, by CarriedNode (scan.Merge does so
 // when an edge observed this scan points at it): it stays as it is and is counted as carried.
-func Carry(prev, cur *graph.Graph, now time.Time) *graph.Graph {
-	g := cur.Clone()
-	CarryInPlace(prev, g, now)
-	return g
-}
-
-// CarryInPlace is Carry without the copy: it stamps and carries into g itself, which the scan
-// pipeline owns (a copy of a 100k-node graph was most of the stage's time and memory). prev is
-// not modified, and g shares no attribute map, evidence or origin list with it.
-func CarryInPlace(prev, g *graph.Graph, now time.Time) {
+func Carry(prev, cur *graph.Graph, now time.Time) {
+	g := cur
 	ts := stamp(now)
 	carried := map[string]int{}
 	excluded := excludedInstances(g.Collectors)
@@ -210,23 +204,16 @@ func incompleteInstances(statuses []graph.CollectorStatus) map[string]bool {
 	return m
 }
 
-// CarryInferred returns a copy of cur after enrichment with the inferred edges' freshness stamped
-// (and that of nodes enrichers added, such as external hosts), and carries forward, stale, an
-// inferred edge of prev that this scan did not propose again when both its endpoints are in cur
-// and either an endpoint is stale (its evidence could not be re-read) or the enrichers of its
-// origin did not complete this scan (an LLM that was unreachable or not configured). An inferred
-// edge whose enrichers ran cleanly over fresh endpoints and did not propose it again is gone: its
-// evidence changed. Neither input is modified; CarryInferredInPlace is CarryInferred for a caller
-// that is done with cur.
-func CarryInferred(prev, cur *graph.Graph, now time.Time) *graph.Graph {
-	g := cur.Clone()
-	CarryInferredInPlace(prev, g, now)
-	return g
-}
-
-// CarryInferredInPlace is CarryInferred without the copy: it stamps and carries into g itself.
-// prev is not modified, and g shares no evidence or origin list with it.
-func CarryInferredInPlace(prev, g *graph.Graph, now time.Time) {
+// CarryInferred stamps, in cur after enrichment, the inferred edges' freshness (and that of nodes
+// enrichers added, such as external hosts), and carries forward into it, stale, an inferred edge
+// of prev that this scan did not propose again when both its endpoints are in cur and either an
+// endpoint is stale (its evidence could not be re-read) or the enrichers of its origin did not
+// complete this scan (an LLM that was unreachable or not configured). An inferred edge whose
+// enrichers ran cleanly over fresh endpoints and did not propose it again is gone: its evidence
+// changed. Like Carry, it modifies cur, which the caller owns, and never prev; cur shares no
+// evidence or origin list with prev afterwards.
+func CarryInferred(prev, cur *graph.Graph, now time.Time) {
+	g := cur
 	ts := stamp(now)
 	m := mapNumbers(prev, g, func(n, p *graph.Node) {
 		if n.LastSeen == "" {

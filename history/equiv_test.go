@@ -19,7 +19,7 @@ import (
 // scans, with instances ok, partial, failed and left out, ownerless nodes several carried edges
 // need, nodes carried in early, inferred edges and changed attributes, they must give exactly
 // what the straightforward versions below (the code before the rewrite, over sorted copies)
-// give, and modify neither input but the one they carry into.
+// give, and never modify prev.
 func TestCarryAndDiffMatchSortedReference(t *testing.T) {
 	for seed := uint64(1); seed <= 40; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
@@ -30,32 +30,22 @@ func TestCarryAndDiffMatchSortedReference(t *testing.T) {
 			}
 			prev, cur := randomScans(r, scale)
 			now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
-			prevJSON, curJSON := encode(t, prev), encode(t, cur)
+			prevJSON := encode(t, prev)
 
 			want := refCarry(prev, cur, now)
-			got := Carry(prev, cur, now)
-			own := cur.Clone()
-			CarryInPlace(prev, own, now)
-			for name, g := range map[string]*graph.Graph{"Carry": got, "CarryInPlace": own} {
-				if a, b := encode(t, g), encode(t, want); a != b {
-					t.Fatalf("%s differs from the sorted reference:\n%s", name, firstDiff(a, b))
-				}
-			}
-			if encode(t, cur) != curJSON {
-				t.Fatal("Carry modified cur")
+			own := cur // Carry carries into the graph it is given
+			Carry(prev, own, now)
+			if a, b := encode(t, own), encode(t, want); a != b {
+				t.Fatalf("Carry differs from the sorted reference:\n%s", firstDiff(a, b))
 			}
 
 			// enrichment: an inferred edge again, a new one, a node an enricher added
 			enrichLike(rand.New(rand.NewPCG(seed, 17)), want)
 			enrichLike(rand.New(rand.NewPCG(seed, 17)), own)
-			enrichLike(rand.New(rand.NewPCG(seed, 17)), got)
-			gotCopy := CarryInferred(prev, got, now)
 			want = refCarryInferred(prev, want, now)
-			CarryInferredInPlace(prev, own, now)
-			for name, g := range map[string]*graph.Graph{"CarryInferred": gotCopy, "CarryInferredInPlace": own} {
-				if a, b := encode(t, g), encode(t, want); a != b {
-					t.Fatalf("%s differs from the sorted reference:\n%s", name, firstDiff(a, b))
-				}
+			CarryInferred(prev, own, now)
+			if a, b := encode(t, own), encode(t, want); a != b {
+				t.Fatalf("CarryInferred differs from the sorted reference:\n%s", firstDiff(a, b))
 			}
 			if encode(t, prev) != prevJSON {
 				t.Fatal("carrying modified prev")
@@ -102,7 +92,8 @@ func TestCarriedOwnerlessNodeNamedByFirstEdge(t *testing.T) {
 		}
 		want[repo.ID] = "digitalocean/b"
 	}
-	g := Carry(prev, cur, time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+	g := cur
+	Carry(prev, g, time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
 	for id, src := range want {
 		n, ok := g.Node(id)
 		if !ok || n.Source != src || !n.Stale {

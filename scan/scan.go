@@ -94,9 +94,9 @@ func Build(ctx context.Context, results []collectors.Result, vocab *schemas.Voca
 	}
 	// Carried nodes go in before enrichment so that rules resolve references to them.
 	// g is this scan's own graph: stamped and carried into in place, not copied.
-	history.CarryInPlace(opts.Previous, g, started)
+	history.Carry(opts.Previous, g, started)
 	verdicts := Enrich(ctx, g, opts.Enrichers, enrich.Validator{Vocab: vocab, Threshold: threshold})
-	history.CarryInferredInPlace(opts.Previous, g, started)
+	history.CarryInferred(opts.Previous, g, started)
 	res := &Result{Graph: g, Verdicts: verdicts, Results: results}
 	if opts.Previous != nil {
 		res.Changes = history.Diff(opts.Previous, g)

@@ -71,7 +71,7 @@ func (s *Store) Infer(ctx context.Context, o InferOptions) (*Inference, error) {
 		g := obs.Clone()
 		g.Scan = graph.ScanInfo{ID: started.Format("20060102T150405Z"), StartedAt: started.Format(time.RFC3339), Generator: o.Generator, Demo: o.Demo}
 		verdicts := scan.Enrich(ctx, g, o.Enrichers, o.Validator)
-		history.CarryInferredInPlace(prev, g, started) // g is obs's copy, this inference's own
+		history.CarryInferred(prev, g, started) // g is obs's copy, this inference's own
 		keepObserved(obs, g)
 		if err := replaceInferred(ctx, tx, obs, g); err != nil {
 			return err

@@ -127,7 +127,7 @@ func (s *scanner) onceStore(ctx context.Context) (*scan.Result, []string, error)
 	if out == nil { // this shard's own graph, inferred here
 		started, _ := time.Parse(time.RFC3339, res.Graph.Scan.StartedAt)
 		res.Verdicts = scan.Enrich(ctx, res.Graph, enrichers, v)
-		history.CarryInferredInPlace(prev, res.Graph, started) // the scan's own graph, enriched in place too
+		history.CarryInferred(prev, res.Graph, started) // the scan's own graph, enriched in place too
 		out = res
 	}
 	llmOutcome(s.log, out, aiStatus)
