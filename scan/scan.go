@@ -5,6 +5,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 
 	"fmt"
 	"go.opentelemetry.io/otel/attribute"
@@ -143,15 +144,25 @@ func MergeCarrying(results []collectors.Result, prev *graph.Graph, now time.Time
 			if e.Source == "" {
 				e.Source = key
 			}
-			for _, id := range [2]string{e.From, e.To} {
-				if g.HasNode(id) {
-					continue
+			err := g.AddEdge(e)
+			if prev != nil && errors.Is(err, graph.ErrNodeNotFound) {
+				// an end only history holds: carried in, and the edge tried again (looking the
+				// ends up only after AddEdge missed one: two id lookups per edge, not four)
+				carried := false
+				for _, id := range [2]string{e.From, e.To} {
+					if g.HasNode(id) {
+						continue
+					}
+					if n, ok := history.CarriedNode(prev, statuses, id, now); ok {
+						_ = g.SetNode(n)
+						carried = true
+					}
 				}
-				if n, ok := history.CarriedNode(prev, statuses, id, now); ok {
-					_ = g.SetNode(n)
+				if carried {
+					err = g.AddEdge(e)
 				}
 			}
-			if err := g.AddEdge(e); err != nil {
+			if err != nil {
 				r.Status.Warnings = append(r.Status.Warnings, "dropped edge: "+err.Error())
 				if r.Status.Status == graph.StatusOK {
 					r.Status.Status = graph.StatusPartial
