@@ -563,3 +563,45 @@ func TestTargetsMergeOwnersOfOneNode(t *testing.T) {
 		}
 	}
 }
+
+// A node's plan (its identity and reference attributes, by a per-kind memo of attribute names)
+// finds what Kind.AttrsOfType finds among its sorted keys, for every kind of the vocabulary, both
+// directions and every value type, on attributes named as the declarations' patterns match.
+func TestPlanIsAttrsOfType(t *testing.T) {
+	v := schemastest.Vocabulary()
+	names := []string{"host", "ip", "ips", "url", "name", "repo", "subnets", "network_aliases", "proxy_domains",
+		"env.DB_HOST.host", "env.API.url", "env.X.port", "value.host", "value.url", "hostname", "domains", "extra_host_ips",
+		"connection.host", "service", "addr", "sources", "inbound_open_ports", "a.b.c.host", "zzz"}
+	checked := 0
+	for q, k := range v.Kinds {
+		provider, kind, _ := strings.Cut(q, ":")
+		attrs := graph.Attrs{}
+		for i, a := range names {
+			if i%2 == 0 || len(k.Identities)+len(k.References) > 0 {
+				attrs[a] = "x"
+			}
+		}
+		for _, decl := range []map[string][]string{k.Identities, k.References} {
+			for _, ps := range decl {
+				for _, p := range ps {
+					attrs[strings.ReplaceAll(p, "*", "Q")] = "x"
+				}
+			}
+		}
+		n := &graph.Node{ID: q + ":x", Provider: provider, Kind: kind, Attrs: attrs}
+		ki := &kindInfo{kind: k, q: q, masks: map[string]uint16{}}
+		plan := ki.plan(n)
+		for _, identity := range []bool{true, false} {
+			for _, typ := range valueTypes {
+				want := k.AttrsOfType(identity, typ, attrs.Keys())
+				if got := attrsOf(plan, identity, typ); !slices.Equal(got, want) {
+					t.Errorf("%s identity=%v %s: plan %v, AttrsOfType %v", q, identity, typ, got, want)
+				}
+				checked += len(want)
+			}
+		}
+	}
+	if checked < 50 {
+		t.Errorf("only %d attributes matched: the test no longer covers the declarations", checked)
+	}
+}
