@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // WriteFileIn writes path, inside the output directory root, atomically: render writes into a
@@ -124,6 +125,53 @@ func (b *Batch) Add(path string, perm os.FileMode, render func(io.Writer) error)
 	b.staged = append(b.staged, s)
 	return nil
 }
+
+// Pending is one file to stage: what StageIn takes.
+type Pending struct {
+	Path   string
+	Perm   os.FileMode
+	Render func(io.Writer) error
+}
+
+// StageAll stages files as Add does, up to parallel at once (renderers run side by side and one
+// file's sync overlaps the others': a scan writes a thousand diagrams, and syncing them one
+// after another was most of its wall time), and returns them in the order given, for Append.
+// On an error none is left staged and the first error in their order is returned.
+func (b *Batch) StageAll(files []Pending, parallel int) ([]*Staged, error) {
+	out := make([]*Staged, len(files))
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(parallel, 1))
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			root := b.Root
+			if root == "" {
+				root = filepath.Dir(f.Path)
+			}
+			out[i], errs[i] = StageIn(root, f.Path, f.Perm, f.Render)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, s := range out {
+			if s != nil {
+				s.Discard()
+			}
+		}
+		for _, e := range errs {
+			if e != nil {
+				return nil, e
+			}
+		}
+	}
+	return out, nil
+}
+
+// Append adds files staged by StageAll to the batch, in their order.
+func (b *Batch) Append(staged ...*Staged) { b.staged = append(b.staged, staged...) }
 
 // Commit puts every staged file in place, in the order added, and returns their paths. After a
 // failed rename the rest are discarded.

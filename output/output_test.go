@@ -2,10 +2,12 @@ package output
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -154,5 +156,66 @@ func TestNoWriteThroughSymlinks(t *testing.T) {
 	os.Symlink(root, filepath.Join(base, "link-to-out"))
 	if err := WriteFileIn(filepath.Join(base, "link-to-out"), filepath.Join(base, "link-to-out", "scans", "1", "graph.json"), 0o644, write); err != nil {
 		t.Errorf("writing below a linked root: %v", err)
+	}
+}
+
+// StageAll renders files side by side (all of them at once here: each renderer waits until every
+// one has started, so a sequential StageAll would never return) and hands them back in the
+// order given; when one fails, none is left staged and the first failure in that order is the
+// error.
+func TestStageAllConcurrentInOrder(t *testing.T) {
+	dir := t.TempDir()
+	const n = 12
+	var started sync.WaitGroup
+	started.Add(n)
+	var files []Pending
+	for i := 0; i < n; i++ {
+		files = append(files, Pending{Path: filepath.Join(dir, "d", fmt.Sprintf("f%02d", i)), Perm: 0o644, Render: func(w io.Writer) error {
+			started.Done()
+			started.Wait()
+			_, err := fmt.Fprintf(w, "content %d", i)
+			return err
+		}})
+	}
+	b := Batch{Root: dir}
+	staged, err := b.StageAll(files, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Append(staged...)
+	paths, err := b.Commit()
+	if err != nil || len(paths) != n {
+		t.Fatalf("commit: %v %v", paths, err)
+	}
+	for i, p := range paths {
+		if p != files[i].Path {
+			t.Errorf("path %d = %s, want %s", i, p, files[i].Path)
+		}
+		if got, _ := os.ReadFile(p); string(got) != fmt.Sprintf("content %d", i) {
+			t.Errorf("%s = %q", p, got)
+		}
+	}
+
+	failing := append([]Pending(nil), files...)
+	for _, i := range []int{3, 7} {
+		failing[i].Render = func(w io.Writer) error { return fmt.Errorf("boom %d", i) }
+	}
+	for i := range failing {
+		if i != 3 && i != 7 {
+			failing[i].Render = func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
+		}
+	}
+	var c Batch
+	c.Root = dir
+	got, err := c.StageAll(failing, 4)
+	if err == nil || !strings.Contains(err.Error(), "boom 3") || got != nil {
+		t.Fatalf("StageAll with failures = %v, %v; want nil and the first failure (boom 3)", got, err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "d"))
+	if len(ents) != n {
+		t.Errorf("%d entries in the directory, want the %d committed files and no temp file", len(ents), n)
+	}
+	if got, _ := os.ReadFile(files[0].Path); string(got) != "content 0" {
+		t.Errorf("a failed StageAll changed %s: %q", files[0].Path, got)
 	}
 }

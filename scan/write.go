@@ -54,32 +54,73 @@ type ownedDir struct {
 	written        map[string]bool
 }
 
+// stageParallel is how many documents Stage renders and syncs at once.
+const stageParallel = 16
+
 // Stage renders files, proposals.json and CHANGES.md into temp files in dir. Nothing in dir
 // changes until Commit; on error nothing is left behind.
+//
+// The documents render side by side: the single ones (graph.json, INFRA.md, proposals.json,
+// CHANGES.md) into their temp files while each set renders in memory, then each set's documents
+// are synced at once (a thousand diagrams synced one after another were most of a large scan's
+// wall time). They are committed in the order given, each set in its place.
 func Stage(dir string, res *Result, files []File) (_ *Staging, err error) {
 	st := &Staging{batch: output.Batch{Root: dir}}
+	var staged []*output.Staged
 	defer func() {
 		if err != nil {
 			st.batch.Discard()
+			for _, s := range staged {
+				s.Discard() // those not yet added; Discard of an added one does nothing
+			}
 		}
 	}()
+	lay := output.Layout{Dir: dir}
+	var single []output.Pending
 	for _, f := range files {
-		if f.Set != nil {
-			if err := st.addSet(dir, res.Graph, f); err != nil {
-				return nil, err
-			}
+		if f.Set == nil {
+			single = append(single, output.Pending{Path: filepath.Join(dir, f.Name), Perm: 0o644, Render: func(w io.Writer) error { return f.Render(w, res.Graph) }})
+		}
+	}
+	single = append(single,
+		output.Pending{Path: lay.Proposals(), Perm: 0o644, Render: func(w io.Writer) error { return WriteProposals(w, res.Verdicts) }},
+		output.Pending{Path: lay.Changes(), Perm: 0o644, Render: func(w io.Writer) error { return history.WriteMarkdown(w, res.Changes) }})
+	var singleErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		staged, singleErr = st.batch.StageAll(single, stageParallel)
+	}()
+	sets := make([][]render.Document, len(files))
+	var setErr error
+	for i, f := range files {
+		if f.Set == nil {
 			continue
 		}
-		if err := st.batch.Add(filepath.Join(dir, f.Name), 0o644, func(w io.Writer) error { return f.Render(w, res.Graph) }); err != nil {
+		if sets[i], setErr = f.Set(res.Graph); setErr != nil {
+			setErr = fmt.Errorf("render %s: %w", f.Name, setErr)
+			break
+		}
+	}
+	<-done
+	if singleErr != nil {
+		return nil, singleErr
+	}
+	if setErr != nil {
+		return nil, setErr
+	}
+	next := 0
+	for i, f := range files {
+		if f.Set == nil {
+			st.batch.Append(staged[next])
+			next++
+			continue
+		}
+		if err := st.addSet(dir, f, sets[i]); err != nil {
 			return nil, err
 		}
 	}
-	if err := st.batch.Add(output.Layout{Dir: dir}.Proposals(), 0o644, func(w io.Writer) error { return WriteProposals(w, res.Verdicts) }); err != nil {
-		return nil, err
-	}
-	if err := st.batch.Add(output.Layout{Dir: dir}.Changes(), 0o644, func(w io.Writer) error { return history.WriteMarkdown(w, res.Changes) }); err != nil {
-		return nil, err
-	}
+	st.batch.Append(staged[next:]...)
 	return st, nil
 }
 
@@ -107,24 +148,24 @@ func (st *Staging) Commit() ([]string, error) {
 // Discard drops every staged file: dir stays as it was.
 func (st *Staging) Discard() { st.batch.Discard() }
 
-// addSet stages a document set and notes the directory it owns.
-func (st *Staging) addSet(dir string, g *graph.Graph, f File) error {
-	docs, err := f.Set(g)
-	if err != nil {
-		return fmt.Errorf("render %s: %w", f.Name, err)
-	}
-	written := map[string]bool{}
+// addSet stages a set's rendered documents, synced at once, and notes the directory it owns.
+func (st *Staging) addSet(dir string, f File, docs []render.Document) error {
+	written := make(map[string]bool, len(docs))
+	pending := make([]output.Pending, 0, len(docs))
 	for _, d := range docs {
 		if !filepath.IsLocal(filepath.FromSlash(d.Name)) {
 			return fmt.Errorf("render %s: document name %q leaves the output directory", f.Name, d.Name)
 		}
 		p := filepath.Join(dir, filepath.FromSlash(d.Name))
 		data := d.Data
-		if err := st.batch.Add(p, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-			return err
-		}
+		pending = append(pending, output.Pending{Path: p, Perm: 0o644, Render: func(w io.Writer) error { _, err := w.Write(data); return err }})
 		written[p] = true
 	}
+	staged, err := st.batch.StageAll(pending, stageParallel)
+	if err != nil {
+		return err
+	}
+	st.batch.Append(staged...)
 	if f.Dir != "" {
 		st.sets = append(st.sets, ownedDir{root: dir, dir: filepath.Join(dir, f.Dir), ext: f.Ext, written: written})
 	}
