@@ -50,9 +50,8 @@ type index struct {
 
 	dnsIPs map[string]int // how many DNS records point at an IP
 
-	parents map[*graph.Node][]*graph.Node // containment parents, filled lazily
-	pairs   map[pairKey]bool              // InferAllowed, memoised
-	ports   map[string]map[int64][]owner  // engine id -> published host port -> containers, lazily
+	pairs map[pairKey]bool             // InferAllowed, memoised
+	ports map[string]map[int64][]owner // engine id -> published host port -> containers, lazily
 }
 
 type pairKey struct{ typ, from, to string }
@@ -147,7 +146,7 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 		vocab: v, g: g, kinds: map[string]*kindInfo{}, kindOf: map[[2]string]*kindInfo{},
 		hosts: map[string][]owner{}, ips: map[string][]owner{}, urls: map[string][]owner{},
 		repos: map[string][]owner{}, refs: map[string][]owner{}, dnsIPs: map[string]int{},
-		parents: map[*graph.Node][]*graph.Node{}, pairs: map[pairKey]bool{}, ports: map[string]map[int64][]owner{},
+		pairs: map[pairKey]bool{}, ports: map[string]map[int64][]owner{},
 	}
 	// the graph's nodes by number, not a sorted copy of them with a map of ids: edges are walked
 	// by the numbers of their ends (EachOutIndex), without hashing a 90-byte container id per step
@@ -205,6 +204,27 @@ type nodeInfo struct {
 	ki   *kindInfo
 	plan []planAttr // its identity and reference attributes, sorted
 	rank int32      // its place among the nodes sorted by id
+
+	// found lazily, once per node: a slot by node number, where maps keyed by node pointer were
+	// hashed at every lookup and grown to the size of the graph (a Docker hub's 100,000 containers)
+	parents []*graph.Node // containment parents, see parentsOf
+	anc     []*graph.Node // ancestors, see matcher.ancestors
+	dns     *dnsScope     // see matcher.scope
+	has     uint8         // which of parents and anc are found (hasParents, hasAnc)
+}
+
+const (
+	hasParents uint8 = 1 << iota
+	hasAnc
+)
+
+// slot returns the index's record of n, nil for a node the graph does not hold (an external node
+// a proposal creates): what is found of such a node is not kept.
+func (ix *index) slot(n *graph.Node) *nodeInfo {
+	if i, ok := ix.num[n]; ok {
+		return &ix.info[i]
+	}
+	return nil
 }
 
 // kind returns what the vocabulary says of n's kind, nil when it declares none.
@@ -309,9 +329,19 @@ func (ix *index) addIP(raw string, o owner) {
 		return
 	}
 	ip = ip.Unmap()
-	k := ip.String()
+	k := canonIP(raw, ip)
 	ix.ips[k] = append(ix.ips[k], o)
 	ix.nets = append(ix.nets, netEntry{addr: ip, bits: ip.BitLen(), own: o})
+}
+
+// canonIP returns ip.String() for ip parsed from raw (and unmapped): raw itself when it is a
+// dotted IPv4 address as written, which netip parses only in its canonical form (no leading
+// zeros), so no string is allocated per container IP.
+func canonIP(raw string, ip netip.Addr) string {
+	if ip.Is4() && len(raw) <= 15 && strings.IndexByte(raw, ':') < 0 && strings.TrimSpace(raw) == raw {
+		return raw
+	}
+	return ip.String()
 }
 
 // loopback reports whether a host names the machine it is read on: it identifies nothing.
@@ -361,8 +391,9 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // keyed by the node's pointer into nodes, hashed in a few instructions where its id (a Docker
 // container's is 90 bytes) was hashed and compared at every lookup.
 func (ix *index) parentsOf(n *graph.Node) []*graph.Node {
-	if ps, ok := ix.parents[n]; ok {
-		return ps
+	in := ix.slot(n)
+	if in != nil && in.has&hasParents != 0 {
+		return in.parents
 	}
 	var ps []*graph.Node
 	ix.eachIn(n, func(e *graph.Edge, p *graph.Node) {
@@ -370,7 +401,9 @@ func (ix *index) parentsOf(n *graph.Node) []*graph.Node {
 			ps = append(ps, p)
 		}
 	})
-	ix.parents[n] = ps
+	if in != nil {
+		in.parents, in.has = ps, in.has|hasParents
+	}
 	return ps
 }
 

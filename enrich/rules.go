@@ -67,10 +67,8 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 	}
 	m := &matcher{
 		ix:    buildIndex(g, v),
-		out:   map[graph.EdgeKey]*pending{},
+		out:   map[outKey]*pending{},
 		res:   map[string][]resolution{},
-		anc:   map[*graph.Node][]*graph.Node{},
-		dns:   map[*graph.Node]*dnsScope{},
 		loc:   map[string]*localOwners{},
 		names: map[string]string{},
 	}
@@ -85,12 +83,10 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 
 type matcher struct {
 	ix    *index
-	out   map[graph.EdgeKey]*pending
-	res   map[string][]resolution       // DNS resolutions by record id
-	anc   map[*graph.Node][]*graph.Node // ancestors by node
-	dns   map[*graph.Node]*dnsScope     // DNS scopes by node, see scope
-	loc   map[string]*localOwners       // owners of a bare name by scope, see localOwners
-	names map[string]string             // enricher names by rule
+	out   map[outKey]*pending
+	res   map[string][]resolution // DNS resolutions by record id
+	loc   map[string]*localOwners // owners of a bare name by scope, see localOwners
+	names map[string]string       // enricher names by rule
 }
 
 // ref is one reference a node holds: a host (with what was said about it) or a URL.
@@ -365,10 +361,13 @@ func (m *matcher) pick(src, to *graph.Node, types []string) (*graph.Node, string
 }
 
 func (m *matcher) ancestors(n *graph.Node) []*graph.Node {
-	a, ok := m.anc[n]
-	if !ok {
-		a = m.ix.ancestors(n)
-		m.anc[n] = a
+	in := m.ix.slot(n)
+	if in != nil && in.has&hasAnc != 0 {
+		return in.anc
+	}
+	a := m.ix.ancestors(n)
+	if in != nil {
+		in.anc, in.has = a, in.has|hasAnc
 	}
 	return a
 }
@@ -398,7 +397,7 @@ func (m *matcher) emit(c candidate) bool {
 	if c.isNew {
 		p.NewNodes = []graph.Node{*c.to}
 	}
-	k := e.Key()
+	k := m.key(from, c.to, typ)
 	pe, ok := m.out[k]
 	if !ok {
 		m.out[k] = &pending{p: p, from: m.ix.rank(from), to: m.ix.rank(c.to)}
@@ -417,6 +416,37 @@ func (m *matcher) emit(c candidate) bool {
 		old.NewNodes = p.NewNodes
 	}
 	return true
+}
+
+// outKey identifies a proposal's edge as graph.EdgeKey does: an end the graph holds by its rank
+// (no 90-byte container id hashed per candidate), any other by its id.
+type outKey struct {
+	from, to     int32
+	fromID, toID string // "" for a ranked end
+	typ          string
+}
+
+func (m *matcher) key(from, to *graph.Node, typ string) outKey {
+	k := outKey{from: m.rankByID(from), to: m.rankByID(to), typ: typ}
+	if k.from < 0 {
+		k.fromID = from.ID
+	}
+	if k.to < 0 {
+		k.toID = to.ID
+	}
+	return k
+}
+
+// rankByID returns the rank of the graph's node with n's id: n's own, or for a node made apart
+// from the graph (an external host) the rank of the graph's node of that id, so both key alike.
+func (m *matcher) rankByID(n *graph.Node) int32 {
+	if r := m.ix.rank(n); r >= 0 {
+		return r
+	}
+	if g := m.ix.byID(n.ID); g != nil {
+		return m.ix.rank(g)
+	}
+	return -1
 }
 
 // enricher names the rule's proposals ("rules/host"), one string per rule.
@@ -806,8 +836,9 @@ type dnsScope struct{ nets, projects []*graph.Node }
 
 // scope returns where a node's bare names resolve.
 func (m *matcher) scope(n *graph.Node) *dnsScope {
-	if s, ok := m.dns[n]; ok {
-		return s
+	in := m.ix.slot(n)
+	if in != nil && in.dns != nil {
+		return in.dns
 	}
 	s := &dnsScope{}
 	// EachOut, not Out: a copy of every edge of each node (a Compose service's 100,000
@@ -832,7 +863,9 @@ func (m *matcher) scope(n *graph.Node) *dnsScope {
 			s.projects = append(s.projects, p)
 		}
 	}
-	m.dns[n] = s
+	if in != nil {
+		in.dns = s
+	}
 	return s
 }
 

@@ -544,7 +544,7 @@ func TestTargetsMergeOwnersOfOneNode(t *testing.T) {
 			must(t, g.AddNode(graph.Node{ID: "external:host:" + h, Provider: "external", Kind: "host", Attrs: graph.Attrs{"host": h}}))
 		}
 		ix := buildIndex(g, schemastest.Vocabulary())
-		m := &matcher{ix: ix, anc: map[*graph.Node][]*graph.Node{}}
+		m := &matcher{ix: ix}
 		for round, field := range []string{"host", "name"} {
 			for i := range n {
 				node := g.NodePtr(fmt.Sprintf("external:host:h%02d.example.com", (i*7)%n))
