@@ -487,6 +487,25 @@ func progressLogger(log *slog.Logger) func(collectors.Event) {
 	}
 }
 
+// wroteAttrs names the files a scan wrote for its log line: each document, and the diagrams of
+// the systems by count and directory (a large estate writes a thousand of them).
+func wroteAttrs(paths []string) []any {
+	var docs []string
+	diagrams, dir := 0, ""
+	for _, p := range paths {
+		if d := filepath.Dir(p); filepath.Base(d) == output.DiagramsDir {
+			diagrams, dir = diagrams+1, d
+			continue
+		}
+		docs = append(docs, p)
+	}
+	attrs := []any{"wrote", strings.Join(docs, ",")}
+	if diagrams > 0 {
+		attrs = append(attrs, "diagrams", diagrams, "diagrams_dir", dir)
+	}
+	return attrs
+}
+
 // summarize prints what the scan did, and how to configure providers when none ran.
 func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
 	ran, excluded := 0, 0
@@ -505,7 +524,7 @@ func summarize(e *env, log *slog.Logger, res *scan.Result, paths []string) {
 			}
 		}
 	}
-	log.Info("scan finished", append(scanAttrs(res), "wrote", strings.Join(paths, ","))...)
+	log.Info("scan finished", append(scanAttrs(res), wroteAttrs(paths)...)...)
 	if ran == 0 && excluded > 0 {
 		fmt.Fprintln(e.Stderr, "\nNo collector ran: --only/--skip left out every configured provider (what the excluded ones found before is kept as it was).")
 		return
