@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"cmp"
 	"net"
 	"net/netip"
 	"regexp"
@@ -190,11 +191,13 @@ func buildIndex(g *graph.Graph, v *schemas.Vocabulary) *index {
 			}
 		}
 	}
-	sort.Slice(ix.nets, func(i, j int) bool {
-		if c := ix.nets[i].addr.Compare(ix.nets[j].addr); c != 0 {
-			return c < 0
+	// slices.SortFunc, not sort.Slice (its reflection swapper): the same pdqsort from the same
+	// template, so equal entries keep the order they had; nodes by rank, which is their ids' order
+	slices.SortFunc(ix.nets, func(a, b netEntry) int {
+		if c := a.addr.Compare(b.addr); c != 0 {
+			return c
 		}
-		return ix.nets[i].own.node.ID < ix.nets[j].own.node.ID
+		return cmp.Compare(ix.rank(a.own.node), ix.rank(b.own.node))
 	})
 	return ix
 }

@@ -53,7 +53,7 @@ func TestOutKeyIsEdgeKey(t *testing.T) {
 		k, _, _ := strings.Cut(rest, ":")
 		must(t, g.AddNode(graph.Node{ID: id, Provider: p, Kind: k}))
 	}
-	m := &matcher{ix: buildIndex(g, schemastest.Vocabulary())}
+	m := &matcher{ix: buildIndex(g, schemastest.Vocabulary()), typs: map[string]int32{}}
 	var ends []*graph.Node
 	for _, id := range ids {
 		ends = append(ends, g.NodePtr(id))
@@ -75,6 +75,20 @@ func TestOutKeyIsEdgeKey(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestOccursInIsOccurs: the shortcut for a value quoted as it occurs answers as occurs does.
+func TestOccursInIsOccurs(t *testing.T) {
+	vals := []string{"", " ", "db", "true", "TRUE", "undefined", "Undefined", "undefined1", " undefined ",
+		"db.example.com", " db.example.com", "db.example.com ", "DB.Example.com", "https://", "https://db.example.com/x",
+		"acme_prod", "postgres://u@db.internal:5432/app", "none", "nonexistent", "null\t", "abcdefghijklmnopqrst"}
+	for _, a := range vals {
+		for _, b := range vals {
+			if got, want := occursIn(a, b), occurs(a, []string{b}); got != want {
+				t.Errorf("occursIn(%q, %q) = %v, occurs says %v", a, b, got, want)
 			}
 		}
 	}

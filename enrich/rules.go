@@ -68,6 +68,8 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 	m := &matcher{
 		ix:    buildIndex(g, v),
 		out:   map[outKey]*pending{},
+		outR:  map[[3]int32]*pending{},
+		typs:  map[string]int32{},
 		res:   map[string][]resolution{},
 		loc:   map[string]*localOwners{},
 		names: map[string]string{},
@@ -83,7 +85,9 @@ func (r Rules) Propose(ctx context.Context, g *graph.Graph) ([]Proposal, error) 
 
 type matcher struct {
 	ix    *index
-	out   map[outKey]*pending
+	out   map[outKey]*pending     // proposals by edge, an end not held by the graph
+	outR  map[[3]int32]*pending   // proposals by edge, both ends held by the graph, see outKey
+	typs  map[string]int32        // edge types by number, for outKey
 	res   map[string][]resolution // DNS resolutions by record id
 	loc   map[string]*localOwners // owners of a bare name by scope, see localOwners
 	names map[string]string       // enricher names by rule
@@ -398,9 +402,19 @@ func (m *matcher) emit(c candidate) bool {
 		p.NewNodes = []graph.Node{*c.to}
 	}
 	k := m.key(from, c.to, typ)
-	pe, ok := m.out[k]
-	if !ok {
-		m.out[k] = &pending{p: p, from: m.ix.rank(from), to: m.ix.rank(c.to)}
+	var pe *pending
+	if k.fromID == "" && k.toID == "" {
+		pe = m.outR[k.ranks()]
+	} else {
+		pe = m.out[k]
+	}
+	if pe == nil {
+		pe = &pending{p: p, from: m.ix.rank(from), to: m.ix.rank(c.to)}
+		if k.fromID == "" && k.toID == "" {
+			m.outR[k.ranks()] = pe
+		} else {
+			m.out[k] = pe
+		}
 		return true
 	}
 	pe.merged = true
@@ -419,15 +433,23 @@ func (m *matcher) emit(c candidate) bool {
 }
 
 // outKey identifies a proposal's edge as graph.EdgeKey does: an end the graph holds by its rank
-// (no 90-byte container id hashed per candidate), any other by its id.
+// (no 90-byte container id hashed per candidate), any other by its id; the type by its number.
+// With both ends ranked it is three numbers (ranks), hashed as one small block.
 type outKey struct {
 	from, to     int32
 	fromID, toID string // "" for a ranked end
-	typ          string
+	typ          int32
 }
 
+func (k outKey) ranks() [3]int32 { return [3]int32{k.from, k.to, k.typ} }
+
 func (m *matcher) key(from, to *graph.Node, typ string) outKey {
-	k := outKey{from: m.rankByID(from), to: m.rankByID(to), typ: typ}
+	t, ok := m.typs[typ]
+	if !ok {
+		t = int32(len(m.typs))
+		m.typs[typ] = t
+	}
+	k := outKey{from: m.rankByID(from), to: m.rankByID(to), typ: t}
 	if k.from < 0 {
 		k.fromID = from.ID
 	}
@@ -481,13 +503,18 @@ type pending struct {
 }
 
 func (m *matcher) proposals() []Proposal {
-	ps := make([]*pending, 0, len(m.out))
+	ps := make([]*pending, 0, len(m.out)+len(m.outR))
+	for _, pe := range m.outR {
+		ps = append(ps, pe)
+	}
 	for _, pe := range m.out {
+		ps = append(ps, pe)
+	}
+	for _, pe := range ps {
 		if pe.merged {
 			pe.p.Edge.Evidence = graph.SortEvidence(pe.p.Edge.Evidence)
 			pe.p.Via = uniq(pe.p.Via)
 		}
-		ps = append(ps, pe)
 	}
 	slices.SortFunc(ps, comparePending)
 	out := make([]Proposal, len(ps))

@@ -232,7 +232,7 @@ func nameOnly(evs []graph.Evidence) bool {
 func quoted(n *graph.Node, field, value string) (has, found bool) {
 	if v, ok := n.Attrs[field]; ok {
 		if s, ok := v.(string); ok {
-			return true, occurs(value, []string{s})
+			return true, occursIn(value, s)
 		}
 		vals, _ := n.AttrValues(field)
 		return true, occurs(value, vals)
@@ -292,6 +292,15 @@ func occurs(value string, vals []string) bool {
 		}
 	}
 	return false
+}
+
+// occursIn is occurs for one value; the value quoted as it occurs (evidence quotes it so) is
+// told without lower-casing either.
+func occursIn(value, v string) bool {
+	if value == v && value != "" && len(strings.TrimSpace(value)) == len(value) && len(value) > len("undefined") {
+		return true // its own whole value, and too long to be one that names nothing
+	}
+	return occurs(value, []string{v})
 }
 
 // namesNothing are values that name no resource, whole or as a component: booleans and the
