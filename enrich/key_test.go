@@ -3,6 +3,7 @@ package enrich
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,6 +91,24 @@ func TestOccursInIsOccurs(t *testing.T) {
 			if got, want := occursIn(a, b), occurs(a, []string{b}); got != want {
 				t.Errorf("occursIn(%q, %q) = %v, occurs says %v", a, b, got, want)
 			}
+		}
+	}
+}
+
+// TestSortEvidenceIsGraphs: the small-list sort gives what graph.SortEvidence gives, duplicates
+// dropped, for lists of every length up to beyond the cut-off.
+func TestSortEvidenceIsGraphs(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	for range 20000 {
+		ev := make([]graph.Evidence, r.IntN(12))
+		for i := range ev {
+			ev[i] = graph.Evidence{Node: pick("a:x:1", "a:x:2", "b:y:1"), Field: pick("host", "url", ""), Value: pick("db", "DB", "x.example.com")}
+		}
+		want := graph.SortEvidence(append([]graph.Evidence(nil), ev...))
+		got := sortEvidence(append([]graph.Evidence(nil), ev...))
+		if !slices.Equal(got, want) {
+			t.Fatalf("sortEvidence(%v) = %v, want %v", ev, got, want)
 		}
 	}
 }

@@ -91,6 +91,7 @@ type matcher struct {
 	res   map[string][]resolution // DNS resolutions by record id
 	loc   map[string]*localOwners // owners of a bare name by scope, see localOwners
 	names map[string]string       // enricher names by rule
+	slab  []pending               // where new pendings are put, 256 to an allocation
 }
 
 // ref is one reference a node holds: a host (with what was said about it) or a URL.
@@ -396,7 +397,7 @@ func (m *matcher) emit(c candidate) bool {
 	if from.ID != c.src.ID {
 		via = append(via, c.src.ID)
 	}
-	e := graph.Edge{From: from.ID, To: c.to.ID, Type: typ, Origin: graph.Rule, Confidence: round2(c.conf), Evidence: graph.SortEvidence(append([]graph.Evidence(nil), c.ev...))}
+	e := graph.Edge{From: from.ID, To: c.to.ID, Type: typ, Origin: graph.Rule, Confidence: round2(c.conf), Evidence: sortEvidence(append([]graph.Evidence(nil), c.ev...))}
 	p := Proposal{Edge: e, Enricher: m.enricher(c.rule), Rationale: c.why, Via: uniq(via)}
 	if c.isNew {
 		p.NewNodes = []graph.Node{*c.to}
@@ -409,7 +410,11 @@ func (m *matcher) emit(c candidate) bool {
 		pe = m.out[k]
 	}
 	if pe == nil {
-		pe = &pending{p: p, from: m.ix.rank(from), to: m.ix.rank(c.to)}
+		if len(m.slab) == cap(m.slab) {
+			m.slab = make([]pending, 0, 256)
+		}
+		m.slab = append(m.slab, pending{p: p, from: m.ix.rank(from), to: m.ix.rank(c.to)})
+		pe = &m.slab[len(m.slab)-1]
 		if k.fromID == "" && k.toID == "" {
 			m.outR[k.ranks()] = pe
 		} else {
@@ -430,6 +435,34 @@ func (m *matcher) emit(c candidate) bool {
 		old.NewNodes = p.NewNodes
 	}
 	return true
+}
+
+// sortEvidence is graph.SortEvidence (sorted by node, field and value, duplicates dropped) for
+// the few items of one candidate, sorted by insertion in place: graph.SortEvidence's sort.Slice
+// took a reflection swapper and two allocations per proposal. Longer lists are left to it.
+func sortEvidence(ev []graph.Evidence) []graph.Evidence {
+	if len(ev) > 8 {
+		return graph.SortEvidence(ev)
+	}
+	if len(ev) == 0 {
+		return nil
+	}
+	for i := 1; i < len(ev); i++ {
+		for j := i; j > 0 && compareEvidence(ev[j], ev[j-1]) < 0; j-- {
+			ev[j], ev[j-1] = ev[j-1], ev[j]
+		}
+	}
+	return slices.Compact(ev)
+}
+
+func compareEvidence(a, b graph.Evidence) int {
+	if c := strings.Compare(a.Node, b.Node); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Field, b.Field); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
 }
 
 // outKey identifies a proposal's edge as graph.EdgeKey does: an end the graph holds by its rank
