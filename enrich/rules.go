@@ -793,16 +793,31 @@ func (m *matcher) matchHost(n *graph.Node, ki *kindInfo, r ref) {
 	if local {
 		owners = m.inScope(h, owners, n)
 	}
+	// direct is owners itself while every owner so far is in scope and no DNS record (100,000
+	// containers naming "db": no copy of its owners each), a copy from the first that is not
 	var direct, records []owner
-	for _, o := range owners {
-		if local && !m.sameScope(n, o.node) {
-			continue // a compose service name means something only on its networks
+	split := false
+	for i, o := range owners {
+		// a compose service name means something only on its networks
+		in := !local || m.sameScope(n, o.node)
+		rec := false
+		if in {
+			ok := m.ix.kind(o.node)
+			rec = ok != nil && ok.resolver
 		}
-		if ok := m.ix.kind(o.node); ok != nil && ok.resolver {
+		if !split && (!in || rec) {
+			split, direct = true, append([]owner(nil), owners[:i]...)
+		}
+		switch {
+		case !split || !in:
+		case rec:
 			records = append(records, o)
-		} else {
+		default:
 			direct = append(direct, o)
 		}
+	}
+	if !split {
+		direct = owners
 	}
 	if ts := m.targets(direct, n, types); len(ts) > 0 {
 		for _, t := range ts {
