@@ -24,11 +24,16 @@ type jsonOut struct {
 	err  error
 	keys []string // reused for sorting attribute keys
 	el   elementEncoder
+	what string // the document, for errors: "graph" unless set
 }
 
 // flush writes the buffer once it is large; done writes what is left.
 func (o *jsonOut) flush(force bool) {
-	if o.err != nil || (!force && len(o.buf) < 1<<16) {
+	if o.err != nil {
+		o.buf = o.buf[:0] // nothing more is written: keep none of it
+		return
+	}
+	if !force && len(o.buf) < 1<<16 {
 		return
 	}
 	_, o.err = o.w.Write(o.buf)
@@ -112,6 +117,7 @@ func stringArray[S ~string](o *jsonOut, d int, vs []S) {
 		}
 		o.indent(d + 1)
 		o.buf = appendJSONString(o.buf, string(v))
+		o.flush(false)
 	}
 	o.indent(d)
 	o.buf = append(o.buf, ']')
@@ -146,7 +152,11 @@ func (o *jsonOut) value(d int, v any) {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		if o.err == nil {
-			o.err = fmt.Errorf("encode graph: %w", err)
+			what := o.what
+			if what == "" {
+				what = "graph"
+			}
+			o.err = fmt.Errorf("encode %s: %w", what, err)
 		}
 		return
 	}
@@ -224,6 +234,7 @@ func (o *jsonOut) edge(d int, e *Edge) {
 			o.str(d+3, false, "value", ev.Value)
 			o.indent(d + 2)
 			o.buf = append(o.buf, '}')
+			o.flush(false) // an edge merged from 10,000 env vars has as many items
 		}
 		o.indent(d + 1)
 		o.buf = append(o.buf, ']')
