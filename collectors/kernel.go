@@ -186,3 +186,26 @@ func (f Families) Check(ctx context.Context, family string, err error) error {
 	}
 	return nil
 }
+
+// HeldWarnings is an Emitter whose warnings wait until Pass: a read started beside the call
+// that decides whether it counts (Docker's lists beside /info, a Vercel scope beside its team)
+// hands its warnings on once that call has answered, and drops them by never passing them.
+// Nodes and edges go straight through.
+type HeldWarnings struct {
+	graph.Emitter
+	mu    sync.Mutex
+	warns []error
+}
+
+// Warn holds err until Pass.
+func (h *HeldWarnings) Warn(err error) { h.mu.Lock(); h.warns = append(h.warns, err); h.mu.Unlock() }
+
+// Pass hands the held warnings on, in the order they came.
+func (h *HeldWarnings) Pass() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, err := range h.warns {
+		h.Emitter.Warn(err)
+	}
+	h.warns = nil
+}

@@ -136,3 +136,25 @@ func TestFamilies(t *testing.T) {
 		})
 	}
 }
+
+// HeldWarnings hands nothing on before Pass, then every warning in order, once; one never
+// passed drops its warnings.
+func TestHeldWarnings(t *testing.T) {
+	var o order
+	h := &HeldWarnings{Emitter: &o}
+	h.Warn(errors.New("a"))
+	h.Warn(errors.New("b"))
+	if len(o.warns) != 0 {
+		t.Fatalf("warnings passed before Pass: %v", o.warns)
+	}
+	h.Pass()
+	h.Pass()
+	if !reflect.DeepEqual(o.warns, []string{"a", "b"}) {
+		t.Errorf("after Pass: %v, want [a b] once", o.warns)
+	}
+	dropped := &HeldWarnings{Emitter: &o}
+	dropped.Warn(errors.New("c"))
+	if len(o.warns) != 2 {
+		t.Errorf("a warning never passed reached the emitter: %v", o.warns)
+	}
+}

@@ -137,7 +137,7 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 	// have warned is dropped: the read fails with Info's error, as when they waited for it.
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
-	held := &heldWarnings{Emitter: emit}
+	held := &collectors.HeldWarnings{Emitter: emit}
 	var info system.Info
 	var infoErr error
 	var infoDone sync.WaitGroup
@@ -223,30 +223,11 @@ func read(ctx context.Context, cli *client.Client, parallel int, emit graph.Emit
 		}
 	}
 	wg.Wait()
-	held.pass()
+	held.Pass()
 	if ctx.Err() != nil {
 		return s, fmt.Errorf("read cut short: %w", ctx.Err())
 	}
 	return s, nil
-}
-
-// heldWarnings keeps the warnings of the families read beside Info until Info has answered:
-// pass hands them on; a read whose Info failed drops them.
-type heldWarnings struct {
-	graph.Emitter
-	mu    sync.Mutex
-	warns []error
-}
-
-func (h *heldWarnings) Warn(err error) { h.mu.Lock(); h.warns = append(h.warns, err); h.mu.Unlock() }
-
-func (h *heldWarnings) pass() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, err := range h.warns {
-		h.Emitter.Warn(err)
-	}
-	h.warns = nil
 }
 
 // inspectContainers inspects every listed container (the list omits env, aliases, restart policy

@@ -99,7 +99,7 @@ func (c *Collector) collectTeams(ctx context.Context, emit graph.Emitter) error 
 	infos := make([]scopeInfo, len(ids))
 	teamErrs := make([]error, len(ids))
 	skip := make([]bool, len(ids))
-	held := make([]*heldWarnings, len(ids))
+	held := make([]*collectors.HeldWarnings, len(ids))
 	snaps := make([]*snapshot, len(ids))
 	errs := make([]error, len(ids))
 	var g sync.WaitGroup
@@ -107,7 +107,7 @@ func (c *Collector) collectTeams(ctx context.Context, emit graph.Emitter) error 
 		ready := make(chan struct{})
 		sctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		held[i] = &heldWarnings{Emitter: emit}
+		held[i] = &collectors.HeldWarnings{Emitter: emit}
 		scope := Scope{TeamID: id}
 		if !strings.HasPrefix(id, "team_") {
 			scope = Scope{Slug: id}
@@ -169,31 +169,13 @@ func (c *Collector) collectTeams(ctx context.Context, emit graph.Emitter) error 
 	m := newMapper(emit)
 	defer m.b.Flush() // what was mapped is emitted even when a later scope fails
 	for _, i := range kept {
-		held[i].pass()
+		held[i].Pass()
 		if errs[i] != nil {
 			return errs[i]
 		}
 		m.scope(snaps[i])
 	}
 	return nil
-}
-
-// heldWarnings keeps a scope's warnings until it is known to be kept: pass hands them on.
-type heldWarnings struct {
-	graph.Emitter
-	mu    sync.Mutex
-	warns []error
-}
-
-func (h *heldWarnings) Warn(err error) { h.mu.Lock(); h.warns = append(h.warns, err); h.mu.Unlock() }
-
-func (h *heldWarnings) pass() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, err := range h.warns {
-		h.Emitter.Warn(err)
-	}
-	h.warns = nil
 }
 
 // scopeInfo is one account to walk: a team, or the personal scope (Scope.TeamID empty).
